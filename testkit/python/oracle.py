@@ -1,0 +1,213 @@
+"""A long-lived oracle process: answers requests by running real PySpark code.
+
+Run with the interpreter of a venv that has one pinned pyspark installed. Protocol:
+one JSON object per line on stdin, one JSON object per line on stdout:
+
+    request:  {"op": "<name>", ...arguments}
+    response: {"ok": <result>}  or  {"err": "<exception type>: <message>"}
+
+Bytes travel as lowercase hex strings. Nothing else is ever written to stdout:
+anything PySpark or user code prints goes to stderr.
+
+Each op calls the pyspark functions it is named after and nothing of ours, so the
+answers are what PySpark itself does. Later layers add ops here (pickle, serializers).
+"""
+
+import io
+import json
+import os
+import socket
+import sys
+import threading
+import traceback
+
+# Keep the protocol channel private before importing anything that might print.
+_out = sys.stdout
+sys.stdout = sys.stderr
+os.environ.setdefault("SPARK_AUTH_SOCKET_TIMEOUT", "5")
+
+import pyspark  # noqa: E402
+from pyspark import serializers as S  # noqa: E402
+
+try:  # 4.x
+    from pyspark.util import local_connect_and_auth  # noqa: E402
+except ImportError:  # 3.5
+    from pyspark.java_gateway import local_connect_and_auth  # noqa: E402
+
+
+class KeepOpen(io.BytesIO):
+    """A BytesIO whose close() keeps the contents (ChunkedStream closes its target)."""
+
+    def close(self):
+        pass
+
+
+def unhex(h):
+    return bytes.fromhex(h)
+
+
+def op_hello(req):
+    return {"pyspark": pyspark.__version__, "python": "%d.%d.%d" % sys.version_info[:3]}
+
+
+def op_write_int(req):
+    out = io.BytesIO()
+    for v in req["values"]:
+        S.write_int(v, out)
+    return out.getvalue().hex()
+
+
+def op_write_long(req):
+    out = io.BytesIO()
+    for v in req["values"]:
+        S.write_long(v, out)
+    return out.getvalue().hex()
+
+
+def op_write_with_length(req):
+    out = io.BytesIO()
+    for p in req["payloads"]:
+        S.write_with_length(unhex(p), out)
+    return out.getvalue().hex()
+
+
+def op_write_strs(req):
+    """Strings as PySpark sends them: write_with_length(s.encode("utf-8"))."""
+    out = io.BytesIO()
+    for s in req["strs"]:
+        S.write_with_length(s.encode("utf-8"), out)
+    return out.getvalue().hex()
+
+
+def op_read_fields(req):
+    """Reads `layout` (a list of "i32" | "i64" | "bool" | "frame") with PySpark's readers."""
+    stream = io.BytesIO(unhex(req["hex"]))
+    values = []
+    for kind in req["layout"]:
+        if kind == "i32":
+            values.append(S.read_int(stream))
+        elif kind == "i64":
+            values.append(S.read_long(stream))
+        elif kind == "bool":
+            values.append(S.read_bool(stream))
+        elif kind == "frame":
+            # FramedSerializer._read_with_length, without the loads.
+            n = S.read_int(stream)
+            if n == S.SpecialLengths.NULL:
+                values.append(None)
+            elif n < 0:
+                values.append({"special": n})
+            else:
+                values.append(stream.read(n).hex())
+        else:
+            raise ValueError("unknown field kind %r" % kind)
+    return {"values": values, "rest": stream.read().hex()}
+
+
+def op_utf8_load(req):
+    """UTF8Deserializer().load_stream over the bytes, keeping what it yielded before
+    any exception."""
+    items = []
+    error = None
+    try:
+        for item in S.UTF8Deserializer().load_stream(io.BytesIO(unhex(req["hex"]))):
+            items.append(item)
+    except Exception as e:  # UnicodeDecodeError, as PySpark would raise it
+        error = type(e).__name__
+    return {"items": items, "error": error}
+
+
+def op_chunked(req):
+    out = KeepOpen()
+    stream = S.ChunkedStream(out, req["buffer_size"])
+    for w in req["writes"]:
+        stream.write(unhex(w))
+    stream.close()
+    return out.getvalue().hex()
+
+
+def op_auth_client(req):
+    """local_connect_and_auth(port, secret) as PySpark's workers and driver call it,
+    then sends `after` through the authenticated socket."""
+    try:
+        sockfile, sock = local_connect_and_auth(req["port"], req["secret"])
+    except Exception as e:
+        return {"authenticated": False, "error": type(e).__name__}
+    try:
+        sockfile.write(unhex(req.get("after", "")))
+        sockfile.flush()
+    finally:
+        sockfile.close()
+        sock.close()
+    return {"authenticated": True, "error": None}
+
+
+_servers = {}
+
+
+def op_auth_server_start(req):
+    """Listens on 127.0.0.1 and authenticates one client exactly as pyspark.daemon's
+    forked worker does (UTF8Deserializer().loads, ==, write_with_length ok/err)."""
+    secret = req["secret"]
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(10)
+    port = listener.getsockname()[1]
+    result = {}
+
+    def serve():
+        try:
+            conn, _ = listener.accept()
+            conn.settimeout(10)
+            infile = conn.makefile("rb")
+            outfile = conn.makefile("wb")
+            received = S.UTF8Deserializer().loads(infile)
+            if received == secret:
+                S.write_with_length("ok".encode("utf-8"), outfile)
+                result["accepted"] = True
+            else:
+                S.write_with_length("err".encode("utf-8"), outfile)
+                result["accepted"] = False
+            outfile.flush()
+            if result["accepted"]:
+                result["after"] = infile.read().hex()
+            conn.close()
+        except Exception as e:
+            result["error"] = "%s: %s" % (type(e).__name__, e)
+        finally:
+            listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    _servers[port] = (thread, result)
+    return {"port": port}
+
+
+def op_auth_server_result(req):
+    thread, result = _servers.pop(req["port"])
+    thread.join(15)
+    if thread.is_alive():
+        return {"error": "server thread still running"}
+    return result
+
+
+OPS = {name[3:]: fn for name, fn in globals().items() if name.startswith("op_")}
+
+
+def main():
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+            resp = {"ok": OPS[req["op"]](req)}
+        except Exception as e:
+            traceback.print_exc(file=sys.stderr)
+            resp = {"err": "%s: %s" % (type(e).__name__, e)}
+        _out.write(json.dumps(resp) + "\n")
+        _out.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+//! Test support shared by every sparkwire crate.
+//!
+//! * [`oracle`]: long-lived Python processes that run real PySpark (one per pinned
+//!   version, per test binary) and answer requests over stdin/stdout, so
+//!   differential property tests can run thousands of cases quickly.
+//! * [`hex`] / [`unhex`] and [`golden_dir`] for golden files.
+//!
+//! Oracles are found through the environment that `scripts/setup.sh` prints
+//! (`SPARKWIRE_PY_3_5_9=…/bin/python` etc.), falling back to its default cache
+//! location. Under `CI=true` a missing oracle fails the test loudly; elsewhere the
+//! test says it skipped the oracle part on stderr.
+
+pub mod oracle;
+
+use std::path::PathBuf;
+
+pub use oracle::{oracle_versions, with_oracle, Oracle, OracleError};
+
+/// Lowercase hex, as the oracle protocol carries bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    s
+}
+
+/// Inverse of [`hex`]; panics on malformed input (test data only).
+pub fn unhex(s: &str) -> Vec<u8> {
+    assert!(s.len() % 2 == 0, "odd-length hex string");
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))
+        .collect()
+}
+
+/// The repository's `tests/golden` directory.
+pub fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("tests")
+        .join("golden")
+}
+
+/// Whether we run under CI, where nothing may be skipped.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips() {
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(unhex(&hex(&all)), all);
+        assert_eq!(hex(b"\x00\xff"), "00ff");
+    }
+}
