@@ -22,10 +22,17 @@ struct Golden {
 }
 
 fn load_version(version: &str) -> Vec<Golden> {
-    let dir = golden_dir().join("framing").join(format!("pyspark-{version}"));
+    let dir = golden_dir()
+        .join("framing")
+        .join(format!("pyspark-{version}"));
     let mut out = Vec::new();
     let mut entries: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("golden streams for pyspark {version} at {}: {e}", dir.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "golden streams for pyspark {version} at {}: {e}",
+                dir.display()
+            )
+        })
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
@@ -42,7 +49,11 @@ fn load_version(version: &str) -> Vec<Golden> {
             items: manifest["items"].as_array().unwrap().clone(),
         });
     }
-    assert!(out.len() >= 15, "too few golden streams in {}", dir.display());
+    assert!(
+        out.len() >= 15,
+        "too few golden streams in {}",
+        dir.display()
+    );
     out
 }
 
@@ -78,7 +89,11 @@ fn decode_guided(g: &Golden, mut chunk: impl FnMut(usize) -> usize) -> Vec<(u64,
                 out.push((offset, d));
                 break;
             }
-            assert!(fed < g.bytes.len(), "{}: ran out of input at item {item}", g.name);
+            assert!(
+                fed < g.bytes.len(),
+                "{}: ran out of input at item {item}",
+                g.name
+            );
             let n = chunk(call).clamp(1, g.bytes.len() - fed);
             call += 1;
             buf.extend_from_slice(&g.bytes[fed..fed + n]);

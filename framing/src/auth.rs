@@ -172,7 +172,10 @@ impl<'s> ServerHandshake<'s> {
         };
         if usize::try_from(declared).ok() != Some(expected) {
             buf.advance(4);
-            return Step::Item(Verdict::Rejected(Rejection::WrongLength { declared, expected }));
+            return Step::Item(Verdict::Rejected(Rejection::WrongLength {
+                declared,
+                expected,
+            }));
         }
         if buf.len() < 4 + expected {
             return Step::NeedMore;
@@ -369,7 +372,10 @@ mod tests {
         let mut buf = BytesMut::from(&b"\xff\xff\xff\xff"[..]);
         assert!(matches!(
             server.decode(&mut buf),
-            Step::Item(Verdict::Rejected(Rejection::WrongLength { declared: -1, .. }))
+            Step::Item(Verdict::Rejected(Rejection::WrongLength {
+                declared: -1,
+                ..
+            }))
         ));
     }
 

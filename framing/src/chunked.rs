@@ -46,8 +46,8 @@ impl ChunkedEncoder {
         if buffer_size == 0 {
             return Err(EncodeError::InvalidChunkSize { size: 0 });
         }
-        let prefix =
-            length_prefix(buffer_size).map_err(|_| EncodeError::InvalidChunkSize { size: buffer_size })?;
+        let prefix = length_prefix(buffer_size)
+            .map_err(|_| EncodeError::InvalidChunkSize { size: buffer_size })?;
         Ok(ChunkedEncoder {
             buffer_size,
             prefix,
@@ -270,7 +270,11 @@ mod tests {
         let dec = ChunkedDecoder::new();
         assert!(matches!(
             dec.finish(&BytesMut::new()),
-            Err(DecodeError::Truncated { what: "chunk", missing: 4, .. })
+            Err(DecodeError::Truncated {
+                what: "chunk",
+                missing: 4,
+                ..
+            })
         ));
         let limits = Limits {
             max_chunk_len: 2,
@@ -278,7 +282,10 @@ mod tests {
         };
         let mut dec = ChunkedDecoder::with_limits(limits);
         let mut buf = BytesMut::from(&[0, 0, 0, 2, b'a', b'b', 0, 0, 0, 3][..]);
-        assert!(matches!(dec.decode(&mut buf), Ok(Step::Item(Chunk::Data(_)))));
+        assert!(matches!(
+            dec.decode(&mut buf),
+            Ok(Step::Item(Chunk::Data(_)))
+        ));
         assert!(matches!(
             dec.decode(&mut buf),
             Err(DecodeError::FrameTooLong { len: 3, max: 2, .. })

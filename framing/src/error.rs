@@ -78,6 +78,7 @@ impl DecodeError {
 }
 
 /// Why a value could not be written.
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum EncodeError {
     /// A payload longer than an `i32` length can express.

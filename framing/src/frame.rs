@@ -83,10 +83,14 @@ mod tests {
     #[test]
     fn encodes_exact_bytes() {
         let mut out = Vec::new();
-        Frame::Data(Bytes::from_static(b"ab")).encode(&mut out).unwrap();
+        Frame::Data(Bytes::from_static(b"ab"))
+            .encode(&mut out)
+            .unwrap();
         Frame::Data(Bytes::new()).encode(&mut out).unwrap();
         Frame::Null.encode(&mut out).unwrap();
-        Frame::Marker(SpecialLength::EndOfStream).encode(&mut out).unwrap();
+        Frame::Marker(SpecialLength::EndOfStream)
+            .encode(&mut out)
+            .unwrap();
         assert_eq!(
             out,
             [0, 0, 0, 2, b'a', b'b', 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xfb, 0xff, 0xff, 0xff, 0xfc]
@@ -95,7 +99,10 @@ mod tests {
 
     #[test]
     fn length_prefix_at_the_wire_maximum() {
-        assert_eq!(length_prefix(i32::MAX as usize).unwrap(), [0x7f, 0xff, 0xff, 0xff]);
+        assert_eq!(
+            length_prefix(i32::MAX as usize).unwrap(),
+            [0x7f, 0xff, 0xff, 0xff]
+        );
         assert_eq!(
             length_prefix(1 << 31),
             Err(EncodeError::FrameTooLong { len: 1 << 31 })

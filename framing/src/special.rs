@@ -158,8 +158,13 @@ mod tests {
         let pre43 = SpecialSet::ALL.without(SpecialLength::StartOfInitMessage);
         assert_eq!(pre43.lookup(-8), None);
         assert_eq!(pre43.lookup(-6), Some(SpecialLength::StartArrowStream));
-        assert_eq!(pre43.with(SpecialLength::StartOfInitMessage), SpecialSet::ALL);
+        assert_eq!(
+            pre43.with(SpecialLength::StartOfInitMessage),
+            SpecialSet::ALL
+        );
         assert_eq!(SpecialSet::NONE.lookup(-1), None);
-        assert!(SpecialLength::ALL.iter().all(|s| SpecialSet::ALL.contains(*s)));
+        assert!(SpecialLength::ALL
+            .iter()
+            .all(|s| SpecialSet::ALL.contains(*s)));
     }
 }

@@ -164,7 +164,11 @@ mod tests {
         }
         assert_eq!(
             got,
-            vec![Utf8Item::Str("hi".into()), Utf8Item::Null, Utf8Item::Str(String::new())]
+            vec![
+                Utf8Item::Str("hi".into()),
+                Utf8Item::Null,
+                Utf8Item::Str(String::new())
+            ]
         );
         assert_eq!(&buf[..], b"\0\0\0\x01z");
     }
@@ -177,7 +181,10 @@ mod tests {
             Ok(vec![Some("abc".into())])
         );
         // Two trailing bytes: struct.error, silently the end.
-        assert_eq!(load_like_pyspark(b"\0\0\0\x01a\0\0"), Ok(vec![Some("a".into())]));
+        assert_eq!(
+            load_like_pyspark(b"\0\0\0\x01a\0\0"),
+            Ok(vec![Some("a".into())])
+        );
         // -7 reads the rest as one record.
         assert_eq!(
             load_like_pyspark(b"\xff\xff\xff\xf9\0\0\0\x01a"),

@@ -29,7 +29,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Inverse of [`hex`]; panics on malformed input (test data only).
 pub fn unhex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd-length hex string");
+    assert!(s.len().is_multiple_of(2), "odd-length hex string");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit"))

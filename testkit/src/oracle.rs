@@ -113,7 +113,9 @@ impl Oracle {
         let mut reply: Value =
             serde_json::from_str(&reply).map_err(|e| proto(&format!("{e}: {reply}")))?;
         if let Some(err) = reply.get("err") {
-            return Err(OracleError::Python(err.as_str().unwrap_or_default().to_owned()));
+            return Err(OracleError::Python(
+                err.as_str().unwrap_or_default().to_owned(),
+            ));
         }
         reply
             .get_mut("ok")

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Seeds fuzz/corpus/<target>/ from the golden streams recorded by real PySpark,
+# one file per distinct stream, named <stream>.<pyspark version>.bin. Streams over
+# 32 KiB are left out to keep fuzzing iterations fast.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for target in frame_decoder chunked_decoder utf8_records; do
+  mkdir -p "fuzz/corpus/$target"
+done
+declare -A seen
+for f in tests/golden/framing/pyspark-*/*.bin; do
+  size=$(stat -c %s "$f")
+  [ "$size" -gt 0 ] && [ "$size" -le 32768 ] || continue
+  sum=$(sha256sum "$f" | cut -c1-16)
+  [ -z "${seen[$sum]:-}" ] || continue
+  seen[$sum]=1
+  version=$(basename "$(dirname "$f")" | sed 's/^pyspark-//')
+  name="$(basename "$f" .bin).$version.bin"
+  cp "$f" "fuzz/corpus/frame_decoder/$name"
+  case "$name" in
+    chunked_*) cp "$f" "fuzz/corpus/chunked_decoder/$name" ;;
+    utf8_*) cp "$f" "fuzz/corpus/utf8_records/$name" ;;
+  esac
+done
+mkdir -p fuzz/corpus/auth_server
+printf '\0\0\0\x200123456789abcdef0123456789abcdef' > fuzz/corpus/auth_server/right-secret.bin
+printf '\0\0\0\x20wrong-secret-of-the-right-length' > fuzz/corpus/auth_server/wrong-secret.bin
+printf '\x7f\xff\xff\xffAAAA' > fuzz/corpus/auth_server/lying-length.bin
+ls fuzz/corpus/* | head -100

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The complete test suite, set-up included: the README's test command, and what
+# .ci/run calls. Safe to re-run; everything slow is cached under ~/.cache/sparkwire.
+#
+#   SPARKWIRE_FUZZ_SECONDS  seconds per fuzz target in the smoke run (default 15)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cache="${SPARKWIRE_CACHE:-$HOME/.cache/sparkwire}"
+step() { printf '\n== %s\n' "$*"; }
+
+step "set-up (pyspark venvs, cargo-fuzz)"
+eval "$(scripts/setup.sh)"
+# Build outputs live in the cache too, so a fresh clone does not rebuild the world.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
+export CARGO_TERM_COLOR=never
+
+step "formatting"
+cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests (oracles: pyspark $SPARKWIRE_PYSPARK_VERSIONS)"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$log"
+
+step "README main job"
+main_job=$(grep -m1 '^cargo run --release -- ' README.md)
+echo "$main_job"
+eval "$main_job"
+
+step "fuzz smoke run (${SPARKWIRE_FUZZ_SECONDS:-15}s per target)"
+fuzz_targets=$(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -v '^sparkwire-fuzz$')
+scratch=$(mktemp -d)
+for t in $fuzz_targets; do
+  mkdir -p "$scratch/$t"
+  # New inputs go to a scratch directory; the checked-in seeds stay untouched.
+  if ! CARGO_TARGET_DIR="$cache/fuzz-target" RUSTC_BOOTSTRAP=1 \
+    cargo fuzz run -O "$t" "$scratch/$t" "fuzz/corpus/$t" -- \
+      -max_total_time="${SPARKWIRE_FUZZ_SECONDS:-15}" -print_final_stats=1 >"$scratch/$t.log" 2>&1; then
+    tail -n 60 "$scratch/$t.log"
+    echo "fuzz target $t FAILED (crash input under fuzz/artifacts/$t)"
+    exit 1
+  fi
+  awk -v t="$t" '/^stat::number_of_executed_units/ {n=$2} /^stat::average_exec_per_sec/ {r=$2}
+    END {printf "%-16s %10d execs, %7d execs/s, no crash\n", t, n, r}' "$scratch/$t.log"
+done
+rm -rf "$scratch"
+
+printf '\n'
+awk '/^test result: / {p += $4; f += $6} END {printf "tests: %d passed, %d failed\n", p, f}' "$log"

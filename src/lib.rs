@@ -1,0 +1,11 @@
+//! # sparkwire
+//!
+//! A Rust toolkit for the wire formats PySpark speaks. This crate is the `sparkwire`
+//! command-line tool and re-exports the layers it is built from:
+//!
+//! * [`framing`]: length-prefixed frames, special lengths, the auth handshake and
+//!   chunked streams, as a streaming sans-I/O codec.
+//!
+//! Later layers (serializers, worker protocol, gateway) are added as they land.
+
+pub use sparkwire_framing as framing;
