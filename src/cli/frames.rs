@@ -59,7 +59,9 @@ pub fn run(args: &FramesArgs) -> io::Result<ExitCode> {
 struct Report {
     format: Format,
     payloads: bool,
-    items: Vec<Value>,
+    /// JSON items are written as they come (memory stays flat on large inputs);
+    /// this says whether the opening of the document is out yet.
+    json_started: bool,
     frames: u64,
     frame_bytes: u64,
     nulls: u64,
@@ -71,7 +73,7 @@ impl Report {
         Report {
             format,
             payloads,
-            items: Vec::new(),
+            json_started: false,
             frames: 0,
             frame_bytes: 0,
             nulls: 0,
@@ -97,7 +99,9 @@ impl Report {
         match self.format {
             Format::Text => self.text_item(out, index, offset, frame),
             Format::Json => {
-                self.items.push(self.json_item(index, offset, frame));
+                let item = self.json_item(index, offset, frame);
+                self.json_separator(out)?;
+                serde_json::to_writer(&mut *out, &item)?;
                 Ok(())
             }
         }
@@ -149,6 +153,15 @@ impl Report {
         }
     }
 
+    fn json_separator(&mut self, out: &mut impl Write) -> io::Result<()> {
+        if self.json_started {
+            write!(out, ",\n  ")
+        } else {
+            self.json_started = true;
+            write!(out, "{{\"items\": [\n  ")
+        }
+    }
+
     fn finish(
         &mut self,
         out: &mut impl Write,
@@ -171,8 +184,10 @@ impl Report {
                 }
             ),
             Format::Json => {
-                let doc = json!({
-                    "items": std::mem::take(&mut self.items),
+                if !self.json_started {
+                    write!(out, "{{\"items\": [")?;
+                }
+                let summary = json!({
                     "frames": self.frames,
                     "nulls": self.nulls,
                     "markers": self.markers,
@@ -183,8 +198,9 @@ impl Report {
                         "stream_corrupt": e.is_stream_corrupt(),
                     })),
                 });
-                serde_json::to_writer_pretty(&mut *out, &doc)?;
-                writeln!(out)
+                // The summary's fields follow the items in the same object.
+                let fields = serde_json::to_string(&summary)?;
+                writeln!(out, "\n], {}", &fields[1..])
             }
         }
     }
