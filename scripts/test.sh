@@ -23,7 +23,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "tests (oracles: pyspark $SPARKWIRE_PYSPARK_VERSIONS)"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+scratch=$(mktemp -d)
+trap 'rm -rf "$log" "$scratch"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
 
 step "README main job"
@@ -33,7 +34,6 @@ eval "$main_job"
 
 step "fuzz smoke run (${SPARKWIRE_FUZZ_SECONDS:-15}s per target)"
 fuzz_targets=$(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -v '^sparkwire-fuzz$')
-scratch=$(mktemp -d)
 for t in $fuzz_targets; do
   mkdir -p "$scratch/$t"
   # New inputs go to a scratch directory; the checked-in seeds stay untouched.
@@ -47,7 +47,6 @@ for t in $fuzz_targets; do
   awk -v t="$t" '/^stat::number_of_executed_units/ {n=$2} /^stat::average_exec_per_sec/ {r=$2}
     END {printf "%-16s %10d execs, %7d execs/s, no crash\n", t, n, r}' "$scratch/$t.log"
 done
-rm -rf "$scratch"
 
 printf '\n'
 awk '/^test result: / {p += $4; f += $6} END {printf "tests: %d passed, %d failed\n", p, f}' "$log"
