@@ -13,7 +13,8 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
 use sparkwire_framing::utf8::{load_like_pyspark, Utf8Decoder, Utf8Item};
 use sparkwire_framing::{
-    Chunk, ChunkedDecoder, ChunkedEncoder, Frame, FrameDecoder, FrameWriter, SpecialLength, Step,
+    Chunk, ChunkedDecoder, ChunkedEncoder, DecodeError, Frame, FrameDecoder, FrameWriter,
+    SpecialLength, Step,
 };
 use sparkwire_testkit::{hex, oracle_versions, unhex, with_oracle, Oracle};
 
@@ -57,25 +58,32 @@ fn interesting_i64() -> impl Strategy<Value = i64> {
     ]
 }
 
-#[test]
-fn write_int_like_pyspark() {
+/// The fixed-width field properties: for random values, our writer's bytes equal
+/// what PySpark's `op` writes, and our decoder reads PySpark's bytes back to the
+/// same values with nothing left over.
+fn fixed_width_like_pyspark<T>(
+    op: &str,
+    values: impl Strategy<Value = T>,
+    write: fn(&mut FrameWriter<Vec<u8>>, T),
+    read: fn(&mut FrameDecoder, &mut BytesMut) -> Result<Step<T>, DecodeError>,
+) where
+    T: Copy + PartialEq + std::fmt::Debug + serde::Serialize,
+{
+    let values = prop::collection::vec(values, 0..20);
     each_version(|oracle, runner| {
         runner
-            .run(&prop::collection::vec(interesting_i32(), 0..20), |values| {
+            .run(&values, |values| {
                 let mut w = FrameWriter::new(Vec::new());
-                values.iter().for_each(|v| {
-                    w.i32(*v);
-                });
+                values.iter().for_each(|v| write(&mut w, *v));
                 let theirs = oracle
                     .borrow_mut()
-                    .call_bytes(json!({"op": "write_int", "values": values}))
+                    .call_bytes(json!({"op": op, "values": values}))
                     .unwrap();
                 prop_assert_eq!(w.into_inner(), theirs.clone());
-                // And back: our decoder reads PySpark's bytes to the same values.
                 let mut dec = FrameDecoder::new();
                 let mut buf = BytesMut::from(&theirs[..]);
                 for v in &values {
-                    prop_assert_eq!(dec.decode_i32(&mut buf).unwrap(), Step::Item(*v));
+                    prop_assert_eq!(read(&mut dec, &mut buf).unwrap(), Step::Item(*v));
                 }
                 prop_assert!(buf.is_empty());
                 Ok(())
@@ -85,28 +93,27 @@ fn write_int_like_pyspark() {
 }
 
 #[test]
+fn write_int_like_pyspark() {
+    fixed_width_like_pyspark(
+        "write_int",
+        interesting_i32(),
+        |w, v| {
+            w.i32(v);
+        },
+        FrameDecoder::decode_i32,
+    );
+}
+
+#[test]
 fn write_long_like_pyspark() {
-    each_version(|oracle, runner| {
-        runner
-            .run(&prop::collection::vec(interesting_i64(), 0..20), |values| {
-                let mut w = FrameWriter::new(Vec::new());
-                values.iter().for_each(|v| {
-                    w.i64(*v);
-                });
-                let theirs = oracle
-                    .borrow_mut()
-                    .call_bytes(json!({"op": "write_long", "values": values}))
-                    .unwrap();
-                prop_assert_eq!(w.into_inner(), theirs.clone());
-                let mut dec = FrameDecoder::new();
-                let mut buf = BytesMut::from(&theirs[..]);
-                for v in &values {
-                    prop_assert_eq!(dec.decode_i64(&mut buf).unwrap(), Step::Item(*v));
-                }
-                Ok(())
-            })
-            .unwrap();
-    });
+    fixed_width_like_pyspark(
+        "write_long",
+        interesting_i64(),
+        |w, v| {
+            w.i64(v);
+        },
+        FrameDecoder::decode_i64,
+    );
 }
 
 fn payloads() -> impl Strategy<Value = Vec<Vec<u8>>> {

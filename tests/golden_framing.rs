@@ -13,7 +13,7 @@ use bytes::BytesMut;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sparkwire_framing::{Frame, FrameDecoder, FrameWriter, SpecialLength, Step};
-use sparkwire_testkit::{golden_dir, oracle_versions};
+use sparkwire_testkit::{golden_dir, hex, oracle_versions};
 
 struct Golden {
     name: String,
@@ -145,10 +145,6 @@ fn reencode(decoded: &[(u64, Decoded)]) -> Vec<u8> {
         }
     }
     w.into_inner()
-}
-
-fn hex(b: &[u8]) -> String {
-    sparkwire_testkit::hex(b)
 }
 
 fn for_each_version(f: impl Fn(&str, &[Golden])) {
