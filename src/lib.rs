@@ -6,6 +6,10 @@
 //! * [`framing`]: length-prefixed frames, special lengths, the auth handshake and
 //!   chunked streams, as a streaming sans-I/O codec.
 //!
-//! Later layers (serializers, worker protocol, gateway) are added as they land.
+//! * [`serializers`]: pickle (lossless decoding, CPython- and Pyrolite-exact
+//!   encoding, `pickletools`-identical disassembly).
+//!
+//! Later layers (worker protocol, gateway) are added as they land.
 
 pub use sparkwire_framing as framing;
+pub use sparkwire_serializers as serializers;

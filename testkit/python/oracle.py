@@ -192,6 +192,119 @@ def op_auth_server_result(req):
     return result
 
 
+# ---------------------------------------------------------------------------
+# pickle (issue 3): CPython's own pickle and pickletools.
+
+import pickle as _pickle  # noqa: E402
+import pickletools as _pickletools  # noqa: E402
+import struct as _struct  # noqa: E402
+import importlib as _importlib  # noqa: E402
+
+
+def build_graph(desc):
+    """Builds the Python object graph a testkit description stands for.
+
+    Every node is a distinct object (strings and bytes are created at run time,
+    so they are not interned), the same index twice is the same object, lists
+    and dicts are filled after every node exists so that they can form cycles.
+    """
+    nodes = desc["nodes"]
+    objs = [None] * len(nodes)
+    fill = []
+    for i, n in enumerate(nodes):
+        t = n[0]
+        if t == "none":
+            o = None
+        elif t == "bool":
+            o = n[1]
+        elif t == "int":
+            o = int(n[1])
+        elif t == "float":
+            o = _struct.unpack(">d", bytes.fromhex(n[1]))[0]
+        elif t == "str":
+            o = bytes.fromhex(n[1]).decode("utf-8", "surrogatepass")
+        elif t == "bytes":
+            o = bytes.fromhex(n[1])
+        elif t == "bytearray":
+            o = bytearray.fromhex(n[1])
+        elif t == "list":
+            o = []
+            fill.append((o, n[1]))
+        elif t == "dict":
+            o = {}
+            fill.append((o, n[1]))
+        elif t == "tuple":
+            o = tuple([objs[j] for j in n[1]])
+        elif t == "set":
+            o = set(objs[j] for j in n[1])
+        elif t == "frozenset":
+            o = frozenset(objs[j] for j in n[1])
+        elif t == "global":
+            o = getattr(_importlib.import_module(objs[n[1]]), objs[n[2]])
+        elif t == "reduce":
+            o = objs[n[1]](*objs[n[2]])
+        else:
+            raise ValueError("unknown node type %r" % t)
+        objs[i] = o
+    for o, items in fill:
+        if isinstance(o, list):
+            o.extend(objs[j] for j in items)
+        else:
+            for k, v in items:
+                o[objs[k]] = objs[v]
+    return objs, objs[desc["root"]]
+
+
+def op_pickle_dumps(req):
+    """pickle.dumps of a described graph in each requested protocol, the
+    iteration order of every set (by position in the description) and repr."""
+    objs, obj = build_graph(req["graph"])
+    orders = {}
+    for i, n in enumerate(req["graph"]["nodes"]):
+        if n[0] in ("set", "frozenset"):
+            pos = {objs[j]: k for k, j in enumerate(n[1])}
+            orders[str(i)] = [pos[x] for x in objs[i]]
+    out = {"pickles": {}, "set_orders": orders}
+    for p in req["protocols"]:
+        out["pickles"][str(p)] = _pickle.dumps(obj, p).hex()
+    if req.get("repr", True):
+        out["repr"] = repr(obj)
+    return out
+
+
+def op_pickle_loads(req):
+    """repr(pickle.loads(data)), or the exception."""
+    try:
+        obj = _pickle.loads(unhex(req["data"]))
+    except Exception as e:
+        return {"error": "%s: %s" % (type(e).__name__, e)}
+    try:
+        return {"repr": repr(obj)}
+    except Exception as e:
+        return {"error": "repr: %s: %s" % (type(e).__name__, e)}
+
+
+def op_pickletools(req):
+    """What pickletools.dis prints for data, and the error it raises, if any."""
+    buf = io.StringIO()
+    err = None
+    try:
+        _pickletools.dis(io.BytesIO(unhex(req["data"])), buf)
+    except Exception as e:
+        err = "%s: %s" % (type(e).__name__, e)
+    return {"out": buf.getvalue(), "error": err}
+
+
+def op_opcodes(req):
+    return [
+        [ord(o.code), o.name, o.proto, o.arg.name if o.arg else None,
+         ["mark" if s is _pickletools.markobject else ("slice" if s is _pickletools.stackslice else "any")
+          for s in o.stack_before],
+         ["mark" if s is _pickletools.markobject else "any" for s in o.stack_after]]
+        for o in _pickletools.opcodes
+    ]
+
+
 OPS = {name[3:]: fn for name, fn in globals().items() if name.startswith("op_")}
 
 

@@ -11,6 +11,7 @@
 //! test says it skipped the oracle part on stderr.
 
 pub mod oracle;
+pub mod pickle_desc;
 
 use std::path::PathBuf;
 

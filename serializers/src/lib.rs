@@ -1,0 +1,19 @@
+//! # sparkwire-serializers
+//!
+//! The value layer of sparkwire: how PySpark turns Python objects into bytes.
+//!
+//! * [`pickle`]: protocols 0–5. A lossless decoder into a graph with shared
+//!   nodes (memo references, cycles), encoders that write exactly what CPython's C
+//!   pickler (PySpark's Python side) or Pyrolite (Spark's JVM side) would write for
+//!   the same object graph, a `pickletools`-identical disassembler and a `repr` view.
+//!
+//! Guarantees: decoding untrusted bytes never panics, never executes or imports
+//! anything, never recurses on input depth and never allocates what the input
+//! merely declares; see [`pickle::Limits`]. A pickle is still code for whoever
+//! *loads* it with Python: feeding these bytes to a real Python process inherits
+//! pickle's threat model.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod pickle;

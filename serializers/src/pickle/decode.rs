@@ -1,0 +1,840 @@
+//! The decoder: an iterative loop over opcodes that builds a [`Graph`].
+//!
+//! It follows CPython's C unpickler (`_pickle.c`) for what it accepts: the stack
+//! and its MARK fences, `MEMOIZE` storing at the number of filled memo slots, POP
+//! taking a MARK off when one is on top, an unclosed MARK before STOP being fine.
+//! It differs where CPython would run code or trust the input: globals are never
+//! resolved, calls are never made, memo indices live in a hash map (LONG_BINPUT
+//! 2^31 is one entry, not a 16 GiB array), and FRAME lengths must fit the input.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use num_bigint::BigInt;
+
+use super::error::DecodeError;
+use super::limits::Limits;
+use super::op::{Op, HIGHEST_PROTOCOL};
+use super::pyparse::{parse_float, parse_int, IntTextError};
+use super::pystr::{push_code_point, PyStr};
+use super::reader::{read_op, Arg, RawOp};
+use super::value::{Construct, Graph, Hint, Int, NodeId, Object, PersId, State, Value};
+
+/// A decoded pickle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// The values; `graph.root()` is what the pickle evaluates to.
+    pub graph: Graph,
+    /// The protocol named by the first PROTO opcode (`None` for protocols 0–1,
+    /// which have no PROTO).
+    pub protocol: Option<u8>,
+    /// Offset just past STOP. Bytes after it are not part of the pickle.
+    pub end: usize,
+}
+
+impl Decoded {
+    /// The root node.
+    pub fn root(&self) -> NodeId {
+        self.graph
+            .root()
+            .expect("a decoded pickle always has a root")
+    }
+}
+
+/// Decodes one pickle from the start of `data` with default [`Limits`].
+/// Bytes after STOP are ignored (see [`Decoded::end`]).
+pub fn decode(data: &Bytes) -> Result<Decoded, DecodeError> {
+    decode_with(data, &Limits::default())
+}
+
+/// Decodes a pickle from a slice (copied once so strings can share it).
+pub fn decode_slice(data: &[u8]) -> Result<Decoded, DecodeError> {
+    decode(&Bytes::copy_from_slice(data))
+}
+
+/// Decodes one pickle with explicit limits.
+pub fn decode_with(data: &Bytes, limits: &Limits) -> Result<Decoded, DecodeError> {
+    Decoder::new(data, limits).run()
+}
+
+struct Decoder<'a> {
+    data: &'a Bytes,
+    limits: &'a Limits,
+    graph: Graph,
+    stack: Vec<NodeId>,
+    marks: Vec<usize>,
+    memo: HashMap<u64, NodeId>,
+    protocol: Option<u8>,
+    buffers: u32,
+}
+
+impl<'a> Decoder<'a> {
+    fn new(data: &'a Bytes, limits: &'a Limits) -> Decoder<'a> {
+        Decoder {
+            data,
+            limits,
+            graph: Graph::new(),
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: HashMap::new(),
+            protocol: None,
+            buffers: 0,
+        }
+    }
+
+    fn fence(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    fn node(&mut self, r: &RawOp, v: Value) -> Result<NodeId, DecodeError> {
+        if self.graph.len() >= self.limits.max_nodes {
+            return Err(limit(r, "node", self.limits.max_nodes));
+        }
+        self.graph.hints_mut().push(Hint::default());
+        Ok(self.graph.add(v))
+    }
+
+    fn push(&mut self, r: &RawOp, id: NodeId) -> Result<(), DecodeError> {
+        if self.stack.len() >= self.limits.max_stack {
+            return Err(limit(r, "stack", self.limits.max_stack));
+        }
+        self.stack.push(id);
+        Ok(())
+    }
+
+    fn push_new(&mut self, r: &RawOp, v: Value) -> Result<(), DecodeError> {
+        let id = self.node(r, v)?;
+        self.push(r, id)
+    }
+
+    fn pop(&mut self, r: &RawOp) -> Result<NodeId, DecodeError> {
+        if self.stack.len() <= self.fence() {
+            return Err(DecodeError::StackUnderflow {
+                offset: r.offset as u64,
+                op: r.op,
+            });
+        }
+        Ok(self.stack.pop().expect("checked above the fence"))
+    }
+
+    fn top(&self, r: &RawOp) -> Result<NodeId, DecodeError> {
+        if self.stack.len() <= self.fence() {
+            return Err(DecodeError::StackUnderflow {
+                offset: r.offset as u64,
+                op: r.op,
+            });
+        }
+        Ok(*self.stack.last().expect("checked above the fence"))
+    }
+
+    /// Pops everything above the topmost MARK, and the MARK.
+    fn pop_mark(&mut self, r: &RawOp) -> Result<Vec<NodeId>, DecodeError> {
+        let mark = self.marks.pop().ok_or(DecodeError::NoMark {
+            offset: r.offset as u64,
+            op: r.op,
+        })?;
+        Ok(self.stack.split_off(mark))
+    }
+
+    fn memo_put(&mut self, r: &RawOp, idx: u64) -> Result<(), DecodeError> {
+        let top = self.top(r)?;
+        if !self.memo.contains_key(&idx) && self.memo.len() >= self.limits.max_memo {
+            return Err(limit(r, "memo", self.limits.max_memo));
+        }
+        self.memo.insert(idx, top);
+        self.graph.hints_mut()[top.index()].set_memoized();
+        Ok(())
+    }
+
+    fn memo_get(&mut self, r: &RawOp, idx: u64) -> Result<(), DecodeError> {
+        let id = *self.memo.get(&idx).ok_or(DecodeError::MemoMissing {
+            offset: r.offset as u64,
+            op: r.op,
+            index: idx,
+        })?;
+        self.push(r, id)
+    }
+
+    fn bad(r: &RawOp, what: impl Into<String>) -> DecodeError {
+        DecodeError::BadArgument {
+            offset: r.offset as u64,
+            op: r.op,
+            what: what.into(),
+        }
+    }
+
+    fn wrong_type(&self, r: &RawOp, expected: &'static str, found: NodeId) -> DecodeError {
+        DecodeError::WrongType {
+            offset: r.offset as u64,
+            op: r.op,
+            expected,
+            found: self.graph.get(found).type_name(),
+        }
+    }
+
+    fn slice(&self, s: &[u8]) -> Bytes {
+        self.data.slice_ref(s)
+    }
+
+    fn str_value(&self, r: &RawOp, s: &[u8]) -> Result<Value, DecodeError> {
+        let b = self.slice(s);
+        PyStr::from_utf8(b)
+            .map(Value::Str)
+            .map_err(|at| DecodeError::InvalidUtf8 {
+                offset: r.offset as u64,
+                op: r.op,
+                at: at as u64,
+            })
+    }
+
+    fn text_int(&self, r: &RawOp, s: &[u8]) -> Result<Int, DecodeError> {
+        parse_int(s, self.limits.max_int_digits).map_err(|e| match e {
+            IntTextError::Invalid => Self::bad(
+                r,
+                format!(
+                    "invalid literal for int(): {:?}",
+                    String::from_utf8_lossy(s)
+                ),
+            ),
+            IntTextError::TooManyDigits => limit(r, "integer digits", self.limits.max_int_digits),
+        })
+    }
+
+    fn memo_index(&self, r: &RawOp) -> Result<u64, DecodeError> {
+        match r.arg {
+            Arg::Uint(v) => Ok(v),
+            Arg::Line(s) => match self.text_int(r, s)? {
+                Int::Small(v) if v >= 0 => Ok(v as u64),
+                _ => Err(Self::bad(r, "memo index out of range")),
+            },
+            _ => Err(Self::bad(r, "memo index")),
+        }
+    }
+
+    fn run(mut self) -> Result<Decoded, DecodeError> {
+        let data: &[u8] = self.data;
+        let mut pos = 0usize;
+        loop {
+            let r = read_op(data, pos)?.ok_or(DecodeError::NoStop { offset: pos as u64 })?;
+            pos = r.end;
+            if r.op == Op::Stop {
+                let root = self.pop(&r)?;
+                self.graph.set_root(root);
+                return Ok(Decoded {
+                    graph: self.graph,
+                    protocol: self.protocol,
+                    end: pos,
+                });
+            }
+            self.step(&r, data.len() - pos)?;
+        }
+    }
+
+    fn step(&mut self, r: &RawOp, remaining: usize) -> Result<(), DecodeError> {
+        match (r.op, r.arg) {
+            (Op::Proto, Arg::Uint(p)) => {
+                if p > HIGHEST_PROTOCOL as u64 {
+                    return Err(DecodeError::UnsupportedProtocol {
+                        offset: r.offset as u64,
+                        proto: p as u8,
+                    });
+                }
+                self.protocol.get_or_insert(p as u8);
+            }
+            (Op::Frame, Arg::Uint(n)) => {
+                if n > remaining as u64 {
+                    return Err(DecodeError::Truncated {
+                        offset: r.offset as u64,
+                        op: Some(r.op),
+                        what: format!("frame of {n} bytes, {remaining} left"),
+                    });
+                }
+            }
+            (Op::None, _) => self.push_new(r, Value::None)?,
+            (Op::NewTrue, _) => self.push_new(r, Value::Bool(true))?,
+            (Op::NewFalse, _) => self.push_new(r, Value::Bool(false))?,
+            (Op::Int, Arg::Line(s)) => {
+                let v = match s {
+                    b"00" => Value::Bool(false),
+                    b"01" => Value::Bool(true),
+                    _ => Value::Int(self.text_int(r, s)?),
+                };
+                self.push_new(r, v)?
+            }
+            (Op::Long, Arg::Line(s)) => {
+                let s = s.strip_suffix(b"L").unwrap_or(s);
+                let v = self.text_int(r, s)?;
+                self.push_new(r, Value::Int(v))?
+            }
+            (Op::BinInt | Op::BinInt1 | Op::BinInt2, Arg::Uint(v)) => {
+                self.push_new(r, Value::Int(Int::Small(v as i64)))?
+            }
+            (Op::BinInt, Arg::Int4(v)) => self.push_new(r, Value::Int(Int::Small(v as i64)))?,
+            (Op::Long1 | Op::Long4, Arg::Data(d)) => {
+                let v = if d.len() <= 8 {
+                    let mut b = [if d.last().is_some_and(|&x| x & 0x80 != 0) {
+                        0xff
+                    } else {
+                        0
+                    }; 8];
+                    b[..d.len()].copy_from_slice(d);
+                    Int::Small(i64::from_le_bytes(b))
+                } else {
+                    Int::from_big(BigInt::from_signed_bytes_le(d))
+                };
+                self.push_new(r, Value::Int(v))?
+            }
+            (Op::Float, Arg::Line(s)) => {
+                let v = parse_float(s)
+                    .ok_or_else(|| Self::bad(r, "could not convert string to float"))?;
+                self.push_new(r, Value::Float(v))?
+            }
+            (Op::BinFloat, Arg::Float(v)) => self.push_new(r, Value::Float(v))?,
+            (Op::String, Arg::Line(s)) => {
+                let inner = strip_quotes(s)
+                    .ok_or_else(|| Self::bad(r, "the STRING opcode argument must be quoted"))?;
+                let raw = escape_decode(inner).ok_or_else(|| Self::bad(r, "invalid \\x escape"))?;
+                let v = py2_str(Bytes::from(raw));
+                self.push_new(r, v)?
+            }
+            (Op::BinString | Op::ShortBinString, Arg::Data(d)) => {
+                let v = py2_str(self.slice(d));
+                self.push_new(r, v)?
+            }
+            (Op::BinBytes | Op::ShortBinBytes | Op::BinBytes8, Arg::Data(d)) => {
+                let v = Value::Bytes(self.slice(d));
+                self.push_new(r, v)?
+            }
+            (Op::ByteArray8, Arg::Data(d)) => {
+                let v = Value::ByteArray(self.slice(d));
+                self.push_new(r, v)?
+            }
+            (Op::NextBuffer, _) => {
+                let index = self.buffers;
+                self.buffers = self.buffers.saturating_add(1);
+                self.push_new(
+                    r,
+                    Value::Buffer {
+                        index,
+                        readonly: false,
+                    },
+                )?
+            }
+            (Op::ReadonlyBuffer, _) => {
+                let top = self.top(r)?;
+                match self.graph.get_mut(top) {
+                    Value::Buffer { readonly, .. } => *readonly = true,
+                    _ => return Err(self.wrong_type(r, "an out-of-band buffer", top)),
+                }
+            }
+            (Op::Unicode, Arg::Line(s)) => {
+                let v = Value::Str(
+                    raw_unicode_escape_decode(s)
+                        .ok_or_else(|| Self::bad(r, "invalid \\u escape"))?,
+                );
+                self.push_new(r, v)?
+            }
+            (Op::ShortBinUnicode | Op::BinUnicode | Op::BinUnicode8, Arg::Data(d)) => {
+                let v = self.str_value(r, d)?;
+                self.push_new(r, v)?
+            }
+            (Op::EmptyList, _) => self.push_new(r, Value::List(Vec::new()))?,
+            (Op::EmptyTuple, _) => self.push_new(r, Value::Tuple(Vec::new()))?,
+            (Op::EmptyDict, _) => self.push_new(r, Value::Dict(Vec::new()))?,
+            (Op::EmptySet, _) => self.push_new(r, Value::Set(Vec::new()))?,
+            (Op::List, _) => {
+                let items = self.pop_mark(r)?;
+                self.push_new(r, Value::List(items))?
+            }
+            (Op::Tuple, _) => {
+                let items = self.pop_mark(r)?;
+                let id = self.node(r, Value::Tuple(items))?;
+                self.graph.hints_mut()[id.index()].set_mark_tuple();
+                self.push(r, id)?
+            }
+            (Op::FrozenSet, _) => {
+                let items = self.pop_mark(r)?;
+                self.push_new(r, Value::FrozenSet(items))?
+            }
+            (Op::Dict, _) => {
+                let items = self.pop_mark(r)?;
+                let pairs = pairs(r, items)?;
+                self.push_new(r, Value::Dict(pairs))?
+            }
+            (Op::Tuple1 | Op::Tuple2 | Op::Tuple3, _) => {
+                let n = match r.op {
+                    Op::Tuple1 => 1,
+                    Op::Tuple2 => 2,
+                    _ => 3,
+                };
+                if self.stack.len() < self.fence() + n {
+                    return Err(DecodeError::StackUnderflow {
+                        offset: r.offset as u64,
+                        op: r.op,
+                    });
+                }
+                let items = self.stack.split_off(self.stack.len() - n);
+                self.push_new(r, Value::Tuple(items))?
+            }
+            (Op::Append, _) => {
+                let item = self.pop(r)?;
+                let target = self.top(r)?;
+                self.append(r, target, vec![item])?
+            }
+            (Op::Appends, _) => {
+                let items = self.pop_mark(r)?;
+                let target = self.top(r)?;
+                self.append(r, target, items)?
+            }
+            (Op::SetItem, _) => {
+                let v = self.pop(r)?;
+                let k = self.pop(r)?;
+                let target = self.top(r)?;
+                self.set_items(r, target, vec![(k, v)])?
+            }
+            (Op::SetItems, _) => {
+                let items = self.pop_mark(r)?;
+                let target = self.top(r)?;
+                self.set_items(r, target, pairs(r, items)?)?
+            }
+            (Op::AddItems, _) => {
+                let items = self.pop_mark(r)?;
+                let target = self.top(r)?;
+                match self.graph.get_mut(target) {
+                    Value::Set(v) => v.extend(items),
+                    _ => return Err(self.wrong_type(r, "a set", target)),
+                }
+            }
+            (Op::Pop, _) => {
+                if self.marks.last() == Some(&self.stack.len()) {
+                    self.marks.pop();
+                } else {
+                    let popped = self.pop(r)?;
+                    self.note_popped(popped);
+                }
+            }
+            (Op::Dup, _) => {
+                let top = self.top(r)?;
+                self.push(r, top)?
+            }
+            (Op::Mark, _) => {
+                if self.marks.len() >= self.limits.max_depth {
+                    return Err(limit(r, "MARK depth", self.limits.max_depth));
+                }
+                self.marks.push(self.stack.len())
+            }
+            (Op::PopMark, _) => {
+                self.pop_mark(r)?;
+            }
+            (Op::Get | Op::BinGet | Op::LongBinGet, _) => {
+                let idx = self.memo_index(r)?;
+                self.memo_get(r, idx)?
+            }
+            (Op::Put | Op::BinPut | Op::LongBinPut, _) => {
+                let idx = self.memo_index(r)?;
+                self.memo_put(r, idx)?
+            }
+            (Op::Memoize, _) => {
+                let idx = self.memo.len() as u64;
+                self.memo_put(r, idx)?
+            }
+            (Op::Ext1 | Op::Ext2, Arg::Uint(code)) => self.ext(r, code as i64)?,
+            (Op::Ext4, Arg::Int4(code)) => self.ext(r, code as i64)?,
+            (Op::Global, Arg::Pair(m, n)) => {
+                let module = self.str_value(r, m)?;
+                let name = self.str_value(r, n)?;
+                let module = self.node(r, module)?;
+                let name = self.node(r, name)?;
+                self.push_new(r, Value::Global { module, name })?
+            }
+            (Op::StackGlobal, _) => {
+                let name = self.pop(r)?;
+                let module = self.pop(r)?;
+                for id in [module, name] {
+                    if !matches!(self.graph.get(id), Value::Str(_)) {
+                        return Err(self.wrong_type(r, "str operands", id));
+                    }
+                }
+                self.push_new(r, Value::Global { module, name })?
+            }
+            (Op::Reduce, _) => {
+                let args = self.pop(r)?;
+                let callable = self.pop(r)?;
+                self.push_object(r, Construct::Reduce { callable, args })?
+            }
+            (Op::NewObj, _) => {
+                let args = self.pop(r)?;
+                let cls = self.pop(r)?;
+                self.push_object(r, Construct::NewObj { cls, args })?
+            }
+            (Op::NewObjEx, _) => {
+                let kwargs = self.pop(r)?;
+                let args = self.pop(r)?;
+                let cls = self.pop(r)?;
+                self.push_object(r, Construct::NewObjEx { cls, args, kwargs })?
+            }
+            (Op::Obj, _) => {
+                let mut items = self.pop_mark(r)?;
+                if items.is_empty() {
+                    return Err(DecodeError::StackUnderflow {
+                        offset: r.offset as u64,
+                        op: r.op,
+                    });
+                }
+                let cls = items.remove(0);
+                self.push_object(r, Construct::Obj { cls, args: items })?
+            }
+            (Op::Inst, Arg::Pair(m, n)) => {
+                let args = self.pop_mark(r)?;
+                let module = match self.str_value(r, m)? {
+                    Value::Str(s) => s,
+                    _ => unreachable!("str_value returns a Str"),
+                };
+                let name = match self.str_value(r, n)? {
+                    Value::Str(s) => s,
+                    _ => unreachable!("str_value returns a Str"),
+                };
+                self.push_object(r, Construct::Inst { module, name, args })?
+            }
+            (Op::Build, _) => {
+                let state = self.pop(r)?;
+                let target = self.top(r)?;
+                match self.graph.get_mut(target) {
+                    Value::Object(o) => o.states.push(State::Build(state)),
+                    _ => return Err(self.wrong_type(r, "an object", target)),
+                }
+            }
+            (Op::PersId, Arg::Line(s)) => {
+                if !s.is_ascii() {
+                    return Err(Self::bad(
+                        r,
+                        "persistent IDs in protocol 0 must be ASCII strings",
+                    ));
+                }
+                let v = match self.str_value(r, s)? {
+                    Value::Str(s) => Value::PersId(PersId::Text(s)),
+                    _ => unreachable!("str_value returns a Str"),
+                };
+                self.push_new(r, v)?
+            }
+            (Op::BinPersId, _) => {
+                let pid = self.pop(r)?;
+                self.push_new(r, Value::PersId(PersId::Value(pid)))?
+            }
+            (op, arg) => unreachable!("reader produced {arg:?} for {op:?}"),
+        }
+        Ok(())
+    }
+
+    fn ext(&mut self, r: &RawOp, code: i64) -> Result<(), DecodeError> {
+        if code <= 0 {
+            return Err(Self::bad(r, "EXT specifies code <= 0"));
+        }
+        self.push_new(r, Value::Ext(code))
+    }
+
+    fn push_object(&mut self, r: &RawOp, c: Construct) -> Result<(), DecodeError> {
+        self.push_new(r, Value::Object(Box::new(Object::new(c))))
+    }
+
+    fn append(&mut self, r: &RawOp, target: NodeId, items: Vec<NodeId>) -> Result<(), DecodeError> {
+        match self.graph.get_mut(target) {
+            Value::List(v) => v.extend(items),
+            Value::Object(o) => o.list_items.extend(items),
+            _ => return Err(self.wrong_type(r, "a list or an object", target)),
+        }
+        Ok(())
+    }
+
+    fn set_items(
+        &mut self,
+        r: &RawOp,
+        target: NodeId,
+        kv: Vec<(NodeId, NodeId)>,
+    ) -> Result<(), DecodeError> {
+        match self.graph.get_mut(target) {
+            Value::Dict(v) => v.extend(kv),
+            Value::Object(o) => o.dict_items.extend(kv),
+            _ => return Err(self.wrong_type(r, "a dict or an object", target)),
+        }
+        Ok(())
+    }
+
+    /// A reducer's `state_setter` is written as `setter (obj, state) REDUCE POP`:
+    /// when a POP discards exactly that shape, keep it as the object's state
+    /// instead of losing it.
+    fn note_popped(&mut self, popped: NodeId) {
+        let Value::Object(o) = self.graph.get(popped) else {
+            return;
+        };
+        let (Construct::Reduce { callable, args }, true, true, true) = (
+            &o.construct,
+            o.list_items.is_empty(),
+            o.dict_items.is_empty(),
+            o.states.is_empty(),
+        ) else {
+            return;
+        };
+        let memoized = |id: NodeId| self.graph.hint(id).is_some_and(|h| h.memoized());
+        if memoized(popped) || memoized(*args) {
+            return;
+        }
+        let (setter, args) = (*callable, *args);
+        let Value::Tuple(t) = self.graph.get(args) else {
+            return;
+        };
+        let [obj, state] = t[..] else { return };
+        if obj == popped {
+            return;
+        }
+        if let Value::Object(target) = self.graph.get_mut(obj) {
+            target.states.push(State::Setter { setter, state });
+        }
+    }
+}
+
+fn limit(r: &RawOp, what: &'static str, max: usize) -> DecodeError {
+    DecodeError::Limit {
+        offset: r.offset as u64,
+        op: Some(r.op),
+        limit: what,
+        max: max as u64,
+    }
+}
+
+fn pairs(r: &RawOp, items: Vec<NodeId>) -> Result<Vec<(NodeId, NodeId)>, DecodeError> {
+    if !items.len().is_multiple_of(2) {
+        return Err(DecodeError::OddItems {
+            offset: r.offset as u64,
+            op: r.op,
+        });
+    }
+    Ok(items.chunks_exact(2).map(|c| (c[0], c[1])).collect())
+}
+
+/// Python 2 `str` (STRING/BINSTRING/SHORT_BINSTRING): `pickle.loads` decodes it
+/// as ASCII by default; anything else is kept as bytes, as `encoding='bytes'` would.
+fn py2_str(b: Bytes) -> Value {
+    if b.is_ascii() {
+        Value::Str(PyStr::from_utf8(b).expect("ASCII is UTF-8"))
+    } else {
+        Value::Bytes(b)
+    }
+}
+
+fn strip_quotes(s: &[u8]) -> Option<&[u8]> {
+    if s.len() >= 2 && (s[0] == b'"' || s[0] == b'\'') && s[s.len() - 1] == s[0] {
+        Some(&s[1..s.len() - 1])
+    } else {
+        None
+    }
+}
+
+/// `codecs.escape_decode`: Python string-literal escapes over bytes.
+pub(crate) fn escape_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        i += 1;
+        if c != b'\\' {
+            out.push(c);
+            continue;
+        }
+        let e = *s.get(i)?;
+        i += 1;
+        match e {
+            b'\n' => {}
+            b'\\' | b'\'' | b'"' => out.push(e),
+            b'a' => out.push(7),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(11),
+            b'0'..=b'7' => {
+                let mut v = (e - b'0') as u32;
+                for _ in 0..2 {
+                    match s.get(i) {
+                        Some(&d @ b'0'..=b'7') => {
+                            v = v * 8 + (d - b'0') as u32;
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                out.push(v as u8);
+            }
+            b'x' => {
+                let h = s.get(i..i + 2)?;
+                let v = u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()?;
+                out.push(v);
+                i += 2;
+            }
+            _ => out.extend([b'\\', e]),
+        }
+    }
+    Some(out)
+}
+
+/// The `raw-unicode-escape` codec: bytes are latin-1 code points, except that
+/// `\uXXXX` and `\UXXXXXXXX` after an odd run of backslashes are escapes.
+pub(crate) fn raw_unicode_escape_decode(s: &[u8]) -> Option<PyStr> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] != b'\\' {
+            push_code_point(&mut out, s[i] as u32);
+            i += 1;
+            continue;
+        }
+        let run = s[i..].iter().take_while(|&&b| b == b'\\').count();
+        let after = s.get(i + run).copied();
+        let escape = run % 2 == 1 && matches!(after, Some(b'u' | b'U'));
+        let literal = if escape { run - 1 } else { run };
+        out.extend(std::iter::repeat_n(b'\\', literal));
+        i += run;
+        if escape {
+            let n = if after == Some(b'u') { 4 } else { 8 };
+            let hex = s.get(i + 1..i + 1 + n)?;
+            let cp = u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+            if cp > 0x10FFFF || !hex.iter().all(u8::is_ascii_hexdigit) {
+                return None;
+            }
+            push_code_point(&mut out, cp);
+            i += 1 + n;
+        }
+    }
+    Some(PyStr::from_utf8(Bytes::from(out)).expect("built from code points"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(b: &[u8]) -> Result<Decoded, DecodeError> {
+        decode_slice(b)
+    }
+
+    #[test]
+    fn shared_references_are_one_node() {
+        // pickle.dumps([[1], GET 1], 2) shape: x=[1]; [x, x]
+        let d = dec(b"\x80\x02]q\x00(]q\x01K\x01ah\x01e.").unwrap();
+        let Value::List(items) = d.graph.get(d.root()) else {
+            panic!()
+        };
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0], items[1]);
+    }
+
+    #[test]
+    fn self_containing_list() {
+        // l = []; l.append(l)
+        let d = dec(b"\x80\x04\x95\x06\x00\x00\x00\x00\x00\x00\x00]\x94h\x00a.").unwrap();
+        let Value::List(items) = d.graph.get(d.root()) else {
+            panic!()
+        };
+        assert_eq!(items, &vec![d.root()]);
+    }
+
+    #[test]
+    fn adversarial_inputs_give_typed_errors() {
+        assert!(matches!(
+            dec(b"h\x05."),
+            Err(DecodeError::MemoMissing { index: 5, .. })
+        ));
+        assert!(dec(b"Nr\xff\xff\xff\x7f.").is_ok());
+        assert!(matches!(dec(b"e."), Err(DecodeError::NoMark { .. })));
+        assert!(matches!(dec(b"."), Err(DecodeError::StackUnderflow { .. })));
+        assert!(matches!(
+            dec(b"}(K\x01u."),
+            Err(DecodeError::OddItems { .. })
+        ));
+        assert!(matches!(
+            dec(b"\x80\x06N."),
+            Err(DecodeError::UnsupportedProtocol { proto: 6, .. })
+        ));
+        assert!(dec(b"(K\x01.").is_ok());
+        assert!(matches!(dec(b""), Err(DecodeError::NoStop { .. })));
+        assert!(matches!(
+            dec(b"\x95\xff\x00\x00\x00\x00\x00\x00\x00N."),
+            Err(DecodeError::Truncated { .. })
+        ));
+        assert!(matches!(
+            dec(b"X\x01\x00\x00\x00\xff."),
+            Err(DecodeError::InvalidUtf8 { .. })
+        ));
+        assert!(matches!(
+            dec(b"K\x01\x86."),
+            Err(DecodeError::StackUnderflow { .. })
+        ));
+    }
+
+    #[test]
+    fn billion_laughs_is_linear() {
+        // x = [x, x] forty times: 40 nodes, not 2^40.
+        let mut p = b"\x80\x02]q\x00".to_vec();
+        for _ in 0..40 {
+            p.extend(b"]q\x01(h\x00h\x00eq\x00");
+            p.extend(b"0");
+            p.extend(b"h\x00");
+            p.extend(b"0");
+        }
+        p.extend(b"h\x00.");
+        let d = dec(&p).unwrap();
+        assert!(d.graph.len() < 100);
+    }
+
+    #[test]
+    fn deep_nesting_is_iterative_and_limited() {
+        let mut p = Vec::new();
+        p.extend(std::iter::repeat_n(b'(', 1_000_000));
+        p.push(b'N');
+        p.extend(std::iter::repeat_n(b'l', 1_000_000));
+        p.push(b'.');
+        let d = dec(&p).unwrap();
+        assert_eq!(d.graph.len(), 1_000_001);
+        drop(d);
+        let limits = Limits {
+            max_depth: 10,
+            ..Limits::default()
+        };
+        let err = decode_with(&Bytes::from(p), &limits).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DecodeError::Limit {
+                    offset: 10,
+                    limit: "MARK depth",
+                    max: 10,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn text_escapes() {
+        assert_eq!(
+            escape_decode(br"a\n\\b\x00c\td\101").unwrap(),
+            b"a\n\\b\x00c\tdA"
+        );
+        let s = raw_unicode_escape_decode(br"\u00e9\\u0041\U0001F600").unwrap();
+        assert_eq!(
+            s.code_points().collect::<Vec<_>>(),
+            vec![
+                0xe9,
+                b'\\' as u32,
+                b'\\' as u32,
+                b'u' as u32,
+                b'0' as u32,
+                b'0' as u32,
+                b'4' as u32,
+                b'1' as u32,
+                0x1F600
+            ]
+        );
+    }
+}

@@ -1,0 +1,716 @@
+//! CPython's C pickler (`Modules/_pickle.c`, 3.11), protocols 2–5, as an
+//! iterative task machine over the value graph.
+//!
+//! The memo follows object identity: a node is "the same object" as itself
+//! only, except for what CPython shares by value: `''`, one-character strings
+//! below U+0100, `b''` and one-byte bytes (cached singletons), and globals (a
+//! class or function is one object). Tuples, frozensets and reduce results are
+//! memoized after their parts, so when they reappear while their parts are being
+//! saved (recursion through a mutable container) the parts are popped and the
+//! memo entry is fetched instead, exactly as `save_tuple`/`save_reduce` do.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+use super::out::Out;
+use super::{long_bytes_i64, MAX_NESTING};
+use crate::pickle::error::EncodeError;
+use crate::pickle::pystr::PyStr;
+use crate::pickle::tables::{IMPORT_3TO2, NAME_3TO2};
+use crate::pickle::value::{Construct, Graph, Int, NodeId, PersId, State, Value};
+
+const BATCHSIZE: usize = 1000;
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum MemoKey {
+    Node(u32),
+    Str(Bytes),
+    Bytes(Bytes),
+    Global(Bytes, Bytes),
+}
+
+enum Task {
+    Save(NodeId),
+    Byte(u8),
+    Raw(Box<[u8]>),
+    /// Close a tuple of `len` items (memo check, then TUPLEn/TUPLE or POPs + GET).
+    TupleEnd(NodeId, usize),
+    FrozenSetEnd(NodeId),
+    GlobalEnd(NodeId),
+    /// After REDUCE/NEWOBJ/…: memo check, memoize, then the object's items and state.
+    ReduceEnd(NodeId),
+}
+
+enum Val<'g> {
+    G(&'g Value),
+    E(Rc<Value>),
+}
+
+impl std::ops::Deref for Val<'_> {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        match self {
+            Val::G(v) => v,
+            Val::E(v) => v,
+        }
+    }
+}
+
+struct Enc<'g> {
+    g: &'g Graph,
+    /// Values CPython creates on the fly (the reduce forms of bytes, sets and
+    /// bytearrays in older protocols), numbered after the graph's nodes.
+    extra: Vec<Rc<Value>>,
+    proto: u8,
+    out: Out,
+    memo: HashMap<MemoKey, u32>,
+    tasks: Vec<Task>,
+    /// Pending end tasks: the depth of the save recursion CPython would be in.
+    open: usize,
+    max_open: usize,
+    synth_globals: HashMap<(&'static str, &'static str), NodeId>,
+    latin1: Option<NodeId>,
+}
+
+pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, EncodeError> {
+    if !(2..=5).contains(&proto) {
+        return Err(EncodeError::UnsupportedProtocol(proto));
+    }
+    let mut e = Enc {
+        g,
+        extra: Vec::new(),
+        proto,
+        out: Out::new(),
+        memo: HashMap::new(),
+        tasks: Vec::new(),
+        open: 0,
+        max_open: (2 * g.len() + 16).min(MAX_NESTING),
+        synth_globals: HashMap::new(),
+        latin1: None,
+    };
+    e.out.bytes(&[0x80, proto]);
+    if proto >= 4 {
+        e.out.start_framing();
+    }
+    e.run(root)?;
+    e.out.byte(b'.');
+    Ok(e.out.finish())
+}
+
+fn canonical_str(s: &PyStr) -> bool {
+    // '' and one code point below U+0100 (1 byte, or 2 bytes starting C2/C3).
+    let b = s.as_bytes();
+    b.is_empty() || b.len() == 1 || (b.len() == 2 && (b[0] == 0xC2 || b[0] == 0xC3))
+}
+
+/// The protocol-2 spelling of a global (`_compat_pickle`'s reverse mappings).
+fn fix_imports<'a>(module: &'a [u8], name: &'a [u8]) -> (&'a [u8], &'a [u8]) {
+    for ((m, n), (m2, n2)) in NAME_3TO2 {
+        if m.as_bytes() == module && n.as_bytes() == name {
+            return (m2.as_bytes(), n2.as_bytes());
+        }
+    }
+    for (m, m2) in IMPORT_3TO2 {
+        if m.as_bytes() == module {
+            return (m2.as_bytes(), name);
+        }
+    }
+    (module, name)
+}
+
+impl<'g> Enc<'g> {
+    fn val(&self, id: NodeId) -> Result<Val<'g>, EncodeError> {
+        let base = self.g.len();
+        if id.index() < base {
+            Ok(Val::G(self.g.get(id)))
+        } else {
+            self.extra
+                .get(id.index() - base)
+                .map(|v| Val::E(v.clone()))
+                .ok_or(EncodeError::DanglingNode(id.0))
+        }
+    }
+
+    fn synth(&mut self, v: Value) -> NodeId {
+        self.extra.push(Rc::new(v));
+        NodeId((self.g.len() + self.extra.len() - 1) as u32)
+    }
+
+    fn synth_global(&mut self, module: &'static str, name: &'static str) -> NodeId {
+        if let Some(&id) = self.synth_globals.get(&(module, name)) {
+            return id;
+        }
+        let m = self.synth(Value::Str(module.into()));
+        let n = self.synth(Value::Str(name.into()));
+        let id = self.synth(Value::Global { module: m, name: n });
+        self.synth_globals.insert((module, name), id);
+        id
+    }
+
+    fn key(&self, id: NodeId, v: &Value) -> Result<MemoKey, EncodeError> {
+        Ok(match v {
+            Value::Str(s) if canonical_str(s) => MemoKey::Str(s.bytes().clone()),
+            // `bytes(bytearray)` (the argument CPython builds for a bytearray in
+            // protocols 3–4) is a fresh object even for one byte, so synthetic
+            // bytes are never the cached singleton.
+            Value::Bytes(b) if b.len() <= 1 && id.index() < self.g.len() => {
+                MemoKey::Bytes(b.clone())
+            }
+            Value::Global { module, name } => {
+                let m = self.str_bytes(*module)?;
+                let n = self.str_bytes(*name)?;
+                MemoKey::Global(m, n)
+            }
+            _ => MemoKey::Node(id.0),
+        })
+    }
+
+    fn str_bytes(&self, id: NodeId) -> Result<Bytes, EncodeError> {
+        match &*self.val(id)? {
+            Value::Str(s) => Ok(s.bytes().clone()),
+            other => Err(EncodeError::Unencodable {
+                node: id.0,
+                what: format!(
+                    "a global's module and name must be str, not {}",
+                    other.type_name()
+                ),
+            }),
+        }
+    }
+
+    fn memo_put(&mut self, key: MemoKey) {
+        let idx = self.memo.len() as u32;
+        self.memo.insert(key, idx);
+        if self.proto >= 4 {
+            self.out.byte(0x94);
+        } else if idx < 256 {
+            self.out.bytes(&[b'q', idx as u8]);
+        } else {
+            let mut b = [b'r', 0, 0, 0, 0];
+            b[1..].copy_from_slice(&idx.to_le_bytes());
+            self.out.bytes(&b);
+        }
+    }
+
+    fn memo_get(&mut self, idx: u32) {
+        if idx < 256 {
+            self.out.bytes(&[b'h', idx as u8]);
+        } else {
+            let mut b = [b'j', 0, 0, 0, 0];
+            b[1..].copy_from_slice(&idx.to_le_bytes());
+            self.out.bytes(&b);
+        }
+    }
+
+    fn open_end(&mut self) -> Result<(), EncodeError> {
+        self.open += 1;
+        if self.open > self.max_open {
+            return Err(EncodeError::TooDeep(self.max_open));
+        }
+        Ok(())
+    }
+
+    fn run(&mut self, root: NodeId) -> Result<(), EncodeError> {
+        self.tasks.push(Task::Save(root));
+        while let Some(t) = self.tasks.pop() {
+            match t {
+                Task::Save(id) => self.save(id)?,
+                Task::Byte(b) => self.out.byte(b),
+                Task::Raw(b) => self.out.bytes(&b),
+                Task::TupleEnd(id, len) => {
+                    self.open -= 1;
+                    let v = self.val(id)?;
+                    let key = self.key(id, &v)?;
+                    if let Some(&idx) = self.memo.get(&key) {
+                        if len <= 3 {
+                            for _ in 0..len {
+                                self.out.byte(b'0');
+                            }
+                        } else {
+                            self.out.byte(b'1');
+                        }
+                        self.memo_get(idx);
+                    } else {
+                        self.out.byte(match len {
+                            1 => 0x85,
+                            2 => 0x86,
+                            3 => 0x87,
+                            _ => b't',
+                        });
+                        self.memo_put(key);
+                    }
+                }
+                Task::FrozenSetEnd(id) => {
+                    self.open -= 1;
+                    let v = self.val(id)?;
+                    let key = self.key(id, &v)?;
+                    if let Some(&idx) = self.memo.get(&key) {
+                        self.out.byte(b'1');
+                        self.memo_get(idx);
+                    } else {
+                        self.out.byte(0x91);
+                        self.memo_put(key);
+                    }
+                }
+                Task::GlobalEnd(id) => {
+                    self.open -= 1;
+                    self.out.byte(0x93);
+                    let v = self.val(id)?;
+                    let key = self.key(id, &v)?;
+                    self.memo_put(key);
+                }
+                Task::ReduceEnd(id) => {
+                    self.open -= 1;
+                    self.reduce_end(id)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn save(&mut self, id: NodeId) -> Result<(), EncodeError> {
+        self.out.boundary();
+        let v = self.val(id)?;
+        match &*v {
+            Value::None => self.out.byte(b'N'),
+            Value::Bool(b) => self.out.byte(if *b { 0x88 } else { 0x89 }),
+            Value::Int(i) => self.save_int(i),
+            Value::Float(f) => {
+                let mut b = [b'G'; 9];
+                b[1..].copy_from_slice(&f.to_be_bytes());
+                self.out.bytes(&b);
+            }
+            Value::PersId(p) => {
+                let pid = match p {
+                    PersId::Value(v) => *v,
+                    PersId::Text(s) => self.synth(Value::Str(s.clone())),
+                };
+                self.tasks.push(Task::Byte(b'Q'));
+                self.tasks.push(Task::Save(pid));
+            }
+            _ => {
+                let key = self.key(id, &v)?;
+                if let Some(&idx) = self.memo.get(&key) {
+                    self.memo_get(idx);
+                    return Ok(());
+                }
+                self.save_new(id, &v, key)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn save_int(&mut self, i: &Int) {
+        match i {
+            Int::Small(v) => {
+                let v = *v;
+                if (0..=0xff).contains(&v) {
+                    self.out.bytes(&[b'K', v as u8]);
+                } else if (0..=0xffff).contains(&v) {
+                    self.out.bytes(&[b'M', v as u8, (v >> 8) as u8]);
+                } else if i32::try_from(v).is_ok() {
+                    let mut b = [b'J', 0, 0, 0, 0];
+                    b[1..].copy_from_slice(&(v as i32).to_le_bytes());
+                    self.out.bytes(&b);
+                } else {
+                    let d = long_bytes_i64(v);
+                    self.out.bytes(&[0x8a, d.len() as u8]);
+                    self.out.bytes(&d);
+                }
+            }
+            Int::Big(b) => {
+                let d = b.to_signed_bytes_le();
+                if d.len() <= 0xff {
+                    self.out.bytes(&[0x8a, d.len() as u8]);
+                } else {
+                    let mut h = [0x8b, 0, 0, 0, 0];
+                    h[1..].copy_from_slice(&(d.len() as i32).to_le_bytes());
+                    self.out.bytes(&h);
+                }
+                self.out.bytes(&d);
+            }
+        }
+    }
+
+    fn too_big(&self, id: NodeId, what: &'static str) -> EncodeError {
+        EncodeError::NeedsProtocol {
+            node: id.0,
+            what,
+            protocol: 4,
+        }
+    }
+
+    fn save_new(&mut self, id: NodeId, v: &Value, key: MemoKey) -> Result<(), EncodeError> {
+        let proto = self.proto;
+        match v {
+            Value::Str(s) => {
+                let b = s.as_bytes();
+                let n = b.len();
+                if proto >= 4 && n <= 0xff {
+                    self.out.header_and_payload(&[0x8c, n as u8], b);
+                } else if n <= u32::MAX as usize {
+                    let mut h = [b'X', 0, 0, 0, 0];
+                    h[1..].copy_from_slice(&(n as u32).to_le_bytes());
+                    self.out.header_and_payload(&h, b);
+                } else if proto >= 4 {
+                    let mut h = [0x8d; 9];
+                    h[1..].copy_from_slice(&(n as u64).to_le_bytes());
+                    self.out.header_and_payload(&h, b);
+                } else {
+                    return Err(self.too_big(id, "a str longer than 4 GiB"));
+                }
+                self.memo_put(key);
+            }
+            Value::Bytes(b) if proto >= 3 => {
+                let n = b.len();
+                if n <= 0xff {
+                    self.out.header_and_payload(&[b'C', n as u8], b);
+                } else if n <= u32::MAX as usize {
+                    let mut h = [b'B', 0, 0, 0, 0];
+                    h[1..].copy_from_slice(&(n as u32).to_le_bytes());
+                    self.out.header_and_payload(&h, b);
+                } else if proto >= 4 {
+                    let mut h = [0x8e; 9];
+                    h[1..].copy_from_slice(&(n as u64).to_le_bytes());
+                    self.out.header_and_payload(&h, b);
+                } else {
+                    return Err(self.too_big(id, "bytes longer than 4 GiB"));
+                }
+                self.memo_put(key);
+            }
+            Value::Bytes(b) => {
+                // Protocol 2: bytes() or _codecs.encode(latin-1 text, 'latin1').
+                let (callable, args) = if b.is_empty() {
+                    (self.synth_global("builtins", "bytes"), Vec::new())
+                } else {
+                    let text = PyStr::from_code_points(b.iter().map(|&c| c as u32));
+                    let text = self.synth(Value::Str(text));
+                    let latin1 = match self.latin1 {
+                        Some(l) => l,
+                        None => {
+                            let l = self.synth(Value::Str("latin1".into()));
+                            self.latin1 = Some(l);
+                            l
+                        }
+                    };
+                    (self.synth_global("_codecs", "encode"), vec![text, latin1])
+                };
+                let args = self.synth(Value::Tuple(args));
+                self.push_reduce(
+                    id,
+                    &[Task::Save(callable), Task::Save(args), Task::Byte(b'R')],
+                )?;
+            }
+            Value::ByteArray(b) if proto >= 5 => {
+                let mut h = [0x96; 9];
+                h[1..].copy_from_slice(&(b.len() as u64).to_le_bytes());
+                self.out.header_and_payload(&h, b);
+                self.memo_put(key);
+            }
+            Value::ByteArray(b) => {
+                let callable = self.synth_global("builtins", "bytearray");
+                let args = if b.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![self.synth(Value::Bytes(b.clone()))]
+                };
+                let args = self.synth(Value::Tuple(args));
+                self.push_reduce(
+                    id,
+                    &[Task::Save(callable), Task::Save(args), Task::Byte(b'R')],
+                )?;
+            }
+            Value::Tuple(items) => {
+                if items.is_empty() {
+                    self.out.byte(b')');
+                    return Ok(());
+                }
+                self.open_end()?;
+                self.tasks.push(Task::TupleEnd(id, items.len()));
+                if items.len() > 3 {
+                    self.out.byte(b'(');
+                }
+                self.tasks
+                    .extend(items.iter().rev().map(|&i| Task::Save(i)));
+            }
+            Value::List(items) => {
+                self.out.byte(b']');
+                self.memo_put(key);
+                match items.len() {
+                    0 => {}
+                    1 => {
+                        self.tasks.push(Task::Byte(b'a'));
+                        self.tasks.push(Task::Save(items[0]));
+                    }
+                    _ => {
+                        // batch_list_exact: chunks of 1000, no empty chunk.
+                        for chunk in items.chunks(BATCHSIZE).rev() {
+                            self.tasks.push(Task::Byte(b'e'));
+                            self.tasks
+                                .extend(chunk.iter().rev().map(|&i| Task::Save(i)));
+                            self.tasks.push(Task::Byte(b'('));
+                        }
+                    }
+                }
+            }
+            Value::Dict(kv) => {
+                self.out.byte(b'}');
+                self.memo_put(key);
+                match kv.len() {
+                    0 => {}
+                    1 => {
+                        self.tasks.push(Task::Byte(b's'));
+                        self.tasks.push(Task::Save(kv[0].1));
+                        self.tasks.push(Task::Save(kv[0].0));
+                    }
+                    n => {
+                        // batch_dict_exact: do { MARK ≤1000 SETITEMS } while the chunk was full.
+                        if n % BATCHSIZE == 0 {
+                            self.tasks.push(Task::Byte(b'u'));
+                            self.tasks.push(Task::Byte(b'('));
+                        }
+                        for chunk in kv.chunks(BATCHSIZE).rev() {
+                            self.tasks.push(Task::Byte(b'u'));
+                            for (k, v) in chunk.iter().rev() {
+                                self.tasks.push(Task::Save(*v));
+                                self.tasks.push(Task::Save(*k));
+                            }
+                            self.tasks.push(Task::Byte(b'('));
+                        }
+                    }
+                }
+            }
+            Value::Set(items) if proto >= 4 => {
+                self.out.byte(0x8f);
+                self.memo_put(key);
+                if !items.is_empty() {
+                    if items.len() % BATCHSIZE == 0 {
+                        self.tasks.push(Task::Byte(0x90));
+                        self.tasks.push(Task::Byte(b'('));
+                    }
+                    for chunk in items.chunks(BATCHSIZE).rev() {
+                        self.tasks.push(Task::Byte(0x90));
+                        self.tasks
+                            .extend(chunk.iter().rev().map(|&i| Task::Save(i)));
+                        self.tasks.push(Task::Byte(b'('));
+                    }
+                }
+            }
+            Value::FrozenSet(items) if proto >= 4 => {
+                self.out.byte(b'(');
+                self.open_end()?;
+                self.tasks.push(Task::FrozenSetEnd(id));
+                self.tasks
+                    .extend(items.iter().rev().map(|&i| Task::Save(i)));
+            }
+            Value::Set(items) | Value::FrozenSet(items) => {
+                let name = if matches!(v, Value::Set(_)) {
+                    "set"
+                } else {
+                    "frozenset"
+                };
+                let callable = self.synth_global("builtins", name);
+                let list = self.synth(Value::List(items.clone()));
+                let args = self.synth(Value::Tuple(vec![list]));
+                self.push_reduce(
+                    id,
+                    &[Task::Save(callable), Task::Save(args), Task::Byte(b'R')],
+                )?;
+            }
+            Value::Global { module, name } => {
+                if proto >= 4 {
+                    self.open_end()?;
+                    self.tasks.push(Task::GlobalEnd(id));
+                    self.tasks.push(Task::Save(*name));
+                    self.tasks.push(Task::Save(*module));
+                } else {
+                    let m = self.str_bytes(*module)?;
+                    let n = self.str_bytes(*name)?;
+                    let (m2, n2) = if proto < 3 {
+                        fix_imports(&m, &n)
+                    } else {
+                        (&m[..], &n[..])
+                    };
+                    let mut text = Vec::with_capacity(m2.len() + n2.len() + 3);
+                    text.push(b'c');
+                    text.extend_from_slice(m2);
+                    text.push(b'\n');
+                    text.extend_from_slice(n2);
+                    text.push(b'\n');
+                    self.out.bytes(&text);
+                    self.memo_put(key);
+                }
+            }
+            Value::Object(o) => match &o.construct {
+                Construct::Reduce { callable, args } => self.push_reduce(
+                    id,
+                    &[Task::Save(*callable), Task::Save(*args), Task::Byte(b'R')],
+                )?,
+                Construct::NewObj { cls, args } => {
+                    self.push_reduce(id, &[Task::Save(*cls), Task::Save(*args), Task::Byte(0x81)])?
+                }
+                Construct::NewObjEx { cls, args, kwargs } => {
+                    if proto < 4 {
+                        return Err(EncodeError::NeedsProtocol {
+                            node: id.0,
+                            what: "NEWOBJ_EX",
+                            protocol: 4,
+                        });
+                    }
+                    self.push_reduce(
+                        id,
+                        &[
+                            Task::Save(*cls),
+                            Task::Save(*args),
+                            Task::Save(*kwargs),
+                            Task::Byte(0x92),
+                        ],
+                    )?
+                }
+                Construct::Obj { cls, args } => {
+                    self.out.byte(b'(');
+                    let mut seq = vec![Task::Save(*cls)];
+                    seq.extend(args.iter().map(|&a| Task::Save(a)));
+                    seq.push(Task::Byte(b'o'));
+                    self.push_reduce(id, &seq)?
+                }
+                Construct::Inst { module, name, args } => {
+                    self.out.byte(b'(');
+                    let mut seq: Vec<Task> = args.iter().map(|&a| Task::Save(a)).collect();
+                    let mut text = vec![b'i'];
+                    text.extend_from_slice(module.as_bytes());
+                    text.push(b'\n');
+                    text.extend_from_slice(name.as_bytes());
+                    text.push(b'\n');
+                    seq.push(Task::Raw(text.into_boxed_slice()));
+                    self.push_reduce(id, &seq)?
+                }
+            },
+            Value::Ext(code) => {
+                let c = *code;
+                if (1..=0xff).contains(&c) {
+                    self.out.bytes(&[0x82, c as u8]);
+                } else if (1..=0xffff).contains(&c) {
+                    self.out.bytes(&[0x83, c as u8, (c >> 8) as u8]);
+                } else if let Ok(c32) = i32::try_from(c) {
+                    let mut b = [0x84, 0, 0, 0, 0];
+                    b[1..].copy_from_slice(&c32.to_le_bytes());
+                    self.out.bytes(&b);
+                } else {
+                    return Err(EncodeError::Unencodable {
+                        node: id.0,
+                        what: format!("extension code {c} out of range"),
+                    });
+                }
+            }
+            Value::Buffer { readonly, .. } => {
+                if proto < 5 {
+                    return Err(EncodeError::NeedsProtocol {
+                        node: id.0,
+                        what: "an out-of-band buffer",
+                        protocol: 5,
+                    });
+                }
+                self.out.byte(0x97);
+                if *readonly {
+                    self.out.byte(0x98);
+                }
+            }
+            Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::PersId(_) => {
+                unreachable!("atoms and persistent ids are saved before the memo lookup")
+            }
+        }
+        Ok(())
+    }
+
+    /// Schedules `seq` (the callable, its arguments and the call opcode) and then
+    /// the end of `save_reduce` for `obj`.
+    fn push_reduce(&mut self, obj: NodeId, seq: &[Task]) -> Result<(), EncodeError> {
+        self.open_end()?;
+        self.tasks.push(Task::ReduceEnd(obj));
+        for t in seq.iter().rev() {
+            self.tasks.push(match t {
+                Task::Save(i) => Task::Save(*i),
+                Task::Byte(b) => Task::Byte(*b),
+                Task::Raw(r) => Task::Raw(r.clone()),
+                _ => unreachable!("push_reduce takes saves and bytes only"),
+            });
+        }
+        Ok(())
+    }
+
+    fn reduce_end(&mut self, id: NodeId) -> Result<(), EncodeError> {
+        let v = self.val(id)?;
+        let key = self.key(id, &v)?;
+        if let Some(&idx) = self.memo.get(&key) {
+            self.out.byte(b'0');
+            self.memo_get(idx);
+            return Ok(());
+        }
+        self.memo_put(key);
+        let Value::Object(o) = &*v else { return Ok(()) };
+        // Pushed in reverse: items, then dict items, then states.
+        for s in o.states.iter().rev() {
+            match s {
+                State::Build(st) => {
+                    self.tasks.push(Task::Byte(b'b'));
+                    self.tasks.push(Task::Save(*st));
+                }
+                State::Setter { setter, state } => {
+                    self.tasks
+                        .extend([Task::Byte(b'0'), Task::Byte(b'R'), Task::Byte(0x86)]);
+                    self.tasks
+                        .extend([Task::Save(*state), Task::Save(id), Task::Save(*setter)]);
+                }
+            }
+        }
+        // batch_dict / batch_list over an iterator: full chunks of 1000, then a
+        // remainder of one is SETITEM/APPEND, of two or more MARK … SETITEMS/APPENDS.
+        let pairs = &o.dict_items;
+        let full = pairs.len() / BATCHSIZE * BATCHSIZE;
+        match pairs.len() - full {
+            0 => {}
+            1 => {
+                self.tasks.push(Task::Byte(b's'));
+                self.tasks.push(Task::Save(pairs[full].1));
+                self.tasks.push(Task::Save(pairs[full].0));
+            }
+            _ => self.push_pair_batch(&pairs[full..]),
+        }
+        for chunk in pairs[..full].chunks(BATCHSIZE).rev() {
+            self.push_pair_batch(chunk);
+        }
+        let items = &o.list_items;
+        let full = items.len() / BATCHSIZE * BATCHSIZE;
+        match items.len() - full {
+            0 => {}
+            1 => {
+                self.tasks.push(Task::Byte(b'a'));
+                self.tasks.push(Task::Save(items[full]));
+            }
+            _ => self.push_item_batch(&items[full..]),
+        }
+        for chunk in items[..full].chunks(BATCHSIZE).rev() {
+            self.push_item_batch(chunk);
+        }
+        Ok(())
+    }
+
+    fn push_item_batch(&mut self, chunk: &[NodeId]) {
+        self.tasks.push(Task::Byte(b'e'));
+        self.tasks
+            .extend(chunk.iter().rev().map(|&i| Task::Save(i)));
+        self.tasks.push(Task::Byte(b'('));
+    }
+
+    fn push_pair_batch(&mut self, chunk: &[(NodeId, NodeId)]) {
+        self.tasks.push(Task::Byte(b'u'));
+        for (k, v) in chunk.iter().rev() {
+            self.tasks.push(Task::Save(*v));
+            self.tasks.push(Task::Save(*k));
+        }
+        self.tasks.push(Task::Byte(b'('));
+    }
+}

@@ -1,0 +1,305 @@
+//! Pyrolite's `Pickler(useMemo=true, valueCompare=false)`, protocol 2, as Spark's
+//! JVM uses it (`net.razorvine.pickle` 1.3/1.5).
+//!
+//! Differences from CPython that matter on the wire: never frames, always
+//! BINUNICODE, MARK … APPENDS/SETITEMS for every list and map (even empty ones),
+//! no 1000-item batching, a BINPUT after `()`, memoized longs outside the i32
+//! range, sets as `__builtin__.set([...])` and byte arrays as
+//! `__builtin__.bytearray(text, 'latin-1')`, globals written as text and not
+//! memoized. Which objects Pyrolite memoizes depends on their Java class and on
+//! identity hashes; for a decoded graph the encoder therefore follows the memo
+//! layout recorded by the decoder ([`Hint`](crate::pickle::Hint)), and for a
+//! built graph the defaults of each Java type.
+
+use std::collections::HashMap;
+
+use super::long_bytes_i64;
+use crate::pickle::error::EncodeError;
+use crate::pickle::pystr::{push_code_point, PyStr};
+use crate::pickle::value::{Construct, Graph, Int, NodeId, Value};
+
+enum Task {
+    Save(NodeId),
+    Byte(u8),
+    /// writeMemo(obj) with the type's default when no hint says otherwise.
+    Memo(NodeId, bool),
+    /// A tuple written inline as reduce arguments (`… TUPLEn REDUCE`).
+    Close(u8),
+}
+
+struct Enc<'g> {
+    g: &'g Graph,
+    out: Vec<u8>,
+    memo: HashMap<NodeId, u32>,
+    tasks: Vec<Task>,
+    latin1_memoized: bool,
+    /// memo.size() in Pyrolite: entries for strings it writes on its own count too.
+    next_index: u32,
+}
+
+pub(crate) fn encode(g: &Graph, root: NodeId) -> Result<Vec<u8>, EncodeError> {
+    let mut e = Enc {
+        g,
+        out: vec![0x80, 2],
+        memo: HashMap::new(),
+        tasks: vec![Task::Save(root)],
+        latin1_memoized: false,
+        next_index: 0,
+    };
+    // Each node is expanded at most once per reference; a graph whose tuples
+    // contain themselves would loop, so bound the work by the graph's size.
+    let budget = g.len().saturating_mul(64).saturating_add(1 << 16);
+    while let Some(t) = e.tasks.pop() {
+        if e.tasks.len() > budget {
+            return Err(EncodeError::TooDeep(budget));
+        }
+        match t {
+            Task::Save(id) => e.save(id)?,
+            Task::Byte(b) => e.out.push(b),
+            Task::Memo(id, default) => e.write_memo(id, default),
+            Task::Close(op) => e.out.push(op),
+        }
+    }
+    e.out.push(b'.');
+    Ok(e.out)
+}
+
+/// Java's `String.getBytes(UTF_8)` of the UTF-16 string a Python str maps to:
+/// surrogate pairs combine, lone surrogates become `?`.
+pub(crate) fn java_utf8(s: &PyStr) -> Vec<u8> {
+    if let Some(t) = s.as_str() {
+        return t.as_bytes().to_vec();
+    }
+    let cps: Vec<u32> = s.code_points().collect();
+    let mut out = Vec::with_capacity(cps.len() * 3);
+    let mut i = 0;
+    while i < cps.len() {
+        let c = cps[i];
+        if (0xD800..0xDC00).contains(&c)
+            && cps.get(i + 1).is_some_and(|n| (0xDC00..0xE000).contains(n))
+        {
+            let combined = 0x10000 + ((c - 0xD800) << 10) + (cps[i + 1] - 0xDC00);
+            push_code_point(&mut out, combined);
+            i += 2;
+        } else if (0xD800..0xE000).contains(&c) {
+            out.push(b'?');
+            i += 1;
+        } else {
+            push_code_point(&mut out, c);
+            i += 1;
+        }
+    }
+    out
+}
+
+impl<'g> Enc<'g> {
+    fn val(&self, id: NodeId) -> Result<&'g Value, EncodeError> {
+        self.g.try_get(id).ok_or(EncodeError::DanglingNode(id.0))
+    }
+
+    fn hinted(&self, id: NodeId, default: bool) -> bool {
+        self.g.hint(id).map_or(default, |h| h.memoized())
+    }
+
+    fn write_memo(&mut self, id: NodeId, default: bool) {
+        if !self.hinted(id, default) || self.memo.contains_key(&id) {
+            return;
+        }
+        let idx = self.next_index;
+        self.memo.insert(id, idx);
+        self.put(idx);
+    }
+
+    /// BINPUT/LONG_BINPUT of the next memo index.
+    fn put(&mut self, idx: u32) {
+        self.next_index = idx + 1;
+        if idx <= 0xff {
+            self.out.extend([b'q', idx as u8]);
+        } else {
+            self.out.push(b'r');
+            self.out.extend(idx.to_le_bytes());
+        }
+    }
+
+    fn string(&mut self, utf8: &[u8]) {
+        self.out.push(b'X');
+        self.out.extend((utf8.len() as u32).to_le_bytes());
+        self.out.extend_from_slice(utf8);
+    }
+
+    fn long(&mut self, v: i64) -> bool {
+        if (0..=0xff).contains(&v) {
+            self.out.extend([b'K', v as u8]);
+        } else if (0..=0xffff).contains(&v) {
+            self.out.extend([b'M', v as u8, (v >> 8) as u8]);
+        } else if i32::try_from(v).is_ok() {
+            self.out.push(b'J');
+            self.out.extend((v as i32).to_le_bytes());
+        } else {
+            let d = long_bytes_i64(v);
+            self.out.extend([0x8a, d.len() as u8]);
+            self.out.extend(d);
+            return true;
+        }
+        false
+    }
+
+    fn save(&mut self, id: NodeId) -> Result<(), EncodeError> {
+        if let Some(&idx) = self.memo.get(&id) {
+            if idx <= 0xff {
+                self.out.extend([b'h', idx as u8]);
+            } else {
+                self.out.push(b'j');
+                self.out.extend(idx.to_le_bytes());
+            }
+            return Ok(());
+        }
+        let g = self.g;
+        match self.val(id)? {
+            Value::None => self.out.push(b'N'),
+            Value::Bool(b) => self.out.push(if *b { 0x88 } else { 0x89 }),
+            Value::Int(Int::Small(v)) => {
+                if self.long(*v) {
+                    self.write_memo(id, true);
+                }
+            }
+            Value::Int(Int::Big(b)) => {
+                let d = b.to_signed_bytes_le();
+                if d.len() <= 0xff {
+                    self.out.extend([0x8a, d.len() as u8]);
+                } else {
+                    self.out.push(0x8b);
+                    self.out.extend((d.len() as i32).to_le_bytes());
+                }
+                self.out.extend(d);
+                self.write_memo(id, true);
+            }
+            Value::Float(f) => {
+                self.out.push(b'G');
+                self.out.extend(f.to_be_bytes());
+            }
+            Value::Str(s) => {
+                let b = java_utf8(s);
+                self.string(&b);
+                self.write_memo(id, true);
+            }
+            Value::Bytes(b) | Value::ByteArray(b) => {
+                self.out.extend_from_slice(b"c__builtin__\nbytearray\n");
+                let mut text = Vec::with_capacity(b.len() * 2);
+                for &c in b.iter() {
+                    push_code_point(&mut text, c as u32);
+                }
+                self.string(&text);
+                // The text is a fresh Java String: memoized under its own identity.
+                self.put(self.next_index);
+                // "latin-1" is an interned literal: only its first use gets a BINPUT.
+                self.string(b"latin-1");
+                if !self.latin1_memoized {
+                    self.latin1_memoized = true;
+                    self.put(self.next_index);
+                }
+                self.out.extend([0x86, b'R']);
+                self.write_memo(id, true);
+            }
+            Value::Tuple(items) => {
+                self.tasks.push(Task::Memo(id, true));
+                self.push_tuple(id, items);
+            }
+            Value::List(items) => {
+                self.out.push(b']');
+                self.write_memo(id, true);
+                self.out.push(b'(');
+                self.tasks.push(Task::Byte(b'e'));
+                self.tasks
+                    .extend(items.iter().rev().map(|&i| Task::Save(i)));
+            }
+            Value::Dict(kv) => {
+                self.out.push(b'}');
+                self.write_memo(id, true);
+                self.out.push(b'(');
+                self.tasks.push(Task::Byte(b'u'));
+                for (k, v) in kv.iter().rev() {
+                    self.tasks.push(Task::Save(*v));
+                    self.tasks.push(Task::Save(*k));
+                }
+            }
+            Value::Set(items) | Value::FrozenSet(items) => {
+                self.out.extend_from_slice(b"c__builtin__\nset\n](");
+                self.tasks.push(Task::Memo(id, true));
+                self.tasks
+                    .extend([Task::Byte(b'R'), Task::Byte(0x85), Task::Byte(b'e')]);
+                self.tasks
+                    .extend(items.iter().rev().map(|&i| Task::Save(i)));
+            }
+            Value::Global { module, name } => {
+                let (m, n) = match (g.str_of(*module), g.str_of(*name)) {
+                    (Some(m), Some(n)) => (m, n),
+                    _ => {
+                        return Err(EncodeError::Unencodable {
+                            node: id.0,
+                            what: "a global's module and name must be str".into(),
+                        })
+                    }
+                };
+                self.out.push(b'c');
+                self.out.extend_from_slice(m.as_bytes());
+                self.out.push(b'\n');
+                self.out.extend_from_slice(n.as_bytes());
+                self.out.push(b'\n');
+                self.write_memo(id, false);
+            }
+            Value::Object(o) => match &o.construct {
+                Construct::Reduce { callable, args }
+                    if o.list_items.is_empty()
+                        && o.dict_items.is_empty()
+                        && o.states.is_empty() =>
+                {
+                    self.tasks.push(Task::Memo(id, true));
+                    self.tasks.push(Task::Byte(b'R'));
+                    match self.val(*args)? {
+                        // Custom picklers write their arguments inline, unmemoized.
+                        Value::Tuple(items) if !self.hinted(*args, false) => {
+                            self.push_tuple(*args, items)
+                        }
+                        _ => self.tasks.push(Task::Save(*args)),
+                    }
+                    self.tasks.push(Task::Save(*callable));
+                }
+                _ => {
+                    return Err(EncodeError::Unencodable {
+                        node: id.0,
+                        what: "Pyrolite only writes REDUCE objects without state or items".into(),
+                    })
+                }
+            },
+            other => {
+                return Err(EncodeError::Unencodable {
+                    node: id.0,
+                    what: format!("Pyrolite cannot write {}", other.type_name()),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// Object[] layout: `()`, TUPLE1–3 or MARK … TUPLE (MARK form also when the
+    /// decoder saw it, e.g. Calendar's `pytz._UTC` call with no arguments).
+    fn push_tuple(&mut self, id: NodeId, items: &[NodeId]) {
+        let mark = self.g.hint(id).is_some_and(|h| h.mark_tuple()) || items.len() > 3;
+        if items.is_empty() && !mark {
+            self.tasks.push(Task::Close(b')'));
+            return;
+        }
+        self.tasks.push(Task::Close(match (mark, items.len()) {
+            (true, _) => b't',
+            (false, 1) => 0x85,
+            (false, 2) => 0x86,
+            _ => 0x87,
+        }));
+        self.tasks
+            .extend(items.iter().rev().map(|&i| Task::Save(i)));
+        if mark {
+            self.tasks.push(Task::Byte(b'('));
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Resource limits for decoding untrusted pickles.
+//!
+//! Decoding is linear by construction: every opcode creates at most one node,
+//! memo `GET`s share nodes instead of copying them, and every length is checked
+//! against the bytes that are really there before anything is sliced. These limits
+//! bound what is left: how many nodes, memo entries, stack slots and open MARKs one
+//! pickle may hold, and how far consumers that expand the graph into a tree
+//! (`repr`, serde, `serde_pickle::Value`) may go. Each is charged in O(1) per opcode
+//! (or per emitted node) and checked before the allocation it guards.
+
+/// Limits for decoding and for expanding a decoded graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Nodes in the graph. Default 64 Mi (a few GiB of arena at most); a pickle in
+    /// a 256 MiB frame, the framing layer's limit, of realistic shape stays far below.
+    pub max_nodes: usize,
+    /// Memo entries. Default 16 Mi, far above any real pickle (PySpark batches
+    /// memoize a few thousand objects) yet a bounded hash map.
+    pub max_memo: usize,
+    /// Values on the unpickling stack. Default 16 Mi.
+    pub max_stack: usize,
+    /// Open MARKs, i.e. the nesting depth of the stream. Default 1 Mi; CPython
+    /// itself accepts a million nested MARKs, so that is our bar.
+    pub max_depth: usize,
+    /// Nodes a consumer may emit when it expands the graph into a tree (repr,
+    /// serde, conversions): the "billion laughs" budget. Default 64 Mi.
+    pub max_expanded: u64,
+    /// Decimal digits of a text integer (INT/LONG) and of an int's `repr`: 4300,
+    /// CPython 3.11's `sys.int_info.default_max_str_digits`, which also makes
+    /// CPython refuse the same inputs.
+    pub max_int_digits: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_nodes: 64 << 20,
+            max_memo: 16 << 20,
+            max_stack: 16 << 20,
+            max_depth: 1 << 20,
+            max_expanded: 64 << 20,
+            max_int_digits: 4300,
+        }
+    }
+}

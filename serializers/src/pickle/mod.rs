@@ -1,0 +1,45 @@
+//! Pickle, protocols 0–5: a lossless decoder into a shared-node value graph,
+//! encoders that reproduce CPython's C pickler and Pyrolite byte for byte, a
+//! `pickletools`-identical disassembler and a Python `repr` view.
+//!
+//! ```
+//! use sparkwire_serializers::pickle::{self, Profile};
+//!
+//! // pickle.dumps([(1, 'a'), (2, 'b')], 5), as PySpark writes a batch.
+//! let data = b"\x80\x05\x95\x15\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01\x8c\x01a\x94\x86\x94K\x02\x8c\x01b\x94\x86\x94e.";
+//! let decoded = pickle::decode_slice(data)?;
+//! assert_eq!(pickle::repr(&decoded.graph)?, "[(1, 'a'), (2, 'b')]");
+//! // Re-encoding reproduces the bytes.
+//! assert_eq!(pickle::encode(&decoded.graph, Profile::PYSPARK)?, data);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Decoding never imports, resolves or calls anything: globals, REDUCE, BUILD,
+//! NEWOBJ and friends are kept as data. It never recurses on the input's depth,
+//! checks every declared length against the bytes present before slicing, and
+//! is bounded by [`Limits`].
+
+mod decode;
+pub mod dis;
+mod encode;
+mod error;
+#[cfg(any(feature = "proptest", feature = "arbitrary", test))]
+pub mod generate;
+mod limits;
+pub mod op;
+mod pyparse;
+mod pystr;
+pub mod reader;
+pub mod repr;
+mod tables;
+mod value;
+
+pub use decode::{decode, decode_slice, decode_with, Decoded};
+pub use dis::{dis, DisError};
+pub use encode::{encode, encode_node, Profile};
+pub use error::{DecodeError, EncodeError};
+pub use limits::Limits;
+pub use op::Op;
+pub use pystr::{CodePoints, PyStr};
+pub use repr::{repr, repr_node, ReprError};
+pub use value::{Construct, Graph, Hint, Int, NodeId, Object, PersId, State, Value};
