@@ -26,4 +26,7 @@ mkdir -p fuzz/corpus/auth_server
 printf '\0\0\0\x200123456789abcdef0123456789abcdef' > fuzz/corpus/auth_server/right-secret.bin
 printf '\0\0\0\x20wrong-secret-of-the-right-length' > fuzz/corpus/auth_server/wrong-secret.bin
 printf '\x7f\xff\xff\xffAAAA' > fuzz/corpus/auth_server/lying-length.bin
+# Real pickles from CPython and PySpark's cloudpickle.
+py="${SPARKWIRE_PY_4_3_0:-$HOME/.cache/sparkwire/venv/pyspark-4.3.0/bin/python}"
+"$py" scripts/seed_pickle_corpus.py fuzz/corpus
 ls fuzz/corpus/* | head -100

@@ -20,6 +20,58 @@ enum Command {
     /// Split a length-prefixed stream (as PySpark's serializers, the JVM and the
     /// workers write them) into frames, nulls and markers.
     Frames(FramesArgs),
+    /// Disassemble a pickle exactly as `python -m pickletools FILE` does.
+    Dis(DisArgs),
+    /// Show, check or write pickles.
+    #[command(subcommand)]
+    Pickle(PickleCommand),
+}
+
+/// Options of `sparkwire dis`.
+#[derive(Debug, clap::Args)]
+pub struct DisArgs {
+    /// The pickle ("-" for standard input).
+    pub file: PathBuf,
+    /// Blanks per MARK level (pickletools' --indentlevel).
+    #[arg(short = 'l', long, default_value_t = 4)]
+    pub indentlevel: usize,
+}
+
+/// `sparkwire pickle …`.
+#[derive(Debug, Subcommand)]
+pub enum PickleCommand {
+    /// Print the value in Python repr syntax (as `repr(pickle.loads(data))` for builtin types).
+    Show {
+        /// The pickle ("-" for standard input).
+        file: PathBuf,
+    },
+    /// Exit 0 iff re-encoding the decoded value reproduces the file byte for byte
+    /// (CPython profile of its protocol, or Pyrolite for protocol 2); otherwise name
+    /// the first differing offset.
+    Check {
+        /// The pickle ("-" for standard input).
+        file: PathBuf,
+    },
+    /// Write the pickle of a Python literal (as `ast.literal_eval` accepts it) to stdout.
+    Encode {
+        /// Pickle protocol (cpython profile): 2-5. Default 5, what PySpark uses.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(2..=5))]
+        protocol: u8,
+        /// Whose bytes: CPython's pickler or Pyrolite (Spark's JVM side, protocol 2).
+        #[arg(long, value_enum, default_value_t = ProfileName::Cpython)]
+        profile: ProfileName,
+        /// The literal, e.g. "[(1, 'a'), {'k': 2.5}]".
+        literal: String,
+    },
+}
+
+/// Encoder profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileName {
+    /// CPython's C pickler.
+    Cpython,
+    /// Pyrolite, as Spark's JVM uses it.
+    Pyrolite,
 }
 
 /// Options of `sparkwire frames`.
@@ -51,6 +103,8 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.command {
         Command::Frames(a) => cli::frames::run(&a),
+        Command::Dis(a) => cli::dis::run(&a),
+        Command::Pickle(c) => cli::pickle::run(&c),
     };
     match result {
         Ok(code) => code,

@@ -295,6 +295,16 @@ def op_pickletools(req):
     return {"out": buf.getvalue(), "error": err}
 
 
+def op_literal_dumps(req):
+    """pickle.dumps(ast.literal_eval(literal), protocol), or why literal_eval refused."""
+    import ast
+    try:
+        obj = ast.literal_eval(req["literal"])
+    except Exception as e:
+        return {"error": "%s: %s" % (type(e).__name__, e)}
+    return {"pickle": _pickle.dumps(obj, req["protocol"]).hex()}
+
+
 def op_opcodes(req):
     return [
         [ord(o.code), o.name, o.proto, o.arg.name if o.arg else None,

@@ -26,6 +26,7 @@ mod error;
 #[cfg(any(feature = "proptest", feature = "arbitrary", test))]
 pub mod generate;
 mod limits;
+pub mod literal;
 pub mod op;
 mod pyparse;
 mod pystr;

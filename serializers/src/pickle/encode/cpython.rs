@@ -2,9 +2,10 @@
 //! iterative task machine over the value graph.
 //!
 //! The memo follows object identity: a node is "the same object" as itself
-//! only, except for what CPython shares by value: `''`, one-character strings
-//! below U+0100, `b''` and one-byte bytes (cached singletons), and globals (a
-//! class or function is one object). Tuples, frozensets and reduce results are
+//! only, except, in graphs that were built rather than decoded, for what CPython
+//! shares by value: `''`, one-character strings below U+0100, `b''` and
+//! one-byte bytes (its cached singletons, which every runtime-created string or
+//! bytes of that value is), and globals (a class or function is one object). Tuples, frozensets and reduce results are
 //! memoized after their parts, so when they reappear while their parts are being
 //! saved (recursion through a mutable container) the parts are popped and the
 //! memo entry is fetched instead, exactly as `save_tuple`/`save_reduce` do.
@@ -150,6 +151,14 @@ impl<'g> Enc<'g> {
     }
 
     fn key(&self, id: NodeId, v: &Value) -> Result<MemoKey, EncodeError> {
+        // A decoded graph states every identity explicitly (each BINGET became a
+        // shared node), and CPython 3.11 has two kinds of one-character strings
+        // that look alike: the latin-1 singletons (runtime strings) and interned
+        // ones (identifiers, code constants, e.g. Row field names). So sharing by
+        // value applies only to nodes that were built, not decoded.
+        if self.g.hint(id).is_some() {
+            return Ok(MemoKey::Node(id.0));
+        }
         Ok(match v {
             Value::Str(s) if canonical_str(s) => MemoKey::Str(s.bytes().clone()),
             // `bytes(bytearray)` (the argument CPython builds for a bytearray in

@@ -1,0 +1,153 @@
+//! `sparkwire pickle show | check | encode`.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use sparkwire::serializers::pickle::{self, literal::parse_literal, Profile};
+
+use super::read_input;
+use crate::{PickleCommand, ProfileName};
+
+/// Runs one `pickle` subcommand.
+pub fn run(cmd: &PickleCommand) -> io::Result<ExitCode> {
+    match cmd {
+        PickleCommand::Show { file } => show(&read_input(file)?),
+        PickleCommand::Check { file } => check(&read_input(file)?),
+        PickleCommand::Encode {
+            protocol,
+            profile,
+            literal,
+        } => encode(literal, *protocol, *profile),
+    }
+}
+
+fn show(data: &[u8]) -> io::Result<ExitCode> {
+    let d = match pickle::decode_slice(data) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("sparkwire pickle show: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    match pickle::repr(&d.graph) {
+        Ok(text) => writeln!(io::stdout().lock(), "{text}")?,
+        Err(e) => {
+            eprintln!("sparkwire pickle show: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    if d.end < data.len() {
+        eprintln!(
+            "sparkwire pickle show: {} bytes after STOP (at byte {}) ignored",
+            data.len() - d.end,
+            d.end
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn profile_name(p: Profile) -> String {
+    match p {
+        Profile::CPython { protocol } => format!("cpython protocol {protocol}"),
+        Profile::Pyrolite => "pyrolite".into(),
+    }
+}
+
+/// Exit 0 iff re-encoding the decoded value reproduces the pickle byte for byte,
+/// with the CPython profile of its protocol or (protocol 2) the Pyrolite one.
+fn check(data: &[u8]) -> io::Result<ExitCode> {
+    let d = match pickle::decode_slice(data) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("sparkwire pickle check: does not decode: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let original = &data[..d.end];
+    let mut profiles = Vec::new();
+    match d.protocol {
+        Some(p @ 2..=5) => {
+            profiles.push(Profile::CPython { protocol: p });
+            if p == 2 {
+                profiles.push(Profile::Pyrolite);
+            }
+        }
+        other => {
+            eprintln!(
+                "sparkwire pickle check: protocol {} pickles are decoded but not re-encoded (encoders write protocols 2-5)",
+                other.map_or("0/1".to_string(), |p| p.to_string())
+            );
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let mut best: Option<(usize, Profile, String)> = None;
+    for profile in profiles {
+        match pickle::encode(&d.graph, profile) {
+            Ok(bytes) if bytes == original => {
+                println!(
+                    "ok: {} bytes re-encode byte for byte as {}",
+                    original.len(),
+                    profile_name(profile)
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            Ok(bytes) => {
+                let at = bytes
+                    .iter()
+                    .zip(original)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(bytes.len().min(original.len()));
+                let detail = format!(
+                    "re-encoding as {} differs at byte {at}: ours {}, file {} ({} vs {} bytes)",
+                    profile_name(profile),
+                    bytes.get(at).map_or("<end>".into(), |b| format!("{b:02x}")),
+                    original
+                        .get(at)
+                        .map_or("<end>".into(), |b| format!("{b:02x}")),
+                    bytes.len(),
+                    original.len()
+                );
+                if best.as_ref().is_none_or(|(b, _, _)| at > *b) {
+                    best = Some((at, profile, detail));
+                }
+            }
+            Err(e) => {
+                if best.is_none() {
+                    best = Some((
+                        0,
+                        profile,
+                        format!("cannot re-encode as {}: {e}", profile_name(profile)),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some((_, _, detail)) = best {
+        eprintln!("sparkwire pickle check: {detail}");
+    }
+    Ok(ExitCode::from(1))
+}
+
+fn encode(literal: &str, protocol: u8, profile: ProfileName) -> io::Result<ExitCode> {
+    let g = match parse_literal(literal) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("sparkwire pickle encode: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let profile = match profile {
+        ProfileName::Cpython => Profile::CPython { protocol },
+        ProfileName::Pyrolite => Profile::Pyrolite,
+    };
+    match pickle::encode(&g, profile) {
+        Ok(bytes) => {
+            io::stdout().lock().write_all(&bytes)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("sparkwire pickle encode: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
