@@ -305,6 +305,67 @@ def op_literal_dumps(req):
     return {"pickle": _pickle.dumps(obj, req["protocol"]).hex()}
 
 
+def op_pyspark_pickles(req):
+    """Real pickles PySpark produces: cloudpickled lambdas, closures, classes and
+    the (func, profiler, deserializer, serializer) command tuple PythonRDD ships;
+    Rows from a schema; datetime, date, time, timedelta and Decimal values.
+    Returns {name: {"data": hex, "repr": repr of the loaded value or None}}."""
+    import datetime as dt
+    import decimal
+    from pyspark import cloudpickle
+    from pyspark.serializers import AutoBatchedSerializer, BatchedSerializer, CloudPickleSerializer
+    from pyspark.sql import Row
+    from pyspark.sql.types import IntegerType, StringType, StructField, StructType
+
+    ser = CloudPickleSerializer()
+    offset = 10
+
+    def closure(x):
+        return x + offset
+
+    def recursive(n):
+        return 1 if n <= 1 else n * recursive(n - 1)
+
+    class Point:
+        def __init__(self, x, y):
+            self.x, self.y = x, y
+
+        def norm(self):
+            return (self.x ** 2 + self.y ** 2) ** 0.5
+
+    schema = StructType([StructField("id", IntegerType()), StructField("name", StringType())])
+    rows = [schema.fromInternal((i, "n%d" % i)) for i in range(5)]
+    funcs = {
+        "lambda": lambda x: x * 2,
+        "closure": closure,
+        "recursive": recursive,
+        "class": Point,
+        "instance": Point(1, 2),
+        "generator_func": lambda it: (x + 1 for x in it),
+        "command": (lambda split, it: map(closure, it), None,
+                    BatchedSerializer(ser, 100), AutoBatchedSerializer(ser)),
+    }
+    out = {}
+    for name, f in funcs.items():
+        out["cloudpickle_" + name] = {"data": ser.dumps(f).hex(), "repr": None}
+    values = {
+        "rows_from_schema": rows,
+        "rows_kwargs": [Row(a=1, b="x"), Row(a=2, b="y")],
+        "row_class": [Row("a", "b")(1, 2)],
+        "datetimes": [dt.datetime(2020, 1, 2, 3, 4, 5, 6), dt.datetime(1999, 12, 31, 23, 59),
+                      dt.date(2020, 1, 2), dt.time(1, 2, 3), dt.time(0, 0, 0, 5),
+                      dt.timedelta(1, 2, 3), dt.timedelta(0), dt.timedelta(-1)],
+        "tz_datetime": [dt.datetime(2020, 1, 2, tzinfo=dt.timezone.utc)],
+        "decimals": [decimal.Decimal("1.50"), decimal.Decimal("-0"), decimal.Decimal("1E+3")],
+        "batch_of_tuples": [(i, "s%d" % i, i / 3, None, i % 2 == 0) for i in range(200)],
+    }
+    for name, v in values.items():
+        data = ser.dumps(v)
+        r = repr(_pickle.loads(data))
+        out[name] = {"data": data.hex(), "repr": r}
+    return out
+
+
 def op_opcodes(req):
     return [
         [ord(o.code), o.name, o.proto, o.arg.name if o.arg else None,
