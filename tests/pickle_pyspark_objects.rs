@@ -20,16 +20,29 @@ fn pyspark_pickles_round_trip_byte_for_byte() {
             assert!(cases.len() >= 14);
             for (name, case) in cases {
                 let data = unhex(case["data"].as_str().unwrap());
-                let d = pickle::decode_slice(&data).unwrap_or_else(|e| panic!("pyspark {v} {name}: {e}"));
+                let d = pickle::decode_slice(&data)
+                    .unwrap_or_else(|e| panic!("pyspark {v} {name}: {e}"));
                 assert_eq!(d.end, data.len(), "{v} {name}");
                 let again = pickle::encode(&d.graph, Profile::PYSPARK).unwrap();
                 if again != data {
-                    let at = again.iter().zip(&data).position(|(a, b)| a != b).unwrap_or(again.len().min(data.len()));
-                    panic!("pyspark {v} {name}: re-encoding differs at byte {at}\n ours {}\n them {}", hex(&again[at.saturating_sub(8)..(at + 24).min(again.len())]), hex(&data[at.saturating_sub(8)..(at + 24).min(data.len())]));
+                    let at = again
+                        .iter()
+                        .zip(&data)
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(again.len().min(data.len()));
+                    panic!(
+                        "pyspark {v} {name}: re-encoding differs at byte {at}\n ours {}\n them {}",
+                        hex(&again[at.saturating_sub(8)..(at + 24).min(again.len())]),
+                        hex(&data[at.saturating_sub(8)..(at + 24).min(data.len())])
+                    );
                 }
                 let ours = pickle::repr(&d.graph).unwrap();
                 if let Some(theirs) = case["repr"].as_str() {
-                    if name != "rows_from_schema" && name != "rows_kwargs" && name != "row_class" && name != "tz_datetime" {
+                    if name != "rows_from_schema"
+                        && name != "rows_kwargs"
+                        && name != "row_class"
+                        && name != "tz_datetime"
+                    {
                         assert_eq!(ours, theirs, "pyspark {v} {name}");
                     }
                 }

@@ -12,6 +12,7 @@
 
 pub mod oracle;
 pub mod pickle_desc;
+pub mod pyrolite;
 
 use std::path::PathBuf;
 

@@ -33,6 +33,9 @@ struct Enc<'g> {
     memo: HashMap<NodeId, u32>,
     tasks: Vec<Task>,
     latin1_memoized: bool,
+    /// `StringBuilder.toString()` of nothing is Java's interned `""`: like
+    /// "latin-1", an empty byte[]'s text gets a BINPUT only the first time.
+    empty_text_memoized: bool,
     /// memo.size() in Pyrolite: entries for strings it writes on its own count too.
     next_index: u32,
 }
@@ -43,6 +46,7 @@ pub(crate) fn encode(g: &Graph, root: NodeId) -> Result<Vec<u8>, EncodeError> {
         out: vec![0x80, 2],
         memo: HashMap::new(),
         tasks: vec![Task::Save(root)],
+        empty_text_memoized: false,
         latin1_memoized: false,
         next_index: 0,
     };
@@ -102,7 +106,7 @@ impl<'g> Enc<'g> {
     }
 
     fn write_memo(&mut self, id: NodeId, default: bool) {
-        if !self.hinted(id, default) || self.memo.contains_key(&id) {
+        if !self.hinted(id, default) {
             return;
         }
         let idx = self.next_index;
@@ -145,7 +149,11 @@ impl<'g> Enc<'g> {
     }
 
     fn save(&mut self, id: NodeId) -> Result<(), EncodeError> {
-        if let Some(&idx) = self.memo.get(&id) {
+        // In a built graph a shared int is a shared java.lang.Long, which Pyrolite
+        // never finds in its memo (it memoizes a fresh BigInteger each time).
+        let fresh_long =
+            matches!(self.g.try_get(id), Some(Value::Int(_))) && self.g.hint(id).is_none();
+        if let Some(&idx) = self.memo.get(&id).filter(|_| !fresh_long) {
             if idx <= 0xff {
                 self.out.extend([b'h', idx as u8]);
             } else {
@@ -190,8 +198,12 @@ impl<'g> Enc<'g> {
                     push_code_point(&mut text, c as u32);
                 }
                 self.string(&text);
-                // The text is a fresh Java String: memoized under its own identity.
-                self.put(self.next_index);
+                // The text is a fresh Java String (memoized under its own
+                // identity), except for the interned empty string.
+                if !b.is_empty() || !self.empty_text_memoized {
+                    self.empty_text_memoized |= b.is_empty();
+                    self.put(self.next_index);
+                }
                 // "latin-1" is an interned literal: only its first use gets a BINPUT.
                 self.string(b"latin-1");
                 if !self.latin1_memoized {

@@ -1,0 +1,148 @@
+// A long-lived oracle answering with what Spark's JVM side would pickle: the
+// net.razorvine.pickle.Pickler that PySpark bundles, constructed as Spark
+// constructs it (useMemo = true, valueCompare = false).
+//
+// Protocol: one request per line on stdin, one answer per line on stdout:
+//   request: a value in a small prefix notation (below)
+//   answer:  "OK <hex of the pickle>" or "ERR <message>"
+// Notation (tokens separated by single spaces; every value gets the next number
+// in pre-order, and "@n" refers back to value n, i.e. the same Java object):
+//   N | T | F                       null, Boolean.TRUE, Boolean.FALSE
+//   i:<dec> | l:<dec> | g:<dec>     Integer, Long, BigInteger
+//   d:<16 hex digits>               Double from its IEEE bits
+//   s:<hex of UTF-8>                a new String
+//   b:<hex>                         byte[]
+//   D:<hex of UTF-8 text>           new BigDecimal(text)
+//   C:<epoch millis>:<tz id>        GregorianCalendar in that time zone
+//   Q:<epoch millis>                java.sql.Date
+//   ( … )  [ … ]  { k v … }  < … >  Object[], ArrayList, LinkedHashMap, LinkedHashSet
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Calendar;
+import java.util.GregorianCalendar;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TimeZone;
+
+import net.razorvine.pickle.Pickler;
+
+public class PyroliteOracle {
+    private final String[] toks;
+    private int pos = 0;
+    private final List<Object> made = new ArrayList<>();
+
+    private PyroliteOracle(String line) {
+        this.toks = line.trim().isEmpty() ? new String[0] : line.trim().split(" ");
+    }
+
+    private static byte[] unhex(String h) {
+        byte[] b = new byte[h.length() / 2];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) Integer.parseInt(h.substring(2 * i, 2 * i + 2), 16);
+        }
+        return b;
+    }
+
+    private static String hex(byte[] b) {
+        StringBuilder sb = new StringBuilder(b.length * 2);
+        for (byte x : b) {
+            sb.append(String.format("%02x", x & 0xff));
+        }
+        return sb.toString();
+    }
+
+    private Object value() {
+        String t = toks[pos++];
+        if (t.startsWith("@")) {
+            return made.get(Integer.parseInt(t.substring(1)));
+        }
+        int slot = made.size();
+        made.add(null);
+        Object v;
+        switch (t) {
+            case "N": v = null; break;
+            case "T": v = Boolean.TRUE; break;
+            case "F": v = Boolean.FALSE; break;
+            case "(": {
+                List<Object> items = new ArrayList<>();
+                while (!toks[pos].equals(")")) items.add(value());
+                pos++;
+                v = items.toArray();
+                break;
+            }
+            case "[": {
+                List<Object> l = new ArrayList<>();
+                made.set(slot, l);
+                while (!toks[pos].equals("]")) l.add(value());
+                pos++;
+                v = l;
+                break;
+            }
+            case "{": {
+                Map<Object, Object> m = new LinkedHashMap<>();
+                made.set(slot, m);
+                while (!toks[pos].equals("}")) {
+                    Object k = value();
+                    m.put(k, value());
+                }
+                pos++;
+                v = m;
+                break;
+            }
+            case "<": {
+                Set<Object> s = new LinkedHashSet<>();
+                made.set(slot, s);
+                while (!toks[pos].equals(">")) s.add(value());
+                pos++;
+                v = s;
+                break;
+            }
+            default: {
+                String arg = t.substring(2);
+                switch (t.charAt(0)) {
+                    case 'i': v = Integer.valueOf(arg); break;
+                    case 'l': v = Long.valueOf(arg); break;
+                    case 'g': v = new BigInteger(arg); break;
+                    case 'd': v = Double.longBitsToDouble(Long.parseUnsignedLong(arg, 16)); break;
+                    case 's': v = new String(unhex(arg), StandardCharsets.UTF_8); break;
+                    case 'b': v = unhex(arg); break;
+                    case 'D': v = new BigDecimal(new String(unhex(arg), StandardCharsets.UTF_8)); break;
+                    case 'C': {
+                        String[] p = arg.split(":");
+                        Calendar c = new GregorianCalendar(TimeZone.getTimeZone(p[1]));
+                        c.setTimeInMillis(Long.parseLong(p[0]));
+                        v = c;
+                        break;
+                    }
+                    case 'Q': v = new java.sql.Date(Long.parseLong(arg)); break;
+                    default: throw new IllegalArgumentException("unknown token " + t);
+                }
+            }
+        }
+        made.set(slot, v);
+        return v;
+    }
+
+    public static void main(String[] args) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        PrintStream out = new PrintStream(System.out, true, "UTF-8");
+        String line;
+        while ((line = in.readLine()) != null) {
+            try {
+                PyroliteOracle p = new PyroliteOracle(line);
+                Object v = p.value();
+                out.println("OK " + hex(new Pickler(true, false).dumps(v)));
+            } catch (Throwable e) {
+                out.println("ERR " + e.toString().replace('\n', ' '));
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The JVM-side oracle: `testkit/java/PyroliteOracle.java` compiled against the
+//! Pyrolite jar (`pyspark/jars/pickle-*.jar`) that a pinned PySpark bundles, and
+//! run as one long-lived `java` process per version and test binary.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::oracle::python_for;
+
+/// A running Java oracle.
+pub struct Pyrolite {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    /// The jar it was compiled against.
+    pub jar: PathBuf,
+}
+
+impl Drop for Pyrolite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Pyrolite {
+    /// `Pickler(true, false).dumps(value)` for a value in the oracle's notation.
+    pub fn dumps(&mut self, spec: &str) -> Result<Vec<u8>, String> {
+        writeln!(self.stdin, "{spec}").map_err(|e| e.to_string())?;
+        self.stdin.flush().map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        self.stdout
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        match line.trim_end().split_once(' ') {
+            Some(("OK", h)) => Ok(crate::unhex(h)),
+            Some(("ERR", m)) => Err(m.to_string()),
+            _ => Err(format!("oracle said {line:?}")),
+        }
+    }
+}
+
+/// The Pyrolite jar bundled with pyspark `version`, if that venv is installed.
+pub fn jar_for(version: &str) -> Option<PathBuf> {
+    let py = python_for(version)?;
+    let lib = py.parent()?.parent()?.join("lib");
+    for entry in std::fs::read_dir(&lib).ok()?.flatten() {
+        let jars = entry.path().join("site-packages/pyspark/jars");
+        if let Ok(rd) = std::fs::read_dir(&jars) {
+            for j in rd.flatten() {
+                let name = j.file_name().to_string_lossy().to_string();
+                if name.starts_with("pickle-") && name.ends_with(".jar") {
+                    return Some(j.path());
+                }
+            }
+        }
+    }
+    None
+}
+
+fn source() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("java/PyroliteOracle.java")
+}
+
+fn spawn(version: &str) -> Result<Pyrolite, String> {
+    let jar = jar_for(version).ok_or_else(|| {
+        format!("no pyspark {version} venv with a Pyrolite jar: run scripts/setup.sh")
+    })?;
+    let cache = std::env::var_os("SPARKWIRE_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/sparkwire")))
+        .ok_or("no HOME")?;
+    let src = std::fs::read(source()).map_err(|e| e.to_string())?;
+    // Recompile when the source or the jar changes.
+    let stamp = format!(
+        "{:x}",
+        src.len() as u64 ^ std::fs::metadata(&jar).map(|m| m.len()).unwrap_or(0) << 20
+    );
+    let classes = cache.join(format!("java/pyrolite-oracle-{version}-{stamp}"));
+    if !classes.join("PyroliteOracle.class").exists() {
+        std::fs::create_dir_all(&classes).map_err(|e| e.to_string())?;
+        let st = Command::new("javac")
+            .arg("-d")
+            .arg(&classes)
+            .arg("-cp")
+            .arg(&jar)
+            .arg(source())
+            .status()
+            .map_err(|e| format!("javac: {e}"))?;
+        if !st.success() {
+            return Err("javac failed".into());
+        }
+    }
+    let cp = format!("{}:{}", classes.display(), jar.display());
+    let mut child = Command::new("java")
+        .args(["-Xss16m", "-cp", &cp, "PyroliteOracle"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("java: {e}"))?;
+    let stdin = child.stdin.take().ok_or("no stdin")?;
+    let stdout = BufReader::new(child.stdout.take().ok_or("no stdout")?);
+    Ok(Pyrolite {
+        child,
+        stdin,
+        stdout,
+        jar,
+    })
+}
+
+type Slot = Arc<Mutex<Option<Result<Pyrolite, String>>>>;
+
+/// Runs `f` with the Pyrolite oracle of pyspark `version` (started on first
+/// use). `None` when Java or the venv is missing, except under `CI=true`,
+/// where that panics.
+pub fn with_pyrolite<R>(version: &str, f: impl FnOnce(&mut Pyrolite) -> R) -> Option<R> {
+    static POOL: OnceLock<Mutex<HashMap<String, Slot>>> = OnceLock::new();
+    let slot = {
+        let mut pool = POOL
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        Arc::clone(pool.entry(version.to_owned()).or_default())
+    };
+    let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+    match guard.get_or_insert_with(|| spawn(version)) {
+        Ok(p) => Some(f(p)),
+        Err(why) => {
+            if crate::in_ci() {
+                panic!("Pyrolite oracle required under CI=true: {why}");
+            }
+            eprintln!("SKIPPING Pyrolite check for pyspark {version}: {why}");
+            None
+        }
+    }
+}
