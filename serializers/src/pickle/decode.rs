@@ -63,7 +63,7 @@ struct Decoder<'a> {
     graph: Graph,
     stack: Vec<NodeId>,
     marks: Vec<usize>,
-    memo: HashMap<u64, NodeId>,
+    memo: Memo,
     protocol: Option<u8>,
     buffers: u32,
 }
@@ -76,7 +76,7 @@ impl<'a> Decoder<'a> {
             graph: Graph::new(),
             stack: Vec::new(),
             marks: Vec::new(),
-            memo: HashMap::new(),
+            memo: Memo::default(),
             protocol: None,
             buffers: 0,
         }
@@ -138,16 +138,16 @@ impl<'a> Decoder<'a> {
 
     fn memo_put(&mut self, r: &RawOp, idx: u64) -> Result<(), DecodeError> {
         let top = self.top(r)?;
-        if !self.memo.contains_key(&idx) && self.memo.len() >= self.limits.max_memo {
+        if self.memo.len() >= self.limits.max_memo && self.memo.get(idx).is_none() {
             return Err(limit(r, "memo", self.limits.max_memo));
         }
-        self.memo.insert(idx, top);
+        self.memo.put(idx, top);
         self.graph.hints_mut()[top.index()].set_memoized();
         Ok(())
     }
 
     fn memo_get(&mut self, r: &RawOp, idx: u64) -> Result<(), DecodeError> {
-        let id = *self.memo.get(&idx).ok_or(DecodeError::MemoMissing {
+        let id = self.memo.get(idx).ok_or(DecodeError::MemoMissing {
             offset: r.offset as u64,
             op: r.op,
             index: idx,
@@ -213,8 +213,17 @@ impl<'a> Decoder<'a> {
 
     fn run(mut self) -> Result<Decoded, DecodeError> {
         let data: &[u8] = self.data;
+        // Real pickles spend 2-4 bytes per node; reserving from the input size
+        // (never from anything the input declares) saves the regrowth copies.
+        let estimate = (data.len() / 3).min(self.limits.max_nodes).min(1 << 24);
+        self.graph.reserve(estimate);
+        self.graph.hints_mut().reserve(estimate);
         let mut pos = 0usize;
         loop {
+            if let Some(next) = self.fast_step(data, pos)? {
+                pos = next;
+                continue;
+            }
             let r = read_op(data, pos)?.ok_or(DecodeError::NoStop { offset: pos as u64 })?;
             pos = r.end;
             if r.op == Op::Stop {
@@ -228,6 +237,143 @@ impl<'a> Decoder<'a> {
             }
             self.step(&r, data.len() - pos)?;
         }
+    }
+
+    /// The opcodes that make up almost every real batch, decoded without the
+    /// general reader. Same checks and limits as [`Self::step`]; anything
+    /// unusual (short input, a MARK fence in the way, a limit reached) returns
+    /// `None` so that the general path handles it and reports it.
+    #[inline]
+    fn fast_step(&mut self, data: &[u8], pos: usize) -> Result<Option<usize>, DecodeError> {
+        let Some(&b) = data.get(pos) else {
+            return Ok(None);
+        };
+        if self.graph.len() + 1 >= self.limits.max_nodes
+            || self.stack.len() + 1 >= self.limits.max_stack
+        {
+            return Ok(None);
+        }
+        let fence = self.fence();
+        let value = match b {
+            b'K' => match data.get(pos + 1) {
+                Some(&v) => (Value::Int(Int::Small(v as i64)), pos + 2),
+                None => return Ok(None),
+            },
+            b'M' => match data.get(pos + 1..pos + 3) {
+                Some(v) => (
+                    Value::Int(Int::Small(u16::from_le_bytes([v[0], v[1]]) as i64)),
+                    pos + 3,
+                ),
+                None => return Ok(None),
+            },
+            b'J' => match data.get(pos + 1..pos + 5) {
+                Some(v) => (
+                    Value::Int(Int::Small(
+                        i32::from_le_bytes([v[0], v[1], v[2], v[3]]) as i64
+                    )),
+                    pos + 5,
+                ),
+                None => return Ok(None),
+            },
+            b'G' => match data.get(pos + 1..pos + 9) {
+                Some(v) => (
+                    Value::Float(f64::from_be_bytes(v.try_into().expect("8 bytes"))),
+                    pos + 9,
+                ),
+                None => return Ok(None),
+            },
+            b'N' => (Value::None, pos + 1),
+            0x88 => (Value::Bool(true), pos + 1),
+            0x89 => (Value::Bool(false), pos + 1),
+            b']' => (Value::List(Vec::new()), pos + 1),
+            0x8c => {
+                let Some(&n) = data.get(pos + 1) else {
+                    return Ok(None);
+                };
+                let Some(body) = data.get(pos + 2..pos + 2 + n as usize) else {
+                    return Ok(None);
+                };
+                if super::pystr::validate(body).is_err() {
+                    return Ok(None);
+                }
+                let s = PyStr::from_utf8(self.data.slice_ref(body)).expect("validated");
+                (Value::Str(s), pos + 2 + n as usize)
+            }
+            0x94 => {
+                if self.stack.len() <= fence || self.memo.len() >= self.limits.max_memo {
+                    return Ok(None);
+                }
+                let top = *self.stack.last().expect("above the fence");
+                let idx = self.memo.len() as u64;
+                self.memo.put(idx, top);
+                self.graph.hints_mut()[top.index()].set_memoized();
+                return Ok(Some(pos + 1));
+            }
+            b'(' => {
+                if self.marks.len() >= self.limits.max_depth {
+                    return Ok(None);
+                }
+                self.marks.push(self.stack.len());
+                return Ok(Some(pos + 1));
+            }
+            0x85..=0x87 => {
+                let n = (b - 0x84) as usize;
+                if self.stack.len() < fence + n {
+                    return Ok(None);
+                }
+                let items = self.stack.split_off(self.stack.len() - n);
+                (Value::Tuple(items), pos + 1)
+            }
+            b'h' => {
+                let Some(&i) = data.get(pos + 1) else {
+                    return Ok(None);
+                };
+                let Some(id) = self.memo.get(i as u64) else {
+                    return Ok(None);
+                };
+                self.stack.push(id);
+                return Ok(Some(pos + 2));
+            }
+            b'e' | b'a' => {
+                // APPENDS / APPEND onto a list.
+                let (target_at, items_from) = if b == b'e' {
+                    let Some(&mark) = self.marks.last() else {
+                        return Ok(None);
+                    };
+                    if mark == 0 {
+                        return Ok(None);
+                    }
+                    (mark - 1, mark)
+                } else {
+                    if self.stack.len() < fence + 2 {
+                        return Ok(None);
+                    }
+                    (self.stack.len() - 2, self.stack.len() - 1)
+                };
+                if b == b'e' && target_at < self.marks.iter().rev().nth(1).copied().unwrap_or(0) {
+                    return Ok(None);
+                }
+                let target = self.stack[target_at];
+                if !matches!(self.graph.get(target), Value::List(_)) {
+                    return Ok(None);
+                }
+                if b == b'e' {
+                    self.marks.pop();
+                }
+                let Value::List(v) = self.graph.get_mut(target) else {
+                    unreachable!("checked")
+                };
+                v.extend_from_slice(&self.stack[items_from..]);
+                self.stack.truncate(items_from);
+                return Ok(Some(pos + 1));
+            }
+            _ => return Ok(None),
+        };
+        let (v, next) = value;
+        self.graph.hints_mut().push(Hint::default());
+        let id = self.graph.add(v);
+        self.stack.push(id);
+        Ok(Some(next))
     }
 
     fn step(&mut self, r: &RawOp, remaining: usize) -> Result<(), DecodeError> {
@@ -589,6 +735,54 @@ impl<'a> Decoder<'a> {
         }
         if let Value::Object(target) = self.graph.get_mut(obj) {
             target.states.push(State::Setter { setter, state });
+        }
+    }
+}
+
+/// The unpickler's memo: a dense table for the indices real picklers use
+/// (0, 1, 2, …), a hash map for anything sparse, so a lying LONG_BINPUT index
+/// costs one entry, never a huge table.
+#[derive(Default)]
+struct Memo {
+    dense: Vec<u32>,
+    sparse: HashMap<u64, NodeId>,
+    len: usize,
+}
+
+const EMPTY: u32 = u32::MAX;
+/// How far past the dense table's end a PUT may land and still grow it.
+const DENSE_SLACK: u64 = 4096;
+
+impl Memo {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    fn get(&self, idx: u64) -> Option<NodeId> {
+        match self.dense.get(idx as usize) {
+            Some(&v) if v != EMPTY => Some(NodeId(v)),
+            Some(_) => None,
+            None => self.sparse.get(&idx).copied(),
+        }
+    }
+
+    #[inline]
+    fn put(&mut self, idx: u64, id: NodeId) {
+        if idx < self.dense.len() as u64 + DENSE_SLACK
+            && idx < EMPTY as u64
+            && !self.sparse.contains_key(&idx)
+        {
+            let i = idx as usize;
+            if i >= self.dense.len() {
+                self.dense.resize(i + 1, EMPTY);
+            }
+            if self.dense[i] == EMPTY {
+                self.len += 1;
+            }
+            self.dense[i] = id.0;
+        } else if self.sparse.insert(idx, id).is_none() {
+            self.len += 1;
         }
     }
 }

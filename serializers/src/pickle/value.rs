@@ -306,6 +306,11 @@ impl Graph {
         NodeId(id)
     }
 
+    /// Reserves room for `n` more nodes.
+    pub fn reserve(&mut self, n: usize) {
+        self.nodes.reserve(n);
+    }
+
     /// Adds a `str`, shared by value with every other string added through this
     /// method, the way CPython interns identifiers such as module and attribute names.
     pub fn intern(&mut self, s: &str) -> NodeId {

@@ -66,7 +66,11 @@ struct Enc<'g> {
     extra: Vec<Rc<Value>>,
     proto: u8,
     out: Out,
-    memo: HashMap<MemoKey, u32>,
+    /// Memo entries of nodes (by identity), indexed by node: u32::MAX = none.
+    by_node: Vec<u32>,
+    /// Memo entries shared by value (singletons, globals).
+    by_value: HashMap<MemoKey, u32>,
+    memo_len: u32,
     tasks: Vec<Task>,
     /// Pending end tasks: the depth of the save recursion CPython would be in.
     open: usize,
@@ -84,7 +88,9 @@ pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, Enco
         extra: Vec::new(),
         proto,
         out: Out::new(),
-        memo: HashMap::new(),
+        by_node: vec![u32::MAX; g.len()],
+        by_value: HashMap::new(),
+        memo_len: 0,
         tasks: Vec::new(),
         open: 0,
         max_open: (2 * g.len() + 16).min(MAX_NESTING),
@@ -189,9 +195,33 @@ impl<'g> Enc<'g> {
         }
     }
 
+    #[inline]
+    fn memo_lookup(&self, key: &MemoKey) -> Option<u32> {
+        match key {
+            MemoKey::Node(i) => self
+                .by_node
+                .get(*i as usize)
+                .copied()
+                .filter(|&v| v != u32::MAX),
+            other => self.by_value.get(other).copied(),
+        }
+    }
+
     fn memo_put(&mut self, key: MemoKey) {
-        let idx = self.memo.len() as u32;
-        self.memo.insert(key, idx);
+        let idx = self.memo_len;
+        self.memo_len += 1;
+        match key {
+            MemoKey::Node(i) => {
+                let i = i as usize;
+                if i >= self.by_node.len() {
+                    self.by_node.resize(i + 1, u32::MAX);
+                }
+                self.by_node[i] = idx;
+            }
+            other => {
+                self.by_value.insert(other, idx);
+            }
+        }
         if self.proto >= 4 {
             self.out.byte(0x94);
         } else if idx < 256 {
@@ -232,7 +262,7 @@ impl<'g> Enc<'g> {
                     self.open -= 1;
                     let v = self.val(id)?;
                     let key = self.key(id, &v)?;
-                    if let Some(&idx) = self.memo.get(&key) {
+                    if let Some(idx) = self.memo_lookup(&key) {
                         if len <= 3 {
                             for _ in 0..len {
                                 self.out.byte(b'0');
@@ -255,7 +285,7 @@ impl<'g> Enc<'g> {
                     self.open -= 1;
                     let v = self.val(id)?;
                     let key = self.key(id, &v)?;
-                    if let Some(&idx) = self.memo.get(&key) {
+                    if let Some(idx) = self.memo_lookup(&key) {
                         self.out.byte(b'1');
                         self.memo_get(idx);
                     } else {
@@ -301,7 +331,7 @@ impl<'g> Enc<'g> {
             }
             _ => {
                 let key = self.key(id, &v)?;
-                if let Some(&idx) = self.memo.get(&key) {
+                if let Some(idx) = self.memo_lookup(&key) {
                     self.memo_get(idx);
                     return Ok(());
                 }
@@ -653,7 +683,7 @@ impl<'g> Enc<'g> {
     fn reduce_end(&mut self, id: NodeId) -> Result<(), EncodeError> {
         let v = self.val(id)?;
         let key = self.key(id, &v)?;
-        if let Some(&idx) = self.memo.get(&key) {
+        if let Some(idx) = self.memo_lookup(&key) {
             self.out.byte(b'0');
             self.memo_get(idx);
             return Ok(());

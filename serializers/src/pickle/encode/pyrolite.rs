@@ -11,8 +11,6 @@
 //! layout recorded by the decoder ([`Hint`](crate::pickle::Hint)), and for a
 //! built graph the defaults of each Java type.
 
-use std::collections::HashMap;
-
 use super::long_bytes_i64;
 use crate::pickle::error::EncodeError;
 use crate::pickle::pystr::{push_code_point, PyStr};
@@ -30,7 +28,8 @@ enum Task {
 struct Enc<'g> {
     g: &'g Graph,
     out: Vec<u8>,
-    memo: HashMap<NodeId, u32>,
+    /// Memo index per node, u32::MAX = none.
+    memo: Vec<u32>,
     tasks: Vec<Task>,
     latin1_memoized: bool,
     /// `StringBuilder.toString()` of nothing is Java's interned `""`: like
@@ -44,7 +43,7 @@ pub(crate) fn encode(g: &Graph, root: NodeId) -> Result<Vec<u8>, EncodeError> {
     let mut e = Enc {
         g,
         out: vec![0x80, 2],
-        memo: HashMap::new(),
+        memo: vec![u32::MAX; g.len()],
         tasks: vec![Task::Save(root)],
         empty_text_memoized: false,
         latin1_memoized: false,
@@ -110,7 +109,7 @@ impl<'g> Enc<'g> {
             return;
         }
         let idx = self.next_index;
-        self.memo.insert(id, idx);
+        self.memo[id.index()] = idx;
         self.put(idx);
     }
 
@@ -153,7 +152,11 @@ impl<'g> Enc<'g> {
         // never finds in its memo (it memoizes a fresh BigInteger each time).
         let fresh_long =
             matches!(self.g.try_get(id), Some(Value::Int(_))) && self.g.hint(id).is_none();
-        if let Some(&idx) = self.memo.get(&id).filter(|_| !fresh_long) {
+        if let Some(&idx) = self
+            .memo
+            .get(id.index())
+            .filter(|&&v| v != u32::MAX && !fresh_long)
+        {
             if idx <= 0xff {
                 self.out.extend([b'h', idx as u8]);
             } else {

@@ -1,0 +1,154 @@
+//! Pickle throughput against CPython's C pickler/unpickler and serde-pickle, in
+//! the same run, as ratios. Run: `cargo bench -p sparkwire-serializers --bench pickle`.
+//!
+//! Workloads (all pickled by real CPython, protocol 5, as PySpark does):
+//! * row batches: lists of 1000 5-tuples (int, str, float, None, bool);
+//! * one list of 1 M small ints;
+//! * a list of 64 byte strings of 256 KiB.
+//!
+//! "decode" is `pickle.loads` for CPython (building Python objects) and
+//! `decode` into the value graph for us; "encode" is `pickle.dumps` of those
+//! objects and `encode` of the graph. serde-pickle decodes to its `Value` and
+//! encodes that (its output is not CPython's, see the spec §5).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use sparkwire_serializers::pickle::{self, Profile};
+
+const PY: &str = r#"
+import json, pickle, sys, time
+def rows(n):
+    return [(i, "name-%d" % i, i * 0.5, None, i % 3 == 0) for i in range(n)]
+work = {
+    "row batches": [rows(1000) for _ in range(20)],
+    "1M small ints": [list(range(1_000_000))],
+    "large bytes": [[bytes([i]) * (256 * 1024) for i in range(64)]],
+}
+out = {}
+for name, objs in work.items():
+    data = [pickle.dumps(o, 5) for o in objs]
+    def best(f, reps):
+        b = float("inf")
+        for _ in range(reps):
+            t = time.perf_counter(); f(); b = min(b, time.perf_counter() - t)
+        return b
+    reps = 7
+    dec = best(lambda: [pickle.loads(d) for d in data], reps)
+    enc = best(lambda: [pickle.dumps(o, 5) for o in objs], reps)
+    out[name] = {"pickles": [d.hex() for d in data], "decode_s": dec, "encode_s": enc}
+json.dump(out, sys.stdout)
+"#;
+
+fn best(reps: usize, mut f: impl FnMut()) -> Duration {
+    (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn mbps(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 / 1e6 / d.as_secs_f64()
+}
+
+fn main() {
+    let version = sparkwire_testkit::oracle_versions()
+        .last()
+        .cloned()
+        .unwrap_or_else(|| "4.3.0".into());
+    let python = sparkwire_testkit::oracle::python_for(&version)
+        .map(|p| p.into_os_string())
+        .unwrap_or_else(|| "python3".into());
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(PY)
+        .output()
+        .expect("run CPython");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("CPython's timings");
+    println!(
+        "pickle benchmark, best of 7; CPython {} ({}), sparkwire release build",
+        "3.11",
+        python.to_string_lossy()
+    );
+    for name in ["row batches", "1M small ints", "large bytes"] {
+        let r = &results[name];
+        let pickles: Vec<Bytes> = r["pickles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| Bytes::from(sparkwire_testkit::unhex(h.as_str().unwrap())))
+            .collect();
+        let total: usize = pickles.iter().map(|p| p.len()).sum();
+        let py_dec = Duration::from_secs_f64(r["decode_s"].as_f64().unwrap());
+        let py_enc = Duration::from_secs_f64(r["encode_s"].as_f64().unwrap());
+
+        let ours_dec = best(7, || {
+            for p in &pickles {
+                std::hint::black_box(pickle::decode(p).unwrap());
+            }
+        });
+        let graphs: Vec<_> = pickles
+            .iter()
+            .map(|p| pickle::decode(p).unwrap().graph)
+            .collect();
+        let ours_enc = best(7, || {
+            for g in &graphs {
+                std::hint::black_box(pickle::encode(g, Profile::PYSPARK).unwrap());
+            }
+        });
+        for (g, p) in graphs.iter().zip(&pickles) {
+            assert_eq!(
+                pickle::encode(g, Profile::PYSPARK).unwrap(),
+                p.as_ref(),
+                "{name}: not byte-exact"
+            );
+        }
+        let serde_vals: Vec<_> = pickles
+            .iter()
+            .map(|p| serde_pickle::value_from_slice(p, serde_pickle::DeOptions::new()).unwrap())
+            .collect();
+        let sp_dec = best(7, || {
+            for p in &pickles {
+                std::hint::black_box(
+                    serde_pickle::value_from_slice(p, serde_pickle::DeOptions::new()).unwrap(),
+                );
+            }
+        });
+        let sp_enc = best(7, || {
+            for v in &serde_vals {
+                std::hint::black_box(
+                    serde_pickle::value_to_vec(v, serde_pickle::SerOptions::new()).unwrap(),
+                );
+            }
+        });
+        println!(
+            "decode {name:<14} ({:>6.1} MB): sparkwire {:>8.1} MB/s, CPython {:>8.1} MB/s -> {:>5.2}x, serde-pickle {:>8.1} MB/s -> {:>5.2}x",
+            total as f64 / 1e6,
+            mbps(total, ours_dec),
+            mbps(total, py_dec),
+            py_dec.as_secs_f64() / ours_dec.as_secs_f64(),
+            mbps(total, sp_dec),
+            sp_dec.as_secs_f64() / ours_dec.as_secs_f64(),
+        );
+        println!(
+            "encode {name:<14} ({:>6.1} MB): sparkwire {:>8.1} MB/s, CPython {:>8.1} MB/s -> {:>5.2}x, serde-pickle {:>8.1} MB/s -> {:>5.2}x",
+            total as f64 / 1e6,
+            mbps(total, ours_enc),
+            mbps(total, py_enc),
+            py_enc.as_secs_f64() / ours_enc.as_secs_f64(),
+            mbps(total, sp_enc),
+            sp_enc.as_secs_f64() / ours_enc.as_secs_f64(),
+        );
+    }
+}
