@@ -77,8 +77,7 @@ fn main() {
     let results: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("CPython's timings");
     println!(
-        "pickle benchmark, best of 7; CPython {} ({}), sparkwire release build",
-        "3.11",
+        "pickle benchmark, best of 7; CPython 3.11 ({}), sparkwire release build",
         python.to_string_lossy()
     );
     for name in ["row batches", "1M small ints", "large bytes"] {
