@@ -32,6 +32,7 @@ mod pyparse;
 mod pystr;
 pub mod reader;
 pub mod repr;
+pub mod serde;
 mod tables;
 mod value;
 
@@ -43,4 +44,4 @@ pub use limits::Limits;
 pub use op::Op;
 pub use pystr::{CodePoints, PyStr};
 pub use repr::{repr, repr_node, ReprError};
-pub use value::{Construct, Graph, Hint, Int, NodeId, Object, PersId, State, Value};
+pub use value::{Builtin, Construct, Graph, Hint, Int, NodeId, Object, PersId, State, Value};

@@ -443,3 +443,98 @@ impl Graph {
         out
     }
 }
+
+/// A builtin value that older protocols (and Pyrolite, serde-pickle) spell as a
+/// call: `set([...])`, `frozenset([...])`, `_codecs.encode(text, 'latin1')`,
+/// `bytes()`, `bytearray(...)`. What `pickle.loads` would turn the object into.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Builtin {
+    /// `set(items)`.
+    Set(Vec<NodeId>),
+    /// `frozenset(items)`.
+    FrozenSet(Vec<NodeId>),
+    /// `bytes`.
+    Bytes(Vec<u8>),
+    /// `bytearray`.
+    ByteArray(Vec<u8>),
+}
+
+impl Graph {
+    /// Interprets an object as the builtin value it reconstructs, if it is one.
+    pub fn builtin(&self, id: NodeId) -> Option<Builtin> {
+        self.builtin_depth(id, 0)
+    }
+
+    fn builtin_depth(&self, id: NodeId, depth: u8) -> Option<Builtin> {
+        let Some(Value::Object(o)) = self.try_get(id) else {
+            return None;
+        };
+        if depth > 2 || !o.list_items.is_empty() || !o.dict_items.is_empty() || !o.states.is_empty()
+        {
+            return None;
+        }
+        let Construct::Reduce { callable, args } = &o.construct else {
+            return None;
+        };
+        let (module, name) = self.global_name(*callable)?;
+        let Some(Value::Tuple(args)) = self.try_get(*args) else {
+            return None;
+        };
+        let builtins = matches!(module.as_bytes(), b"builtins" | b"__builtin__");
+        let latin1 = |s: &PyStr| -> Option<Vec<u8>> {
+            s.code_points().map(|c| u8::try_from(c).ok()).collect()
+        };
+        let is_latin1 = |id: NodeId| {
+            matches!(
+                self.str_of(id).map(|s| s.as_bytes()),
+                Some(b"latin1" | b"latin-1" | b"latin_1")
+            )
+        };
+        let bytes_arg = |id: NodeId| -> Option<Vec<u8>> {
+            match self.try_get(id)? {
+                Value::Bytes(b) | Value::ByteArray(b) => Some(b.to_vec()),
+                Value::Object(_) => match self.builtin_depth(id, depth + 1)? {
+                    Builtin::Bytes(b) | Builtin::ByteArray(b) => Some(b),
+                    _ => None,
+                },
+                _ => None,
+            }
+        };
+        match (
+            builtins,
+            module.as_bytes(),
+            name.as_bytes(),
+            args.as_slice(),
+        ) {
+            (true, _, b"set" | b"frozenset", items) if items.len() <= 1 => {
+                let elems = match items.first().and_then(|&a| self.try_get(a)) {
+                    None => Vec::new(),
+                    Some(Value::List(v) | Value::Tuple(v)) => v.clone(),
+                    _ => return None,
+                };
+                Some(if name.as_bytes() == b"set" {
+                    Builtin::Set(elems)
+                } else {
+                    Builtin::FrozenSet(elems)
+                })
+            }
+            (true, _, b"bytes", []) => Some(Builtin::Bytes(Vec::new())),
+            (true, _, b"bytearray", []) => Some(Builtin::ByteArray(Vec::new())),
+            (true, _, b"bytes" | b"bytearray", [a]) => {
+                let b = bytes_arg(*a)?;
+                Some(if name.as_bytes() == b"bytes" {
+                    Builtin::Bytes(b)
+                } else {
+                    Builtin::ByteArray(b)
+                })
+            }
+            (true, _, b"bytearray", [t, e]) if is_latin1(*e) => {
+                Some(Builtin::ByteArray(latin1(self.str_of(*t)?)?))
+            }
+            (_, b"_codecs", b"encode", [t, e]) if is_latin1(*e) => {
+                Some(Builtin::Bytes(latin1(self.str_of(*t)?)?))
+            }
+            _ => None,
+        }
+    }
+}
