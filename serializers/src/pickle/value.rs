@@ -300,6 +300,7 @@ impl Graph {
     /// # Panics
     /// If the graph already holds `u32::MAX` nodes (decoding checks its own limit
     /// first, so this only concerns programmatic construction).
+    #[inline]
     pub fn add(&mut self, v: Value) -> NodeId {
         let id = u32::try_from(self.nodes.len()).expect("graph holds at most u32::MAX nodes");
         self.nodes.push(v);

@@ -466,6 +466,24 @@ impl<'g> Enc<'g> {
                     self.out.byte(b')');
                     return Ok(());
                 }
+                if self.all_leaves(items) {
+                    // Leaves cannot lead back to the tuple, so no recursion
+                    // check is needed: save them in place (same bytes, no tasks).
+                    if items.len() > 3 {
+                        self.out.byte(b'(');
+                    }
+                    for &i in items {
+                        self.save(i)?;
+                    }
+                    self.out.byte(match items.len() {
+                        1 => 0x85,
+                        2 => 0x86,
+                        3 => 0x87,
+                        _ => b't',
+                    });
+                    self.memo_put(key);
+                    return Ok(());
+                }
                 self.open_end()?;
                 self.tasks.push(Task::TupleEnd(id, items.len()));
                 if items.len() > 3 {
@@ -482,6 +500,15 @@ impl<'g> Enc<'g> {
                     1 => {
                         self.tasks.push(Task::Byte(b'a'));
                         self.tasks.push(Task::Save(items[0]));
+                    }
+                    _ if self.all_leaves(items) => {
+                        for chunk in items.chunks(BATCHSIZE) {
+                            self.out.byte(b'(');
+                            for &i in chunk {
+                                self.save(i)?;
+                            }
+                            self.out.byte(b'e');
+                        }
                     }
                     _ => {
                         // batch_list_exact: chunks of 1000, no empty chunk.
@@ -662,6 +689,24 @@ impl<'g> Enc<'g> {
             }
         }
         Ok(())
+    }
+
+    /// Values whose `save` writes bytes and returns without scheduling anything.
+    #[inline]
+    fn all_leaves(&self, items: &[NodeId]) -> bool {
+        let base = self.g.len();
+        items.iter().all(|&i| {
+            i.index() < base
+                && match self.g.get(i) {
+                    Value::None
+                    | Value::Bool(_)
+                    | Value::Int(_)
+                    | Value::Float(_)
+                    | Value::Str(_) => true,
+                    Value::Bytes(_) => self.proto >= 3,
+                    _ => false,
+                }
+        })
     }
 
     /// Schedules `seq` (the callable, its arguments and the call opcode) and then
