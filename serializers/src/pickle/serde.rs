@@ -428,33 +428,13 @@ impl<'a> NodeDe<'a> {
     }
 }
 
-struct Items<'a> {
+/// The elements of a tuple, list or set, as a serde sequence.
+struct Items<'a, I> {
     parent: NodeDe<'a>,
-    items: std::slice::Iter<'a, NodeId>,
+    items: I,
 }
 
-impl<'de> de::SeqAccess<'de> for Items<'_> {
-    type Error = SerdeError;
-    fn next_element_seed<T: de::DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, SerdeError> {
-        match self.items.next() {
-            Some(&id) => seed.deserialize(self.parent.child(id)?).map(Some),
-            None => Ok(None),
-        }
-    }
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.items.len())
-    }
-}
-
-struct OwnedItems<'a> {
-    parent: NodeDe<'a>,
-    items: std::vec::IntoIter<NodeId>,
-}
-
-impl<'de> de::SeqAccess<'de> for OwnedItems<'_> {
+impl<'de, I: ExactSizeIterator<Item = NodeId>> de::SeqAccess<'de> for Items<'_, I> {
     type Error = SerdeError;
     fn next_element_seed<T: de::DeserializeSeed<'de>>(
         &mut self,
@@ -464,6 +444,9 @@ impl<'de> de::SeqAccess<'de> for OwnedItems<'_> {
             Some(id) => seed.deserialize(self.parent.child(id)?).map(Some),
             None => Ok(None),
         }
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
     }
 }
 
