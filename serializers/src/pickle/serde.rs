@@ -569,7 +569,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
             | Value::Set(items)
             | Value::FrozenSet(items) => visitor.visit_seq(Items {
                 parent: self,
-                items: items.iter(),
+                items: items.iter().copied(),
             }),
             Value::Dict(pairs) => visitor.visit_map(Pairs {
                 parent: self,
@@ -578,15 +578,10 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
             }),
             Value::Object(_) => match self.g.builtin(self.id) {
                 Some(Builtin::Bytes(b) | Builtin::ByteArray(b)) => visitor.visit_byte_buf(b),
-                Some(Builtin::Set(items) | Builtin::FrozenSet(items)) => {
-                    let items: &[NodeId] = &items;
-                    // Children are re-borrowed from the graph through ids.
-                    let owned: Vec<NodeId> = items.to_vec();
-                    visitor.visit_seq(OwnedItems {
-                        parent: self,
-                        items: owned.into_iter(),
-                    })
-                }
+                Some(Builtin::Set(items) | Builtin::FrozenSet(items)) => visitor.visit_seq(Items {
+                    parent: self,
+                    items: items.into_iter(),
+                }),
                 None => Err(self.wrong("builtin data")),
             },
             _ => Err(self.wrong("builtin data")),
