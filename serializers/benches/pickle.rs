@@ -2,7 +2,7 @@
 //! the same run, as ratios. Run: `cargo bench -p sparkwire-serializers --bench pickle`.
 //!
 //! Workloads (all pickled by real CPython, protocol 5, as PySpark does):
-//! * row batches: lists of 1000 5-tuples (int, str, float, None, bool);
+//! * row batches: 200 lists of 1000 5-tuples (int, str, float, None, bool);
 //! * one list of 1 M small ints;
 //! * a list of 64 byte strings of 256 KiB.
 //!
@@ -22,7 +22,7 @@ import json, pickle, sys, time
 def rows(n):
     return [(i, "name-%d" % i, i * 0.5, None, i % 3 == 0) for i in range(n)]
 work = {
-    "row batches": [rows(1000) for _ in range(20)],
+    "row batches": [rows(1000) for _ in range(200)],
     "1M small ints": [list(range(1_000_000))],
     "large bytes": [[bytes([i]) * (256 * 1024) for i in range(64)]],
 }
@@ -34,7 +34,7 @@ for name, objs in work.items():
         for _ in range(reps):
             t = time.perf_counter(); f(); b = min(b, time.perf_counter() - t)
         return b
-    reps = 7
+    reps = 15
     dec = best(lambda: [pickle.loads(d) for d in data], reps)
     enc = best(lambda: [pickle.dumps(o, 5) for o in objs], reps)
     out[name] = {"pickles": [d.hex() for d in data], "decode_s": dec, "encode_s": enc}
@@ -77,7 +77,7 @@ fn main() {
     let results: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("CPython's timings");
     println!(
-        "pickle benchmark, best of 7; CPython 3.11 ({}), sparkwire release build",
+        "pickle benchmark, best of 15; CPython 3.11 ({}), sparkwire release build",
         python.to_string_lossy()
     );
     for name in ["row batches", "1M small ints", "large bytes"] {
@@ -92,7 +92,7 @@ fn main() {
         let py_dec = Duration::from_secs_f64(r["decode_s"].as_f64().unwrap());
         let py_enc = Duration::from_secs_f64(r["encode_s"].as_f64().unwrap());
 
-        let ours_dec = best(7, || {
+        let ours_dec = best(15, || {
             for p in &pickles {
                 std::hint::black_box(pickle::decode(p).unwrap());
             }
@@ -101,7 +101,7 @@ fn main() {
             .iter()
             .map(|p| pickle::decode(p).unwrap().graph)
             .collect();
-        let ours_enc = best(7, || {
+        let ours_enc = best(15, || {
             for g in &graphs {
                 std::hint::black_box(pickle::encode(g, Profile::PYSPARK).unwrap());
             }
@@ -117,14 +117,14 @@ fn main() {
             .iter()
             .map(|p| serde_pickle::value_from_slice(p, serde_pickle::DeOptions::new()).unwrap())
             .collect();
-        let sp_dec = best(7, || {
+        let sp_dec = best(15, || {
             for p in &pickles {
                 std::hint::black_box(
                     serde_pickle::value_from_slice(p, serde_pickle::DeOptions::new()).unwrap(),
                 );
             }
         });
-        let sp_enc = best(7, || {
+        let sp_enc = best(15, || {
             for v in &serde_vals {
                 std::hint::black_box(
                     serde_pickle::value_to_vec(v, serde_pickle::SerOptions::new()).unwrap(),

@@ -473,7 +473,7 @@ impl<'g> Enc<'g> {
                         self.out.byte(b'(');
                     }
                     for &i in items {
-                        self.save(i)?;
+                        self.save_leaf(i)?;
                     }
                     self.out.byte(match items.len() {
                         1 => 0x85,
@@ -505,7 +505,7 @@ impl<'g> Enc<'g> {
                         for chunk in items.chunks(BATCHSIZE) {
                             self.out.byte(b'(');
                             for &i in chunk {
-                                self.save(i)?;
+                                self.save_leaf(i)?;
                             }
                             self.out.byte(b'e');
                         }
@@ -689,6 +689,24 @@ impl<'g> Enc<'g> {
             }
         }
         Ok(())
+    }
+
+    /// `save` of a leaf, with the atoms written in place.
+    #[inline]
+    fn save_leaf(&mut self, id: NodeId) -> Result<(), EncodeError> {
+        match self.g.get(id) {
+            Value::Int(Int::Small(v)) if (0..=0xff).contains(v) => {
+                self.out.boundary();
+                self.out.bytes(&[b'K', *v as u8]);
+                Ok(())
+            }
+            Value::None => {
+                self.out.boundary();
+                self.out.byte(b'N');
+                Ok(())
+            }
+            _ => self.save(id),
+        }
     }
 
     /// Values whose `save` writes bytes and returns without scheduling anything.
