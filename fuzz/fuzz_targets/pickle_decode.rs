@@ -9,11 +9,20 @@ use libfuzzer_sys::fuzz_target;
 use sparkwire_serializers::pickle::{self, Limits, Profile};
 
 fuzz_target!(|data: &[u8]| {
-    let limits = Limits { max_nodes: 1 << 16, max_memo: 1 << 14, max_stack: 1 << 16, max_depth: 1 << 12, max_expanded: 1 << 16, ..Limits::default() };
+    let limits = Limits {
+        max_nodes: 1 << 16,
+        max_memo: 1 << 14,
+        max_stack: 1 << 16,
+        max_depth: 1 << 12,
+        max_expanded: 1 << 16,
+        ..Limits::default()
+    };
     let input = Bytes::copy_from_slice(data);
     let mut text = String::new();
     let dis = pickle::dis(data, &mut text);
-    let Ok(d) = pickle::decode_with(&input, &limits) else { return };
+    let Ok(d) = pickle::decode_with(&input, &limits) else {
+        return;
+    };
     assert!(d.end <= data.len());
     if let Ok(end) = dis {
         assert_eq!(end, d.end, "dis and decode disagree on where STOP is");

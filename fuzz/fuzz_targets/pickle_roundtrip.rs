@@ -12,12 +12,19 @@ use sparkwire_serializers::pickle::generate::{GenConfig, GraphSpec};
 use sparkwire_serializers::pickle::{self, Graph, Limits, Profile};
 
 fn check(g: &Graph, limits: &Limits) {
-    let Ok(first) = pickle::encode(g, Profile::CPython { protocol: 5 }) else { return };
-    let d = pickle::decode_with(&Bytes::from(first.clone()), &Limits::default()).expect("our own encoding decodes");
+    let Ok(first) = pickle::encode(g, Profile::CPython { protocol: 5 }) else {
+        return;
+    };
+    let d = pickle::decode_with(&Bytes::from(first.clone()), &Limits::default())
+        .expect("our own encoding decodes");
     assert_eq!(d.end, first.len());
-    let second = pickle::encode(&d.graph, Profile::CPython { protocol: 5 }).expect("a decoded graph re-encodes");
+    let second = pickle::encode(&d.graph, Profile::CPython { protocol: 5 })
+        .expect("a decoded graph re-encodes");
     assert_eq!(first, second, "encoding is not a fixed point");
-    let (a, b) = (pickle::repr_node(g, g.root().unwrap(), limits), pickle::repr_node(&d.graph, d.root(), limits));
+    let (a, b) = (
+        pickle::repr_node(g, g.root().unwrap(), limits),
+        pickle::repr_node(&d.graph, d.root(), limits),
+    );
     if let (Ok(a), Ok(b)) = (a, b) {
         assert_eq!(a, b, "repr changed across a round trip");
     }
@@ -27,7 +34,10 @@ fn check(g: &Graph, limits: &Limits) {
     for p in 3..=4 {
         if let Ok(bytes) = pickle::encode(g, Profile::CPython { protocol: p }) {
             let d = pickle::decode_slice(&bytes).expect("our own encoding decodes");
-            if let (Ok(a), Ok(b)) = (pickle::repr_node(g, g.root().unwrap(), limits), pickle::repr_node(&d.graph, d.root(), limits)) {
+            if let (Ok(a), Ok(b)) = (
+                pickle::repr_node(g, g.root().unwrap(), limits),
+                pickle::repr_node(&d.graph, d.root(), limits),
+            ) {
                 assert_eq!(a, b, "protocol {p} changed the repr");
             }
         }
@@ -35,14 +45,27 @@ fn check(g: &Graph, limits: &Limits) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let limits = Limits { max_nodes: 1 << 16, max_memo: 1 << 14, max_stack: 1 << 16, max_depth: 1 << 12, max_expanded: 1 << 16, ..Limits::default() };
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let limits = Limits {
+        max_nodes: 1 << 16,
+        max_memo: 1 << 14,
+        max_stack: 1 << 16,
+        max_depth: 1 << 12,
+        max_expanded: 1 << 16,
+        ..Limits::default()
+    };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     if mode & 1 == 0 {
         if let Ok(d) = pickle::decode_with(&Bytes::copy_from_slice(rest), &limits) {
             check(&d.graph, &limits);
         }
     } else if let Ok(spec) = GraphSpec::arbitrary(&mut Unstructured::new(rest)) {
-        let g = spec.build(&GenConfig { large_payloads: false, large_containers: mode & 2 != 0, surrogates: true });
+        let g = spec.build(&GenConfig {
+            large_payloads: false,
+            large_containers: mode & 2 != 0,
+            surrogates: true,
+        });
         check(&g, &limits);
     }
 });
