@@ -419,3 +419,35 @@ fn frames_like_cpython_around_64k() {
             .unwrap();
     });
 }
+
+/// `repr(float)` for 50 000 random bit patterns and for short decimals (where
+/// ties at the shortest length are common), against CPython's.
+#[test]
+fn float_repr_like_cpython() {
+    with_oracle(&cpython(), |oracle| {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut floats: Vec<f64> = Vec::new();
+        for i in 0..50_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            floats.push(f64::from_bits(x));
+            // Dyadic values with short expansions: ties at the shortest length.
+            floats.push((x % 1_000_000_007) as f64 / (1u64 << (i % 20)) as f64);
+        }
+        for chunk in floats.chunks(20_000) {
+            let bits: Vec<String> = chunk.iter().map(|f| hex(&f.to_be_bytes())).collect();
+            let theirs = oracle
+                .call(json!({"op": "float_reprs", "bits": bits}))
+                .unwrap();
+            for (f, t) in chunk.iter().zip(theirs.as_array().unwrap()) {
+                assert_eq!(
+                    pickle::repr::float_repr(*f),
+                    t.as_str().unwrap(),
+                    "bits {:016x}",
+                    f.to_bits()
+                );
+            }
+        }
+    });
+}

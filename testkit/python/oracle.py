@@ -366,6 +366,11 @@ def op_pyspark_pickles(req):
     return out
 
 
+def op_float_reprs(req):
+    """repr() of each float given by its 64 bits (hex)."""
+    return [repr(_struct.unpack(">d", bytes.fromhex(h))[0]) for h in req["bits"]]
+
+
 def op_opcodes(req):
     return [
         [ord(o.code), o.name, o.proto, o.arg.name if o.arg else None,

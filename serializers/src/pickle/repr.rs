@@ -168,8 +168,15 @@ pub fn float_repr(v: f64) -> String {
     if v.is_infinite() {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    // Rust's `{:e}` gives the shortest round-trip digits too: "d.ddde±x".
-    let e = format!("{:e}", v.abs());
+    // The number of digits is the shortest that round-trips (Rust's `{:e}`);
+    // the digits themselves come from exact rounding at that precision, which
+    // breaks ties to even as CPython's dtoa does (Rust's shortest mode does not:
+    // 17174081385682.0625 must print as ...062, not ...063).
+    let shortest = format!("{:e}", v.abs());
+    let n = shortest
+        .split_once('e')
+        .map_or(1, |(m, _)| m.chars().filter(char::is_ascii_digit).count());
+    let e = format!("{:.*e}", n.saturating_sub(1), v.abs());
     let (mantissa, exp) = e.split_once('e').expect("{:e} always has an exponent");
     let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
@@ -688,6 +695,8 @@ mod tests {
             (0.00001, "1e-05"),
             (1.5e-7, "1.5e-07"),
             (5e-324, "5e-324"),
+            // A tie at the shortest length: CPython rounds half to even.
+            (f64::from_bits(4805126732819047456), "17174081385682.062"),
             (1.7976931348623157e308, "1.7976931348623157e+308"),
             (f64::NAN, "nan"),
             (f64::NEG_INFINITY, "-inf"),
