@@ -326,6 +326,21 @@ fn disassembles_hand_made_protocol_0_and_errors_like_pickletools() {
         b"K",
         b"",
         b"X\x02\x00\x00\x00\xed\xa0.",
+        // DUP, OBJ, NEWOBJ_EX, BINUNICODE8, BINBYTES8, BYTEARRAY8, sets, INST with args.
+        b"\x80\x04N2\x86.",
+        b"\x80\x01(cm\nC\nK\x01o.",
+        b"\x80\x04\x8c\x01m\x8c\x01C\x93)}\x92.",
+        b"\x80\x04\x8d\x01\x00\x00\x00\x00\x00\x00\x00a\x8e\x00\x00\x00\x00\x00\x00\x00\x00\x96\x01\x00\x00\x00\x00\x00\x00\x00z\x87.",
+        b"\x80\x04\x8f\x94(K\x01K\x02\x90(K\x03\x91\x94\x86.",
+        b"(I1\nS'x'\nimod\nKls\n.",
+        b"(I1\nI2\nI3\n.",
+        b"I 1_0\nI-7\nL-99\nF-1e-05\nF1_0.5\n\x86\x86\x86.",
+        b"S\"a'b\"\nS'\\x41\\101'\n\x86.",
+        b"c\xc3\xa9\nname\n.",
+        b"S'\xc3\xa9'\n.",
+        b"q\x00.",
+        b"(q\x00.",
+        b"Np\x01\ng\x01\np01\n\x86.",
     ];
     with_oracle(&cpython(), |oracle| {
         for c in cases {
