@@ -14,7 +14,7 @@ use super::op::{Op, StackItem};
 use super::pyparse::{parse_float, parse_int, IntTextError};
 use super::pystr::{validate, PyStr};
 use super::reader::{read_op, Arg};
-use super::repr::{bytes_repr, float_repr, int_repr, str_repr};
+use super::repr::{bytearray_repr, bytes_repr, float_repr, int_repr, str_repr};
 use super::value::Int;
 
 /// Where and why disassembly stopped, with pickletools' own message.
@@ -316,7 +316,7 @@ fn arg_repr(op: Op, arg: Arg) -> Result<Option<String>, String> {
         ),
         (K::String1 | K::String4, Arg::Data(d)) => latin1_repr(d),
         (K::Bytes1 | K::Bytes4 | K::Bytes8, Arg::Data(d)) => bytes_repr(d),
-        (K::ByteArray8, Arg::Data(d)) => format!("bytearray({})", bytes_repr(d)),
+        (K::ByteArray8, Arg::Data(d)) => bytearray_repr(d),
         (K::UnicodeString1 | K::UnicodeString4 | K::UnicodeString8, Arg::Data(d)) => utf8_repr(d)?,
         (K::Long1 | K::Long4, Arg::Data(d)) => {
             int_repr(&Int::from_big(BigInt::from_signed_bytes_le(d)), 4300)

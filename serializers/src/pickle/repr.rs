@@ -20,7 +20,7 @@ use num_traits::Signed;
 use super::limits::Limits;
 use super::pystr::PyStr;
 use super::tables::NON_PRINTABLE;
-use super::value::{Construct, Graph, Int, NodeId, PersId, State, Value};
+use super::value::{Builtin, Construct, Graph, Int, NodeId, PersId, State, Value};
 
 /// Why a repr could not be produced.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -121,7 +121,13 @@ pub fn bytes_repr(b: &[u8]) -> String {
     out
 }
 
-/// `bytearray`'s repr picks its quote like `bytes` but always escapes `'`.
+/// `repr(bytearray)`: the quote is picked as for `bytes`, but `'` is always escaped.
+pub fn bytearray_repr(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len() + 14);
+    write_bytearray_repr(&mut out, b);
+    out
+}
+
 fn write_bytearray_repr(out: &mut String, b: &[u8]) {
     out.push_str("bytearray(");
     write_bytes_inner(out, b, true);
@@ -246,10 +252,6 @@ struct Printer<'a> {
     /// `Py_ReprEnter` does.
     active: HashSet<NodeId>,
     budget: u64,
-}
-
-fn is_builtins(module: &PyStr) -> bool {
-    matches!(module.as_bytes(), b"builtins" | b"__builtin__")
 }
 
 impl<'a> Printer<'a> {
@@ -516,52 +518,33 @@ impl<'a> Printer<'a> {
         };
         let arg = |i: usize| args.get(i).and_then(|a| self.graph.try_get(*a));
         let (m, n) = (module.as_bytes(), name.as_bytes());
-        let builtins = is_builtins(module);
-        Ok(match (m, n, args.len()) {
-            (_, b"set" | b"frozenset", 0) if builtins => {
-                Some(Known::Text(format!("{}()", String::from_utf8_lossy(n))))
-            }
-            (_, b"set" | b"frozenset", 1) if builtins => match arg(0) {
-                Some(Value::List(items) | Value::Tuple(items)) if !items.is_empty() => {
-                    Some(Known::Items {
-                        open: if n == b"set" { "{" } else { "frozenset({" },
-                        items: items.clone(),
-                        close: if n == b"set" { "}" } else { "})" },
-                    })
-                }
-                Some(Value::List(_) | Value::Tuple(_)) => {
-                    Some(Known::Text(format!("{}()", String::from_utf8_lossy(n))))
-                }
-                _ => None,
-            },
-            (_, b"bytes", 0) if builtins => Some(Known::Text("b''".into())),
-            (_, b"bytearray", 0) if builtins => Some(Known::Text("bytearray(b'')".into())),
-            (_, b"bytearray" | b"bytes", _) if builtins => {
-                let data = match (args.len(), arg(0), arg(1)) {
-                    (1, Some(Value::Bytes(b) | Value::ByteArray(b)), _) => Some(b.to_vec()),
-                    (1, Some(Value::Object(_)), _) => match self.builtin_object(args[0])? {
-                        Some(Known::Text(t)) => return Ok(wrap_bytes_text(n, &t)),
-                        _ => None,
-                    },
-                    (2, Some(Value::Str(s)), Some(Value::Str(enc))) if is_latin1(enc) => latin1(s),
-                    _ => None,
-                };
-                data.map(|d| {
-                    let mut r = String::new();
-                    if n == b"bytes" {
-                        write_bytes_repr(&mut r, &d)
-                    } else {
-                        write_bytearray_repr(&mut r, &d)
-                    }
+        // set, frozenset, bytes and bytearray in their reduce spellings.
+        if let Some(b) = self.graph.builtin(id) {
+            let mut r = String::new();
+            return Ok(Some(match b {
+                Builtin::Set(items) if items.is_empty() => Known::Text("set()".into()),
+                Builtin::FrozenSet(items) if items.is_empty() => Known::Text("frozenset()".into()),
+                Builtin::Set(items) => Known::Items {
+                    open: "{",
+                    items,
+                    close: "}",
+                },
+                Builtin::FrozenSet(items) => Known::Items {
+                    open: "frozenset({",
+                    items,
+                    close: "})",
+                },
+                Builtin::Bytes(d) => {
+                    write_bytes_repr(&mut r, &d);
                     Known::Text(r)
-                })
-            }
-            (b"_codecs", b"encode", 2) => match (arg(0), arg(1)) {
-                (Some(Value::Str(s)), Some(Value::Str(enc))) if is_latin1(enc) => {
-                    latin1(s).map(|d| Known::Text(bytes_repr(&d)))
                 }
-                _ => None,
-            },
+                Builtin::ByteArray(d) => {
+                    write_bytearray_repr(&mut r, &d);
+                    Known::Text(r)
+                }
+            }));
+        }
+        Ok(match (m, n, args.len()) {
             (b"datetime", b"date", 1) => match arg(0) {
                 Some(Value::Bytes(b)) if b.len() == 4 => Some(Known::Text(format!(
                     "datetime.date({}, {}, {})",
@@ -636,31 +619,6 @@ enum Known {
         items: Vec<NodeId>,
         close: &'static str,
     },
-}
-
-fn wrap_bytes_text(name: &[u8], inner: &str) -> Option<Known> {
-    if !inner.starts_with("b'") && !inner.starts_with("b\"") {
-        return None;
-    }
-    if name == b"bytes" {
-        return Some(Known::Text(inner.to_string()));
-    }
-    // Re-render with bytearray's quoting from the bytes literal's value.
-    let d = super::decode::escape_decode(&inner.as_bytes()[2..inner.len() - 1])?;
-    let mut r = String::new();
-    write_bytearray_repr(&mut r, &d);
-    Some(Known::Text(r))
-}
-
-fn is_latin1(enc: &PyStr) -> bool {
-    matches!(
-        enc.as_bytes(),
-        b"latin1" | b"latin-1" | b"latin_1" | b"iso-8859-1" | b"ISO-8859-1"
-    )
-}
-
-fn latin1(s: &PyStr) -> Option<Vec<u8>> {
-    s.code_points().map(|c| u8::try_from(c).ok()).collect()
 }
 
 /// datetime's repr drops trailing zero fields (microseconds, then seconds).
