@@ -66,6 +66,8 @@ struct Decoder<'a> {
     memo: Memo,
     protocol: Option<u8>,
     buffers: u32,
+    /// `limits.max_nodes`, capped below what a `NodeId` can number.
+    max_nodes: usize,
 }
 
 impl<'a> Decoder<'a> {
@@ -79,6 +81,7 @@ impl<'a> Decoder<'a> {
             memo: Memo::default(),
             protocol: None,
             buffers: 0,
+            max_nodes: limits.max_nodes.min(u32::MAX as usize - 1),
         }
     }
 
@@ -87,8 +90,8 @@ impl<'a> Decoder<'a> {
     }
 
     fn node(&mut self, r: &RawOp, v: Value) -> Result<NodeId, DecodeError> {
-        if self.graph.len() >= self.limits.max_nodes {
-            return Err(limit(r, "node", self.limits.max_nodes));
+        if self.graph.len() >= self.max_nodes {
+            return Err(limit(r, "node", self.max_nodes));
         }
         self.graph.hints_mut().push(Hint::default());
         Ok(self.graph.add(v))
@@ -215,7 +218,7 @@ impl<'a> Decoder<'a> {
         let data: &[u8] = self.data;
         // Real pickles spend 2-4 bytes per node; reserving from the input size
         // (never from anything the input declares) saves the regrowth copies.
-        let estimate = (data.len() / 3).min(self.limits.max_nodes).min(1 << 24);
+        let estimate = (data.len() / 3).min(self.max_nodes).min(1 << 24);
         self.graph.reserve(estimate);
         self.graph.hints_mut().reserve(estimate);
         let mut pos = 0usize;
@@ -248,9 +251,7 @@ impl<'a> Decoder<'a> {
         let Some(&b) = data.get(pos) else {
             return Ok(None);
         };
-        if self.graph.len() + 1 >= self.limits.max_nodes
-            || self.stack.len() + 1 >= self.limits.max_stack
-        {
+        if self.graph.len() + 1 >= self.max_nodes || self.stack.len() + 1 >= self.limits.max_stack {
             return Ok(None);
         }
         let fence = self.fence();
@@ -1007,6 +1008,44 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    #[test]
+    fn node_and_memo_limits_hold_at_their_exact_boundary() {
+        // [0, 1, …, 9] memoizing every int: 11 nodes, 11 memo entries.
+        let mut p = b"\x80\x04]\x94(".to_vec();
+        for i in 0..10u8 {
+            p.extend([b'K', i, 0x94]);
+        }
+        p.extend(b"e.");
+        let p = Bytes::from(p);
+        let at = |max_nodes, max_memo| {
+            decode_with(
+                &p,
+                &Limits {
+                    max_nodes,
+                    max_memo,
+                    ..Limits::default()
+                },
+            )
+        };
+        assert!(at(11, 11).is_ok());
+        assert!(matches!(
+            at(10, 11),
+            Err(DecodeError::Limit {
+                limit: "node",
+                max: 10,
+                ..
+            })
+        ));
+        assert!(matches!(
+            at(11, 10),
+            Err(DecodeError::Limit {
+                limit: "memo",
+                max: 10,
+                ..
+            })
+        ));
     }
 
     #[test]
