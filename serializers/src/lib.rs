@@ -5,7 +5,10 @@
 //! * [`pickle`]: protocols 0–5. A lossless decoder into a graph with shared
 //!   nodes (memo references, cycles), encoders that write exactly what CPython's C
 //!   pickler (PySpark's Python side) or Pyrolite (Spark's JVM side) would write for
-//!   the same object graph, a `pickletools`-identical disassembler and a `repr` view.
+//!   the same object graph, a `pickletools`-identical disassembler, a `repr` view,
+//!   a Python-literal parser, serde `to_vec`/`from_slice` (and `serde_pickle::Value`
+//!   conversion with the `serde-pickle` feature), and generators of value graphs and
+//!   valid pickles for fuzzing (features `proptest` and `arbitrary`).
 //!
 //! Guarantees: decoding untrusted bytes never panics, never executes or imports
 //! anything, never recurses on input depth and never allocates what the input
