@@ -325,10 +325,15 @@ mod strategies {
     pub fn graph(max_nodes: usize, cfg: GenConfig) -> impl Strategy<Value = Graph> {
         graph_spec(max_nodes).prop_map(move |s| s.build(&cfg))
     }
+
+    /// Strategy for valid pickles, as CPython's pickler writes them (protocols 2–5).
+    pub fn pickle_bytes(max_nodes: usize) -> impl Strategy<Value = Vec<u8>> {
+        (graph_spec(max_nodes), 2u8..=5).prop_map(|(s, p)| pickle_of(&s, p))
+    }
 }
 
 #[cfg(feature = "proptest")]
-pub use strategies::{graph, graph_spec};
+pub use strategies::{graph, graph_spec, pickle_bytes};
 
 #[cfg(feature = "arbitrary")]
 mod arb {

@@ -695,9 +695,13 @@ impl<'g> Enc<'g> {
     #[inline]
     fn save_leaf(&mut self, id: NodeId) -> Result<(), EncodeError> {
         match self.g.get(id) {
-            Value::Int(Int::Small(v)) if (0..=0xff).contains(v) => {
+            Value::Int(Int::Small(v)) if (0..=0xffff).contains(v) => {
                 self.out.boundary();
-                self.out.bytes(&[b'K', *v as u8]);
+                if *v <= 0xff {
+                    self.out.bytes(&[b'K', *v as u8]);
+                } else {
+                    self.out.bytes(&[b'M', *v as u8, (*v >> 8) as u8]);
+                }
                 Ok(())
             }
             Value::None => {
