@@ -501,18 +501,24 @@ impl<'g> Enc<'g> {
                         self.tasks.push(Task::Byte(b'a'));
                         self.tasks.push(Task::Save(items[0]));
                     }
-                    _ if self.all_leaves(items) => {
+                    _ => {
+                        // batch_list_exact: chunks of 1000, no empty chunk.
+                        // Batches of leaves are written in place; from the first
+                        // batch that is not, the rest is scheduled in order (it
+                        // runs right after this save returns, so order holds).
+                        let mut done = 0;
                         for chunk in items.chunks(BATCHSIZE) {
+                            if !self.all_leaves(chunk) {
+                                break;
+                            }
                             self.out.byte(b'(');
                             for &i in chunk {
                                 self.save_leaf(i)?;
                             }
                             self.out.byte(b'e');
+                            done += chunk.len();
                         }
-                    }
-                    _ => {
-                        // batch_list_exact: chunks of 1000, no empty chunk.
-                        for chunk in items.chunks(BATCHSIZE).rev() {
+                        for chunk in items[done..].chunks(BATCHSIZE).rev() {
                             self.tasks.push(Task::Byte(b'e'));
                             self.tasks
                                 .extend(chunk.iter().rev().map(|&i| Task::Save(i)));
@@ -707,6 +713,34 @@ impl<'g> Enc<'g> {
             Value::None => {
                 self.out.boundary();
                 self.out.byte(b'N');
+                Ok(())
+            }
+            Value::Float(f) => {
+                self.out.boundary();
+                let mut b = [b'G'; 9];
+                b[1..].copy_from_slice(&f.to_be_bytes());
+                self.out.bytes(&b);
+                Ok(())
+            }
+            Value::Bool(b) => {
+                self.out.boundary();
+                self.out.byte(if *b { 0x88 } else { 0x89 });
+                Ok(())
+            }
+            // A short str of a decoded graph (identity is the node): the common
+            // case in row batches, without the general path's dispatch.
+            Value::Str(s)
+                if self.proto >= 4 && s.as_bytes().len() <= 0xff && self.g.hint(id).is_some() =>
+            {
+                self.out.boundary();
+                if let Some(&idx) = self.by_node.get(id.index()).filter(|&&v| v != u32::MAX) {
+                    self.memo_get(idx);
+                    return Ok(());
+                }
+                let b = s.as_bytes();
+                self.out.bytes(&[0x8c, b.len() as u8]);
+                self.out.bytes(b);
+                self.memo_put(MemoKey::Node(id.0));
                 Ok(())
             }
             _ => self.save(id),
