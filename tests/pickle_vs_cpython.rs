@@ -352,12 +352,6 @@ fn disassembles_hand_made_protocol_0_and_errors_like_pickletools() {
     });
 }
 
-/// `NodeId` is opaque to users, but tests need to address nodes by position.
-#[allow(dead_code)]
-fn nth(g: &Graph, i: usize) -> NodeId {
-    g.ids().nth(i).unwrap()
-}
-
 /// Containers of every batch-boundary size, of every kind, and strings/bytes at
 /// every length where the encoding or the framing changes.
 #[test]
