@@ -359,35 +359,26 @@ impl ser::SerializeMap for MapSer<'_> {
     }
 }
 
-impl ser::SerializeStruct for MapSer<'_> {
-    type Ok = NodeId;
-    type Error = SerdeError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        v: &T,
-    ) -> Result<(), SerdeError> {
-        self.field(key, v)
-    }
-    fn end(self) -> Result<NodeId, SerdeError> {
-        self.finish()
-    }
+macro_rules! struct_impl {
+    ($trait:ident) => {
+        impl ser::$trait for MapSer<'_> {
+            type Ok = NodeId;
+            type Error = SerdeError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                v: &T,
+            ) -> Result<(), SerdeError> {
+                self.field(key, v)
+            }
+            fn end(self) -> Result<NodeId, SerdeError> {
+                self.finish()
+            }
+        }
+    };
 }
-
-impl ser::SerializeStructVariant for MapSer<'_> {
-    type Ok = NodeId;
-    type Error = SerdeError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        v: &T,
-    ) -> Result<(), SerdeError> {
-        self.field(key, v)
-    }
-    fn end(self) -> Result<NodeId, SerdeError> {
-        self.finish()
-    }
-}
+struct_impl!(SerializeStruct);
+struct_impl!(SerializeStructVariant);
 
 #[derive(Clone, Copy)]
 struct NodeDe<'a> {
