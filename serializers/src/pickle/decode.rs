@@ -4,8 +4,9 @@
 //! and its MARK fences, `MEMOIZE` storing at the number of filled memo slots, POP
 //! taking a MARK off when one is on top, an unclosed MARK before STOP being fine.
 //! It differs where CPython would run code or trust the input: globals are never
-//! resolved, calls are never made, memo indices live in a hash map (LONG_BINPUT
-//! 2^31 is one entry, not a 16 GiB array), and FRAME lengths must fit the input.
+//! resolved, calls are never made, the memo is a dense table only as far as real
+//! picklers number it and a hash map beyond (LONG_BINPUT 2^31 is one entry, not
+//! a 16 GiB array), and FRAME lengths must fit the input.
 
 use std::collections::HashMap;
 
