@@ -326,6 +326,19 @@ impl<'a> Decoder<'a> {
                 let items = self.stack.split_off(self.stack.len() - n);
                 (Value::Tuple(items), pos + 1)
             }
+            b't' => {
+                // MARK … TUPLE (rows of 4+ fields): the items above the MARK.
+                let Some(mark) = self.marks.pop() else {
+                    return Ok(None);
+                };
+                let items = self.stack.split_off(mark);
+                let id = self.graph.add(Value::Tuple(items));
+                let mut h = Hint::default();
+                h.set_mark_tuple();
+                self.graph.hints_mut().push(h);
+                self.stack.push(id);
+                return Ok(Some(pos + 1));
+            }
             b'h' => {
                 let Some(&i) = data.get(pos + 1) else {
                     return Ok(None);
@@ -776,7 +789,9 @@ impl Memo {
             && !self.sparse.contains_key(&idx)
         {
             let i = idx as usize;
-            if i >= self.dense.len() {
+            if i == self.dense.len() {
+                self.dense.push(EMPTY);
+            } else if i > self.dense.len() {
                 self.dense.resize(i + 1, EMPTY);
             }
             if self.dense[i] == EMPTY {
