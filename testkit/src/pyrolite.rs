@@ -74,10 +74,14 @@ fn spawn(version: &str) -> Result<Pyrolite, String> {
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/sparkwire")))
         .ok_or("no HOME")?;
     let src = std::fs::read(source()).map_err(|e| e.to_string())?;
-    // Recompile when the source or the jar changes.
+    // Recompile when the source or the jar changes (FNV-1a of both).
+    let jar_bytes = std::fs::read(&jar).map_err(|e| e.to_string())?;
     let stamp = format!(
-        "{:x}",
-        src.len() as u64 ^ std::fs::metadata(&jar).map(|m| m.len()).unwrap_or(0) << 20
+        "{:016x}",
+        src.iter()
+            .chain(&jar_bytes)
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64)
+                .wrapping_mul(0x100_0000_01b3))
     );
     let classes = cache.join(format!("java/pyrolite-oracle-{version}-{stamp}"));
     if !classes.join("PyroliteOracle.class").exists() {
