@@ -52,6 +52,26 @@ fn best(reps: usize, mut f: impl FnMut()) -> Duration {
         .unwrap_or_default()
 }
 
+/// One line: our throughput, CPython's and serde-pickle's, and the ratios.
+fn report(
+    what: &str,
+    name: &str,
+    total: usize,
+    ours: Duration,
+    cpython: Duration,
+    serde_pickle: Duration,
+) {
+    println!(
+        "{what} {name:<14} ({:>6.1} MB): sparkwire {:>8.1} MB/s, CPython {:>8.1} MB/s -> {:>5.2}x, serde-pickle {:>8.1} MB/s -> {:>5.2}x",
+        total as f64 / 1e6,
+        mbps(total, ours),
+        mbps(total, cpython),
+        cpython.as_secs_f64() / ours.as_secs_f64(),
+        mbps(total, serde_pickle),
+        serde_pickle.as_secs_f64() / ours.as_secs_f64(),
+    );
+}
+
 fn mbps(bytes: usize, d: Duration) -> f64 {
     bytes as f64 / 1e6 / d.as_secs_f64()
 }
@@ -131,23 +151,7 @@ fn main() {
                 );
             }
         });
-        println!(
-            "decode {name:<14} ({:>6.1} MB): sparkwire {:>8.1} MB/s, CPython {:>8.1} MB/s -> {:>5.2}x, serde-pickle {:>8.1} MB/s -> {:>5.2}x",
-            total as f64 / 1e6,
-            mbps(total, ours_dec),
-            mbps(total, py_dec),
-            py_dec.as_secs_f64() / ours_dec.as_secs_f64(),
-            mbps(total, sp_dec),
-            sp_dec.as_secs_f64() / ours_dec.as_secs_f64(),
-        );
-        println!(
-            "encode {name:<14} ({:>6.1} MB): sparkwire {:>8.1} MB/s, CPython {:>8.1} MB/s -> {:>5.2}x, serde-pickle {:>8.1} MB/s -> {:>5.2}x",
-            total as f64 / 1e6,
-            mbps(total, ours_enc),
-            mbps(total, py_enc),
-            py_enc.as_secs_f64() / ours_enc.as_secs_f64(),
-            mbps(total, sp_enc),
-            sp_enc.as_secs_f64() / ours_enc.as_secs_f64(),
-        );
+        report("decode", name, total, ours_dec, py_dec, sp_dec);
+        report("encode", name, total, ours_enc, py_enc, sp_enc);
     }
 }

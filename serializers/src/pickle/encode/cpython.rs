@@ -385,36 +385,16 @@ impl<'g> Enc<'g> {
         let proto = self.proto;
         match v {
             Value::Str(s) => {
-                let b = s.as_bytes();
-                let n = b.len();
-                if proto >= 4 && n <= 0xff {
-                    self.out.header_and_payload(&[0x8c, n as u8], b);
-                } else if n <= u32::MAX as usize {
-                    let mut h = [b'X', 0, 0, 0, 0];
-                    h[1..].copy_from_slice(&(n as u32).to_le_bytes());
-                    self.out.header_and_payload(&h, b);
-                } else if proto >= 4 {
-                    let mut h = [0x8d; 9];
-                    h[1..].copy_from_slice(&(n as u64).to_le_bytes());
-                    self.out.header_and_payload(&h, b);
-                } else {
+                // SHORT_BINUNICODE (protocol 4+), BINUNICODE, BINUNICODE8.
+                let short = (proto >= 4).then_some(0x8c);
+                if !self.sized(short, b'X', 0x8d, s.as_bytes()) {
                     return Err(self.too_big(id, "a str longer than 4 GiB"));
                 }
                 self.memo_put(key);
             }
             Value::Bytes(b) if proto >= 3 => {
-                let n = b.len();
-                if n <= 0xff {
-                    self.out.header_and_payload(&[b'C', n as u8], b);
-                } else if n <= u32::MAX as usize {
-                    let mut h = [b'B', 0, 0, 0, 0];
-                    h[1..].copy_from_slice(&(n as u32).to_le_bytes());
-                    self.out.header_and_payload(&h, b);
-                } else if proto >= 4 {
-                    let mut h = [0x8e; 9];
-                    h[1..].copy_from_slice(&(n as u64).to_le_bytes());
-                    self.out.header_and_payload(&h, b);
-                } else {
+                // SHORT_BINBYTES, BINBYTES, BINBYTES8.
+                if !self.sized(Some(b'C'), b'B', 0x8e, b) {
                     return Err(self.too_big(id, "bytes longer than 4 GiB"));
                 }
                 self.memo_put(key);
@@ -695,6 +675,28 @@ impl<'g> Enc<'g> {
             }
         }
         Ok(())
+    }
+
+    /// A length-prefixed payload: the u8-length opcode when there is one and the
+    /// payload fits, else the u32 one, else (protocol 4+) the u64 one. False when
+    /// the payload needs protocol 4.
+    fn sized(&mut self, short: Option<u8>, op4: u8, op8: u8, payload: &[u8]) -> bool {
+        let n = payload.len();
+        match short {
+            Some(op) if n <= 0xff => self.out.header_and_payload(&[op, n as u8], payload),
+            _ if n <= u32::MAX as usize => {
+                let mut h = [op4, 0, 0, 0, 0];
+                h[1..].copy_from_slice(&(n as u32).to_le_bytes());
+                self.out.header_and_payload(&h, payload);
+            }
+            _ if self.proto >= 4 => {
+                let mut h = [op8; 9];
+                h[1..].copy_from_slice(&(n as u64).to_le_bytes());
+                self.out.header_and_payload(&h, payload);
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// `save` of a leaf, with the atoms written in place.
