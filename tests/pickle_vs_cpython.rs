@@ -16,7 +16,7 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Value as J};
 use sparkwire_serializers::pickle::generate::{graph_spec, GenConfig};
 use sparkwire_serializers::pickle::{self, Graph, NodeId, Op, Profile, Value};
-use sparkwire_testkit::pickle_desc::describe;
+use sparkwire_testkit::pickle_desc::{apply_set_orders, describe};
 use sparkwire_testkit::{hex, oracle_versions, unhex, with_oracle, Oracle};
 
 fn cpython() -> String {
@@ -32,26 +32,6 @@ fn runner(cases: u32) -> TestRunner {
         failure_persistence: None,
         ..Config::default()
     })
-}
-
-/// Puts every set of `g` in the order Python iterates it.
-fn apply_set_orders(g: &mut Graph, orders: &J) {
-    let Some(map) = orders.as_object() else {
-        return;
-    };
-    for (k, order) in map {
-        let id = g.ids().nth(k.parse::<usize>().unwrap()).unwrap();
-        let order: Vec<usize> = order
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as usize)
-            .collect();
-        if let Value::Set(items) | Value::FrozenSet(items) = g.get_mut(id) {
-            let old = items.clone();
-            *items = order.iter().map(|&i| old[i]).collect();
-        }
-    }
 }
 
 fn first_diff(a: &[u8], b: &[u8]) -> usize {

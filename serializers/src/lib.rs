@@ -19,4 +19,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod marshal;
 pub mod pickle;
+pub mod pyspark;

@@ -381,6 +381,91 @@ def op_opcodes(req):
     ]
 
 
+def make_serializer(spec):
+    """The pyspark.serializers object a JSON tree names, e.g. ["batched", ["cpickle"], 2]."""
+    kind, args = spec[0], spec[1:]
+    sub = [make_serializer(a) if isinstance(a, list) else a for a in args]
+    table = {
+        "cpickle": S.CPickleSerializer,
+        "cloudpickle": S.CloudPickleSerializer,
+        "pickle": S.PickleSerializer,
+        "marshal": S.MarshalSerializer,
+        "noop": S.NoOpSerializer,
+        "utf8": S.UTF8Deserializer,
+        "auto": S.AutoSerializer,
+        "compressed": S.CompressedSerializer,
+        "batched": S.BatchedSerializer,
+        "autobatched": S.AutoBatchedSerializer,
+        "flattened": S.FlattenedValuesSerializer,
+        "pair": S.PairDeserializer,
+        "cartesian": S.CartesianDeserializer,
+    }
+    return table[kind](*sub)
+
+
+def op_ser_dump(req):
+    """ser.dump_stream(values) for the elements of a described list, fed from a
+    generator that hands each element over (so, as in a worker, the batch list is
+    the only holder of its elements: this matters to marshal's reference flags).
+    Also returns the iteration order of every set, as op_pickle_dumps does."""
+    objs, root = build_graph(req["graph"])
+    orders = {}
+    for i, n in enumerate(req["graph"]["nodes"]):
+        if n[0] in ("set", "frozenset"):
+            pos = {objs[j]: k for k, j in enumerate(n[1])}
+            orders[str(i)] = [pos[x] for x in objs[i]]
+            del pos  # it holds the set's elements, which would change marshal's flags
+    del objs
+    ser = make_serializer(req["serializer"])
+    items = list(reversed(root))
+    del root
+
+    def feed():
+        while items:
+            yield items.pop()
+
+    buf = io.BytesIO()
+    try:
+        ser.dump_stream(feed(), buf)
+    except Exception as e:
+        return {"error": "%s: %s" % (type(e).__name__, e), "set_orders": orders}
+    return {"data": buf.getvalue().hex(), "set_orders": orders}
+
+
+def op_ser_load(req):
+    """[repr(x) for x in ser.load_stream(data)], or the exception."""
+    ser = make_serializer(req["serializer"])
+    out = []
+    try:
+        for x in ser.load_stream(io.BytesIO(unhex(req["data"]))):
+            out.append(repr(x))
+    except Exception as e:
+        return {"error": "%s: %s" % (type(e).__name__, e), "items": out}
+    return {"items": out}
+
+
+def op_marshal_dumps(req):
+    """marshal.dumps of a described value held only by its container chain."""
+    import marshal
+
+    objs, root = build_graph(req["graph"])
+    del objs
+    try:
+        return {"data": marshal.dumps(root).hex()}
+    except Exception as e:
+        return {"error": "%s: %s" % (type(e).__name__, e)}
+
+
+def op_marshal_loads(req):
+    """repr(marshal.loads(data)), or the exception."""
+    import marshal
+
+    try:
+        return {"repr": repr(marshal.loads(unhex(req["data"])))}
+    except Exception as e:
+        return {"error": "%s: %s" % (type(e).__name__, e)}
+
+
 OPS = {name[3:]: fn for name, fn in globals().items() if name.startswith("op_")}
 
 

@@ -50,3 +50,54 @@ pub fn describe(g: &Graph) -> Result<J, String> {
     let root = g.root().ok_or("no root")?;
     Ok(json!({"nodes": nodes, "root": root.index()}))
 }
+
+/// Puts every set of `g` in the order Python iterated it, as the oracle reports
+/// it (`set_orders`: node index → positions in the description).
+pub fn apply_set_orders(g: &mut Graph, orders: &J) {
+    let Some(map) = orders.as_object() else {
+        return;
+    };
+    for (k, order) in map {
+        let Some(id) = k.parse::<usize>().ok().and_then(|i| g.ids().nth(i)) else {
+            continue;
+        };
+        let order: Vec<usize> = order
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_u64())
+                    .map(|v| v as usize)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Value::Set(items) | Value::FrozenSet(items) = g.get_mut(id) {
+            let old = items.clone();
+            if order.iter().all(|&i| i < old.len()) && order.len() == old.len() {
+                *items = order.iter().map(|&i| old[i]).collect();
+            }
+        }
+    }
+}
+
+/// The JSON tree the oracle's `make_serializer` builds a PySpark serializer from.
+pub fn serializer_spec(s: &sparkwire_serializers::pyspark::Serializer) -> J {
+    use sparkwire_serializers::pyspark::{PickleFlavor, Serializer as S};
+    match s {
+        S::CPickle => serde_json::json!(["cpickle"]),
+        S::Pickled(PickleFlavor::CloudPickle) => serde_json::json!(["cloudpickle"]),
+        S::Pickled(PickleFlavor::Pickle) => serde_json::json!(["pickle"]),
+        S::Marshal => serde_json::json!(["marshal"]),
+        S::NoOp => serde_json::json!(["noop"]),
+        S::Utf8 { use_unicode } => serde_json::json!(["utf8", use_unicode]),
+        S::Auto => serde_json::json!(["auto"]),
+        S::Compressed(i) => serde_json::json!(["compressed", serializer_spec(i)]),
+        S::Batched(i, n) => serde_json::json!(["batched", serializer_spec(i), n]),
+        S::AutoBatched(i, best) => serde_json::json!(["autobatched", serializer_spec(i), best]),
+        S::FlattenedValues(i, n) => serde_json::json!(["flattened", serializer_spec(i), n]),
+        S::Pair(k, v) => serde_json::json!(["pair", serializer_spec(k), serializer_spec(v)]),
+        S::Cartesian(k, v) => {
+            serde_json::json!(["cartesian", serializer_spec(k), serializer_spec(v)])
+        }
+        S::JvmAutoBatched => serde_json::json!(["jvm"]),
+    }
+}

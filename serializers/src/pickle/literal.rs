@@ -609,7 +609,7 @@ fn dedupe_dict(g: &Graph, kv: Vec<(NodeId, NodeId)>) -> Vec<(NodeId, NodeId)> {
 const MODULUS: u64 = (1 << 61) - 1;
 
 /// CPython's `hash()` where it does not depend on the process.
-fn py_hash(g: &Graph, id: NodeId) -> Option<i64> {
+pub(crate) fn py_hash(g: &Graph, id: NodeId) -> Option<i64> {
     let h = match g.get(id) {
         Value::Bool(b) => *b as i64,
         Value::Int(i) => {
@@ -703,7 +703,24 @@ fn frexp(v: f64) -> (f64, i32) {
 
 /// `set(elements)`: first of equal elements kept, CPython's table order when all
 /// hashes are deterministic, else source order.
-fn set_order(g: &Graph, items: Vec<NodeId>) -> Vec<NodeId> {
+/// Puts every set of `g` in the order CPython iterates a set built by adding its
+/// elements in their current order (where hashes are deterministic), as
+/// `marshal.loads` and `pickle.loads` build them.
+pub fn reorder_sets(g: &mut Graph) {
+    let ids: Vec<NodeId> = g.ids().collect();
+    for id in ids {
+        let items = match g.get(id) {
+            Value::Set(items) | Value::FrozenSet(items) => items.clone(),
+            _ => continue,
+        };
+        let ordered = set_order(g, items);
+        if let Value::Set(items) | Value::FrozenSet(items) = g.get_mut(id) {
+            *items = ordered;
+        }
+    }
+}
+
+pub(crate) fn set_order(g: &Graph, items: Vec<NodeId>) -> Vec<NodeId> {
     let mut uniq: Vec<NodeId> = Vec::with_capacity(items.len());
     let mut buckets = std::collections::HashMap::new();
     for it in items {

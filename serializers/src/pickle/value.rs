@@ -307,6 +307,24 @@ impl Graph {
         NodeId(id)
     }
 
+    /// Removes every node, keeping the allocations for reuse.
+    pub fn clear(&mut self) {
+        self.nodes.clear();
+        self.hints.clear();
+        self.interned.clear();
+        self.root = None;
+    }
+
+    /// Removes the nodes added after the first `len` (nothing may still refer to them).
+    pub fn truncate(&mut self, len: usize) {
+        self.nodes.truncate(len);
+        self.hints.truncate(len);
+        self.interned.retain(|_, id| id.index() < len);
+        if self.root.is_some_and(|r| r.index() >= len) {
+            self.root = None;
+        }
+    }
+
     /// Reserves room for `n` more nodes.
     pub fn reserve(&mut self, n: usize) {
         self.nodes.reserve(n);
@@ -442,6 +460,71 @@ impl Graph {
             _ => {}
         }
         out
+    }
+}
+
+impl Value {
+    /// The same value with every child id passed through `f` (for copying nodes
+    /// between graphs).
+    pub fn map_children(self, mut f: impl FnMut(NodeId) -> NodeId) -> Value {
+        let mut seq = |v: Vec<NodeId>| v.into_iter().map(&mut f).collect::<Vec<_>>();
+        match self {
+            Value::Tuple(v) => Value::Tuple(seq(v)),
+            Value::List(v) => Value::List(seq(v)),
+            Value::Set(v) => Value::Set(seq(v)),
+            Value::FrozenSet(v) => Value::FrozenSet(seq(v)),
+            Value::Dict(kv) => Value::Dict(kv.into_iter().map(|(k, v)| (f(k), f(v))).collect()),
+            Value::Global { module, name } => Value::Global {
+                module: f(module),
+                name: f(name),
+            },
+            Value::PersId(PersId::Value(v)) => Value::PersId(PersId::Value(f(v))),
+            Value::Object(mut o) => {
+                o.construct = match o.construct {
+                    Construct::Reduce { callable, args } => Construct::Reduce {
+                        callable: f(callable),
+                        args: f(args),
+                    },
+                    Construct::NewObj { cls, args } => Construct::NewObj {
+                        cls: f(cls),
+                        args: f(args),
+                    },
+                    Construct::NewObjEx { cls, args, kwargs } => Construct::NewObjEx {
+                        cls: f(cls),
+                        args: f(args),
+                        kwargs: f(kwargs),
+                    },
+                    Construct::Obj { cls, args } => Construct::Obj {
+                        cls: f(cls),
+                        args: args.into_iter().map(&mut f).collect(),
+                    },
+                    Construct::Inst { module, name, args } => Construct::Inst {
+                        module,
+                        name,
+                        args: args.into_iter().map(&mut f).collect(),
+                    },
+                };
+                o.list_items = o.list_items.into_iter().map(&mut f).collect();
+                o.dict_items = o
+                    .dict_items
+                    .into_iter()
+                    .map(|(k, v)| (f(k), f(v)))
+                    .collect();
+                o.states = o
+                    .states
+                    .into_iter()
+                    .map(|s| match s {
+                        State::Build(x) => State::Build(f(x)),
+                        State::Setter { setter, state } => State::Setter {
+                            setter: f(setter),
+                            state: f(state),
+                        },
+                    })
+                    .collect();
+                Value::Object(o)
+            }
+            other => other,
+        }
     }
 }
 

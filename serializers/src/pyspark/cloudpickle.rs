@@ -1,0 +1,1 @@
+//! Inspecting cloudpickled functions without executing them.

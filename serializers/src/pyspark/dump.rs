@@ -1,0 +1,395 @@
+//! Values → stream: what each serializer's `dump_stream` writes.
+
+use std::collections::HashMap;
+
+use sparkwire_framing::{length_prefix, SpecialLength};
+
+use super::error::DumpError;
+use super::serializer::Serializer;
+use super::version::{Batching, Version};
+use crate::pickle::{self, Graph, NodeId, Profile, Value};
+
+/// How the encoder groups pushed elements into frames.
+#[derive(Debug, Clone)]
+enum Plan {
+    /// One frame per element, `inner.dumps(obj)`.
+    Framed,
+    /// Lists of `Some(n)` elements, or everything in one list (`None`);
+    /// `write_empty` is set for UNLIMITED, which writes `[]` for empty input.
+    Batched {
+        n: Option<usize>,
+        write_empty: bool,
+        drop_all: bool,
+    },
+    /// The adaptive ladder: double below `best`, halve above `10 × best`.
+    Auto { batch: usize, best: usize },
+    /// `(key, values[i:i+n])` per chunk.
+    Flattened(usize),
+    /// JVM `writeUTF`-style text frames.
+    Utf8,
+    /// Key batch, then value batch, of `n` pairs each.
+    Pair { n: usize },
+}
+
+/// Writes values the way a serializer's `dump_stream` does, one batch at a time.
+///
+/// Build each element in [`StreamEncoder::graph`] (or use
+/// [`StreamEncoder::push_with`] / [`StreamEncoder::push_from`]) and push it; frames
+/// are appended to an output buffer you can drain with
+/// [`StreamEncoder::take_output`] whenever you like, so a long stream needs memory
+/// for one batch only. Elements of one batch share the graph, so the same node
+/// pushed twice is the same Python object (and pickles as a memo reference),
+/// exactly as when PySpark batches the same object twice.
+#[derive(Debug)]
+pub struct StreamEncoder {
+    ser: Serializer,
+    /// The per-frame serializer used for batches (the batch's inner serializer).
+    inner: Serializer,
+    plan: Plan,
+    profile: Profile,
+    graph: Graph,
+    items: Vec<NodeId>,
+    imported: HashMap<NodeId, NodeId>,
+    out: Vec<u8>,
+    /// Batching by `count == n` (≤ 4.0), whose loop variable holds the last item.
+    count_equals: bool,
+}
+
+impl StreamEncoder {
+    /// An encoder for `ser` as PySpark `version` writes it.
+    pub fn new(ser: Serializer, version: Version) -> Result<StreamEncoder, DumpError> {
+        let mut profile = Profile::PYSPARK;
+        let (inner, plan) = match &ser {
+            s if s.is_framed() => (s.clone(), Plan::Framed),
+            Serializer::Batched(inner, n) => (inner.as_ref().clone(), batched_plan(*n, version)?),
+            Serializer::AutoBatched(inner, best) => (
+                inner.as_ref().clone(),
+                Plan::Auto {
+                    batch: 1,
+                    best: *best,
+                },
+            ),
+            Serializer::JvmAutoBatched => {
+                profile = Profile::Pyrolite;
+                (
+                    Serializer::CPickle,
+                    Plan::Auto {
+                        batch: 1,
+                        best: super::JVM_BEST_SIZE,
+                    },
+                )
+            }
+            Serializer::FlattenedValues(inner, n) => (inner.as_ref().clone(), Plan::Flattened(*n)),
+            Serializer::Utf8 { .. } => (ser.clone(), Plan::Utf8),
+            Serializer::Pair(k, v) => {
+                let n = pair_batch(k).filter(|n| Some(*n) == pair_batch(v)).ok_or_else(|| {
+                    DumpError::Unsupported(format!(
+                        "{ser}: both sides must be framed or batched with the same positive size"
+                    ))
+                })?;
+                (ser.clone(), Plan::Pair { n })
+            }
+            Serializer::Cartesian(..) => {
+                return Err(DumpError::Unsupported(
+                    "CartesianDeserializer has no dump_stream: its stream is the two RDDs' batches, which a product cannot be split back into".into(),
+                ))
+            }
+            other => return Err(DumpError::NotFramed(other.to_string())),
+        };
+        if !inner.is_framed() && !matches!(plan, Plan::Utf8 | Plan::Pair { .. }) {
+            return Err(DumpError::NotFramed(inner.to_string()));
+        }
+        Ok(StreamEncoder {
+            ser,
+            inner,
+            plan,
+            profile,
+            graph: Graph::new(),
+            items: Vec::new(),
+            imported: HashMap::new(),
+            out: Vec::new(),
+            count_equals: matches!(version.batching(), Batching::CountEquals),
+        })
+    }
+
+    /// The serializer being written.
+    pub fn serializer(&self) -> &Serializer {
+        &self.ser
+    }
+
+    /// The graph the next element is built in. Nodes of elements already pushed
+    /// to the current batch are still there and may be shared.
+    pub fn graph(&mut self) -> &mut Graph {
+        &mut self.graph
+    }
+
+    /// Builds an element with `build` and pushes it.
+    pub fn push_with(&mut self, build: impl FnOnce(&mut Graph) -> NodeId) -> Result<(), DumpError> {
+        let id = build(&mut self.graph);
+        self.push(id)
+    }
+
+    /// Copies `src`'s node `id` (and what it references) into the encoder and
+    /// pushes it. Nodes already copied for the current batch are reused, so
+    /// identity within a batch survives.
+    pub fn push_from(&mut self, src: &Graph, id: NodeId) -> Result<(), DumpError> {
+        let copied = import(&mut self.graph, &mut self.imported, src, id)?;
+        self.push(copied)
+    }
+
+    /// Pushes an element built in [`StreamEncoder::graph`].
+    pub fn push(&mut self, id: NodeId) -> Result<(), DumpError> {
+        self.items.push(id);
+        match self.plan.clone() {
+            Plan::Framed => {
+                let payload = self.inner.dumps(&self.graph, id, &[])?;
+                self.frame(&payload)?;
+                self.reset();
+            }
+            Plan::Batched { n: Some(n), .. } if self.items.len() == n => {
+                self.flush_batch()?;
+            }
+            Plan::Batched { .. } => {}
+            Plan::Auto { batch, best } => {
+                if self.items.len() == batch {
+                    let size = self.flush_batch()?;
+                    let batch = if size < best {
+                        batch.saturating_mul(2)
+                    } else if size > best.saturating_mul(10) && batch > 1 {
+                        batch / 2
+                    } else {
+                        batch
+                    };
+                    self.plan = Plan::Auto { batch, best };
+                }
+            }
+            Plan::Flattened(n) => {
+                self.flattened(id, n)?;
+                self.reset();
+            }
+            Plan::Utf8 => {
+                match self.graph.get(id) {
+                    Value::None => self
+                        .out
+                        .extend_from_slice(&SpecialLength::Null.value().to_be_bytes()),
+                    Value::Str(s) => {
+                        let b = s.as_bytes().to_vec();
+                        self.frame(&b)?;
+                    }
+                    Value::Bytes(b) => {
+                        let b = b.to_vec();
+                        self.frame(&b)?;
+                    }
+                    other => return Err(DumpError::NotText(other.type_name())),
+                }
+                self.reset();
+            }
+            Plan::Pair { n } => {
+                if self.items.len() == n {
+                    self.flush_pairs()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the bytes written so far.
+    pub fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// Writes what is pending (the last, shorter batch) and returns the rest of
+    /// the output. PySpark writes no terminator after a data stream.
+    pub fn finish(mut self) -> Result<Vec<u8>, DumpError> {
+        match self.plan {
+            Plan::Batched {
+                write_empty,
+                drop_all,
+                ..
+            } => {
+                if !drop_all && (write_empty || !self.items.is_empty()) {
+                    self.flush_batch()?;
+                }
+            }
+            Plan::Auto { .. } if !self.items.is_empty() => {
+                self.flush_batch()?;
+            }
+            Plan::Pair { .. } if !self.items.is_empty() => self.flush_pairs()?,
+            _ => {}
+        }
+        Ok(self.out)
+    }
+
+    fn frame(&mut self, payload: &[u8]) -> Result<(), DumpError> {
+        self.out.extend_from_slice(&length_prefix(payload.len())?);
+        self.out.extend_from_slice(payload);
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.graph.clear();
+        self.items.clear();
+        self.imported.clear();
+    }
+
+    /// Writes the pending items as one list (a tuple for the JVM) and returns the
+    /// pickle's size, which drives the auto-batching ladder.
+    fn flush_batch(&mut self) -> Result<usize, DumpError> {
+        let items = std::mem::take(&mut self.items);
+        let payload = if self.profile == Profile::Pyrolite {
+            let list = self.graph.add(Value::Tuple(items));
+            pickle::encode_node(&self.graph, list, Profile::Pyrolite)?
+        } else {
+            // PySpark ≤ 4.0's `_batched` loop variable still holds the last item.
+            let held: Vec<NodeId> = match self.plan {
+                Plan::Batched { .. } if self.count_equals => {
+                    items.last().copied().into_iter().collect()
+                }
+                _ => Vec::new(),
+            };
+            let list = self.graph.add(Value::List(items));
+            self.inner.dumps(&self.graph, list, &held)?
+        };
+        self.frame(&payload)?;
+        self.reset();
+        Ok(payload.len())
+    }
+
+    fn flattened(&mut self, id: NodeId, n: usize) -> Result<(), DumpError> {
+        let Value::Tuple(kv) = self.graph.get(id) else {
+            return Err(DumpError::NotAPair(self.ser.to_string()));
+        };
+        let &[key, values] = kv.as_slice() else {
+            return Err(DumpError::NotAPair(self.ser.to_string()));
+        };
+        let (vals, tuple) = match self.graph.get(values) {
+            Value::List(v) => (v.clone(), false),
+            Value::Tuple(v) => (v.clone(), true),
+            other => return Err(DumpError::NotAList(other.type_name())),
+        };
+        if n == 0 {
+            return Err(DumpError::Unsupported(
+                "FlattenedValuesSerializer(…, 0): range() arg 3 must not be zero".into(),
+            ));
+        }
+        let mark = self.graph.len();
+        for chunk in vals.chunks(n) {
+            let part = if tuple {
+                Value::Tuple(chunk.to_vec())
+            } else {
+                Value::List(chunk.to_vec())
+            };
+            let part = self.graph.add(part);
+            let pair = self.graph.add(Value::Tuple(vec![key, part]));
+            let payload = self.inner.dumps(&self.graph, pair, &[key])?;
+            self.frame(&payload)?;
+            self.graph.truncate(mark);
+        }
+        Ok(())
+    }
+
+    fn flush_pairs(&mut self) -> Result<(), DumpError> {
+        let Serializer::Pair(ks, vs) = self.ser.clone() else {
+            return Ok(());
+        };
+        let items = std::mem::take(&mut self.items);
+        let mut keys = Vec::with_capacity(items.len());
+        let mut vals = Vec::with_capacity(items.len());
+        for id in items {
+            match self.graph.get(id) {
+                Value::Tuple(kv) if kv.len() == 2 => {
+                    keys.push(kv[0]);
+                    vals.push(kv[1]);
+                }
+                _ => return Err(DumpError::NotAPair(self.ser.to_string())),
+            }
+        }
+        for (side, ser) in [(keys, ks), (vals, vs)] {
+            let payload = match ser.batch_inner() {
+                Some(inner) => {
+                    let list = self.graph.add(Value::List(side));
+                    inner.dumps(&self.graph, list, &[])?
+                }
+                None => ser.dumps(&self.graph, side[0], &[])?,
+            };
+            self.frame(&payload)?;
+        }
+        self.reset();
+        Ok(())
+    }
+}
+
+fn batched_plan(n: i64, version: Version) -> Result<Plan, DumpError> {
+    if n == -1 {
+        return Ok(Plan::Batched {
+            n: None,
+            write_empty: true,
+            drop_all: false,
+        });
+    }
+    if n > 0 {
+        return Ok(Plan::Batched {
+            n: usize::try_from(n).ok(),
+            write_empty: false,
+            drop_all: false,
+        });
+    }
+    match version.batching() {
+        Batching::CountEquals => Ok(Plan::Batched {
+            n: None,
+            write_empty: false,
+            drop_all: false,
+        }),
+        Batching::Islice if n == 0 => Ok(Plan::Batched {
+            n: None,
+            write_empty: false,
+            drop_all: true,
+        }),
+        Batching::Islice => Err(DumpError::BadBatchSize(n, version)),
+    }
+}
+
+/// The number of pairs per key/value batch a Pair side implies.
+fn pair_batch(s: &Serializer) -> Option<usize> {
+    match s {
+        Serializer::Batched(inner, n) if *n > 0 && inner.is_framed() => usize::try_from(*n).ok(),
+        s if s.is_framed() => Some(1),
+        _ => None,
+    }
+}
+
+/// Copies `id` from `src` into `dst`, iteratively, reusing earlier copies.
+fn import(
+    dst: &mut Graph,
+    map: &mut HashMap<NodeId, NodeId>,
+    src: &Graph,
+    id: NodeId,
+) -> Result<NodeId, DumpError> {
+    if src.try_get(id).is_none() {
+        return Err(pickle::EncodeError::DanglingNode(id.0).into());
+    }
+    // First allocate a placeholder for every reachable node, then fill them with
+    // remapped children, so shared nodes and cycles come out right.
+    let mut order = Vec::new();
+    let mut stack = vec![id];
+    while let Some(n) = stack.pop() {
+        if map.contains_key(&n) {
+            continue;
+        }
+        if src.try_get(n).is_none() {
+            return Err(pickle::EncodeError::DanglingNode(n.0).into());
+        }
+        let placeholder = dst.add(Value::None);
+        map.insert(n, placeholder);
+        order.push(n);
+        stack.extend(src.children(n));
+    }
+    for n in order {
+        let v = src
+            .get(n)
+            .clone()
+            .map_children(|c| map.get(&c).copied().unwrap_or(c));
+        *dst.get_mut(map[&n]) = v;
+    }
+    Ok(map[&id])
+}

@@ -1,0 +1,209 @@
+//! Stream → values: what each serializer's `load_stream` yields, sans-I/O.
+
+use std::collections::VecDeque;
+
+use bytes::{Bytes, BytesMut};
+use sparkwire_framing::{Frame, FrameDecoder, Limits, SpecialLength, Step};
+
+use super::element::Element;
+use super::error::{LoadError, ValueError};
+use super::serializer::Serializer;
+use super::version::Version;
+
+/// Decodes a data stream into elements, one frame at a time.
+///
+/// Feed it a growing [`BytesMut`]; each [`StreamDecoder::next`] returns an element,
+/// `Step::NeedMore`, or `Step::Item(None)` once `END_OF_DATA_SECTION` (-1) was read
+/// (bytes after it stay in the buffer for the caller). Memory is one frame plus
+/// the elements of one batch.
+///
+/// Where PySpark silently stops (a truncated last frame, 1–3 stray bytes), this
+/// decoder reports a typed error from [`StreamDecoder::finish`] instead, naming
+/// the frame and offset; where PySpark raises (a null batch, a pair of batches of
+/// different lengths), so does this decoder.
+#[derive(Debug)]
+pub struct StreamDecoder {
+    ser: Serializer,
+    version: Version,
+    frames: FrameDecoder,
+    queue: VecDeque<Element>,
+    keys: Option<Vec<Element>>,
+    ended: bool,
+}
+
+impl StreamDecoder {
+    /// A decoder for `ser` as PySpark `version` reads it, with default frame limits.
+    pub fn new(ser: Serializer, version: Version) -> StreamDecoder {
+        StreamDecoder {
+            ser,
+            version,
+            frames: FrameDecoder::new(),
+            queue: VecDeque::new(),
+            keys: None,
+            ended: false,
+        }
+    }
+
+    /// Uses `limits` for frame lengths.
+    pub fn with_limits(mut self, limits: Limits) -> StreamDecoder {
+        self.frames = FrameDecoder::with_limits(limits);
+        self
+    }
+
+    /// The version being read.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Bytes consumed so far.
+    pub fn offset(&self) -> u64 {
+        self.frames.offset()
+    }
+
+    /// The next element; `Step::Item(None)` at the end of the data section.
+    pub fn next(&mut self, buf: &mut BytesMut) -> Result<Step<Option<Element>>, LoadError> {
+        loop {
+            if let Some(e) = self.queue.pop_front() {
+                return Ok(Step::Item(Some(e)));
+            }
+            if self.ended {
+                return Ok(Step::Item(None));
+            }
+            let (index, offset) = (self.frames.index(), self.frames.offset());
+            let frame = match self.frames.decode(buf)? {
+                Step::Item(f) => f,
+                Step::NeedMore => return Ok(Step::NeedMore),
+            };
+            self.frame(frame, index, offset)?;
+        }
+    }
+
+    /// Call at the end of input: fails if a frame was cut short.
+    pub fn finish(&self, buf: &BytesMut) -> Result<(), LoadError> {
+        Ok(self.frames.finish(buf)?)
+    }
+
+    /// Decodes a whole in-memory stream (up to `END_OF_DATA_SECTION` or the end).
+    pub fn load_all(mut self, data: &[u8]) -> Result<Vec<Element>, LoadError> {
+        let mut buf = BytesMut::from(data);
+        let mut out = Vec::new();
+        loop {
+            match self.next(&mut buf)? {
+                Step::Item(Some(e)) => out.push(e),
+                Step::Item(None) => return Ok(out),
+                Step::NeedMore => {
+                    self.finish(&buf)?;
+                    return Ok(out);
+                }
+            }
+        }
+    }
+
+    fn frame(&mut self, frame: Frame, index: u64, offset: u64) -> Result<(), LoadError> {
+        let payload = match frame {
+            Frame::Marker(SpecialLength::EndOfDataSection) => {
+                self.ended = true;
+                return Ok(());
+            }
+            Frame::Marker(m) => {
+                return Err(LoadError::UnexpectedMarker {
+                    frame: index,
+                    offset,
+                    marker: m.value(),
+                })
+            }
+            Frame::Null => None,
+            Frame::Data(p) => Some(p),
+        };
+        match &self.ser {
+            Serializer::Pair(k, v) | Serializer::Cartesian(k, v) => {
+                let side = if self.keys.is_some() { v } else { k };
+                let batch = side_batch(side, payload, index, offset)?;
+                match self.keys.take() {
+                    None => self.keys = Some(batch),
+                    Some(keys) => {
+                        if matches!(self.ser, Serializer::Pair(..)) {
+                            if keys.len() != batch.len() {
+                                return Err(LoadError::PairLengths {
+                                    frame: index,
+                                    offset,
+                                    keys: keys.len(),
+                                    values: batch.len(),
+                                });
+                            }
+                            self.queue.extend(
+                                keys.into_iter()
+                                    .zip(batch)
+                                    .map(|(k, v)| Element::Pair(Box::new(k), Box::new(v))),
+                            );
+                        } else {
+                            for k in &keys {
+                                self.queue.extend(batch.iter().map(|v| {
+                                    Element::Pair(Box::new(k.clone()), Box::new(v.clone()))
+                                }));
+                            }
+                        }
+                    }
+                }
+            }
+            ser => {
+                let items = side_batch(ser, payload, index, offset)?;
+                self.queue.extend(items);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What one frame contributes: a flattened batch, or one element wrapped as a
+/// batch of one (PySpark's `_load_stream_without_unbatching` does the same).
+fn side_batch(
+    ser: &Serializer,
+    payload: Option<Bytes>,
+    index: u64,
+    offset: u64,
+) -> Result<Vec<Element>, LoadError> {
+    let batch_of =
+        |inner: &Serializer, payload: Option<Bytes>| -> Result<Vec<Element>, LoadError> {
+            let Some(p) = payload else {
+                return Err(LoadError::NullBatch {
+                    frame: index,
+                    offset,
+                    serializer: ser.to_string(),
+                });
+            };
+            let e = inner.loads(p, index, offset)?;
+            e.batch_items().ok_or_else(|| LoadError::Value {
+                frame: index,
+                offset,
+                source: Box::new(ValueError::NotABatch(e.type_name())),
+            })
+        };
+    let Some(p) = payload else {
+        return match ser {
+            Serializer::Batched(..) | Serializer::AutoBatched(..) | Serializer::JvmAutoBatched => {
+                batch_of(ser, None)
+            }
+            _ => Ok(vec![Element::None]),
+        };
+    };
+    match ser {
+        Serializer::Batched(inner, _) | Serializer::AutoBatched(inner, _) => {
+            batch_of(inner, Some(p))
+        }
+        Serializer::JvmAutoBatched => batch_of(&Serializer::CPickle, Some(p)),
+        Serializer::FlattenedValues(inner, _) => Ok(vec![inner.loads(p, index, offset)?]),
+        Serializer::Utf8 { use_unicode: false } => Ok(vec![Element::Bytes(p)]),
+        Serializer::Utf8 { use_unicode: true } => {
+            let s = std::str::from_utf8(&p).map_err(|e| LoadError::Value {
+                frame: index,
+                offset,
+                source: Box::new(ValueError::Utf8(e.valid_up_to())),
+            })?;
+            let s = crate::pickle::PyStr::from(s);
+            Ok(vec![Element::Str(s)])
+        }
+        s if s.is_framed() => Ok(vec![s.loads(p, index, offset)?]),
+        other => Err(LoadError::NotFramed(other.to_string())),
+    }
+}
