@@ -20,8 +20,8 @@
 //! both forms decode to the same value.
 //!
 //! Decoding never executes anything: code objects (`c`) are refused. Nesting is
-//! limited to 2000 levels, CPython's `MAX_MARSHAL_STACK_DEPTH`, so recursion is
-//! bounded; declared counts are never used to reserve memory.
+//! limited to 2000 levels, CPython's `MAX_MARSHAL_STACK_DEPTH`, and read with an
+//! explicit stack; declared counts are never used to reserve memory.
 
 use bytes::Bytes;
 use num_bigint::{BigInt, Sign};
@@ -259,6 +259,11 @@ impl Marshalled {
                 | MValue::FrozenSet(_)
                 | MValue::Tuple(..)
         );
+        if container && open.len() >= 2 * MAX_DEPTH {
+            // References can chain nestings; stay bounded rather than mimic Python's RecursionError.
+            out.push_str("...");
+            return;
+        }
         if container && open.contains(&id) {
             out.push_str(match node.value {
                 MValue::List(_) => "[...]",
@@ -357,7 +362,7 @@ pub fn decode(data: &Bytes) -> Result<Marshalled, MarshalError> {
         out: Marshalled::default(),
         complete: Vec::new(),
     };
-    let root = r.object(0)?;
+    let root = r.object()?;
     r.out.root = Some(root);
     if r.pos != data.len() {
         return Err(MarshalError::Trailing {
@@ -368,11 +373,34 @@ pub fn decode(data: &Bytes) -> Result<Marshalled, MarshalError> {
     Ok(r.out)
 }
 
+/// A container whose items are still being read.
+enum Open {
+    Seq {
+        id: MNodeId,
+        code: u8,
+        items: Vec<MNodeId>,
+        left: usize,
+        slot: Option<usize>,
+    },
+    Dict {
+        id: MNodeId,
+        #[allow(dead_code)]
+        slot: Option<usize>,
+        pairs: Vec<(MNodeId, MNodeId)>,
+        key: Option<MNodeId>,
+    },
+}
+
+enum Read {
+    Done(MNodeId),
+    Open(Open),
+}
+
 struct Reader<'a> {
     data: &'a Bytes,
     pos: usize,
     out: Marshalled,
-    /// Per reference slot: false while a tuple or frozenset is still being read
+    /// Per reference slot: false while a frozenset is still being read
     /// (CPython reserves the slot with a placeholder and refuses references to it).
     complete: Vec<bool>,
 }
@@ -433,24 +461,130 @@ impl Reader<'_> {
         })
     }
 
-    fn object(&mut self, depth: usize) -> Result<MNodeId, MarshalError> {
-        let at = self.pos;
-        if depth >= MAX_DEPTH {
-            return Err(MarshalError::TooDeep { offset: at });
+    /// Reads one object, iteratively: containers wait on an explicit stack.
+    fn object(&mut self) -> Result<MNodeId, MarshalError> {
+        let mut open: Vec<Open> = Vec::new();
+        loop {
+            // Dicts end at a TYPE_NULL where a key would start.
+            if let Some(Open::Dict {
+                id,
+                pairs,
+                key: None,
+                ..
+            }) = open.last_mut()
+            {
+                if self.data.get(self.pos) == Some(&b'0') {
+                    self.pos += 1;
+                    let (id, pairs) = (*id, std::mem::take(pairs));
+                    self.out.nodes[id.0 as usize].value = MValue::Dict(pairs);
+                    open.pop();
+                    if let Some(done) = self.deliver(&mut open, id) {
+                        return Ok(done);
+                    }
+                    continue;
+                }
+            }
+            if open.len() >= MAX_DEPTH {
+                return Err(MarshalError::TooDeep { offset: self.pos });
+            }
+            let id = match self.header()? {
+                Read::Done(id) => id,
+                Read::Open(Open::Seq {
+                    id,
+                    code,
+                    items,
+                    left: 0,
+                    slot,
+                }) => {
+                    open.push(Open::Seq {
+                        id,
+                        code,
+                        items,
+                        left: 0,
+                        slot,
+                    });
+                    self.close_seq(&mut open);
+                    id
+                }
+                Read::Open(o) => {
+                    open.push(o);
+                    continue;
+                }
+            };
+            if let Some(done) = self.deliver(&mut open, id) {
+                return Ok(done);
+            }
         }
+    }
+
+    /// Hands a finished object up, closing every sequence it completes; returns
+    /// the root once nothing is open.
+    fn deliver(&mut self, open: &mut Vec<Open>, id: MNodeId) -> Option<MNodeId> {
+        let mut id = id;
+        loop {
+            if let Some(done) = self.attach(open, id) {
+                return Some(done);
+            }
+            match open.last() {
+                Some(Open::Seq {
+                    left: 0, id: sid, ..
+                }) => {
+                    id = *sid;
+                    self.close_seq(open);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Gives a finished object to the innermost open container; returns it if
+    /// nothing is open (it is the root).
+    fn attach(&mut self, open: &mut [Open], id: MNodeId) -> Option<MNodeId> {
+        match open.last_mut() {
+            None => Some(id),
+            Some(Open::Seq { items, left, .. }) => {
+                items.push(id);
+                *left = left.saturating_sub(1);
+                None
+            }
+            Some(Open::Dict { pairs, key, .. }) => {
+                match key.take() {
+                    None => *key = Some(id),
+                    Some(k) => pairs.push((k, id)),
+                }
+                None
+            }
+        }
+    }
+
+    fn close_seq(&mut self, open: &mut Vec<Open>) {
+        if let Some(Open::Seq {
+            id,
+            code,
+            items,
+            slot,
+            ..
+        }) = open.pop()
+        {
+            if let Some(s) = slot {
+                self.complete[s] = true;
+            }
+            self.out.nodes[id.0 as usize].value = match code {
+                b')' => MValue::Tuple(items, true),
+                b'(' => MValue::Tuple(items, false),
+                b'[' => MValue::List(items),
+                b'<' => MValue::Set(items),
+                _ => MValue::FrozenSet(items),
+            };
+        }
+    }
+
+    /// Reads a type byte and whatever a scalar needs; containers come back open.
+    fn header(&mut self) -> Result<Read, MarshalError> {
+        let at = self.pos;
         let code = self.u8("type code")?;
         let flagged = code & FLAG_REF != 0;
         let t = code & !FLAG_REF;
-        // Containers register before their items (so items can refer to them);
-        // scalars register once read. Both give pre-order numbering.
-        let simple = |r: &mut Self, v: MValue| -> MNodeId {
-            let id = r.out.add(v, flagged);
-            if flagged {
-                r.out.refs.push(id);
-                r.complete.push(true);
-            }
-            id
-        };
         let v = match t {
             b'N' | b'T' | b'F' | b'.' | b'S' => {
                 let v = match t {
@@ -461,7 +595,7 @@ impl Reader<'_> {
                     _ => MValue::StopIteration,
                 };
                 // CPython never flags these, and its reader does not register them either.
-                return Ok(self.out.add(v, flagged));
+                return Ok(Read::Done(self.out.add(v, flagged)));
             }
             b'i' => {
                 let v = self.i32("int")?;
@@ -526,55 +660,35 @@ impl Reader<'_> {
                 let n = self.count("bytes length")?;
                 MValue::Bytes(self.slice(n, "bytes")?)
             }
-            b')' | b'(' | b'[' | b'<' | b'>' => {
-                let n = if t == b')' {
-                    self.u8("tuple size")? as usize
-                } else {
-                    self.count("container size")?
+            b')' | b'(' | b'[' | b'<' | b'>' | b'{' => {
+                let n = match t {
+                    b')' => self.u8("tuple size")? as usize,
+                    b'{' => 0,
+                    _ => self.count("container size")?,
                 };
-                // Tuples and frozensets are built after their items: their slot is a
-                // placeholder meanwhile. Lists and sets exist before their items.
+                // CPython 3.11 creates and registers every container before its
+                // items, except a frozenset, whose slot is a placeholder until built.
                 let slot = self.reserve_ref(flagged);
                 let id = self.out.add(MValue::None, flagged);
                 if let Some(s) = slot {
                     self.out.refs[s] = id;
-                    self.complete[s] = matches!(t, b'[' | b'<');
+                    self.complete[s] = t != b'>';
                 }
-                let mut items = Vec::new();
-                for _ in 0..n {
-                    items.push(self.object(depth + 1)?);
+                if t == b'{' {
+                    return Ok(Read::Open(Open::Dict {
+                        id,
+                        slot,
+                        pairs: Vec::new(),
+                        key: None,
+                    }));
                 }
-                if let Some(s) = slot {
-                    self.complete[s] = true;
-                }
-                self.out.nodes[id.0 as usize].value = match t {
-                    b')' => MValue::Tuple(items, true),
-                    b'(' => MValue::Tuple(items, false),
-                    b'[' => MValue::List(items),
-                    b'<' => MValue::Set(items),
-                    _ => MValue::FrozenSet(items),
-                };
-                return Ok(id);
-            }
-            b'{' => {
-                let slot = self.reserve_ref(flagged);
-                let id = self.out.add(MValue::None, flagged);
-                if let Some(s) = slot {
-                    self.out.refs[s] = id;
-                    self.complete[s] = true;
-                }
-                let mut pairs = Vec::new();
-                loop {
-                    if self.data.get(self.pos) == Some(&b'0') {
-                        self.pos += 1;
-                        break;
-                    }
-                    let k = self.object(depth + 1)?;
-                    let v = self.object(depth + 1)?;
-                    pairs.push((k, v));
-                }
-                self.out.nodes[id.0 as usize].value = MValue::Dict(pairs);
-                return Ok(id);
+                return Ok(Read::Open(Open::Seq {
+                    id,
+                    code: t,
+                    items: Vec::new(),
+                    left: n,
+                    slot,
+                }));
             }
             b'r' => {
                 let n = self.i32("reference")?;
@@ -587,7 +701,7 @@ impl Reader<'_> {
                         why: "invalid reference",
                     });
                 }
-                return Ok(self.out.add(MValue::Ref(n as u32), false));
+                return Ok(Read::Done(self.out.add(MValue::Ref(n as u32), false)));
             }
             b'c' => return Err(MarshalError::CodeObject { offset: at }),
             _ => {
@@ -597,7 +711,12 @@ impl Reader<'_> {
                 })
             }
         };
-        Ok(simple(self, v))
+        let id = self.out.add(v, flagged);
+        if flagged {
+            self.out.refs.push(id);
+            self.complete.push(true);
+        }
+        Ok(Read::Done(id))
     }
 
     fn long(&mut self, at: usize) -> Result<Int, MarshalError> {
@@ -784,6 +903,16 @@ pub fn from_pickle(g: &Graph, root: NodeId) -> Result<Vec<u8>, MarshalError> {
 /// `BatchedSerializer._batched`, which still names a batch's last item when the
 /// batch is written.
 pub fn from_pickle_held(g: &Graph, root: NodeId, held: &[NodeId]) -> Result<Vec<u8>, MarshalError> {
+    canonical(g, root, held, true)
+}
+
+/// The canonical writer; `top_held` says whether the caller holds the root.
+fn canonical(
+    g: &Graph,
+    root: NodeId,
+    held: &[NodeId],
+    top_held: bool,
+) -> Result<Vec<u8>, MarshalError> {
     // Which nodes occur more than once (they are flagged on first write).
     let mut seen = vec![0u8; g.len()];
     let mut stack = vec![root];
@@ -802,6 +931,7 @@ pub fn from_pickle_held(g: &Graph, root: NodeId, held: &[NodeId]) -> Result<Vec<
         }
     }
     let mut w = Canon {
+        top_held,
         singletons: std::collections::HashMap::new(),
         g,
         seen,
@@ -838,6 +968,7 @@ fn singleton_key(v: &PValue) -> Option<Singleton> {
 }
 
 struct Canon<'g> {
+    top_held: bool,
     singletons: std::collections::HashMap<Singleton, u32>,
     g: &'g Graph,
     seen: Vec<u8>,
@@ -852,7 +983,7 @@ impl Canon<'_> {
             Node(NodeId, bool),
             Byte(u8),
         }
-        let mut tasks = vec![Task::Node(root, true)];
+        let mut tasks = vec![Task::Node(root, self.top_held)];
         let mut depth_guard = 0usize;
         while let Some(t) = tasks.pop() {
             let (id, top) = match t {
@@ -953,13 +1084,14 @@ impl Canon<'_> {
                     self.out
                         .extend_from_slice(&(items.len() as u32).to_le_bytes());
                     // CPython ≥ 3.11 writes set elements sorted by each element's
-                    // own `marshal.dumps` (which flags it: the set holds it).
+                    // own `marshal.dumps`, made while only the set holds it.
                     let mut keyed = items
                         .iter()
-                        .map(|&c| from_pickle(self.g, c).map(|k| (k, c)))
+                        .map(|&c| canonical(self.g, c, &[], false).map(|k| (k, c)))
                         .collect::<Result<Vec<_>, _>>()?;
                     keyed.sort_by(|a, b| a.0.cmp(&b.0));
-                    tasks.extend(keyed.iter().rev().map(|&(_, c)| Task::Node(c, false)));
+                    // While written, each element is also held by its sort pair.
+                    tasks.extend(keyed.iter().rev().map(|&(_, c)| Task::Node(c, true)));
                 }
                 PValue::Dict(pairs) => {
                     self.out.push(b'{' | flag);

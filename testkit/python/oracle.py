@@ -13,6 +13,7 @@ Each op calls the pyspark functions it is named after and nothing of ours, so th
 answers are what PySpark itself does. Later layers add ops here (pickle, serializers).
 """
 
+import gc as _gc
 import io
 import json
 import os
@@ -419,6 +420,8 @@ def op_ser_dump(req):
     ser = make_serializer(req["serializer"])
     items = list(reversed(root))
     del root
+    # Unreferenced cycles of the description would otherwise still hold elements.
+    _gc.collect()
 
     def feed():
         while items:
@@ -450,6 +453,7 @@ def op_marshal_dumps(req):
 
     objs, root = build_graph(req["graph"])
     del objs
+    _gc.collect()
     try:
         return {"data": marshal.dumps(root).hex()}
     except Exception as e:
