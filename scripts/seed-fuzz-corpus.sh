@@ -30,3 +30,5 @@ printf '\x7f\xff\xff\xffAAAA' > fuzz/corpus/auth_server/lying-length.bin
 py="${SPARKWIRE_PY_4_3_0:-$HOME/.cache/sparkwire/venv/pyspark-4.3.0/bin/python}"
 "$py" scripts/seed_pickle_corpus.py fuzz/corpus
 ls fuzz/corpus/* | head -100
+# Streams written by the real pyspark.serializers, for the serializer-layer targets.
+"$py" scripts/seed_stream_corpus.py fuzz/corpus

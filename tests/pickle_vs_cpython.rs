@@ -13,7 +13,7 @@
 use std::cell::RefCell;
 
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use serde_json::{json, Value as J};
+use serde_json::json;
 use sparkwire_serializers::pickle::generate::{graph_spec, GenConfig};
 use sparkwire_serializers::pickle::{self, Graph, NodeId, Op, Profile, Value};
 use sparkwire_testkit::pickle_desc::{apply_set_orders, describe};

@@ -259,8 +259,8 @@ impl Marshalled {
                 | MValue::FrozenSet(_)
                 | MValue::Tuple(..)
         );
-        if container && open.len() >= 2 * MAX_DEPTH {
-            // References can chain nestings; stay bounded rather than mimic Python's RecursionError.
+        if container && open.len() >= MAX_DEPTH / 2 {
+            // Deeper than Python's own recursion limit (where repr raises RecursionError).
             out.push_str("...");
             return;
         }
@@ -701,7 +701,7 @@ impl Reader<'_> {
                         why: "invalid reference",
                     });
                 }
-                return Ok(Read::Done(self.out.add(MValue::Ref(n as u32), false)));
+                return Ok(Read::Done(self.out.add(MValue::Ref(n as u32), flagged)));
             }
             b'c' => return Err(MarshalError::CodeObject { offset: at }),
             _ => {
@@ -838,7 +838,8 @@ pub fn encode(m: &Marshalled) -> Result<Vec<u8>, MarshalError> {
                 }
             }
             MValue::Ref(n) => {
-                out.push(b'r');
+                // CPython never flags a reference, but its reader accepts one.
+                out.push(b'r' | flag);
                 out.extend_from_slice(&n.to_le_bytes());
             }
         }
@@ -903,7 +904,7 @@ pub fn from_pickle(g: &Graph, root: NodeId) -> Result<Vec<u8>, MarshalError> {
 /// `BatchedSerializer._batched`, which still names a batch's last item when the
 /// batch is written.
 pub fn from_pickle_held(g: &Graph, root: NodeId, held: &[NodeId]) -> Result<Vec<u8>, MarshalError> {
-    canonical(g, root, held, true)
+    canonical(g, root, held, true, 0)
 }
 
 /// The canonical writer; `top_held` says whether the caller holds the root.
@@ -912,7 +913,13 @@ fn canonical(
     root: NodeId,
     held: &[NodeId],
     top_held: bool,
+    sets: usize,
 ) -> Result<Vec<u8>, MarshalError> {
+    // Sets nest only through tuples and frozensets (elements must be hashable);
+    // a deeper chain is a cycle no Python value has.
+    if sets > 64 {
+        return Err(MarshalError::Unmarshallable("set nested in itself"));
+    }
     // Which nodes occur more than once (they are flagged on first write).
     let mut seen = vec![0u8; g.len()];
     let mut stack = vec![root];
@@ -932,6 +939,7 @@ fn canonical(
     }
     let mut w = Canon {
         top_held,
+        sets,
         singletons: std::collections::HashMap::new(),
         g,
         seen,
@@ -969,6 +977,7 @@ fn singleton_key(v: &PValue) -> Option<Singleton> {
 
 struct Canon<'g> {
     top_held: bool,
+    sets: usize,
     singletons: std::collections::HashMap<Singleton, u32>,
     g: &'g Graph,
     seen: Vec<u8>,
@@ -1087,7 +1096,7 @@ impl Canon<'_> {
                     // own `marshal.dumps`, made while only the set holds it.
                     let mut keyed = items
                         .iter()
-                        .map(|&c| canonical(self.g, c, &[], false).map(|k| (k, c)))
+                        .map(|&c| canonical(self.g, c, &[], false, self.sets + 1).map(|k| (k, c)))
                         .collect::<Result<Vec<_>, _>>()?;
                     keyed.sort_by(|a, b| a.0.cmp(&b.0));
                     // While written, each element is also held by its sort pair.

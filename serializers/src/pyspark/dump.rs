@@ -206,10 +206,8 @@ impl StreamEncoder {
                 write_empty,
                 drop_all,
                 ..
-            } => {
-                if !drop_all && (write_empty || !self.items.is_empty()) {
-                    self.flush_batch()?;
-                }
+            } if !drop_all && (write_empty || !self.items.is_empty()) => {
+                self.flush_batch()?;
             }
             Plan::Auto { .. } if !self.items.is_empty() => {
                 self.flush_batch()?;

@@ -1,0 +1,38 @@
+//! Arrow IPC boundary finding with PySpark's group framing on arbitrary bytes:
+//! never panics, never reads past the input, and its offset accounts for every
+//! consumed byte.
+#![no_main]
+
+use bytes::BytesMut;
+use libfuzzer_sys::fuzz_target;
+use sparkwire_framing::Step;
+use sparkwire_serializers::pyspark::arrow::{ArrowItem, Grouping, SectionDecoder, SectionItem};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&g, rest)) = data.split_first() else {
+        return;
+    };
+    let grouping = match g % 3 {
+        0 => Grouping::Plain,
+        1 => Grouping::Grouped,
+        _ => Grouping::Cogrouped,
+    };
+    let mut dec = SectionDecoder::new(grouping);
+    let mut buf = BytesMut::from(rest);
+    let mut seen = 0u64;
+    for _ in 0..10_000 {
+        match dec.next(&mut buf) {
+            Ok(Step::Item(SectionItem::End)) | Ok(Step::NeedMore) | Err(_) => break,
+            Ok(Step::Item(SectionItem::Group(_))) => seen += 4,
+            Ok(Step::Item(SectionItem::Arrow(
+                ArrowItem::Message { bytes, .. } | ArrowItem::End(bytes),
+            ))) => seen += bytes.len() as u64,
+        }
+    }
+    assert_eq!(
+        dec.offset() + buf.len() as u64,
+        rest.len() as u64,
+        "offset and rest disagree"
+    );
+    assert!(seen <= dec.offset(), "items longer than what was consumed");
+});

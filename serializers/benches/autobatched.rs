@@ -1,0 +1,125 @@
+//! AutoBatched streams against PySpark's own `AutoBatchedSerializer(CPickleSerializer())`,
+//! in the same run, as ratios. Run: `cargo bench -p sparkwire-serializers --bench autobatched`.
+//!
+//! Workload: 1 M records `(i, "name-%d" % i, i * 0.5)`, the RDD default serializer.
+//! PySpark's encode is timed both over a prebuilt list and over a generator that
+//! builds the records; ours always builds each record in the encoder's graph. Decode is
+//! `list(load_stream(...))` against collecting our `StreamDecoder`'s elements.
+//! The bench also checks that both streams are byte-identical.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use sparkwire_serializers::pickle::{Int, PyStr, Value};
+use sparkwire_serializers::pyspark::{Serializer, StreamDecoder, StreamEncoder, Version};
+
+const N: i64 = 1_000_000;
+
+const PY: &str = r#"
+import io, json, sys, time
+from pyspark.serializers import AutoBatchedSerializer, CPickleSerializer
+N = 1_000_000
+recs = [(i, "name-%d" % i, i * 0.5) for i in range(N)]
+ser = AutoBatchedSerializer(CPickleSerializer())
+def best(f, reps):
+    b = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter(); r = f(); b = min(b, time.perf_counter() - t)
+    return b, r
+def enc():
+    buf = io.BytesIO(); ser.dump_stream(iter(recs), buf); return buf.getvalue()
+enc_s, data = best(enc, 5)
+def enc_built():
+    buf = io.BytesIO(); ser.dump_stream(((i, "name-%d" % i, i * 0.5) for i in range(N)), buf); return buf.getvalue()
+enc_built_s, _ = best(enc_built, 5)
+dec_s, out = best(lambda: list(ser.load_stream(io.BytesIO(data))), 5)
+assert len(out) == N
+sys.stdout.write(json.dumps({"encode_s": enc_s, "encode_built_s": enc_built_s, "decode_s": dec_s, "bytes": len(data)}) + "\n")
+sys.stdout.flush()
+sys.stdout.buffer.write(data)
+"#;
+
+fn best<R>(reps: usize, mut f: impl FnMut() -> R) -> (Duration, R) {
+    let mut out = None;
+    let mut b = Duration::MAX;
+    for _ in 0..reps {
+        let t = Instant::now();
+        let r = f();
+        b = b.min(t.elapsed());
+        out = Some(r);
+    }
+    (b, out.expect("at least one repetition"))
+}
+
+fn encode() -> Vec<u8> {
+    let mut enc = StreamEncoder::new(Serializer::rdd_default(), Version::V4_3).expect("serializer");
+    for i in 0..N {
+        enc.push_with(|g| {
+            let a = g.add(Value::Int(Int::Small(i)));
+            let b = g.add(Value::Str(PyStr::from(format!("name-{i}"))));
+            let c = g.add(Value::Float(i as f64 * 0.5));
+            g.add(Value::Tuple(vec![a, b, c]))
+        })
+        .expect("push");
+    }
+    enc.finish().expect("finish")
+}
+
+fn main() {
+    let version = sparkwire_testkit::oracle_versions()
+        .last()
+        .cloned()
+        .unwrap_or_else(|| "4.3.0".into());
+    let Some(python) = sparkwire_testkit::oracle::python_for(&version) else {
+        eprintln!("no pyspark venv found (run scripts/setup.sh)");
+        std::process::exit(2);
+    };
+    let out = Command::new(&python)
+        .args(["-c", PY])
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nl = out
+        .stdout
+        .iter()
+        .position(|&b| b == b'\n')
+        .expect("json line");
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout[..nl]).expect("json");
+    let theirs = &out.stdout[nl + 1..];
+    let (enc_t, ours) = best(5, encode);
+    assert_eq!(ours.len(), theirs.len(), "stream lengths differ");
+    assert!(ours == theirs, "streams differ");
+    let (dec_t, n) = best(5, || {
+        StreamDecoder::new(Serializer::rdd_default(), Version::V4_3)
+            .load_all(&ours)
+            .expect("decode")
+            .len()
+    });
+    assert_eq!(n as i64, N);
+    let py_enc = stats["encode_s"].as_f64().unwrap_or(f64::NAN);
+    let py_dec = stats["decode_s"].as_f64().unwrap_or(f64::NAN);
+    let mb = ours.len() as f64 / 1e6;
+    println!("AutoBatched(CPickle), 1 M records (int, str, float), {mb:.1} MB, pyspark {version}; streams identical");
+    println!(
+        "  encode: sparkwire {:8.1} ms  pyspark {:8.1} ms  ratio {:.2}x",
+        enc_t.as_secs_f64() * 1e3,
+        py_enc * 1e3,
+        py_enc / enc_t.as_secs_f64()
+    );
+    let py_built = stats["encode_built_s"].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "  encode incl. building the records on both sides: pyspark {:8.1} ms  ratio {:.2}x",
+        py_built * 1e3,
+        py_built / enc_t.as_secs_f64()
+    );
+    println!(
+        "  decode: sparkwire {:8.1} ms  pyspark {:8.1} ms  ratio {:.2}x",
+        dec_t.as_secs_f64() * 1e3,
+        py_dec * 1e3,
+        py_dec / dec_t.as_secs_f64()
+    );
+}
