@@ -131,12 +131,44 @@ public class PyroliteOracle {
         return v;
     }
 
+    // Runs Spark's own org.apache.spark.api.python.SerDeUtil.AutoBatchedPickler
+    // (from the pyspark jars on the class path, found by reflection so that this
+    // file compiles against the Pyrolite jar alone) over the items; answers the
+    // batches' hex, comma-separated.
+    private static String autoBatch(Object[] items) throws Exception {
+        java.util.Iterator<Object> javaIt = java.util.Arrays.asList(items).iterator();
+        Object scalaIt;
+        try {
+            scalaIt = Class.forName("scala.jdk.javaapi.CollectionConverters")
+                .getMethod("asScala", java.util.Iterator.class).invoke(null, javaIt);
+        } catch (ClassNotFoundException e) {
+            scalaIt = Class.forName("scala.collection.JavaConverters")
+                .getMethod("asScalaIterator", java.util.Iterator.class).invoke(null, javaIt);
+        }
+        Class<?> iterType = Class.forName("scala.collection.Iterator");
+        Object pickler = Class.forName("org.apache.spark.api.python.SerDeUtil$AutoBatchedPickler")
+            .getConstructor(iterType).newInstance(scalaIt);
+        java.lang.reflect.Method hasNext = iterType.getMethod("hasNext");
+        java.lang.reflect.Method next = iterType.getMethod("next");
+        StringBuilder sb = new StringBuilder();
+        while ((Boolean) hasNext.invoke(pickler)) {
+            if (sb.length() > 0) sb.append(',');
+            sb.append(hex((byte[]) next.invoke(pickler)));
+        }
+        return sb.toString();
+    }
+
     public static void main(String[] args) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         PrintStream out = new PrintStream(System.out, true, "UTF-8");
         String line;
         while ((line = in.readLine()) != null) {
             try {
+                if (line.startsWith("AUTOBATCH ")) {
+                    Object[] items = (Object[]) new PyroliteOracle(line.substring(10)).value();
+                    out.println("OK " + autoBatch(items));
+                    continue;
+                }
                 PyroliteOracle p = new PyroliteOracle(line);
                 Object v = p.value();
                 out.println("OK " + hex(new Pickler(true, false).dumps(v)));

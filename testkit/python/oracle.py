@@ -447,6 +447,26 @@ def op_ser_load(req):
     return {"items": out}
 
 
+def op_command_pickle(req):
+    """A NON_UDF command as PySpark's RDD code pickles it:
+    CloudPickleSerializer().dumps((func, None, deserializer, serializer)), where
+    func is defined by compiling req["source"] under req["filename"] and is
+    named req["name"]. Returns the pickle and what the code object says."""
+    ns = {}
+    exec(compile(req["source"], req["filename"], "exec"), ns)
+    func = ns[req["name"]]
+    cmd = (func, None, make_serializer(req["deserializer"]), make_serializer(req["serializer"]))
+    data = S.CloudPickleSerializer().dumps(cmd)
+    code = func.__code__
+    return {
+        "data": data.hex(),
+        "name": code.co_name,
+        "filename": code.co_filename,
+        "first_line": code.co_firstlineno,
+        "names": list(code.co_names),
+    }
+
+
 def op_marshal_dumps(req):
     """marshal.dumps of a described value held only by its container chain."""
     import marshal

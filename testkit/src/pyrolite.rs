@@ -29,6 +29,11 @@ impl Drop for Pyrolite {
 impl Pyrolite {
     /// `Pickler(true, false).dumps(value)` for a value in the oracle's notation.
     pub fn dumps(&mut self, spec: &str) -> Result<Vec<u8>, String> {
+        self.request(spec).map(|h| crate::unhex(&h))
+    }
+
+    /// Sends one line, returns the hex after "OK".
+    fn request(&mut self, spec: &str) -> Result<String, String> {
         writeln!(self.stdin, "{spec}").map_err(|e| e.to_string())?;
         self.stdin.flush().map_err(|e| e.to_string())?;
         let mut line = String::new();
@@ -36,10 +41,24 @@ impl Pyrolite {
             .read_line(&mut line)
             .map_err(|e| e.to_string())?;
         match line.trim_end().split_once(' ') {
-            Some(("OK", h)) => Ok(crate::unhex(h)),
+            Some(("OK", h)) => Ok(h.to_string()),
+            None if line.trim_end() == "OK" => Ok(String::new()),
             Some(("ERR", m)) => Err(m.to_string()),
             _ => Err(format!("oracle said {line:?}")),
         }
+    }
+}
+
+impl Pyrolite {
+    /// The batches Spark's own `SerDeUtil.AutoBatchedPickler` writes for the
+    /// elements of `spec` (which must be an `Object[]`, `( … )`).
+    pub fn auto_batch(&mut self, spec: &str) -> Result<Vec<Vec<u8>>, String> {
+        let answer = self.request(&format!("AUTOBATCH {spec}"))?;
+        Ok(answer
+            .split(',')
+            .filter(|h| !h.is_empty())
+            .map(crate::unhex)
+            .collect())
     }
 }
 
@@ -98,7 +117,14 @@ fn spawn(version: &str) -> Result<Pyrolite, String> {
             return Err("javac failed".into());
         }
     }
-    let cp = format!("{}:{}", classes.display(), jar.display());
+    // All of pyspark's jars, so that Spark's own classes (SerDeUtil) are there too.
+    let jars = jar.parent().ok_or("jar without a directory")?;
+    let cp = format!(
+        "{}:{}:{}/*",
+        classes.display(),
+        jar.display(),
+        jars.display()
+    );
     let mut child = Command::new("java")
         .args(["-Xss16m", "-cp", &cp, "PyroliteOracle"])
         .stdin(Stdio::piped())
