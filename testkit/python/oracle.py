@@ -467,6 +467,39 @@ def op_command_pickle(req):
     }
 
 
+def op_shuffle_blocks(req):
+    """The map side of rdd.partitionBy: runs PySpark's own add_shuffle_key (the
+    closure partitionBy defines) over described (k, v) pairs and frames its
+    output as the worker writes it (NoOpSerializer: i32 length + bytes)."""
+    from pyspark.rdd import RDD
+
+    class Captured(Exception):
+        pass
+
+    class Ctx:
+        _unbatched_serializer = S.CPickleSerializer()
+
+    class Fake:
+        partitioner = None
+        ctx = Ctx()
+
+        def _memory_limit(self):
+            return 1 << 40
+
+        def mapPartitionsWithIndex(self, f, preservesPartitioning=False):
+            raise Captured(f)
+
+    try:
+        RDD.partitionBy(Fake(), req["partitions"])
+    except Captured as c:
+        add_shuffle_key = c.args[0]
+    objs, root = build_graph(req["graph"])
+    buf = io.BytesIO()
+    for chunk in add_shuffle_key(0, iter(root)):
+        S.write_with_length(chunk, buf)
+    return {"data": buf.getvalue().hex()}
+
+
 def op_marshal_dumps(req):
     """marshal.dumps of a described value held only by its container chain."""
     import marshal
