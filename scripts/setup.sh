@@ -29,6 +29,12 @@ for v in $versions; do
     "$venv/bin/python" -c "import pyspark, sys; assert pyspark.__version__ == '$v', pyspark.__version__" >&2
     touch "$stamp"
   fi
+  # pyarrow, for the Arrow IPC boundary tests (what PySpark's Arrow serializers write).
+  if [ ! -f "$venv/.sparkwire-pyarrow-ok" ]; then
+    log "installing pyarrow into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pyarrow==18.1.0" >&2
+    touch "$venv/.sparkwire-pyarrow-ok"
+  fi
 done
 
 # cargo-fuzz for the fuzz smoke runs (stable toolchain + RUSTC_BOOTSTRAP=1).

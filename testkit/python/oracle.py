@@ -500,6 +500,45 @@ def op_shuffle_blocks(req):
     return {"data": buf.getvalue().hex()}
 
 
+def op_arrow_streams(req):
+    """Arrow IPC streams as PySpark's Arrow serializers write them, from random
+    columns: req["batches"] lists of (ints, strings) rows per record batch. Returns
+    the plain stream (ArrowStreamSerializer.dump_stream), the same in the legacy
+    (pre-0.15) format, and the kinds of pyarrow's messages in order."""
+    import pyarrow as pa
+
+    try:
+        from pyspark.sql.pandas.serializers import ArrowStreamSerializer
+    except ImportError:  # pragma: no cover
+        ArrowStreamSerializer = None
+    schema = pa.schema([("i", pa.int64()), ("s", pa.string()), ("d", pa.dictionary(pa.int32(), pa.string()))])
+    batches = []
+    for rows in req["batches"]:
+        ints = [r[0] for r in rows]
+        strs = [r[1] for r in rows]
+        batches.append(pa.record_batch([pa.array(ints, pa.int64()), pa.array(strs, pa.string()),
+                                        pa.array(strs, pa.string()).dictionary_encode()], schema=schema))
+    buf = io.BytesIO()
+    ArrowStreamSerializer().dump_stream(iter(batches), buf)
+    plain = buf.getvalue()
+    legacy = io.BytesIO()
+    w = pa.ipc.new_stream(legacy, schema, options=pa.ipc.IpcWriteOptions(use_legacy_format=True))
+    for b in batches:
+        w.write_batch(b)
+    w.close()
+    kinds = []
+    reader = pa.ipc.MessageReader.open_stream(pa.BufferReader(plain))
+    while True:
+        try:
+            m = reader.read_next_message()
+        except StopIteration:
+            break
+        if m is None:
+            break
+        kinds.append(m.type)
+    return {"plain": plain.hex(), "legacy": legacy.getvalue().hex(), "kinds": kinds}
+
+
 def op_marshal_dumps(req):
     """marshal.dumps of a described value held only by its container chain."""
     import marshal
