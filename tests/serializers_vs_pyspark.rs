@@ -286,7 +286,7 @@ fn run_dumps(cases: u32, max_nodes: usize, cfg: GenConfig) {
 #[test]
 fn dumps_like_pyspark_small_values() {
     run_dumps(
-        150,
+        400,
         10,
         GenConfig {
             large_payloads: false,
@@ -298,7 +298,7 @@ fn dumps_like_pyspark_small_values() {
 
 #[test]
 fn dumps_like_pyspark_with_boundaries() {
-    run_dumps(40, 16, GenConfig::default());
+    run_dumps(80, 16, GenConfig::default());
 }
 
 #[test]

@@ -298,7 +298,7 @@ impl<'a> Decoder<'a> {
                 if super::pystr::validate(body).is_err() {
                     return Ok(None);
                 }
-                let s = PyStr::from_utf8(self.data.slice_ref(body)).expect("validated");
+                let s = PyStr::from_validated(self.data.slice_ref(body));
                 (Value::Str(s), pos + 2 + n as usize)
             }
             0x94 => {

@@ -16,6 +16,18 @@ impl PyStr {
         Ok(PyStr(bytes))
     }
 
+    /// Wraps bytes the caller has already validated (no second pass).
+    pub(crate) fn from_validated(bytes: Bytes) -> PyStr {
+        PyStr(bytes)
+    }
+
+    /// Wraps bytes that hold valid UTF-8 (checked with the standard library's
+    /// fast validator; no surrogates, since they came from a `str`).
+    pub fn from_str_bytes(bytes: Bytes) -> Result<PyStr, usize> {
+        std::str::from_utf8(&bytes).map_err(|e| e.valid_up_to())?;
+        Ok(PyStr(bytes))
+    }
+
     /// Builds a string from code points (surrogates allowed).
     ///
     /// Values above 0x10FFFF are not code points; callers pass only valid ones.

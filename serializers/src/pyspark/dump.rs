@@ -2,12 +2,14 @@
 
 use std::collections::HashMap;
 
+use bytes::BytesMut;
+
 use sparkwire_framing::{length_prefix, SpecialLength};
 
 use super::error::DumpError;
 use super::serializer::Serializer;
 use super::version::{Batching, Version};
-use crate::pickle::{self, Graph, NodeId, Profile, Value};
+use crate::pickle::{self, Graph, NodeId, Profile, PyStr, Value};
 
 /// How the encoder groups pushed elements into frames.
 #[derive(Debug, Clone)]
@@ -50,6 +52,7 @@ pub struct StreamEncoder {
     graph: Graph,
     items: Vec<NodeId>,
     imported: HashMap<NodeId, NodeId>,
+    arena: BytesMut,
     out: Vec<u8>,
     /// Batching by `count == n` (≤ 4.0), whose loop variable holds the last item.
     count_equals: bool,
@@ -107,6 +110,7 @@ impl StreamEncoder {
             graph: Graph::new(),
             items: Vec::new(),
             imported: HashMap::new(),
+            arena: BytesMut::new(),
             out: Vec::new(),
             count_equals: matches!(version.batching(), Batching::CountEquals),
         })
@@ -121,6 +125,19 @@ impl StreamEncoder {
     /// to the current batch are still there and may be shared.
     pub fn graph(&mut self) -> &mut Graph {
         &mut self.graph
+    }
+
+    /// Adds a `str` node whose bytes live in the encoder's text arena: one
+    /// allocation per 64 KiB of text instead of one per string.
+    pub fn add_str(&mut self, s: &str) -> NodeId {
+        if self.arena.capacity() - self.arena.len() < s.len() {
+            self.arena = BytesMut::with_capacity(s.len().max(64 * 1024));
+        }
+        self.arena.extend_from_slice(s.as_bytes());
+        let b = self.arena.split().freeze();
+        // The bytes came from a `str`: valid UTF-8 without surrogates.
+        let s = PyStr::from_validated(b);
+        self.graph.add(Value::Str(s))
     }
 
     /// Builds an element with `build` and pushes it.
@@ -238,11 +255,12 @@ impl StreamEncoder {
             let list = self.graph.add(Value::Tuple(items));
             pickle::encode_node(&self.graph, list, Profile::Pyrolite)?
         } else {
-            // PySpark ≤ 4.0's `_batched` loop variable still holds the last item.
+            // PySpark ≤ 4.0's `_batched` loop variable still holds the last item
+            // (not for UNLIMITED, which is `list(iterator)`).
             let held: Vec<NodeId> = match self.plan {
-                Plan::Batched { .. } if self.count_equals => {
-                    items.last().copied().into_iter().collect()
-                }
+                Plan::Batched {
+                    write_empty: false, ..
+                } if self.count_equals => items.last().copied().into_iter().collect(),
                 _ => Vec::new(),
             };
             let list = self.graph.add(Value::List(items));

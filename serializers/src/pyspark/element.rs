@@ -51,36 +51,6 @@ impl Element {
         })
     }
 
-    /// The items of a batch (a list, or a tuple as Pyrolite writes batches), as
-    /// `chain.from_iterable` would see them.
-    pub(crate) fn batch_items(&self) -> Option<Vec<Element>> {
-        match self {
-            Element::Pickled(g, id) => match g.get(*id) {
-                crate::pickle::Value::List(items) | crate::pickle::Value::Tuple(items) => Some(
-                    items
-                        .iter()
-                        .map(|&c| Element::Pickled(g.clone(), c))
-                        .collect(),
-                ),
-                _ => None,
-            },
-            Element::Marshalled(m, id) => {
-                let id = m.resolve(*id)?;
-                match &m.get(id)?.value {
-                    crate::marshal::MValue::List(items)
-                    | crate::marshal::MValue::Tuple(items, _) => Some(
-                        items
-                            .iter()
-                            .map(|&c| Element::Marshalled(m.clone(), c))
-                            .collect(),
-                    ),
-                    _ => None,
-                }
-            }
-            _ => None,
-        }
-    }
-
     /// The Python type name, for error messages.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -90,6 +60,85 @@ impl Element {
             Element::Pickled(g, id) => g.get(*id).type_name(),
             Element::Marshalled(..) => "marshalled value",
             Element::Pair(..) => "tuple",
+        }
+    }
+}
+
+/// The elements one frame (or one Pair/Cartesian frame pair) contributed.
+#[derive(Debug, Clone)]
+pub enum Chunk {
+    /// The items of a pickled batch, as nodes of its decoded graph.
+    Nodes {
+        /// The batch's graph, shared by its items.
+        graph: Arc<Graph>,
+        /// The items, in order.
+        items: Vec<NodeId>,
+    },
+    /// The items of a marshalled batch.
+    Marshalled {
+        /// The batch.
+        value: Arc<Marshalled>,
+        /// The items, in order.
+        items: Vec<MNodeId>,
+    },
+    /// Anything else: text, bytes, single objects, pairs, None.
+    Elements(Vec<Element>),
+}
+
+impl Chunk {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match self {
+            Chunk::Nodes { items, .. } => items.len(),
+            Chunk::Marshalled { items, .. } => items.len(),
+            Chunk::Elements(e) => e.len(),
+        }
+    }
+
+    /// Whether it holds no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements one by one.
+    pub fn into_elements(self) -> Box<dyn Iterator<Item = Element>> {
+        match self {
+            Chunk::Nodes { graph, items } => Box::new(
+                items
+                    .into_iter()
+                    .map(move |id| Element::Pickled(graph.clone(), id)),
+            ),
+            Chunk::Marshalled { value, items } => Box::new(
+                items
+                    .into_iter()
+                    .map(move |id| Element::Marshalled(value.clone(), id)),
+            ),
+            Chunk::Elements(e) => Box::new(e.into_iter()),
+        }
+    }
+
+    /// A batch element's items as a chunk; the type name when it is not a list or tuple.
+    pub(crate) fn of_batch(e: Element) -> Result<Chunk, &'static str> {
+        match e {
+            Element::Pickled(graph, id) => match graph.get(id) {
+                crate::pickle::Value::List(items) | crate::pickle::Value::Tuple(items) => {
+                    let items = items.clone();
+                    Ok(Chunk::Nodes { graph, items })
+                }
+                other => Err(other.type_name()),
+            },
+            Element::Marshalled(value, id) => {
+                let items = value.resolve(id).and_then(|r| match &value.get(r)?.value {
+                    crate::marshal::MValue::List(items)
+                    | crate::marshal::MValue::Tuple(items, _) => Some(items.clone()),
+                    _ => None,
+                });
+                match items {
+                    Some(items) => Ok(Chunk::Marshalled { value, items }),
+                    None => Err("marshalled non-sequence"),
+                }
+            }
+            other => Err(other.type_name()),
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 use sparkwire_framing::{Frame, FrameDecoder, Limits, SpecialLength, Step};
 
-use super::element::Element;
+use super::element::{Chunk, Element};
 use super::error::{LoadError, ValueError};
 use super::serializer::Serializer;
 use super::version::Version;
@@ -66,6 +66,25 @@ impl StreamDecoder {
             if let Some(e) = self.queue.pop_front() {
                 return Ok(Step::Item(Some(e)));
             }
+            match self.next_chunk(buf)? {
+                Step::Item(Some(chunk)) => self.queue.extend(chunk.into_elements()),
+                Step::Item(None) => return Ok(Step::Item(None)),
+                Step::NeedMore => return Ok(Step::NeedMore),
+            }
+        }
+    }
+
+    /// The elements of the next frame (two frames for Pair and Cartesian) as one
+    /// [`Chunk`]: a pickled batch comes back as its decoded graph and item ids,
+    /// with no per-element wrapper, which is the fast way through long streams.
+    /// `Step::Item(None)` at the end of the data section.
+    pub fn next_chunk(&mut self, buf: &mut BytesMut) -> Result<Step<Option<Chunk>>, LoadError> {
+        if !self.queue.is_empty() {
+            return Ok(Step::Item(Some(Chunk::Elements(
+                self.queue.drain(..).collect(),
+            ))));
+        }
+        loop {
             if self.ended {
                 return Ok(Step::Item(None));
             }
@@ -74,7 +93,9 @@ impl StreamDecoder {
                 Step::Item(f) => f,
                 Step::NeedMore => return Ok(Step::NeedMore),
             };
-            self.frame(frame, index, offset)?;
+            if let Some(chunk) = self.frame(frame, index, offset)? {
+                return Ok(Step::Item(Some(chunk)));
+            }
         }
     }
 
@@ -84,12 +105,21 @@ impl StreamDecoder {
     }
 
     /// Decodes a whole in-memory stream (up to `END_OF_DATA_SECTION` or the end).
-    pub fn load_all(mut self, data: &[u8]) -> Result<Vec<Element>, LoadError> {
+    pub fn load_all(self, data: &[u8]) -> Result<Vec<Element>, LoadError> {
+        let mut out = Vec::new();
+        for chunk in self.load_chunks(data)? {
+            out.extend(chunk.into_elements());
+        }
+        Ok(out)
+    }
+
+    /// Like [`StreamDecoder::load_all`], one [`Chunk`] per frame.
+    pub fn load_chunks(mut self, data: &[u8]) -> Result<Vec<Chunk>, LoadError> {
         let mut buf = BytesMut::from(data);
         let mut out = Vec::new();
         loop {
-            match self.next(&mut buf)? {
-                Step::Item(Some(e)) => out.push(e),
+            match self.next_chunk(&mut buf)? {
+                Step::Item(Some(c)) => out.push(c),
                 Step::Item(None) => return Ok(out),
                 Step::NeedMore => {
                     self.finish(&buf)?;
@@ -99,11 +129,11 @@ impl StreamDecoder {
         }
     }
 
-    fn frame(&mut self, frame: Frame, index: u64, offset: u64) -> Result<(), LoadError> {
+    fn frame(&mut self, frame: Frame, index: u64, offset: u64) -> Result<Option<Chunk>, LoadError> {
         let payload = match frame {
             Frame::Marker(SpecialLength::EndOfDataSection) => {
                 self.ended = true;
-                return Ok(());
+                return Ok(None);
             }
             Frame::Marker(m) => {
                 return Err(LoadError::UnexpectedMarker {
@@ -115,76 +145,72 @@ impl StreamDecoder {
             Frame::Null => None,
             Frame::Data(p) => Some(p),
         };
-        match &self.ser {
-            Serializer::Pair(k, v) | Serializer::Cartesian(k, v) => {
-                let side = if self.keys.is_some() { v } else { k };
-                let batch = side_batch(side, payload, index, offset)?;
-                match self.keys.take() {
-                    None => self.keys = Some(batch),
-                    Some(keys) => {
-                        if matches!(self.ser, Serializer::Pair(..)) {
-                            if keys.len() != batch.len() {
-                                return Err(LoadError::PairLengths {
-                                    frame: index,
-                                    offset,
-                                    keys: keys.len(),
-                                    values: batch.len(),
-                                });
-                            }
-                            self.queue.extend(
-                                keys.into_iter()
-                                    .zip(batch)
-                                    .map(|(k, v)| Element::Pair(Box::new(k), Box::new(v))),
-                            );
-                        } else {
-                            for k in &keys {
-                                self.queue.extend(batch.iter().map(|v| {
-                                    Element::Pair(Box::new(k.clone()), Box::new(v.clone()))
-                                }));
-                            }
-                        }
-                    }
-                }
+        let (k, v, pair) = match &self.ser {
+            Serializer::Pair(k, v) => (k, v, true),
+            Serializer::Cartesian(k, v) => (k, v, false),
+            ser => return side_batch(ser, payload, index, offset).map(Some),
+        };
+        let side = if self.keys.is_some() { v } else { k };
+        let batch: Vec<Element> = side_batch(side, payload, index, offset)?
+            .into_elements()
+            .collect();
+        let Some(keys) = self.keys.take() else {
+            self.keys = Some(batch);
+            return Ok(None);
+        };
+        let pair_of = |k: Element, v: Element| Element::Pair(Box::new(k), Box::new(v));
+        let out: Vec<Element> = if pair {
+            if keys.len() != batch.len() {
+                return Err(LoadError::PairLengths {
+                    frame: index,
+                    offset,
+                    keys: keys.len(),
+                    values: batch.len(),
+                });
             }
-            ser => {
-                let items = side_batch(ser, payload, index, offset)?;
-                self.queue.extend(items);
-            }
-        }
-        Ok(())
+            keys.into_iter()
+                .zip(batch)
+                .map(|(k, v)| pair_of(k, v))
+                .collect()
+        } else {
+            keys.iter()
+                .flat_map(|k| batch.iter().map(move |v| pair_of(k.clone(), v.clone())))
+                .collect()
+        };
+        Ok(Some(Chunk::Elements(out)))
     }
 }
 
-/// What one frame contributes: a flattened batch, or one element wrapped as a
-/// batch of one (PySpark's `_load_stream_without_unbatching` does the same).
+/// What one frame contributes: a flattened batch, or one element as a chunk of
+/// one (PySpark's `_load_stream_without_unbatching` wraps it the same way).
 fn side_batch(
     ser: &Serializer,
     payload: Option<Bytes>,
     index: u64,
     offset: u64,
-) -> Result<Vec<Element>, LoadError> {
-    let batch_of =
-        |inner: &Serializer, payload: Option<Bytes>| -> Result<Vec<Element>, LoadError> {
-            let Some(p) = payload else {
-                return Err(LoadError::NullBatch {
-                    frame: index,
-                    offset,
-                    serializer: ser.to_string(),
-                });
-            };
-            let e = inner.loads(p, index, offset)?;
-            e.batch_items().ok_or_else(|| LoadError::Value {
+) -> Result<Chunk, LoadError> {
+    let batch_of = |inner: &Serializer, payload: Option<Bytes>| -> Result<Chunk, LoadError> {
+        let Some(p) = payload else {
+            return Err(LoadError::NullBatch {
                 frame: index,
                 offset,
-                source: Box::new(ValueError::NotABatch(e.type_name())),
-            })
+                serializer: ser.to_string(),
+            });
         };
+        let e = inner.loads(p, index, offset)?;
+        Chunk::of_batch(e).map_err(|found| LoadError::Value {
+            frame: index,
+            offset,
+            source: Box::new(ValueError::NotABatch(found)),
+        })
+    };
+    let one = |e: Element| Ok(Chunk::Elements(vec![e]));
     let Some(p) = payload else {
         return match ser {
             Serializer::Batched(..) | Serializer::AutoBatched(..) | Serializer::JvmAutoBatched => {
                 batch_of(ser, None)
             }
-            _ => Ok(vec![Element::None]),
+            _ => one(Element::None),
         };
     };
     match ser {
@@ -192,8 +218,8 @@ fn side_batch(
             batch_of(inner, Some(p))
         }
         Serializer::JvmAutoBatched => batch_of(&Serializer::CPickle, Some(p)),
-        Serializer::FlattenedValues(inner, _) => Ok(vec![inner.loads(p, index, offset)?]),
-        Serializer::Utf8 { use_unicode: false } => Ok(vec![Element::Bytes(p)]),
+        Serializer::FlattenedValues(inner, _) => one(inner.loads(p, index, offset)?),
+        Serializer::Utf8 { use_unicode: false } => one(Element::Bytes(p)),
         Serializer::Utf8 { use_unicode: true } => {
             let s = std::str::from_utf8(&p).map_err(|e| LoadError::Value {
                 frame: index,
@@ -201,9 +227,9 @@ fn side_batch(
                 source: Box::new(ValueError::Utf8(e.valid_up_to())),
             })?;
             let s = crate::pickle::PyStr::from(s);
-            Ok(vec![Element::Str(s)])
+            one(Element::Str(s))
         }
-        s if s.is_framed() => Ok(vec![s.loads(p, index, offset)?]),
+        s if s.is_framed() => one(s.loads(p, index, offset)?),
         other => Err(LoadError::NotFramed(other.to_string())),
     }
 }

@@ -42,7 +42,7 @@ pub mod shuffle;
 mod version;
 
 pub use dump::StreamEncoder;
-pub use element::Element;
+pub use element::{Chunk, Element};
 pub use error::{DumpError, LoadError};
 pub use load::StreamDecoder;
 pub use serializer::{PickleFlavor, Serializer, JVM_BEST_SIZE, PYTHON_BEST_SIZE};
