@@ -34,26 +34,11 @@ fn runner(cases: u32) -> TestRunner {
     })
 }
 
-fn first_diff(a: &[u8], b: &[u8]) -> usize {
-    a.iter()
-        .zip(b)
-        .position(|(x, y)| x != y)
-        .unwrap_or(a.len().min(b.len()))
-}
-
 fn check_bytes(what: &str, ours: &[u8], theirs: &[u8]) -> Result<(), TestCaseError> {
-    if ours != theirs {
-        let at = first_diff(ours, theirs);
-        let lo = at.saturating_sub(16);
-        return Err(TestCaseError::fail(format!(
-            "{what}: first difference at byte {at} (ours {} bytes, CPython {} bytes)\n ours: {}\n them: {}",
-            ours.len(),
-            theirs.len(),
-            hex(&ours[lo..(at + 16).min(ours.len())]),
-            hex(&theirs[lo..(at + 16).min(theirs.len())]),
-        )));
+    match sparkwire_testkit::byte_diff(what, ours, theirs, "CPython") {
+        Some(report) => Err(TestCaseError::fail(report)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// One full differential case: returns CPython's pickles by protocol.

@@ -78,26 +78,11 @@ fn stream_values(max_nodes: usize, cfg: GenConfig) -> impl Strategy<Value = (Gra
         })
 }
 
-fn first_diff(a: &[u8], b: &[u8]) -> usize {
-    a.iter()
-        .zip(b)
-        .position(|(x, y)| x != y)
-        .unwrap_or(a.len().min(b.len()))
-}
-
 fn same_bytes(what: &str, ours: &[u8], theirs: &[u8]) -> Result<(), TestCaseError> {
-    if ours != theirs {
-        let at = first_diff(ours, theirs);
-        let lo = at.saturating_sub(16);
-        return Err(TestCaseError::fail(format!(
-            "{what}: first difference at byte {at} (ours {} bytes, PySpark {} bytes)\n ours: {}\n them: {}",
-            ours.len(),
-            theirs.len(),
-            hex(&ours[lo..(at + 16).min(ours.len())]),
-            hex(&theirs[lo..(at + 16).min(theirs.len())]),
-        )));
+    match sparkwire_testkit::byte_diff(what, ours, theirs, "PySpark") {
+        Some(report) => Err(TestCaseError::fail(report)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Our `load_stream`: element reprs, or the error.

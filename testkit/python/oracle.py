@@ -256,16 +256,22 @@ def build_graph(desc):
     return objs, objs[desc["root"]]
 
 
+def set_orders(desc, objs):
+    """The order Python iterates each described set in, as positions in its
+    description (the helper's locals die with it, so no reference lingers)."""
+    orders = {}
+    for i, n in enumerate(desc["nodes"]):
+        if n[0] in ("set", "frozenset"):
+            pos = {objs[j]: k for k, j in enumerate(n[1])}
+            orders[str(i)] = [pos[x] for x in objs[i]]
+    return orders
+
+
 def op_pickle_dumps(req):
     """pickle.dumps of a described graph in each requested protocol, the
     iteration order of every set (by position in the description) and repr."""
     objs, obj = build_graph(req["graph"])
-    orders = {}
-    for i, n in enumerate(req["graph"]["nodes"]):
-        if n[0] in ("set", "frozenset"):
-            pos = {objs[j]: k for k, j in enumerate(n[1])}
-            orders[str(i)] = [pos[x] for x in objs[i]]
-    out = {"pickles": {}, "set_orders": orders}
+    out = {"pickles": {}, "set_orders": set_orders(req["graph"], objs)}
     for p in req["protocols"]:
         out["pickles"][str(p)] = _pickle.dumps(obj, p).hex()
     if req.get("repr", True):
@@ -410,12 +416,7 @@ def op_ser_dump(req):
     the only holder of its elements: this matters to marshal's reference flags).
     Also returns the iteration order of every set, as op_pickle_dumps does."""
     objs, root = build_graph(req["graph"])
-    orders = {}
-    for i, n in enumerate(req["graph"]["nodes"]):
-        if n[0] in ("set", "frozenset"):
-            pos = {objs[j]: k for k, j in enumerate(n[1])}
-            orders[str(i)] = [pos[x] for x in objs[i]]
-            del pos  # it holds the set's elements, which would change marshal's flags
+    orders = set_orders(req["graph"], objs)
     del objs
     ser = make_serializer(req["serializer"])
     items = list(reversed(root))

@@ -29,6 +29,27 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// `None` when the byte strings are equal; otherwise a report naming the first
+/// differing offset, both lengths and 16 bytes of context on each side.
+pub fn byte_diff(what: &str, ours: &[u8], theirs: &[u8], them: &str) -> Option<String> {
+    if ours == theirs {
+        return None;
+    }
+    let at = ours
+        .iter()
+        .zip(theirs)
+        .position(|(x, y)| x != y)
+        .unwrap_or(ours.len().min(theirs.len()));
+    let lo = at.saturating_sub(16);
+    Some(format!(
+        "{what}: first difference at byte {at} (ours {} bytes, {them} {} bytes)\n ours: {}\n them: {}",
+        ours.len(),
+        theirs.len(),
+        hex(&ours[lo..(at + 16).min(ours.len())]),
+        hex(&theirs[lo..(at + 16).min(theirs.len())]),
+    ))
+}
+
 /// Inverse of [`hex`]; panics on malformed input (test data only).
 pub fn unhex(s: &str) -> Vec<u8> {
     assert!(s.len().is_multiple_of(2), "odd-length hex string");

@@ -80,28 +80,28 @@ impl ShuffleWriter {
     pub fn spill(&mut self) -> Result<u64, DumpError> {
         let mut size = 0u64;
         for (split, items) in std::mem::take(&mut self.buckets) {
-            self.out.extend_from_slice(&8i32.to_be_bytes());
-            self.out.extend_from_slice(&split.to_be_bytes());
-            let list = self.graph.add(Value::List(items));
-            let d = pickle::encode_node(&self.graph, list, Profile::PYSPARK)?;
-            self.out.extend_from_slice(&length_prefix(d.len())?);
-            self.out.extend_from_slice(&d);
-            size += d.len() as u64;
+            size += self.write_bucket(split, items)?;
         }
         self.graph.clear();
         self.count = 0;
         Ok(size)
     }
 
+    /// `pack_long(split)` then the pickled bucket, each as a frame; returns the pickle's size.
+    fn write_bucket(&mut self, split: i64, items: Vec<NodeId>) -> Result<u64, DumpError> {
+        self.out.extend_from_slice(&8i32.to_be_bytes());
+        self.out.extend_from_slice(&split.to_be_bytes());
+        let list = self.graph.add(Value::List(items));
+        let d = pickle::encode_node(&self.graph, list, Profile::PYSPARK)?;
+        self.out.extend_from_slice(&length_prefix(d.len())?);
+        self.out.extend_from_slice(&d);
+        Ok(d.len() as u64)
+    }
+
     /// Writes the remaining buckets and returns the output.
     pub fn finish(mut self) -> Result<Vec<u8>, DumpError> {
         for (split, items) in std::mem::take(&mut self.buckets) {
-            self.out.extend_from_slice(&8i32.to_be_bytes());
-            self.out.extend_from_slice(&split.to_be_bytes());
-            let list = self.graph.add(Value::List(items));
-            let d = pickle::encode_node(&self.graph, list, Profile::PYSPARK)?;
-            self.out.extend_from_slice(&length_prefix(d.len())?);
-            self.out.extend_from_slice(&d);
+            self.write_bucket(split, items)?;
         }
         Ok(self.out)
     }
