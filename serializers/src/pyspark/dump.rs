@@ -156,6 +156,9 @@ impl StreamEncoder {
 
     /// Pushes an element built in [`StreamEncoder::graph`].
     pub fn push(&mut self, id: NodeId) -> Result<(), DumpError> {
+        if self.graph.try_get(id).is_none() {
+            return Err(pickle::EncodeError::DanglingNode(id.0).into());
+        }
         self.items.push(id);
         match self.plan.clone() {
             Plan::Framed => {
@@ -278,7 +281,10 @@ impl StreamEncoder {
         let &[key, values] = kv.as_slice() else {
             return Err(DumpError::NotAPair(self.ser.to_string()));
         };
-        let (vals, tuple) = match self.graph.get(values) {
+        let Some(values_node) = self.graph.try_get(values) else {
+            return Err(pickle::EncodeError::DanglingNode(values.0).into());
+        };
+        let (vals, tuple) = match values_node {
             Value::List(v) => (v.clone(), false),
             Value::Tuple(v) => (v.clone(), true),
             other => return Err(DumpError::NotAList(other.type_name())),
