@@ -22,18 +22,19 @@ const F: &str = "0000000000"; // the rest of a FRAME length (8 bytes LE) after i
 fn batched_examples() {
     for v in Version::ALL {
         // E2
+        let e2 = [
+            format!("00000014800595090000{F}5d94284b004b01652e"),
+            format!("00000014800595090000{F}5d94284b024b03652e"),
+            format!("00000011800595060000{F}5d944b04612e"),
+        ]
+        .concat();
         assert_eq!(
             ints(
                 Serializer::batched(Serializer::CPickle, 2),
                 v,
                 &[0, 1, 2, 3, 4]
             ),
-            format!(
-                "{}{}{}",
-                format!("00000014800595090000{F}5d94284b004b01652e"),
-                format!("00000014800595090000{F}5d94284b024b03652e"),
-                format!("00000011800595060000{F}5d944b04612e")
-            )
+            e2
         );
         // E3, E4, E5
         assert_eq!(
