@@ -3,14 +3,14 @@
 # repeat runs are fast. Idempotent: each step checks a stamp and skips when done.
 #
 #   SPARKWIRE_CACHE   cache root (default ~/.cache/sparkwire)
-#   SPARKWIRE_PYSPARK space-separated pyspark versions (default "3.5.9 4.0.1 4.3.0")
+#   SPARKWIRE_PYSPARK space-separated pyspark versions (default "3.5.9 4.0.1 4.1.4 4.2.1 4.3.0")
 #
 # Prints the environment variables the tests read, as `export` lines, on stdout
 # (everything else goes to stderr), so callers can `eval "$(scripts/setup.sh)"`.
 set -euo pipefail
 
 cache="${SPARKWIRE_CACHE:-$HOME/.cache/sparkwire}"
-versions="${SPARKWIRE_PYSPARK:-3.5.9 4.0.1 4.3.0}"
+versions="${SPARKWIRE_PYSPARK:-3.5.9 4.0.1 4.1.4 4.2.1 4.3.0}"
 python="${SPARKWIRE_PYTHON:-python3}"
 mkdir -p "$cache"
 

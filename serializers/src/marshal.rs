@@ -900,7 +900,7 @@ pub fn from_pickle(g: &Graph, root: NodeId) -> Result<Vec<u8>, MarshalError> {
 }
 
 /// [`from_pickle`] where the nodes in `held` have another holder besides their
-/// container (so CPython flags them), e.g. the loop variable of PySpark ≤ 4.0's
+/// container (so CPython flags them), e.g. the loop variable of PySpark ≤ 4.1's
 /// `BatchedSerializer._batched`, which still names a batch's last item when the
 /// batch is written.
 pub fn from_pickle_held(g: &Graph, root: NodeId, held: &[NodeId]) -> Result<Vec<u8>, MarshalError> {

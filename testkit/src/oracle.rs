@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 /// The pyspark versions every differential test covers unless
 /// `SPARKWIRE_PYSPARK_VERSIONS` says otherwise.
-pub const DEFAULT_VERSIONS: [&str; 3] = ["3.5.9", "4.0.1", "4.3.0"];
+pub const DEFAULT_VERSIONS: [&str; 5] = ["3.5.9", "4.0.1", "4.1.4", "4.2.1", "4.3.0"];
 
 /// The oracle script, next to this crate.
 pub fn script() -> PathBuf {

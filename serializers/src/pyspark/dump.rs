@@ -54,7 +54,7 @@ pub struct StreamEncoder {
     imported: HashMap<NodeId, NodeId>,
     arena: BytesMut,
     out: Vec<u8>,
-    /// Batching by `count == n` (≤ 4.0), whose loop variable holds the last item.
+    /// Batching by `count == n` (≤ 4.1), whose loop variable holds the last item.
     count_equals: bool,
 }
 
@@ -258,7 +258,7 @@ impl StreamEncoder {
             let list = self.graph.add(Value::Tuple(items));
             pickle::encode_node(&self.graph, list, Profile::Pyrolite)?
         } else {
-            // PySpark ≤ 4.0's `_batched` loop variable still holds the last item
+            // PySpark ≤ 4.1's `_batched` loop variable still holds the last item
             // (not for UNLIMITED, which is `list(iterator)`).
             let held: Vec<NodeId> = match self.plan {
                 Plan::Batched {

@@ -5,15 +5,21 @@ use std::str::FromStr;
 
 /// A PySpark release line whose `serializers.py` behaviour is modelled.
 ///
-/// 3.5.9, 4.0.1 and 4.3.0 were diffed in full (spec `serializers.md` §1.1); the
-/// only stream-level difference is `BatchedSerializer._batched` (see
-/// [`Batching`]).
+/// `pyspark/serializers.py` of 3.5.9, 4.0.1, 4.1.4, 4.2.1 and 4.3.0 were diffed
+/// in full (spec `serializers.md` §1.1); the only stream-level difference is
+/// `BatchedSerializer._batched` (see [`Batching`]), which changed in 4.2.
+/// (4.1 adds `CloudPickleSerializer(allowed_names)`, a load-side restriction;
+/// 4.3 adds `START_OF_INIT_MESSAGE`, a worker-protocol marker.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Version {
     /// 3.5.x.
     V3_5,
     /// 4.0.x.
     V4_0,
+    /// 4.1.x.
+    V4_1,
+    /// 4.2.x.
+    V4_2,
     /// 4.3.x.
     V4_3,
 }
@@ -21,23 +27,29 @@ pub enum Version {
 /// How `BatchedSerializer` cuts a stream into lists for a batch size `n ≠ -1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Batching {
-    /// ≤ 4.0: fill a list and yield it when `count == n`; yield the rest at the
+    /// ≤ 4.1: fill a list and yield it when `count == n`; yield the rest at the
     /// end. For `n ≤ 0` the count never matches, so everything is one batch.
     CountEquals,
-    /// 4.3: `list(islice(it, n))` until empty. `n == 0` yields nothing (the data is
+    /// 4.2 and later: `list(islice(it, n))` until empty. `n == 0` yields nothing (the data is
     /// dropped); `n < -1` raises `ValueError` from `islice`.
     Islice,
 }
 
 impl Version {
     /// Every modelled version, oldest first.
-    pub const ALL: [Version; 3] = [Version::V3_5, Version::V4_0, Version::V4_3];
+    pub const ALL: [Version; 5] = [
+        Version::V3_5,
+        Version::V4_0,
+        Version::V4_1,
+        Version::V4_2,
+        Version::V4_3,
+    ];
 
     /// The batching rule of this release.
     pub fn batching(self) -> Batching {
         match self {
-            Version::V3_5 | Version::V4_0 => Batching::CountEquals,
-            Version::V4_3 => Batching::Islice,
+            Version::V3_5 | Version::V4_0 | Version::V4_1 => Batching::CountEquals,
+            Version::V4_2 | Version::V4_3 => Batching::Islice,
         }
     }
 
@@ -47,6 +59,8 @@ impl Version {
         match (parts.next()?, parts.next()?) {
             ("3", "5") => Some(Version::V3_5),
             ("4", "0") => Some(Version::V4_0),
+            ("4", "1") => Some(Version::V4_1),
+            ("4", "2") => Some(Version::V4_2),
             ("4", "3") => Some(Version::V4_3),
             _ => None,
         }
@@ -58,6 +72,8 @@ impl fmt::Display for Version {
         f.write_str(match self {
             Version::V3_5 => "3.5",
             Version::V4_0 => "4.0",
+            Version::V4_1 => "4.1",
+            Version::V4_2 => "4.2",
             Version::V4_3 => "4.3",
         })
     }
@@ -68,6 +84,6 @@ impl FromStr for Version {
 
     fn from_str(s: &str) -> Result<Version, String> {
         Version::of_release(s)
-            .ok_or_else(|| format!("unsupported PySpark version {s:?} (3.5, 4.0 or 4.3)"))
+            .ok_or_else(|| format!("unsupported PySpark version {s:?} (3.5, 4.0, 4.1, 4.2 or 4.3)"))
     }
 }
