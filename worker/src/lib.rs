@@ -1,0 +1,10 @@
+//! The JVM ⇄ PySpark worker protocol (spec `worker-protocol.md`).
+//!
+//! [`protocol`] encodes and decodes, without any I/O, what crosses a worker
+//! connection: the task header of each Spark release ([`protocol::SparkVersion`]
+//! is a value that selects the layout), the data section, and the worker's
+//! reply (data, exception, timing, accumulator updates, end marker).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod protocol;

@@ -1,0 +1,27 @@
+//! Sans-I/O codecs for everything on a JVM ⇄ worker connection.
+//!
+//! ```
+//! use sparkwire_worker::protocol::{SparkVersion, TaskHeader};
+//!
+//! let header = TaskHeader::example(b"\x80\x05N.".to_vec().into());
+//! for v in SparkVersion::ALL {
+//!     let bytes = header.encode(v)?;
+//!     let (back, used) = TaskHeader::decode(&bytes, v)?.expect("complete");
+//!     assert_eq!(used, bytes.len());
+//!     assert_eq!(back.encode(v)?, bytes);
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod error;
+mod header;
+mod reply;
+mod version;
+mod wire;
+
+pub use error::{HeaderError, ReplyError};
+pub use header::{
+    BroadcastEntry, BroadcastServer, Broadcasts, ConnInfo, Resource, TaskContext, TaskHeader,
+};
+pub use reply::{End, ReplyDecoder, ReplyItem, Timing};
+pub use version::{HeaderStyle, SparkVersion};

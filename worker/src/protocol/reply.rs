@@ -1,0 +1,264 @@
+//! The worker's reply to one task (spec §4): data frames (or an Arrow stream),
+//! then timing, spill figures, accumulator updates and the end marker — or an
+//! exception with its traceback.
+
+use bytes::{Bytes, BytesMut};
+use sparkwire_framing::{Frame, FrameDecoder, SpecialLength, Step};
+use sparkwire_serializers::pyspark::arrow::{ArrowItem, ArrowStreamDecoder};
+
+use super::error::ReplyError;
+use super::version::SparkVersion;
+
+/// TIMING_DATA's fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// When `main()` started reading the header (ms since the epoch).
+    pub boot_ms: i64,
+    /// After the command was loaded.
+    pub init_ms: i64,
+    /// After processing.
+    pub finish_ms: i64,
+    /// 4.2+: the processing phase's duration.
+    pub processing_ms: Option<i64>,
+    /// `shuffle.MemoryBytesSpilled`.
+    pub memory_bytes_spilled: i64,
+    /// `shuffle.DiskBytesSpilled`.
+    pub disk_bytes_spilled: i64,
+}
+
+/// How the reply ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// `-4`: the worker read END_OF_STREAM and may be reused.
+    Reuse,
+    /// `-1`: it did not, and exits.
+    NoReuse,
+}
+
+/// One item of a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyItem {
+    /// A data frame, in the command's output serializer.
+    Data(Bytes),
+    /// A null frame.
+    Null,
+    /// START_ARROW_STREAM: an Arrow IPC stream follows.
+    ArrowStart,
+    /// An Arrow IPC message or the stream's end.
+    Arrow(ArrowItem),
+    /// PYTHON_EXCEPTION_THROWN and the traceback text; the reply ends here.
+    Exception(String),
+    /// TIMING_DATA and its figures.
+    Timing(Timing),
+    /// One accumulator update: a pickled `(id, value)`.
+    Accumulator(Bytes),
+    /// The end marker.
+    End(End),
+}
+
+#[derive(Debug)]
+enum State {
+    Data,
+    Arrow(ArrowStreamDecoder),
+    AfterTiming,
+    AccumulatorCount,
+    Accumulators(usize),
+    EndMarker,
+    Done,
+}
+
+/// Decodes one task's reply, sans-I/O.
+#[derive(Debug)]
+pub struct ReplyDecoder {
+    version: SparkVersion,
+    frames: FrameDecoder,
+    /// Bytes of finished Arrow streams (read outside the frame decoder).
+    arrow_bytes: u64,
+    state: State,
+}
+
+impl ReplyDecoder {
+    /// A decoder for the reply layout of `version`.
+    pub fn new(version: SparkVersion) -> ReplyDecoder {
+        ReplyDecoder {
+            version,
+            frames: FrameDecoder::new(),
+            arrow_bytes: 0,
+            state: State::Data,
+        }
+    }
+
+    /// Bytes consumed so far.
+    pub fn offset(&self) -> u64 {
+        let base = self.frames.offset() + self.arrow_bytes;
+        match &self.state {
+            State::Arrow(a) => base + a.offset(),
+            _ => base,
+        }
+    }
+
+    /// Whether the reply is complete.
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    /// The next item; `Step::Item(None)` once the reply is complete (bytes after
+    /// it stay in the buffer: several tasks can share a connection).
+    pub fn next(&mut self, buf: &mut BytesMut) -> Result<Step<Option<ReplyItem>>, ReplyError> {
+        let offset = self.offset();
+        let item = match &mut self.state {
+            State::Done => return Ok(Step::Item(None)),
+            State::Data => {
+                // A marker whose fields have not all arrived is left in the buffer.
+                let complete = match peek_i32(buf, 0) {
+                    Some(-2) => {
+                        peek_i32(buf, 4).is_some_and(|n| n < 0 || buf.len() >= 8 + n as usize)
+                    }
+                    Some(-3) => buf.len() >= 4 + 8 * (self.version.timing_longs() + 2),
+                    _ => true,
+                };
+                if !complete {
+                    return Ok(Step::NeedMore);
+                }
+                let frame = match self.frames.decode(buf)? {
+                    Step::Item(f) => f,
+                    Step::NeedMore => return Ok(Step::NeedMore),
+                };
+                match frame {
+                    Frame::Data(b) => ReplyItem::Data(b),
+                    Frame::Null => ReplyItem::Null,
+                    Frame::Marker(SpecialLength::StartArrowStream) => {
+                        self.state = State::Arrow(ArrowStreamDecoder::new());
+                        ReplyItem::ArrowStart
+                    }
+                    Frame::Marker(SpecialLength::PythonExceptionThrown) => {
+                        match self.frames.decode_str(buf)? {
+                            Step::Item(text) => {
+                                self.state = State::Done;
+                                ReplyItem::Exception(text)
+                            }
+                            Step::NeedMore => return Ok(Step::NeedMore),
+                        }
+                    }
+                    Frame::Marker(SpecialLength::TimingData) => {
+                        let longs = self.version.timing_longs() + 2;
+                        let mut v = Vec::with_capacity(longs);
+                        for _ in 0..longs {
+                            if let Step::Item(x) = self.frames.decode_i64(buf)? {
+                                v.push(x);
+                            }
+                        }
+                        let processing = (longs == 6).then(|| v[3]);
+                        self.state = State::AfterTiming;
+                        ReplyItem::Timing(Timing {
+                            boot_ms: v[0],
+                            init_ms: v[1],
+                            finish_ms: v[2],
+                            processing_ms: processing,
+                            memory_bytes_spilled: v[longs - 2],
+                            disk_bytes_spilled: v[longs - 1],
+                        })
+                    }
+                    Frame::Marker(m) => {
+                        return Err(ReplyError::Unexpected {
+                            section: "data",
+                            offset,
+                            value: m.value(),
+                        })
+                    }
+                }
+            }
+            State::Arrow(a) => match a.next(buf) {
+                Ok(Step::NeedMore) => return Ok(Step::NeedMore),
+                Ok(Step::Item(item)) => {
+                    if matches!(item, ArrowItem::End(_)) {
+                        self.arrow_bytes += a.offset();
+                        self.state = State::Data;
+                    }
+                    ReplyItem::Arrow(item)
+                }
+                Err(_) => {
+                    return Err(ReplyError::Unexpected {
+                        section: "Arrow stream",
+                        offset,
+                        value: 0,
+                    })
+                }
+            },
+            State::AfterTiming => match self.frames.decode_i32(buf)? {
+                Step::NeedMore => return Ok(Step::NeedMore),
+                Step::Item(-1) => {
+                    self.state = State::AccumulatorCount;
+                    return self.next(buf);
+                }
+                Step::Item(v) => {
+                    return Err(ReplyError::Unexpected {
+                        section: "end of data section after timing",
+                        offset,
+                        value: v,
+                    })
+                }
+            },
+            State::AccumulatorCount => match self.frames.decode_i32(buf)? {
+                Step::NeedMore => return Ok(Step::NeedMore),
+                Step::Item(n) if n >= 0 => {
+                    self.state = if n == 0 {
+                        State::EndMarker
+                    } else {
+                        State::Accumulators(n as usize)
+                    };
+                    return self.next(buf);
+                }
+                Step::Item(v) => {
+                    return Err(ReplyError::Unexpected {
+                        section: "accumulator count",
+                        offset,
+                        value: v,
+                    })
+                }
+            },
+            State::Accumulators(left) => match self.frames.decode(buf)? {
+                Step::NeedMore => return Ok(Step::NeedMore),
+                Step::Item(Frame::Data(b)) => {
+                    *left -= 1;
+                    if *left == 0 {
+                        self.state = State::EndMarker;
+                    }
+                    ReplyItem::Accumulator(b)
+                }
+                Step::Item(other) => {
+                    return Err(ReplyError::Unexpected {
+                        section: "accumulator update",
+                        offset,
+                        value: other.special_length().map_or(0, SpecialLength::value),
+                    })
+                }
+            },
+            State::EndMarker => match self.frames.decode_i32(buf)? {
+                Step::NeedMore => return Ok(Step::NeedMore),
+                Step::Item(v) => {
+                    let end = match v {
+                        -4 => End::Reuse,
+                        -1 => End::NoReuse,
+                        other => {
+                            return Err(ReplyError::Unexpected {
+                                section: "end marker",
+                                offset,
+                                value: other,
+                            })
+                        }
+                    };
+                    self.state = State::Done;
+                    ReplyItem::End(end)
+                }
+            },
+        };
+        Ok(Step::Item(Some(item)))
+    }
+}
+
+/// The big-endian `i32` at `at`, if the buffer holds it.
+fn peek_i32(buf: &[u8], at: usize) -> Option<i32> {
+    buf.get(at..at + 4)
+        .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}

@@ -1,0 +1,171 @@
+//! Field readers and writers over byte slices, with the header's conventions:
+//! big-endian `i32`/`i64`, one-byte bools, `i32`-length-prefixed UTF-8 strings.
+
+use super::error::HeaderError;
+
+/// Longest single field a header may declare (strings, command bytes): larger
+/// declarations are refused instead of waited for.
+pub(crate) const MAX_FIELD: usize = 256 << 20;
+
+/// Why a read stopped.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// Not enough bytes yet.
+    Incomplete,
+    /// The bytes are wrong.
+    Bad(HeaderError),
+}
+
+impl From<HeaderError> for Stop {
+    fn from(e: HeaderError) -> Stop {
+        Stop::Bad(e)
+    }
+}
+
+pub(crate) struct Reader<'a> {
+    data: &'a [u8],
+    pub(crate) pos: usize,
+    /// Offset of `data[0]` in the header, for error positions.
+    base: u64,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(data: &'a [u8], base: u64) -> Reader<'a> {
+        Reader { data, pos: 0, base }
+    }
+
+    pub(crate) fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    pub(crate) fn bad(&self, field: &'static str, at: u64, why: impl Into<String>) -> Stop {
+        Stop::Bad(HeaderError::Field {
+            field,
+            offset: at,
+            why: why.into(),
+        })
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], Stop> {
+        let end = self.pos.checked_add(n).ok_or(Stop::Incomplete)?;
+        let s = self.data.get(self.pos..end).ok_or(Stop::Incomplete)?;
+        self.pos = end;
+        Ok(s)
+    }
+
+    pub(crate) fn i32(&mut self) -> Result<i32, Stop> {
+        let b = self.take(4)?;
+        Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    pub(crate) fn i64(&mut self) -> Result<i64, Stop> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(i64::from_be_bytes(a))
+    }
+
+    pub(crate) fn bool(&mut self, field: &'static str) -> Result<bool, Stop> {
+        let at = self.offset();
+        match self.take(1)?[0] {
+            0 => Ok(false),
+            1 => Ok(true),
+            v => Err(self.bad(field, at, format!("a bool must be 0 or 1, found {v}"))),
+        }
+    }
+
+    /// A count that drives a loop: negative is refused (Python's `range` would
+    /// silently run zero times; the JVM never writes one).
+    pub(crate) fn count(&mut self, field: &'static str) -> Result<usize, Stop> {
+        let at = self.offset();
+        let n = self.i32()?;
+        usize::try_from(n).map_err(|_| self.bad(field, at, format!("negative count {n}")))
+    }
+
+    pub(crate) fn bytes(&mut self, field: &'static str) -> Result<&'a [u8], Stop> {
+        let at = self.offset();
+        let n = self.i32()?;
+        let n = usize::try_from(n)
+            .map_err(|_| self.bad(field, at, format!("length {n} where bytes were expected")))?;
+        if n > MAX_FIELD {
+            return Err(self.bad(
+                field,
+                at,
+                format!("length {n} exceeds the {MAX_FIELD}-byte field limit"),
+            ));
+        }
+        self.take(n)
+    }
+
+    pub(crate) fn str(&mut self, field: &'static str) -> Result<String, Stop> {
+        let at = self.offset();
+        let b = self.bytes(field)?;
+        match std::str::from_utf8(b) {
+            Ok(s) => Ok(s.to_owned()),
+            Err(e) => Err(self.bad(
+                field,
+                at,
+                format!("not UTF-8 after byte {}", e.valid_up_to()),
+            )),
+        }
+    }
+
+    pub(crate) fn map(&mut self, field: &'static str) -> Result<Vec<(String, String)>, Stop> {
+        let n = self.count(field)?;
+        let mut out = Vec::new();
+        for _ in 0..n {
+            let k = self.str(field)?;
+            let v = self.str(field)?;
+            out.push((k, v));
+        }
+        Ok(out)
+    }
+}
+
+/// Appends header fields.
+#[derive(Debug, Default)]
+pub(crate) struct Writer {
+    pub(crate) out: Vec<u8>,
+}
+
+impl Writer {
+    pub(crate) fn i32(&mut self, v: i32) {
+        self.out.extend_from_slice(&v.to_be_bytes());
+    }
+
+    pub(crate) fn i64(&mut self, v: i64) {
+        self.out.extend_from_slice(&v.to_be_bytes());
+    }
+
+    pub(crate) fn bool(&mut self, v: bool) {
+        self.out.push(u8::from(v));
+    }
+
+    pub(crate) fn len(&mut self, n: usize, field: &str) -> Result<(), HeaderError> {
+        let n = i32::try_from(n).map_err(|_| HeaderError::Unencodable {
+            version: String::new(),
+            why: format!("{field} is longer than 2^31 - 1 bytes"),
+        })?;
+        self.i32(n);
+        Ok(())
+    }
+
+    pub(crate) fn bytes(&mut self, b: &[u8], field: &str) -> Result<(), HeaderError> {
+        self.len(b.len(), field)?;
+        self.out.extend_from_slice(b);
+        Ok(())
+    }
+
+    pub(crate) fn str(&mut self, s: &str, field: &str) -> Result<(), HeaderError> {
+        self.bytes(s.as_bytes(), field)
+    }
+
+    pub(crate) fn map(&mut self, m: &[(String, String)], field: &str) -> Result<(), HeaderError> {
+        self.len(m.len(), field)?;
+        for (k, v) in m {
+            self.str(k, field)?;
+            self.str(v, field)?;
+        }
+        Ok(())
+    }
+}
