@@ -454,6 +454,23 @@ def op_command_pickle(req):
     func is defined by compiling req["source"] under req["filename"] and is
     named req["name"]. Returns the pickle and what the code object says."""
     ns = {}
+    if "broadcast_id" in req:
+        # A reference to broadcast `id`, pickled as PySpark's Broadcast pickles
+        # itself (_from_id(id)); the worker resolves it through the header.
+        try:
+            from pyspark.core.broadcast import _from_id
+        except ImportError:
+            from pyspark.broadcast import _from_id
+
+        class BroadcastRef:
+            def __reduce__(self):
+                return (_from_id, (req["broadcast_id"],))
+
+        ns["bc"] = BroadcastRef()
+    if "accumulator_id" in req:
+        from pyspark.accumulators import Accumulator, AddingAccumulatorParam
+
+        ns["acc"] = Accumulator(req["accumulator_id"], 0, AddingAccumulatorParam(0))
     exec(compile(req["source"], req["filename"], "exec"), ns)
     func = ns[req["name"]]
     cmd = (func, None, make_serializer(req["deserializer"]), make_serializer(req["serializer"]))

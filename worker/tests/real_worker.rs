@@ -113,13 +113,25 @@ fn decode_reply(v: SparkVersion, out: &[u8], ser: &Serializer) -> Reply {
 }
 
 fn command(release: &str, de: &Serializer, ser: &Serializer) -> Vec<u8> {
+    command_with(release, JOB, de, ser, json!({}))
+}
+
+fn command_with(
+    release: &str,
+    source: &str,
+    de: &Serializer,
+    ser: &Serializer,
+    extra: serde_json::Value,
+) -> Vec<u8> {
     with_oracle(release, |o| {
-        let r = o
-            .call(json!({
-                "op": "command_pickle", "source": JOB, "filename": "/jobs/real_worker.py", "name": "job",
-                "deserializer": serializer_spec(de), "serializer": serializer_spec(ser),
-            }))
-            .unwrap();
+        let mut req = json!({
+            "op": "command_pickle", "source": source, "filename": "/jobs/real_worker.py", "name": "job",
+            "deserializer": serializer_spec(de), "serializer": serializer_spec(ser),
+        });
+        if let (Some(r), Some(e)) = (req.as_object_mut(), extra.as_object()) {
+            r.extend(e.clone());
+        }
+        let r = o.call(req).unwrap();
         unhex(r["data"].as_str().unwrap())
     })
     .expect("oracle")
@@ -186,4 +198,60 @@ fn real_workers_report_exceptions() {
             other => panic!("{release}: expected an exception, got {other:?}"),
         }
     }
+}
+
+/// A broadcast (announced in the header with the file holding its pickled value)
+/// and an accumulator (reported back as a pickled `(id, value)` update).
+#[test]
+fn real_workers_read_broadcasts_and_report_accumulators() {
+    use sparkwire_serializers::pickle::{self, Graph, Profile};
+    use sparkwire_worker::protocol::BroadcastEntry;
+
+    const SRC: &str =
+        "def job(split, it):\n    for x in it:\n        acc.add(x)\n        yield x + bc.value\n";
+    let ser = Serializer::rdd_default();
+    let dir = std::env::temp_dir().join(format!("sparkwire-bc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broadcast_7");
+    let mut g = Graph::new();
+    let hundred = g.add(Value::Int(Int::Small(100)));
+    g.set_root(hundred);
+    std::fs::write(&path, pickle::encode(&g, Profile::PYSPARK).unwrap()).unwrap();
+    for release in oracle_versions() {
+        let v = SparkVersion::of_release(&release).unwrap();
+        let cmd = command_with(
+            &release,
+            SRC,
+            &ser,
+            &ser,
+            json!({"broadcast_id": 7, "accumulator_id": 5}),
+        );
+        let mut header = TaskHeader::example(cmd.into());
+        // (Removing a broadcast the worker does not hold raises KeyError in the
+        // worker: the JVM only removes what it added on that connection.)
+        header.broadcasts.entries = vec![BroadcastEntry {
+            id: 7,
+            path: Some(path.display().to_string()),
+        }];
+        let out = run_task(&release, &header, &input(&ser, v, 1..5));
+        let reply = decode_reply(v, &out, &ser);
+        assert_eq!(
+            reply.values,
+            ["101", "102", "103", "104"],
+            "{release}: {:?}",
+            reply.items
+        );
+        let updates: Vec<String> = reply
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                ReplyItem::Accumulator(b) => {
+                    Some(pickle::repr(&pickle::decode_slice(b).unwrap().graph).unwrap())
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(updates, ["(5, 10)"], "{release}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -23,5 +23,5 @@ pub use error::{HeaderError, ReplyError};
 pub use header::{
     BroadcastEntry, BroadcastServer, Broadcasts, ConnInfo, Resource, TaskContext, TaskHeader,
 };
-pub use reply::{End, ReplyDecoder, ReplyItem, Timing};
+pub use reply::{encode_reply, End, ReplyDecoder, ReplyItem, Timing};
 pub use version::{HeaderStyle, SparkVersion};

@@ -257,6 +257,71 @@ impl ReplyDecoder {
     }
 }
 
+impl ReplyItem {
+    /// Appends the exact bytes a worker of `version` writes for this item.
+    pub fn encode(&self, version: SparkVersion, out: &mut Vec<u8>) -> Result<(), ReplyError> {
+        let frame = |out: &mut Vec<u8>, b: &[u8]| -> Result<(), ReplyError> {
+            let n = i32::try_from(b.len()).map_err(|_| ReplyError::Unexpected {
+                section: "frame longer than 2^31 - 1 bytes",
+                offset: out.len() as u64,
+                value: -1,
+            })?;
+            out.extend_from_slice(&n.to_be_bytes());
+            out.extend_from_slice(b);
+            Ok(())
+        };
+        let int = |out: &mut Vec<u8>, v: i32| out.extend_from_slice(&v.to_be_bytes());
+        match self {
+            ReplyItem::Data(b) => frame(out, b)?,
+            ReplyItem::Null => int(out, SpecialLength::Null.value()),
+            ReplyItem::ArrowStart => int(out, SpecialLength::StartArrowStream.value()),
+            ReplyItem::Arrow(ArrowItem::Message { bytes, .. } | ArrowItem::End(bytes)) => {
+                out.extend_from_slice(bytes)
+            }
+            ReplyItem::Exception(text) => {
+                int(out, SpecialLength::PythonExceptionThrown.value());
+                frame(out, text.as_bytes())?;
+            }
+            ReplyItem::Timing(t) => {
+                int(out, SpecialLength::TimingData.value());
+                let mut longs = vec![t.boot_ms, t.init_ms, t.finish_ms];
+                if version.timing_longs() == 4 {
+                    longs.push(t.processing_ms.unwrap_or(0));
+                }
+                longs.extend([t.memory_bytes_spilled, t.disk_bytes_spilled]);
+                for l in longs {
+                    out.extend_from_slice(&l.to_be_bytes());
+                }
+            }
+            ReplyItem::Accumulator(b) => frame(out, b)?,
+            ReplyItem::End(End::Reuse) => int(out, SpecialLength::EndOfStream.value()),
+            ReplyItem::End(End::NoReuse) => int(out, SpecialLength::EndOfDataSection.value()),
+        }
+        Ok(())
+    }
+}
+
+/// The bytes of a whole reply: items in order, with the `-1` and accumulator
+/// count that separate the data and timing from the accumulator updates.
+pub fn encode_reply(items: &[ReplyItem], version: SparkVersion) -> Result<Vec<u8>, ReplyError> {
+    let mut out = Vec::new();
+    let accumulators = items
+        .iter()
+        .filter(|i| matches!(i, ReplyItem::Accumulator(_)))
+        .count();
+    let mut counted = false;
+    for item in items {
+        let after_timing = matches!(item, ReplyItem::Accumulator(_) | ReplyItem::End(_));
+        if after_timing && !counted {
+            out.extend_from_slice(&SpecialLength::EndOfDataSection.value().to_be_bytes());
+            out.extend_from_slice(&(accumulators as i32).to_be_bytes());
+            counted = true;
+        }
+        item.encode(version, &mut out)?;
+    }
+    Ok(out)
+}
+
 /// The big-endian `i32` at `at`, if the buffer holds it.
 fn peek_i32(buf: &[u8], at: usize) -> Option<i32> {
     buf.get(at..at + 4)
