@@ -32,3 +32,7 @@ py="${SPARKWIRE_PY_4_3_0:-$HOME/.cache/sparkwire/venv/pyspark-4.3.0/bin/python}"
 ls fuzz/corpus/* | head -100
 # Streams written by the real pyspark.serializers, for the serializer-layer targets.
 "$py" scripts/seed_stream_corpus.py fuzz/corpus
+# Worker connections: tasks we send to the real pyspark.worker of each pinned
+# release, and what it answers (recorded by the real-worker test).
+rm -rf fuzz/corpus/worker_streams
+SPARKWIRE_RECORD_CORPUS="$PWD/fuzz/corpus" cargo test -q -p sparkwire-worker --test real_worker >/dev/null

@@ -76,7 +76,30 @@ fn run_task(release: &str, header: &TaskHeader, data: &[u8]) -> Vec<u8> {
         }
     }
     let _ = child.wait();
+    record_seed(v, header, data, &out);
     out
+}
+
+/// With `SPARKWIRE_RECORD_CORPUS=DIR`, saves both directions as seeds for the
+/// `worker_streams` fuzz target (its two control bytes first: version and
+/// direction, then the chunk split).
+fn record_seed(v: SparkVersion, header: &TaskHeader, data: &[u8], reply: &[u8]) {
+    let Some(dir) = std::env::var_os("SPARKWIRE_RECORD_CORPUS") else {
+        return;
+    };
+    let dir = std::path::Path::new(&dir).join("worker_streams");
+    std::fs::create_dir_all(&dir).unwrap();
+    let vi = SparkVersion::ALL.iter().position(|x| *x == v).unwrap() as u8;
+    let mut to_worker = vec![vi << 1, 0x40];
+    to_worker.extend(header.encode(v).unwrap());
+    to_worker.extend(data);
+    to_worker.extend((-1i32).to_be_bytes());
+    to_worker.extend((-4i32).to_be_bytes());
+    let mut from_worker = vec![(vi << 1) | 1, 0x40];
+    from_worker.extend(reply);
+    let n = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+    std::fs::write(dir.join(format!("{v}-{n}-to-worker.bin")), to_worker).unwrap();
+    std::fs::write(dir.join(format!("{v}-{n}-from-worker.bin")), from_worker).unwrap();
 }
 
 struct Reply {

@@ -7,7 +7,8 @@ use proptest::prelude::*;
 use sparkwire_framing::Step;
 use sparkwire_worker::protocol::{
     encode_reply, BroadcastEntry, BroadcastServer, Broadcasts, ConnInfo, End, HeaderStyle,
-    ReplyDecoder, ReplyItem, Resource, SparkVersion, TaskContext, TaskHeader, Timing,
+    ReplyDecoder, ReplyItem, Resource, SparkVersion, TaskContext, TaskDecoder, TaskHeader,
+    TaskItem, Timing,
 };
 
 fn version() -> impl Strategy<Value = SparkVersion> {
@@ -159,6 +160,62 @@ proptest! {
             prop_assert_eq!(normalized(back), normalized(h));
         } else {
             prop_assert_eq!(back, h);
+        }
+    }
+
+    /// Several tasks back to back on one connection, each header followed by
+    /// its data frames, END_OF_DATA_SECTION and END_OF_STREAM.
+    #[test]
+    fn task_streams_round_trip(
+        (v, tasks) in version().prop_flat_map(|v| (Just(v), prop::collection::vec((header(v), prop::collection::vec(prop::option::of(prop::collection::vec(any::<u8>(), 0..30)), 0..5)), 1..4))),
+        step in 1usize..80,
+    ) {
+        let mut bytes = Vec::new();
+        let mut want = Vec::new();
+        for (h, frames) in &tasks {
+            bytes.extend(h.encode(v).unwrap());
+            want.push(TaskItem::Header(Box::new(h.clone())));
+            for f in frames {
+                match f {
+                    Some(d) => {
+                        bytes.extend((d.len() as i32).to_be_bytes());
+                        bytes.extend(d);
+                        want.push(TaskItem::Data(sparkwire_framing::Frame::Data(d.clone().into())));
+                    }
+                    None => {
+                        bytes.extend((-5i32).to_be_bytes());
+                        want.push(TaskItem::Data(sparkwire_framing::Frame::Null));
+                    }
+                }
+            }
+            bytes.extend((-1i32).to_be_bytes());
+            bytes.extend((-4i32).to_be_bytes());
+            want.extend([TaskItem::EndOfData, TaskItem::Finish(-4)]);
+        }
+        let mut dec = TaskDecoder::new(v);
+        let mut buf = BytesMut::new();
+        let (mut fed, mut got) = (0, Vec::new());
+        while fed < bytes.len() || !buf.is_empty() {
+            match dec.next(&mut buf).unwrap() {
+                Step::Item(i) => got.push(i),
+                Step::NeedMore => {
+                    prop_assert!(fed < bytes.len(), "stuck with {} bytes buffered", buf.len());
+                    let n = step.min(bytes.len() - fed);
+                    buf.extend_from_slice(&bytes[fed..fed + n]);
+                    fed += n;
+                }
+            }
+        }
+        prop_assert!(dec.between_tasks());
+        prop_assert_eq!(dec.offset(), bytes.len() as u64);
+        prop_assert_eq!(dec.tasks(), tasks.len());
+        // Headers compare by their bytes (JSON contexts come back with their text).
+        prop_assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            match (g, w) {
+                (TaskItem::Header(a), TaskItem::Header(b)) => prop_assert_eq!(a.encode(v).unwrap(), b.encode(v).unwrap()),
+                _ => prop_assert_eq!(g, w),
+            }
         }
     }
 

@@ -16,6 +16,7 @@
 mod error;
 mod header;
 mod reply;
+mod task;
 mod version;
 mod wire;
 
@@ -24,4 +25,5 @@ pub use header::{
     BroadcastEntry, BroadcastServer, Broadcasts, ConnInfo, Resource, TaskContext, TaskHeader,
 };
 pub use reply::{encode_reply, End, ReplyDecoder, ReplyItem, Timing};
+pub use task::{TaskDecoder, TaskError, TaskItem};
 pub use version::{HeaderStyle, SparkVersion};

@@ -1,0 +1,151 @@
+//! The JVM → worker direction of a connection: task headers, each task's data
+//! section and the END_OF_STREAM that follows it, for any number of tasks back
+//! to back on a reused connection.
+
+use bytes::{Buf, BytesMut};
+use sparkwire_framing::{Frame, FrameDecoder, SpecialLength, Step};
+
+use super::error::HeaderError;
+use super::header::TaskHeader;
+use super::version::SparkVersion;
+
+/// One item of the JVM → worker stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskItem {
+    /// A task header (the command included).
+    Header(Box<TaskHeader>),
+    /// A frame of the data section, as the command's deserializer will read it.
+    Data(Frame),
+    /// END_OF_DATA_SECTION (−1).
+    EndOfData,
+    /// The `i32` the worker reads after sending its accumulators: END_OF_STREAM
+    /// (−4) lets it be reused.
+    Finish(i32),
+}
+
+/// Why the JVM → worker stream could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    /// The header is malformed.
+    #[error("task {task}, header at byte {offset}: {source}")]
+    Header {
+        /// Index of the task on the connection.
+        task: usize,
+        /// Offset of the header in the stream.
+        offset: u64,
+        /// The error.
+        #[source]
+        source: HeaderError,
+    },
+    /// The data section is malformed.
+    #[error("task {task}, data section item at byte {offset} of the stream: {source}")]
+    Data {
+        /// Index of the task on the connection.
+        task: usize,
+        /// Offset of the failing item from the start of the stream.
+        offset: u64,
+        /// The error (its own offsets count data-section bytes only).
+        #[source]
+        source: sparkwire_framing::DecodeError,
+    },
+}
+
+#[derive(Debug)]
+enum State {
+    Header,
+    Data,
+    Finish,
+}
+
+/// Decodes the JVM → worker stream, sans-I/O.
+#[derive(Debug)]
+pub struct TaskDecoder {
+    version: SparkVersion,
+    state: State,
+    frames: FrameDecoder,
+    /// Bytes consumed by headers (the frame decoder counts the rest).
+    header_bytes: u64,
+    tasks: usize,
+}
+
+impl TaskDecoder {
+    /// A decoder for `version`'s layout.
+    pub fn new(version: SparkVersion) -> TaskDecoder {
+        TaskDecoder {
+            version,
+            state: State::Header,
+            frames: FrameDecoder::new(),
+            header_bytes: 0,
+            tasks: 0,
+        }
+    }
+
+    /// Bytes consumed so far.
+    pub fn offset(&self) -> u64 {
+        self.header_bytes + self.frames.offset()
+    }
+
+    /// Tasks whose header was read.
+    pub fn tasks(&self) -> usize {
+        self.tasks
+    }
+
+    /// Whether the stream is between tasks (a clean place for it to end).
+    pub fn between_tasks(&self) -> bool {
+        matches!(self.state, State::Header)
+    }
+
+    /// The next item.
+    pub fn next(&mut self, buf: &mut BytesMut) -> Result<Step<TaskItem>, TaskError> {
+        let task = self.tasks;
+        match self.state {
+            State::Header => {
+                let offset = self.offset();
+                match TaskHeader::decode(buf, self.version).map_err(|source| TaskError::Header {
+                    task,
+                    offset,
+                    source,
+                })? {
+                    None => Ok(Step::NeedMore),
+                    Some((h, used)) => {
+                        buf.advance(used);
+                        self.header_bytes += used as u64;
+                        self.tasks += 1;
+                        self.state = State::Data;
+                        Ok(Step::Item(TaskItem::Header(Box::new(h))))
+                    }
+                }
+            }
+            State::Data => {
+                let frame = match self.frames.decode(buf).map_err(|e| self.data_error(e))? {
+                    Step::Item(f) => f,
+                    Step::NeedMore => return Ok(Step::NeedMore),
+                };
+                if frame == Frame::Marker(SpecialLength::EndOfDataSection) {
+                    self.state = State::Finish;
+                    return Ok(Step::Item(TaskItem::EndOfData));
+                }
+                Ok(Step::Item(TaskItem::Data(frame)))
+            }
+            State::Finish => match self
+                .frames
+                .decode_i32(buf)
+                .map_err(|e| self.data_error(e))?
+            {
+                Step::NeedMore => Ok(Step::NeedMore),
+                Step::Item(v) => {
+                    self.state = State::Header;
+                    Ok(Step::Item(TaskItem::Finish(v)))
+                }
+            },
+        }
+    }
+
+    fn data_error(&self, e: sparkwire_framing::DecodeError) -> TaskError {
+        TaskError::Data {
+            task: self.tasks.saturating_sub(1),
+            offset: self.offset(),
+            source: e,
+        }
+    }
+}
