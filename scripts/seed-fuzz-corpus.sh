@@ -36,3 +36,15 @@ ls fuzz/corpus/* | head -100
 # release, and what it answers (recorded by the real-worker test).
 rm -rf fuzz/corpus/worker_streams
 SPARKWIRE_RECORD_CORPUS="$PWD/fuzz/corpus" cargo test -q -p sparkwire-worker --test real_worker >/dev/null
+# Real Spark worker connections (tests/golden/worker), without their auth prelude.
+i=0
+for d in tests/golden/worker/spark-*; do
+  v=$(basename "$d" | sed 's/^spark-//')
+  idx=$(case "$v" in 3.5*) echo 0;; 4.0*) echo 1;; 4.1*) echo 2;; 4.2*) echo 3;; *) echo 4;; esac)
+  for f in "$d"/*/to_worker.*.bin; do
+    { printf "\\x$(printf %02x $((idx * 2)))\\x40"; tail -c +7 "$f"; } > "fuzz/corpus/worker_streams/spark-$v-$i-to.bin"
+    g="${f/to_worker/from_worker}"
+    { printf "\\x$(printf %02x $((idx * 2 + 1)))\\x40"; tail -c +73 "$g"; } > "fuzz/corpus/worker_streams/spark-$v-$i-from.bin"
+    i=$((i + 1))
+  done
+done

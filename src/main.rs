@@ -25,6 +25,15 @@ enum Command {
     /// Show, check or write pickles.
     #[command(subcommand)]
     Pickle(PickleCommand),
+    /// Run the real Python, relaying and recording worker connections: use it
+    /// (through a wrapper script) as `spark.pyspark.python`. The capture
+    /// directory is `$SPARKWIRE_TAP_DIR`, the real interpreter
+    /// `$SPARKWIRE_TAP_PYTHON` (default `python3`).
+    Tap {
+        /// The interpreter's arguments, e.g. `-m pyspark.worker`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// Options of `sparkwire dis`.
@@ -99,12 +108,24 @@ pub enum Format {
     Json,
 }
 
+fn run_tap(args: &[String]) -> std::io::Result<ExitCode> {
+    let config = sparkwire_worker::tap::TapConfig {
+        python: std::env::var_os("SPARKWIRE_TAP_PYTHON")
+            .map_or_else(|| "python3".into(), PathBuf::from),
+        dir: std::env::var_os("SPARKWIRE_TAP_DIR")
+            .map_or_else(|| "sparkwire-capture".into(), PathBuf::from),
+    };
+    let code = sparkwire_worker::tap::run(&config, args)?;
+    Ok(ExitCode::from(u8::try_from(code & 0xff).unwrap_or(1)))
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.command {
         Command::Frames(a) => cli::frames::run(&a),
         Command::Dis(a) => cli::dis::run(&a),
         Command::Pickle(c) => cli::pickle::run(&c),
+        Command::Tap { args } => run_tap(&args),
     };
     match result {
         Ok(code) => code,

@@ -4,7 +4,9 @@
 //! connection: the task header of each Spark release ([`protocol::SparkVersion`]
 //! is a value that selects the layout), the data section, and the worker's
 //! reply (data, exception, timing, accumulator updates, end marker).
+//! [`tap`] is the thin I/O adapter that records real worker connections.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod protocol;
+pub mod tap;

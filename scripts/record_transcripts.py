@@ -1,0 +1,79 @@
+"""Records real Spark JVM <-> Python worker traffic with `sparkwire tap`.
+
+Usage: <python of a pinned pyspark venv> scripts/record_transcripts.py SPARKWIRE_BINARY OUT_DIR
+
+Runs small jobs on a real local Spark (non-daemon workers, so each task gets a
+fresh worker connection) with `sparkwire tap` as the executors' Python. Each job
+writes its captures (`to_worker.N.bin`, `from_worker.N.bin`) and an
+`expected.json` holding what the job returned, computed by Spark itself.
+"""
+import json
+import os
+import shutil
+import stat
+import sys
+import tempfile
+
+from pyspark import SparkConf, SparkContext
+
+sparkwire, out = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+tmp = tempfile.mkdtemp(prefix="sparkwire-record-")
+wrapper = os.path.join(tmp, "python-tap")
+with open(wrapper, "w") as f:
+    f.write('#!/bin/sh\nSPARKWIRE_TAP_PYTHON="%s" exec "%s" tap -- "$@"\n' % (sys.executable, sparkwire))
+os.chmod(wrapper, os.stat(wrapper).st_mode | stat.S_IEXEC)
+
+# The Python SparkContext takes the workers' interpreter from PYSPARK_PYTHON.
+os.environ["PYSPARK_PYTHON"] = wrapper
+conf = (
+    SparkConf()
+    .setMaster("local[1]")
+    .setAppName("sparkwire-record")
+    .set("spark.python.use.daemon", "false")
+    .set("spark.pyspark.python", wrapper)
+    .set("spark.ui.enabled", "false")
+)
+sc = SparkContext(conf=conf)
+sc.setLogLevel("ERROR")
+
+
+def job(name, run):
+    d = os.path.join(out, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    sc.environment["SPARKWIRE_TAP_DIR"] = d
+    try:
+        result = {"ok": [repr(x) for x in run()]}
+    except Exception as e:  # a failing task is one of the jobs
+        result = {"error": type(e).__name__}
+    with open(os.path.join(d, "expected.json"), "w") as f:
+        json.dump(result, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+mixed = [1, "a", None, 2.5, (1, "x"), [1, 2], {"k": b"v"}, 10**20, True]
+job("map_collect", lambda: sc.parallelize(mixed, 2).map(lambda x: (x, 1)).collect())
+
+bc = sc.broadcast(100)
+acc = sc.accumulator(0)
+
+
+def add(x):
+    acc.add(x)
+    return x + bc.value
+
+
+job("broadcast_accum", lambda: sc.parallelize([1, 2, 3, 4], 1).map(add).collect() + [acc.value])
+job("exception", lambda: sc.parallelize([1, 2, 3], 1).map(lambda x: 1 // (x - 2)).collect())
+text = os.path.join(tmp, "lines.txt")
+with open(text, "w") as f:
+    f.write("alpha\n\nbeta gamma\n")
+job("text_file", lambda: sc.textFile(text, 1).map(lambda line: len(line)).collect())
+job(
+    "reduce_by_key",
+    lambda: sorted(sc.parallelize([(i % 3, i) for i in range(20)], 2).reduceByKey(lambda a, b: a + b, 2).collect()),
+)
+version = sc.version
+sc.stop()
+shutil.rmtree(tmp, ignore_errors=True)
+print("recorded jobs with pyspark %s into %s" % (version, out))

@@ -1,0 +1,124 @@
+//! `tap`: a recording relay between the JVM and a real Python worker.
+//!
+//! Used as the executors' Python (`spark.pyspark.python`, through a one-line
+//! wrapper script), it starts the real interpreter with the same arguments and
+//! environment, except that a non-daemon worker (`-m pyspark.worker`, told where
+//! to connect by `PYTHON_WORKER_FACTORY_PORT`) is pointed at a loopback port of
+//! ours. We accept its connection, connect to the JVM's port, and copy bytes
+//! both ways, writing each direction to `to_worker.N.bin` / `from_worker.N.bin`
+//! in the capture directory as they pass. The copy is a plain blocking loop per
+//! direction (64 KiB reads), so the relay adds one extra hop and a file write.
+//!
+//! Daemon mode (`-m pyspark.daemon`) is passed through without capture for now.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How the relay was configured.
+#[derive(Debug, Clone)]
+pub struct TapConfig {
+    /// The real Python interpreter.
+    pub python: PathBuf,
+    /// Where captures go.
+    pub dir: PathBuf,
+}
+
+/// Runs the real Python with `args`, relaying and recording a worker
+/// connection if there is one; returns its exit code.
+pub fn run(config: &TapConfig, args: &[String]) -> io::Result<i32> {
+    let jvm_port = std::env::var("PYTHON_WORKER_FACTORY_PORT")
+        .ok()
+        .and_then(|p| p.parse::<u16>().ok());
+    let Some(jvm_port) = jvm_port else {
+        let status = Command::new(&config.python).args(args).status()?;
+        return Ok(status.code().unwrap_or(1));
+    };
+    let listener = TcpListener::bind(("127.0.0.1", 0))?;
+    let port = listener.local_addr()?.port();
+    let mut child = Command::new(&config.python)
+        .args(args)
+        .env("PYTHON_WORKER_FACTORY_PORT", port.to_string())
+        .spawn()?;
+    let worker = match accept_within(&listener, Duration::from_secs(60)) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = child.kill();
+            return Err(e);
+        }
+    };
+    let jvm = TcpStream::connect(("127.0.0.1", jvm_port))?;
+    std::fs::create_dir_all(&config.dir)?;
+    let (to_worker, from_worker) = capture_files(&config.dir)?;
+    let down = relay(jvm.try_clone()?, worker.try_clone()?, to_worker);
+    let up = relay(worker, jvm, from_worker);
+    let status = child.wait()?;
+    let _ = up.join();
+    let _ = down.join();
+    Ok(status.code().unwrap_or(1))
+}
+
+fn accept_within(listener: &TcpListener, limit: Duration) -> io::Result<TcpStream> {
+    listener.set_nonblocking(true)?;
+    let deadline = Instant::now() + limit;
+    loop {
+        match listener.accept() {
+            Ok((s, _)) => {
+                s.set_nonblocking(false)?;
+                return Ok(s);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// `to_worker.N.bin` and `from_worker.N.bin` for the first N not yet taken
+/// (several relays record into one directory at once).
+fn capture_files(dir: &Path) -> io::Result<(File, File)> {
+    for n in 0..100_000u32 {
+        let to = dir.join(format!("to_worker.{n}.bin"));
+        match OpenOptions::new().write(true).create_new(true).open(&to) {
+            Ok(f) => {
+                let from = File::create(dir.join(format!("from_worker.{n}.bin")))?;
+                return Ok((f, from));
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("no free capture index"))
+}
+
+/// Copies `from` → `to`, recording into `file`, until `from` ends; then passes
+/// the end on.
+fn relay(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    mut file: File,
+) -> thread::JoinHandle<io::Result<u64>> {
+    thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut total = 0u64;
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            file.write_all(&buf[..n])?;
+            if to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            total += n as u64;
+        }
+        file.flush()?;
+        let _ = to.shutdown(Shutdown::Write);
+        Ok(total)
+    })
+}
