@@ -25,6 +25,9 @@ enum Command {
     /// Show, check or write pickles.
     #[command(subcommand)]
     Pickle(PickleCommand),
+    /// Decode recorded JVM ⇄ worker connections: a capture directory as `tap`
+    /// writes it, or one pair of files.
+    Decode(DecodeArgs),
     /// Run the real Python, relaying and recording worker connections: use it
     /// (through a wrapper script) as `spark.pyspark.python`. The capture
     /// directory is `$SPARKWIRE_TAP_DIR`, the real interpreter
@@ -34,6 +37,28 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+/// Options of `sparkwire decode`.
+#[derive(Debug, clap::Args)]
+pub struct DecodeArgs {
+    /// A capture directory (`to_worker.N.bin` / `from_worker.N.bin`).
+    pub dir: Option<PathBuf>,
+    /// The JVM → worker direction of one connection.
+    #[arg(long, requires = "from_worker")]
+    pub to_worker: Option<PathBuf>,
+    /// The worker → JVM direction of one connection.
+    #[arg(long, requires = "to_worker")]
+    pub from_worker: Option<PathBuf>,
+    /// auto (the layout that accounts for every byte), 3.5, 4.0, 4.1, 4.2 or 4.3.
+    #[arg(long, default_value = "auto")]
+    pub spark: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Re-encode everything decoded; exit 1 unless it equals the input byte for byte.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// Options of `sparkwire dis`.
@@ -125,6 +150,7 @@ fn main() -> ExitCode {
         Command::Frames(a) => cli::frames::run(&a),
         Command::Dis(a) => cli::dis::run(&a),
         Command::Pickle(c) => cli::pickle::run(&c),
+        Command::Decode(a) => cli::decode::run(&a),
         Command::Tap { args } => run_tap(&args),
     };
     match result {

@@ -1,0 +1,375 @@
+//! `sparkwire decode`: recorded worker connections, decoded completely.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use serde_json::{json, Value};
+use sparkwire_framing::Frame;
+use sparkwire_serializers::pickle;
+use sparkwire_serializers::pyspark::cloudpickle::{command_serializers, inspect};
+use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
+use sparkwire_worker::capture::{self, Connection, Mode, Task};
+use sparkwire_worker::protocol::{ConnInfo, End, ReplyItem, SparkVersion};
+
+use super::read_input;
+use crate::{DecodeArgs, Format};
+
+/// One recorded connection: its name, then both directions.
+type Recorded = (String, Vec<u8>, Vec<u8>);
+
+/// The connections named by the arguments.
+fn inputs(args: &DecodeArgs) -> io::Result<Vec<Recorded>> {
+    if let (Some(t), Some(f)) = (&args.to_worker, &args.from_worker) {
+        return Ok(vec![("0".into(), read_input(t)?, read_input(f)?)]);
+    }
+    let Some(dir) = &args.dir else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "give a capture directory, or --to-worker and --from-worker",
+        ));
+    };
+    let mut found: Vec<(u64, String, PathBuf)> = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let name = e?.file_name().to_string_lossy().to_string();
+        let Some(rest) = name
+            .strip_prefix("to_worker")
+            .and_then(|r| r.strip_suffix(".bin"))
+        else {
+            continue;
+        };
+        let n = rest.strip_prefix('.').unwrap_or(rest);
+        let key = n.parse::<u64>().unwrap_or(0);
+        found.push((key, n.to_string(), dir.join(&name)));
+    }
+    found.sort();
+    if found.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("no to_worker*.bin in {}", dir.display()),
+        ));
+    }
+    let mut out = Vec::new();
+    for (_, n, to) in found {
+        let from_name = to
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .replacen("to_worker", "from_worker", 1);
+        let from = to.with_file_name(from_name);
+        out.push((
+            if n.is_empty() { "0".into() } else { n },
+            read_input(&to)?,
+            read_input(&from)?,
+        ));
+    }
+    Ok(out)
+}
+
+fn frames_stream(frames: &[Frame]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for f in frames {
+        let _ = f.encode(&mut out);
+    }
+    out
+}
+
+/// Records of a frame list, read with `ser` (raw frames as bytes without one).
+fn records(frames: &[Frame], ser: Option<&Serializer>, v: SparkVersion) -> Vec<String> {
+    let ser = ser.cloned().unwrap_or(Serializer::NoOp);
+    match StreamDecoder::new(ser.clone(), v.serializers()).load_all(&frames_stream(frames)) {
+        Ok(items) => items
+            .iter()
+            .map(|e| e.repr().unwrap_or_else(|e| format!("<{e}>")))
+            .collect(),
+        Err(e) => vec![format!("<not readable as {ser}: {e}>")],
+    }
+}
+
+fn conn_json(c: &Option<ConnInfo>) -> Value {
+    match c {
+        None => Value::Null,
+        Some(ConnInfo::Port(p)) => json!(p),
+        Some(ConnInfo::Path(p)) => json!(p),
+    }
+}
+
+fn task_json(t: &Task, v: SparkVersion) -> Value {
+    let h = &t.header;
+    let command = pickle::decode(&h.command).ok();
+    let sers = command.as_ref().and_then(|d| command_serializers(&d.graph));
+    let info = command
+        .as_ref()
+        .map(|d| inspect(&d.graph))
+        .unwrap_or_default();
+    let output: Vec<Frame> = t
+        .reply
+        .iter()
+        .filter_map(|i| match i {
+            ReplyItem::Data(b) => Some(Frame::Data(b.clone())),
+            ReplyItem::Null => Some(Frame::Null),
+            _ => None,
+        })
+        .collect();
+    let mut output_markers = Vec::new();
+    let (mut exception, mut timing, mut end) = (Value::Null, Value::Null, Value::Null);
+    let mut accumulators = Vec::new();
+    for item in &t.reply {
+        match item {
+            ReplyItem::ArrowStart => output_markers.push(json!("START_ARROW_STREAM")),
+            ReplyItem::Exception(text) => {
+                output_markers.push(json!("PYTHON_EXCEPTION_THROWN"));
+                exception = json!(text);
+            }
+            ReplyItem::Timing(tm) => {
+                output_markers.push(json!("TIMING_DATA"));
+                timing = json!({
+                    "boot_ms": tm.boot_ms, "init_ms": tm.init_ms, "finish_ms": tm.finish_ms,
+                    "processing_ms": tm.processing_ms,
+                    "memory_bytes_spilled": tm.memory_bytes_spilled, "disk_bytes_spilled": tm.disk_bytes_spilled,
+                });
+            }
+            ReplyItem::Accumulator(b) => accumulators.push(json!(pickle::decode_slice(b)
+                .ok()
+                .and_then(|d| pickle::repr(&d.graph).ok())
+                .unwrap_or_else(|| "<unreadable>".into()))),
+            ReplyItem::End(e) => {
+                output_markers.push(json!("END_OF_DATA_SECTION"));
+                end = json!(match e {
+                    End::Reuse => "END_OF_STREAM",
+                    End::NoReuse => "END_OF_DATA_SECTION",
+                });
+            }
+            _ => {}
+        }
+    }
+    let mut input_markers = vec![json!("END_OF_DATA_SECTION")];
+    match t.finish {
+        Some(-4) => input_markers.push(json!("END_OF_STREAM")),
+        Some(x) => input_markers.push(json!(x)),
+        None => {}
+    }
+    let c = &h.context;
+    json!({
+        "partition_index": h.partition_index,
+        "python_version": h.python_version,
+        "eval_type": h.eval_type,
+        "task_context": {
+            "is_barrier": c.is_barrier, "barrier_conn": conn_json(&c.barrier_conn),
+            "stage_id": c.stage_id, "partition_id": c.partition_id, "attempt_number": c.attempt_number,
+            "task_attempt_id": c.task_attempt_id, "cpus": c.cpus, "cpu_amount": c.cpu_amount,
+            "resources": c.resources.iter().map(|r| json!({"key": r.key, "name": r.name, "addresses": r.addresses})).collect::<Vec<_>>(),
+            "local_properties": c.local_properties.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        },
+        "broadcasts": h.broadcasts.entries.iter().map(|e| json!({"id": e.id, "path": e.path})).collect::<Vec<_>>(),
+        "command": {
+            "bytes": h.command.len(),
+            "deserializer": sers.as_ref().map(|s| s.0.to_string()),
+            "serializer": sers.as_ref().map(|s| s.1.to_string()),
+            "functions": info.code.iter().map(|f| json!({"name": f.name, "file": f.filename, "line": f.first_line})).collect::<Vec<_>>(),
+            "modules": info.modules,
+            "python": info.python,
+        },
+        "input_records": records(&t.input, sers.as_ref().map(|s| &s.0), v),
+        "input_markers": input_markers,
+        "output_records": records(&output, sers.as_ref().map(|s| &s.1), v),
+        "output_markers": output_markers,
+        "exception": exception,
+        "timing": timing,
+        "accumulators": accumulators,
+        "end": end,
+    })
+}
+
+fn connection_json(name: &str, c: &Connection) -> Value {
+    json!({
+        "name": name,
+        "spark_version": c.version.to_string(),
+        "layouts_that_fit": c.fits.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
+        "mode": match c.mode { Mode::Simple => "simple", Mode::Daemon => "daemon" },
+        "pid": c.pid,
+        "tasks": c.tasks.iter().map(|t| task_json(t, c.version)).collect::<Vec<_>>(),
+        "trailing_bytes": c.trailing.len(),
+    })
+}
+
+fn text(doc: &Value) -> String {
+    let mut s = String::new();
+    for c in doc["connections"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "connection {} — Spark {} ({} worker, pid {}; layouts that fit: {})",
+            c["name"].as_str().unwrap_or("?"),
+            c["spark_version"].as_str().unwrap_or("?"),
+            c["mode"].as_str().unwrap_or("?"),
+            c["pid"],
+            c["layouts_that_fit"]
+                .as_array()
+                .map(|a| a
+                    .iter()
+                    .filter_map(|x| x.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default(),
+        );
+        for (i, t) in c["tasks"].as_array().into_iter().flatten().enumerate() {
+            let ctx = &t["task_context"];
+            let _ = writeln!(
+                s,
+                "  task {i}: partition {}, stage {}, attempt {}, task attempt id {}, python {}, eval type {}",
+                t["partition_index"],
+                ctx["stage_id"],
+                ctx["attempt_number"],
+                ctx["task_attempt_id"],
+                t["python_version"].as_str().unwrap_or("?"),
+                t["eval_type"]
+            );
+            let cmd = &t["command"];
+            let _ = writeln!(
+                s,
+                "    command: {} bytes; {} → {}",
+                cmd["bytes"],
+                cmd["deserializer"].as_str().unwrap_or("?"),
+                cmd["serializer"].as_str().unwrap_or("?")
+            );
+            for f in cmd["functions"].as_array().into_iter().flatten() {
+                let _ = writeln!(
+                    s,
+                    "      function {} ({}:{})",
+                    f["name"].as_str().unwrap_or("?"),
+                    f["file"].as_str().unwrap_or("?"),
+                    f["line"]
+                );
+            }
+            for b in t["broadcasts"].as_array().into_iter().flatten() {
+                let _ = writeln!(
+                    s,
+                    "    broadcast {} {}",
+                    b["id"],
+                    b["path"].as_str().unwrap_or("")
+                );
+            }
+            let list = |k: &str| {
+                t[k].as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|x| {
+                                x.as_str()
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| x.to_string())
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default()
+            };
+            let _ = writeln!(
+                s,
+                "    input: {} records: {}",
+                list("input_records").len(),
+                list("input_records").join(", ")
+            );
+            let _ = writeln!(s, "    input markers: {}", list("input_markers").join(", "));
+            let _ = writeln!(
+                s,
+                "    output: {} records: {}",
+                list("output_records").len(),
+                list("output_records").join(", ")
+            );
+            if let Some(e) = t["exception"].as_str() {
+                let _ = writeln!(s, "    exception:");
+                for line in e.lines() {
+                    let _ = writeln!(s, "      {line}");
+                }
+            }
+            if !t["timing"].is_null() {
+                let tm = &t["timing"];
+                let _ = writeln!(
+                    s,
+                    "    timing: boot {} init {} finish {} processing {} ms; spilled {} B memory, {} B disk",
+                    tm["boot_ms"], tm["init_ms"], tm["finish_ms"], tm["processing_ms"], tm["memory_bytes_spilled"], tm["disk_bytes_spilled"]
+                );
+            }
+            for a in list("accumulators") {
+                let _ = writeln!(s, "    accumulator update {a}");
+            }
+            let _ = writeln!(
+                s,
+                "    end: {}",
+                t["end"].as_str().unwrap_or("(none: the worker exits)")
+            );
+        }
+        if c["trailing_bytes"].as_u64().unwrap_or(0) > 0 {
+            let _ = writeln!(
+                s,
+                "  {} bytes after the last reply (tolerated)",
+                c["trailing_bytes"]
+            );
+        }
+    }
+    s
+}
+
+/// Runs `sparkwire decode`.
+pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
+    let spark = match args.spark.as_str() {
+        "auto" => None,
+        s => Some(
+            s.parse::<SparkVersion>()
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
+        ),
+    };
+    let mut docs = Vec::new();
+    let mut failed = false;
+    let mut verify_report = Vec::new();
+    for (name, to, from) in inputs(args)? {
+        match capture::decode(&to, &from, spark) {
+            Ok(c) => {
+                if args.verify {
+                    let (t2, f2) =
+                        capture::reencode(&c).map_err(|e| io::Error::other(e.to_string()))?;
+                    for (dir, a, b) in [("to_worker", &to, &t2), ("from_worker", &from, &f2)] {
+                        if a != b {
+                            let at = a
+                                .iter()
+                                .zip(b.iter())
+                                .position(|(x, y)| x != y)
+                                .unwrap_or(a.len().min(b.len()));
+                            verify_report.push(format!(
+                                "connection {name}, {dir}: re-encoding differs at byte {at}"
+                            ));
+                            failed = true;
+                        }
+                    }
+                }
+                docs.push(connection_json(&name, &c));
+            }
+            Err(e) => {
+                eprintln!("sparkwire decode: connection {name}, {e}");
+                failed = true;
+            }
+        }
+    }
+    let doc = json!({"connections": docs});
+    let mut out = io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Text => out.write_all(text(&doc).as_bytes())?,
+    }
+    if args.verify {
+        if verify_report.is_empty() && !failed {
+            eprintln!("verify: every byte re-encodes identically");
+        }
+        for r in verify_report {
+            eprintln!("verify: {r}");
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

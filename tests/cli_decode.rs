@@ -1,0 +1,128 @@
+//! `sparkwire decode` on the bundled real capture and on the golden transcripts.
+
+use std::process::Command;
+
+use sparkwire_testkit::golden_dir;
+
+fn sparkwire() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sparkwire"))
+}
+
+fn example() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/capture-spark-4.3.0")
+}
+
+#[test]
+fn json_has_the_documented_shape() {
+    let out = sparkwire()
+        .arg("decode")
+        .arg(example())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &doc["connections"][0];
+    assert_eq!(c["spark_version"], "4.3");
+    assert_eq!(c["mode"], "simple");
+    let t = &c["tasks"][0];
+    for key in [
+        "partition_index",
+        "python_version",
+        "eval_type",
+        "task_context",
+        "broadcasts",
+        "command",
+        "input_records",
+        "input_markers",
+        "output_records",
+        "output_markers",
+        "exception",
+        "timing",
+        "accumulators",
+        "end",
+    ] {
+        assert!(t.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(t["input_records"], serde_json::json!(["1", "2", "3", "4"]));
+    assert_eq!(
+        t["output_records"],
+        serde_json::json!(["101", "102", "103", "104"])
+    );
+    assert_eq!(t["accumulators"], serde_json::json!(["(0, 10)"]));
+    assert_eq!(t["end"], "END_OF_STREAM");
+    assert_eq!(
+        t["command"]["serializer"],
+        "AutoBatchedSerializer(CloudPickleSerializer())"
+    );
+}
+
+#[test]
+fn verify_passes_on_every_golden_transcript() {
+    let root = golden_dir().join("worker");
+    for v in std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+    {
+        for job in std::fs::read_dir(&v)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+        {
+            let out = sparkwire()
+                .arg("decode")
+                .arg(&job)
+                .arg("--verify")
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                job.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_forced_wrong_version_fails_and_says_where() {
+    let dir = example();
+    let out = sparkwire()
+        .arg("decode")
+        .args(["--spark", "3.5", "--to-worker"])
+        .arg(dir.join("to_worker.0.bin"))
+        .arg("--from-worker")
+        .arg(dir.join("from_worker.0.bin"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("connection 0") && err.contains("to_worker") && err.contains("byte"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_cut_capture_fails_and_says_where() {
+    let tmp = std::env::temp_dir().join(format!("sparkwire-cut-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let to = std::fs::read(example().join("to_worker.0.bin")).unwrap();
+    let from = std::fs::read(example().join("from_worker.0.bin")).unwrap();
+    std::fs::write(tmp.join("to_worker.0.bin"), &to).unwrap();
+    std::fs::write(tmp.join("from_worker.0.bin"), &from[..from.len() - 10]).unwrap();
+    let out = sparkwire().arg("decode").arg(&tmp).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("from_worker") && err.contains("reply to task 0"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -1,0 +1,265 @@
+//! Decoding recorded worker connections (both directions, as `tap` writes them),
+//! with the auth prelude, every task on the connection, and the version found
+//! from the bytes when it is not given.
+
+use bytes::BytesMut;
+use sparkwire_framing::{Frame, Step};
+use thiserror::Error;
+
+use crate::protocol::{
+    encode_reply, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder, TaskHeader, TaskItem,
+};
+
+/// How the worker was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `-m pyspark.worker` connecting back: the worker authenticates to the JVM.
+    Simple,
+    /// A daemon-forked worker: it sends its pid, then the JVM authenticates.
+    Daemon,
+}
+
+/// One task of a connection.
+#[derive(Debug, Clone)]
+pub struct Task {
+    /// The header.
+    pub header: TaskHeader,
+    /// The data section's frames, END_OF_DATA_SECTION excluded.
+    pub input: Vec<Frame>,
+    /// The `i32` after the data section (−4: END_OF_STREAM).
+    pub finish: Option<i32>,
+    /// The worker's reply.
+    pub reply: Vec<ReplyItem>,
+}
+
+/// A decoded connection.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// The version used.
+    pub version: SparkVersion,
+    /// Every version whose layout accounts for the bytes (3.5 and 4.0 share theirs).
+    pub fits: Vec<SparkVersion>,
+    /// Simple or daemon.
+    pub mode: Mode,
+    /// The worker's pid, as it announced it.
+    pub pid: i32,
+    /// The auth exchange as recorded (JVM → worker, worker → JVM).
+    pub prelude: (Vec<u8>, Vec<u8>),
+    /// The tasks.
+    pub tasks: Vec<Task>,
+    /// Bytes the worker wrote after its last reply (spec §10: tolerated).
+    pub trailing: Vec<u8>,
+}
+
+/// Why a recorded connection could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{direction}, {section}: {message}")]
+pub struct CaptureError {
+    /// `to_worker` or `from_worker`.
+    pub direction: &'static str,
+    /// Where.
+    pub section: String,
+    /// What went wrong, with the byte offset.
+    pub message: String,
+}
+
+fn err(
+    direction: &'static str,
+    section: impl Into<String>,
+    message: impl Into<String>,
+) -> CaptureError {
+    CaptureError {
+        direction,
+        section: section.into(),
+        message: message.into(),
+    }
+}
+
+fn str_len(b: &[u8], at: usize) -> Option<usize> {
+    let n = i32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?);
+    usize::try_from(n).ok().filter(|&n| at + 4 + n <= b.len())
+}
+
+/// Splits off the auth prelude: (mode, pid, JVM → worker prelude length,
+/// worker → JVM prelude length).
+fn prelude(to: &[u8], from: &[u8]) -> Result<(Mode, i32, usize, usize), CaptureError> {
+    let int = |b: &[u8], at: usize| {
+        b.get(at..at + 4)
+            .map(|x| i32::from_be_bytes([x[0], x[1], x[2], x[3]]))
+    };
+    if to.starts_with(b"\0\0\0\x02ok") {
+        // Simple: worker → JVM str secret, i32 pid; JVM → worker str "ok".
+        let n = str_len(from, 0).ok_or_else(|| {
+            err(
+                "from_worker",
+                "auth",
+                "byte 0: expected the secret as a str",
+            )
+        })?;
+        let pid = int(from, 4 + n).ok_or_else(|| {
+            err(
+                "from_worker",
+                "pid",
+                format!("byte {}: expected i32 pid", 4 + n),
+            )
+        })?;
+        return Ok((Mode::Simple, pid, 6, 4 + n + 4));
+    }
+    // Daemon: worker → JVM i32 pid, str "ok"; JVM → worker str secret.
+    let pid = int(from, 0).ok_or_else(|| err("from_worker", "pid", "byte 0: expected i32 pid"))?;
+    if from.get(4..10) != Some(b"\0\0\0\x02ok") {
+        return Err(err(
+            "from_worker",
+            "auth",
+            "byte 4: expected str \"ok\" after the pid (daemon mode)",
+        ));
+    }
+    let n = str_len(to, 0)
+        .ok_or_else(|| err("to_worker", "auth", "byte 0: expected the secret as a str"))?;
+    Ok((Mode::Daemon, pid, 4 + n, 10))
+}
+
+/// Decodes one connection with version `v`.
+pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection, CaptureError> {
+    let (mode, pid, pt, pf) = prelude(to, from)?;
+    let mut dec = TaskDecoder::new(v);
+    let mut buf = BytesMut::from(&to[pt..]);
+    let mut tasks: Vec<Task> = Vec::new();
+    loop {
+        let at = pt as u64 + dec.offset();
+        let item = dec.next(&mut buf).map_err(|e| {
+            err(
+                "to_worker",
+                format!("task {}", tasks.len()),
+                format!("{e} (stream byte {at})"),
+            )
+        })?;
+        match item {
+            Step::Item(TaskItem::Header(h)) => tasks.push(Task {
+                header: *h,
+                input: Vec::new(),
+                finish: None,
+                reply: Vec::new(),
+            }),
+            Step::Item(TaskItem::Data(f)) => {
+                if let Some(t) = tasks.last_mut() {
+                    t.input.push(f)
+                }
+            }
+            Step::Item(TaskItem::EndOfData) => {}
+            Step::Item(TaskItem::Finish(x)) => {
+                if let Some(t) = tasks.last_mut() {
+                    t.finish = Some(x)
+                }
+            }
+            Step::NeedMore => break,
+        }
+    }
+    if !buf.is_empty() {
+        // A task cut short: the connection was closed mid-task (or the layout is wrong).
+        return Err(err(
+            "to_worker",
+            format!("task {}", tasks.len().saturating_sub(1)),
+            format!(
+                "{} bytes left undecoded at stream byte {}",
+                buf.len(),
+                pt as u64 + dec.offset()
+            ),
+        ));
+    }
+    if tasks.is_empty() {
+        return Err(err("to_worker", "task 0", "no task header"));
+    }
+    let mut rbuf = BytesMut::from(&from[pf..]);
+    let mut consumed = pf as u64;
+    for (i, task) in tasks.iter_mut().enumerate() {
+        let mut r = ReplyDecoder::new(v);
+        loop {
+            let at = consumed + r.offset();
+            match r.next(&mut rbuf).map_err(|e| {
+                err(
+                    "from_worker",
+                    format!("reply to task {i}"),
+                    format!("{e} (stream byte {at})"),
+                )
+            })? {
+                Step::Item(Some(item)) => task.reply.push(item),
+                Step::Item(None) => break,
+                Step::NeedMore => {
+                    // The worker died, or the recording ends, mid-reply.
+                    return Err(err(
+                        "from_worker",
+                        format!("reply to task {i}"),
+                        format!("cut short at stream byte {at}"),
+                    ));
+                }
+            }
+        }
+        consumed += r.offset();
+    }
+    let trailing = rbuf.to_vec();
+    Ok(Connection {
+        version: v,
+        fits: vec![v],
+        mode,
+        pid,
+        prelude: (to[..pt].to_vec(), from[..pf].to_vec()),
+        tasks,
+        trailing,
+    })
+}
+
+/// Decodes one connection, trying every version when `v` is `None`: the first
+/// (oldest) layout that accounts for every byte is used and all that do are listed.
+pub fn decode(to: &[u8], from: &[u8], v: Option<SparkVersion>) -> Result<Connection, CaptureError> {
+    if let Some(v) = v {
+        return decode_with(to, from, v);
+    }
+    let mut first: Option<Connection> = None;
+    let mut fits = Vec::new();
+    let mut last_err = None;
+    for v in SparkVersion::ALL {
+        match decode_with(to, from, v) {
+            Ok(c) => {
+                fits.push(v);
+                first.get_or_insert(c);
+            }
+            Err(e) => last_err = Some(e),
+        }
+    }
+    match first {
+        Some(mut c) => {
+            c.fits = fits;
+            Ok(c)
+        }
+        None => Err(last_err.unwrap_or_else(|| err("to_worker", "header", "no layout fits"))),
+    }
+}
+
+/// The two directions re-encoded from the decoded connection: equal to the
+/// recording when nothing was lost.
+pub fn reencode(c: &Connection) -> Result<(Vec<u8>, Vec<u8>), CaptureError> {
+    let mut to = c.prelude.0.clone();
+    let mut from = c.prelude.1.clone();
+    for (i, t) in c.tasks.iter().enumerate() {
+        to.extend(
+            t.header
+                .encode(c.version)
+                .map_err(|e| err("to_worker", format!("task {i}"), e.to_string()))?,
+        );
+        for f in &t.input {
+            f.encode(&mut to)
+                .map_err(|e| err("to_worker", format!("task {i}"), e.to_string()))?;
+        }
+        to.extend((-1i32).to_be_bytes());
+        if let Some(x) = t.finish {
+            to.extend(x.to_be_bytes());
+        }
+        from.extend(
+            encode_reply(&t.reply, c.version)
+                .map_err(|e| err("from_worker", format!("reply to task {i}"), e.to_string()))?,
+        );
+    }
+    from.extend(&c.trailing);
+    Ok((to, from))
+}
