@@ -73,7 +73,25 @@ job(
     "reduce_by_key",
     lambda: sorted(sc.parallelize([(i % 3, i) for i in range(20)], 2).reduceByKey(lambda a, b: a + b, 2).collect()),
 )
+# One partition of 20 000 ints: the input arrives in frames of 1024 and the
+# AutoBatched output walks the batch-size ladder (1, 2, 4, … 8192, rest).
+job("batching", lambda: (lambda xs: [len(xs), sum(xs)])(sc.parallelize(list(range(20000)), 1).map(lambda x: x * 3).collect()))
 version = sc.version
+sc.stop()
+
+# Daemon mode: one daemon, its forked worker reused by two jobs in a row (one
+# connection carrying two tasks); the daemon's stdin/stdout are recorded too.
+sc = SparkContext(conf=conf.set("spark.python.use.daemon", "true").set("spark.python.worker.reuse", "true"))
+sc.setLogLevel("ERROR")
+d = os.path.join(out, "daemon_reuse")
+shutil.rmtree(d, ignore_errors=True)
+os.makedirs(d)
+sc.environment["SPARKWIRE_TAP_DIR"] = d
+first = sc.parallelize([1, 2, 3], 1).map(lambda x: x + 1).collect()
+second = sc.parallelize(["a", "b"], 1).map(lambda s: s.upper()).collect()
+with open(os.path.join(d, "expected.json"), "w") as f:
+    json.dump({"ok": [repr(x) for x in first + second]}, f, indent=1, sort_keys=True)
+    f.write("\n")
 sc.stop()
 shutil.rmtree(tmp, ignore_errors=True)
 print("recorded jobs with pyspark %s into %s" % (version, out))

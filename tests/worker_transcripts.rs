@@ -1,33 +1,33 @@
 //! Golden transcripts of real Spark jobs (recorded by `scripts/record-transcripts.sh`
 //! through `sparkwire tap`, one directory per pinned release): every byte of both
-//! directions of every worker connection is accounted for by the protocol
-//! decoders, every header re-encodes to exactly its bytes, and the records
-//! decoded with the serializers named inside each cloudpickled command are the
-//! job's real results (`expected.json`, written by Spark).
+//! directions of every worker connection is accounted for, the layout found from
+//! the bytes alone is the release's own (3.5 and 4.0 share theirs), everything
+//! re-encodes to the recorded bytes, and the records decoded with the serializers
+//! named inside each cloudpickled command are the job's real results
+//! (`expected.json`, written by Spark).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use bytes::{Buf, BytesMut};
-use sparkwire_framing::{Frame, Step};
+use sparkwire_framing::Frame;
 use sparkwire_serializers::pickle;
 use sparkwire_serializers::pyspark::cloudpickle::command_serializers;
 use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
 use sparkwire_testkit::golden_dir;
-use sparkwire_worker::protocol::{
-    End, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder, TaskItem,
-};
+use sparkwire_worker::capture::{self, Mode};
+use sparkwire_worker::protocol::{End, ReplyItem, SparkVersion};
 
-/// What one connection carried, decoded.
-struct Connection {
+/// One task, decoded and interpreted.
+struct Task {
     inputs: Vec<String>,
     outputs: Vec<String>,
-    output_serializer: Serializer,
+    output_batches: Vec<usize>,
+    serializer: Serializer,
     accumulators: Vec<String>,
     exception: Option<String>,
 }
 
-fn frames_to_stream(frames: &[Frame]) -> Vec<u8> {
+fn stream(frames: &[Frame]) -> Vec<u8> {
     let mut out = Vec::new();
     for f in frames {
         f.encode(&mut out).unwrap();
@@ -35,143 +35,102 @@ fn frames_to_stream(frames: &[Frame]) -> Vec<u8> {
     out
 }
 
-fn reprs(ser: &Serializer, v: SparkVersion, stream: &[u8]) -> Vec<String> {
+fn reprs(ser: &Serializer, v: SparkVersion, frames: &[Frame]) -> Vec<String> {
     StreamDecoder::new(ser.clone(), v.serializers())
-        .load_all(stream)
+        .load_all(&stream(frames))
         .unwrap_or_else(|e| panic!("{ser}: {e}"))
         .iter()
         .map(|e| e.repr().unwrap())
         .collect()
 }
 
-fn decode_connection(
-    v: SparkVersion,
-    to_worker: &[u8],
-    from_worker: &[u8],
-    what: &str,
-) -> Connection {
-    // Non-daemon prelude: the worker authenticates (str secret) and sends its pid;
-    // the JVM answers "ok".
-    assert_eq!(
-        &to_worker[..6],
-        b"\0\0\0\x02ok",
-        "{what}: to_worker prelude"
-    );
-    let secret_len = u32::from_be_bytes(from_worker[..4].try_into().unwrap()) as usize;
-    let prelude = 4 + secret_len + 4;
-
-    let mut dec = TaskDecoder::new(v);
-    let mut buf = BytesMut::from(&to_worker[6..]);
-    let (mut header, mut data) = (None, Vec::new());
-    loop {
-        let before = dec.offset();
-        match dec.next(&mut buf).unwrap_or_else(|e| panic!("{what}: {e}")) {
-            Step::Item(TaskItem::Header(h)) => {
-                let used = (dec.offset() - before) as usize;
-                let start = 6 + before as usize;
-                assert_eq!(
-                    h.encode(v).unwrap(),
-                    &to_worker[start..start + used],
-                    "{what}: header re-encodes"
-                );
-                header = Some(h);
-            }
-            Step::Item(TaskItem::Data(f)) => data.push(f),
-            Step::Item(TaskItem::EndOfData) => {}
-            Step::Item(TaskItem::Finish(x)) => assert_eq!(x, -4, "{what}"),
-            Step::NeedMore => break,
-        }
-    }
-    assert!(
-        buf.is_empty() && dec.between_tasks(),
-        "{what}: {} bytes unaccounted in to_worker",
-        buf.len()
-    );
-    assert_eq!(dec.tasks(), 1, "{what}");
-    let header = header.unwrap();
-    let command = pickle::decode_slice(&header.command).unwrap();
-    let (deser, ser) = command_serializers(&command.graph)
-        .unwrap_or_else(|| panic!("{what}: command serializers"));
-
-    let mut rdec = ReplyDecoder::new(v);
-    let mut rbuf = BytesMut::from(&from_worker[prelude..]);
-    let (mut out_frames, mut accumulators, mut exception) = (Vec::new(), Vec::new(), None);
-    loop {
-        match rdec
-            .next(&mut rbuf)
-            .unwrap_or_else(|e| panic!("{what}: {e}"))
-        {
-            Step::Item(Some(ReplyItem::Data(b))) => out_frames.push(Frame::Data(b)),
-            Step::Item(Some(ReplyItem::Accumulator(b))) => {
-                accumulators.push(pickle::repr(&pickle::decode_slice(&b).unwrap().graph).unwrap())
-            }
-            Step::Item(Some(ReplyItem::Exception(t))) => exception = Some(t),
-            Step::Item(Some(ReplyItem::End(e))) => assert_eq!(e, End::Reuse, "{what}"),
-            Step::Item(Some(_)) => {}
-            Step::Item(None) => break,
-            Step::NeedMore => panic!("{what}: reply cut short"),
-        }
-    }
-    rbuf.advance(0);
-    assert!(
-        rbuf.is_empty(),
-        "{what}: {} bytes after the reply",
-        rbuf.len()
-    );
-    Connection {
-        inputs: reprs(&deser, v, &frames_to_stream(&data)),
-        outputs: reprs(&ser, v, &frames_to_stream(&out_frames)),
-        output_serializer: ser,
-        accumulators,
-        exception,
-    }
-}
-
-fn jobs(version_dir: &Path) -> Vec<(String, Vec<Connection>, serde_json::Value)> {
-    let release = version_dir
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .trim_start_matches("spark-")
-        .to_string();
-    let v = SparkVersion::of_release(&release).unwrap();
+fn connections(dir: &std::path::Path, release: &str) -> Vec<(capture::Connection, Vec<Task>)> {
     let mut out = Vec::new();
-    let mut dirs: Vec<PathBuf> = fs::read_dir(version_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    dirs.sort();
-    for d in dirs {
-        let name = d.file_name().unwrap().to_string_lossy().to_string();
-        let expected: serde_json::Value =
-            serde_json::from_slice(&fs::read(d.join("expected.json")).unwrap()).unwrap();
-        let mut conns = Vec::new();
-        for n in 0.. {
-            let to = d.join(format!("to_worker.{n}.bin"));
-            if !to.exists() {
-                break;
-            }
-            let from = fs::read(d.join(format!("from_worker.{n}.bin"))).unwrap();
-            conns.push(decode_connection(
-                v,
-                &fs::read(&to).unwrap(),
-                &from,
-                &format!("{release}/{name}/{n}"),
-            ));
+    for n in 0.. {
+        let to = dir.join(format!("to_worker.{n}.bin"));
+        if !to.exists() {
+            break;
         }
-        assert!(!conns.is_empty(), "{release}/{name}: no connections");
-        out.push((name, conns, expected));
+        let what = format!("{}/{n}", dir.display());
+        let to = fs::read(&to).unwrap();
+        let from = fs::read(dir.join(format!("from_worker.{n}.bin"))).unwrap();
+        let c = capture::decode(&to, &from, None).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let actual = SparkVersion::of_release(release).unwrap();
+        let want: Vec<SparkVersion> = match actual {
+            SparkVersion::V3_5 | SparkVersion::V4_0 => vec![SparkVersion::V3_5, SparkVersion::V4_0],
+            other => vec![other],
+        };
+        assert_eq!(c.fits, want, "{what}: layouts that fit");
+        assert_eq!(
+            capture::reencode(&c).unwrap(),
+            (to.clone(), from.clone()),
+            "{what}: re-encoding"
+        );
+        let v = c.version;
+        let tasks = c
+            .tasks
+            .iter()
+            .map(|t| {
+                assert_eq!(t.finish, Some(-4), "{what}");
+                let command = pickle::decode(&t.header.command).unwrap();
+                let (de, ser) = command_serializers(&command.graph)
+                    .unwrap_or_else(|| panic!("{what}: serializers"));
+                let data: Vec<Frame> = t
+                    .reply
+                    .iter()
+                    .filter_map(|i| match i {
+                        ReplyItem::Data(b) => Some(Frame::Data(b.clone())),
+                        _ => None,
+                    })
+                    .collect();
+                let output_batches = data
+                    .iter()
+                    .map(|f| reprs(&ser, v, std::slice::from_ref(f)).len())
+                    .collect();
+                let end = t.reply.iter().find_map(|i| match i {
+                    ReplyItem::End(e) => Some(*e),
+                    _ => None,
+                });
+                let exception = t.reply.iter().find_map(|i| match i {
+                    ReplyItem::Exception(x) => Some(x.clone()),
+                    _ => None,
+                });
+                assert!(
+                    exception.is_some() || end == Some(End::Reuse),
+                    "{what}: {end:?}"
+                );
+                Task {
+                    inputs: reprs(&de, v, &t.input),
+                    outputs: reprs(&ser, v, &data),
+                    output_batches,
+                    serializer: ser,
+                    accumulators: t
+                        .reply
+                        .iter()
+                        .filter_map(|i| match i {
+                            ReplyItem::Accumulator(b) => {
+                                Some(pickle::repr(&pickle::decode_slice(b).unwrap().graph).unwrap())
+                            }
+                            _ => None,
+                        })
+                        .collect(),
+                    exception,
+                }
+            })
+            .collect();
+        out.push((c, tasks));
     }
     out
 }
 
-fn expected_ok(e: &serde_json::Value) -> Vec<String> {
-    e["ok"]
+fn expected_ok(dir: &std::path::Path) -> (serde_json::Value, Vec<String>) {
+    let e: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("expected.json")).unwrap()).unwrap();
+    let ok = e["ok"]
         .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_str().unwrap().to_string())
-        .collect()
+        .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default();
+    (e, ok)
 }
 
 #[test]
@@ -189,96 +148,98 @@ fn real_spark_transcripts_decode_completely() {
         "one directory per pinned release"
     );
     for vd in versions {
-        for (name, conns, expected) in jobs(&vd) {
-            let what = format!("{}/{name}", vd.display());
-            let outputs: Vec<String> = conns
-                .iter()
-                .filter(|c| c.output_serializer != Serializer::NoOp)
-                .flat_map(|c| c.outputs.clone())
-                .collect();
-            match name.as_str() {
-                "exception" => {
-                    assert_eq!(expected["error"], "Py4JJavaError");
-                    let tb = conns
-                        .iter()
-                        .find_map(|c| c.exception.clone())
-                        .expect("a traceback");
-                    assert!(tb.contains("ZeroDivisionError"), "{what}: {tb}");
-                }
-                "broadcast_accum" => {
-                    let want = expected_ok(&expected);
-                    assert_eq!(outputs, want[..4], "{what}");
-                    let total = &want[4];
-                    assert!(
-                        conns[0]
-                            .accumulators
-                            .iter()
-                            .any(|a| a.ends_with(&format!(", {total})"))),
-                        "{what}"
-                    );
-                }
-                "reduce_by_key" => {
-                    let mut got = outputs.clone();
-                    got.sort();
-                    assert_eq!(got, expected_ok(&expected), "{what}");
-                    // The map side's input is the parallelized pairs; its output raw shuffle frames.
-                    assert!(
-                        conns
-                            .iter()
-                            .any(|c| c.output_serializer == Serializer::NoOp),
-                        "{what}"
-                    );
-                }
-                "text_file" => {
-                    assert_eq!(conns[0].inputs, ["'alpha'", "''", "'beta gamma'"], "{what}");
-                    assert_eq!(outputs, expected_ok(&expected), "{what}");
-                }
-                _ => assert_eq!(outputs, expected_ok(&expected), "{what}"),
-            }
-        }
-    }
-}
-
-/// Which layouts account for a connection's JVM → worker bytes: the basis of
-/// `--spark auto`. 3.5 and 4.0 write the same NON_UDF header; every other
-/// release is told apart by its bytes alone.
-#[test]
-fn only_the_right_layouts_fit_each_transcript() {
-    let fits = |v: SparkVersion, to_worker: &[u8]| -> bool {
-        let mut dec = TaskDecoder::new(v);
-        let mut buf = BytesMut::from(&to_worker[6..]);
-        loop {
-            match dec.next(&mut buf) {
-                Ok(Step::Item(_)) => {}
-                Ok(Step::NeedMore) => {
-                    return buf.is_empty() && dec.between_tasks() && dec.tasks() > 0
-                }
-                Err(_) => return false,
-            }
-        }
-    };
-    let root = golden_dir().join("worker");
-    for vd in fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-    {
         let release = vd
             .file_name()
             .unwrap()
             .to_string_lossy()
             .trim_start_matches("spark-")
             .to_string();
-        let actual = SparkVersion::of_release(&release).unwrap();
-        let want: Vec<SparkVersion> = match actual {
-            SparkVersion::V3_5 | SparkVersion::V4_0 => vec![SparkVersion::V3_5, SparkVersion::V4_0],
-            other => vec![other],
-        };
-        let to_worker = fs::read(vd.join("map_collect/to_worker.0.bin")).unwrap();
-        let got: Vec<SparkVersion> = SparkVersion::ALL
-            .into_iter()
-            .filter(|v| fits(*v, &to_worker))
+        let mut jobs: Vec<PathBuf> = fs::read_dir(&vd)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
             .collect();
-        assert_eq!(got, want, "{release}");
+        jobs.sort();
+        let names: Vec<String> = jobs
+            .iter()
+            .map(|j| j.file_name().unwrap().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "batching",
+                "broadcast_accum",
+                "daemon_reuse",
+                "exception",
+                "map_collect",
+                "reduce_by_key",
+                "text_file"
+            ],
+            "{release}"
+        );
+        for job in jobs {
+            let name = job.file_name().unwrap().to_string_lossy().to_string();
+            let what = format!("{release}/{name}");
+            let conns = connections(&job, &release);
+            assert!(!conns.is_empty(), "{what}: no connections");
+            let tasks: Vec<&Task> = conns.iter().flat_map(|(_, t)| t).collect();
+            let outputs: Vec<String> = tasks
+                .iter()
+                .filter(|t| t.serializer != Serializer::NoOp)
+                .flat_map(|t| t.outputs.clone())
+                .collect();
+            let (expected, ok) = expected_ok(&job);
+            match name.as_str() {
+                "exception" => {
+                    assert_eq!(expected["error"], "Py4JJavaError");
+                    let tb = tasks
+                        .iter()
+                        .find_map(|t| t.exception.clone())
+                        .expect("a traceback");
+                    assert!(tb.contains("ZeroDivisionError"), "{what}: {tb}");
+                }
+                "broadcast_accum" => {
+                    assert_eq!(outputs, ok[..4], "{what}");
+                    assert_eq!(tasks[0].accumulators.len(), 1, "{what}");
+                    assert!(
+                        tasks[0].accumulators[0].ends_with(&format!(", {})", ok[4])),
+                        "{what}"
+                    );
+                }
+                "reduce_by_key" => {
+                    let mut got = outputs.clone();
+                    got.sort();
+                    assert_eq!(got, ok, "{what}");
+                    assert!(
+                        tasks.iter().any(|t| t.serializer == Serializer::NoOp),
+                        "{what}: map side"
+                    );
+                }
+                "text_file" => {
+                    assert_eq!(tasks[0].inputs, ["'alpha'", "''", "'beta gamma'"], "{what}");
+                    assert_eq!(outputs, ok, "{what}");
+                }
+                "batching" => {
+                    let n: usize = ok[0].parse().unwrap();
+                    assert_eq!(outputs.len(), n, "{what}");
+                    let sum: i64 = outputs.iter().map(|x| x.parse::<i64>().unwrap()).sum();
+                    assert_eq!(sum.to_string(), ok[1], "{what}");
+                    // The ladder: 1, 2, 4, … doubling while batches pickle under 64 KiB.
+                    let b = &tasks[0].output_batches;
+                    assert_eq!(&b[..5], [1, 2, 4, 8, 16], "{what}: {b:?}");
+                    assert_eq!(b.iter().sum::<usize>(), n, "{what}");
+                    assert!(tasks[0].inputs.len() == n, "{what}");
+                }
+                "daemon_reuse" => {
+                    assert_eq!(conns.len(), 1, "{what}: one reused connection");
+                    assert_eq!(conns[0].0.mode, Mode::Daemon, "{what}");
+                    assert_eq!(conns[0].1.len(), 2, "{what}: two tasks back to back");
+                    assert_eq!(outputs, ok, "{what}");
+                    let stdout = fs::read(job.join("daemon_stdout.bin")).unwrap();
+                    assert_eq!(stdout.len(), 4, "{what}: the daemon writes only its port");
+                }
+                _ => assert_eq!(outputs, ok, "{what}"),
+            }
+        }
     }
 }

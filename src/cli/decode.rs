@@ -196,6 +196,13 @@ fn connection_json(name: &str, c: &Connection) -> Value {
 
 fn text(doc: &Value) -> String {
     let mut s = String::new();
+    if let Some(d) = doc.get("daemon").filter(|d| !d.is_null()) {
+        let _ = writeln!(
+            s,
+            "daemon: announced port {}; kill requests on stdin: {}",
+            d["port"], d["kill_pids"]
+        );
+    }
     for c in doc["connections"].as_array().into_iter().flatten() {
         let _ = writeln!(
             s,
@@ -310,6 +317,30 @@ fn text(doc: &Value) -> String {
     s
 }
 
+/// The daemon's side channels, when recorded: its port announcement on stdout
+/// and the pids the JVM asked it to kill on stdin.
+fn daemon_json(dir: &std::path::Path) -> io::Result<Value> {
+    let read = |name: &str| -> io::Result<Option<Vec<u8>>> {
+        let p = dir.join(name);
+        if p.exists() {
+            read_input(&p).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (Some(out), stdin) = (read("daemon_stdout.bin")?, read("daemon_stdin.bin")?) else {
+        return Ok(Value::Null);
+    };
+    let ints = |b: &[u8]| {
+        b.chunks_exact(4)
+            .map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+            .collect::<Vec<_>>()
+    };
+    let port = ints(&out).first().copied();
+    let kills = stdin.as_deref().map(ints).unwrap_or_default();
+    Ok(json!({"port": port, "stdout_extra_bytes": out.len().saturating_sub(4), "kill_pids": kills}))
+}
+
 /// Runs `sparkwire decode`.
 pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
     let spark = match args.spark.as_str() {
@@ -350,7 +381,10 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
             }
         }
     }
-    let doc = json!({"connections": docs});
+    let mut doc = json!({"connections": docs});
+    if let Some(dir) = &args.dir {
+        doc["daemon"] = daemon_json(dir)?;
+    }
     let mut out = io::stdout().lock();
     match args.format {
         Format::Json => {

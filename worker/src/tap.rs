@@ -9,13 +9,18 @@
 //! in the capture directory as they pass. The copy is a plain blocking loop per
 //! direction (64 KiB reads), so the relay adds one extra hop and a file write.
 //!
-//! Daemon mode (`-m pyspark.daemon`) is passed through without capture for now.
+//! In daemon mode (`-m pyspark.daemon`) the real daemon's 4-byte port
+//! announcement is replaced by ours; each JVM connection to our port is relayed
+//! to the daemon's and recorded the same way, and the daemon's stdin (the JVM's
+//! kill-by-pid requests) and stdout are relayed and recorded as
+//! `daemon_stdin.bin` / `daemon_stdout.bin`. (4.3's Unix-socket daemons are
+//! passed through unrecorded.)
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,6 +40,12 @@ pub fn run(config: &TapConfig, args: &[String]) -> io::Result<i32> {
         .ok()
         .and_then(|p| p.parse::<u16>().ok());
     let Some(jvm_port) = jvm_port else {
+        let daemon = args.iter().any(|a| a.contains("daemon"));
+        let uds = std::env::var("PYTHON_UNIX_DOMAIN_ENABLED")
+            .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+        if daemon && !uds {
+            return run_daemon(config, args);
+        }
         let status = Command::new(&config.python).args(args).status()?;
         return Ok(status.code().unwrap_or(1));
     };
@@ -59,6 +70,83 @@ pub fn run(config: &TapConfig, args: &[String]) -> io::Result<i32> {
     let status = child.wait()?;
     let _ = up.join();
     let _ = down.join();
+    Ok(status.code().unwrap_or(1))
+}
+
+/// Daemon mode: our listener stands in for the daemon's.
+fn run_daemon(config: &TapConfig, args: &[String]) -> io::Result<i32> {
+    std::fs::create_dir_all(&config.dir)?;
+    let mut child = Command::new(&config.python)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut daemon_out = child
+        .stdout
+        .take()
+        .ok_or_else(|| io::Error::other("no daemon stdout"))?;
+    let mut daemon_in = child
+        .stdin
+        .take()
+        .ok_or_else(|| io::Error::other("no daemon stdin"))?;
+    let mut out_record = File::create(config.dir.join("daemon_stdout.bin"))?;
+    let mut port = [0u8; 4];
+    daemon_out.read_exact(&mut port)?;
+    out_record.write_all(&port)?;
+    let daemon_port = u16::try_from(i32::from_be_bytes(port))
+        .map_err(|_| io::Error::other("the daemon did not announce a TCP port"))?;
+    let listener = TcpListener::bind(("127.0.0.1", 0))?;
+    let ours = i32::from(listener.local_addr()?.port());
+    let mut stdout = io::stdout();
+    stdout.write_all(&ours.to_be_bytes())?;
+    stdout.flush()?;
+    // The rest of the daemon's stdout (normally nothing) and the JVM's requests
+    // on its stdin pass through, recorded.
+    thread::spawn(move || -> io::Result<()> {
+        let mut buf = [0u8; 4096];
+        let mut stdout = io::stdout();
+        loop {
+            let n = daemon_out.read(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            out_record.write_all(&buf[..n])?;
+            stdout.write_all(&buf[..n])?;
+            stdout.flush()?;
+        }
+    });
+    let mut in_record = File::create(config.dir.join("daemon_stdin.bin"))?;
+    thread::spawn(move || -> io::Result<()> {
+        let mut buf = [0u8; 4096];
+        let mut stdin = io::stdin();
+        loop {
+            let n = stdin.read(&mut buf)?;
+            if n == 0 {
+                // EOF: the JVM asks the daemon to shut down.
+                return Ok(());
+            }
+            in_record.write_all(&buf[..n])?;
+            daemon_in.write_all(&buf[..n])?;
+            daemon_in.flush()?;
+        }
+    });
+    let dir = config.dir.clone();
+    thread::spawn(move || {
+        for jvm in listener.incoming() {
+            let Ok(jvm) = jvm else { continue };
+            let Ok(daemon) = TcpStream::connect(("127.0.0.1", daemon_port)) else {
+                continue;
+            };
+            let Ok((to_worker, from_worker)) = capture_files(&dir) else {
+                continue;
+            };
+            if let (Ok(j2), Ok(d2)) = (jvm.try_clone(), daemon.try_clone()) {
+                relay(j2, daemon, to_worker);
+                relay(d2, jvm, from_worker);
+            }
+        }
+    });
+    let status = child.wait()?;
     Ok(status.code().unwrap_or(1))
 }
 
