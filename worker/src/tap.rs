@@ -186,7 +186,7 @@ fn capture_files(dir: &Path) -> io::Result<(File, File)> {
 
 /// Copies `from` → `to`, recording into `file`, until `from` ends; then passes
 /// the end on.
-fn relay(
+pub fn relay(
     mut from: TcpStream,
     mut to: TcpStream,
     mut file: File,
