@@ -9,5 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod capture;
+#[cfg(feature = "proptest")]
+pub mod generate;
 pub mod protocol;
 pub mod tap;
