@@ -85,7 +85,7 @@ fn run_daemon(config: &TapConfig, args: &[String]) -> io::Result<i32> {
         .stdout
         .take()
         .ok_or_else(|| io::Error::other("no daemon stdout"))?;
-    let mut daemon_in = child
+    let daemon_in = child
         .stdin
         .take()
         .ok_or_else(|| io::Error::other("no daemon stdin"))?;
@@ -101,35 +101,10 @@ fn run_daemon(config: &TapConfig, args: &[String]) -> io::Result<i32> {
     stdout.write_all(&ours.to_be_bytes())?;
     stdout.flush()?;
     // The rest of the daemon's stdout (normally nothing) and the JVM's requests
-    // on its stdin pass through, recorded.
-    thread::spawn(move || -> io::Result<()> {
-        let mut buf = [0u8; 4096];
-        let mut stdout = io::stdout();
-        loop {
-            let n = daemon_out.read(&mut buf)?;
-            if n == 0 {
-                return Ok(());
-            }
-            out_record.write_all(&buf[..n])?;
-            stdout.write_all(&buf[..n])?;
-            stdout.flush()?;
-        }
-    });
-    let mut in_record = File::create(config.dir.join("daemon_stdin.bin"))?;
-    thread::spawn(move || -> io::Result<()> {
-        let mut buf = [0u8; 4096];
-        let mut stdin = io::stdin();
-        loop {
-            let n = stdin.read(&mut buf)?;
-            if n == 0 {
-                // EOF: the JVM asks the daemon to shut down.
-                return Ok(());
-            }
-            in_record.write_all(&buf[..n])?;
-            daemon_in.write_all(&buf[..n])?;
-            daemon_in.flush()?;
-        }
-    });
+    // on its stdin (pids to kill; EOF to shut down) pass through, recorded.
+    thread::spawn(move || pump(daemon_out, io::stdout(), out_record));
+    let in_record = File::create(config.dir.join("daemon_stdin.bin"))?;
+    thread::spawn(move || pump(io::stdin(), daemon_in, in_record));
     let dir = config.dir.clone();
     thread::spawn(move || {
         for jvm in listener.incoming() {
@@ -148,6 +123,20 @@ fn run_daemon(config: &TapConfig, args: &[String]) -> io::Result<i32> {
     });
     let status = child.wait()?;
     Ok(status.code().unwrap_or(1))
+}
+
+/// Copies a pipe, recording what passes, until it ends.
+fn pump(mut from: impl Read, mut to: impl Write, mut record: File) -> io::Result<()> {
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = from.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        record.write_all(&buf[..n])?;
+        to.write_all(&buf[..n])?;
+        to.flush()?;
+    }
 }
 
 fn accept_within(listener: &TcpListener, limit: Duration) -> io::Result<TcpStream> {

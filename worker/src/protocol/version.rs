@@ -98,27 +98,15 @@ impl SparkVersion {
 
     /// The version of a release string such as `"4.0.1"`.
     pub fn of_release(release: &str) -> Option<SparkVersion> {
-        let mut parts = release.split('.');
-        match (parts.next()?, parts.next()?) {
-            ("3", "5") => Some(SparkVersion::V3_5),
-            ("4", "0") => Some(SparkVersion::V4_0),
-            ("4", "1") => Some(SparkVersion::V4_1),
-            ("4", "2") => Some(SparkVersion::V4_2),
-            ("4", "3") => Some(SparkVersion::V4_3),
-            _ => None,
-        }
+        let v = SerializerVersion::of_release(release)?;
+        SparkVersion::ALL.into_iter().find(|s| s.serializers() == v)
     }
 }
 
 impl fmt::Display for SparkVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SparkVersion::V3_5 => "3.5",
-            SparkVersion::V4_0 => "4.0",
-            SparkVersion::V4_1 => "4.1",
-            SparkVersion::V4_2 => "4.2",
-            SparkVersion::V4_3 => "4.3",
-        })
+        // The same release names as the serializer layer's.
+        self.serializers().fmt(f)
     }
 }
 
