@@ -617,25 +617,20 @@ impl Reader<'_> {
                 let n = self.u8("complex length")? as usize;
                 MValue::ComplexText(re, self.slice(n, "complex text")?)
             }
-            b'z' | b'Z' => {
-                let n = self.u8("string length")? as usize;
-                let raw = self.take(n, "string")?;
-                let s = PyStr::from_code_points(raw.iter().map(|&b| u32::from(b)));
-                let c = if t == b'z' {
-                    StrCode::ShortAscii
+            b'z' | b'Z' | b'a' | b'A' => {
+                // Short forms have a u8 length, long ones a u32; bytes are latin-1.
+                let n = if matches!(t, b'z' | b'Z') {
+                    self.u8("string length")? as usize
                 } else {
-                    StrCode::ShortAsciiInterned
+                    self.count("string length")?
                 };
-                MValue::Str(s, c)
-            }
-            b'a' | b'A' => {
-                let n = self.count("string length")?;
                 let raw = self.take(n, "string")?;
                 let s = PyStr::from_code_points(raw.iter().map(|&b| u32::from(b)));
-                let c = if t == b'a' {
-                    StrCode::Ascii
-                } else {
-                    StrCode::AsciiInterned
+                let c = match t {
+                    b'z' => StrCode::ShortAscii,
+                    b'Z' => StrCode::ShortAsciiInterned,
+                    b'a' => StrCode::Ascii,
+                    _ => StrCode::AsciiInterned,
                 };
                 MValue::Str(s, c)
             }
