@@ -29,11 +29,14 @@ for v in $versions; do
     "$venv/bin/python" -c "import pyspark, sys; assert pyspark.__version__ == '$v', pyspark.__version__" >&2
     touch "$stamp"
   fi
-  # pyarrow, for the Arrow IPC boundary tests (what PySpark's Arrow serializers write).
-  if [ ! -f "$venv/.sparkwire-pyarrow-ok" ]; then
-    log "installing pyarrow into $venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pyarrow==18.1.0" >&2
-    touch "$venv/.sparkwire-pyarrow-ok"
+  # pyarrow, for the Arrow IPC boundary tests (what PySpark's Arrow serializers
+  # write), and pandas, without which PySpark refuses every Arrow/pandas UDF (the
+  # recorded Arrow eval-type transcripts need them).
+  if [ ! -f "$venv/.sparkwire-arrow-ok" ]; then
+    log "installing pyarrow and pandas into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+      "pyarrow==18.1.0" "pandas==2.2.3" "numpy==1.26.4" >&2
+    touch "$venv/.sparkwire-arrow-ok"
   fi
 done
 

@@ -8,10 +8,14 @@ use std::process::ExitCode;
 use serde_json::{json, Value};
 use sparkwire_framing::Frame;
 use sparkwire_serializers::pickle;
+use sparkwire_serializers::pyspark::arrow::{ArrowItem, SectionItem};
 use sparkwire_serializers::pyspark::cloudpickle::{command_serializers, inspect};
 use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
 use sparkwire_worker::capture::{self, Connection, Mode, Task};
-use sparkwire_worker::protocol::{ConnInfo, End, ReplyItem, SparkVersion};
+use sparkwire_worker::protocol::{
+    is_arrow, Arg, Command, ConnInfo, End, ReplyItem, SparkVersion, TaskHeader, SQL_BATCHED_UDF,
+    SQL_TABLE_UDF,
+};
 
 use super::read_input;
 use crate::{DecodeArgs, Format};
@@ -95,14 +99,122 @@ fn conn_json(c: &Option<ConnInfo>) -> Value {
     }
 }
 
-fn task_json(t: &Task, v: SparkVersion) -> Value {
-    let h = &t.header;
-    let command = pickle::decode(&h.command).ok();
-    let sers = command.as_ref().and_then(|d| command_serializers(&d.graph));
-    let info = command
-        .as_ref()
+/// What the functions in one pickled payload are, as far as inspection tells.
+fn pickled_json(bytes: &[u8]) -> Value {
+    let info = pickle::decode_slice(bytes)
+        .ok()
         .map(|d| inspect(&d.graph))
         .unwrap_or_default();
+    json!({
+        "bytes": bytes.len(),
+        "functions": info.code.iter().map(|f| json!({"name": f.name, "file": f.filename, "line": f.first_line})).collect::<Vec<_>>(),
+        "modules": info.modules,
+        "python": info.python,
+    })
+}
+
+fn args_json(args: &[Arg]) -> Value {
+    json!(args
+        .iter()
+        .map(|a| json!({"offset": a.offset, "name": a.name}))
+        .collect::<Vec<_>>())
+}
+
+fn conf_json(conf: &Option<Vec<(String, String)>>) -> Value {
+    conf.as_ref().map_or(Value::Null, |c| {
+        json!(c
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect::<serde_json::Map<_, _>>())
+    })
+}
+
+/// The command summary and the serializers its data sections are read with
+/// (none for Arrow sections, which are listed message by message).
+fn command_json(h: &TaskHeader) -> (Value, Option<(Serializer, Serializer)>) {
+    match &h.command {
+        Command::Rdd(b) => {
+            let sers = pickle::decode(b)
+                .ok()
+                .and_then(|d| command_serializers(&d.graph));
+            let mut doc = pickled_json(b);
+            doc["kind"] = json!("rdd");
+            doc["deserializer"] = json!(sers.as_ref().map(|s| s.0.to_string()));
+            doc["serializer"] = json!(sers.as_ref().map(|s| s.1.to_string()));
+            (doc, sers)
+        }
+        Command::Udfs(u) => {
+            let functions: Vec<Value> = u
+                .udfs
+                .iter()
+                .flat_map(|f| f.chain.iter())
+                .flat_map(|b| {
+                    pickled_json(b)["functions"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .collect();
+            // Pickled row batches both ways (Pyrolite tuples in, CPython lists out).
+            let sers = (h.eval_type == SQL_BATCHED_UDF).then(|| {
+                let s = Serializer::batched(Serializer::CPickle, 100);
+                (s.clone(), s)
+            });
+            let doc = json!({
+                "kind": "udfs",
+                "bytes": h.command.pickled_len(),
+                "deserializer": sers.as_ref().map(|s| s.0.to_string()),
+                "serializer": sers.as_ref().map(|s| s.1.to_string()),
+                "runner_conf": conf_json(&u.runner_conf),
+                "profiler": u.profiler.clone().flatten(),
+                "state_schema": u.state_schema,
+                "udfs": u.udfs.iter().map(|f| json!({
+                    "args": args_json(&f.args),
+                    "chain": f.chain.iter().map(|b| pickled_json(b)).collect::<Vec<_>>(),
+                    "result_id": f.result_id,
+                })).collect::<Vec<_>>(),
+                "functions": functions,
+            });
+            (doc, sers)
+        }
+        Command::Udtf(t) => {
+            let handler = pickled_json(&t.handler);
+            let sers = (h.eval_type == SQL_TABLE_UDF).then(|| {
+                let s = Serializer::batched(Serializer::CPickle, 1);
+                (s.clone(), s)
+            });
+            let doc = json!({
+                "kind": "udtf",
+                "bytes": h.command.pickled_len(),
+                "deserializer": sers.as_ref().map(|s| s.0.to_string()),
+                "serializer": sers.as_ref().map(|s| s.1.to_string()),
+                "runner_conf": conf_json(&t.runner_conf),
+                "name": t.name,
+                "args": args_json(&t.args),
+                "partition_child_indexes": t.partition_child_indexes,
+                "analyze_result_bytes": t.analyze_result.as_ref().map(|a| a.as_ref().map(|b| b.len())),
+                "return_type": t.return_type,
+                "handler": handler,
+                "functions": handler["functions"],
+            });
+            (doc, sers)
+        }
+    }
+}
+
+/// An Arrow IPC item as a record line.
+fn arrow_record(item: &ArrowItem) -> String {
+    match item {
+        ArrowItem::Message { kind, bytes } => {
+            format!("<Arrow {kind:?} message, {} bytes>", bytes.len())
+        }
+        ArrowItem::End(b) => format!("<Arrow end of stream, {} bytes>", b.len()),
+    }
+}
+
+fn task_json(t: &Task, v: SparkVersion) -> Value {
+    let h = &t.header;
+    let (command, sers) = command_json(h);
     let output: Vec<Frame> = t
         .reply
         .iter()
@@ -115,9 +227,11 @@ fn task_json(t: &Task, v: SparkVersion) -> Value {
     let mut output_markers = Vec::new();
     let (mut exception, mut timing, mut end) = (Value::Null, Value::Null, Value::Null);
     let mut accumulators = Vec::new();
+    let mut arrow_output = Vec::new();
     for item in &t.reply {
         match item {
             ReplyItem::ArrowStart => output_markers.push(json!("START_ARROW_STREAM")),
+            ReplyItem::Arrow(a) => arrow_output.push(json!(arrow_record(a))),
             ReplyItem::Exception(text) => {
                 output_markers.push(json!("PYTHON_EXCEPTION_THROWN"));
                 exception = json!(text);
@@ -144,7 +258,28 @@ fn task_json(t: &Task, v: SparkVersion) -> Value {
             _ => {}
         }
     }
-    let mut input_markers = vec![json!("END_OF_DATA_SECTION")];
+    let mut input_markers = Vec::new();
+    let mut input_records: Vec<Value> = Vec::new();
+    if is_arrow(h.eval_type) {
+        for item in &t.arrow_input {
+            match item {
+                SectionItem::Group(n) => input_markers.push(json!(format!("GROUP({n})"))),
+                SectionItem::Arrow(a) => input_records.push(json!(arrow_record(a))),
+                SectionItem::End => input_markers.push(json!("END_OF_ARROW_SECTION")),
+            }
+        }
+    } else {
+        input_records = records(&t.input, sers.as_ref().map(|s| &s.0), v)
+            .into_iter()
+            .map(Value::from)
+            .collect();
+        input_markers.push(json!("END_OF_DATA_SECTION"));
+    }
+    let mut output_records: Vec<Value> = records(&output, sers.as_ref().map(|s| &s.1), v)
+        .into_iter()
+        .map(Value::from)
+        .collect();
+    output_records.extend(arrow_output);
     match t.finish {
         Some(-4) => input_markers.push(json!("END_OF_STREAM")),
         Some(x) => input_markers.push(json!(x)),
@@ -163,17 +298,10 @@ fn task_json(t: &Task, v: SparkVersion) -> Value {
             "local_properties": c.local_properties.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
         },
         "broadcasts": h.broadcasts.entries.iter().map(|e| json!({"id": e.id, "path": e.path})).collect::<Vec<_>>(),
-        "command": {
-            "bytes": h.command.len(),
-            "deserializer": sers.as_ref().map(|s| s.0.to_string()),
-            "serializer": sers.as_ref().map(|s| s.1.to_string()),
-            "functions": info.code.iter().map(|f| json!({"name": f.name, "file": f.filename, "line": f.first_line})).collect::<Vec<_>>(),
-            "modules": info.modules,
-            "python": info.python,
-        },
-        "input_records": records(&t.input, sers.as_ref().map(|s| &s.0), v),
+        "command": command,
+        "input_records": input_records,
         "input_markers": input_markers,
-        "output_records": records(&output, sers.as_ref().map(|s| &s.1), v),
+        "output_records": output_records,
         "output_markers": output_markers,
         "exception": exception,
         "timing": timing,

@@ -4,10 +4,12 @@
 
 use bytes::BytesMut;
 use sparkwire_framing::{Frame, Step};
+use sparkwire_serializers::pyspark::arrow::{ArrowItem, SectionItem};
 use thiserror::Error;
 
 use crate::protocol::{
-    encode_reply, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder, TaskHeader, TaskItem,
+    encode_reply, is_arrow, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder, TaskHeader,
+    TaskItem,
 };
 
 /// How the worker was started.
@@ -24,8 +26,11 @@ pub enum Mode {
 pub struct Task {
     /// The header.
     pub header: TaskHeader,
-    /// The data section's frames, END_OF_DATA_SECTION excluded.
+    /// The data section's frames, END_OF_DATA_SECTION excluded (pickled and
+    /// UTF-8 eval types).
     pub input: Vec<Frame>,
+    /// The Arrow data section (Arrow and pandas eval types).
+    pub arrow_input: Vec<SectionItem>,
     /// The `i32` after the data section (−4: END_OF_STREAM).
     pub finish: Option<i32>,
     /// The worker's reply.
@@ -138,12 +143,18 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
             Step::Item(TaskItem::Header(h)) => tasks.push(Task {
                 header: *h,
                 input: Vec::new(),
+                arrow_input: Vec::new(),
                 finish: None,
                 reply: Vec::new(),
             }),
             Step::Item(TaskItem::Data(f)) => {
                 if let Some(t) = tasks.last_mut() {
                     t.input.push(f)
+                }
+            }
+            Step::Item(TaskItem::Arrow(a)) => {
+                if let Some(t) = tasks.last_mut() {
+                    t.arrow_input.push(a)
                 }
             }
             Step::Item(TaskItem::EndOfData) => {}
@@ -251,7 +262,11 @@ pub fn reencode(c: &Connection) -> Result<(Vec<u8>, Vec<u8>), CaptureError> {
             f.encode(&mut to)
                 .map_err(|e| err("to_worker", format!("task {i}"), e.to_string()))?;
         }
-        to.extend((-1i32).to_be_bytes());
+        if is_arrow(t.header.eval_type) {
+            encode_arrow_section(&t.arrow_input, &mut to);
+        } else {
+            to.extend((-1i32).to_be_bytes());
+        }
         if let Some(x) = t.finish {
             to.extend(x.to_be_bytes());
         }
@@ -262,4 +277,24 @@ pub fn reencode(c: &Connection) -> Result<(Vec<u8>, Vec<u8>), CaptureError> {
     }
     from.extend(&c.trailing);
     Ok((to, from))
+}
+
+/// An Arrow data section's bytes: group headers, the streams' messages as
+/// recorded, and `i32 0` closing grouped input (a single stream ends with its own
+/// end-of-stream marker).
+fn encode_arrow_section(items: &[SectionItem], out: &mut Vec<u8>) {
+    let grouped = matches!(
+        items.first(),
+        Some(SectionItem::Group(_) | SectionItem::End)
+    );
+    for item in items {
+        match item {
+            SectionItem::Group(n) => out.extend(n.to_be_bytes()),
+            SectionItem::Arrow(ArrowItem::Message { bytes, .. } | ArrowItem::End(bytes)) => {
+                out.extend_from_slice(bytes)
+            }
+            SectionItem::End if grouped => out.extend(0i32.to_be_bytes()),
+            SectionItem::End => {}
+        }
+    }
 }

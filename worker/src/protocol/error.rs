@@ -16,14 +16,6 @@ pub enum HeaderError {
         /// What was wrong.
         why: String,
     },
-    /// An eval type whose command layout is not decoded yet.
-    #[error("task header at byte {offset}: eval type {eval_type} is not supported yet (only NON_UDF, 0)")]
-    UnsupportedEvalType {
-        /// The eval type read.
-        eval_type: i32,
-        /// Its offset.
-        offset: u64,
-    },
     /// 4.3's init message length does not match its body.
     #[error("init message declares {declared} bytes but its fields take {consumed}")]
     InitLength {

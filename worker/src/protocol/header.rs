@@ -3,14 +3,13 @@
 use bytes::Bytes;
 use serde_json::Value as Json;
 
+use super::command::{Command, NON_UDF};
 use super::error::HeaderError;
 use super::version::{HeaderStyle, SparkVersion};
 use super::wire::{Reader, Stop, Writer};
 
 /// START_OF_INIT_MESSAGE (4.3).
 const INIT_MESSAGE: i32 = -8;
-/// NON_UDF: an RDD task whose command is one cloudpickled 4-tuple.
-pub const NON_UDF: i32 = 0;
 
 /// Where a helper server listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,8 +111,8 @@ pub struct TaskHeader {
     pub runner_conf: Vec<(String, String)>,
     /// Eval conf (sent from 4.2 for every eval type).
     pub eval_conf: Vec<(String, String)>,
-    /// The NON_UDF command: a cloudpickled `(func, profiler, deserializer, serializer)`.
-    pub command: Bytes,
+    /// What the task runs, in the eval type's layout.
+    pub command: Command,
 }
 
 impl TaskHeader {
@@ -136,7 +135,7 @@ impl TaskHeader {
             eval_type: NON_UDF,
             runner_conf: Vec::new(),
             eval_conf: Vec::new(),
-            command,
+            command: Command::Rdd(command),
         }
     }
 
@@ -253,12 +252,11 @@ impl TaskHeader {
             w.map(&self.runner_conf, "runner conf")?;
             w.map(&self.eval_conf, "eval conf")?;
         } else if !self.runner_conf.is_empty() || !self.eval_conf.is_empty() {
-            return Err(unencodable("NON_UDF tasks carry no conf maps before 4.2"));
+            return Err(unencodable(
+                "the header carries no conf maps before 4.2 (UDF commands carry their own)",
+            ));
         }
-        if self.eval_type != NON_UDF {
-            return Err(unencodable("only NON_UDF commands are encoded so far"));
-        }
-        w.bytes(&self.command, "command")
+        self.command.encode(w, v, self.eval_type)
     }
 }
 
@@ -392,19 +390,12 @@ fn decode_body(r: &mut Reader, v: SparkVersion) -> Result<TaskHeader, Stop> {
         };
         entries.push(BroadcastEntry { id, path });
     }
-    let at = r.offset();
     let eval_type = r.i32()?;
     let (runner_conf, eval_conf) = match v.header_style() {
         HeaderStyle::Json { .. } => (r.map("runner conf")?, r.map("eval conf")?),
         HeaderStyle::Fields { .. } => (Vec::new(), Vec::new()),
     };
-    if eval_type != NON_UDF {
-        return Err(Stop::Bad(HeaderError::UnsupportedEvalType {
-            eval_type,
-            offset: at,
-        }));
-    }
-    let command = Bytes::copy_from_slice(r.bytes("command")?);
+    let command = Command::decode(r, v, eval_type)?;
     Ok(TaskHeader {
         partition_index,
         python_version,

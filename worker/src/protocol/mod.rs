@@ -13,6 +13,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod command;
 mod error;
 mod header;
 mod reply;
@@ -20,6 +21,11 @@ mod task;
 mod version;
 mod wire;
 
+pub use command::{
+    is_arrow, Arg, Command, StateServer, Udf, UdfCommand, UdtfCommand, NON_UDF,
+    SQL_ARROW_TABLE_UDF, SQL_ARROW_UDTF, SQL_BATCHED_UDF, SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE,
+    SQL_TABLE_UDF,
+};
 pub use error::{HeaderError, ReplyError};
 pub use header::{
     BroadcastEntry, BroadcastServer, Broadcasts, ConnInfo, Resource, TaskContext, TaskHeader,

@@ -4,7 +4,10 @@
 
 use bytes::{Buf, BytesMut};
 use sparkwire_framing::{Frame, FrameDecoder, SpecialLength, Step};
+use sparkwire_serializers::pyspark::arrow::{Grouping, SectionDecoder, SectionItem};
+use sparkwire_serializers::pyspark::LoadError;
 
+use super::command::is_arrow;
 use super::error::HeaderError;
 use super::header::TaskHeader;
 use super::version::SparkVersion;
@@ -16,8 +19,11 @@ pub enum TaskItem {
     Header(Box<TaskHeader>),
     /// A frame of the data section, as the command's deserializer will read it.
     Data(Frame),
-    /// END_OF_DATA_SECTION (−1).
+    /// END_OF_DATA_SECTION (−1), which ends a framed data section.
     EndOfData,
+    /// An item of an Arrow data section (Arrow and pandas eval types): raw IPC
+    /// streams, grouped as the eval type needs, with no END_OF_DATA_SECTION after.
+    Arrow(SectionItem),
     /// The `i32` the worker reads after sending its accumulators: END_OF_STREAM
     /// (−4) lets it be reused.
     Finish(i32),
@@ -48,12 +54,26 @@ pub enum TaskError {
         #[source]
         source: sparkwire_framing::DecodeError,
     },
+    /// An Arrow data section is malformed.
+    #[error("task {task}, Arrow data section at byte {offset} of the stream: {source}")]
+    Arrow {
+        /// Index of the task on the connection.
+        task: usize,
+        /// Offset of the section's failing item from the start of the stream.
+        offset: u64,
+        /// The error (its own offsets count section bytes only).
+        #[source]
+        source: LoadError,
+    },
 }
 
 #[derive(Debug)]
 enum State {
     Header,
     Data,
+    /// An Arrow section whose grouping is not known yet.
+    ArrowStart,
+    Arrow(SectionDecoder),
     Finish,
 }
 
@@ -63,7 +83,8 @@ pub struct TaskDecoder {
     version: SparkVersion,
     state: State,
     frames: FrameDecoder,
-    /// Bytes consumed by headers (the frame decoder counts the rest).
+    /// Bytes consumed by headers and Arrow sections (the frame decoder counts the
+    /// rest).
     header_bytes: u64,
     tasks: usize,
 }
@@ -82,7 +103,11 @@ impl TaskDecoder {
 
     /// Bytes consumed so far.
     pub fn offset(&self) -> u64 {
-        self.header_bytes + self.frames.offset()
+        let arrow = match &self.state {
+            State::Arrow(s) => s.offset(),
+            _ => 0,
+        };
+        self.header_bytes + self.frames.offset() + arrow
     }
 
     /// Tasks whose header was read.
@@ -111,7 +136,11 @@ impl TaskDecoder {
                         buf.advance(used);
                         self.header_bytes += used as u64;
                         self.tasks += 1;
-                        self.state = State::Data;
+                        self.state = if is_arrow(h.eval_type) {
+                            State::ArrowStart
+                        } else {
+                            State::Data
+                        };
                         Ok(Step::Item(TaskItem::Header(Box::new(h))))
                     }
                 }
@@ -126,6 +155,40 @@ impl TaskDecoder {
                     return Ok(Step::Item(TaskItem::EndOfData));
                 }
                 Ok(Step::Item(TaskItem::Data(frame)))
+            }
+            State::ArrowStart => {
+                let Some(first) = buf.get(..4) else {
+                    return Ok(Step::NeedMore);
+                };
+                // The eval type fixes the grouping, but the bytes say it
+                // unambiguously too: a stream opens with the continuation marker
+                // (−1) or a legacy message length (never 0, 1 or 2), grouped input
+                // with `i32 1` (`2` when cogrouped) or `0` for no groups at all.
+                let grouping = match i32::from_be_bytes([first[0], first[1], first[2], first[3]]) {
+                    0 | 1 => Grouping::Grouped,
+                    2 => Grouping::Cogrouped,
+                    _ => Grouping::Plain,
+                };
+                self.state = State::Arrow(SectionDecoder::new(grouping));
+                self.next(buf)
+            }
+            State::Arrow(ref mut section) => {
+                let item = match section.next(buf) {
+                    Ok(Step::Item(i)) => i,
+                    Ok(Step::NeedMore) => return Ok(Step::NeedMore),
+                    Err(source) => {
+                        return Err(TaskError::Arrow {
+                            task: task.saturating_sub(1),
+                            offset: self.offset(),
+                            source,
+                        })
+                    }
+                };
+                if item == SectionItem::End {
+                    self.header_bytes += section.offset();
+                    self.state = State::Finish;
+                }
+                Ok(Step::Item(TaskItem::Arrow(item)))
             }
             State::Finish => match self
                 .frames

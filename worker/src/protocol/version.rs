@@ -85,6 +85,64 @@ impl SparkVersion {
         }
     }
 
+    /// Whether the command of a SQL UDF `eval_type` starts with a runner conf map:
+    /// the Arrow and pandas eval types before 4.2 (from 4.2 every task carries the
+    /// conf maps in the header). `read_udfs` in each `worker.py`.
+    pub fn command_conf(self, eval_type: i32) -> bool {
+        match self {
+            SparkVersion::V3_5 => matches!(eval_type, 101 | 200..=208),
+            SparkVersion::V4_0 => matches!(eval_type, 101 | 200..=212),
+            SparkVersion::V4_1 => matches!(eval_type, 101 | 200..=216 | 250..=253),
+            SparkVersion::V4_2 | SparkVersion::V4_3 => false,
+        }
+    }
+
+    /// Whether `eval_type`'s command names the `transformWithState` server and key
+    /// schema after its runner conf (before 4.2).
+    pub fn state_server(self, eval_type: i32) -> bool {
+        match self {
+            SparkVersion::V4_0 => matches!(eval_type, 211 | 212),
+            SparkVersion::V4_1 => matches!(eval_type, 211..=214),
+            _ => false,
+        }
+    }
+
+    /// Whether each UDF argument offset is followed by an `isKwarg` flag (and a
+    /// name when set): never in 3.5, for the eval types supporting named
+    /// arguments in 4.0 and 4.1, for every eval type from 4.2.
+    pub fn kwarg_flags(self, eval_type: i32) -> bool {
+        match self {
+            SparkVersion::V3_5 => false,
+            SparkVersion::V4_0 => matches!(eval_type, 100 | 101 | 200 | 202 | 203 | 204),
+            SparkVersion::V4_1 => {
+                matches!(eval_type, 100 | 101 | 200 | 202 | 203 | 204 | 250..=253)
+            }
+            SparkVersion::V4_2 | SparkVersion::V4_3 => true,
+        }
+    }
+
+    /// Whether a UDF command carries `bool isProfiling` (+ profiler name) before
+    /// its UDFs, each UDF then ending with a result id when profiling: 4.0, 4.1.
+    pub fn profiler_flag(self) -> bool {
+        matches!(self, SparkVersion::V4_0 | SparkVersion::V4_1)
+    }
+
+    /// Whether every UDF ends with an `i64` result id, profiling or not: 4.2+.
+    pub fn result_ids_always(self) -> bool {
+        self >= SparkVersion::V4_2
+    }
+
+    /// Whether a UDTF command starts with a runner conf map: 301 before 4.2, and
+    /// 302 in 4.1 (where 301 adds its input types and 302 its table-argument
+    /// offsets).
+    pub fn udtf_conf(self, eval_type: i32) -> bool {
+        match self {
+            SparkVersion::V3_5 | SparkVersion::V4_0 => eval_type == 301,
+            SparkVersion::V4_1 => matches!(eval_type, 301 | 302),
+            SparkVersion::V4_2 | SparkVersion::V4_3 => false,
+        }
+    }
+
     /// The serializer behaviour of the same release.
     pub fn serializers(self) -> SerializerVersion {
         match self {
