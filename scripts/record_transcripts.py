@@ -76,6 +76,85 @@ job(
 # One partition of 20 000 ints: the input arrives in frames of 1024 and the
 # AutoBatched output walks the batch-size ladder (1, 2, 4, … 8192, rest).
 job("batching", lambda: (lambda xs: [len(xs), sum(xs)])(sc.parallelize(list(range(20000)), 1).map(lambda x: x * 3).collect()))
+
+# SQL: Python UDFs (eval type 100), a Python UDTF (300) and pandas UDFs, whose
+# data sections are Arrow streams: scalar (200, one stream), grouped map (201,
+# one stream per group) and cogrouped map (206, two per group). A UDF takes its
+# worker environment when it is created, so each job creates its own.
+from pyspark.sql import SparkSession  # noqa: E402
+from pyspark.sql.functions import col, pandas_udf, udf, udtf  # noqa: E402
+
+spark = SparkSession(sc)
+spark.conf.set("spark.sql.shuffle.partitions", "1")
+spark.conf.set("spark.sql.adaptive.enabled", "false")
+# Plain Python UDFs and UDTFs stay on pickled rows (4.3 with pandas installed
+# would otherwise move them to Arrow); `sql_arrow_udf` asks for Arrow itself.
+spark.conf.set("spark.sql.execution.pythonUDF.arrow.enabled", "false")
+spark.conf.set("spark.sql.execution.pythonUDTF.arrow.enabled", "false")
+modern = tuple(int(x) for x in sc.version.split(".")[:2]) >= (4, 0)
+
+
+def sql_udf():
+    plus = udf(lambda x: x + 1, "long")
+    tag = udf(lambda s, n: "%s:%d" % (s, n), "string")
+    df = spark.range(0, 250, numPartitions=1).selectExpr("id", "concat('r', id) as s")
+    # plus(plus(id)) is one UDF with two chained functions; keyword arguments
+    # exist from 4.0.
+    second = tag(s=col("s"), n=col("id")) if modern else tag(col("s"), col("id"))
+    return [tuple(r) for r in df.select(plus(plus(col("id"))), second).collect()]
+
+
+def sql_arrow_udf():
+    shout = udf(lambda s: s.upper() + "!", "string", useArrow=True)
+    df = spark.range(0, 20, numPartitions=1).selectExpr("concat('w', id) as s")
+    return [tuple(r) for r in df.select(shout("s")).collect()]
+
+
+def sql_udtf():
+    @udtf(returnType="n: int, sq: int")
+    class Squares:
+        def eval(self, start: int, end: int):
+            for i in range(start, end + 1):
+                yield i, i * i
+
+    spark.udtf.register("squares", Squares)
+    q = "SELECT t.id, s.* FROM range(0, 3, 1, 1) t, LATERAL squares(t.id, t.id + 1) s"
+    return [tuple(r) for r in spark.sql(q).collect()]
+
+
+def pandas_scalar():
+    @pandas_udf("double")
+    def half(v):
+        return v / 2
+
+    return [tuple(r) for r in spark.range(0, 10, numPartitions=1).select(half("id")).collect()]
+
+
+def pandas_grouped():
+    df = spark.range(0, 12, numPartitions=1).selectExpr("id % 3 as k", "id as v")
+    out = df.groupBy("k").applyInPandas(lambda p: p.assign(v=p.v.sum()).head(1), "k long, v long")
+    return sorted(tuple(r) for r in out.collect())
+
+
+def pandas_cogrouped():
+    a = spark.range(0, 6, numPartitions=1).selectExpr("id % 2 as k", "id as x")
+    b = spark.range(0, 4, numPartitions=1).selectExpr("id % 2 as k", "id * 10 as y")
+
+    def merge(l, r):
+        import pandas as pd
+
+        return pd.DataFrame({"k": [l.k.iloc[0]], "n": [len(l) + len(r)]})
+
+    out = a.groupBy("k").cogroup(b.groupBy("k")).applyInPandas(merge, "k long, n long")
+    return sorted(tuple(r) for r in out.collect())
+
+
+job("sql_udf", sql_udf)
+job("sql_arrow_udf", sql_arrow_udf)
+job("sql_udtf", sql_udtf)
+job("pandas_scalar", pandas_scalar)
+job("pandas_grouped", pandas_grouped)
+job("pandas_cogrouped", pandas_cogrouped)
 version = sc.version
 sc.stop()
 

@@ -42,7 +42,8 @@ enum Command {
 /// Options of `sparkwire decode`.
 #[derive(Debug, clap::Args)]
 pub struct DecodeArgs {
-    /// A capture directory (`to_worker.N.bin` / `from_worker.N.bin`).
+    /// A capture directory (`to_worker.N.bin` / `from_worker.N.bin`), or a pcap
+    /// or pcapng file of loopback traffic.
     pub dir: Option<PathBuf>,
     /// The JVM → worker direction of one connection.
     #[arg(long, requires = "from_worker")]

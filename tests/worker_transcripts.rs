@@ -11,14 +11,21 @@ use std::path::PathBuf;
 
 use sparkwire_framing::Frame;
 use sparkwire_serializers::pickle;
+use sparkwire_serializers::pyspark::arrow::{ArrowItem, SectionItem};
 use sparkwire_serializers::pyspark::cloudpickle::command_serializers;
 use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
 use sparkwire_testkit::golden_dir;
 use sparkwire_worker::capture::{self, Mode};
-use sparkwire_worker::protocol::{End, ReplyItem, SparkVersion};
+use sparkwire_worker::protocol::{
+    Command, End, ReplyItem, SparkVersion, SQL_BATCHED_UDF, SQL_TABLE_UDF,
+};
 
 /// One task, decoded and interpreted.
 struct Task {
+    eval_type: i32,
+    /// Arrow data sections: group headers as `G<n>` and message kinds, in order.
+    arrow_in: Vec<String>,
+    arrow_out: Vec<String>,
     inputs: Vec<String>,
     outputs: Vec<String>,
     output_batches: Vec<usize>,
@@ -72,9 +79,43 @@ fn connections(dir: &std::path::Path, release: &str) -> Vec<(capture::Connection
             .iter()
             .map(|t| {
                 assert_eq!(t.finish, Some(-4), "{what}");
-                let command = pickle::decode(&t.header.command).unwrap();
-                let (de, ser) = command_serializers(&command.graph)
-                    .unwrap_or_else(|| panic!("{what}: serializers"));
+                let (de, ser) = match (&t.header.command, t.header.eval_type) {
+                    (Command::Rdd(b), _) => command_serializers(&pickle::decode(b).unwrap().graph)
+                        .unwrap_or_else(|| panic!("{what}: serializers")),
+                    // Pickled row batches: Pyrolite tuples in, CPython lists out.
+                    (_, SQL_BATCHED_UDF) => (
+                        Serializer::batched(Serializer::CPickle, 100),
+                        Serializer::batched(Serializer::CPickle, 100),
+                    ),
+                    (_, SQL_TABLE_UDF) => (
+                        Serializer::batched(Serializer::CPickle, 1),
+                        Serializer::batched(Serializer::CPickle, 1),
+                    ),
+                    // Arrow sections are checked message by message.
+                    _ => (Serializer::NoOp, Serializer::NoOp),
+                };
+                let kind = |a: &ArrowItem| match a {
+                    ArrowItem::Message { kind, .. } => format!("{kind:?}"),
+                    ArrowItem::End(_) => "End".to_string(),
+                };
+                let arrow_in = t
+                    .arrow_input
+                    .iter()
+                    .filter_map(|i| match i {
+                        SectionItem::Group(n) => Some(format!("G{n}")),
+                        SectionItem::Arrow(a) => Some(kind(a)),
+                        SectionItem::End => None,
+                    })
+                    .collect();
+                let arrow_out = t
+                    .reply
+                    .iter()
+                    .filter_map(|i| match i {
+                        ReplyItem::ArrowStart => Some("Start".to_string()),
+                        ReplyItem::Arrow(a) => Some(kind(a)),
+                        _ => None,
+                    })
+                    .collect();
                 let data: Vec<Frame> = t
                     .reply
                     .iter()
@@ -100,6 +141,9 @@ fn connections(dir: &std::path::Path, release: &str) -> Vec<(capture::Connection
                     "{what}: {end:?}"
                 );
                 Task {
+                    eval_type: t.header.eval_type,
+                    arrow_in,
+                    arrow_out,
                     inputs: reprs(&de, v, &t.input),
                     outputs: reprs(&ser, v, &data),
                     output_batches,
@@ -172,7 +216,13 @@ fn real_spark_transcripts_decode_completely() {
                 "daemon_reuse",
                 "exception",
                 "map_collect",
+                "pandas_cogrouped",
+                "pandas_grouped",
+                "pandas_scalar",
                 "reduce_by_key",
+                "sql_arrow_udf",
+                "sql_udf",
+                "sql_udtf",
                 "text_file"
             ],
             "{release}"
@@ -237,6 +287,74 @@ fn real_spark_transcripts_decode_completely() {
                     assert_eq!(outputs, ok, "{what}");
                     let stdout = fs::read(job.join("daemon_stdout.bin")).unwrap();
                     assert_eq!(stdout.len(), 4, "{what}: the daemon writes only its port");
+                }
+                "sql_udf" => {
+                    assert_eq!(tasks.len(), 1, "{what}");
+                    assert_eq!(tasks[0].eval_type, SQL_BATCHED_UDF, "{what}");
+                    let rows: Vec<String> = (0..250).map(|i| format!("({i}, 'r{i}')")).collect();
+                    assert_eq!(tasks[0].inputs, rows, "{what}: Pyrolite row tuples");
+                    assert_eq!(outputs, ok, "{what}");
+                }
+                "sql_udtf" => {
+                    assert_eq!(tasks[0].eval_type, SQL_TABLE_UDF, "{what}");
+                    assert_eq!(tasks[0].inputs, ["(0, 1)", "(1, 2)", "(2, 3)"], "{what}");
+                    // One element per input row: the rows `eval` yielded for it;
+                    // Spark's result is `(id, n, sq)` for each.
+                    let mut rows = Vec::new();
+                    for (i, out) in outputs.iter().enumerate() {
+                        let (a, b) = (i + 1, i * i + 2 * i + 1);
+                        assert_eq!(out, &format!("(({i}, {}), ({a}, {b}))", i * i), "{what}");
+                        rows.push(format!("({i}, {i}, {})", i * i));
+                        rows.push(format!("({i}, {a}, {b})"));
+                    }
+                    assert_eq!(rows, ok, "{what}");
+                }
+                "pandas_scalar" | "pandas_grouped" | "pandas_cogrouped" | "sql_arrow_udf" => {
+                    assert_eq!(tasks.len(), 1, "{what}");
+                    let t = tasks[0];
+                    let want = match name.as_str() {
+                        "pandas_scalar" => 200,
+                        "pandas_grouped" => 201,
+                        "pandas_cogrouped" => 206,
+                        _ => 101,
+                    };
+                    assert_eq!(t.eval_type, want, "{what}");
+                    let stream = ["Schema", "RecordBatch", "End"];
+                    let groups = |n: usize, per: usize| -> Vec<String> {
+                        let g = format!("G{per}");
+                        (0..n)
+                            .flat_map(|_| {
+                                std::iter::once(g.clone())
+                                    .chain((0..per).flat_map(|_| stream.map(String::from)))
+                            })
+                            .collect()
+                    };
+                    let input = match (name.as_str(), release.as_str()) {
+                        // 3.5 sends a grouped map's groups as batches of one stream.
+                        ("pandas_grouped", "3.5.9") => {
+                            let mut v = vec!["Schema".to_string()];
+                            v.extend(std::iter::repeat_n("RecordBatch".to_string(), 3));
+                            v.push("End".into());
+                            v
+                        }
+                        ("pandas_grouped", _) => groups(3, 1),
+                        ("pandas_cogrouped", _) => groups(2, 2),
+                        _ => stream.map(String::from).to_vec(),
+                    };
+                    assert_eq!(t.arrow_in, input, "{what}: input");
+                    assert_eq!(
+                        t.arrow_out.first().map(String::as_str),
+                        Some("Start"),
+                        "{what}"
+                    );
+                    assert_eq!(t.arrow_out[1], "Schema", "{what}");
+                    assert_eq!(
+                        t.arrow_out.last().map(String::as_str),
+                        Some("End"),
+                        "{what}"
+                    );
+                    assert!(t.inputs.is_empty() && t.outputs.is_empty(), "{what}");
+                    assert!(!ok.is_empty(), "{what}: the job ran");
                 }
                 _ => assert_eq!(outputs, ok, "{what}"),
             }

@@ -12,10 +12,12 @@ use sparkwire_serializers::pyspark::arrow::{ArrowItem, SectionItem};
 use sparkwire_serializers::pyspark::cloudpickle::{command_serializers, inspect};
 use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
 use sparkwire_worker::capture::{self, Connection, Mode, Task};
+use sparkwire_worker::pcap;
 use sparkwire_worker::protocol::{
     is_arrow, Arg, Command, ConnInfo, End, ReplyItem, SparkVersion, TaskHeader, SQL_BATCHED_UDF,
     SQL_TABLE_UDF,
 };
+use sparkwire_worker::traffic::{self, Kind};
 
 use super::read_input;
 use crate::{DecodeArgs, Format};
@@ -331,6 +333,67 @@ fn text(doc: &Value) -> String {
             d["port"], d["kill_pids"]
         );
     }
+    if let Some(cap) = doc.get("capture") {
+        let _ = writeln!(
+            s,
+            "capture: {} packets ({} not TCP/IP){}",
+            cap["packets"],
+            cap["skipped_packets"],
+            if cap["truncated"].as_bool() == Some(true) {
+                "; the file ends inside a packet"
+            } else {
+                ""
+            }
+        );
+        for r in cap["tcp_connections"].as_array().into_iter().flatten() {
+            let detail = match r["kind"].as_str() {
+                Some("worker") => format!(
+                    "Spark {} worker, {} tasks (below)",
+                    r["spark_version"].as_str().unwrap_or("?"),
+                    r["tasks"]
+                ),
+                Some("py4j") => {
+                    format!("Py4J, {} commands, {} replies", r["commands"], r["replies"])
+                }
+                Some("data_socket") => format!(
+                    "data socket, {} frames from the JVM: {}",
+                    r["server_frames"],
+                    r["server_records"]
+                        .as_array()
+                        .map(|a| a
+                            .iter()
+                            .filter_map(|x| x.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "))
+                        .unwrap_or_default()
+                ),
+                Some("accumulator_updates") => format!("accumulator updates {}", r["updates"]),
+                _ => format!(
+                    "other{}",
+                    r["note"]
+                        .as_str()
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default()
+                ),
+            };
+            let lost = r["lost_bytes"]
+                .as_array()
+                .map(|l| l.iter().filter_map(Value::as_u64).sum::<u64>())
+                .unwrap_or(0);
+            let _ = writeln!(
+                s,
+                "  tcp {}: {} + {} bytes{}; {detail}",
+                r["name"].as_str().unwrap_or("?"),
+                r["client_bytes"],
+                r["server_bytes"],
+                if lost > 0 {
+                    format!(" ({lost} bytes lost to a gap)")
+                } else {
+                    String::new()
+                },
+            );
+        }
+    }
     for c in doc["connections"].as_array().into_iter().flatten() {
         let _ = writeln!(
             s,
@@ -470,6 +533,163 @@ fn daemon_json(dir: &std::path::Path) -> io::Result<Value> {
 }
 
 /// Runs `sparkwire decode`.
+/// A progress bar on standard error for large inputs (when it is a terminal).
+struct Progress {
+    total: u64,
+    done: u64,
+    shown: bool,
+}
+
+impl Progress {
+    /// Inputs below this decode too fast for a bar to help.
+    const THRESHOLD: u64 = 32 << 20;
+
+    fn new(total: u64) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            total,
+            done: 0,
+            shown: total >= Progress::THRESHOLD && io::stderr().is_terminal(),
+        }
+    }
+
+    fn advance(&mut self, bytes: u64, what: &str) {
+        self.done += bytes;
+        if !self.shown {
+            return;
+        }
+        let width = 30u64;
+        let filled = (self.done * width / self.total.max(1)).min(width) as usize;
+        eprint!(
+            "\r[{}{}] {:>3}% {} / {} MiB {what:<30.30}",
+            "#".repeat(filled),
+            ".".repeat(width as usize - filled),
+            self.done * 100 / self.total.max(1),
+            self.done >> 20,
+            self.total >> 20
+        );
+        if self.done >= self.total {
+            eprintln!();
+        }
+    }
+}
+
+/// Where a decoded connection's bytes came from, for `--verify`.
+struct Source {
+    name: String,
+    to: Vec<u8>,
+    from: Vec<u8>,
+}
+
+/// A pcap or pcapng file: its TCP connections, each classified; the worker
+/// connections are returned for decoding like recorded ones.
+fn pcap_input(
+    path: &std::path::Path,
+    spark: Option<SparkVersion>,
+) -> io::Result<(Value, Vec<(Source, Connection)>)> {
+    let data = read_input(path)?;
+    let cap =
+        pcap::read(&data).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+    let mut progress = Progress::new(data.len() as u64);
+    let mut rows = Vec::new();
+    let mut workers = Vec::new();
+    for tcp in cap.connections {
+        let size = (tcp.client_data.len() + tcp.server_data.len()) as u64;
+        let name = tcp.name();
+        progress.advance(size, &name);
+        let c = traffic::classify(tcp, spark);
+        let mut row = json!({
+            "name": name,
+            "syn_seen": c.tcp.syn_seen,
+            "client_bytes": c.tcp.client_data.len(),
+            "server_bytes": c.tcp.server_data.len(),
+            "lost_bytes": [c.tcp.lost.0, c.tcp.lost.1],
+        });
+        match c.kind {
+            Kind::Worker(w) => {
+                row["kind"] = json!("worker");
+                row["spark_version"] = json!(w.version.to_string());
+                row["tasks"] = json!(w.tasks.len());
+                let (to, from) = match w.mode {
+                    Mode::Simple => (c.tcp.server_data, c.tcp.client_data),
+                    Mode::Daemon => (c.tcp.client_data, c.tcp.server_data),
+                };
+                workers.push((Source { name, to, from }, *w));
+            }
+            Kind::Py4j(p) => {
+                row["kind"] = json!("py4j");
+                row["commands"] = json!(p.commands);
+                row["replies"] = json!(p.replies);
+                row["authenticated"] = json!(p.authenticated);
+                row["calls"] = json!(p
+                    .calls
+                    .iter()
+                    .map(|(m, n)| json!({"method": m, "count": n}))
+                    .collect::<Vec<_>>());
+            }
+            Kind::Data(d) => {
+                row["kind"] = json!("data_socket");
+                row["server_frames"] = json!(d.server_frames.len());
+                row["server_records"] = json!(records(
+                    &d.server_frames,
+                    Some(&Serializer::batched(Serializer::CPickle, -1)),
+                    spark.unwrap_or(SparkVersion::V4_3)
+                ));
+                row["server_rest_bytes"] = json!(d.server_rest);
+                row["client_bytes_after_auth"] = json!(d.client_bytes);
+            }
+            Kind::Accumulators(a) => {
+                row["kind"] = json!("accumulator_updates");
+                row["updates"] = json!(a
+                    .batches
+                    .iter()
+                    .map(|b| b
+                        .iter()
+                        .map(|u| pickle::decode_slice(u)
+                            .ok()
+                            .and_then(|d| pickle::repr(&d.graph).ok())
+                            .unwrap_or_else(|| "<unreadable>".into()))
+                        .collect::<Vec<_>>())
+                    .collect::<Vec<_>>());
+                row["acks"] = json!(a.acks);
+            }
+            Kind::Other(why) => {
+                row["kind"] = json!("other");
+                row["note"] = json!(why);
+            }
+        }
+        rows.push(row);
+    }
+    progress.advance(progress.total.saturating_sub(progress.done), "done");
+    let doc = json!({
+        "packets": cap.packets,
+        "skipped_packets": cap.skipped,
+        "truncated": cap.truncated,
+        "tcp_connections": rows,
+    });
+    Ok((doc, workers))
+}
+
+/// Compares a re-encoded connection with its source bytes.
+fn verify(src: &Source, c: &Connection, report: &mut Vec<String>) -> io::Result<()> {
+    let (t2, f2) = capture::reencode(c).map_err(|e| io::Error::other(e.to_string()))?;
+    for (dir, a, b) in [("to_worker", &src.to, &t2), ("from_worker", &src.from, &f2)] {
+        if a != b {
+            let at = a
+                .iter()
+                .zip(b.iter())
+                .position(|(x, y)| x != y)
+                .unwrap_or(a.len().min(b.len()));
+            report.push(format!(
+                "connection {}, {dir}: re-encoding differs at byte {at}",
+                src.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `sparkwire decode`.
 pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
     let spark = match args.spark.as_str() {
         "auto" => None,
@@ -481,36 +701,45 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
     let mut docs = Vec::new();
     let mut failed = false;
     let mut verify_report = Vec::new();
-    for (name, to, from) in inputs(args)? {
-        match capture::decode(&to, &from, spark) {
-            Ok(c) => {
-                if args.verify {
-                    let (t2, f2) =
-                        capture::reencode(&c).map_err(|e| io::Error::other(e.to_string()))?;
-                    for (dir, a, b) in [("to_worker", &to, &t2), ("from_worker", &from, &f2)] {
-                        if a != b {
-                            let at = a
-                                .iter()
-                                .zip(b.iter())
-                                .position(|(x, y)| x != y)
-                                .unwrap_or(a.len().min(b.len()));
-                            verify_report.push(format!(
-                                "connection {name}, {dir}: re-encoding differs at byte {at}"
-                            ));
-                            failed = true;
-                        }
+    let mut traffic_doc = Value::Null;
+    let mut decoded: Vec<(Source, Connection)> = Vec::new();
+    match &args.dir {
+        Some(path) if path.is_file() => {
+            let (doc, workers) = pcap_input(path, spark)?;
+            traffic_doc = doc;
+            decoded = workers;
+        }
+        _ => {
+            let recorded = inputs(args)?;
+            let mut progress = Progress::new(
+                recorded
+                    .iter()
+                    .map(|(_, t, f)| (t.len() + f.len()) as u64)
+                    .sum(),
+            );
+            for (name, to, from) in recorded {
+                progress.advance((to.len() + from.len()) as u64, &name);
+                match capture::decode(&to, &from, spark) {
+                    Ok(c) => decoded.push((Source { name, to, from }, c)),
+                    Err(e) => {
+                        eprintln!("sparkwire decode: connection {name}, {e}");
+                        failed = true;
                     }
                 }
-                docs.push(connection_json(&name, &c));
-            }
-            Err(e) => {
-                eprintln!("sparkwire decode: connection {name}, {e}");
-                failed = true;
             }
         }
     }
+    for (src, c) in &decoded {
+        if args.verify {
+            verify(src, c, &mut verify_report)?;
+        }
+        docs.push(connection_json(&src.name, c));
+    }
+    failed |= !verify_report.is_empty();
     let mut doc = json!({"connections": docs});
-    if let Some(dir) = &args.dir {
+    if !traffic_doc.is_null() {
+        doc["capture"] = traffic_doc;
+    } else if let Some(dir) = &args.dir {
         doc["daemon"] = daemon_json(dir)?;
     }
     let mut out = io::stdout().lock();

@@ -3,9 +3,12 @@
 
 use proptest::prelude::*;
 
+use bytes::Bytes;
+
 use crate::protocol::{
-    BroadcastEntry, BroadcastServer, Broadcasts, ConnInfo, HeaderStyle, Resource, SparkVersion,
-    TaskContext, TaskHeader,
+    is_arrow, Arg, BroadcastEntry, BroadcastServer, Broadcasts, Command, ConnInfo, HeaderStyle,
+    Resource, SparkVersion, StateServer, TaskContext, TaskHeader, Udf, UdfCommand, UdtfCommand,
+    SQL_ARROW_TABLE_UDF, SQL_ARROW_UDTF, SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE,
 };
 
 /// Any modelled version.
@@ -18,7 +21,133 @@ pub fn text() -> impl Strategy<Value = String> + Clone {
     "\\PC{0,12}"
 }
 
-/// A NON_UDF task header that version `v` can carry.
+fn pickle_bytes() -> impl Strategy<Value = Bytes> + Clone {
+    prop::collection::vec(any::<u8>(), 0..48).prop_map(Bytes::from)
+}
+
+fn args(kwargs: bool) -> impl Strategy<Value = Vec<Arg>> {
+    prop::collection::vec((any::<i32>(), prop::option::of(text())), 0..4).prop_map(move |a| {
+        a.into_iter()
+            .map(|(offset, name)| Arg {
+                offset,
+                name: name.filter(|_| kwargs),
+            })
+            .collect()
+    })
+}
+
+/// An eval type and a command that version `v` can carry for it: NON_UDF, every
+/// SQL UDF eval type (100, 101, 200–217, 250–254) and the UDTFs (300–302).
+pub fn command(v: SparkVersion) -> impl Strategy<Value = (i32, Command)> {
+    let eval = prop::sample::select(
+        [0, 100, 101, 300, 301, 302]
+            .into_iter()
+            .chain(200..=217)
+            .chain(250..=254)
+            .collect::<Vec<i32>>(),
+    );
+    let conf = prop::collection::vec((text(), text()), 0..3);
+    (
+        eval,
+        pickle_bytes(),
+        (conf.clone(), text(), any::<i32>(), any::<bool>(), text()),
+        prop::option::of(prop::sample::select(vec!["perf", "memory"])),
+        prop::collection::vec(
+            (
+                args(true),
+                prop::collection::vec(pickle_bytes(), 0..3),
+                any::<i64>(),
+            ),
+            0..3,
+        ),
+        (
+            prop::collection::vec(any::<i32>(), 0..3),
+            prop::option::of(pickle_bytes()),
+        ),
+    )
+        .prop_map(
+            move |(
+                eval_type,
+                payload,
+                (conf, schema, port, uds, key),
+                profiler,
+                udfs,
+                (ints, analyze),
+            )| {
+                let udtf = matches!(eval_type, 300 | SQL_ARROW_TABLE_UDF)
+                    || (eval_type == SQL_ARROW_UDTF && v >= SparkVersion::V4_1);
+                let command = if eval_type == 0 {
+                    Command::Rdd(payload)
+                } else if udtf {
+                    let full = v >= SparkVersion::V4_0;
+                    let conf_sent = v.udtf_conf(eval_type);
+                    let v41 = v == SparkVersion::V4_1 && conf_sent;
+                    let first = udfs.first();
+                    Command::Udtf(UdtfCommand {
+                        runner_conf: conf_sent.then(|| conf.clone()),
+                        input_types: (v41 && eval_type == SQL_ARROW_TABLE_UDF)
+                            .then(|| schema.clone()),
+                        table_arg_offsets: (v41 && eval_type == SQL_ARROW_UDTF)
+                            .then(|| ints.clone()),
+                        args: first
+                            .map(|u| {
+                                u.0.iter()
+                                    .map(|a| Arg {
+                                        offset: a.offset,
+                                        name: a.name.clone().filter(|_| full),
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                        partition_child_indexes: full.then(|| ints.clone()),
+                        analyze_result: full.then(|| analyze.clone()),
+                        handler: payload,
+                        return_type: schema.clone(),
+                        name: full.then(|| key.clone()),
+                    })
+                } else {
+                    let conf_sent = v.command_conf(eval_type);
+                    let profiler = v.profiler_flag().then(|| profiler.map(str::to_owned));
+                    let ids = v.result_ids_always() || matches!(profiler, Some(Some(_)));
+                    let kwargs = v.kwarg_flags(eval_type);
+                    Command::Udfs(UdfCommand {
+                        runner_conf: conf_sent.then(|| conf.clone()),
+                        state_schema: (conf_sent
+                            && eval_type == SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE)
+                            .then(|| schema.clone()),
+                        state_server: (conf_sent && v.state_server(eval_type)).then(|| {
+                            StateServer {
+                                conn: if uds && v.conn_info_paths() {
+                                    ConnInfo::Path(schema.clone())
+                                } else {
+                                    ConnInfo::Port(port)
+                                },
+                                key_schema: key.clone(),
+                            }
+                        }),
+                        profiler,
+                        udfs: udfs
+                            .into_iter()
+                            .map(|(args, chain, id)| Udf {
+                                args: args
+                                    .into_iter()
+                                    .map(|a| Arg {
+                                        offset: a.offset,
+                                        name: a.name.filter(|_| kwargs),
+                                    })
+                                    .collect(),
+                                chain,
+                                result_id: ids.then_some(id),
+                            })
+                            .collect(),
+                    })
+                };
+                (eval_type, command)
+            },
+        )
+}
+
+/// A task header, with any command, that version `v` can carry.
 pub fn header(v: SparkVersion) -> impl Strategy<Value = TaskHeader> {
     // Unique keys: JSON objects cannot hold duplicates.
     let props = prop::collection::btree_map(text(), text(), 0..4);
@@ -45,13 +174,13 @@ pub fn header(v: SparkVersion) -> impl Strategy<Value = TaskHeader> {
             entries,
             conf.clone(),
             conf,
-            prop::collection::vec(any::<u8>(), 0..64),
+            command(v),
         ),
     )
         .prop_map(
             move |(
                 (pi, py, (is_barrier, uds, port, secret), ids, attempt, resources, props),
-                (dir, includes, server, entries, rc, ec, cmd),
+                (dir, includes, server, entries, rc, ec, (eval_type, command)),
             )| {
                 let paths = v.conn_info_paths();
                 let (barrier_conn, barrier_secret) = match v.header_style() {
@@ -112,17 +241,18 @@ pub fn header(v: SparkVersion) -> impl Strategy<Value = TaskHeader> {
                     spark_files_dir: dir,
                     python_includes: includes,
                     broadcasts: Broadcasts { server, entries },
-                    eval_type: 0,
+                    eval_type,
                     runner_conf: if json { rc } else { Vec::new() },
                     eval_conf: if json { ec } else { Vec::new() },
-                    command: cmd.into(),
+                    command,
                 }
             },
         )
 }
 
 /// The JVM → worker bytes of 1–3 tasks back to back: each header, a data
-/// section of raw frames and nulls, END_OF_DATA_SECTION and END_OF_STREAM.
+/// section (raw frames and nulls then END_OF_DATA_SECTION, or for Arrow eval
+/// types an empty IPC stream or an empty grouped section), and END_OF_STREAM.
 pub fn task_stream(v: SparkVersion) -> impl Strategy<Value = Vec<u8>> {
     let frames = prop::collection::vec(
         prop::option::of(prop::collection::vec(any::<u8>(), 0..30)),
@@ -133,6 +263,15 @@ pub fn task_stream(v: SparkVersion) -> impl Strategy<Value = Vec<u8>> {
         for (h, frames) in tasks {
             // Headers built by `header(v)` always encode.
             out.extend(h.encode(v).unwrap_or_default());
+            if is_arrow(h.eval_type) {
+                if frames.len() % 2 == 0 {
+                    out.extend([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+                } else {
+                    out.extend(0i32.to_be_bytes());
+                }
+                out.extend((-4i32).to_be_bytes());
+                continue;
+            }
             for f in frames {
                 match f {
                     Some(d) => {

@@ -6,10 +6,11 @@
 use bytes::BytesMut;
 use proptest::prelude::*;
 use sparkwire_framing::Step;
+use sparkwire_serializers::pyspark::arrow::{ArrowItem, SectionItem};
 use sparkwire_worker::generate::{header, text, version};
 use sparkwire_worker::protocol::{
-    encode_reply, End, HeaderStyle, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder, TaskHeader,
-    TaskItem, Timing,
+    encode_reply, is_arrow, End, HeaderStyle, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder,
+    TaskHeader, TaskItem, Timing,
 };
 
 /// Feeds `data` in `step`-byte pieces until the header decodes.
@@ -55,7 +56,8 @@ proptest! {
     }
 
     /// Several tasks back to back on one connection, each header followed by
-    /// its data frames, END_OF_DATA_SECTION and END_OF_STREAM.
+    /// its data frames and END_OF_DATA_SECTION (or its Arrow section) and
+    /// END_OF_STREAM.
     #[test]
     fn task_streams_round_trip(
         (v, tasks) in version().prop_flat_map(|v| (Just(v), prop::collection::vec((header(v), prop::collection::vec(prop::option::of(prop::collection::vec(any::<u8>(), 0..30)), 0..5)), 1..4))),
@@ -66,6 +68,19 @@ proptest! {
         for (h, frames) in &tasks {
             bytes.extend(h.encode(v).unwrap());
             want.push(TaskItem::Header(Box::new(h.clone())));
+            if is_arrow(h.eval_type) {
+                // An Arrow section: an empty IPC stream, or grouped input with no group.
+                if frames.len() % 2 == 0 {
+                    let eos = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0];
+                    bytes.extend(eos);
+                    want.push(TaskItem::Arrow(SectionItem::Arrow(ArrowItem::End(eos.to_vec().into()))));
+                } else {
+                    bytes.extend(0i32.to_be_bytes());
+                }
+                bytes.extend((-4i32).to_be_bytes());
+                want.extend([TaskItem::Arrow(SectionItem::End), TaskItem::Finish(-4)]);
+                continue;
+            }
             for f in frames {
                 match f {
                     Some(d) => {

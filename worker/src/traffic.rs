@@ -1,0 +1,197 @@
+//! What each reassembled loopback TCP connection of a Spark application is:
+//! a worker connection (decoded completely), a Py4J gateway or callback
+//! connection, a driver data socket (collect, parallelize, broadcast), the
+//! accumulator update connection, or something else.
+//!
+//! Recognition goes by the first bytes each side sends (spec §2.2, §8; the Py4J
+//! protocol in `gateway.md`), never by port numbers, which are ephemeral.
+
+use bytes::BytesMut;
+use sparkwire_framing::{Frame, FrameDecoder, Step};
+
+use crate::capture::{self, Connection};
+use crate::pcap::TcpConnection;
+use crate::protocol::SparkVersion;
+
+/// Py4J traffic in one direction: its commands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Py4jSummary {
+    /// Commands sent (each ends with the `e` line).
+    pub commands: usize,
+    /// Replies (`!`-lines) from the other side.
+    pub replies: usize,
+    /// Whether the first command was the auth command (its token is not kept).
+    pub authenticated: bool,
+    /// `(method, times called)` of the call commands, in first-call order.
+    pub calls: Vec<(String, usize)>,
+}
+
+/// A driver data socket after its auth exchange (`SocketAuthServer`, spec §8).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataSocket {
+    /// Frames the server (JVM) sent: collect's batches.
+    pub server_frames: Vec<Frame>,
+    /// Bytes after the last whole server frame.
+    pub server_rest: usize,
+    /// Bytes the client sent after authenticating: parallelize or broadcast
+    /// chunks, or toLocalIterator requests.
+    pub client_bytes: usize,
+}
+
+/// The JVM's accumulator updates to the driver's update server (spec §8.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccumulatorUpdates {
+    /// Each batch's pickled `(id, value)` updates.
+    pub batches: Vec<Vec<bytes::Bytes>>,
+    /// Acknowledgements (`0x01`) the server sent.
+    pub acks: usize,
+}
+
+/// What a connection is.
+#[derive(Debug, Clone)]
+pub enum Kind {
+    /// A JVM ⇄ Python worker connection, decoded.
+    Worker(Box<Connection>),
+    /// Py4J: the client sends commands, the server answers.
+    Py4j(Py4jSummary),
+    /// A driver data socket.
+    Data(DataSocket),
+    /// Accumulator updates.
+    Accumulators(AccumulatorUpdates),
+    /// Not recognised (a worker connection that does not decode lands here too,
+    /// with the reason).
+    Other(Option<String>),
+}
+
+/// A classified connection.
+#[derive(Debug, Clone)]
+pub struct Classified {
+    /// The reassembled connection.
+    pub tcp: TcpConnection,
+    /// What it is.
+    pub kind: Kind,
+}
+
+fn py4j(client: &[u8], server: &[u8]) -> Option<Py4jSummary> {
+    let first = client.get(..2)?;
+    if !(first[0].is_ascii_alphabetic() && first[1] == b'\n') || server.first() != Some(&b'!') {
+        return None;
+    }
+    let mut s = Py4jSummary::default();
+    let mut lines = client.split(|&b| b == b'\n');
+    let mut command: Vec<&[u8]> = Vec::new();
+    while let Some(line) = lines.next() {
+        if command.is_empty() && line == b"A" && s.commands == 0 {
+            // The auth command: `A`, the token, with no `e` line.
+            s.authenticated = true;
+            s.commands += 1;
+            let _token = lines.next();
+            continue;
+        }
+        if line == b"e" {
+            s.commands += 1;
+            if command.first() == Some(&&b"c"[..]) {
+                if let Some(m) = command.get(2) {
+                    let m = String::from_utf8_lossy(m).into_owned();
+                    match s.calls.iter_mut().find(|(n, _)| *n == m) {
+                        Some((_, k)) => *k += 1,
+                        None => s.calls.push((m, 1)),
+                    }
+                }
+            }
+            command.clear();
+        } else {
+            command.push(line);
+        }
+    }
+    s.replies = server
+        .split(|&b| b == b'\n')
+        .filter(|l| l.first() == Some(&b'!'))
+        .count();
+    Some(s)
+}
+
+/// `i32 n` + `n` printable ASCII bytes at the start: a SocketAuthHelper secret.
+fn secret_len(b: &[u8]) -> Option<usize> {
+    let n = usize::try_from(i32::from_be_bytes(b.get(..4)?.try_into().ok()?)).ok()?;
+    let s = b.get(4..4 + n)?;
+    (n > 0 && s.iter().all(|c| c.is_ascii_graphic())).then_some(4 + n)
+}
+
+fn data_socket(client: &[u8], server: &[u8]) -> Option<DataSocket> {
+    let auth = secret_len(client)?;
+    let rest = server.strip_prefix(b"\0\0\0\x02ok")?;
+    let mut dec = FrameDecoder::new();
+    let mut buf = BytesMut::from(rest);
+    let mut frames = Vec::new();
+    while let Ok(Step::Item(f)) = dec.decode(&mut buf) {
+        frames.push(f);
+    }
+    Some(DataSocket {
+        server_frames: frames,
+        server_rest: buf.len(),
+        client_bytes: client.len() - auth,
+    })
+}
+
+fn accumulators(client: &[u8], server: &[u8]) -> Option<AccumulatorUpdates> {
+    if server.is_empty() || server.iter().any(|&b| b != 1) {
+        return None;
+    }
+    let token = client
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
+    if token == 0 {
+        return None;
+    }
+    let mut at = token;
+    let mut batches = Vec::new();
+    let int = |at: usize| -> Option<usize> {
+        usize::try_from(i32::from_be_bytes(client.get(at..at + 4)?.try_into().ok()?)).ok()
+    };
+    while at < client.len() {
+        let count = int(at)?;
+        at += 4;
+        let mut batch = Vec::new();
+        for _ in 0..count {
+            let n = int(at)?;
+            let b = client.get(at + 4..at + 4 + n)?;
+            batch.push(bytes::Bytes::copy_from_slice(b));
+            at += 4 + n;
+        }
+        batches.push(batch);
+    }
+    (batches.len() == server.len()).then_some(AccumulatorUpdates {
+        batches,
+        acks: server.len(),
+    })
+}
+
+/// Classifies one connection; worker connections are decoded with `version`
+/// (or every version when `None`).
+pub fn classify(tcp: TcpConnection, version: Option<SparkVersion>) -> Classified {
+    let (c, s) = (&tcp.client_data, &tcp.server_data);
+    let kind = if c.is_empty() && s.is_empty() {
+        Kind::Other(Some("no data".into()))
+    } else if let Some(p) = py4j(c, s) {
+        Kind::Py4j(p)
+    } else if let Some(a) = accumulators(c, s) {
+        Kind::Accumulators(a)
+    } else {
+        // A simple worker connects to the JVM; the JVM connects to a daemon.
+        let simple = capture::decode(s, c, version);
+        let daemon = capture::decode(c, s, version);
+        match (simple, daemon) {
+            (Ok(w), _) | (_, Ok(w)) => Kind::Worker(Box::new(w)),
+            (Err(e), _) => match data_socket(c, s) {
+                Some(d) => Kind::Data(d),
+                None => Kind::Other(
+                    (secret_len(c).is_some() || secret_len(s).is_some())
+                        .then(|| format!("not a worker connection: {e}")),
+                ),
+            },
+        }
+    };
+    Classified { tcp, kind }
+}
