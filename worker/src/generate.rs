@@ -125,6 +125,8 @@ pub fn command(v: SparkVersion) -> impl Strategy<Value = (i32, Command)> {
                                 key_schema: key.clone(),
                             }
                         }),
+                        input_types: (conf_sent && v.udf_input_types(eval_type))
+                            .then(|| schema.clone()),
                         profiler,
                         udfs: udfs
                             .into_iter()

@@ -82,6 +82,8 @@ pub struct UdfCommand {
     pub state_schema: Option<String>,
     /// 211–214's state server (before 4.2).
     pub state_server: Option<StateServer>,
+    /// The Arrow-optimised UDF's (101) input types, as struct type JSON (4.1).
+    pub input_types: Option<String>,
     /// The profiler flag of 4.0/4.1: `Some(None)` when not profiling,
     /// `Some(Some("perf" | "memory"))` when profiling; `None` in other versions.
     pub profiler: Option<Option<String>>,
@@ -284,6 +286,9 @@ fn decode_udfs(r: &mut Reader, v: SparkVersion, eval_type: i32) -> Result<UdfCom
             let key_schema = r.str("key schema")?;
             c.state_server = Some(StateServer { conn, key_schema });
         }
+        if v.udf_input_types(eval_type) {
+            c.input_types = Some(r.str("input types")?);
+        }
     }
     if v.profiler_flag() {
         c.profiler = Some(if r.bool("isProfiling")? {
@@ -332,6 +337,12 @@ fn encode_udfs(
         &c.state_server,
         conf && v.state_server(eval_type),
     )?;
+    layout(
+        v,
+        "the UDF input types",
+        &c.input_types,
+        conf && v.udf_input_types(eval_type),
+    )?;
     layout(v, "the profiler flag", &c.profiler, v.profiler_flag())?;
     if let Some(conf) = &c.runner_conf {
         w.map(conf, "runner conf")?;
@@ -351,6 +362,9 @@ fn encode_udfs(
             }
         }
         w.str(&s.key_schema, "key schema")?;
+    }
+    if let Some(t) = &c.input_types {
+        w.str(t, "input types")?;
     }
     if let Some(p) = &c.profiler {
         w.bool(p.is_some());

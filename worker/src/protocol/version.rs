@@ -107,6 +107,13 @@ impl SparkVersion {
         }
     }
 
+    /// Whether the command of `eval_type` sends its input types (struct type
+    /// JSON) after the runner conf: the Arrow-optimised Python UDF (101) in 4.1
+    /// (found in recorded 4.1.4 traffic, then in its `read_udfs`).
+    pub fn udf_input_types(self, eval_type: i32) -> bool {
+        self == SparkVersion::V4_1 && eval_type == 101
+    }
+
     /// Whether each UDF argument offset is followed by an `isKwarg` flag (and a
     /// name when set): never in 3.5, for the eval types supporting named
     /// arguments in 4.0 and 4.1, for every eval type from 4.2.
