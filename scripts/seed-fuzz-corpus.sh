@@ -50,3 +50,6 @@ for d in tests/golden/worker/spark-*; do
 done
 # Large seeds slow the fuzzer down more than they help.
 find fuzz/corpus/worker_streams -size +32k -delete
+# Real loopback captures, one connection per seed.
+rm -rf fuzz/corpus/pcap_decode
+"$py" scripts/seed_pcap_corpus.py tests/golden/pcap fuzz/corpus

@@ -275,7 +275,11 @@ fn task_json(t: &Task, v: SparkVersion) -> Value {
             .into_iter()
             .map(Value::from)
             .collect();
-        input_markers.push(json!("END_OF_DATA_SECTION"));
+        if t.end_of_data {
+            input_markers.push(json!("END_OF_DATA_SECTION"));
+        } else {
+            input_markers.push(json!("(the recording ends inside the data section)"));
+        }
     }
     let mut output_records: Vec<Value> = records(&output, sers.as_ref().map(|s| &s.1), v)
         .into_iter()
@@ -321,6 +325,7 @@ fn connection_json(name: &str, c: &Connection) -> Value {
         "pid": c.pid,
         "tasks": c.tasks.iter().map(|t| task_json(t, c.version)).collect::<Vec<_>>(),
         "trailing_bytes": c.trailing.len(),
+        "trailing_exception": c.trailing_exception(),
     })
 }
 
@@ -500,8 +505,15 @@ fn text(doc: &Value) -> String {
         if c["trailing_bytes"].as_u64().unwrap_or(0) > 0 {
             let _ = writeln!(
                 s,
-                "  {} bytes after the last reply (tolerated)",
-                c["trailing_bytes"]
+                "  {} bytes after the last reply (tolerated){}",
+                c["trailing_bytes"],
+                match c["trailing_exception"].as_str() {
+                    Some(tb) => format!(
+                        ": an exception from the worker waiting for another task: {}",
+                        tb.trim_end().lines().last().unwrap_or("")
+                    ),
+                    None => String::new(),
+                }
             );
         }
     }

@@ -31,6 +31,9 @@ pub struct Task {
     pub input: Vec<Frame>,
     /// The Arrow data section (Arrow and pandas eval types).
     pub arrow_input: Vec<SectionItem>,
+    /// Whether END_OF_DATA_SECTION closed a framed data section (a recording
+    /// may end before it).
+    pub end_of_data: bool,
     /// The `i32` after the data section (−4: END_OF_STREAM).
     pub finish: Option<i32>,
     /// The worker's reply.
@@ -54,6 +57,21 @@ pub struct Connection {
     pub tasks: Vec<Task>,
     /// Bytes the worker wrote after its last reply (spec §10: tolerated).
     pub trailing: Vec<u8>,
+}
+
+impl Connection {
+    /// The traceback, when the trailing bytes are exactly one
+    /// PYTHON_EXCEPTION_THROWN: a reused worker that met EOF while waiting for
+    /// another task (4.3 daemon workers do this when the JVM closes the
+    /// connection).
+    pub fn trailing_exception(&self) -> Option<String> {
+        let t = &self.trailing;
+        if t.get(..4)? != (-2i32).to_be_bytes() {
+            return None;
+        }
+        let n = usize::try_from(i32::from_be_bytes(t.get(4..8)?.try_into().ok()?)).ok()?;
+        (t.len() == 8 + n).then(|| String::from_utf8_lossy(&t[8..]).into_owned())
+    }
 }
 
 /// Why a recorded connection could not be decoded.
@@ -144,6 +162,7 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
                 header: *h,
                 input: Vec::new(),
                 arrow_input: Vec::new(),
+                end_of_data: false,
                 finish: None,
                 reply: Vec::new(),
             }),
@@ -157,7 +176,11 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
                     t.arrow_input.push(a)
                 }
             }
-            Step::Item(TaskItem::EndOfData) => {}
+            Step::Item(TaskItem::EndOfData) => {
+                if let Some(t) = tasks.last_mut() {
+                    t.end_of_data = true
+                }
+            }
             Step::Item(TaskItem::Finish(x)) => {
                 if let Some(t) = tasks.last_mut() {
                     t.finish = Some(x)
@@ -264,7 +287,7 @@ pub fn reencode(c: &Connection) -> Result<(Vec<u8>, Vec<u8>), CaptureError> {
         }
         if is_arrow(t.header.eval_type) {
             encode_arrow_section(&t.arrow_input, &mut to);
-        } else {
+        } else if t.end_of_data {
             to.extend((-1i32).to_be_bytes());
         }
         if let Some(x) = t.finish {

@@ -395,6 +395,10 @@ pub fn read(data: &[u8]) -> Result<Capture, PcapReadError> {
                 reader.consume(used);
             }
             Err(PcapError::Eof) => break,
+            Err(PcapError::UnexpectedEof) => {
+                truncated = true;
+                break;
+            }
             Err(PcapError::Incomplete(_)) => {
                 if reader.reader_exhausted() {
                     truncated = offset < data.len() as u64;
@@ -414,4 +418,161 @@ pub fn read(data: &[u8]) -> Result<Capture, PcapReadError> {
         }
     }
     Ok(r.finish(truncated))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SYN: u8 = 0x02;
+    const ACK: u8 = 0x10;
+    const FIN: u8 = 0x01;
+
+    /// An Ethernet + IPv4 + TCP frame.
+    fn v4(sport: u16, dport: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![0u8; 12];
+        f.extend([0x08, 0x00]);
+        let total = (20 + 20 + payload.len()) as u16;
+        f.extend([0x45, 0]);
+        f.extend(total.to_be_bytes());
+        f.extend([0, 0, 0x40, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1]);
+        f.extend(sport.to_be_bytes());
+        f.extend(dport.to_be_bytes());
+        f.extend(seq.to_be_bytes());
+        f.extend([0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        f.extend(payload);
+        f
+    }
+
+    /// A Linux cooked v2 + IPv6 + TCP frame.
+    fn v6_sll2(sport: u16, dport: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![0x86, 0xdd];
+        f.extend([0u8; 18]);
+        f.extend([0x60, 0, 0, 0]);
+        f.extend(((20 + payload.len()) as u16).to_be_bytes());
+        f.extend([6, 64]);
+        f.extend(std::net::Ipv6Addr::LOCALHOST.octets());
+        f.extend(std::net::Ipv6Addr::LOCALHOST.octets());
+        f.extend(sport.to_be_bytes());
+        f.extend(dport.to_be_bytes());
+        f.extend(seq.to_be_bytes());
+        f.extend([0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        f.extend(payload);
+        f
+    }
+
+    fn classic(linktype: u32, frames: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = 0xa1b2c3d4u32.to_le_bytes().to_vec();
+        out.extend(2u16.to_le_bytes());
+        out.extend(4u16.to_le_bytes());
+        out.extend([0u8; 8]);
+        out.extend(65535u32.to_le_bytes());
+        out.extend(linktype.to_le_bytes());
+        for f in frames {
+            out.extend([0u8; 8]);
+            out.extend((f.len() as u32).to_le_bytes());
+            out.extend((f.len() as u32).to_le_bytes());
+            out.extend(f);
+        }
+        out
+    }
+
+    fn one(linktype: u32, frames: &[Vec<u8>]) -> TcpConnection {
+        let c = read(&classic(linktype, frames)).unwrap();
+        assert_eq!(c.skipped, 0);
+        assert_eq!(c.connections.len(), 1);
+        c.connections.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn out_of_order_duplicate_and_overlapping_segments() {
+        let c = one(
+            1,
+            &[
+                v4(50000, 4000, 99, SYN, b""),
+                v4(4000, 50000, 499, SYN | ACK, b""),
+                v4(50000, 4000, 106, ACK, b"world"),
+                v4(50000, 4000, 100, ACK, b"hello "),
+                v4(50000, 4000, 100, ACK, b"hello "),
+                v4(50000, 4000, 104, ACK, b"o wor"),
+                v4(4000, 50000, 500, ACK, b"ok"),
+                v4(50000, 4000, 111, ACK | FIN, b"!"),
+            ],
+        );
+        assert!(c.syn_seen);
+        assert_eq!(c.client.unwrap().port(), 50000);
+        assert_eq!(c.client_data, b"hello world!");
+        assert_eq!(c.server_data, b"ok");
+        assert_eq!(c.lost, (0, 0));
+    }
+
+    #[test]
+    fn sequence_numbers_wrap() {
+        let isn = u32::MAX - 5;
+        let mut frames = vec![v4(50001, 4000, isn, SYN, b"")];
+        let data: Vec<u8> = (0..40).collect();
+        for (i, chunk) in data.chunks(10).enumerate() {
+            frames.push(v4(
+                50001,
+                4000,
+                isn.wrapping_add(1 + 10 * i as u32),
+                ACK,
+                chunk,
+            ));
+        }
+        frames.swap(2, 3);
+        assert_eq!(one(1, &frames).client_data, data);
+    }
+
+    #[test]
+    fn a_missing_segment_is_reported_as_lost() {
+        let c = one(
+            1,
+            &[
+                v4(50002, 4000, 0, SYN, b""),
+                v4(50002, 4000, 1, ACK, b"abc"),
+                v4(50002, 4000, 10, ACK, b"xyz!"),
+            ],
+        );
+        assert_eq!(c.client_data, b"abc");
+        assert_eq!(c.lost, (4, 0));
+    }
+
+    #[test]
+    fn a_new_handshake_on_the_same_ports_is_a_new_connection() {
+        let frames = [
+            v4(50003, 4000, 0, SYN, b""),
+            v4(50003, 4000, 1, ACK, b"first"),
+            v4(50003, 4000, 6, FIN | ACK, b""),
+            v4(50003, 4000, 1000, SYN, b""),
+            v4(50003, 4000, 1001, ACK, b"second"),
+        ];
+        let c = read(&classic(1, &frames)).unwrap();
+        let data: Vec<&[u8]> = c.connections.iter().map(|c| &c.client_data[..]).collect();
+        assert_eq!(data, [&b"first"[..], &b"second"[..]]);
+    }
+
+    #[test]
+    fn ipv6_over_linux_cooked_captures() {
+        let c = one(
+            276,
+            &[
+                v6_sll2(50004, 4000, 7, ACK, b"mid-"),
+                v6_sll2(50004, 4000, 11, ACK, b"stream"),
+            ],
+        );
+        // No handshake: the higher port is taken for the client.
+        assert!(!c.syn_seen);
+        assert_eq!(c.client.unwrap().port(), 50004);
+        assert!(c.client.unwrap().is_ipv6());
+        assert_eq!(c.client_data, b"mid-stream");
+    }
+
+    #[test]
+    fn other_packets_are_skipped() {
+        let mut udp = v4(1, 2, 0, 0, b"");
+        udp[23] = 17;
+        let c = read(&classic(1, &[udp, vec![1, 2, 3]])).unwrap();
+        assert_eq!((c.packets, c.skipped, c.connections.len()), (2, 2, 0));
+    }
 }
