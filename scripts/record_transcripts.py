@@ -13,6 +13,8 @@ import shutil
 import stat
 import sys
 import tempfile
+import threading
+import time
 
 from pyspark import SparkConf, SparkContext
 
@@ -170,6 +172,40 @@ first = sc.parallelize([1, 2, 3], 1).map(lambda x: x + 1).collect()
 second = sc.parallelize(["a", "b"], 1).map(lambda s: s.upper()).collect()
 with open(os.path.join(d, "expected.json"), "w") as f:
     json.dump({"ok": [repr(x) for x in first + second]}, f, indent=1, sort_keys=True)
+    f.write("\n")
+sc.stop()
+
+# Daemon mode, a killed worker: a task sleeps, its job is cancelled, and after
+# spark.python.task.killTimeout the JVM asks the daemon to kill the worker by
+# writing its pid to the daemon's stdin.
+sc = SparkContext(conf=conf.set("spark.python.task.killTimeout", "1s"))
+sc.setLogLevel("ERROR")
+d = os.path.join(out, "daemon_kill")
+shutil.rmtree(d, ignore_errors=True)
+os.makedirs(d)
+sc.environment["SPARKWIRE_TAP_DIR"] = d
+
+
+def cancel_soon():
+    time.sleep(4)
+    sc.cancelJobGroup("sleepy")
+
+
+def sleepy(x):
+    time.sleep(120)
+    return x
+
+
+threading.Thread(target=cancel_soon, daemon=True).start()
+sc.setJobGroup("sleepy", "a job to cancel", interruptOnCancel=True)
+try:
+    sc.parallelize([1], 1).map(sleepy).collect()
+    outcome = {"ok": []}
+except Exception as e:
+    outcome = {"error": type(e).__name__}
+time.sleep(3)
+with open(os.path.join(d, "expected.json"), "w") as f:
+    json.dump(outcome, f, indent=1, sort_keys=True)
     f.write("\n")
 sc.stop()
 shutil.rmtree(tmp, ignore_errors=True)

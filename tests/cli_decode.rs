@@ -126,3 +126,62 @@ fn a_cut_capture_fails_and_says_where() {
     );
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+#[test]
+fn pcap_files_are_decoded_and_verified() {
+    for name in ["spark-3.5.9.pcap", "spark-4.3.0.pcapng"] {
+        let out = sparkwire()
+            .arg("decode")
+            .arg(golden_dir().join("pcap").join(name))
+            .args(["--format", "json", "--verify"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let kinds: Vec<&str> = doc["capture"]["tcp_connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["kind"].as_str().unwrap())
+            .collect();
+        for k in ["py4j", "worker", "data_socket", "accumulator_updates"] {
+            assert!(kinds.contains(&k), "{name}: {kinds:?}");
+        }
+        // Worker connections are decoded in full, like recorded ones.
+        let workers = kinds.iter().filter(|k| **k == "worker").count();
+        assert_eq!(
+            doc["connections"].as_array().unwrap().len(),
+            workers,
+            "{name}"
+        );
+        // The Py4J auth token never appears in the output.
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("\"A\\n"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_killed_daemon_worker_is_reported() {
+    let out = sparkwire()
+        .arg("decode")
+        .arg(golden_dir().join("worker/spark-4.3.0/daemon_kill"))
+        .arg("--verify")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("the JVM asked the daemon to kill this worker"),
+        "{text}"
+    );
+}

@@ -52,19 +52,16 @@ fn real_captures_are_reassembled_and_recognised() {
             let c = classify(tcp, None);
             match c.kind {
                 Kind::Py4j(p) => py4j.push(p),
-                Kind::Worker(w) => {
-                    assert_eq!(w.version, want, "{release} {name}");
-                    let (to, from) = match w.mode {
-                        Mode::Simple => (&c.tcp.server_data, &c.tcp.client_data),
-                        Mode::Daemon => (&c.tcp.client_data, &c.tcp.server_data),
-                    };
+                Kind::Worker { ref conn, .. } => {
+                    assert_eq!(conn.version, want, "{release} {name}");
+                    let (to, from) = c.worker_streams().unwrap();
                     assert_eq!(
-                        capture::reencode(&w).unwrap(),
-                        (to.clone(), from.clone()),
+                        capture::reencode(conn).unwrap(),
+                        (to.to_vec(), from.to_vec()),
                         "{release} {name}: re-encoding"
                     );
-                    match w.mode {
-                        Mode::Daemon => daemon_tasks.push(w.tasks.len()),
+                    match conn.mode {
+                        Mode::Daemon => daemon_tasks.push(conn.tasks.len()),
                         Mode::Simple => simple += 1,
                     }
                 }

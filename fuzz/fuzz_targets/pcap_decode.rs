@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sparkwire_worker::capture::{self, Mode};
+use sparkwire_worker::capture;
 use sparkwire_worker::pcap;
 use sparkwire_worker::traffic::{classify, Kind};
 
@@ -15,13 +15,13 @@ fuzz_target!(|data: &[u8]| {
     };
     for tcp in cap.connections {
         let c = classify(tcp, None);
-        if let Kind::Worker(w) = c.kind {
-            let (to, from) = match w.mode {
-                Mode::Simple => (&c.tcp.server_data, &c.tcp.client_data),
-                Mode::Daemon => (&c.tcp.client_data, &c.tcp.server_data),
-            };
-            let again = capture::reencode(&w).expect("a decoded connection re-encodes");
-            assert_eq!((&again.0, &again.1), (to, from), "re-encoding differs");
+        if let (Kind::Worker { conn, .. }, Some((to, from))) = (&c.kind, c.worker_streams()) {
+            let again = capture::reencode(conn).expect("a decoded connection re-encodes");
+            assert_eq!(
+                (&again.0[..], &again.1[..]),
+                (to, from),
+                "re-encoding differs"
+            );
         }
     }
 });

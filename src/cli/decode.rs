@@ -14,8 +14,7 @@ use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
 use sparkwire_worker::capture::{self, Connection, Mode, Task};
 use sparkwire_worker::pcap;
 use sparkwire_worker::protocol::{
-    is_arrow, Arg, Command, ConnInfo, End, ReplyItem, SparkVersion, TaskHeader, SQL_BATCHED_UDF,
-    SQL_TABLE_UDF,
+    is_arrow, sql_serializers, Arg, Command, ConnInfo, End, ReplyItem, SparkVersion, TaskHeader,
 };
 use sparkwire_worker::traffic::{self, Kind};
 
@@ -157,11 +156,7 @@ fn command_json(h: &TaskHeader) -> (Value, Option<(Serializer, Serializer)>) {
                         .unwrap_or_default()
                 })
                 .collect();
-            // Pickled row batches both ways (Pyrolite tuples in, CPython lists out).
-            let sers = (h.eval_type == SQL_BATCHED_UDF).then(|| {
-                let s = Serializer::batched(Serializer::CPickle, 100);
-                (s.clone(), s)
-            });
+            let sers = sql_serializers(h.eval_type);
             let doc = json!({
                 "kind": "udfs",
                 "bytes": h.command.pickled_len(),
@@ -181,10 +176,7 @@ fn command_json(h: &TaskHeader) -> (Value, Option<(Serializer, Serializer)>) {
         }
         Command::Udtf(t) => {
             let handler = pickled_json(&t.handler);
-            let sers = (h.eval_type == SQL_TABLE_UDF).then(|| {
-                let s = Serializer::batched(Serializer::CPickle, 1);
-                (s.clone(), s)
-            });
+            let sers = sql_serializers(h.eval_type);
             let doc = json!({
                 "kind": "udtf",
                 "bytes": h.command.pickled_len(),
@@ -310,6 +302,7 @@ fn task_json(t: &Task, v: SparkVersion) -> Value {
         "output_records": output_records,
         "output_markers": output_markers,
         "exception": exception,
+        "reply_complete": t.reply_complete,
         "timing": timing,
         "accumulators": accumulators,
         "end": end,
@@ -326,6 +319,7 @@ fn connection_json(name: &str, c: &Connection) -> Value {
         "tasks": c.tasks.iter().map(|t| task_json(t, c.version)).collect::<Vec<_>>(),
         "trailing_bytes": c.trailing.len(),
         "trailing_exception": c.trailing_exception(),
+        "fork_errno": c.fork_errno,
     })
 }
 
@@ -416,6 +410,12 @@ fn text(doc: &Value) -> String {
                     .join(", "))
                 .unwrap_or_default(),
         );
+        if let Some(errno) = c["fork_errno"].as_i64() {
+            let _ = writeln!(
+                s,
+                "  the daemon could not fork a worker: errno {errno} sent where the pid belongs"
+            );
+        }
         for (i, t) in c["tasks"].as_array().into_iter().flatten().enumerate() {
             let ctx = &t["task_context"];
             let _ = writeln!(
@@ -496,11 +496,26 @@ fn text(doc: &Value) -> String {
             for a in list("accumulators") {
                 let _ = writeln!(s, "    accumulator update {a}");
             }
-            let _ = writeln!(
-                s,
-                "    end: {}",
-                t["end"].as_str().unwrap_or("(none: the worker exits)")
-            );
+            if t["reply_complete"].as_bool() == Some(false) {
+                let killed = doc["daemon"]["kill_pids"]
+                    .as_array()
+                    .is_some_and(|p| p.contains(&c["pid"]));
+                let _ = writeln!(
+                    s,
+                    "    reply: the recording ends inside it{}",
+                    if killed {
+                        " — the JVM asked the daemon to kill this worker (its pid on the daemon's stdin)"
+                    } else {
+                        " (the worker died or the connection was closed)"
+                    }
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    "    end: {}",
+                    t["end"].as_str().unwrap_or("(none: the worker exits)")
+                );
+            }
         }
         if c["trailing_bytes"].as_u64().unwrap_or(0) > 0 {
             let _ = writeln!(
@@ -618,15 +633,17 @@ fn pcap_input(
             "lost_bytes": [c.tcp.lost.0, c.tcp.lost.1],
         });
         match c.kind {
-            Kind::Worker(w) => {
+            Kind::Worker { ref conn, .. } => {
                 row["kind"] = json!("worker");
-                row["spark_version"] = json!(w.version.to_string());
-                row["tasks"] = json!(w.tasks.len());
-                let (to, from) = match w.mode {
-                    Mode::Simple => (c.tcp.server_data, c.tcp.client_data),
-                    Mode::Daemon => (c.tcp.client_data, c.tcp.server_data),
+                row["spark_version"] = json!(conn.version.to_string());
+                row["tasks"] = json!(conn.tasks.len());
+                let (to, from) = c.worker_streams().unwrap_or_default();
+                let src = Source {
+                    name,
+                    to: to.to_vec(),
+                    from: from.to_vec(),
                 };
-                workers.push((Source { name, to, from }, *w));
+                workers.push((src, (**conn).clone()));
             }
             Kind::Py4j(p) => {
                 row["kind"] = json!("py4j");

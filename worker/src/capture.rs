@@ -38,6 +38,9 @@ pub struct Task {
     pub finish: Option<i32>,
     /// The worker's reply.
     pub reply: Vec<ReplyItem>,
+    /// False when the recording ends inside the reply: the worker was killed
+    /// (daemon mode: its pid on the daemon's stdin) or the connection dropped.
+    pub reply_complete: bool,
 }
 
 /// A decoded connection.
@@ -57,9 +60,17 @@ pub struct Connection {
     pub tasks: Vec<Task>,
     /// Bytes the worker wrote after its last reply (spec §10: tolerated).
     pub trailing: Vec<u8>,
+    /// Daemon mode: the daemon could not fork a worker and sent this errno where
+    /// the worker's pid belongs (`pid` holds it too); there are no tasks.
+    pub fork_errno: Option<i32>,
 }
 
 impl Connection {
+    /// Whether every task's reply was read to its end.
+    pub fn is_complete(&self) -> bool {
+        self.tasks.iter().all(|t| t.reply_complete)
+    }
+
     /// The traceback, when the trailing bytes are exactly one
     /// PYTHON_EXCEPTION_THROWN: a reused worker that met EOF while waiting for
     /// another task (4.3 daemon workers do this when the JVM closes the
@@ -144,6 +155,9 @@ fn prelude(to: &[u8], from: &[u8]) -> Result<(Mode, i32, usize, usize), CaptureE
 
 /// Decodes one connection with version `v`.
 pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection, CaptureError> {
+    if let Some(c) = fork_failure(to, from, v) {
+        return Ok(c);
+    }
     let (mode, pid, pt, pf) = prelude(to, from)?;
     let mut dec = TaskDecoder::new(v);
     let mut buf = BytesMut::from(&to[pt..]);
@@ -165,6 +179,7 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
                 end_of_data: false,
                 finish: None,
                 reply: Vec::new(),
+                reply_complete: false,
             }),
             Step::Item(TaskItem::Data(f)) => {
                 if let Some(t) = tasks.last_mut() {
@@ -206,7 +221,7 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
     }
     let mut rbuf = BytesMut::from(&from[pf..]);
     let mut consumed = pf as u64;
-    for (i, task) in tasks.iter_mut().enumerate() {
+    'tasks: for (i, task) in tasks.iter_mut().enumerate() {
         let mut r = ReplyDecoder::new(v);
         loop {
             let at = consumed + r.offset();
@@ -219,16 +234,21 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
             })? {
                 Step::Item(Some(item)) => task.reply.push(item),
                 Step::Item(None) => break,
+                // The worker was killed, or the recording ends, mid-reply: the
+                // rest of the connection is missing, which `reply_complete` says.
                 Step::NeedMore => {
-                    // The worker died, or the recording ends, mid-reply.
-                    return Err(err(
-                        "from_worker",
-                        format!("reply to task {i}"),
-                        format!("cut short at stream byte {at}"),
-                    ));
+                    if !rbuf.is_empty() {
+                        return Err(err(
+                            "from_worker",
+                            format!("reply to task {i}"),
+                            format!("cut short inside an item at stream byte {at}"),
+                        ));
+                    }
+                    break 'tasks;
                 }
             }
         }
+        task.reply_complete = true;
         consumed += r.offset();
     }
     let trailing = rbuf.to_vec();
@@ -240,6 +260,25 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
         prelude: (to[..pt].to_vec(), from[..pf].to_vec()),
         tasks,
         trailing,
+        fork_errno: None,
+    })
+}
+
+/// Daemon mode, fork failure: the daemon wrote one `i32` errno where the
+/// worker's pid belongs and closed the connection (the JVM may have sent the
+/// secret already).
+fn fork_failure(to: &[u8], from: &[u8], v: SparkVersion) -> Option<Connection> {
+    let errno = i32::from_be_bytes(from.try_into().ok()?);
+    let secret_only = to.is_empty() || str_len(to, 0).is_some_and(|n| 4 + n == to.len());
+    (errno > 0 && secret_only).then(|| Connection {
+        version: v,
+        fits: vec![v],
+        mode: Mode::Daemon,
+        pid: errno,
+        prelude: (to.to_vec(), from.to_vec()),
+        tasks: Vec::new(),
+        trailing: Vec::new(),
+        fork_errno: Some(errno),
     })
 }
 
@@ -249,19 +288,21 @@ pub fn decode(to: &[u8], from: &[u8], v: Option<SparkVersion>) -> Result<Connect
     if let Some(v) = v {
         return decode_with(to, from, v);
     }
-    let mut first: Option<Connection> = None;
-    let mut fits = Vec::new();
+    let mut decoded = Vec::new();
     let mut last_err = None;
     for v in SparkVersion::ALL {
         match decode_with(to, from, v) {
-            Ok(c) => {
-                fits.push(v);
-                first.get_or_insert(c);
-            }
+            Ok(c) => decoded.push(c),
             Err(e) => last_err = Some(e),
         }
     }
-    match first {
+    // A layout that reads every reply to its end beats one that stops inside a
+    // reply (a wrong timing layout can look like a reply cut short).
+    if decoded.iter().any(Connection::is_complete) {
+        decoded.retain(Connection::is_complete);
+    }
+    let fits: Vec<SparkVersion> = decoded.iter().map(|c| c.version).collect();
+    match decoded.into_iter().next() {
         Some(mut c) => {
             c.fits = fits;
             Ok(c)
@@ -319,5 +360,53 @@ fn encode_arrow_section(items: &[SectionItem], out: &mut Vec<u8>) {
             SectionItem::End if grouped => out.extend(0i32.to_be_bytes()),
             SectionItem::End => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> Vec<u8> {
+        let mut s = 4i32.to_be_bytes().to_vec();
+        s.extend(b"c0de");
+        s
+    }
+
+    #[test]
+    fn a_fork_failure_is_an_errno_where_the_pid_belongs() {
+        // EAGAIN-like errors are retried by the daemon; ENOMEM (12) is sent.
+        let from = 12i32.to_be_bytes();
+        for to in [Vec::new(), secret()] {
+            let c = decode(&to, &from, None).unwrap();
+            assert_eq!(
+                (c.mode, c.fork_errno, c.tasks.len()),
+                (Mode::Daemon, Some(12), 0)
+            );
+            assert_eq!(reencode(&c).unwrap(), (to.clone(), from.to_vec()));
+        }
+        // Anything after the pid is a worker, not a fork failure.
+        assert!(decode(&secret(), &[0, 0, 0, 12, 0], None).is_err());
+    }
+
+    #[test]
+    fn a_reply_cut_at_an_item_boundary_is_incomplete_not_an_error() {
+        let header = TaskHeader::example(b"\x80\x05N.".to_vec().into());
+        let mut to = b"\0\0\0\x02ok".to_vec();
+        to.extend(header.encode(SparkVersion::V4_3).unwrap());
+        to.extend((-1i32).to_be_bytes());
+        to.extend((-4i32).to_be_bytes());
+        let mut from = secret();
+        from.extend(77i32.to_be_bytes());
+        from.extend(3i32.to_be_bytes());
+        from.extend(b"abc");
+        let c = decode(&to, &from, None).unwrap();
+        assert!(!c.is_complete());
+        assert_eq!(c.tasks[0].reply.len(), 1);
+        assert_eq!(reencode(&c).unwrap(), (to.clone(), from.clone()));
+        // Cut inside an item: that is an error, with where.
+        from.truncate(from.len() - 1);
+        let e = decode(&to, &from, Some(SparkVersion::V4_3)).unwrap_err();
+        assert!(e.message.contains("cut short inside an item"), "{e}");
     }
 }

@@ -50,8 +50,15 @@ pub struct AccumulatorUpdates {
 /// What a connection is.
 #[derive(Debug, Clone)]
 pub enum Kind {
-    /// A JVM ⇄ Python worker connection, decoded.
-    Worker(Box<Connection>),
+    /// A JVM ⇄ Python worker connection, decoded. `jvm_is_client`: the JVM
+    /// opened it (daemon workers; a simple worker connects to the JVM), so the
+    /// client's bytes are the JVM → worker direction.
+    Worker {
+        /// The decoded connection.
+        conn: Box<Connection>,
+        /// Which side the JVM is.
+        jvm_is_client: bool,
+    },
     /// Py4J: the client sends commands, the server answers.
     Py4j(Py4jSummary),
     /// A driver data socket.
@@ -70,6 +77,24 @@ pub struct Classified {
     pub tcp: TcpConnection,
     /// What it is.
     pub kind: Kind,
+}
+
+impl Classified {
+    /// A worker connection's JVM → worker and worker → JVM bytes.
+    pub fn worker_streams(&self) -> Option<(&[u8], &[u8])> {
+        let (c, s) = (&self.tcp.client_data[..], &self.tcp.server_data[..]);
+        match self.kind {
+            Kind::Worker {
+                jvm_is_client: true,
+                ..
+            } => Some((c, s)),
+            Kind::Worker {
+                jvm_is_client: false,
+                ..
+            } => Some((s, c)),
+            _ => None,
+        }
+    }
 }
 
 fn py4j(client: &[u8], server: &[u8]) -> Option<Py4jSummary> {
@@ -180,10 +205,20 @@ pub fn classify(tcp: TcpConnection, version: Option<SparkVersion>) -> Classified
         Kind::Accumulators(a)
     } else {
         // A simple worker connects to the JVM; the JVM connects to a daemon.
-        let simple = capture::decode(s, c, version);
-        let daemon = capture::decode(c, s, version);
-        match (simple, daemon) {
-            (Ok(w), _) | (_, Ok(w)) => Kind::Worker(Box::new(w)),
+        // Without the handshake the client may be guessed wrong, so both
+        // orientations are tried.
+        match (
+            capture::decode(s, c, version),
+            capture::decode(c, s, version),
+        ) {
+            (Ok(w), _) => Kind::Worker {
+                conn: Box::new(w),
+                jvm_is_client: false,
+            },
+            (_, Ok(w)) => Kind::Worker {
+                conn: Box::new(w),
+                jvm_is_client: true,
+            },
             (Err(e), _) => match data_socket(c, s) {
                 Some(d) => Kind::Data(d),
                 None => Kind::Other(

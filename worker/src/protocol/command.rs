@@ -8,6 +8,7 @@
 //! difference is asked of [`SparkVersion`].
 
 use bytes::Bytes;
+use sparkwire_serializers::pyspark::Serializer;
 
 use super::error::HeaderError;
 use super::header::ConnInfo;
@@ -31,6 +32,21 @@ pub const SQL_ARROW_UDTF: i32 = 302;
 /// every eval type but NON_UDF, SQL_BATCHED_UDF and SQL_TABLE_UDF.
 pub fn is_arrow(eval_type: i32) -> bool {
     !matches!(eval_type, NON_UDF | SQL_BATCHED_UDF | SQL_TABLE_UDF)
+}
+
+/// The serializers PySpark's worker reads and writes a SQL task's pickled data
+/// with: `BatchedSerializer(CPickleSerializer(), 100)` both ways for
+/// SQL_BATCHED_UDF (Pyrolite row tuples in, result lists out), batches of one
+/// for SQL_TABLE_UDF. `None` for NON_UDF, whose command names its own, and for
+/// the Arrow eval types.
+pub fn sql_serializers(eval_type: i32) -> Option<(Serializer, Serializer)> {
+    let n = match eval_type {
+        SQL_BATCHED_UDF => 100,
+        SQL_TABLE_UDF => 1,
+        _ => return None,
+    };
+    let s = Serializer::batched(Serializer::CPickle, n);
+    Some((s.clone(), s))
 }
 
 /// One argument of a UDF or UDTF: an offset into the input row, and the keyword

@@ -22,7 +22,7 @@ mod version;
 mod wire;
 
 pub use command::{
-    is_arrow, Arg, Command, StateServer, Udf, UdfCommand, UdtfCommand, NON_UDF,
+    is_arrow, sql_serializers, Arg, Command, StateServer, Udf, UdfCommand, UdtfCommand, NON_UDF,
     SQL_ARROW_TABLE_UDF, SQL_ARROW_UDTF, SQL_BATCHED_UDF, SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE,
     SQL_TABLE_UDF,
 };
