@@ -85,7 +85,7 @@ pub struct TaskDecoder {
     frames: FrameDecoder,
     /// Bytes consumed by headers and Arrow sections (the frame decoder counts the
     /// rest).
-    header_bytes: u64,
+    unframed_bytes: u64,
     tasks: usize,
 }
 
@@ -96,7 +96,7 @@ impl TaskDecoder {
             version,
             state: State::Header,
             frames: FrameDecoder::new(),
-            header_bytes: 0,
+            unframed_bytes: 0,
             tasks: 0,
         }
     }
@@ -107,7 +107,7 @@ impl TaskDecoder {
             State::Arrow(s) => s.offset(),
             _ => 0,
         };
-        self.header_bytes + self.frames.offset() + arrow
+        self.unframed_bytes + self.frames.offset() + arrow
     }
 
     /// Tasks whose header was read.
@@ -134,7 +134,7 @@ impl TaskDecoder {
                     None => Ok(Step::NeedMore),
                     Some((h, used)) => {
                         buf.advance(used);
-                        self.header_bytes += used as u64;
+                        self.unframed_bytes += used as u64;
                         self.tasks += 1;
                         self.state = if is_arrow(h.eval_type) {
                             State::ArrowStart
@@ -185,7 +185,7 @@ impl TaskDecoder {
                     }
                 };
                 if item == SectionItem::End {
-                    self.header_bytes += section.offset();
+                    self.unframed_bytes += section.offset();
                     self.state = State::Finish;
                 }
                 Ok(Step::Item(TaskItem::Arrow(item)))
