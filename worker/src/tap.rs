@@ -21,6 +21,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -173,29 +174,94 @@ fn capture_files(dir: &Path) -> io::Result<(File, File)> {
     Err(io::Error::other("no free capture index"))
 }
 
+/// Relay buffer size: large reads keep syscalls per byte low.
+const RELAY_BUFFER: usize = 256 * 1024;
+/// Buffers queued for the capture writer; bounds the relay's memory.
+const RELAY_QUEUE: usize = 4;
+
 /// Copies `from` → `to`, recording into `file`, until `from` ends; then passes
-/// the end on.
+/// the end on. The capture file is written by a second thread, so forwarding
+/// never waits on the disk (at most `RELAY_QUEUE` buffers wait for it).
 pub fn relay(
     mut from: TcpStream,
     mut to: TcpStream,
     mut file: File,
 ) -> thread::JoinHandle<io::Result<u64>> {
     thread::spawn(move || {
-        let mut buf = vec![0u8; 64 * 1024];
+        let (full_tx, full_rx) = mpsc::sync_channel::<(Vec<u8>, usize)>(RELAY_QUEUE);
+        let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
+        let writer = thread::spawn(move || -> io::Result<()> {
+            for (buf, n) in full_rx {
+                file.write_all(&buf[..n])?;
+                let _ = empty_tx.send(buf);
+            }
+            file.flush()
+        });
         let mut total = 0u64;
         loop {
+            let mut buf = empty_rx
+                .try_recv()
+                .unwrap_or_else(|_| vec![0u8; RELAY_BUFFER]);
             let n = match from.read(&mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            file.write_all(&buf[..n])?;
-            if to.write_all(&buf[..n]).is_err() {
+            let forwarded = to.write_all(&buf[..n]);
+            // The writer only stops on a write error, reported below.
+            if full_tx.send((buf, n)).is_err() || forwarded.is_err() {
                 break;
             }
             total += n as u64;
         }
-        file.flush()?;
+        drop(full_tx);
         let _ = to.shutdown(Shutdown::Write);
+        writer
+            .join()
+            .map_err(|_| io::Error::other("the capture writer panicked"))??;
         Ok(total)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Relays 3 MiB of varied bytes over loopback (more than the writer's queue
+    /// holds): the far end and the capture file both get every byte, in order,
+    /// and the far end sees the close.
+    #[test]
+    fn relay_forwards_and_records_every_byte() {
+        let data: Vec<u8> = (0..3 << 20).map(|i: u32| (i * 7 % 251) as u8).collect();
+        let far = TcpListener::bind("127.0.0.1:0").unwrap();
+        let front = TcpListener::bind("127.0.0.1:0").unwrap();
+        let (far_port, front_port) = (
+            far.local_addr().unwrap().port(),
+            front.local_addr().unwrap().port(),
+        );
+        let reader = thread::spawn(move || {
+            let (mut s, _) = far.accept().unwrap();
+            let mut got = Vec::new();
+            s.read_to_end(&mut got).unwrap();
+            got
+        });
+        let sender = {
+            let data = data.clone();
+            thread::spawn(move || {
+                let mut s = TcpStream::connect(("127.0.0.1", front_port)).unwrap();
+                s.write_all(&data).unwrap();
+            })
+        };
+        let (jvm, _) = front.accept().unwrap();
+        let worker = TcpStream::connect(("127.0.0.1", far_port)).unwrap();
+        let path =
+            std::env::temp_dir().join(format!("sparkwire-relay-test-{}", std::process::id()));
+        let file = File::create(&path).unwrap();
+        let total = relay(jvm, worker, file).join().unwrap().unwrap();
+        sender.join().unwrap();
+        assert_eq!(total, data.len() as u64);
+        assert!(reader.join().unwrap() == data, "forwarded bytes differ");
+        let recorded = std::fs::read(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert!(recorded == data, "recorded bytes differ");
+    }
 }
