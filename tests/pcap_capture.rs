@@ -1,6 +1,5 @@
 //! Real loopback captures of a Spark job (recorded by `scripts/record-pcap.sh`
-//! as pcap and pcapng from the same packets, with the oldest and newest pinned
-//! releases): every TCP connection is reassembled and recognised, the worker
+//! as pcap and pcapng from the same packets, with every pinned release): every TCP connection is reassembled and recognised, the worker
 //! connections decode completely and re-encode to the reassembled bytes, and
 //! what the data sockets and accumulator updates carry is what the job computed.
 
@@ -26,7 +25,7 @@ fn reprs(frames: &[sparkwire_framing::Frame]) -> Vec<String> {
 
 #[test]
 fn real_captures_are_reassembled_and_recognised() {
-    for release in ["3.5.9", "4.3.0"] {
+    for release in ["3.5.9", "4.0.1", "4.1.4", "4.2.1", "4.3.0"] {
         let dir = golden_dir().join("pcap");
         let classic = std::fs::read(dir.join(format!("spark-{release}.pcap"))).unwrap();
         let ng = std::fs::read(dir.join(format!("spark-{release}.pcapng"))).unwrap();
@@ -53,7 +52,8 @@ fn real_captures_are_reassembled_and_recognised() {
             match c.kind {
                 Kind::Py4j(p) => py4j.push(p),
                 Kind::Worker { ref conn, .. } => {
-                    assert_eq!(conn.version, want, "{release} {name}");
+                    // 3.5 and 4.0 share the RDD layout, so both fit those.
+                    assert!(conn.fits.contains(&want), "{release} {name}");
                     let (to, from) = c.worker_streams().unwrap();
                     assert_eq!(
                         capture::reencode(conn).unwrap(),
