@@ -208,5 +208,28 @@ with open(os.path.join(d, "expected.json"), "w") as f:
     json.dump(outcome, f, indent=1, sort_keys=True)
     f.write("\n")
 sc.stop()
+
+# Unix-domain sockets (4.1+): no auth; simple workers connect to the JVM's
+# socket file, a daemon announces its socket path on stdout.
+if tuple(int(x) for x in version.split(".")[:2]) >= (4, 1):
+    for daemon in ("false", "true"):
+        name = "uds_daemon" if daemon == "true" else "uds_simple"
+        uds_conf = (
+            conf.set("spark.python.use.daemon", daemon)
+            .set("spark.python.worker.reuse", "true")
+            .set("spark.python.unix.domain.socket.enabled", "true")
+        )
+        sc = SparkContext(conf=uds_conf)
+        sc.setLogLevel("ERROR")
+        d = os.path.join(out, name)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        sc.environment["SPARKWIRE_TAP_DIR"] = d
+        got = sc.parallelize([1, 2, 3], 1).map(lambda x: x * 2).collect()
+        got += sc.parallelize(["a"], 1).map(lambda s: s + "!").collect()
+        with open(os.path.join(d, "expected.json"), "w") as f:
+            json.dump({"ok": [repr(x) for x in got]}, f, indent=1, sort_keys=True)
+            f.write("\n")
+        sc.stop()
 shutil.rmtree(tmp, ignore_errors=True)
 print("recorded jobs with pyspark %s into %s" % (version, out))

@@ -63,6 +63,9 @@ fn real_captures_are_reassembled_and_recognised() {
                     match conn.mode {
                         Mode::Daemon => daemon_tasks.push(conn.tasks.len()),
                         Mode::Simple => simple += 1,
+                        Mode::Unix => {
+                            panic!("{release} {name}: Unix sockets are not on loopback TCP")
+                        }
                     }
                 }
                 Kind::Data(d) => collected.push(reprs(&d.server_frames)),

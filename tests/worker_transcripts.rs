@@ -205,26 +205,27 @@ fn real_spark_transcripts_decode_completely() {
             .iter()
             .map(|j| j.file_name().unwrap().to_string_lossy().to_string())
             .collect();
-        assert_eq!(
-            names,
-            [
-                "batching",
-                "broadcast_accum",
-                "daemon_kill",
-                "daemon_reuse",
-                "exception",
-                "map_collect",
-                "pandas_cogrouped",
-                "pandas_grouped",
-                "pandas_scalar",
-                "reduce_by_key",
-                "sql_arrow_udf",
-                "sql_udf",
-                "sql_udtf",
-                "text_file"
-            ],
-            "{release}"
-        );
+        let mut want: Vec<&str> = vec![
+            "batching",
+            "broadcast_accum",
+            "daemon_kill",
+            "daemon_reuse",
+            "exception",
+            "map_collect",
+            "pandas_cogrouped",
+            "pandas_grouped",
+            "pandas_scalar",
+            "reduce_by_key",
+            "sql_arrow_udf",
+            "sql_udf",
+            "sql_udtf",
+            "text_file",
+        ];
+        // Unix-domain sockets exist from 4.1.
+        if SparkVersion::of_release(&release).unwrap() >= SparkVersion::V4_1 {
+            want.extend(["uds_daemon", "uds_simple"]);
+        }
+        assert_eq!(names, want, "{release}");
         for job in jobs {
             let name = job.file_name().unwrap().to_string_lossy().to_string();
             let what = format!("{release}/{name}");
@@ -296,6 +297,23 @@ fn real_spark_transcripts_decode_completely() {
                     assert!(!c.is_complete(), "{what}: the reply is cut");
                     let stdin = fs::read(job.join("daemon_stdin.bin")).unwrap();
                     assert_eq!(stdin, c.pid.to_be_bytes(), "{what}: kill request");
+                }
+                "uds_simple" | "uds_daemon" => {
+                    // No auth on a Unix socket: the pid, then the task.
+                    assert!(conns.iter().all(|(c, _)| c.mode == Mode::Unix), "{what}");
+                    let per_connection = if name == "uds_daemon" { 2 } else { 1 };
+                    assert!(
+                        conns.iter().all(|(_, t)| t.len() == per_connection),
+                        "{what}"
+                    );
+                    assert_eq!(outputs, ok, "{what}");
+                    if name == "uds_daemon" {
+                        // The daemon announces `i32 length` + its socket path.
+                        let out = fs::read(job.join("daemon_stdout.bin")).unwrap();
+                        let n = i32::from_be_bytes(out[..4].try_into().unwrap()) as usize;
+                        assert_eq!(out.len(), 4 + n, "{what}");
+                        assert!(out[4..].ends_with(b".sock"), "{what}");
+                    }
                 }
                 "sql_udf" => {
                     assert_eq!(tasks.len(), 1, "{what}");

@@ -314,7 +314,7 @@ fn connection_json(name: &str, c: &Connection) -> Value {
         "name": name,
         "spark_version": c.version.to_string(),
         "layouts_that_fit": c.fits.iter().map(|v| v.to_string()).collect::<Vec<_>>(),
-        "mode": match c.mode { Mode::Simple => "simple", Mode::Daemon => "daemon" },
+        "mode": match c.mode { Mode::Simple => "simple", Mode::Daemon => "daemon", Mode::Unix => "unix socket" },
         "pid": c.pid,
         "tasks": c.tasks.iter().map(|t| task_json(t, c.version)).collect::<Vec<_>>(),
         "trailing_bytes": c.trailing.len(),
@@ -328,8 +328,12 @@ fn text(doc: &Value) -> String {
     if let Some(d) = doc.get("daemon").filter(|d| !d.is_null()) {
         let _ = writeln!(
             s,
-            "daemon: announced port {}; kill requests on stdin: {}",
-            d["port"], d["kill_pids"]
+            "daemon: announced {}; kill requests on stdin: {}",
+            match d["socket_path"].as_str() {
+                Some(p) => format!("socket {p}"),
+                None => format!("port {}", d["port"]),
+            },
+            d["kill_pids"]
         );
     }
     if let Some(cap) = doc.get("capture") {
@@ -554,12 +558,24 @@ fn daemon_json(dir: &std::path::Path) -> io::Result<Value> {
             .map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]]))
             .collect::<Vec<_>>()
     };
-    let port = ints(&out).first().copied();
+    let first = ints(&out).first().copied();
     let kills = stdin.as_deref().map(ints).unwrap_or_default();
-    Ok(json!({"port": port, "stdout_extra_bytes": out.len().saturating_sub(4), "kill_pids": kills}))
+    // A Unix-socket daemon announces `i32 length` + its socket path instead of
+    // a port.
+    let path = first
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n > 0 && out.len() == 4 + n)
+        .and_then(|n| std::str::from_utf8(&out[4..4 + n]).ok())
+        .filter(|p| p.starts_with('/'));
+    let (port, socket, used) = match path {
+        Some(p) => (None, Some(p.to_string()), out.len()),
+        None => (first, None, 4),
+    };
+    Ok(
+        json!({"port": port, "socket_path": socket, "stdout_extra_bytes": out.len().saturating_sub(used), "kill_pids": kills}),
+    )
 }
 
-/// Runs `sparkwire decode`.
 /// A progress bar on standard error for large inputs (when it is a terminal).
 struct Progress {
     total: u64,

@@ -19,6 +19,10 @@ pub enum Mode {
     Simple,
     /// A daemon-forked worker: it sends its pid, then the JVM authenticates.
     Daemon,
+    /// A Unix-domain socket (4.1+, `spark.python.unix.domain.socket.enabled`),
+    /// simple or daemon alike: no authentication, the worker sends its pid and
+    /// the task follows.
+    Unix,
 }
 
 /// One task of a connection.
@@ -142,11 +146,8 @@ fn prelude(to: &[u8], from: &[u8]) -> Result<(Mode, i32, usize, usize), CaptureE
     // Daemon: worker → JVM i32 pid, str "ok"; JVM → worker str secret.
     let pid = int(from, 0).ok_or_else(|| err("from_worker", "pid", "byte 0: expected i32 pid"))?;
     if from.get(4..10) != Some(b"\0\0\0\x02ok") {
-        return Err(err(
-            "from_worker",
-            "auth",
-            "byte 4: expected str \"ok\" after the pid (daemon mode)",
-        ));
+        // A Unix socket: no auth at all, the task header comes first.
+        return Ok((Mode::Unix, pid, 0, 4));
     }
     let n = str_len(to, 0)
         .ok_or_else(|| err("to_worker", "auth", "byte 0: expected the secret as a str"))?;

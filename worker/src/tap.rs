@@ -6,21 +6,28 @@
 //! to connect by `PYTHON_WORKER_FACTORY_PORT`) is pointed at a loopback port of
 //! ours. We accept its connection, connect to the JVM's port, and copy bytes
 //! both ways, writing each direction to `to_worker.N.bin` / `from_worker.N.bin`
-//! in the capture directory as they pass. The copy is a plain blocking loop per
-//! direction (64 KiB reads), so the relay adds one extra hop and a file write.
+//! in the capture directory as they pass. The copy is a blocking loop per
+//! direction (256 KiB reads) with the capture file written by a thread of its
+//! own, so the relay adds one extra hop.
 //!
 //! In daemon mode (`-m pyspark.daemon`) the real daemon's 4-byte port
 //! announcement is replaced by ours; each JVM connection to our port is relayed
 //! to the daemon's and recorded the same way, and the daemon's stdin (the JVM's
 //! kill-by-pid requests) and stdout are relayed and recorded as
-//! `daemon_stdin.bin` / `daemon_stdout.bin`. (4.3's Unix-socket daemons are
-//! passed through unrecorded.)
+//! `daemon_stdin.bin` / `daemon_stdout.bin`.
+//!
+//! With Unix-domain sockets (`spark.python.unix.domain.socket.enabled`, 4.1+)
+//! the same happens over a socket file of ours next to the JVM's or the
+//! daemon's: `PYTHON_WORKER_FACTORY_SOCK_PATH` is replaced for a simple worker,
+//! the daemon's announced path (`i32` length + path) for a daemon.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -37,14 +44,14 @@ pub struct TapConfig {
 /// Runs the real Python with `args`, relaying and recording a worker
 /// connection if there is one; returns its exit code.
 pub fn run(config: &TapConfig, args: &[String]) -> io::Result<i32> {
+    if let Some(jvm_path) = std::env::var_os("PYTHON_WORKER_FACTORY_SOCK_PATH") {
+        return run_simple_unix(config, args, Path::new(&jvm_path));
+    }
     let jvm_port = std::env::var("PYTHON_WORKER_FACTORY_PORT")
         .ok()
         .and_then(|p| p.parse::<u16>().ok());
     let Some(jvm_port) = jvm_port else {
-        let daemon = args.iter().any(|a| a.contains("daemon"));
-        let uds = std::env::var("PYTHON_UNIX_DOMAIN_ENABLED")
-            .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
-        if daemon && !uds {
+        if args.iter().any(|a| a.contains("daemon")) {
             return run_daemon(config, args);
         }
         let status = Command::new(&config.python).args(args).status()?;
@@ -56,22 +63,100 @@ pub fn run(config: &TapConfig, args: &[String]) -> io::Result<i32> {
         .args(args)
         .env("PYTHON_WORKER_FACTORY_PORT", port.to_string())
         .spawn()?;
-    let worker = match accept_within(&listener, Duration::from_secs(60)) {
+    listener.set_nonblocking(true)?;
+    let worker = match accept_within(|| listener.accept().map(|(s, _)| s)) {
         Ok(s) => s,
         Err(e) => {
             let _ = child.kill();
             return Err(e);
         }
     };
+    worker.set_nonblocking(false)?;
     let jvm = TcpStream::connect(("127.0.0.1", jvm_port))?;
-    std::fs::create_dir_all(&config.dir)?;
-    let (to_worker, from_worker) = capture_files(&config.dir)?;
-    let down = relay(jvm.try_clone()?, worker.try_clone()?, to_worker);
-    let up = relay(worker, jvm, from_worker);
+    let (down, up) = relay_pair(jvm, worker, &config.dir)?;
     let status = child.wait()?;
     let _ = up.join();
     let _ = down.join();
     Ok(status.code().unwrap_or(1))
+}
+
+/// A socket file of ours beside `theirs` (a directory Spark made for them).
+fn our_socket_path(theirs: &Path) -> PathBuf {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = theirs.parent().unwrap_or(Path::new("."));
+    let n = std::process::id();
+    let k = NEXT.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!(".sparkwire-tap-{n}-{k}.sock"))
+}
+
+/// A simple worker told to connect to the JVM's Unix socket.
+fn run_simple_unix(config: &TapConfig, args: &[String], jvm_path: &Path) -> io::Result<i32> {
+    let ours = our_socket_path(jvm_path);
+    let listener = UnixListener::bind(&ours)?;
+    let mut child = Command::new(&config.python)
+        .args(args)
+        .env("PYTHON_WORKER_FACTORY_SOCK_PATH", &ours)
+        .spawn()?;
+    listener.set_nonblocking(true)?;
+    let accepted = accept_within(|| listener.accept().map(|(s, _)| s));
+    let _ = std::fs::remove_file(&ours);
+    let worker = match accepted {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = child.kill();
+            return Err(e);
+        }
+    };
+    worker.set_nonblocking(false)?;
+    let jvm = UnixStream::connect(jvm_path)?;
+    let (down, up) = relay_pair(jvm, worker, &config.dir)?;
+    let status = child.wait()?;
+    let _ = up.join();
+    let _ = down.join();
+    Ok(status.code().unwrap_or(1))
+}
+
+/// Relays and records both directions between the JVM and a worker.
+#[allow(clippy::type_complexity)]
+fn relay_pair<A: Conn, B: Conn>(
+    jvm: A,
+    worker: B,
+    dir: &Path,
+) -> io::Result<(
+    thread::JoinHandle<io::Result<u64>>,
+    thread::JoinHandle<io::Result<u64>>,
+)> {
+    std::fs::create_dir_all(dir)?;
+    let (to_worker, from_worker) = capture_files(dir)?;
+    let down = relay(jvm.try_clone()?, worker.try_clone()?, to_worker);
+    let up = relay(worker, jvm, from_worker);
+    Ok((down, up))
+}
+
+/// A connected byte stream the relay can copy: TCP or a Unix-domain socket.
+pub trait Conn: Read + Write + Send + Sized + 'static {
+    /// A second handle on the same connection.
+    fn try_clone(&self) -> io::Result<Self>;
+    /// Passes end-of-stream on.
+    fn shutdown_write(&self);
+}
+
+impl Conn for TcpStream {
+    fn try_clone(&self) -> io::Result<Self> {
+        TcpStream::try_clone(self)
+    }
+    fn shutdown_write(&self) {
+        let _ = self.shutdown(Shutdown::Write);
+    }
+}
+
+impl Conn for UnixStream {
+    fn try_clone(&self) -> io::Result<Self> {
+        UnixStream::try_clone(self)
+    }
+    fn shutdown_write(&self) {
+        let _ = self.shutdown(Shutdown::Write);
+    }
 }
 
 /// Daemon mode: our listener stands in for the daemon's.
@@ -91,38 +176,66 @@ fn run_daemon(config: &TapConfig, args: &[String]) -> io::Result<i32> {
         .take()
         .ok_or_else(|| io::Error::other("no daemon stdin"))?;
     let mut out_record = File::create(config.dir.join("daemon_stdout.bin"))?;
-    let mut port = [0u8; 4];
-    daemon_out.read_exact(&mut port)?;
-    out_record.write_all(&port)?;
-    let daemon_port = u16::try_from(i32::from_be_bytes(port))
-        .map_err(|_| io::Error::other("the daemon did not announce a TCP port"))?;
-    let listener = TcpListener::bind(("127.0.0.1", 0))?;
-    let ours = i32::from(listener.local_addr()?.port());
+    let mut head = [0u8; 4];
+    daemon_out.read_exact(&mut head)?;
+    out_record.write_all(&head)?;
+    let announced = i32::from_be_bytes(head);
+    let unix =
+        std::env::var("PYTHON_UNIX_DOMAIN_ENABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
     let mut stdout = io::stdout();
-    stdout.write_all(&ours.to_be_bytes())?;
-    stdout.flush()?;
+    let dir = config.dir.clone();
+    let mut socket_file = None;
+    if unix {
+        // A Unix-socket daemon announces `i32 length` + its socket path.
+        let len = usize::try_from(announced)
+            .ok()
+            .filter(|&n| n <= 4096)
+            .ok_or_else(|| io::Error::other("the daemon announced no socket path"))?;
+        let mut path = vec![0u8; len];
+        daemon_out.read_exact(&mut path)?;
+        out_record.write_all(&path)?;
+        let theirs = PathBuf::from(String::from_utf8_lossy(&path).into_owned());
+        let ours = our_socket_path(&theirs);
+        let listener = UnixListener::bind(&ours)?;
+        socket_file = Some(ours.clone());
+        let name = ours.to_string_lossy().into_owned();
+        stdout.write_all(&(name.len() as i32).to_be_bytes())?;
+        stdout.write_all(name.as_bytes())?;
+        stdout.flush()?;
+        thread::spawn(move || {
+            for jvm in listener.incoming() {
+                let (Ok(jvm), Ok(daemon)) = (jvm, UnixStream::connect(&theirs)) else {
+                    continue;
+                };
+                let _ = relay_pair(jvm, daemon, &dir);
+            }
+        });
+    } else {
+        let daemon_port = u16::try_from(announced)
+            .map_err(|_| io::Error::other("the daemon did not announce a TCP port"))?;
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let ours = i32::from(listener.local_addr()?.port());
+        stdout.write_all(&ours.to_be_bytes())?;
+        stdout.flush()?;
+        thread::spawn(move || {
+            for jvm in listener.incoming() {
+                let (Ok(jvm), Ok(daemon)) = (jvm, TcpStream::connect(("127.0.0.1", daemon_port)))
+                else {
+                    continue;
+                };
+                let _ = relay_pair(jvm, daemon, &dir);
+            }
+        });
+    }
     // The rest of the daemon's stdout (normally nothing) and the JVM's requests
     // on its stdin (pids to kill; EOF to shut down) pass through, recorded.
     thread::spawn(move || pump(daemon_out, io::stdout(), out_record));
     let in_record = File::create(config.dir.join("daemon_stdin.bin"))?;
     thread::spawn(move || pump(io::stdin(), daemon_in, in_record));
-    let dir = config.dir.clone();
-    thread::spawn(move || {
-        for jvm in listener.incoming() {
-            let Ok(jvm) = jvm else { continue };
-            let Ok(daemon) = TcpStream::connect(("127.0.0.1", daemon_port)) else {
-                continue;
-            };
-            let Ok((to_worker, from_worker)) = capture_files(&dir) else {
-                continue;
-            };
-            if let (Ok(j2), Ok(d2)) = (jvm.try_clone(), daemon.try_clone()) {
-                relay(j2, daemon, to_worker);
-                relay(d2, jvm, from_worker);
-            }
-        }
-    });
     let status = child.wait()?;
+    if let Some(f) = socket_file {
+        let _ = std::fs::remove_file(f);
+    }
     Ok(status.code().unwrap_or(1))
 }
 
@@ -140,15 +253,13 @@ fn pump(mut from: impl Read, mut to: impl Write, mut record: File) -> io::Result
     }
 }
 
-fn accept_within(listener: &TcpListener, limit: Duration) -> io::Result<TcpStream> {
-    listener.set_nonblocking(true)?;
-    let deadline = Instant::now() + limit;
+/// Polls a non-blocking `accept` for up to a minute: a worker that never
+/// connects must not hang the executor.
+fn accept_within<S>(mut accept: impl FnMut() -> io::Result<S>) -> io::Result<S> {
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        match listener.accept() {
-            Ok((s, _)) => {
-                s.set_nonblocking(false)?;
-                return Ok(s);
-            }
+        match accept() {
+            Ok(s) => return Ok(s),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock && Instant::now() < deadline => {
                 thread::sleep(Duration::from_millis(5));
             }
@@ -182,9 +293,9 @@ const RELAY_QUEUE: usize = 4;
 /// Copies `from` → `to`, recording into `file`, until `from` ends; then passes
 /// the end on. The capture file is written by a second thread, so forwarding
 /// never waits on the disk (at most `RELAY_QUEUE` buffers wait for it).
-pub fn relay(
-    mut from: TcpStream,
-    mut to: TcpStream,
+pub fn relay<A: Conn, B: Conn>(
+    mut from: A,
+    mut to: B,
     mut file: File,
 ) -> thread::JoinHandle<io::Result<u64>> {
     thread::spawn(move || {
@@ -214,7 +325,7 @@ pub fn relay(
             total += n as u64;
         }
         drop(full_tx);
-        let _ = to.shutdown(Shutdown::Write);
+        to.shutdown_write();
         writer
             .join()
             .map_err(|_| io::Error::other("the capture writer panicked"))??;
