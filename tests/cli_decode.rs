@@ -8,24 +8,26 @@ fn sparkwire() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sparkwire"))
 }
 
+/// Runs `sparkwire decode ARGS`, which must succeed; its standard output.
+fn decode_ok<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Vec<u8> {
+    let out = sparkwire().arg("decode").args(args).output().unwrap();
+    let shown: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy()).collect();
+    assert!(
+        out.status.success(),
+        "decode {shown:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 fn example() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/capture-spark-4.3.0")
 }
 
 #[test]
 fn json_has_the_documented_shape() {
-    let out = sparkwire()
-        .arg("decode")
-        .arg(example())
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = decode_ok(&[example().as_os_str(), "--format".as_ref(), "json".as_ref()]);
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let c = &doc["connections"][0];
     assert_eq!(c["spark_version"], "4.3");
     assert_eq!(c["mode"], "simple");
@@ -130,18 +132,14 @@ fn a_cut_capture_fails_and_says_where() {
 #[test]
 fn pcap_files_are_decoded_and_verified() {
     for name in ["spark-3.5.9.pcap", "spark-4.3.0.pcapng"] {
-        let out = sparkwire()
-            .arg("decode")
-            .arg(golden_dir().join("pcap").join(name))
-            .args(["--format", "json", "--verify"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let path = golden_dir().join("pcap").join(name);
+        let out = decode_ok(&[
+            path.as_os_str(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            "--verify".as_ref(),
+        ]);
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let kinds: Vec<&str> = doc["capture"]["tcp_connections"]
             .as_array()
             .unwrap()
@@ -159,27 +157,15 @@ fn pcap_files_are_decoded_and_verified() {
             "{name}"
         );
         // The Py4J auth token never appears in the output.
-        assert!(
-            !String::from_utf8_lossy(&out.stdout).contains("\"A\\n"),
-            "{name}"
-        );
+        assert!(!String::from_utf8_lossy(&out).contains("\"A\\n"), "{name}");
     }
 }
 
 #[test]
 fn a_killed_daemon_worker_is_reported() {
-    let out = sparkwire()
-        .arg("decode")
-        .arg(golden_dir().join("worker/spark-4.3.0/daemon_kill"))
-        .arg("--verify")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let job = golden_dir().join("worker/spark-4.3.0/daemon_kill");
+    let out = decode_ok(&[job.as_os_str(), "--verify".as_ref()]);
+    let text = String::from_utf8_lossy(&out);
     assert!(
         text.contains("the JVM asked the daemon to kill this worker"),
         "{text}"

@@ -133,67 +133,62 @@ fn conf_json(conf: &Option<Vec<(String, String)>>) -> Value {
 /// The command summary and the serializers its data sections are read with
 /// (none for Arrow sections, which are listed message by message).
 fn command_json(h: &TaskHeader) -> (Value, Option<(Serializer, Serializer)>) {
-    match &h.command {
+    let (mut doc, sers) = match &h.command {
         Command::Rdd(b) => {
             let sers = pickle::decode(b)
                 .ok()
                 .and_then(|d| command_serializers(&d.graph));
             let mut doc = pickled_json(b);
             doc["kind"] = json!("rdd");
-            doc["deserializer"] = json!(sers.as_ref().map(|s| s.0.to_string()));
-            doc["serializer"] = json!(sers.as_ref().map(|s| s.1.to_string()));
             (doc, sers)
         }
         Command::Udfs(u) => {
-            let functions: Vec<Value> = u
+            let udfs: Vec<Value> = u
                 .udfs
                 .iter()
-                .flat_map(|f| f.chain.iter())
-                .flat_map(|b| {
-                    pickled_json(b)["functions"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default()
+                .map(|f| {
+                    json!({
+                        "args": args_json(&f.args),
+                        "chain": f.chain.iter().map(|b| pickled_json(b)).collect::<Vec<_>>(),
+                        "result_id": f.result_id,
+                    })
                 })
                 .collect();
-            let sers = sql_serializers(h.eval_type);
+            let functions: Vec<Value> = udfs
+                .iter()
+                .flat_map(|f| f["chain"].as_array().cloned().unwrap_or_default())
+                .flat_map(|c| c["functions"].as_array().cloned().unwrap_or_default())
+                .collect();
             let doc = json!({
                 "kind": "udfs",
-                "bytes": h.command.pickled_len(),
-                "deserializer": sers.as_ref().map(|s| s.0.to_string()),
-                "serializer": sers.as_ref().map(|s| s.1.to_string()),
                 "runner_conf": conf_json(&u.runner_conf),
                 "profiler": u.profiler.clone().flatten(),
                 "state_schema": u.state_schema,
-                "udfs": u.udfs.iter().map(|f| json!({
-                    "args": args_json(&f.args),
-                    "chain": f.chain.iter().map(|b| pickled_json(b)).collect::<Vec<_>>(),
-                    "result_id": f.result_id,
-                })).collect::<Vec<_>>(),
+                "udfs": udfs,
                 "functions": functions,
             });
-            (doc, sers)
+            (doc, sql_serializers(h.eval_type))
         }
         Command::Udtf(t) => {
             let handler = pickled_json(&t.handler);
-            let sers = sql_serializers(h.eval_type);
             let doc = json!({
                 "kind": "udtf",
-                "bytes": h.command.pickled_len(),
-                "deserializer": sers.as_ref().map(|s| s.0.to_string()),
-                "serializer": sers.as_ref().map(|s| s.1.to_string()),
                 "runner_conf": conf_json(&t.runner_conf),
                 "name": t.name,
                 "args": args_json(&t.args),
                 "partition_child_indexes": t.partition_child_indexes,
                 "analyze_result_bytes": t.analyze_result.as_ref().map(|a| a.as_ref().map(|b| b.len())),
                 "return_type": t.return_type,
-                "handler": handler,
                 "functions": handler["functions"],
+                "handler": handler,
             });
-            (doc, sers)
+            (doc, sql_serializers(h.eval_type))
         }
-    }
+    };
+    doc["bytes"] = json!(h.command.pickled_len());
+    doc["deserializer"] = json!(sers.as_ref().map(|s| s.0.to_string()));
+    doc["serializer"] = json!(sers.as_ref().map(|s| s.1.to_string()));
+    (doc, sers)
 }
 
 /// An Arrow IPC item as a record line.
