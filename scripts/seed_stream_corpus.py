@@ -56,3 +56,27 @@ for split, items in [(0, [(1, "a")]), (3, [(2, "b"), (5, "c")])]:
 put("shuffle_decoder", "two-buckets.bin", shuffle + b"\xff\xff\xff\xff")
 # Arrow framing around an empty IPC stream (no pyarrow in the venvs): grouped, one group.
 put("arrow_section", "grouped-empty-stream.bin", b"\x01" + (1).to_bytes(4, "big") + b"\xff\xff\xff\xff\x00\x00\x00\x00" + (0).to_bytes(4, "big"))
+# Real pyarrow streams of the column types arrow_rows reads (plain, grouped and
+# cogrouped framing), so the fuzzer reaches the value decoder.
+try:
+    import pyarrow as pa
+except ImportError:  # pragma: no cover
+    pa = None
+if pa is not None:
+    ints = pa.array([1, None, -3], pa.int64())
+    cols = {
+        "ints": [ints],
+        "mixed": [ints, pa.array([0.5, None, 1e300]), pa.array([True, False, None]), pa.array(["a", None, "é"])],
+        "small": [pa.array([1, 2, 3], pa.int8()), pa.array([None, None, None], pa.null()), pa.array([b"x", b"", None])],
+        "struct": [pa.StructArray.from_arrays([ints, pa.array(["k", "l", None])], names=["k", "v"])],
+        "large": [pa.array(["x", "yy", None], pa.large_string()), pa.array([7, 8, 9], pa.uint64())],
+    }
+    for name, arrays in cols.items():
+        batch = pa.record_batch(arrays, names=["c%d" % i for i in range(len(arrays))])
+        buf = io.BytesIO()
+        with pa.ipc.new_stream(buf, batch.schema) as w:
+            w.write_batch(batch)
+        one = buf.getvalue()
+        put("arrow_section", "plain-%s.bin" % name, b"\x00" + one)
+        put("arrow_section", "grouped-%s.bin" % name, b"\x01" + (1).to_bytes(4, "big") + one + (0).to_bytes(4, "big"))
+        put("arrow_section", "cogrouped-%s.bin" % name, b"\x02" + (2).to_bytes(4, "big") + one + one + (0).to_bytes(4, "big"))

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 
 use sparkwire_framing::Frame;
 use sparkwire_serializers::pickle;
-use sparkwire_serializers::pyspark::arrow::{ArrowItem, SectionItem};
+use sparkwire_serializers::pyspark::arrow::{ArrowItem, MessageKind, SectionItem};
+use sparkwire_serializers::pyspark::arrow_rows;
 use sparkwire_serializers::pyspark::cloudpickle::command_serializers;
 use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
 use sparkwire_testkit::golden_dir;
@@ -26,6 +27,9 @@ struct Task {
     /// Arrow data sections: group headers as `G<n>` and message kinds, in order.
     arrow_in: Vec<String>,
     arrow_out: Vec<String>,
+    /// The rows of their record batches (Python tuple reprs).
+    arrow_rows_in: Vec<String>,
+    arrow_rows_out: Vec<String>,
     inputs: Vec<String>,
     outputs: Vec<String>,
     output_batches: Vec<usize>,
@@ -49,6 +53,25 @@ fn reprs(ser: &Serializer, v: SparkVersion, frames: &[Frame]) -> Vec<String> {
         .iter()
         .map(|e| e.repr().unwrap())
         .collect()
+}
+
+/// The rows of every record batch among `items`, read with the schema before it.
+fn arrow_values<'a>(items: impl Iterator<Item = &'a ArrowItem>) -> Vec<String> {
+    let (mut columns, mut rows) = (None, Vec::new());
+    for item in items {
+        match item {
+            ArrowItem::Message {
+                kind: MessageKind::Schema,
+                bytes,
+            } => columns = Some(arrow_rows::schema(bytes).unwrap()),
+            ArrowItem::Message {
+                kind: MessageKind::RecordBatch,
+                bytes,
+            } => rows.extend(arrow_rows::rows(columns.as_ref().unwrap(), bytes).unwrap()),
+            _ => {}
+        }
+    }
+    rows
 }
 
 fn connections(dir: &std::path::Path, release: &str) -> Vec<(capture::Connection, Vec<Task>)> {
@@ -141,6 +164,14 @@ fn connections(dir: &std::path::Path, release: &str) -> Vec<(capture::Connection
                     eval_type: t.header.eval_type,
                     arrow_in,
                     arrow_out,
+                    arrow_rows_in: arrow_values(t.arrow_input.iter().filter_map(|i| match i {
+                        SectionItem::Arrow(a) => Some(a),
+                        _ => None,
+                    })),
+                    arrow_rows_out: arrow_values(t.reply.iter().filter_map(|i| match i {
+                        ReplyItem::Arrow(a) => Some(a),
+                        _ => None,
+                    })),
                     inputs: reprs(&de, v, &t.input),
                     outputs: reprs(&ser, v, &data),
                     output_batches,
@@ -382,7 +413,32 @@ fn real_spark_transcripts_decode_completely() {
                         "{what}"
                     );
                     assert!(t.inputs.is_empty() && t.outputs.is_empty(), "{what}");
-                    assert!(!ok.is_empty(), "{what}: the job ran");
+                    // The values in the Arrow batches are Spark's own: scalar UDFs
+                    // return one column; a grouped map's rows come back wrapped in
+                    // one struct column.
+                    let (mut rows_in, mut rows_out) =
+                        (t.arrow_rows_in.clone(), t.arrow_rows_out.clone());
+                    rows_in.sort();
+                    rows_out.sort();
+                    let mut want_in: Vec<String> = match name.as_str() {
+                        "pandas_scalar" => (0..10).map(|i| format!("({i},)")).collect(),
+                        "sql_arrow_udf" => (0..20).map(|i| format!("('w{i}',)")).collect(),
+                        "pandas_grouped" => (0..12).map(|i| format!("({}, {i})", i % 3)).collect(),
+                        _ => (0..6)
+                            .map(|i| format!("({}, {i})", i % 2))
+                            .chain((0..4).map(|i| format!("({}, {})", i % 2, i * 10)))
+                            .collect(),
+                    };
+                    want_in.sort();
+                    assert_eq!(rows_in, want_in, "{what}: Arrow input values");
+                    let mut want_out: Vec<String> = match name.as_str() {
+                        "pandas_grouped" | "pandas_cogrouped" => {
+                            ok.iter().map(|r| format!("({r},)")).collect()
+                        }
+                        _ => ok.clone(),
+                    };
+                    want_out.sort();
+                    assert_eq!(rows_out, want_out, "{what}: Arrow output values");
                 }
                 _ => assert_eq!(outputs, ok, "{what}"),
             }

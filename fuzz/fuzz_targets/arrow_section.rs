@@ -1,12 +1,17 @@
 //! Arrow IPC boundary finding with PySpark's group framing on arbitrary bytes:
 //! never panics, never reads past the input, and its offset accounts for every
-//! consumed byte.
+//! consumed byte. Each message is also read for values (schema, then rows),
+//! which must not panic either and never yields more rows than the body has
+//! bits.
 #![no_main]
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use sparkwire_framing::Step;
-use sparkwire_serializers::pyspark::arrow::{ArrowItem, Grouping, SectionDecoder, SectionItem};
+use sparkwire_serializers::pyspark::arrow::{
+    ArrowItem, Grouping, MessageKind, SectionDecoder, SectionItem,
+};
+use sparkwire_serializers::pyspark::arrow_rows;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&g, rest)) = data.split_first() else {
@@ -20,10 +25,27 @@ fuzz_target!(|data: &[u8]| {
     let mut dec = SectionDecoder::new(grouping);
     let mut buf = BytesMut::from(rest);
     let mut seen = 0u64;
+    let mut columns = None;
     for _ in 0..10_000 {
         match dec.next(&mut buf) {
             Ok(Step::Item(SectionItem::End)) | Ok(Step::NeedMore) | Err(_) => break,
             Ok(Step::Item(SectionItem::Group(_))) => seen += 4,
+            Ok(Step::Item(SectionItem::Arrow(ArrowItem::Message {
+                kind: MessageKind::Schema,
+                bytes,
+            }))) => {
+                seen += bytes.len() as u64;
+                columns = arrow_rows::schema(&bytes).ok();
+            }
+            Ok(Step::Item(SectionItem::Arrow(ArrowItem::Message {
+                kind: MessageKind::RecordBatch,
+                bytes,
+            }))) => {
+                seen += bytes.len() as u64;
+                if let Some(Ok(rows)) = columns.as_ref().map(|c| arrow_rows::rows(c, &bytes)) {
+                    assert!(rows.len() <= (bytes.len() * 8).max(1 << 16));
+                }
+            }
             Ok(Step::Item(SectionItem::Arrow(
                 ArrowItem::Message { bytes, .. } | ArrowItem::End(bytes),
             ))) => seen += bytes.len() as u64,

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use serde_json::{json, Value};
 use sparkwire_framing::Frame;
 use sparkwire_serializers::pickle;
-use sparkwire_serializers::pyspark::arrow::{ArrowItem, SectionItem};
+use sparkwire_serializers::pyspark::arrow::{ArrowItem, MessageKind, SectionItem};
+use sparkwire_serializers::pyspark::arrow_rows;
 use sparkwire_serializers::pyspark::cloudpickle::{command_serializers, inspect};
 use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
 use sparkwire_worker::capture::{self, Connection, Mode, Task};
@@ -191,13 +192,53 @@ fn command_json(h: &TaskHeader) -> (Value, Option<(Serializer, Serializer)>) {
     (doc, sers)
 }
 
-/// An Arrow IPC item as a record line.
-fn arrow_record(item: &ArrowItem) -> String {
-    match item {
-        ArrowItem::Message { kind, bytes } => {
-            format!("<Arrow {kind:?} message, {} bytes>", bytes.len())
+/// Arrow IPC items as records: each record batch's rows (Python tuple reprs)
+/// when its schema's columns are ones `arrow_rows` reads, else one line per
+/// message; schemas and ends go to the markers.
+#[derive(Default)]
+struct ArrowRecords {
+    columns: Option<Result<Vec<arrow_rows::Column>, String>>,
+}
+
+impl ArrowRecords {
+    fn push(&mut self, item: &ArrowItem, records: &mut Vec<Value>, markers: &mut Vec<Value>) {
+        match item {
+            ArrowItem::Message {
+                kind: MessageKind::Schema,
+                bytes,
+            } => {
+                let cols = arrow_rows::schema(bytes);
+                markers.push(json!(match &cols {
+                    Ok(c) => format!(
+                        "ARROW_SCHEMA({})",
+                        c.iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Err(why) => format!("ARROW_SCHEMA(values not decoded: {why})"),
+                }));
+                self.columns = Some(cols);
+            }
+            ArrowItem::Message {
+                kind: MessageKind::RecordBatch,
+                bytes,
+            } => match self.columns.as_ref().map(|c| match c {
+                Ok(c) => arrow_rows::rows(c, bytes),
+                Err(why) => Err(why.clone()),
+            }) {
+                Some(Ok(rows)) => records.extend(rows.into_iter().map(Value::from)),
+                _ => records.push(json!(format!(
+                    "<Arrow RecordBatch message, {} bytes>",
+                    bytes.len()
+                ))),
+            },
+            ArrowItem::Message { kind, bytes } => records.push(json!(format!(
+                "<Arrow {kind:?} message, {} bytes>",
+                bytes.len()
+            ))),
+            ArrowItem::End(_) => markers.push(json!("ARROW_END_OF_STREAM")),
         }
-        ArrowItem::End(b) => format!("<Arrow end of stream, {} bytes>", b.len()),
     }
 }
 
@@ -217,10 +258,11 @@ fn task_json(t: &Task, v: SparkVersion) -> Value {
     let (mut exception, mut timing, mut end) = (Value::Null, Value::Null, Value::Null);
     let mut accumulators = Vec::new();
     let mut arrow_output = Vec::new();
+    let mut arrow_out = ArrowRecords::default();
     for item in &t.reply {
         match item {
             ReplyItem::ArrowStart => output_markers.push(json!("START_ARROW_STREAM")),
-            ReplyItem::Arrow(a) => arrow_output.push(json!(arrow_record(a))),
+            ReplyItem::Arrow(a) => arrow_out.push(a, &mut arrow_output, &mut output_markers),
             ReplyItem::Exception(text) => {
                 output_markers.push(json!("PYTHON_EXCEPTION_THROWN"));
                 exception = json!(text);
@@ -250,10 +292,11 @@ fn task_json(t: &Task, v: SparkVersion) -> Value {
     let mut input_markers = Vec::new();
     let mut input_records: Vec<Value> = Vec::new();
     if is_arrow(h.eval_type) {
+        let mut arrow_in = ArrowRecords::default();
         for item in &t.arrow_input {
             match item {
                 SectionItem::Group(n) => input_markers.push(json!(format!("GROUP({n})"))),
-                SectionItem::Arrow(a) => input_records.push(json!(arrow_record(a))),
+                SectionItem::Arrow(a) => arrow_in.push(a, &mut input_records, &mut input_markers),
                 SectionItem::End => input_markers.push(json!("END_OF_ARROW_SECTION")),
             }
         }

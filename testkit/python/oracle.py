@@ -557,6 +557,67 @@ def op_arrow_streams(req):
     return {"plain": plain.hex(), "legacy": legacy.getvalue().hex(), "kinds": kinds}
 
 
+def op_arrow_rows(req):
+    """An Arrow IPC stream of random columns of every type sparkwire's
+    arrow_rows reads (nulls included), written by pyarrow from req["seed"], and
+    what pyarrow's to_pylist() holds: each row as the repr of a tuple, struct
+    values as tuples of their fields."""
+    import random
+
+    import pyarrow as pa
+
+    rnd = random.Random(req["seed"])
+    n = rnd.randrange(0, 40)
+
+    def maybe(v):
+        return None if rnd.random() < 0.2 else v
+
+    def text():
+        return "".join(rnd.choice(["a", "é", "\\", "'", '"', "\n", "\u2028", "\U0001f600", "z"]) for _ in range(rnd.randrange(0, 6)))
+
+    floats = [0.0, -0.0, 0.1, 1e16, 1.5e-7, float("inf"), float("-inf"), 123456789.125, 2.0**70]
+    cols = {
+        "i8": (pa.int8(), lambda: rnd.randrange(-128, 128)),
+        "u8": (pa.uint8(), lambda: rnd.randrange(0, 256)),
+        "i16": (pa.int16(), lambda: rnd.randrange(-(2**15), 2**15)),
+        "u32": (pa.uint32(), lambda: rnd.randrange(0, 2**32)),
+        "i64": (pa.int64(), lambda: rnd.randrange(-(2**63), 2**63)),
+        "u64": (pa.uint64(), lambda: rnd.randrange(0, 2**64)),
+        "f32": (pa.float32(), lambda: rnd.choice(floats + [rnd.uniform(-1e6, 1e6)])),
+        "f64": (pa.float64(), lambda: rnd.choice(floats + [rnd.uniform(-1e300, 1e300)])),
+        "b": (pa.bool_(), lambda: rnd.random() < 0.5),
+        "s": (pa.string(), text),
+        "ls": (pa.large_string(), text),
+        "bin": (pa.binary(), lambda: bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 5)))),
+        "n": (pa.null(), lambda: None),
+    }
+    names = rnd.sample(sorted(cols), rnd.randrange(1, 6))
+    arrays, fields = [], []
+    for name in names:
+        t, gen = cols[name]
+        arrays.append(pa.array([maybe(gen()) for _ in range(n)], type=t))
+        fields.append(pa.field(name, t))
+    if rnd.random() < 0.5:
+        # A struct column, as PySpark's grouped-map output wraps its rows.
+        k = pa.array([rnd.randrange(-5, 5) for _ in range(n)], type=pa.int64())
+        v = pa.array([maybe(text()) for _ in range(n)], type=pa.string())
+        mask = pa.array([rnd.random() < 0.1 for _ in range(n)], type=pa.bool_())
+        st = pa.StructArray.from_arrays([k, v], names=["k", "v"], mask=mask)
+        arrays.append(st)
+        fields.append(pa.field("_0", st.type))
+    batch = pa.record_batch(arrays, schema=pa.schema(fields))
+    buf = io.BytesIO()
+    w = pa.ipc.new_stream(buf, batch.schema)
+    w.write_batch(batch)
+    w.close()
+
+    def plain(v):
+        return tuple(plain(x) for x in v.values()) if isinstance(v, dict) else v
+
+    rows = [repr(tuple(plain(v) for v in row.values())) for row in batch.to_pylist()]
+    return {"stream": buf.getvalue().hex(), "rows": rows}
+
+
 def op_marshal_dumps(req):
     """marshal.dumps of a described value held only by its container chain."""
     import marshal

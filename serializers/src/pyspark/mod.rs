@@ -32,6 +32,7 @@
 //! ```
 
 pub mod arrow;
+pub mod arrow_rows;
 pub mod cloudpickle;
 mod dump;
 mod element;
