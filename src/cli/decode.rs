@@ -361,6 +361,18 @@ fn connection_json(name: &str, c: &Connection) -> Value {
     })
 }
 
+/// A JSON array of strings, comma-separated.
+fn joined(v: &Value) -> String {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
 fn text(doc: &Value) -> String {
     let mut s = String::new();
     if let Some(d) = doc.get("daemon").filter(|d| !d.is_null()) {
@@ -399,14 +411,7 @@ fn text(doc: &Value) -> String {
                 Some("data_socket") => format!(
                     "data socket, {} frames from the JVM: {}",
                     r["server_frames"],
-                    r["server_records"]
-                        .as_array()
-                        .map(|a| a
-                            .iter()
-                            .filter_map(|x| x.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "))
-                        .unwrap_or_default()
+                    joined(&r["server_records"])
                 ),
                 Some("accumulator_updates") => format!("accumulator updates {}", r["updates"]),
                 _ => format!(
@@ -443,14 +448,7 @@ fn text(doc: &Value) -> String {
             c["spark_version"].as_str().unwrap_or("?"),
             c["mode"].as_str().unwrap_or("?"),
             c["pid"],
-            c["layouts_that_fit"]
-                .as_array()
-                .map(|a| a
-                    .iter()
-                    .filter_map(|x| x.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "))
-                .unwrap_or_default(),
+            joined(&c["layouts_that_fit"]),
         );
         if let Some(errno) = c["fork_errno"].as_i64() {
             let _ = writeln!(
