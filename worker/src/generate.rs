@@ -74,20 +74,17 @@ pub fn command(v: SparkVersion) -> impl Strategy<Value = (i32, Command)> {
                 udfs,
                 (ints, analyze),
             )| {
-                let udtf = matches!(eval_type, 300 | SQL_ARROW_TABLE_UDF)
-                    || (eval_type == SQL_ARROW_UDTF && v >= SparkVersion::V4_1);
                 let command = if eval_type == 0 {
                     Command::Rdd(payload)
-                } else if udtf {
+                } else if v.is_udtf(eval_type) {
                     let full = v >= SparkVersion::V4_0;
                     let conf_sent = v.udtf_conf(eval_type);
-                    let v41 = v == SparkVersion::V4_1 && conf_sent;
                     let first = udfs.first();
                     Command::Udtf(UdtfCommand {
                         runner_conf: conf_sent.then(|| conf.clone()),
-                        input_types: (v41 && eval_type == SQL_ARROW_TABLE_UDF)
+                        input_types: (conf_sent && v.udtf_input_types(eval_type))
                             .then(|| schema.clone()),
-                        table_arg_offsets: (v41 && eval_type == SQL_ARROW_UDTF)
+                        table_arg_offsets: (conf_sent && v.udtf_table_arg_offsets(eval_type))
                             .then(|| ints.clone()),
                         args: first
                             .map(|u| {

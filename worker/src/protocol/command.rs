@@ -165,17 +165,11 @@ impl Command {
         self.pickles().iter().map(|b| b.len()).sum()
     }
 
-    /// Whether `eval_type` is read as a UDTF by version `v`'s worker.
-    fn is_udtf(v: SparkVersion, eval_type: i32) -> bool {
-        matches!(eval_type, SQL_TABLE_UDF | SQL_ARROW_TABLE_UDF)
-            || (eval_type == SQL_ARROW_UDTF && v >= SparkVersion::V4_1)
-    }
-
     pub(crate) fn decode(r: &mut Reader, v: SparkVersion, eval_type: i32) -> Result<Command, Stop> {
         if eval_type == NON_UDF {
             return Ok(Command::Rdd(Bytes::copy_from_slice(r.bytes("command")?)));
         }
-        if Command::is_udtf(v, eval_type) {
+        if v.is_udtf(eval_type) {
             return decode_udtf(r, v, eval_type).map(Command::Udtf);
         }
         decode_udfs(r, v, eval_type).map(Command::Udfs)
@@ -189,7 +183,7 @@ impl Command {
     ) -> Result<(), HeaderError> {
         let expected = if eval_type == NON_UDF {
             "NON_UDF"
-        } else if Command::is_udtf(v, eval_type) {
+        } else if v.is_udtf(eval_type) {
             "UDTF"
         } else {
             "UDF"
@@ -409,10 +403,10 @@ fn decode_udtf(r: &mut Reader, v: SparkVersion, eval_type: i32) -> Result<UdtfCo
     let mut c = UdtfCommand::default();
     if v.udtf_conf(eval_type) {
         c.runner_conf = Some(r.map("runner conf")?);
-        if v == SparkVersion::V4_1 && eval_type == SQL_ARROW_TABLE_UDF {
+        if v.udtf_input_types(eval_type) {
             c.input_types = Some(r.str("input types")?);
         }
-        if v == SparkVersion::V4_1 && eval_type == SQL_ARROW_UDTF {
+        if v.udtf_table_arg_offsets(eval_type) {
             c.table_arg_offsets = Some(read_ints(r, "table argument offsets")?);
         }
     }
@@ -447,13 +441,13 @@ fn encode_udtf(
         v,
         "the UDTF input types",
         &c.input_types,
-        conf && v == SparkVersion::V4_1 && eval_type == SQL_ARROW_TABLE_UDF,
+        conf && v.udtf_input_types(eval_type),
     )?;
     layout(
         v,
         "the table argument offsets",
         &c.table_arg_offsets,
-        conf && v == SparkVersion::V4_1 && eval_type == SQL_ARROW_UDTF,
+        conf && v.udtf_table_arg_offsets(eval_type),
     )?;
     layout(
         v,

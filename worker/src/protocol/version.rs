@@ -139,6 +139,24 @@ impl SparkVersion {
         self >= SparkVersion::V4_2
     }
 
+    /// Whether `eval_type`'s command is read as a UDTF: 300 and 301 always, 302
+    /// (pure Arrow UDTFs) from 4.1; older workers read 302 as a UDF list.
+    pub fn is_udtf(self, eval_type: i32) -> bool {
+        matches!(eval_type, 300 | 301) || (eval_type == 302 && self >= SparkVersion::V4_1)
+    }
+
+    /// Whether a UDTF command sends its input types (`str`) after the runner
+    /// conf: 301 in 4.1.
+    pub fn udtf_input_types(self, eval_type: i32) -> bool {
+        self == SparkVersion::V4_1 && eval_type == 301
+    }
+
+    /// Whether a UDTF command sends table-argument offsets (`i32 n` × `i32`)
+    /// after the runner conf: 302 in 4.1.
+    pub fn udtf_table_arg_offsets(self, eval_type: i32) -> bool {
+        self == SparkVersion::V4_1 && eval_type == 302
+    }
+
     /// Whether a UDTF command starts with a runner conf map: 301 before 4.2, and
     /// 302 in 4.1 (where 301 adds its input types and 302 its table-argument
     /// offsets).
