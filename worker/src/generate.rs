@@ -8,7 +8,7 @@ use bytes::Bytes;
 use crate::protocol::{
     is_arrow, Arg, BroadcastEntry, BroadcastServer, Broadcasts, Command, ConnInfo, HeaderStyle,
     Resource, SparkVersion, StateServer, TaskContext, TaskHeader, Udf, UdfCommand, UdtfCommand,
-    SQL_ARROW_TABLE_UDF, SQL_ARROW_UDTF, SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE,
+    SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE,
 };
 
 /// Any modelled version.
