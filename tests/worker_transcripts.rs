@@ -18,12 +18,12 @@ use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
 use sparkwire_testkit::golden_dir;
 use sparkwire_worker::capture::{self, Mode};
 use sparkwire_worker::protocol::{
-    sql_serializers, Command, End, ReplyItem, SparkVersion, SQL_BATCHED_UDF, SQL_TABLE_UDF,
+    sql_serializers, Command, End, EvalType, ReplyItem, SparkVersion,
 };
 
 /// One task, decoded and interpreted.
 struct Task {
-    eval_type: i32,
+    eval_type: EvalType,
     /// Arrow data sections: group headers as `G<n>` and message kinds, in order.
     arrow_in: Vec<String>,
     arrow_out: Vec<String>,
@@ -88,7 +88,10 @@ fn connections(dir: &std::path::Path, release: &str) -> Vec<(capture::Connection
         let actual = SparkVersion::of_release(release).unwrap();
         // 3.5 and 4.0 share the NON_UDF layout; their UDF commands differ (4.0
         // adds the profiler flag and keyword flags).
-        let rdd_only = c.tasks.iter().all(|t| t.header.eval_type == 0);
+        let rdd_only = c
+            .tasks
+            .iter()
+            .all(|t| t.header.eval_type == EvalType::NON_UDF);
         let want: Vec<SparkVersion> = match actual {
             SparkVersion::V3_5 | SparkVersion::V4_0 if rdd_only => {
                 vec![SparkVersion::V3_5, SparkVersion::V4_0]
@@ -348,13 +351,13 @@ fn real_spark_transcripts_decode_completely() {
                 }
                 "sql_udf" => {
                     assert_eq!(tasks.len(), 1, "{what}");
-                    assert_eq!(tasks[0].eval_type, SQL_BATCHED_UDF, "{what}");
+                    assert_eq!(tasks[0].eval_type, EvalType::SQL_BATCHED_UDF, "{what}");
                     let rows: Vec<String> = (0..250).map(|i| format!("({i}, 'r{i}')")).collect();
                     assert_eq!(tasks[0].inputs, rows, "{what}: Pyrolite row tuples");
                     assert_eq!(outputs, ok, "{what}");
                 }
                 "sql_udtf" => {
-                    assert_eq!(tasks[0].eval_type, SQL_TABLE_UDF, "{what}");
+                    assert_eq!(tasks[0].eval_type, EvalType::SQL_TABLE_UDF, "{what}");
                     assert_eq!(tasks[0].inputs, ["(0, 1)", "(1, 2)", "(2, 3)"], "{what}");
                     // One element per input row: the rows `eval` yielded for it;
                     // Spark's result is `(id, n, sq)` for each.
@@ -371,10 +374,10 @@ fn real_spark_transcripts_decode_completely() {
                     assert_eq!(tasks.len(), 1, "{what}");
                     let t = tasks[0];
                     let want = match name.as_str() {
-                        "pandas_scalar" => 200,
-                        "pandas_grouped" => 201,
-                        "pandas_cogrouped" => 206,
-                        _ => 101,
+                        "pandas_scalar" => EvalType::SQL_SCALAR_PANDAS_UDF,
+                        "pandas_grouped" => EvalType::SQL_GROUPED_MAP_PANDAS_UDF,
+                        "pandas_cogrouped" => EvalType::SQL_COGROUPED_MAP_PANDAS_UDF,
+                        _ => EvalType::SQL_ARROW_BATCHED_UDF,
                     };
                     assert_eq!(t.eval_type, want, "{what}");
                     let stream = ["Schema", "RecordBatch", "End"];

@@ -15,7 +15,7 @@ use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
 use sparkwire_worker::capture::{self, Connection, Mode, Task};
 use sparkwire_worker::pcap;
 use sparkwire_worker::protocol::{
-    is_arrow, sql_serializers, Arg, Command, ConnInfo, End, ReplyItem, SparkVersion, TaskHeader,
+    sql_serializers, Arg, Command, ConnInfo, End, ReplyItem, SparkVersion, TaskHeader,
 };
 use sparkwire_worker::traffic::{self, Kind};
 
@@ -291,7 +291,7 @@ fn task_json(t: &Task, v: SparkVersion) -> Value {
     }
     let mut input_markers = Vec::new();
     let mut input_records: Vec<Value> = Vec::new();
-    if is_arrow(h.eval_type) {
+    if h.eval_type.is_arrow() {
         let mut arrow_in = ArrowRecords::default();
         for item in &t.arrow_input {
             match item {
@@ -325,7 +325,7 @@ fn task_json(t: &Task, v: SparkVersion) -> Value {
     json!({
         "partition_index": h.partition_index,
         "python_version": h.python_version,
-        "eval_type": h.eval_type,
+        "eval_type": h.eval_type.code(),
         "task_context": {
             "is_barrier": c.is_barrier, "barrier_conn": conn_json(&c.barrier_conn),
             "stage_id": c.stage_id, "partition_id": c.partition_id, "attempt_number": c.attempt_number,

@@ -8,8 +8,7 @@ use sparkwire_serializers::pyspark::arrow::{ArrowItem, SectionItem};
 use thiserror::Error;
 
 use crate::protocol::{
-    encode_reply, is_arrow, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder, TaskHeader,
-    TaskItem,
+    encode_reply, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder, TaskHeader, TaskItem,
 };
 
 /// How the worker was started.
@@ -327,7 +326,7 @@ pub fn reencode(c: &Connection) -> Result<(Vec<u8>, Vec<u8>), CaptureError> {
             f.encode(&mut to)
                 .map_err(|e| err("to_worker", format!("task {i}"), e.to_string()))?;
         }
-        if is_arrow(t.header.eval_type) {
+        if t.header.eval_type.is_arrow() {
             encode_arrow_section(&t.arrow_input, &mut to);
         } else if t.end_of_data {
             to.extend((-1i32).to_be_bytes());

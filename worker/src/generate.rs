@@ -6,9 +6,8 @@ use proptest::prelude::*;
 use bytes::Bytes;
 
 use crate::protocol::{
-    is_arrow, Arg, BroadcastEntry, BroadcastServer, Broadcasts, Command, ConnInfo, HeaderStyle,
+    Arg, BroadcastEntry, BroadcastServer, Broadcasts, Command, ConnInfo, EvalType, HeaderStyle,
     Resource, SparkVersion, StateServer, TaskContext, TaskHeader, Udf, UdfCommand, UdtfCommand,
-    SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE,
 };
 
 /// Any modelled version.
@@ -36,16 +35,10 @@ fn args(kwargs: bool) -> impl Strategy<Value = Vec<Arg>> {
     })
 }
 
-/// An eval type and a command that version `v` can carry for it: NON_UDF, every
-/// SQL UDF eval type (100, 101, 200–217, 250–254) and the UDTFs (300–302).
-pub fn command(v: SparkVersion) -> impl Strategy<Value = (i32, Command)> {
-    let eval = prop::sample::select(
-        [0, 100, 101, 300, 301, 302]
-            .into_iter()
-            .chain(200..=217)
-            .chain(250..=254)
-            .collect::<Vec<i32>>(),
-    );
+/// An eval type and a command that version `v` can carry for it: every known
+/// eval type — NON_UDF, the SQL UDF eval types and the UDTFs.
+pub fn command(v: SparkVersion) -> impl Strategy<Value = (EvalType, Command)> {
+    let eval = prop::sample::select(EvalType::KNOWN.to_vec());
     let conf = prop::collection::vec((text(), text()), 0..3);
     (
         eval,
@@ -74,7 +67,7 @@ pub fn command(v: SparkVersion) -> impl Strategy<Value = (i32, Command)> {
                 udfs,
                 (ints, analyze),
             )| {
-                let command = if eval_type == 0 {
+                let command = if eval_type == EvalType::NON_UDF {
                     Command::Rdd(payload)
                 } else if v.is_udtf(eval_type) {
                     let full = v >= SparkVersion::V4_0;
@@ -110,7 +103,7 @@ pub fn command(v: SparkVersion) -> impl Strategy<Value = (i32, Command)> {
                     Command::Udfs(UdfCommand {
                         runner_conf: conf_sent.then(|| conf.clone()),
                         state_schema: (conf_sent
-                            && eval_type == SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE)
+                            && eval_type == EvalType::SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE)
                             .then(|| schema.clone()),
                         state_server: (conf_sent && v.state_server(eval_type)).then(|| {
                             StateServer {
@@ -262,7 +255,7 @@ pub fn task_stream(v: SparkVersion) -> impl Strategy<Value = Vec<u8>> {
         for (h, frames) in tasks {
             // Headers built by `header(v)` always encode.
             out.extend(h.encode(v).unwrap_or_default());
-            if is_arrow(h.eval_type) {
+            if h.eval_type.is_arrow() {
                 if frames.len() % 2 == 0 {
                     out.extend([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
                 } else {

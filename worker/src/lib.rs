@@ -13,6 +13,7 @@
 pub mod capture;
 #[cfg(feature = "proptest")]
 pub mod generate;
+pub mod host;
 pub mod pcap;
 pub mod protocol;
 pub mod tap;

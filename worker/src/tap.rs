@@ -23,13 +23,15 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::thread;
+
+use crate::host::Duplex;
 use std::time::{Duration, Instant};
 
 /// How the relay was configured.
@@ -118,7 +120,7 @@ fn run_simple_unix(config: &TapConfig, args: &[String], jvm_path: &Path) -> io::
 
 /// Relays and records both directions between the JVM and a worker.
 #[allow(clippy::type_complexity)]
-fn relay_pair<A: Conn, B: Conn>(
+fn relay_pair<A: Duplex, B: Duplex>(
     jvm: A,
     worker: B,
     dir: &Path,
@@ -131,32 +133,6 @@ fn relay_pair<A: Conn, B: Conn>(
     let down = relay(jvm.try_clone()?, worker.try_clone()?, to_worker);
     let up = relay(worker, jvm, from_worker);
     Ok((down, up))
-}
-
-/// A connected byte stream the relay can copy: TCP or a Unix-domain socket.
-pub trait Conn: Read + Write + Send + Sized + 'static {
-    /// A second handle on the same connection.
-    fn try_clone(&self) -> io::Result<Self>;
-    /// Passes end-of-stream on.
-    fn shutdown_write(&self);
-}
-
-impl Conn for TcpStream {
-    fn try_clone(&self) -> io::Result<Self> {
-        TcpStream::try_clone(self)
-    }
-    fn shutdown_write(&self) {
-        let _ = self.shutdown(Shutdown::Write);
-    }
-}
-
-impl Conn for UnixStream {
-    fn try_clone(&self) -> io::Result<Self> {
-        UnixStream::try_clone(self)
-    }
-    fn shutdown_write(&self) {
-        let _ = self.shutdown(Shutdown::Write);
-    }
 }
 
 /// Daemon mode: our listener stands in for the daemon's.
@@ -293,7 +269,7 @@ const RELAY_QUEUE: usize = 4;
 /// Copies `from` → `to`, recording into `file`, until `from` ends; then passes
 /// the end on. The capture file is written by a second thread, so forwarding
 /// never waits on the disk (at most `RELAY_QUEUE` buffers wait for it).
-pub fn relay<A: Conn, B: Conn>(
+pub fn relay<A: Duplex, B: Duplex>(
     mut from: A,
     mut to: B,
     mut file: File,

@@ -1,52 +1,63 @@
-//! Our task encoder and reply decoder against the real `pyspark.worker` of every
-//! pinned release: we play the JVM on a loopback socket (non-daemon mode: the
-//! worker connects back, authenticates, sends its pid), send a NON_UDF task whose
-//! command each PySpark cloudpickled itself, and decode what the worker answers.
-//! A layout mistake in any header field makes the real worker fail or hang.
+//! The JVM-side session, driven through the blocking host adapter, against the
+//! real `pyspark.worker` of every pinned release: we play the JVM on a loopback
+//! socket — simple mode (the worker connects back, authenticates, sends its
+//! pid) and daemon mode (`pyspark.daemon` announces its port, forks a worker per
+//! connection, which sends its pid and is authenticated by us) — send NON_UDF
+//! tasks whose command each PySpark cloudpickled itself, and decode what the
+//! worker answers. A layout mistake in any header field makes the real worker
+//! fail or hang (bounded here by the adapter's timeout).
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use serde_json::json;
-use sparkwire_framing::auth::blocking::authenticate_client;
-use sparkwire_framing::{Secret, Step};
+use sparkwire_framing::{Frame, FrameDecoder, Secret, Step};
 use sparkwire_serializers::pickle::{Int, Value};
 use sparkwire_serializers::pyspark::{Serializer, StreamDecoder, StreamEncoder};
 use sparkwire_testkit::oracle::python_for;
 use sparkwire_testkit::pickle_desc::serializer_spec;
 use sparkwire_testkit::{oracle_versions, unhex, with_oracle};
-use sparkwire_worker::protocol::{End, ReplyDecoder, ReplyItem, SparkVersion, TaskHeader};
+use sparkwire_worker::host::{BlockingSession, TaskOutcome};
+use sparkwire_worker::protocol::daemon::{kill_request, Announcement};
+use sparkwire_worker::protocol::session::{Handshake, Session};
+use sparkwire_worker::protocol::{End, ReplyItem, SparkVersion, TaskEncoder, TaskHeader};
 
 const JOB: &str = "def job(split, it):\n    for x in it:\n        if x == 13:\n            raise ValueError('thirteen')\n        yield x * 2 + split\n";
 
-/// Runs one task on a fresh real worker; returns everything it wrote after its pid.
-fn run_task(release: &str, header: &TaskHeader, data: &[u8]) -> Vec<u8> {
+/// Bounds every wait for a worker, so a layout mistake fails instead of hanging.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn worker_log(release: &str, mode: &str) -> std::fs::File {
+    std::fs::File::create(
+        std::env::temp_dir().join(format!("sparkwire-worker-{release}-{mode}.log")),
+    )
+    .unwrap()
+}
+
+/// Starts a simple worker that connects back to us; the session after its
+/// handshake.
+fn simple_worker(release: &str) -> (Child, BlockingSession<TcpStream>) {
     let v = SparkVersion::of_release(release).unwrap();
     let python = python_for(release).expect("venv");
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let secret = Secret::generate().unwrap();
-    let mut child = Command::new(python)
+    let child = Command::new(python)
         .args(["-m", "pyspark.worker"])
         .env("PYTHON_WORKER_FACTORY_PORT", port.to_string())
         .env("PYTHON_WORKER_FACTORY_SECRET", secret.as_str())
         .env("SPARK_AUTH_SOCKET_TIMEOUT", "10")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(
-            std::fs::File::create(
-                std::env::temp_dir().join(format!("sparkwire-worker-{release}.log")),
-            )
-            .unwrap(),
-        )
+        .stderr(worker_log(release, "simple"))
         .spawn()
         .unwrap();
     listener.set_nonblocking(true).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut stream: TcpStream = loop {
+    let deadline = Instant::now() + TIMEOUT;
+    let stream: TcpStream = loop {
         match listener.accept() {
             Ok((s, _)) => break s,
             Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
@@ -54,49 +65,58 @@ fn run_task(release: &str, header: &TaskHeader, data: &[u8]) -> Vec<u8> {
         }
     };
     stream.set_nonblocking(false).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    authenticate_client(&mut stream, &secret).unwrap();
-    let mut pid = [0u8; 4];
-    stream.read_exact(&mut pid).unwrap();
-    assert_eq!(i32::from_be_bytes(pid) as u32, child.id());
-    stream.write_all(&header.encode(v).unwrap()).unwrap();
-    stream.write_all(data).unwrap();
-    stream.write_all(&(-1i32).to_be_bytes()).unwrap();
-    stream.write_all(&(-4i32).to_be_bytes()).unwrap();
-    // Read until the worker closes; a reset after its last write still leaves
-    // what it wrote (it exits without reading what it did not need).
-    let mut out = Vec::new();
-    let mut chunk = [0u8; 65536];
-    loop {
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => out.extend_from_slice(&chunk[..n]),
-        }
-    }
+    let session = Session::new(v, Handshake::Simple(secret));
+    let conn = BlockingSession::connect(stream, session, TIMEOUT).unwrap();
+    assert_eq!(
+        conn.pid() as u32,
+        child.id(),
+        "{release}: the pid it announced"
+    );
+    (child, conn)
+}
+
+/// Runs one task on a fresh simple worker; everything it answered.
+fn run_task(release: &str, header: &TaskHeader, data: &[u8]) -> TaskOutcome {
+    let v = SparkVersion::of_release(release).unwrap();
+    let (mut child, mut conn) = simple_worker(release);
+    let outcome = conn.run_task(header, frames(data)).unwrap();
+    conn.close();
     let _ = child.wait();
-    record_seed(v, header, data, &out);
+    record_seed(v, header, data, &outcome);
+    outcome
+}
+
+/// The frames of an encoded stream (without its END_OF_DATA_SECTION, which the
+/// session sends).
+fn frames(data: &[u8]) -> Vec<Frame> {
+    let mut dec = FrameDecoder::new();
+    let mut buf = BytesMut::from(data);
+    let mut out = Vec::new();
+    while let Step::Item(f) = dec.decode(&mut buf).unwrap() {
+        out.push(f);
+    }
+    assert!(buf.is_empty());
     out
 }
 
 /// With `SPARKWIRE_RECORD_CORPUS=DIR`, saves both directions as seeds for the
 /// `worker_streams` fuzz target (its two control bytes first: version and
 /// direction, then the chunk split).
-fn record_seed(v: SparkVersion, header: &TaskHeader, data: &[u8], reply: &[u8]) {
+fn record_seed(v: SparkVersion, header: &TaskHeader, data: &[u8], outcome: &TaskOutcome) {
     let Some(dir) = std::env::var_os("SPARKWIRE_RECORD_CORPUS") else {
         return;
     };
     let dir = std::path::Path::new(&dir).join("worker_streams");
     std::fs::create_dir_all(&dir).unwrap();
     let vi = SparkVersion::ALL.iter().position(|x| *x == v).unwrap() as u8;
+    let enc = TaskEncoder::new(v);
     let mut to_worker = vec![vi << 1, 0x40];
-    to_worker.extend(header.encode(v).unwrap());
+    enc.header(header, &mut to_worker).unwrap();
     to_worker.extend(data);
-    to_worker.extend((-1i32).to_be_bytes());
-    to_worker.extend((-4i32).to_be_bytes());
+    enc.end_of_data(&mut to_worker);
+    enc.finish(-4, &mut to_worker);
     let mut from_worker = vec![(vi << 1) | 1, 0x40];
-    from_worker.extend(reply);
+    from_worker.extend(sparkwire_worker::protocol::encode_reply(&outcome.items, v).unwrap());
     let n = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
     std::fs::write(dir.join(format!("{v}-{n}-to-worker.bin")), to_worker).unwrap();
     std::fs::write(dir.join(format!("{v}-{n}-from-worker.bin")), from_worker).unwrap();
@@ -107,32 +127,24 @@ struct Reply {
     values: Vec<String>,
 }
 
-fn decode_reply(v: SparkVersion, out: &[u8], ser: &Serializer) -> Reply {
-    let mut dec = ReplyDecoder::new(v);
-    let mut buf = BytesMut::from(out);
-    let mut items = Vec::new();
+fn decode_reply(v: SparkVersion, outcome: TaskOutcome, ser: &Serializer) -> Reply {
     let mut data = Vec::new();
-    loop {
-        match dec.next(&mut buf).unwrap() {
-            Step::Item(Some(ReplyItem::Data(b))) => {
-                data.extend_from_slice(&(b.len() as i32).to_be_bytes());
-                data.extend_from_slice(&b);
-                items.push(ReplyItem::Data(b));
-            }
-            Step::Item(Some(item)) => items.push(item),
-            Step::Item(None) => break,
-            Step::NeedMore => panic!("reply cut short after {} items: {items:?}", items.len()),
+    for item in &outcome.items {
+        if let ReplyItem::Data(b) = item {
+            data.extend_from_slice(&(b.len() as i32).to_be_bytes());
+            data.extend_from_slice(b);
         }
     }
-    assert!(buf.is_empty(), "{} bytes after the reply", buf.len());
-    assert_eq!(dec.offset(), out.len() as u64);
     let values = StreamDecoder::new(ser.clone(), v.serializers())
         .load_all(&data)
         .unwrap()
         .iter()
         .map(|e| e.repr().unwrap())
         .collect();
-    Reply { items, values }
+    Reply {
+        items: outcome.items,
+        values,
+    }
 }
 
 fn command(release: &str, de: &Serializer, ser: &Serializer) -> Vec<u8> {
@@ -179,7 +191,7 @@ fn real_workers_run_our_tasks() {
         header.context.local_properties =
             vec![("callSite.short".into(), "collect at job.py:1".into())];
         let out = run_task(&release, &header, &input(&ser, v, 0..12));
-        let reply = decode_reply(v, &out, &ser);
+        let reply = decode_reply(v, out, &ser);
         let expected: Vec<String> = (0..12).map(|x| (x * 2 + 3).to_string()).collect();
         assert_eq!(reply.values, expected, "{release}: {:?}", reply.items);
         let timing = reply.items.iter().find_map(|i| match i {
@@ -211,7 +223,7 @@ fn real_workers_report_exceptions() {
         let v = SparkVersion::of_release(&release).unwrap();
         let header = TaskHeader::example(command(&release, &ser, &ser).into());
         let out = run_task(&release, &header, &input(&ser, v, 10..20));
-        let reply = decode_reply(v, &out, &ser);
+        let reply = decode_reply(v, out, &ser);
         // AutoBatched writes its first batches (1, 2 items) before record 13 fails.
         assert_eq!(reply.values, ["20", "22", "24"], "{release}");
         match reply.items.last() {
@@ -257,7 +269,7 @@ fn real_workers_read_broadcasts_and_report_accumulators() {
             path: Some(path.display().to_string()),
         }];
         let out = run_task(&release, &header, &input(&ser, v, 1..5));
-        let reply = decode_reply(v, &out, &ser);
+        let reply = decode_reply(v, out, &ser);
         assert_eq!(
             reply.values,
             ["101", "102", "103", "104"],
@@ -277,4 +289,171 @@ fn real_workers_read_broadcasts_and_report_accumulators() {
         assert_eq!(updates, ["(5, 10)"], "{release}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A started `pyspark.daemon`: its port and its stdin (kill-by-pid requests;
+/// closing it shuts the daemon down).
+struct Daemon {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    port: u16,
+    secret: Secret,
+}
+
+impl Daemon {
+    fn start(release: &str) -> Daemon {
+        let python = python_for(release).expect("venv");
+        let secret = Secret::generate().unwrap();
+        let mut child = Command::new(python)
+            .args(["-m", "pyspark.daemon"])
+            .env("PYTHON_WORKER_FACTORY_SECRET", secret.as_str())
+            .env("SPARK_REUSE_WORKER", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(worker_log(release, "daemon"))
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut head = [0u8; 4];
+        stdout.read_exact(&mut head).unwrap();
+        let port = match Announcement::decode(&head, false) {
+            Ok(Some((Announcement::Port(p), 4))) => p,
+            other => panic!("{release}: daemon announced {other:?}"),
+        };
+        let stdin = child.stdin.take();
+        Daemon {
+            child,
+            stdin,
+            port,
+            secret,
+        }
+    }
+
+    fn connect(&self, v: SparkVersion) -> BlockingSession<TcpStream> {
+        let stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let session = Session::new(v, Handshake::Daemon(self.secret.clone()));
+        BlockingSession::connect(stream, session, TIMEOUT).unwrap()
+    }
+
+    fn kill(&mut self, pid: i32) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(&kill_request(pid)).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Closes its stdin, which makes it exit; waits (bounded) for that.
+    fn stop(mut self) {
+        self.stdin = None;
+        let deadline = Instant::now() + TIMEOUT;
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "the daemon did not exit on stdin EOF"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Daemon mode: several tasks back to back on one forked worker (reused, as
+/// SPARK_REUSE_WORKER asks), a second worker forked for a second connection,
+/// a worker killed by pid through the daemon's stdin, and the daemon stopping
+/// when its stdin closes.
+#[test]
+fn daemon_workers_run_tasks_back_to_back_and_die_by_pid() {
+    let ser = Serializer::rdd_default();
+    for release in oracle_versions() {
+        let v = SparkVersion::of_release(&release).unwrap();
+        let cmd: Bytes = command(&release, &ser, &ser).into();
+        let mut daemon = Daemon::start(&release);
+        let mut first = daemon.connect(v);
+        for split in 0..3 {
+            let mut header = TaskHeader::example(cmd.clone());
+            header.partition_index = split;
+            header.context.partition_id = split;
+            let out = first
+                .run_task(&header, frames(&input(&ser, v, 0..5)))
+                .unwrap();
+            assert!(out.reusable, "{release} task {split}: {:?}", out.items);
+            assert_eq!(out.items.last(), Some(&ReplyItem::End(End::Reuse)));
+            let reply = decode_reply(v, out, &ser);
+            let want: Vec<String> = (0..5).map(|x| (x * 2 + split).to_string()).collect();
+            assert_eq!(reply.values, want, "{release} task {split}");
+        }
+        assert_eq!(first.session().tasks(), 3);
+
+        let mut second = daemon.connect(v);
+        assert_ne!(
+            first.pid(),
+            second.pid(),
+            "{release}: one fork per connection"
+        );
+        daemon.kill(second.pid());
+        let err = second
+            .run_task(
+                &TaskHeader::example(cmd.clone()),
+                frames(&input(&ser, v, 0..3)),
+            )
+            .expect_err("a killed worker cannot answer");
+        let shown = err.to_string();
+        assert!(
+            shown.contains("closed the connection")
+                || shown.contains("reading a task's reply")
+                || shown.contains("sending a task"),
+            "{release}: {shown}"
+        );
+        // The first worker is untouched.
+        let out = first
+            .run_task(
+                &TaskHeader::example(cmd.clone()),
+                frames(&input(&ser, v, 1..3)),
+            )
+            .unwrap();
+        assert_eq!(decode_reply(v, out, &ser).values, ["2", "4"], "{release}");
+        first.close();
+        second.close();
+        daemon.stop();
+    }
+}
+
+/// A large input and output stream through the worker at once: the adapter's
+/// writer thread keeps sending while the reader takes the results, so neither
+/// side's socket buffer can deadlock the task.
+#[test]
+fn large_tasks_stream_both_ways_without_deadlock() {
+    let ser = Serializer::rdd_default();
+    let release = oracle_versions()
+        .into_iter()
+        .last()
+        .expect("a pinned release");
+    let v = SparkVersion::of_release(&release).unwrap();
+    let header = TaskHeader::example(command(&release, &ser, &ser).into());
+    let n = 300_000i64;
+    // 13 would raise: the job fails on it, so skip it.
+    let data = input(&ser, v, (0..n).filter(|x| *x != 13));
+    let (mut child, mut conn) = simple_worker(&release);
+    let mut count = 0usize;
+    let mut sum = 0i64;
+    let dec_ser = ser.clone();
+    let reusable = conn
+        .run_task_with(&header, frames(&data), |item| {
+            if let ReplyItem::Data(b) = item {
+                let mut framed = (b.len() as i32).to_be_bytes().to_vec();
+                framed.extend_from_slice(&b);
+                for e in StreamDecoder::new(dec_ser.clone(), v.serializers())
+                    .load_all(&framed)
+                    .unwrap()
+                {
+                    count += 1;
+                    sum += e.repr().unwrap().parse::<i64>().unwrap();
+                }
+            }
+        })
+        .unwrap();
+    assert!(reusable);
+    assert_eq!(count as i64, n - 1);
+    assert_eq!(sum, (0..n).filter(|x| *x != 13).map(|x| x * 2).sum::<i64>());
+    conn.close();
+    let _ = child.wait();
 }

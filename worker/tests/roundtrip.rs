@@ -9,8 +9,8 @@ use sparkwire_framing::Step;
 use sparkwire_serializers::pyspark::arrow::{ArrowItem, SectionItem};
 use sparkwire_worker::generate::{header, text, version};
 use sparkwire_worker::protocol::{
-    encode_reply, is_arrow, End, HeaderStyle, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder,
-    TaskHeader, TaskItem, Timing,
+    encode_reply, End, HeaderStyle, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder, TaskHeader,
+    TaskItem, Timing,
 };
 
 /// Feeds `data` in `step`-byte pieces until the header decodes.
@@ -68,7 +68,7 @@ proptest! {
         for (h, frames) in &tasks {
             bytes.extend(h.encode(v).unwrap());
             want.push(TaskItem::Header(Box::new(h.clone())));
-            if is_arrow(h.eval_type) {
+            if h.eval_type.is_arrow() {
                 // An Arrow section: an empty IPC stream, or grouped input with no group.
                 if frames.len() % 2 == 0 {
                     let eos = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0];

@@ -11,38 +11,20 @@ use bytes::Bytes;
 use sparkwire_serializers::pyspark::Serializer;
 
 use super::error::HeaderError;
+use super::eval_type::EvalType;
 use super::header::ConnInfo;
 use super::version::SparkVersion;
 use super::wire::{Reader, Stop, Writer};
-
-/// NON_UDF: an RDD task.
-pub const NON_UDF: i32 = 0;
-/// SQL_BATCHED_UDF: pickled row batches in, pickled result batches out.
-pub const SQL_BATCHED_UDF: i32 = 100;
-/// SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE (`applyInPandasWithState`).
-pub const SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE: i32 = 208;
-/// SQL_TABLE_UDF: a Python UDTF fed pickled rows.
-pub const SQL_TABLE_UDF: i32 = 300;
-/// SQL_ARROW_TABLE_UDF: a Python UDTF fed Arrow.
-pub const SQL_ARROW_TABLE_UDF: i32 = 301;
-/// SQL_ARROW_UDTF: a pure-Arrow UDTF (4.1+).
-pub const SQL_ARROW_UDTF: i32 = 302;
-
-/// Whether the task's data sections are Arrow streams rather than pickled frames:
-/// every eval type but NON_UDF, SQL_BATCHED_UDF and SQL_TABLE_UDF.
-pub fn is_arrow(eval_type: i32) -> bool {
-    !matches!(eval_type, NON_UDF | SQL_BATCHED_UDF | SQL_TABLE_UDF)
-}
 
 /// The serializers PySpark's worker reads and writes a SQL task's pickled data
 /// with: `BatchedSerializer(CPickleSerializer(), 100)` both ways for
 /// SQL_BATCHED_UDF (Pyrolite row tuples in, result lists out), batches of one
 /// for SQL_TABLE_UDF. `None` for NON_UDF, whose command names its own, and for
 /// the Arrow eval types.
-pub fn sql_serializers(eval_type: i32) -> Option<(Serializer, Serializer)> {
+pub fn sql_serializers(eval_type: EvalType) -> Option<(Serializer, Serializer)> {
     let n = match eval_type {
-        SQL_BATCHED_UDF => 100,
-        SQL_TABLE_UDF => 1,
+        EvalType::SQL_BATCHED_UDF => 100,
+        EvalType::SQL_TABLE_UDF => 1,
         _ => return None,
     };
     let s = Serializer::batched(Serializer::CPickle, n);
@@ -165,8 +147,12 @@ impl Command {
         self.pickles().iter().map(|b| b.len()).sum()
     }
 
-    pub(crate) fn decode(r: &mut Reader, v: SparkVersion, eval_type: i32) -> Result<Command, Stop> {
-        if eval_type == NON_UDF {
+    pub(crate) fn decode(
+        r: &mut Reader,
+        v: SparkVersion,
+        eval_type: EvalType,
+    ) -> Result<Command, Stop> {
+        if eval_type == EvalType::NON_UDF {
             return Ok(Command::Rdd(Bytes::copy_from_slice(r.bytes("command")?)));
         }
         if v.is_udtf(eval_type) {
@@ -179,9 +165,9 @@ impl Command {
         &self,
         w: &mut Writer,
         v: SparkVersion,
-        eval_type: i32,
+        eval_type: EvalType,
     ) -> Result<(), HeaderError> {
-        let expected = if eval_type == NON_UDF {
+        let expected = if eval_type == EvalType::NON_UDF {
             "NON_UDF"
         } else if v.is_udtf(eval_type) {
             "UDTF"
@@ -280,11 +266,11 @@ fn write_ints(w: &mut Writer, ints: &[i32], field: &str) -> Result<(), HeaderErr
     Ok(())
 }
 
-fn decode_udfs(r: &mut Reader, v: SparkVersion, eval_type: i32) -> Result<UdfCommand, Stop> {
+fn decode_udfs(r: &mut Reader, v: SparkVersion, eval_type: EvalType) -> Result<UdfCommand, Stop> {
     let mut c = UdfCommand::default();
     if v.command_conf(eval_type) {
         c.runner_conf = Some(r.map("runner conf")?);
-        if eval_type == SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE {
+        if eval_type == EvalType::SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE {
             c.state_schema = Some(r.str("state schema")?);
         } else if v.state_server(eval_type) {
             let port = r.i32()?;
@@ -331,7 +317,7 @@ fn encode_udfs(
     c: &UdfCommand,
     w: &mut Writer,
     v: SparkVersion,
-    eval_type: i32,
+    eval_type: EvalType,
 ) -> Result<(), HeaderError> {
     let conf = v.command_conf(eval_type);
     layout(v, "the command's runner conf", &c.runner_conf, conf)?;
@@ -339,7 +325,7 @@ fn encode_udfs(
         v,
         "the state schema",
         &c.state_schema,
-        conf && eval_type == SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE,
+        conf && eval_type == EvalType::SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE,
     )?;
     layout(
         v,
@@ -399,7 +385,7 @@ fn encode_udfs(
     Ok(())
 }
 
-fn decode_udtf(r: &mut Reader, v: SparkVersion, eval_type: i32) -> Result<UdtfCommand, Stop> {
+fn decode_udtf(r: &mut Reader, v: SparkVersion, eval_type: EvalType) -> Result<UdtfCommand, Stop> {
     let mut c = UdtfCommand::default();
     if v.udtf_conf(eval_type) {
         c.runner_conf = Some(r.map("runner conf")?);
@@ -432,7 +418,7 @@ fn encode_udtf(
     c: &UdtfCommand,
     w: &mut Writer,
     v: SparkVersion,
-    eval_type: i32,
+    eval_type: EvalType,
 ) -> Result<(), HeaderError> {
     let conf = v.udtf_conf(eval_type);
     let full = v >= SparkVersion::V4_0;

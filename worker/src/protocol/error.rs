@@ -50,6 +50,15 @@ pub enum ReplyError {
         /// The value read.
         value: i32,
     },
+    /// The Arrow stream after START_ARROW_STREAM is malformed.
+    #[error("worker reply, Arrow stream at byte {offset}: {source}")]
+    Arrow {
+        /// Offset of the failing message in the reply.
+        offset: u64,
+        /// What was wrong.
+        #[source]
+        source: sparkwire_serializers::pyspark::LoadError,
+    },
     /// Bytes after the reply ended (the caller may tolerate them: spec §10).
     #[error("worker reply ended at byte {offset}; {extra} more bytes follow")]
     Trailing {

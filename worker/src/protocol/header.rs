@@ -3,8 +3,9 @@
 use bytes::Bytes;
 use serde_json::Value as Json;
 
-use super::command::{Command, NON_UDF};
+use super::command::Command;
 use super::error::HeaderError;
+use super::eval_type::EvalType;
 use super::version::{HeaderStyle, SparkVersion};
 use super::wire::{Reader, Stop, Writer};
 
@@ -106,7 +107,7 @@ pub struct TaskHeader {
     /// Broadcast changes.
     pub broadcasts: Broadcasts,
     /// The eval type (0 = NON_UDF).
-    pub eval_type: i32,
+    pub eval_type: EvalType,
     /// Runner conf (sent from 4.2 for every eval type).
     pub runner_conf: Vec<(String, String)>,
     /// Eval conf (sent from 4.2 for every eval type).
@@ -132,7 +133,7 @@ impl TaskHeader {
             spark_files_dir: "/tmp/spark-files".into(),
             python_includes: Vec::new(),
             broadcasts: Broadcasts::default(),
-            eval_type: NON_UDF,
+            eval_type: EvalType::NON_UDF,
             runner_conf: Vec::new(),
             eval_conf: Vec::new(),
             command: Command::Rdd(command),
@@ -247,7 +248,7 @@ impl TaskHeader {
                 w.str(e.path.as_deref().unwrap_or(""), "broadcast path")?;
             }
         }
-        w.i32(self.eval_type);
+        w.i32(self.eval_type.code());
         if let HeaderStyle::Json { .. } = v.header_style() {
             w.map(&self.runner_conf, "runner conf")?;
             w.map(&self.eval_conf, "eval conf")?;
@@ -390,7 +391,7 @@ fn decode_body(r: &mut Reader, v: SparkVersion) -> Result<TaskHeader, Stop> {
         };
         entries.push(BroadcastEntry { id, path });
     }
-    let eval_type = r.i32()?;
+    let eval_type = EvalType::from(r.i32()?);
     let (runner_conf, eval_conf) = match v.header_style() {
         HeaderStyle::Json { .. } => (r.map("runner conf")?, r.map("eval conf")?),
         HeaderStyle::Fields { .. } => (Vec::new(), Vec::new()),

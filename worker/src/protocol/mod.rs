@@ -14,19 +14,21 @@
 //! ```
 
 mod command;
+pub mod daemon;
+mod encode;
 mod error;
+mod eval_type;
 mod header;
 mod reply;
+pub mod session;
 mod task;
 mod version;
 mod wire;
 
-pub use command::{
-    is_arrow, sql_serializers, Arg, Command, StateServer, Udf, UdfCommand, UdtfCommand, NON_UDF,
-    SQL_ARROW_TABLE_UDF, SQL_ARROW_UDTF, SQL_BATCHED_UDF, SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE,
-    SQL_TABLE_UDF,
-};
+pub use command::{sql_serializers, Arg, Command, StateServer, Udf, UdfCommand, UdtfCommand};
+pub use encode::TaskEncoder;
 pub use error::{HeaderError, ReplyError};
+pub use eval_type::{DataLayout, EvalType};
 pub use header::{
     BroadcastEntry, BroadcastServer, Broadcasts, ConnInfo, Resource, TaskContext, TaskHeader,
 };

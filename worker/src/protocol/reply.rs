@@ -177,13 +177,7 @@ impl ReplyDecoder {
                     }
                     ReplyItem::Arrow(item)
                 }
-                Err(_) => {
-                    return Err(ReplyError::Unexpected {
-                        section: "Arrow stream",
-                        offset,
-                        value: 0,
-                    })
-                }
+                Err(source) => return Err(ReplyError::Arrow { offset, source }),
             },
             State::AfterTiming => match self.frames.decode_i32(buf)? {
                 Step::NeedMore => return Ok(Step::NeedMore),

@@ -7,8 +7,8 @@ use sparkwire_framing::{Frame, FrameDecoder, SpecialLength, Step};
 use sparkwire_serializers::pyspark::arrow::{Grouping, SectionDecoder, SectionItem};
 use sparkwire_serializers::pyspark::LoadError;
 
-use super::command::is_arrow;
 use super::error::HeaderError;
+use super::eval_type::{DataLayout, EvalType};
 use super::header::TaskHeader;
 use super::version::SparkVersion;
 
@@ -65,6 +65,18 @@ pub enum TaskError {
         #[source]
         source: LoadError,
     },
+    /// The header names an eval type no modelled release defines, so its data
+    /// section cannot be read (its command was read as PySpark's worker reads an
+    /// unknown eval type's: a UDF list).
+    #[error("task {task}, data section at byte {offset}: unknown eval type {eval_type}, whose data layout is not known")]
+    UnknownEvalType {
+        /// Index of the task on the connection.
+        task: usize,
+        /// Offset of the data section from the start of the stream.
+        offset: u64,
+        /// The eval type.
+        eval_type: EvalType,
+    },
 }
 
 #[derive(Debug)]
@@ -75,6 +87,9 @@ enum State {
     ArrowStart,
     Arrow(SectionDecoder),
     Finish,
+    /// After the header of an eval type no release defines: its data section's
+    /// layout is unknown, so decoding stops there.
+    Unknown(EvalType),
 }
 
 /// Decodes the JVM → worker stream, sans-I/O.
@@ -136,10 +151,10 @@ impl TaskDecoder {
                         buf.advance(used);
                         self.unframed_bytes += used as u64;
                         self.tasks += 1;
-                        self.state = if is_arrow(h.eval_type) {
-                            State::ArrowStart
-                        } else {
-                            State::Data
+                        self.state = match h.eval_type.data_layout() {
+                            DataLayout::Framed => State::Data,
+                            DataLayout::Arrow => State::ArrowStart,
+                            DataLayout::Unknown => State::Unknown(h.eval_type),
                         };
                         Ok(Step::Item(TaskItem::Header(Box::new(h))))
                     }
@@ -190,6 +205,11 @@ impl TaskDecoder {
                 }
                 Ok(Step::Item(TaskItem::Arrow(item)))
             }
+            State::Unknown(eval_type) => Err(TaskError::UnknownEvalType {
+                task: task.saturating_sub(1),
+                offset: self.offset(),
+                eval_type,
+            }),
             State::Finish => match self
                 .frames
                 .decode_i32(buf)

@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use sparkwire_serializers::pyspark::Version as SerializerVersion;
 
+use super::eval_type::EvalType;
+
 /// A Spark release line whose worker protocol is modelled.
 ///
 /// Layouts were read from each published pyspark's `worker.py` / `worker_util.py`
@@ -88,21 +90,21 @@ impl SparkVersion {
     /// Whether the command of a SQL UDF `eval_type` starts with a runner conf map:
     /// the Arrow and pandas eval types before 4.2 (from 4.2 every task carries the
     /// conf maps in the header). `read_udfs` in each `worker.py`.
-    pub fn command_conf(self, eval_type: i32) -> bool {
+    pub fn command_conf(self, eval_type: EvalType) -> bool {
         match self {
-            SparkVersion::V3_5 => matches!(eval_type, 101 | 200..=208),
-            SparkVersion::V4_0 => matches!(eval_type, 101 | 200..=212),
-            SparkVersion::V4_1 => matches!(eval_type, 101 | 200..=216 | 250..=253),
+            SparkVersion::V3_5 => matches!(eval_type.code(), 101 | 200..=208),
+            SparkVersion::V4_0 => matches!(eval_type.code(), 101 | 200..=212),
+            SparkVersion::V4_1 => matches!(eval_type.code(), 101 | 200..=216 | 250..=253),
             SparkVersion::V4_2 | SparkVersion::V4_3 => false,
         }
     }
 
     /// Whether `eval_type`'s command names the `transformWithState` server and key
     /// schema after its runner conf (before 4.2).
-    pub fn state_server(self, eval_type: i32) -> bool {
+    pub fn state_server(self, eval_type: EvalType) -> bool {
         match self {
-            SparkVersion::V4_0 => matches!(eval_type, 211 | 212),
-            SparkVersion::V4_1 => matches!(eval_type, 211..=214),
+            SparkVersion::V4_0 => matches!(eval_type.code(), 211 | 212),
+            SparkVersion::V4_1 => matches!(eval_type.code(), 211..=214),
             _ => false,
         }
     }
@@ -110,19 +112,22 @@ impl SparkVersion {
     /// Whether the command of `eval_type` sends its input types (struct type
     /// JSON) after the runner conf: the Arrow-optimised Python UDF (101) in 4.1
     /// (found in recorded 4.1.4 traffic, then in its `read_udfs`).
-    pub fn udf_input_types(self, eval_type: i32) -> bool {
-        self == SparkVersion::V4_1 && eval_type == 101
+    pub fn udf_input_types(self, eval_type: EvalType) -> bool {
+        self == SparkVersion::V4_1 && eval_type.code() == 101
     }
 
     /// Whether each UDF argument offset is followed by an `isKwarg` flag (and a
     /// name when set): never in 3.5, for the eval types supporting named
     /// arguments in 4.0 and 4.1, for every eval type from 4.2.
-    pub fn kwarg_flags(self, eval_type: i32) -> bool {
+    pub fn kwarg_flags(self, eval_type: EvalType) -> bool {
         match self {
             SparkVersion::V3_5 => false,
-            SparkVersion::V4_0 => matches!(eval_type, 100 | 101 | 200 | 202 | 203 | 204),
+            SparkVersion::V4_0 => matches!(eval_type.code(), 100 | 101 | 200 | 202 | 203 | 204),
             SparkVersion::V4_1 => {
-                matches!(eval_type, 100 | 101 | 200 | 202 | 203 | 204 | 250..=253)
+                matches!(
+                    eval_type.code(),
+                    100 | 101 | 200 | 202 | 203 | 204 | 250..=253
+                )
             }
             SparkVersion::V4_2 | SparkVersion::V4_3 => true,
         }
@@ -141,29 +146,30 @@ impl SparkVersion {
 
     /// Whether `eval_type`'s command is read as a UDTF: 300 and 301 always, 302
     /// (pure Arrow UDTFs) from 4.1; older workers read 302 as a UDF list.
-    pub fn is_udtf(self, eval_type: i32) -> bool {
-        matches!(eval_type, 300 | 301) || (eval_type == 302 && self >= SparkVersion::V4_1)
+    pub fn is_udtf(self, eval_type: EvalType) -> bool {
+        matches!(eval_type.code(), 300 | 301)
+            || (eval_type.code() == 302 && self >= SparkVersion::V4_1)
     }
 
     /// Whether a UDTF command sends its input types (`str`) after the runner
     /// conf: 301 in 4.1.
-    pub fn udtf_input_types(self, eval_type: i32) -> bool {
-        self == SparkVersion::V4_1 && eval_type == 301
+    pub fn udtf_input_types(self, eval_type: EvalType) -> bool {
+        self == SparkVersion::V4_1 && eval_type.code() == 301
     }
 
     /// Whether a UDTF command sends table-argument offsets (`i32 n` × `i32`)
     /// after the runner conf: 302 in 4.1.
-    pub fn udtf_table_arg_offsets(self, eval_type: i32) -> bool {
-        self == SparkVersion::V4_1 && eval_type == 302
+    pub fn udtf_table_arg_offsets(self, eval_type: EvalType) -> bool {
+        self == SparkVersion::V4_1 && eval_type.code() == 302
     }
 
     /// Whether a UDTF command starts with a runner conf map: 301 before 4.2, and
     /// 302 in 4.1 (where 301 adds its input types and 302 its table-argument
     /// offsets).
-    pub fn udtf_conf(self, eval_type: i32) -> bool {
+    pub fn udtf_conf(self, eval_type: EvalType) -> bool {
         match self {
-            SparkVersion::V3_5 | SparkVersion::V4_0 => eval_type == 301,
-            SparkVersion::V4_1 => matches!(eval_type, 301 | 302),
+            SparkVersion::V3_5 | SparkVersion::V4_0 => eval_type.code() == 301,
+            SparkVersion::V4_1 => matches!(eval_type.code(), 301 | 302),
             SparkVersion::V4_2 | SparkVersion::V4_3 => false,
         }
     }

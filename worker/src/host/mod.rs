@@ -1,0 +1,14 @@
+//! Thin I/O adapters that drive the sans-I/O [`Session`](crate::protocol::session::Session)
+//! over real sockets. Every byte decision stays in the protocol code; this
+//! module only moves bytes, runs threads and keeps time.
+//!
+//! [`blocking::BlockingSession`] runs tasks on one connected worker with a
+//! writer thread and a reader thread, as the JVM's `PythonRunner` writes input
+//! while it reads output (a single thread could deadlock when both the worker's
+//! output and the task's input fill their socket buffers).
+
+pub mod blocking;
+pub mod stream;
+
+pub use blocking::{BlockingSession, HostError, TaskOutcome};
+pub use stream::Duplex;
