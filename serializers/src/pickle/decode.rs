@@ -17,7 +17,8 @@ use super::error::DecodeError;
 use super::limits::Limits;
 use super::op::{Op, HIGHEST_PROTOCOL};
 use super::pyparse::{parse_float, parse_int, IntTextError};
-use super::pystr::{push_code_point, PyStr};
+use super::pystr::PyStr;
+use super::pytext::push_code_point;
 use super::reader::{read_op, Arg, RawOp};
 use super::value::{Construct, Graph, Hint, Int, NodeId, Object, PersId, State, Value};
 
@@ -295,7 +296,7 @@ impl<'a> Decoder<'a> {
                 let Some(body) = data.get(pos + 2..pos + 2 + n as usize) else {
                     return Ok(None);
                 };
-                if super::pystr::validate(body).is_err() {
+                if super::pytext::validate(body).is_err() {
                     return Ok(None);
                 }
                 let s = PyStr::from_validated(self.data.slice_ref(body));

@@ -12,7 +12,8 @@
 use num_bigint::BigInt;
 use num_traits::{ToPrimitive, Zero};
 
-use super::pystr::{push_code_point, PyStr};
+use super::pystr::PyStr;
+use super::pytext::push_code_point;
 use super::value::{Graph, Int, NodeId, Value};
 
 /// Why a literal was refused, with the byte offset.

@@ -30,6 +30,7 @@ pub mod literal;
 pub mod op;
 mod pyparse;
 mod pystr;
+mod pytext;
 pub mod reader;
 pub mod repr;
 pub mod serde;

@@ -4,6 +4,8 @@
 
 use bytes::Bytes;
 
+use super::pytext::{decode_code_point, push_code_point, str_repr, validate};
+
 /// A Python `str`: its `surrogatepass` UTF-8 bytes (valid by construction).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PyStr(Bytes);
@@ -89,66 +91,8 @@ impl From<String> for PyStr {
 
 impl std::fmt::Debug for PyStr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", super::repr::str_repr(self))
+        write!(f, "{}", str_repr(self.as_bytes()))
     }
-}
-
-/// Appends one code point in `surrogatepass` UTF-8.
-pub(crate) fn push_code_point(out: &mut Vec<u8>, cp: u32) {
-    match cp {
-        0..=0x7F => out.push(cp as u8),
-        0x80..=0x7FF => out.extend([0xC0 | (cp >> 6) as u8, 0x80 | (cp & 0x3F) as u8]),
-        0x800..=0xFFFF => out.extend([
-            0xE0 | (cp >> 12) as u8,
-            0x80 | ((cp >> 6) & 0x3F) as u8,
-            0x80 | (cp & 0x3F) as u8,
-        ]),
-        _ => out.extend([
-            0xF0 | (cp >> 18) as u8,
-            0x80 | ((cp >> 12) & 0x3F) as u8,
-            0x80 | ((cp >> 6) & 0x3F) as u8,
-            0x80 | (cp & 0x3F) as u8,
-        ]),
-    }
-}
-
-/// Checks `surrogatepass` UTF-8: standard UTF-8 plus encoded surrogates.
-pub(crate) fn validate(b: &[u8]) -> Result<(), usize> {
-    // Fast path: almost every real string is plain UTF-8.
-    let e = match std::str::from_utf8(b) {
-        Ok(_) => return Ok(()),
-        Err(e) => e,
-    };
-    let mut i = e.valid_up_to();
-    while i < b.len() {
-        let c = b[i];
-        let need = match c {
-            0x00..=0x7F => {
-                i += 1;
-                continue;
-            }
-            0xC2..=0xDF => 1,
-            0xE0..=0xEF => 2,
-            0xF0..=0xF4 => 3,
-            _ => return Err(i),
-        };
-        if i + need >= b.len() {
-            return Err(i);
-        }
-        let c1 = b[i + 1];
-        let ok1 = match c {
-            0xE0 => (0xA0..=0xBF).contains(&c1),
-            // 0xED would be limited to 0x80..=0x9F in strict UTF-8; surrogates pass.
-            0xF0 => (0x90..=0xBF).contains(&c1),
-            0xF4 => (0x80..=0x8F).contains(&c1),
-            _ => (0x80..=0xBF).contains(&c1),
-        };
-        if !ok1 || b[i + 2..=i + need].iter().any(|&x| (x & 0xC0) != 0x80) {
-            return Err(i);
-        }
-        i += need + 1;
-    }
-    Ok(())
 }
 
 /// Iterator over the code points of a [`PyStr`].
@@ -160,18 +104,7 @@ pub struct CodePoints<'a> {
 impl Iterator for CodePoints<'_> {
     type Item = u32;
     fn next(&mut self) -> Option<u32> {
-        let b = self.bytes;
-        let c = *b.get(self.pos)? as u32;
-        let (len, init) = match c {
-            0x00..=0x7F => (1, c),
-            0xC0..=0xDF => (2, c & 0x1F),
-            0xE0..=0xEF => (3, c & 0x0F),
-            _ => (4, c & 0x07),
-        };
-        let mut cp = init;
-        for k in 1..len {
-            cp = (cp << 6) | (*b.get(self.pos + k).unwrap_or(&0x80) as u32 & 0x3F);
-        }
+        let (cp, len) = decode_code_point(self.bytes.get(self.pos..)?)?;
         self.pos += len;
         Some(cp)
     }
@@ -191,21 +124,5 @@ mod tests {
         );
         assert_eq!(s.char_len(), 4);
         assert!(s.as_str().is_none());
-    }
-
-    #[test]
-    fn rejects_what_cpython_rejects() {
-        for bad in [
-            &b"\xff"[..],
-            b"\xc0\x80",
-            b"a\xe2\x82",
-            b"\xf5\x80\x80\x80",
-            b"\xed",
-            b"\xe0\x80\x80",
-            b"\xf4\x90\x80\x80",
-        ] {
-            assert!(validate(bad).is_err(), "{bad:?}");
-        }
-        assert_eq!(validate(b"ab\xed\xa0\x80"), Ok(()));
     }
 }

@@ -19,8 +19,10 @@ use num_traits::Signed;
 
 use super::limits::Limits;
 use super::pystr::PyStr;
-use super::tables::NON_PRINTABLE;
+use super::pytext::{self, write_bytearray_repr, write_bytes_repr};
 use super::value::{Builtin, Construct, Graph, Int, NodeId, PersId, State, Value};
+
+pub use super::pytext::{bytearray_repr, bytes_repr, float_repr, is_printable};
 
 /// Why a repr could not be produced.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -55,166 +57,13 @@ pub fn repr_node(graph: &Graph, node: NodeId, limits: &Limits) -> Result<String,
     Ok(p.out)
 }
 
-/// Python's `str.isprintable()` for one code point.
-pub fn is_printable(cp: u32) -> bool {
-    NON_PRINTABLE
-        .binary_search_by(|&(lo, hi)| {
-            if hi < cp {
-                std::cmp::Ordering::Less
-            } else if lo > cp {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        })
-        .is_err()
-}
-
 /// `repr(str)`.
 pub fn str_repr(s: &PyStr) -> String {
-    let mut out = String::with_capacity(s.as_bytes().len() + 2);
-    write_str_repr(&mut out, s);
-    out
+    pytext::str_repr(s.as_bytes())
 }
 
 fn write_str_repr(out: &mut String, s: &PyStr) {
-    let b = s.as_bytes();
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
-        '"'
-    } else {
-        '\''
-    };
-    out.push(quote);
-    for cp in s.code_points() {
-        match cp {
-            0x5C => out.push_str("\\\\"),
-            0x09 => out.push_str("\\t"),
-            0x0A => out.push_str("\\n"),
-            0x0D => out.push_str("\\r"),
-            _ if cp == quote as u32 => {
-                out.push('\\');
-                out.push(quote)
-            }
-            0..=0x1F | 0x7F => {
-                let _ = write!(out, "\\x{cp:02x}");
-            }
-            0x20..=0x7E => out.push(cp as u8 as char),
-            _ if is_printable(cp) => out.push(char::from_u32(cp).unwrap_or('\u{FFFD}')),
-            0x80..=0xFF => {
-                let _ = write!(out, "\\x{cp:02x}");
-            }
-            0x100..=0xFFFF => {
-                let _ = write!(out, "\\u{cp:04x}");
-            }
-            _ => {
-                let _ = write!(out, "\\U{cp:08x}");
-            }
-        }
-    }
-    out.push(quote);
-}
-
-/// `repr(bytes)`.
-pub fn bytes_repr(b: &[u8]) -> String {
-    let mut out = String::with_capacity(b.len() + 3);
-    write_bytes_repr(&mut out, b);
-    out
-}
-
-/// `repr(bytearray)`: the quote is picked as for `bytes`, but `'` is always escaped.
-pub fn bytearray_repr(b: &[u8]) -> String {
-    let mut out = String::with_capacity(b.len() + 14);
-    write_bytearray_repr(&mut out, b);
-    out
-}
-
-fn write_bytearray_repr(out: &mut String, b: &[u8]) {
-    out.push_str("bytearray(");
-    write_bytes_inner(out, b, true);
-    out.push(')');
-}
-
-fn write_bytes_repr(out: &mut String, b: &[u8]) {
-    write_bytes_inner(out, b, false)
-}
-
-fn write_bytes_inner(out: &mut String, b: &[u8], escape_single: bool) {
-    let quote = if b.contains(&b'\'') && !b.contains(&b'"') {
-        b'"'
-    } else {
-        b'\''
-    };
-    out.push('b');
-    out.push(quote as char);
-    for &c in b {
-        match c {
-            b'\\' => out.push_str("\\\\"),
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            _ if c == quote || (escape_single && c == b'\'') => {
-                out.push('\\');
-                out.push(c as char)
-            }
-            0x20..=0x7E => out.push(c as char),
-            _ => {
-                let _ = write!(out, "\\x{c:02x}");
-            }
-        }
-    }
-    out.push(quote as char);
-}
-
-/// `repr(float)`: the shortest digits that round-trip, in fixed notation when
-/// the decimal point falls in (-4, 16], else in exponent notation.
-pub fn float_repr(v: f64) -> String {
-    if v.is_nan() {
-        return "nan".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    // The number of digits is the shortest that round-trips (Rust's `{:e}`);
-    // the digits themselves come from exact rounding at that precision, which
-    // breaks ties to even as CPython's dtoa does (Rust's shortest mode does not:
-    // 17174081385682.0625 must print as ...062, not ...063).
-    let shortest = format!("{:e}", v.abs());
-    let n = shortest
-        .split_once('e')
-        .map_or(1, |(m, _)| m.chars().filter(char::is_ascii_digit).count());
-    let e = format!("{:.*e}", n.saturating_sub(1), v.abs());
-    let (mantissa, exp) = e.split_once('e').expect("{:e} always has an exponent");
-    let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let n = digits.len() as i32;
-    let decpt = exp + 1;
-    let mut out = String::new();
-    if v.is_sign_negative() {
-        out.push('-');
-    }
-    if -4 < decpt && decpt <= 16 {
-        if decpt <= 0 {
-            out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', (-decpt) as usize));
-            out.push_str(&digits);
-        } else if decpt >= n {
-            out.push_str(&digits);
-            out.extend(std::iter::repeat_n('0', (decpt - n) as usize));
-            out.push_str(".0");
-        } else {
-            out.push_str(&digits[..decpt as usize]);
-            out.push('.');
-            out.push_str(&digits[decpt as usize..]);
-        }
-    } else {
-        out.push_str(&digits[..1]);
-        if n > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
-    }
-    out
+    pytext::write_str_repr(out, s.as_bytes())
 }
 
 /// `repr(int)`, refusing more than `max_digits` digits as CPython 3.11 does.
@@ -639,29 +488,6 @@ fn datetime_repr(ty: &str, year: Option<u16>, fields: &[u32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn floats_like_python() {
-        for (v, s) in [
-            (1.0, "1.0"),
-            (0.1, "0.1"),
-            (-0.0, "-0.0"),
-            (1e16, "1e+16"),
-            (1e15, "1000000000000000.0"),
-            (123456789012345680.0, "1.2345678901234568e+17"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (1.5e-7, "1.5e-07"),
-            (5e-324, "5e-324"),
-            // A tie at the shortest length: CPython rounds half to even.
-            (f64::from_bits(4805126732819047456), "17174081385682.062"),
-            (1.7976931348623157e308, "1.7976931348623157e+308"),
-            (f64::NAN, "nan"),
-            (f64::NEG_INFINITY, "-inf"),
-        ] {
-            assert_eq!(float_repr(v), s);
-        }
-    }
 
     #[test]
     fn strings_like_python() {

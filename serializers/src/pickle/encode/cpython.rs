@@ -15,14 +15,20 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 
+use super::long::long_bytes_i64;
 use super::out::Out;
-use super::{long_bytes_i64, MAX_NESTING};
 use crate::pickle::error::EncodeError;
 use crate::pickle::pystr::PyStr;
 use crate::pickle::tables::{IMPORT_3TO2, NAME_3TO2};
 use crate::pickle::value::{Construct, Graph, Int, NodeId, PersId, State, Value};
 
 const BATCHSIZE: usize = 1000;
+
+/// Maximum nesting of pending saves before an encoder gives up: deep enough for
+/// anything a decoder accepts with default limits, and the guard against a
+/// built graph in which a tuple contains itself (which CPython could not pickle
+/// either).
+const MAX_NESTING: usize = 2_000_000;
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum MemoKey {

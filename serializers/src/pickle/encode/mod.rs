@@ -2,6 +2,7 @@
 //! (protocols 2–5) or the way Pyrolite, Spark's JVM pickler, writes it.
 
 mod cpython;
+mod long;
 mod out;
 mod pyrolite;
 
@@ -41,44 +42,5 @@ pub fn encode_node(graph: &Graph, root: NodeId, profile: Profile) -> Result<Vec<
     match profile {
         Profile::CPython { protocol } => cpython::encode(graph, root, protocol),
         Profile::Pyrolite => pyrolite::encode(graph, root),
-    }
-}
-
-/// Maximum nesting of pending saves before an encoder gives up: deep enough for
-/// anything a decoder accepts with default limits, and the guard against a
-/// built graph in which a tuple contains itself (which CPython could not pickle
-/// either).
-pub(crate) const MAX_NESTING: usize = 2_000_000;
-
-/// Minimal little-endian two's complement bytes, as CPython's `encode_long`
-/// and Java's `BigInteger.toByteArray` (reversed) produce them.
-pub(crate) fn long_bytes_i64(v: i64) -> Vec<u8> {
-    let mut b = v.to_le_bytes().to_vec();
-    while b.len() > 1 {
-        let last = b[b.len() - 1];
-        let prev_high = b[b.len() - 2] & 0x80 != 0;
-        if (last == 0 && !prev_high) || (last == 0xff && prev_high) {
-            b.pop();
-        } else {
-            break;
-        }
-    }
-    b
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_bytes_are_minimal() {
-        assert_eq!(long_bytes_i64(1 << 31), vec![0, 0, 0, 0x80, 0]);
-        assert_eq!(
-            long_bytes_i64(-(1 << 31) - 1),
-            vec![0xff, 0xff, 0xff, 0x7f, 0xff]
-        );
-        assert_eq!(long_bytes_i64(i64::MIN), vec![0, 0, 0, 0, 0, 0, 0, 0x80]);
-        assert_eq!(long_bytes_i64(-128), vec![0x80]);
-        assert_eq!(long_bytes_i64(-129), vec![0x7f, 0xff]);
     }
 }

@@ -11,9 +11,10 @@
 //! layout recorded by the decoder ([`Hint`](crate::pickle::Hint)), and for a
 //! built graph the defaults of each Java type.
 
-use super::long_bytes_i64;
+use super::long::long_bytes_i64;
 use crate::pickle::error::EncodeError;
-use crate::pickle::pystr::{push_code_point, PyStr};
+use crate::pickle::pystr::PyStr;
+use crate::pickle::pytext::push_code_point;
 use crate::pickle::value::{Construct, Graph, Int, NodeId, Value};
 
 enum Task {
