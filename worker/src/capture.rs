@@ -4,11 +4,12 @@
 
 use bytes::BytesMut;
 use sparkwire_framing::{Frame, Step};
-use sparkwire_serializers::pyspark::arrow::{ArrowItem, SectionItem};
+use sparkwire_serializers::pyspark::arrow::SectionItem;
 use thiserror::Error;
 
 use crate::protocol::{
-    encode_reply, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder, TaskHeader, TaskItem,
+    encode_reply, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder, TaskEncoder, TaskHeader,
+    TaskItem,
 };
 
 /// How the worker was started.
@@ -312,27 +313,26 @@ pub fn decode(to: &[u8], from: &[u8], v: Option<SparkVersion>) -> Result<Connect
 }
 
 /// The two directions re-encoded from the decoded connection: equal to the
-/// recording when nothing was lost.
+/// recording when nothing was lost. The JVM → worker direction is written by
+/// the same [`TaskEncoder`] a host's session uses.
 pub fn reencode(c: &Connection) -> Result<(Vec<u8>, Vec<u8>), CaptureError> {
+    let enc = TaskEncoder::new(c.version);
     let mut to = c.prelude.0.clone();
     let mut from = c.prelude.1.clone();
     for (i, t) in c.tasks.iter().enumerate() {
-        to.extend(
-            t.header
-                .encode(c.version)
-                .map_err(|e| err("to_worker", format!("task {i}"), e.to_string()))?,
-        );
+        enc.header(&t.header, &mut to)
+            .map_err(|e| err("to_worker", format!("task {i}"), e.to_string()))?;
         for f in &t.input {
-            f.encode(&mut to)
+            enc.frame(f, &mut to)
                 .map_err(|e| err("to_worker", format!("task {i}"), e.to_string()))?;
         }
         if t.header.eval_type.is_arrow() {
-            encode_arrow_section(&t.arrow_input, &mut to);
+            enc.arrow(&t.arrow_input, &mut to);
         } else if t.end_of_data {
-            to.extend((-1i32).to_be_bytes());
+            enc.end_of_data(&mut to);
         }
         if let Some(x) = t.finish {
-            to.extend(x.to_be_bytes());
+            enc.finish(x, &mut to);
         }
         from.extend(
             encode_reply(&t.reply, c.version)
@@ -341,26 +341,6 @@ pub fn reencode(c: &Connection) -> Result<(Vec<u8>, Vec<u8>), CaptureError> {
     }
     from.extend(&c.trailing);
     Ok((to, from))
-}
-
-/// An Arrow data section's bytes: group headers, the streams' messages as
-/// recorded, and `i32 0` closing grouped input (a single stream ends with its own
-/// end-of-stream marker).
-fn encode_arrow_section(items: &[SectionItem], out: &mut Vec<u8>) {
-    let grouped = matches!(
-        items.first(),
-        Some(SectionItem::Group(_) | SectionItem::End)
-    );
-    for item in items {
-        match item {
-            SectionItem::Group(n) => out.extend(n.to_be_bytes()),
-            SectionItem::Arrow(ArrowItem::Message { bytes, .. } | ArrowItem::End(bytes)) => {
-                out.extend_from_slice(bytes)
-            }
-            SectionItem::End if grouped => out.extend(0i32.to_be_bytes()),
-            SectionItem::End => {}
-        }
-    }
 }
 
 #[cfg(test)]

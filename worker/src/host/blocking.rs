@@ -287,7 +287,14 @@ impl<S: Duplex> BlockingSession<S> {
             while let Some(event) = self.session.poll_event() {
                 match event {
                     Event::Reply(item) => on_item(item),
-                    Event::TaskDone { reusable, .. } => return Ok(reusable),
+                    Event::TaskDone { reusable, .. } => {
+                        // A reply that ends before the input (the worker failed)
+                        // stops the input, as the JVM's writer stops.
+                        if !input_done {
+                            self.session.abandon_input();
+                        }
+                        return Ok(reusable);
+                    }
                     Event::Ready { .. } | Event::Closed => {}
                 }
             }

@@ -178,8 +178,6 @@ enum State {
 #[derive(Debug)]
 struct Running {
     task: usize,
-    layout: DataLayout,
-    input_open: bool,
     reply: ReplyDecoder,
     /// Offset of the reply in the worker → JVM direction.
     reply_start: u64,
@@ -197,6 +195,11 @@ pub struct Session {
     /// Bytes consumed from the worker so far.
     consumed: u64,
     transmit: BytesMut,
+    /// The data-section layout of the task whose input is still open. The
+    /// input half is separate from the reply half: a worker may answer (an
+    /// exception) before its input ends, and a recording keeps every byte the
+    /// JVM wrote regardless.
+    input: Option<DataLayout>,
     events: VecDeque<Event>,
     pid: Option<i32>,
     tasks: usize,
@@ -217,6 +220,7 @@ impl Session {
             received: BytesMut::new(),
             consumed: 0,
             transmit: BytesMut::new(),
+            input: None,
             events: VecDeque::new(),
             pid: None,
             tasks: 0,
@@ -238,9 +242,10 @@ impl Session {
         self.tasks
     }
 
-    /// Whether a task can start now.
+    /// Whether a task can start now: the worker is between tasks and the last
+    /// task's input is closed.
     pub fn is_idle(&self) -> bool {
-        matches!(self.state, State::Idle)
+        matches!(self.state, State::Idle) && self.input.is_none()
     }
 
     /// Whether the connection is finished: the worker takes no more tasks,
@@ -294,10 +299,9 @@ impl Session {
             .header(header, &mut self.transmit)
             .map_err(|source| SessionError::Header { task, source })?;
         self.tasks += 1;
+        self.input = Some(header.eval_type.data_layout());
         self.state = State::Running(Running {
             task,
-            layout: header.eval_type.data_layout(),
-            input_open: true,
             reply: ReplyDecoder::new(self.version()),
             reply_start: self.consumed,
             reusable: false,
@@ -307,31 +311,27 @@ impl Session {
     }
 
     /// Queues one item of a framed data section (NON_UDF, SQL_BATCHED_UDF,
-    /// SQL_TABLE_UDF). Once the reply has ended (the worker failed) input is
-    /// dropped, as the JVM's writer stops.
+    /// SQL_TABLE_UDF). Input may go on after the reply ended (the worker failed
+    /// early); an adapter normally stops sending then, as the JVM's writer does.
     pub fn send_frame(&mut self, frame: &Frame) -> Result<(), SessionError> {
-        match &self.state {
-            State::Running(r) if r.input_open && r.layout == DataLayout::Framed => {
-                let task = r.task;
-                self.encoder
-                    .frame(frame, &mut self.transmit)
-                    .map_err(|source| SessionError::Frame { task, source })
-            }
-            State::Done | State::Idle if self.tasks > 0 => Ok(()),
-            _ => Err(self.misuse("send_frame")),
+        if self.input != Some(DataLayout::Framed) {
+            return Err(self.misuse("send_frame"));
         }
+        let task = self.tasks - 1;
+        self.encoder
+            .frame(frame, &mut self.transmit)
+            .map_err(|source| SessionError::Frame { task, source })
     }
 
     /// Queues raw bytes of an Arrow data section (the Arrow and pandas eval
-    /// types): IPC streams with their group headers, exactly as the worker
-    /// reads them.
+    /// types, and eval types whose layout is unknown): IPC streams with their
+    /// group headers, exactly as the worker reads them.
     pub fn send_arrow(&mut self, bytes: &[u8]) -> Result<(), SessionError> {
-        match &self.state {
-            State::Running(r) if r.input_open && r.layout != DataLayout::Framed => {
+        match self.input {
+            Some(DataLayout::Arrow | DataLayout::Unknown) => {
                 self.transmit.extend_from_slice(bytes);
                 Ok(())
             }
-            State::Done | State::Idle if self.tasks > 0 => Ok(()),
             _ => Err(self.misuse("send_arrow")),
         }
     }
@@ -340,21 +340,23 @@ impl Session {
     /// END_OF_STREAM, which the JVM always sends and which lets the worker be
     /// reused.
     pub fn end_input(&mut self) -> Result<(), SessionError> {
-        match &mut self.state {
-            State::Running(r) if r.input_open => {
-                r.input_open = false;
-                if r.layout == DataLayout::Framed {
-                    self.encoder.end_of_data(&mut self.transmit);
-                }
-                self.encoder.finish(
-                    sparkwire_framing::SpecialLength::EndOfStream.value(),
-                    &mut self.transmit,
-                );
-                Ok(())
-            }
-            State::Done | State::Idle if self.tasks > 0 => Ok(()),
-            _ => Err(self.misuse("end_input")),
+        let Some(layout) = self.input.take() else {
+            return Err(self.misuse("end_input"));
+        };
+        if layout == DataLayout::Framed {
+            self.encoder.end_of_data(&mut self.transmit);
         }
+        self.encoder.finish(
+            sparkwire_framing::SpecialLength::EndOfStream.value(),
+            &mut self.transmit,
+        );
+        Ok(())
+    }
+
+    /// Closes the input without END_OF_STREAM, for a task whose reply ended
+    /// first (the worker failed and will exit): no further byte is owed to it.
+    pub fn abandon_input(&mut self) {
+        self.input = None;
     }
 
     /// Bytes received from the worker, in any chunking.
@@ -396,13 +398,21 @@ impl Session {
 
     fn misuse(&self, call: &'static str) -> SessionError {
         let state = match self.state {
+            State::Failed => "after an error",
+            _ if call.starts_with("send_") || call == "end_input" => {
+                if self.input.is_some() {
+                    "for this task's data layout"
+                } else {
+                    "with no task input open"
+                }
+            }
+            State::Idle if self.input.is_some() => "while the last task's input is open",
             State::AwaitSecret | State::AwaitPid | State::AwaitAuthReply { .. } => {
                 "before the handshake is done"
             }
             State::Idle => "between tasks",
             State::Running(_) => "while a task runs",
             State::Done => "after the worker's last task",
-            State::Failed => "after an error",
         };
         SessionError::Misuse { call, state }
     }
