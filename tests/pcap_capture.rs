@@ -3,12 +3,12 @@
 //! connections decode completely and re-encode to the reassembled bytes, and
 //! what the data sockets and accumulator updates carry is what the job computed.
 
+use sparkwire_inspect::capture::{self, Mode};
+use sparkwire_inspect::pcap;
+use sparkwire_inspect::traffic::{classify, Kind};
 use sparkwire_serializers::pickle;
 use sparkwire_testkit::golden_dir;
-use sparkwire_worker::capture::{self, Mode};
-use sparkwire_worker::pcap;
 use sparkwire_worker::protocol::SparkVersion;
-use sparkwire_worker::traffic::{classify, Kind};
 
 fn reprs(frames: &[sparkwire_framing::Frame]) -> Vec<String> {
     let mut out = Vec::new();

@@ -8,9 +8,9 @@
 use std::fs;
 
 use sparkwire_framing::Secret;
+use sparkwire_inspect::capture::{self, Connection, Mode};
 use sparkwire_serializers::pyspark::arrow::SectionItem;
 use sparkwire_testkit::golden_dir;
-use sparkwire_worker::capture::{self, Connection, Mode};
 use sparkwire_worker::protocol::session::{Event, Handshake, Session, SessionError};
 use sparkwire_worker::protocol::{ReplyItem, TaskEncoder};
 

@@ -10,13 +10,13 @@ use std::fs;
 use std::path::PathBuf;
 
 use sparkwire_framing::Frame;
+use sparkwire_inspect::capture::{self, Mode};
 use sparkwire_serializers::pickle;
 use sparkwire_serializers::pyspark::arrow::{ArrowItem, MessageKind, SectionItem};
 use sparkwire_serializers::pyspark::arrow_rows;
 use sparkwire_serializers::pyspark::cloudpickle::command_serializers;
 use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
 use sparkwire_testkit::golden_dir;
-use sparkwire_worker::capture::{self, Mode};
 use sparkwire_worker::protocol::{
     sql_serializers, Command, End, EvalType, ReplyItem, SparkVersion,
 };

@@ -5,9 +5,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sparkwire_worker::capture;
-use sparkwire_worker::pcap;
-use sparkwire_worker::traffic::{classify, Kind};
+use sparkwire_inspect::capture;
+use sparkwire_inspect::pcap;
+use sparkwire_inspect::traffic::{classify, Kind};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(cap) = pcap::read(data) else {

@@ -4,17 +4,15 @@
 //! connection: the task header of each Spark release ([`protocol::SparkVersion`]
 //! is a value that selects the layout), the data section, and the worker's
 //! reply (data, exception, timing, accumulator updates, end marker).
-//! [`tap`] is the thin I/O adapter that records real worker connections;
-//! [`pcap`] reassembles loopback captures and [`traffic`] tells their
-//! connections apart.
+//! [`protocol::session`] is the JVM side of one connection as a state machine,
+//! which [`host`] drives over real sockets; [`tap`] is the thin I/O adapter
+//! that records real worker connections. Reading captures is the job of the
+//! `sparkwire-inspect` crate above this one.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod capture;
 #[cfg(feature = "proptest")]
 pub mod generate;
 pub mod host;
-pub mod pcap;
 pub mod protocol;
 pub mod tap;
-pub mod traffic;

@@ -7,7 +7,7 @@ use sparkwire_framing::{Frame, Step};
 use sparkwire_serializers::pyspark::arrow::SectionItem;
 use thiserror::Error;
 
-use crate::protocol::{
+use sparkwire_worker::protocol::{
     encode_reply, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder, TaskEncoder, TaskHeader,
     TaskItem,
 };

@@ -11,7 +11,7 @@ use sparkwire_framing::{Frame, FrameDecoder, Step};
 
 use crate::capture::{self, Connection};
 use crate::pcap::TcpConnection;
-use crate::protocol::SparkVersion;
+use sparkwire_worker::protocol::SparkVersion;
 
 /// Py4J traffic in one direction: its commands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,0 +1,852 @@
+//! The typed decode report: what `sparkwire decode` shows of captured traffic.
+//!
+//! One model, two renderings: the CLI prints it as text, and its JSON form is
+//! `serde_json`'s rendering of these structs (object keys sorted, as the
+//! documented format in `docs/decode-json.md` has them). Everything here is
+//! built from decoded bytes only; nothing is executed.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sparkwire_framing::Frame;
+use sparkwire_serializers::pickle;
+use sparkwire_serializers::pyspark::arrow::{ArrowItem, MessageKind, SectionItem};
+use sparkwire_serializers::pyspark::arrow_rows;
+use sparkwire_serializers::pyspark::cloudpickle::{command_serializers, inspect};
+use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
+use sparkwire_worker::protocol::{
+    sql_serializers, Arg, Command, ConnInfo, End, ReplyItem, SparkVersion, TaskHeader,
+};
+
+use crate::capture::{Connection, Mode, Task};
+use crate::capture_dir::DaemonChannel;
+use crate::pcap::Capture;
+use crate::traffic::{self, Kind};
+
+/// Everything decoded from one input.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The decoded worker connections.
+    pub connections: Vec<ConnectionReport>,
+    /// A pcap or pcapng input: every TCP connection in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<CaptureReport>,
+    /// A capture directory: the daemon's side channels (`null` when not
+    /// recorded); absent for other inputs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daemon: Option<Option<DaemonReport>>,
+}
+
+/// The daemon's side channels as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct DaemonReport {
+    /// The port it announced (the first `i32` of its stdout, as sent).
+    pub port: Option<i32>,
+    /// Or the Unix-socket path it announced.
+    pub socket_path: Option<String>,
+    /// Bytes on its stdout after the announcement.
+    pub stdout_extra_bytes: usize,
+    /// The pids the JVM asked it to kill, in order.
+    pub kill_pids: Vec<i32>,
+}
+
+impl From<&DaemonChannel> for DaemonReport {
+    fn from(d: &DaemonChannel) -> DaemonReport {
+        DaemonReport {
+            port: d.port,
+            socket_path: d.socket_path.clone(),
+            stdout_extra_bytes: d.stdout_extra_bytes,
+            kill_pids: d.kill_pids.clone(),
+        }
+    }
+}
+
+/// One decoded worker connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionReport {
+    /// Its name (the capture file's number, or the TCP endpoints).
+    pub name: String,
+    /// The release whose layout was used.
+    pub spark_version: String,
+    /// Every release whose layout accounts for the bytes.
+    pub layouts_that_fit: Vec<String>,
+    /// `simple`, `daemon` or `unix socket`.
+    pub mode: &'static str,
+    /// The pid the worker announced.
+    pub pid: i32,
+    /// Its tasks.
+    pub tasks: Vec<TaskReport>,
+    /// Bytes after the last reply.
+    pub trailing_bytes: usize,
+    /// When those bytes are one exception: its traceback.
+    pub trailing_exception: Option<String>,
+    /// The errno of a daemon's failed fork.
+    pub fork_errno: Option<i32>,
+}
+
+/// One task of a connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskReport {
+    /// The split index.
+    pub partition_index: i32,
+    /// The driver's Python.
+    pub python_version: String,
+    /// The eval type's code.
+    pub eval_type: i32,
+    /// The task context.
+    pub task_context: ContextReport,
+    /// Broadcasts announced in the header.
+    pub broadcasts: Vec<BroadcastReport>,
+    /// The command.
+    pub command: CommandReport,
+    /// Input records (Python reprs, or Arrow rows as tuples).
+    pub input_records: Vec<String>,
+    /// Markers of the input, in order.
+    pub input_markers: Vec<Marker>,
+    /// Output records.
+    pub output_records: Vec<String>,
+    /// Markers of the reply, in order.
+    pub output_markers: Vec<String>,
+    /// The traceback, when the task failed.
+    pub exception: Option<String>,
+    /// Whether the reply was read to its end.
+    pub reply_complete: bool,
+    /// TIMING_DATA.
+    pub timing: Option<TimingReport>,
+    /// Accumulator updates, as Python reprs.
+    pub accumulators: Vec<String>,
+    /// How the reply ended.
+    pub end: Option<&'static str>,
+}
+
+/// A marker in the input: a name, or the raw value of an unexpected `i32`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Marker {
+    /// A named marker (`END_OF_DATA_SECTION`, `GROUP(2)` …).
+    Name(String),
+    /// The `i32` the JVM sent after the data section, when not END_OF_STREAM.
+    Value(i32),
+}
+
+impl std::fmt::Display for Marker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Marker::Name(n) => f.write_str(n),
+            Marker::Value(v) => v.fmt(f),
+        }
+    }
+}
+
+/// The task context.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContextReport {
+    /// A barrier task.
+    pub is_barrier: bool,
+    /// Its barrier server.
+    pub barrier_conn: Option<ConnReport>,
+    /// Stage id.
+    pub stage_id: i32,
+    /// Partition id.
+    pub partition_id: i32,
+    /// Attempt number.
+    pub attempt_number: i32,
+    /// Task attempt id.
+    pub task_attempt_id: i64,
+    /// CPUs.
+    pub cpus: i32,
+    /// The CPU amount of 4.2+'s JSON context.
+    pub cpu_amount: Option<String>,
+    /// Resources.
+    pub resources: Vec<ResourceReport>,
+    /// Local properties.
+    pub local_properties: BTreeMap<String, String>,
+}
+
+/// A connection endpoint: a port or a Unix-socket path.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum ConnReport {
+    /// A loopback port.
+    Port(i32),
+    /// A Unix-socket path.
+    Path(String),
+}
+
+/// One resource of the task context.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceReport {
+    /// Its key.
+    pub key: String,
+    /// Its name.
+    pub name: String,
+    /// Its addresses.
+    pub addresses: Vec<String>,
+}
+
+/// One broadcast of the header.
+#[derive(Debug, Clone, Serialize)]
+pub struct BroadcastReport {
+    /// Its id (negative: removed).
+    pub id: i64,
+    /// The file holding its value.
+    pub path: Option<String>,
+}
+
+/// The command and the serializers its data is read with.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommandReport {
+    /// Bytes of pickled payload in the command.
+    pub bytes: usize,
+    /// The input's serializer (PySpark's repr).
+    pub deserializer: Option<String>,
+    /// The output's serializer.
+    pub serializer: Option<String>,
+    /// What kind of command, and what it holds.
+    #[serde(flatten)]
+    pub detail: CommandDetail,
+}
+
+/// What a command holds.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CommandDetail {
+    /// NON_UDF: one cloudpickled tuple.
+    Rdd {
+        /// The functions inside it.
+        functions: Vec<FunctionReport>,
+        /// Modules it imports.
+        modules: Vec<String>,
+        /// The Python the bytecode hints at.
+        python: Option<&'static str>,
+    },
+    /// SQL UDFs.
+    Udfs {
+        /// Runner conf sent in the command.
+        runner_conf: Option<BTreeMap<String, String>>,
+        /// The profiler of 4.0/4.1.
+        profiler: Option<String>,
+        /// 208's state schema.
+        state_schema: Option<String>,
+        /// Each UDF.
+        udfs: Vec<UdfReport>,
+        /// Every function of every UDF's chain.
+        functions: Vec<FunctionReport>,
+    },
+    /// A UDTF.
+    Udtf {
+        /// Runner conf sent in the command.
+        runner_conf: Option<BTreeMap<String, String>>,
+        /// Its name.
+        name: Option<String>,
+        /// Its arguments.
+        args: Vec<ArgReport>,
+        /// Partition-child indexes.
+        partition_child_indexes: Option<Vec<i32>>,
+        /// Bytes of the pickled analyze result.
+        analyze_result_bytes: Option<Option<usize>>,
+        /// Its return type.
+        return_type: String,
+        /// The handler's functions.
+        functions: Vec<FunctionReport>,
+        /// The handler payload.
+        handler: PickledReport,
+    },
+}
+
+/// One UDF.
+#[derive(Debug, Clone, Serialize)]
+pub struct UdfReport {
+    /// Its arguments.
+    pub args: Vec<ArgReport>,
+    /// Its chained functions.
+    pub chain: Vec<PickledReport>,
+    /// Its profiler result id.
+    pub result_id: Option<i64>,
+}
+
+/// One argument.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArgReport {
+    /// Offset into the row.
+    pub offset: i32,
+    /// Keyword.
+    pub name: Option<String>,
+}
+
+/// A pickled payload, as inspection (never execution) tells.
+#[derive(Debug, Clone, Serialize)]
+pub struct PickledReport {
+    /// Its size.
+    pub bytes: usize,
+    /// Functions defined in it.
+    pub functions: Vec<FunctionReport>,
+    /// Modules it imports.
+    pub modules: Vec<String>,
+    /// The Python the bytecode hints at.
+    pub python: Option<&'static str>,
+}
+
+/// One function found in a payload.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionReport {
+    /// `co_name`.
+    pub name: String,
+    /// `co_filename`.
+    pub file: String,
+    /// `co_firstlineno`.
+    pub line: i64,
+}
+
+/// TIMING_DATA.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimingReport {
+    /// Boot (ms since the epoch).
+    pub boot_ms: i64,
+    /// Init.
+    pub init_ms: i64,
+    /// Finish.
+    pub finish_ms: i64,
+    /// Processing time (4.2+).
+    pub processing_ms: Option<i64>,
+    /// Memory bytes spilled.
+    pub memory_bytes_spilled: i64,
+    /// Disk bytes spilled.
+    pub disk_bytes_spilled: i64,
+}
+
+/// A pcap or pcapng file's TCP connections.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaptureReport {
+    /// Packets read.
+    pub packets: usize,
+    /// Packets that were not TCP/IP.
+    pub skipped_packets: usize,
+    /// The file ends inside a packet.
+    pub truncated: bool,
+    /// Each TCP connection.
+    pub tcp_connections: Vec<TcpReport>,
+}
+
+/// One reassembled TCP connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct TcpReport {
+    /// `client → server` endpoints.
+    pub name: String,
+    /// Whether its SYN was captured.
+    pub syn_seen: bool,
+    /// Bytes the client sent.
+    pub client_bytes: usize,
+    /// Bytes the server sent.
+    pub server_bytes: usize,
+    /// Bytes lost to gaps (client, server).
+    pub lost_bytes: [u64; 2],
+    /// What it is.
+    #[serde(flatten)]
+    pub kind: TcpKind,
+}
+
+/// What a TCP connection is.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TcpKind {
+    /// A worker connection (decoded in [`Report::connections`]).
+    Worker {
+        /// The release whose layout was used.
+        spark_version: String,
+        /// Its tasks.
+        tasks: usize,
+    },
+    /// A Py4J connection.
+    Py4j {
+        /// Commands sent.
+        commands: usize,
+        /// Replies.
+        replies: usize,
+        /// Whether it authenticated.
+        authenticated: bool,
+        /// Methods called, with counts.
+        calls: Vec<CallReport>,
+    },
+    /// A driver data socket.
+    DataSocket {
+        /// Frames the JVM sent.
+        server_frames: usize,
+        /// Their records.
+        server_records: Vec<String>,
+        /// Bytes after the last whole frame.
+        server_rest_bytes: usize,
+        /// Bytes the client sent after authenticating.
+        client_bytes_after_auth: usize,
+    },
+    /// Accumulator updates.
+    AccumulatorUpdates {
+        /// Each batch's updates, as Python reprs.
+        updates: Vec<Vec<String>>,
+        /// Acknowledgements.
+        acks: usize,
+    },
+    /// Anything else.
+    Other {
+        /// Why it was not recognised.
+        note: Option<String>,
+    },
+}
+
+/// A Py4J method and how often it was called.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallReport {
+    /// The method.
+    pub method: String,
+    /// Times called.
+    pub count: usize,
+}
+
+fn frames_stream(frames: &[Frame]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for f in frames {
+        let _ = f.encode(&mut out);
+    }
+    out
+}
+
+/// Records of a frame list, read with `ser` (raw frames as bytes without one).
+pub fn records(frames: &[Frame], ser: Option<&Serializer>, v: SparkVersion) -> Vec<String> {
+    let ser = ser.cloned().unwrap_or(Serializer::NoOp);
+    match StreamDecoder::new(ser.clone(), v.serializers()).load_all(&frames_stream(frames)) {
+        Ok(items) => items
+            .iter()
+            .map(|e| e.repr().unwrap_or_else(|e| format!("<{e}>")))
+            .collect(),
+        Err(e) => vec![format!("<not readable as {ser}: {e}>")],
+    }
+}
+
+/// `repr` of a pickle, or `<unreadable>`.
+fn pickle_repr(bytes: &[u8]) -> String {
+    pickle::decode_slice(bytes)
+        .ok()
+        .and_then(|d| pickle::repr(&d.graph).ok())
+        .unwrap_or_else(|| "<unreadable>".into())
+}
+
+fn conn_report(c: &Option<ConnInfo>) -> Option<ConnReport> {
+    match c {
+        None => None,
+        Some(ConnInfo::Port(p)) => Some(ConnReport::Port(*p)),
+        Some(ConnInfo::Path(p)) => Some(ConnReport::Path(p.clone())),
+    }
+}
+
+/// What the functions in one pickled payload are, as far as inspection tells.
+fn pickled(bytes: &[u8]) -> PickledReport {
+    let info = pickle::decode_slice(bytes)
+        .ok()
+        .map(|d| inspect(&d.graph))
+        .unwrap_or_default();
+    PickledReport {
+        bytes: bytes.len(),
+        functions: info
+            .code
+            .iter()
+            .map(|f| FunctionReport {
+                name: f.name.clone(),
+                file: f.filename.clone(),
+                line: f.first_line,
+            })
+            .collect(),
+        modules: info.modules,
+        python: info.python,
+    }
+}
+
+fn args(args: &[Arg]) -> Vec<ArgReport> {
+    args.iter()
+        .map(|a| ArgReport {
+            offset: a.offset,
+            name: a.name.clone(),
+        })
+        .collect()
+}
+
+fn conf(conf: &Option<Vec<(String, String)>>) -> Option<BTreeMap<String, String>> {
+    conf.as_ref().map(|c| c.iter().cloned().collect())
+}
+
+/// The command summary and the serializers its data sections are read with
+/// (none for Arrow sections, which are listed message by message).
+fn command(h: &TaskHeader) -> (CommandReport, Option<(Serializer, Serializer)>) {
+    let (detail, sers) = match &h.command {
+        Command::Rdd(b) => {
+            let sers = pickle::decode(b)
+                .ok()
+                .and_then(|d| command_serializers(&d.graph));
+            let p = pickled(b);
+            let detail = CommandDetail::Rdd {
+                functions: p.functions,
+                modules: p.modules,
+                python: p.python,
+            };
+            (detail, sers)
+        }
+        Command::Udfs(u) => {
+            let udfs: Vec<UdfReport> = u
+                .udfs
+                .iter()
+                .map(|f| UdfReport {
+                    args: args(&f.args),
+                    chain: f.chain.iter().map(|b| pickled(b)).collect(),
+                    result_id: f.result_id,
+                })
+                .collect();
+            let functions = udfs
+                .iter()
+                .flat_map(|f| &f.chain)
+                .flat_map(|c| c.functions.iter().cloned())
+                .collect();
+            let detail = CommandDetail::Udfs {
+                runner_conf: conf(&u.runner_conf),
+                profiler: u.profiler.clone().flatten(),
+                state_schema: u.state_schema.clone(),
+                udfs,
+                functions,
+            };
+            (detail, sql_serializers(h.eval_type))
+        }
+        Command::Udtf(t) => {
+            let handler = pickled(&t.handler);
+            let detail = CommandDetail::Udtf {
+                runner_conf: conf(&t.runner_conf),
+                name: t.name.clone(),
+                args: args(&t.args),
+                partition_child_indexes: t.partition_child_indexes.clone(),
+                analyze_result_bytes: t
+                    .analyze_result
+                    .as_ref()
+                    .map(|a| a.as_ref().map(|b| b.len())),
+                return_type: t.return_type.clone(),
+                functions: handler.functions.clone(),
+                handler,
+            };
+            (detail, sql_serializers(h.eval_type))
+        }
+    };
+    let report = CommandReport {
+        bytes: h.command.pickled_len(),
+        deserializer: sers.as_ref().map(|s| s.0.to_string()),
+        serializer: sers.as_ref().map(|s| s.1.to_string()),
+        detail,
+    };
+    (report, sers)
+}
+
+/// Arrow IPC items as records: each record batch's rows (Python tuple reprs)
+/// when its schema's columns are ones `arrow_rows` reads, else one line per
+/// message; schemas and ends go to the markers.
+#[derive(Default)]
+struct ArrowRecords {
+    columns: Option<Result<Vec<arrow_rows::Column>, String>>,
+}
+
+impl ArrowRecords {
+    fn push(&mut self, item: &ArrowItem, records: &mut Vec<String>, markers: &mut Vec<String>) {
+        match item {
+            ArrowItem::Message {
+                kind: MessageKind::Schema,
+                bytes,
+            } => {
+                let cols = arrow_rows::schema(bytes);
+                markers.push(match &cols {
+                    Ok(c) => format!(
+                        "ARROW_SCHEMA({})",
+                        c.iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Err(why) => format!("ARROW_SCHEMA(values not decoded: {why})"),
+                });
+                self.columns = Some(cols);
+            }
+            ArrowItem::Message {
+                kind: MessageKind::RecordBatch,
+                bytes,
+            } => match self.columns.as_ref().map(|c| match c {
+                Ok(c) => arrow_rows::rows(c, bytes),
+                Err(why) => Err(why.clone()),
+            }) {
+                Some(Ok(rows)) => records.extend(rows),
+                _ => records.push(format!(
+                    "<Arrow RecordBatch message, {} bytes>",
+                    bytes.len()
+                )),
+            },
+            ArrowItem::Message { kind, bytes } => {
+                records.push(format!("<Arrow {kind:?} message, {} bytes>", bytes.len()))
+            }
+            ArrowItem::End(_) => markers.push("ARROW_END_OF_STREAM".into()),
+        }
+    }
+}
+
+impl TaskReport {
+    /// The report of one decoded task.
+    pub fn new(t: &Task, v: SparkVersion) -> TaskReport {
+        let h = &t.header;
+        let (command, sers) = command(h);
+        let output: Vec<Frame> = t
+            .reply
+            .iter()
+            .filter_map(|i| match i {
+                ReplyItem::Data(b) => Some(Frame::Data(b.clone())),
+                ReplyItem::Null => Some(Frame::Null),
+                _ => None,
+            })
+            .collect();
+        let mut output_markers = Vec::new();
+        let (mut exception, mut timing, mut end) = (None, None, None);
+        let mut accumulators = Vec::new();
+        let mut arrow_output = Vec::new();
+        let mut arrow_out = ArrowRecords::default();
+        for item in &t.reply {
+            match item {
+                ReplyItem::ArrowStart => output_markers.push("START_ARROW_STREAM".into()),
+                ReplyItem::Arrow(a) => arrow_out.push(a, &mut arrow_output, &mut output_markers),
+                ReplyItem::Exception(text) => {
+                    output_markers.push("PYTHON_EXCEPTION_THROWN".into());
+                    exception = Some(text.clone());
+                }
+                ReplyItem::Timing(tm) => {
+                    output_markers.push("TIMING_DATA".into());
+                    timing = Some(TimingReport {
+                        boot_ms: tm.boot_ms,
+                        init_ms: tm.init_ms,
+                        finish_ms: tm.finish_ms,
+                        processing_ms: tm.processing_ms,
+                        memory_bytes_spilled: tm.memory_bytes_spilled,
+                        disk_bytes_spilled: tm.disk_bytes_spilled,
+                    });
+                }
+                ReplyItem::Accumulator(b) => accumulators.push(pickle_repr(b)),
+                ReplyItem::End(e) => {
+                    output_markers.push("END_OF_DATA_SECTION".into());
+                    end = Some(match e {
+                        End::Reuse => "END_OF_STREAM",
+                        End::NoReuse => "END_OF_DATA_SECTION",
+                    });
+                }
+                ReplyItem::Data(_) | ReplyItem::Null => {}
+            }
+        }
+        let mut input_markers = Vec::new();
+        let mut input_records = Vec::new();
+        if h.eval_type.is_arrow() {
+            let mut arrow_in = ArrowRecords::default();
+            let mut names = Vec::new();
+            for item in &t.arrow_input {
+                match item {
+                    SectionItem::Group(n) => names.push(format!("GROUP({n})")),
+                    SectionItem::Arrow(a) => arrow_in.push(a, &mut input_records, &mut names),
+                    SectionItem::End => names.push("END_OF_ARROW_SECTION".into()),
+                }
+            }
+            input_markers.extend(names.into_iter().map(Marker::Name));
+        } else {
+            input_records = records(&t.input, sers.as_ref().map(|s| &s.0), v);
+            input_markers.push(Marker::Name(
+                if t.end_of_data {
+                    "END_OF_DATA_SECTION"
+                } else {
+                    "(the recording ends inside the data section)"
+                }
+                .into(),
+            ));
+        }
+        let mut output_records = records(&output, sers.as_ref().map(|s| &s.1), v);
+        output_records.extend(arrow_output);
+        match t.finish {
+            Some(-4) => input_markers.push(Marker::Name("END_OF_STREAM".into())),
+            Some(x) => input_markers.push(Marker::Value(x)),
+            None => {}
+        }
+        let c = &h.context;
+        TaskReport {
+            partition_index: h.partition_index,
+            python_version: h.python_version.clone(),
+            eval_type: h.eval_type.code(),
+            task_context: ContextReport {
+                is_barrier: c.is_barrier,
+                barrier_conn: conn_report(&c.barrier_conn),
+                stage_id: c.stage_id,
+                partition_id: c.partition_id,
+                attempt_number: c.attempt_number,
+                task_attempt_id: c.task_attempt_id,
+                cpus: c.cpus,
+                cpu_amount: c.cpu_amount.clone(),
+                resources: c
+                    .resources
+                    .iter()
+                    .map(|r| ResourceReport {
+                        key: r.key.clone(),
+                        name: r.name.clone(),
+                        addresses: r.addresses.clone(),
+                    })
+                    .collect(),
+                local_properties: c.local_properties.iter().cloned().collect(),
+            },
+            broadcasts: h
+                .broadcasts
+                .entries
+                .iter()
+                .map(|e| BroadcastReport {
+                    id: e.id,
+                    path: e.path.clone(),
+                })
+                .collect(),
+            command,
+            input_records,
+            input_markers,
+            output_records,
+            output_markers,
+            exception,
+            reply_complete: t.reply_complete,
+            timing,
+            accumulators,
+            end,
+        }
+    }
+}
+
+impl ConnectionReport {
+    /// The report of one decoded connection named `name`.
+    pub fn new(name: &str, c: &Connection) -> ConnectionReport {
+        ConnectionReport {
+            name: name.to_string(),
+            spark_version: c.version.to_string(),
+            layouts_that_fit: c.fits.iter().map(|v| v.to_string()).collect(),
+            mode: match c.mode {
+                Mode::Simple => "simple",
+                Mode::Daemon => "daemon",
+                Mode::Unix => "unix socket",
+            },
+            pid: c.pid,
+            tasks: c
+                .tasks
+                .iter()
+                .map(|t| TaskReport::new(t, c.version))
+                .collect(),
+            trailing_bytes: c.trailing.len(),
+            trailing_exception: c.trailing_exception(),
+            fork_errno: c.fork_errno,
+        }
+    }
+}
+
+/// Where a decoded worker connection's bytes came from (for `--verify`).
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The connection's name.
+    pub name: String,
+    /// JVM → worker bytes.
+    pub to: Vec<u8>,
+    /// Worker → JVM bytes.
+    pub from: Vec<u8>,
+}
+
+impl CaptureReport {
+    /// Classifies every TCP connection of a read capture; the worker
+    /// connections are returned too, for decoding like recorded ones.
+    /// `progress` is told the bytes of each connection as it is done.
+    pub fn new(
+        cap: Capture,
+        spark: Option<SparkVersion>,
+        mut progress: impl FnMut(u64, &str),
+    ) -> (CaptureReport, Vec<(Source, Connection)>) {
+        let mut rows = Vec::new();
+        let mut workers = Vec::new();
+        for tcp in cap.connections {
+            let size = (tcp.client_data.len() + tcp.server_data.len()) as u64;
+            let name = tcp.name();
+            progress(size, &name);
+            let c = traffic::classify(tcp, spark);
+            let kind = match c.kind {
+                Kind::Worker { ref conn, .. } => {
+                    let (to, from) = c.worker_streams().unwrap_or_default();
+                    workers.push((
+                        Source {
+                            name: name.clone(),
+                            to: to.to_vec(),
+                            from: from.to_vec(),
+                        },
+                        (**conn).clone(),
+                    ));
+                    TcpKind::Worker {
+                        spark_version: conn.version.to_string(),
+                        tasks: conn.tasks.len(),
+                    }
+                }
+                Kind::Py4j(ref p) => TcpKind::Py4j {
+                    commands: p.commands,
+                    replies: p.replies,
+                    authenticated: p.authenticated,
+                    calls: p
+                        .calls
+                        .iter()
+                        .map(|(m, n)| CallReport {
+                            method: m.clone(),
+                            count: *n,
+                        })
+                        .collect(),
+                },
+                Kind::Data(ref d) => TcpKind::DataSocket {
+                    server_frames: d.server_frames.len(),
+                    server_records: records(
+                        &d.server_frames,
+                        Some(&Serializer::batched(Serializer::CPickle, -1)),
+                        spark.unwrap_or(SparkVersion::V4_3),
+                    ),
+                    server_rest_bytes: d.server_rest,
+                    client_bytes_after_auth: d.client_bytes,
+                },
+                Kind::Accumulators(ref a) => TcpKind::AccumulatorUpdates {
+                    updates: a
+                        .batches
+                        .iter()
+                        .map(|b| b.iter().map(|u| pickle_repr(u)).collect())
+                        .collect(),
+                    acks: a.acks,
+                },
+                Kind::Other(ref why) => TcpKind::Other { note: why.clone() },
+            };
+            rows.push(TcpReport {
+                name,
+                syn_seen: c.tcp.syn_seen,
+                client_bytes: c.tcp.client_data.len(),
+                server_bytes: c.tcp.server_data.len(),
+                lost_bytes: [c.tcp.lost.0, c.tcp.lost.1],
+                kind,
+            });
+        }
+        let report = CaptureReport {
+            packets: cap.packets,
+            skipped_packets: cap.skipped,
+            truncated: cap.truncated,
+            tcp_connections: rows,
+        };
+        (report, workers)
+    }
+}
+
+impl Report {
+    /// Whether the JVM asked the daemon to kill `pid` (its reply was then cut
+    /// short on purpose).
+    pub fn killed(&self, pid: i32) -> bool {
+        matches!(&self.daemon, Some(Some(d)) if d.kill_pids.contains(&pid))
+    }
+
+    /// The JSON document: these structs as `serde_json` values, object keys
+    /// sorted.
+    pub fn to_json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+}
