@@ -2,15 +2,16 @@
 //! with the auth prelude, every task on the connection, and the version found
 //! from the bytes when it is not given.
 
+use std::fmt;
+
 use bytes::BytesMut;
 use sparkwire_framing::{Frame, Step};
 use sparkwire_serializers::pyspark::arrow::SectionItem;
-use thiserror::Error;
-
 use sparkwire_worker::protocol::{
-    encode_reply, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder, TaskEncoder, TaskHeader,
-    TaskItem,
+    encode_reply, HeaderError, ReplyDecoder, ReplyError, ReplyItem, SparkVersion, TaskDecoder,
+    TaskEncoder, TaskError, TaskHeader, TaskItem,
 };
+use thiserror::Error;
 
 /// How the worker was started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,27 +90,132 @@ impl Connection {
     }
 }
 
-/// Why a recorded connection could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{direction}, {section}: {message}")]
-pub struct CaptureError {
-    /// `to_worker` or `from_worker`.
-    pub direction: &'static str,
-    /// Where.
-    pub section: String,
-    /// What went wrong, with the byte offset.
-    pub message: String,
+/// Which direction of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// JVM → worker.
+    ToWorker,
+    /// Worker → JVM.
+    FromWorker,
 }
 
-fn err(
-    direction: &'static str,
-    section: impl Into<String>,
-    message: impl Into<String>,
-) -> CaptureError {
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::ToWorker => "to_worker",
+            Direction::FromWorker => "from_worker",
+        })
+    }
+}
+
+/// Where in a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// The auth exchange.
+    Auth,
+    /// The worker's pid.
+    Pid,
+    /// The first task header, when no layout reads it.
+    Header,
+    /// Task `n` of the JVM → worker direction.
+    Task(usize),
+    /// The worker's reply to task `n`.
+    Reply(usize),
+}
+
+impl fmt::Display for Section {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Section::Auth => f.write_str("auth"),
+            Section::Pid => f.write_str("pid"),
+            Section::Header => f.write_str("header"),
+            Section::Task(n) => write!(f, "task {n}"),
+            Section::Reply(n) => write!(f, "reply to task {n}"),
+        }
+    }
+}
+
+/// What was wrong. Stream byte offsets count from the start of the direction,
+/// prelude included.
+#[derive(Debug, Error)]
+pub enum Problem {
+    /// The auth prelude does not start with a `str`.
+    #[error("byte 0: expected the secret as a str")]
+    ExpectedSecret,
+    /// The pid is missing.
+    #[error("byte {at}: expected i32 pid")]
+    ExpectedPid {
+        /// Where it belongs.
+        at: usize,
+    },
+    /// The JVM → worker stream is malformed.
+    #[error("{source} (stream byte {at})")]
+    Task {
+        /// The codec's error.
+        #[source]
+        source: TaskError,
+        /// Where the failing item starts.
+        at: u64,
+    },
+    /// The reply is malformed.
+    #[error("{source} (stream byte {at})")]
+    Reply {
+        /// The codec's error.
+        #[source]
+        source: ReplyError,
+        /// Where the failing item starts.
+        at: u64,
+    },
+    /// A task was cut short: the connection was closed mid-task (or the layout
+    /// is wrong).
+    #[error("{bytes} bytes left undecoded at stream byte {at}")]
+    Undecoded {
+        /// Bytes left.
+        bytes: usize,
+        /// Where they start.
+        at: u64,
+    },
+    /// The reply ends inside an item.
+    #[error("cut short inside an item at stream byte {at}")]
+    CutInsideItem {
+        /// Where the item starts.
+        at: u64,
+    },
+    /// The JVM sent no task.
+    #[error("no task header")]
+    NoTaskHeader,
+    /// No modelled release reads the connection.
+    #[error("no layout fits")]
+    NoLayoutFits,
+    /// Re-encoding: a header cannot be written.
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+    /// Re-encoding: a frame cannot be written.
+    #[error(transparent)]
+    Frame(#[from] sparkwire_framing::EncodeError),
+    /// Re-encoding: a reply cannot be written.
+    #[error(transparent)]
+    ReplyEncode(ReplyError),
+}
+
+/// Why a recorded connection could not be decoded (or re-encoded): direction,
+/// section and what was wrong.
+#[derive(Debug, Error)]
+#[error("{direction}, {section}: {problem}")]
+pub struct CaptureError {
+    /// Which direction.
+    pub direction: Direction,
+    /// Where.
+    pub section: Section,
+    /// What went wrong, with the byte offset.
+    pub problem: Problem,
+}
+
+fn err(direction: Direction, section: Section, problem: Problem) -> CaptureError {
     CaptureError {
         direction,
-        section: section.into(),
-        message: message.into(),
+        section,
+        problem,
     }
 }
 
@@ -129,28 +235,34 @@ fn prelude(to: &[u8], from: &[u8]) -> Result<(Mode, i32, usize, usize), CaptureE
         // Simple: worker → JVM str secret, i32 pid; JVM → worker str "ok".
         let n = str_len(from, 0).ok_or_else(|| {
             err(
-                "from_worker",
-                "auth",
-                "byte 0: expected the secret as a str",
+                Direction::FromWorker,
+                Section::Auth,
+                Problem::ExpectedSecret,
             )
         })?;
         let pid = int(from, 4 + n).ok_or_else(|| {
             err(
-                "from_worker",
-                "pid",
-                format!("byte {}: expected i32 pid", 4 + n),
+                Direction::FromWorker,
+                Section::Pid,
+                Problem::ExpectedPid { at: 4 + n },
             )
         })?;
         return Ok((Mode::Simple, pid, 6, 4 + n + 4));
     }
     // Daemon: worker → JVM i32 pid, str "ok"; JVM → worker str secret.
-    let pid = int(from, 0).ok_or_else(|| err("from_worker", "pid", "byte 0: expected i32 pid"))?;
+    let pid = int(from, 0).ok_or_else(|| {
+        err(
+            Direction::FromWorker,
+            Section::Pid,
+            Problem::ExpectedPid { at: 0 },
+        )
+    })?;
     if from.get(4..10) != Some(b"\0\0\0\x02ok") {
         // A Unix socket: no auth at all, the task header comes first.
         return Ok((Mode::Unix, pid, 0, 4));
     }
     let n = str_len(to, 0)
-        .ok_or_else(|| err("to_worker", "auth", "byte 0: expected the secret as a str"))?;
+        .ok_or_else(|| err(Direction::ToWorker, Section::Auth, Problem::ExpectedSecret))?;
     Ok((Mode::Daemon, pid, 4 + n, 10))
 }
 
@@ -165,11 +277,11 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
     let mut tasks: Vec<Task> = Vec::new();
     loop {
         let at = pt as u64 + dec.offset();
-        let item = dec.next(&mut buf).map_err(|e| {
+        let item = dec.next(&mut buf).map_err(|source| {
             err(
-                "to_worker",
-                format!("task {}", tasks.len()),
-                format!("{e} (stream byte {at})"),
+                Direction::ToWorker,
+                Section::Task(tasks.len()),
+                Problem::Task { source, at },
             )
         })?;
         match item {
@@ -208,17 +320,20 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
     if !buf.is_empty() {
         // A task cut short: the connection was closed mid-task (or the layout is wrong).
         return Err(err(
-            "to_worker",
-            format!("task {}", tasks.len().saturating_sub(1)),
-            format!(
-                "{} bytes left undecoded at stream byte {}",
-                buf.len(),
-                pt as u64 + dec.offset()
-            ),
+            Direction::ToWorker,
+            Section::Task(tasks.len().saturating_sub(1)),
+            Problem::Undecoded {
+                bytes: buf.len(),
+                at: pt as u64 + dec.offset(),
+            },
         ));
     }
     if tasks.is_empty() {
-        return Err(err("to_worker", "task 0", "no task header"));
+        return Err(err(
+            Direction::ToWorker,
+            Section::Task(0),
+            Problem::NoTaskHeader,
+        ));
     }
     let mut rbuf = BytesMut::from(&from[pf..]);
     let mut consumed = pf as u64;
@@ -226,11 +341,11 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
         let mut r = ReplyDecoder::new(v);
         loop {
             let at = consumed + r.offset();
-            match r.next(&mut rbuf).map_err(|e| {
+            match r.next(&mut rbuf).map_err(|source| {
                 err(
-                    "from_worker",
-                    format!("reply to task {i}"),
-                    format!("{e} (stream byte {at})"),
+                    Direction::FromWorker,
+                    Section::Reply(i),
+                    Problem::Reply { source, at },
                 )
             })? {
                 Step::Item(Some(item)) => task.reply.push(item),
@@ -240,9 +355,9 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
                 Step::NeedMore => {
                     if !rbuf.is_empty() {
                         return Err(err(
-                            "from_worker",
-                            format!("reply to task {i}"),
-                            format!("cut short inside an item at stream byte {at}"),
+                            Direction::FromWorker,
+                            Section::Reply(i),
+                            Problem::CutInsideItem { at },
                         ));
                     }
                     break 'tasks;
@@ -308,7 +423,8 @@ pub fn decode(to: &[u8], from: &[u8], v: Option<SparkVersion>) -> Result<Connect
             c.fits = fits;
             Ok(c)
         }
-        None => Err(last_err.unwrap_or_else(|| err("to_worker", "header", "no layout fits"))),
+        None => Err(last_err
+            .unwrap_or_else(|| err(Direction::ToWorker, Section::Header, Problem::NoLayoutFits))),
     }
 }
 
@@ -320,11 +436,11 @@ pub fn reencode(c: &Connection) -> Result<(Vec<u8>, Vec<u8>), CaptureError> {
     let mut to = c.prelude.0.clone();
     let mut from = c.prelude.1.clone();
     for (i, t) in c.tasks.iter().enumerate() {
+        let to_err = |p: Problem| err(Direction::ToWorker, Section::Task(i), p);
         enc.header(&t.header, &mut to)
-            .map_err(|e| err("to_worker", format!("task {i}"), e.to_string()))?;
+            .map_err(|e| to_err(e.into()))?;
         for f in &t.input {
-            enc.frame(f, &mut to)
-                .map_err(|e| err("to_worker", format!("task {i}"), e.to_string()))?;
+            enc.frame(f, &mut to).map_err(|e| to_err(e.into()))?;
         }
         if t.header.eval_type.is_arrow() {
             enc.arrow(&t.arrow_input, &mut to);
@@ -334,10 +450,13 @@ pub fn reencode(c: &Connection) -> Result<(Vec<u8>, Vec<u8>), CaptureError> {
         if let Some(x) = t.finish {
             enc.finish(x, &mut to);
         }
-        from.extend(
-            encode_reply(&t.reply, c.version)
-                .map_err(|e| err("from_worker", format!("reply to task {i}"), e.to_string()))?,
-        );
+        from.extend(encode_reply(&t.reply, c.version).map_err(|e| {
+            err(
+                Direction::FromWorker,
+                Section::Reply(i),
+                Problem::ReplyEncode(e),
+            )
+        })?);
     }
     from.extend(&c.trailing);
     Ok((to, from))
@@ -387,6 +506,7 @@ mod tests {
         // Cut inside an item: that is an error, with where.
         from.truncate(from.len() - 1);
         let e = decode(&to, &from, Some(SparkVersion::V4_3)).unwrap_err();
-        assert!(e.message.contains("cut short inside an item"), "{e}");
+        assert!(matches!(e.problem, Problem::CutInsideItem { .. }), "{e}");
+        assert!(e.to_string().contains("cut short inside an item"), "{e}");
     }
 }

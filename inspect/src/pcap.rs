@@ -24,13 +24,30 @@ pub enum PcapReadError {
     #[error("not a pcap or pcapng file (byte 0: unknown magic)")]
     NotPcap,
     /// A block is malformed.
-    #[error("capture block at byte {offset}: {why}")]
+    #[error("capture block at byte {offset}: {problem}")]
     Block {
         /// Offset of the block in the file.
         offset: u64,
         /// What was wrong.
-        why: String,
+        problem: BlockProblem,
     },
+}
+
+/// What was wrong with a capture block, as the pcap reader reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum BlockProblem {
+    /// The block is larger than the reader's buffer.
+    #[error("the block is larger than the reader's buffer")]
+    TooLarge,
+    /// The file header is neither pcap nor pcapng.
+    #[error("the file header is neither pcap nor pcapng")]
+    UnknownHeader,
+    /// A field does not parse (the parser's error kind).
+    #[error("malformed block ({})", .0.description())]
+    Malformed(pcap_parser::nom::error::ErrorKind),
+    /// Reading failed.
+    #[error("read error")]
+    Read,
 }
 
 /// Whether `data` starts like a pcap or pcapng file.
@@ -410,10 +427,15 @@ pub fn read(data: &[u8]) -> Result<Capture, PcapReadError> {
                 }
             }
             Err(e) => {
-                return Err(PcapReadError::Block {
-                    offset,
-                    why: format!("{e:?}"),
-                })
+                let problem = match e {
+                    PcapError::BufferTooSmall => BlockProblem::TooLarge,
+                    PcapError::HeaderNotRecognized => BlockProblem::UnknownHeader,
+                    PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
+                        BlockProblem::Malformed(kind)
+                    }
+                    _ => BlockProblem::Read,
+                };
+                return Err(PcapReadError::Block { offset, problem });
             }
         }
     }
