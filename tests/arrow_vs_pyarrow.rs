@@ -33,7 +33,7 @@ fn split(data: &[u8], step: usize) -> (Vec<String>, usize) {
     let mut kinds = Vec::new();
     let mut fed = 0;
     loop {
-        match dec.next(&mut buf).unwrap() {
+        match dec.decode(&mut buf).unwrap() {
             Step::Item(ArrowItem::Message { kind, .. }) => kinds.push(kind_name(kind)),
             Step::Item(ArrowItem::End(b)) => {
                 assert_eq!(fed, data.len(), "end marker before the input ended");
@@ -55,7 +55,7 @@ fn section(grouping: Grouping, data: &[u8]) -> (usize, usize) {
     let mut buf = BytesMut::from(data);
     let (mut groups, mut ends) = (0, 0);
     loop {
-        match dec.next(&mut buf).unwrap() {
+        match dec.decode(&mut buf).unwrap() {
             Step::Item(SectionItem::Group(_)) => groups += 1,
             Step::Item(SectionItem::Arrow(ArrowItem::End(_))) => ends += 1,
             Step::Item(SectionItem::Arrow(_)) => {}
@@ -129,7 +129,7 @@ fn arrow_values(stream: &[u8]) -> Result<Vec<String>, String> {
     let mut buf = BytesMut::from(stream);
     let (mut columns, mut rows) = (None, Vec::new());
     loop {
-        match dec.next(&mut buf).map_err(|e| e.to_string())? {
+        match dec.decode(&mut buf).map_err(|e| e.to_string())? {
             Step::Item(ArrowItem::Message {
                 kind: MessageKind::Schema,
                 bytes,

@@ -97,7 +97,7 @@ fn add_shuffle_key_like_pyspark() {
                 let mut dec = ShuffleDecoder::new();
                 let mut buf = BytesMut::from(&mine[..]);
                 let mut count = 0;
-                while let Step::Item(Some(b)) = dec.next(&mut buf).unwrap() {
+                while let Step::Item(Some(b)) = dec.decode(&mut buf).unwrap() {
                     prop_assert!((0..n as i64).contains(&b.partition));
                     count += 1;
                 }

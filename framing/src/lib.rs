@@ -44,6 +44,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! ## One convention for every streaming decoder
+//! Every decoder of sparkwire that reads a stream — here [`FrameDecoder`],
+//! [`utf8::Utf8Decoder`], [`ChunkedDecoder`]; above, the serializers'
+//! `StreamDecoder`, `ShuffleDecoder` and Arrow decoders, the worker protocol's
+//! `TaskDecoder` and `ReplyDecoder` — has the shape of tokio-util's `Decoder`:
+//!
+//! * `decode(&mut self, buf: &mut BytesMut) -> Result<Step<Item>, Error>` takes
+//!   the bytes of one item off the front of `buf` and returns it, or returns
+//!   [`Step::NeedMore`] and leaves `buf` as it was, or fails with an error that
+//!   says where (byte offset, frame index, section). It never blocks, never
+//!   reads a socket and never waits for a declared length it would refuse.
+//!   Decoders of a bounded sequence (a batch stream, a reply) return
+//!   `Step::Item(None)` once it is complete.
+//! * `finish(&self, …) -> Result<(), Error>` is called at the end of input and
+//!   fails when the input stopped inside an item, so a cut stream is reported
+//!   rather than silently taken as complete.
+//!
 //! ## Guarantees
 //! * No input makes a decoder panic, recurse or allocate more than the bytes that
 //!   actually arrived; declared lengths are checked against [`Limits`] first.

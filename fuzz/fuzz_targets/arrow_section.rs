@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     let mut seen = 0u64;
     let mut columns = None;
     for _ in 0..10_000 {
-        match dec.next(&mut buf) {
+        match dec.decode(&mut buf) {
             Ok(Step::Item(SectionItem::End)) | Ok(Step::NeedMore) | Err(_) => break,
             Ok(Step::Item(SectionItem::Group(_))) => seen += 4,
             Ok(Step::Item(SectionItem::Arrow(ArrowItem::Message {

@@ -44,7 +44,7 @@ fn run(ser: &Serializer, chunks: &[&[u8]]) -> Vec<Result<String, String>> {
     for c in chunks {
         buf.extend_from_slice(c);
         loop {
-            match dec.next(&mut buf) {
+            match dec.decode(&mut buf) {
                 Ok(Step::Item(Some(e))) => out.push(e.repr().map_err(|e| e.to_string())),
                 Ok(Step::Item(None)) => return out,
                 Ok(Step::NeedMore) => break,

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let mut buf = BytesMut::from(data);
     let mut total = 0usize;
     loop {
-        match dec.next(&mut buf) {
+        match dec.decode(&mut buf) {
             Ok(Step::Item(Some(b))) => {
                 total += 16 + b.payload.len();
                 assert!(total <= data.len());

@@ -15,7 +15,7 @@ fn tasks(v: SparkVersion, chunks: &[&[u8]]) -> Vec<String> {
     for c in chunks {
         buf.extend_from_slice(c);
         for _ in 0..10_000 {
-            match dec.next(&mut buf) {
+            match dec.decode(&mut buf) {
                 Ok(Step::Item(i)) => out.push(format!("{i:?}")),
                 Ok(Step::NeedMore) => break,
                 Err(e) => {
@@ -35,7 +35,7 @@ fn replies(v: SparkVersion, chunks: &[&[u8]]) -> Vec<String> {
     for c in chunks {
         buf.extend_from_slice(c);
         loop {
-            match dec.next(&mut buf) {
+            match dec.decode(&mut buf) {
                 Ok(Step::Item(Some(i))) => out.push(format!("{i:?}")),
                 Ok(Step::Item(None)) => return out,
                 Ok(Step::NeedMore) => break,

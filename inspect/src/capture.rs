@@ -277,7 +277,7 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
     let mut tasks: Vec<Task> = Vec::new();
     loop {
         let at = pt as u64 + dec.offset();
-        let item = dec.next(&mut buf).map_err(|source| {
+        let item = dec.decode(&mut buf).map_err(|source| {
             err(
                 Direction::ToWorker,
                 Section::Task(tasks.len()),
@@ -341,7 +341,7 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
         let mut r = ReplyDecoder::new(v);
         loop {
             let at = consumed + r.offset();
-            match r.next(&mut rbuf).map_err(|source| {
+            match r.decode(&mut rbuf).map_err(|source| {
                 err(
                     Direction::FromWorker,
                     Section::Reply(i),

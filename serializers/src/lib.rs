@@ -10,6 +10,14 @@
 //!   conversion with the `serde-pickle` feature), and generators of value graphs and
 //!   valid pickles for fuzzing (features `proptest` and `arbitrary`).
 //!
+//! * [`marshal`]: version 4, lossless decode → encode, and CPython's canonical
+//!   form for fresh values.
+//! * [`pyspark`]: the serializer family as a value, stream encoders and sans-I/O
+//!   stream decoders, shuffle blocks, Arrow IPC boundaries and record-batch rows.
+//!
+//! Streaming decoders follow the workspace convention written down in
+//! `sparkwire_framing` (`decode` → `Step`, then `finish` at the end of input).
+//!
 //! Guarantees: decoding untrusted bytes never panics, never executes or imports
 //! anything, never recurses on input depth and never allocates what the input
 //! merely declares; see [`pickle::Limits`]. A pickle is still code for whoever

@@ -8,6 +8,14 @@
 //! which [`host`] drives over real sockets; [`tap`] is the thin I/O adapter
 //! that records real worker connections. Reading captures is the job of the
 //! `sparkwire-inspect` crate above this one.
+//!
+//! Streaming decoders follow the workspace convention written down in
+//! `sparkwire_framing` (`decode` → `Step`, then `finish` at the end of input).
+//!
+//! Guarantees: the codecs never panic on untrusted bytes, never wait for a
+//! declared length above their limits, and never execute anything; the command
+//! payloads they carry are pickles, which a real Python worker *does* execute —
+//! a host feeding them to `pyspark.worker` inherits pickle's threat model.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -102,7 +102,7 @@ proptest! {
         let mut buf = BytesMut::new();
         let (mut fed, mut got) = (0, Vec::new());
         while fed < bytes.len() || !buf.is_empty() {
-            match dec.next(&mut buf).unwrap() {
+            match dec.decode(&mut buf).unwrap() {
                 Step::Item(i) => got.push(i),
                 Step::NeedMore => {
                     prop_assert!(fed < bytes.len(), "stuck with {} bytes buffered", buf.len());
@@ -157,7 +157,7 @@ proptest! {
         let mut fed = 0;
         let mut back = Vec::new();
         loop {
-            match dec.next(&mut buf).unwrap() {
+            match dec.decode(&mut buf).unwrap() {
                 Step::Item(Some(i)) => back.push(i),
                 Step::Item(None) => break,
                 Step::NeedMore => {

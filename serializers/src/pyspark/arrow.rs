@@ -95,8 +95,20 @@ impl ArrowStreamDecoder {
         }
     }
 
+    /// Call at the end of input: fails unless the stream's end marker was read
+    /// and nothing is left over.
+    pub fn finish(&self, buf: &BytesMut) -> Result<(), LoadError> {
+        if !self.done {
+            return Err(self.err("the input ends before the stream's end-of-stream marker"));
+        }
+        if !buf.is_empty() {
+            return Err(self.err("bytes follow the stream's end-of-stream marker"));
+        }
+        Ok(())
+    }
+
     /// The next message or the end marker.
-    pub fn next(&mut self, buf: &mut BytesMut) -> Result<Step<ArrowItem>, LoadError> {
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Step<ArrowItem>, LoadError> {
         if self.done {
             return Err(self.err("read past the end-of-stream marker"));
         }
@@ -231,13 +243,30 @@ impl SectionDecoder {
         self.offset + self.stream.as_ref().map_or(0, |s| s.offset())
     }
 
+    /// Call at the end of input: fails unless the section was read to its end
+    /// and nothing is left over.
+    pub fn finish(&self, buf: &BytesMut) -> Result<(), LoadError> {
+        if !self.ended || !buf.is_empty() {
+            return Err(LoadError::Value {
+                frame: 0,
+                offset: self.offset,
+                source: Box::new(ValueError::Arrow(if self.ended {
+                    "bytes follow the Arrow section"
+                } else {
+                    "the input ends inside the Arrow section"
+                })),
+            });
+        }
+        Ok(())
+    }
+
     /// The next item.
-    pub fn next(&mut self, buf: &mut BytesMut) -> Result<Step<SectionItem>, LoadError> {
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Step<SectionItem>, LoadError> {
         if self.ended {
             return Ok(Step::Item(SectionItem::End));
         }
         if let Some(s) = &mut self.stream {
-            let item = match s.next(buf)? {
+            let item = match s.decode(buf)? {
                 Step::NeedMore => return Ok(Step::NeedMore),
                 Step::Item(i) => i,
             };

@@ -12,7 +12,7 @@ use super::version::Version;
 
 /// Decodes a data stream into elements, one frame at a time.
 ///
-/// Feed it a growing [`BytesMut`]; each [`StreamDecoder::next`] returns an element,
+/// Feed it a growing [`BytesMut`]; each [`StreamDecoder::decode`] returns an element,
 /// `Step::NeedMore`, or `Step::Item(None)` once `END_OF_DATA_SECTION` (-1) was read
 /// (bytes after it stay in the buffer for the caller). Memory is one frame plus
 /// the elements of one batch.
@@ -61,12 +61,12 @@ impl StreamDecoder {
     }
 
     /// The next element; `Step::Item(None)` at the end of the data section.
-    pub fn next(&mut self, buf: &mut BytesMut) -> Result<Step<Option<Element>>, LoadError> {
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Step<Option<Element>>, LoadError> {
         loop {
             if let Some(e) = self.queue.pop_front() {
                 return Ok(Step::Item(Some(e)));
             }
-            match self.next_chunk(buf)? {
+            match self.decode_chunk(buf)? {
                 Step::Item(Some(chunk)) => self.queue.extend(chunk.into_elements()),
                 Step::Item(None) => return Ok(Step::Item(None)),
                 Step::NeedMore => return Ok(Step::NeedMore),
@@ -78,7 +78,7 @@ impl StreamDecoder {
     /// [`Chunk`]: a pickled batch comes back as its decoded graph and item ids,
     /// with no per-element wrapper, which is the fast way through long streams.
     /// `Step::Item(None)` at the end of the data section.
-    pub fn next_chunk(&mut self, buf: &mut BytesMut) -> Result<Step<Option<Chunk>>, LoadError> {
+    pub fn decode_chunk(&mut self, buf: &mut BytesMut) -> Result<Step<Option<Chunk>>, LoadError> {
         if !self.queue.is_empty() {
             return Ok(Step::Item(Some(Chunk::Elements(
                 self.queue.drain(..).collect(),
@@ -118,7 +118,7 @@ impl StreamDecoder {
         let mut buf = BytesMut::from(data);
         let mut out = Vec::new();
         loop {
-            match self.next_chunk(&mut buf)? {
+            match self.decode_chunk(&mut buf)? {
                 Step::Item(Some(c)) => out.push(c),
                 Step::Item(None) => return Ok(out),
                 Step::NeedMore => {

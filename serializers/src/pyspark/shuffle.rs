@@ -157,7 +157,7 @@ impl ShuffleDecoder {
     }
 
     /// The next block; `Step::Item(None)` at `END_OF_DATA_SECTION`.
-    pub fn next(&mut self, buf: &mut BytesMut) -> Result<Step<Option<Block>>, LoadError> {
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Step<Option<Block>>, LoadError> {
         loop {
             let (index, offset) = (self.frames.index(), self.frames.offset());
             let frame = match self.frames.decode(buf)? {

@@ -50,6 +50,12 @@ pub enum ReplyError {
         /// The value read.
         value: i32,
     },
+    /// The input ended before the reply did.
+    #[error("worker reply: the input ends at byte {offset}, inside the reply")]
+    Truncated {
+        /// Bytes decoded.
+        offset: u64,
+    },
     /// The Arrow stream after START_ARROW_STREAM is malformed.
     #[error("worker reply, Arrow stream at byte {offset}: {source}")]
     Arrow {

@@ -102,9 +102,21 @@ impl ReplyDecoder {
         matches!(self.state, State::Done)
     }
 
+    /// Call at the end of input: fails unless the reply was read to its end
+    /// (bytes after it belong to the next task, and are the caller's).
+    pub fn finish(&self) -> Result<(), ReplyError> {
+        if self.is_done() {
+            Ok(())
+        } else {
+            Err(ReplyError::Truncated {
+                offset: self.offset(),
+            })
+        }
+    }
+
     /// The next item; `Step::Item(None)` once the reply is complete (bytes after
     /// it stay in the buffer: several tasks can share a connection).
-    pub fn next(&mut self, buf: &mut BytesMut) -> Result<Step<Option<ReplyItem>>, ReplyError> {
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Step<Option<ReplyItem>>, ReplyError> {
         let offset = self.offset();
         let item = match &mut self.state {
             State::Done => return Ok(Step::Item(None)),
@@ -168,7 +180,7 @@ impl ReplyDecoder {
                     }
                 }
             }
-            State::Arrow(a) => match a.next(buf) {
+            State::Arrow(a) => match a.decode(buf) {
                 Ok(Step::NeedMore) => return Ok(Step::NeedMore),
                 Ok(Step::Item(item)) => {
                     if matches!(item, ArrowItem::End(_)) {
@@ -183,7 +195,7 @@ impl ReplyDecoder {
                 Step::NeedMore => return Ok(Step::NeedMore),
                 Step::Item(-1) => {
                     self.state = State::AccumulatorCount;
-                    return self.next(buf);
+                    return self.decode(buf);
                 }
                 Step::Item(v) => {
                     return Err(ReplyError::Unexpected {
@@ -201,7 +213,7 @@ impl ReplyDecoder {
                     } else {
                         State::Accumulators(n as usize)
                     };
-                    return self.next(buf);
+                    return self.decode(buf);
                 }
                 Step::Item(v) => {
                     return Err(ReplyError::Unexpected {

@@ -477,7 +477,7 @@ impl Session {
                     }
                 }
                 State::Running(run) => {
-                    let item = run.reply.next(&mut self.received).map_err(|source| {
+                    let item = run.reply.decode(&mut self.received).map_err(|source| {
                         SessionError::Reply {
                             task: run.task,
                             offset: run.reply_start,
@@ -549,7 +549,7 @@ mod tests {
         fn feed(&mut self, bytes: &[u8], reuse: bool) -> Vec<u8> {
             self.buf.extend_from_slice(bytes);
             let mut out = Vec::new();
-            while let Step::Item(item) = self.decoder.next(&mut self.buf).unwrap() {
+            while let Step::Item(item) = self.decoder.decode(&mut self.buf).unwrap() {
                 match item {
                     TaskItem::Data(Frame::Data(b)) => self.echoed.push(ReplyItem::Data(b)),
                     TaskItem::Finish(-4) => {

@@ -65,6 +65,18 @@ pub enum TaskError {
         #[source]
         source: LoadError,
     },
+    /// The input ended inside a task.
+    #[error(
+        "task {task}: the input ends at byte {offset} inside the task ({buffered} bytes buffered)"
+    )]
+    Truncated {
+        /// Index of the task.
+        task: usize,
+        /// Bytes decoded.
+        offset: u64,
+        /// Bytes received but not decoded.
+        buffered: u64,
+    },
     /// The header names an eval type no modelled release defines, so its data
     /// section cannot be read (its command was read as PySpark's worker reads an
     /// unknown eval type's: a UDF list).
@@ -135,8 +147,21 @@ impl TaskDecoder {
         matches!(self.state, State::Header)
     }
 
+    /// Call at the end of input: fails unless the stream ends between tasks
+    /// with nothing left over (a connection closed mid-task, or a wrong layout).
+    pub fn finish(&self, buf: &BytesMut) -> Result<(), TaskError> {
+        if self.between_tasks() && buf.is_empty() {
+            return Ok(());
+        }
+        Err(TaskError::Truncated {
+            task: self.tasks.saturating_sub(1),
+            offset: self.offset(),
+            buffered: buf.len() as u64,
+        })
+    }
+
     /// The next item.
-    pub fn next(&mut self, buf: &mut BytesMut) -> Result<Step<TaskItem>, TaskError> {
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Step<TaskItem>, TaskError> {
         let task = self.tasks;
         match self.state {
             State::Header => {
@@ -185,10 +210,10 @@ impl TaskDecoder {
                     _ => Grouping::Plain,
                 };
                 self.state = State::Arrow(SectionDecoder::new(grouping));
-                self.next(buf)
+                self.decode(buf)
             }
             State::Arrow(ref mut section) => {
-                let item = match section.next(buf) {
+                let item = match section.decode(buf) {
                     Ok(Step::Item(i)) => i,
                     Ok(Step::NeedMore) => return Ok(Step::NeedMore),
                     Err(source) => {
@@ -229,6 +254,36 @@ impl TaskDecoder {
             task: self.tasks.saturating_sub(1),
             offset: self.offset(),
             source: e,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::TaskEncoder;
+
+    #[test]
+    fn finish_accepts_only_a_stream_that_ends_between_tasks() {
+        let v = SparkVersion::V4_0;
+        let enc = TaskEncoder::new(v);
+        let mut wire = Vec::new();
+        enc.header(
+            &TaskHeader::example(bytes::Bytes::from_static(b"N.")),
+            &mut wire,
+        )
+        .unwrap();
+        enc.end_of_data(&mut wire);
+        enc.finish(-4, &mut wire);
+        for cut in 0..=wire.len() {
+            let mut dec = TaskDecoder::new(v);
+            let mut buf = BytesMut::from(&wire[..cut]);
+            while let Step::Item(_) = dec.decode(&mut buf).unwrap() {}
+            let r = dec.finish(&buf);
+            assert_eq!(r.is_ok(), cut == 0 || cut == wire.len(), "cut at {cut}");
+            if let Err(e) = r {
+                assert!(matches!(e, TaskError::Truncated { .. }), "{e}");
+            }
         }
     }
 }
