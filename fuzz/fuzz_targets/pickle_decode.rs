@@ -6,17 +6,10 @@
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use sparkwire_serializers::pickle::{self, Limits, Profile};
+use sparkwire_serializers::pickle::{self, Profile};
 
 fuzz_target!(|data: &[u8]| {
-    let limits = Limits {
-        max_nodes: 1 << 16,
-        max_memo: 1 << 14,
-        max_stack: 1 << 16,
-        max_depth: 1 << 12,
-        max_expanded: 1 << 16,
-        ..Limits::default()
-    };
+    let limits = sparkwire_fuzz::pickle_limits();
     let input = Bytes::copy_from_slice(data);
     let mut text = String::new();
     let dis = pickle::dis(data, &mut text);

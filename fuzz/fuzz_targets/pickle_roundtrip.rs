@@ -45,14 +45,7 @@ fn check(g: &Graph, limits: &Limits) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let limits = Limits {
-        max_nodes: 1 << 16,
-        max_memo: 1 << 14,
-        max_stack: 1 << 16,
-        max_depth: 1 << 12,
-        max_expanded: 1 << 16,
-        ..Limits::default()
-    };
+    let limits = sparkwire_fuzz::pickle_limits();
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };

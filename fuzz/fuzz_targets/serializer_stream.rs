@@ -62,14 +62,10 @@ fn run(ser: &Serializer, chunks: &[&[u8]]) -> Vec<Result<String, String>> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&head, rest)) = data.split_first() else {
-        return;
-    };
-    let Some((&split, rest)) = rest.split_first() else {
+    let Some((head, at, rest)) = sparkwire_fuzz::selector_split(data) else {
         return;
     };
     let ser = serializer(head);
-    let at = usize::from(split) % (rest.len() + 1);
     let whole = run(&ser, &[rest]);
     let parts = run(&ser, &[&rest[..at], &rest[at..]]);
     assert_eq!(whole, parts, "chunking changed the result");

@@ -50,14 +50,10 @@ fn replies(v: SparkVersion, chunks: &[&[u8]]) -> Vec<String> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&head, rest)) = data.split_first() else {
-        return;
-    };
-    let Some((&split, rest)) = rest.split_first() else {
+    let Some((head, at, rest)) = sparkwire_fuzz::selector_split(data) else {
         return;
     };
     let v = SparkVersion::ALL[usize::from(head >> 1) % SparkVersion::ALL.len()];
-    let at = usize::from(split) % (rest.len() + 1);
     let run = if head & 1 == 0 { tasks } else { replies };
     assert_eq!(
         run(v, &[rest]),
