@@ -10,10 +10,10 @@
 use bytes::Bytes;
 use sparkwire_serializers::pyspark::Serializer;
 
-use super::error::HeaderError;
+use super::conn_info::ConnInfo;
+use super::error::EncodeProblem;
 use super::eval_type::EvalType;
-use super::header::ConnInfo;
-use super::version::SparkVersion;
+use super::version::{CommandKind, SparkVersion};
 use super::wire::{Reader, Stop, Writer};
 
 /// The serializers PySpark's worker reads and writes a SQL task's pickled data
@@ -152,13 +152,11 @@ impl Command {
         v: SparkVersion,
         eval_type: EvalType,
     ) -> Result<Command, Stop> {
-        if eval_type == EvalType::NON_UDF {
-            return Ok(Command::Rdd(Bytes::copy_from_slice(r.bytes("command")?)));
+        match v.command_kind(eval_type) {
+            CommandKind::NonUdf => Ok(Command::Rdd(Bytes::copy_from_slice(r.bytes("command")?))),
+            CommandKind::Udtf => decode_udtf(r, v, eval_type).map(Command::Udtf),
+            CommandKind::Udfs => decode_udfs(r, v, eval_type).map(Command::Udfs),
         }
-        if v.is_udtf(eval_type) {
-            return decode_udtf(r, v, eval_type).map(Command::Udtf);
-        }
-        decode_udfs(r, v, eval_type).map(Command::Udfs)
     }
 
     pub(crate) fn encode(
@@ -166,43 +164,24 @@ impl Command {
         w: &mut Writer,
         v: SparkVersion,
         eval_type: EvalType,
-    ) -> Result<(), HeaderError> {
-        let expected = if eval_type == EvalType::NON_UDF {
-            "NON_UDF"
-        } else if v.is_udtf(eval_type) {
-            "UDTF"
-        } else {
-            "UDF"
-        };
-        match (self, expected) {
-            (Command::Rdd(b), "NON_UDF") => w.bytes(b, "command"),
-            (Command::Udfs(u), "UDF") => encode_udfs(u, w, v, eval_type),
-            (Command::Udtf(t), "UDTF") => encode_udtf(t, w, v, eval_type),
-            _ => Err(unencodable(
-                v,
-                format!("eval type {eval_type} takes a {expected} command"),
-            )),
+    ) -> Result<(), EncodeProblem> {
+        match (self, v.command_kind(eval_type)) {
+            (Command::Rdd(b), CommandKind::NonUdf) => w.bytes(b, "command"),
+            (Command::Udfs(u), CommandKind::Udfs) => encode_udfs(u, w, v, eval_type),
+            (Command::Udtf(t), CommandKind::Udtf) => encode_udtf(t, w, v, eval_type),
+            (_, expected) => Err(EncodeProblem::WrongCommand {
+                eval_type,
+                expected,
+            }),
         }
     }
 }
 
-fn unencodable(v: SparkVersion, why: impl Into<String>) -> HeaderError {
-    HeaderError::Unencodable {
-        version: v.to_string(),
-        why: why.into(),
-    }
-}
-
 /// Checks that an optional field is present exactly when the layout has it.
-fn layout<T>(
-    v: SparkVersion,
-    field: &str,
-    value: &Option<T>,
-    sent: bool,
-) -> Result<(), HeaderError> {
+fn layout<T>(field: &'static str, value: &Option<T>, sent: bool) -> Result<(), EncodeProblem> {
     match (value.is_some(), sent) {
-        (true, false) => Err(unencodable(v, format!("{field} is not sent here"))),
-        (false, true) => Err(unencodable(v, format!("{field} is required here"))),
+        (true, false) => Err(EncodeProblem::NotSent { field }),
+        (false, true) => Err(EncodeProblem::Required { field }),
         _ => Ok(()),
     }
 }
@@ -222,12 +201,7 @@ fn read_args(r: &mut Reader, kwargs: bool) -> Result<Vec<Arg>, Stop> {
     Ok(args)
 }
 
-fn write_args(
-    w: &mut Writer,
-    v: SparkVersion,
-    args: &[Arg],
-    kwargs: bool,
-) -> Result<(), HeaderError> {
+fn write_args(w: &mut Writer, args: &[Arg], kwargs: bool) -> Result<(), EncodeProblem> {
     w.len(args.len(), "arguments")?;
     for a in args {
         w.i32(a.offset);
@@ -238,12 +212,7 @@ fn write_args(
             }
             (None, true) => w.bool(false),
             (None, false) => {}
-            (Some(_), false) => {
-                return Err(unencodable(
-                    v,
-                    "keyword arguments are not sent for this eval type",
-                ))
-            }
+            (Some(_), false) => return Err(EncodeProblem::KeywordArguments),
         }
     }
     Ok(())
@@ -258,7 +227,7 @@ fn read_ints(r: &mut Reader, field: &'static str) -> Result<Vec<i32>, Stop> {
     Ok(out)
 }
 
-fn write_ints(w: &mut Writer, ints: &[i32], field: &str) -> Result<(), HeaderError> {
+fn write_ints(w: &mut Writer, ints: &[i32], field: &'static str) -> Result<(), EncodeProblem> {
     w.len(ints.len(), field)?;
     for &i in ints {
         w.i32(i);
@@ -318,28 +287,25 @@ fn encode_udfs(
     w: &mut Writer,
     v: SparkVersion,
     eval_type: EvalType,
-) -> Result<(), HeaderError> {
+) -> Result<(), EncodeProblem> {
     let conf = v.command_conf(eval_type);
-    layout(v, "the command's runner conf", &c.runner_conf, conf)?;
+    layout("the command's runner conf", &c.runner_conf, conf)?;
     layout(
-        v,
         "the state schema",
         &c.state_schema,
         conf && eval_type == EvalType::SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE,
     )?;
     layout(
-        v,
         "the state server",
         &c.state_server,
         conf && v.state_server(eval_type),
     )?;
     layout(
-        v,
         "the UDF input types",
         &c.input_types,
         conf && v.udf_input_types(eval_type),
     )?;
-    layout(v, "the profiler flag", &c.profiler, v.profiler_flag())?;
+    layout("the profiler flag", &c.profiler, v.profiler_flag())?;
     if let Some(conf) = &c.runner_conf {
         w.map(conf, "runner conf")?;
     }
@@ -353,9 +319,7 @@ fn encode_udfs(
                 w.i32(-1);
                 w.str(path, "state server path")?;
             }
-            ConnInfo::Path(_) => {
-                return Err(unencodable(v, "a state server Unix socket needs 4.1"))
-            }
+            ConnInfo::Path(_) => return Err(EncodeProblem::StateServerUnixSocket),
         }
         w.str(&s.key_schema, "key schema")?;
     }
@@ -372,12 +336,12 @@ fn encode_udfs(
     let kwargs = v.kwarg_flags(eval_type);
     w.len(c.udfs.len(), "UDFs")?;
     for u in &c.udfs {
-        write_args(w, v, &u.args, kwargs)?;
+        write_args(w, &u.args, kwargs)?;
         w.len(u.chain.len(), "chained functions")?;
         for f in &u.chain {
             w.bytes(f, "UDF function")?;
         }
-        layout(v, "a UDF result id", &u.result_id, with_result_id)?;
+        layout("a UDF result id", &u.result_id, with_result_id)?;
         if let Some(id) = u.result_id {
             w.i64(id);
         }
@@ -419,30 +383,23 @@ fn encode_udtf(
     w: &mut Writer,
     v: SparkVersion,
     eval_type: EvalType,
-) -> Result<(), HeaderError> {
+) -> Result<(), EncodeProblem> {
     let conf = v.udtf_conf(eval_type);
     let full = v >= SparkVersion::V4_0;
-    layout(v, "the UDTF's runner conf", &c.runner_conf, conf)?;
+    layout("the UDTF's runner conf", &c.runner_conf, conf)?;
     layout(
-        v,
         "the UDTF input types",
         &c.input_types,
         conf && v.udtf_input_types(eval_type),
     )?;
     layout(
-        v,
         "the table argument offsets",
         &c.table_arg_offsets,
         conf && v.udtf_table_arg_offsets(eval_type),
     )?;
-    layout(
-        v,
-        "partition child indexes",
-        &c.partition_child_indexes,
-        full,
-    )?;
-    layout(v, "the analyze-result flag", &c.analyze_result, full)?;
-    layout(v, "the UDTF name", &c.name, full)?;
+    layout("partition child indexes", &c.partition_child_indexes, full)?;
+    layout("the analyze-result flag", &c.analyze_result, full)?;
+    layout("the UDTF name", &c.name, full)?;
     if let Some(conf) = &c.runner_conf {
         w.map(conf, "runner conf")?;
     }
@@ -452,7 +409,7 @@ fn encode_udtf(
     if let Some(offsets) = &c.table_arg_offsets {
         write_ints(w, offsets, "table argument offsets")?;
     }
-    write_args(w, v, &c.args, full)?;
+    write_args(w, &c.args, full)?;
     if let Some(p) = &c.partition_child_indexes {
         write_ints(w, p, "partition child indexes")?;
     }

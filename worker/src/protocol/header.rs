@@ -4,22 +4,14 @@ use bytes::Bytes;
 use serde_json::Value as Json;
 
 use super::command::Command;
-use super::error::HeaderError;
+use super::conn_info::ConnInfo;
+use super::error::{EncodeProblem, FieldProblem, HeaderError};
 use super::eval_type::EvalType;
 use super::version::{HeaderStyle, SparkVersion};
 use super::wire::{Reader, Stop, Writer};
 
 /// START_OF_INIT_MESSAGE (4.3).
 const INIT_MESSAGE: i32 = -8;
-
-/// Where a helper server listens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnInfo {
-    /// A loopback TCP port (0 or −1 when there is none).
-    Port(i32),
-    /// A Unix-domain socket path (4.1+, sent as port −1 then the path).
-    Path(String),
-}
 
 /// A resource assigned to the task (`TaskContext.resources()`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,14 +152,14 @@ impl TaskHeader {
 
     /// The exact bytes the JVM of version `v` writes for this header.
     pub fn encode(&self, v: SparkVersion) -> Result<Vec<u8>, HeaderError> {
+        self.encode_framed(v)
+            .map_err(|why| HeaderError::Unencodable { version: v, why })
+    }
+
+    /// The body, wrapped in the init message where the layout has one.
+    fn encode_framed(&self, v: SparkVersion) -> Result<Vec<u8>, EncodeProblem> {
         let mut w = Writer::default();
-        self.encode_body(&mut w, v).map_err(|e| match e {
-            HeaderError::Unencodable { why, .. } => HeaderError::Unencodable {
-                version: v.to_string(),
-                why,
-            },
-            other => other,
-        })?;
+        self.encode_body(&mut w, v)?;
         if let HeaderStyle::Json { init_message: true } = v.header_style() {
             let mut framed = Writer::default();
             framed.i32(INIT_MESSAGE);
@@ -177,11 +169,7 @@ impl TaskHeader {
         Ok(w.out)
     }
 
-    fn encode_body(&self, w: &mut Writer, v: SparkVersion) -> Result<(), HeaderError> {
-        let unencodable = |why: &str| HeaderError::Unencodable {
-            version: v.to_string(),
-            why: why.into(),
-        };
+    fn encode_body(&self, w: &mut Writer, v: SparkVersion) -> Result<(), EncodeProblem> {
         w.i32(self.partition_index);
         w.str(&self.python_version, "python version")?;
         let c = &self.context;
@@ -192,9 +180,7 @@ impl TaskHeader {
                     match &c.barrier_conn {
                         None => w.i32(0),
                         Some(ConnInfo::Port(p)) => w.i32(*p),
-                        Some(ConnInfo::Path(_)) => {
-                            return Err(unencodable("a barrier Unix socket needs 4.1 or later"))
-                        }
+                        Some(ConnInfo::Path(_)) => return Err(EncodeProblem::BarrierUnixSocket),
                     }
                     w.str(c.barrier_secret.as_deref().unwrap_or(""), "barrier secret")?;
                 } else if c.is_barrier {
@@ -238,7 +224,7 @@ impl TaskHeader {
         w.len(b.entries.len(), "broadcasts")?;
         if let Some(s) = &b.server {
             if matches!(s.conn, ConnInfo::Path(_)) && !v.conn_info_paths() {
-                return Err(unencodable("a broadcast Unix socket needs 4.1 or later"));
+                return Err(EncodeProblem::BroadcastUnixSocket);
             }
             write_conn(w, &s.conn, s.secret.as_deref())?;
         }
@@ -253,16 +239,14 @@ impl TaskHeader {
             w.map(&self.runner_conf, "runner conf")?;
             w.map(&self.eval_conf, "eval conf")?;
         } else if !self.runner_conf.is_empty() || !self.eval_conf.is_empty() {
-            return Err(unencodable(
-                "the header carries no conf maps before 4.2 (UDF commands carry their own)",
-            ));
+            return Err(EncodeProblem::HeaderConfMaps);
         }
         self.command.encode(w, v, self.eval_type)
     }
 }
 
 /// `i32 port` + `str secret`, or `i32 -1` + `str path`.
-fn write_conn(w: &mut Writer, conn: &ConnInfo, secret: Option<&str>) -> Result<(), HeaderError> {
+fn write_conn(w: &mut Writer, conn: &ConnInfo, secret: Option<&str>) -> Result<(), EncodeProblem> {
     match conn {
         ConnInfo::Port(p) => {
             w.i32(*p);
@@ -295,7 +279,10 @@ fn decode_init_message(r: &mut Reader, v: SparkVersion) -> Result<TaskHeader, St
         return Err(r.bad(
             "START_OF_INIT_MESSAGE",
             at,
-            format!("expected -8, found {marker}"),
+            FieldProblem::UnexpectedMarker {
+                expected: INIT_MESSAGE,
+                found: marker,
+            },
         ));
     }
     let body = r.bytes("init message")?;
@@ -412,18 +399,16 @@ fn decode_body(r: &mut Reader, v: SparkVersion) -> Result<TaskHeader, Stop> {
 }
 
 /// Reads the JSON task context into fields, keeping the text.
-fn parse_context(text: &str) -> Result<TaskContext, String> {
-    let j: Json = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
-    let obj = j
-        .as_object()
-        .ok_or("the task context is not a JSON object")?;
-    let int = |k: &str| -> Result<i64, String> {
-        obj.get(k)
+fn parse_context(text: &str) -> Result<TaskContext, FieldProblem> {
+    let j: Json = serde_json::from_str(text).map_err(|e| FieldProblem::InvalidJson(e.into()))?;
+    let obj = j.as_object().ok_or(FieldProblem::NotJsonObject)?;
+    let int = |key: &'static str| -> Result<i64, FieldProblem> {
+        obj.get(key)
             .and_then(Json::as_i64)
-            .ok_or_else(|| format!("missing integer {k:?}"))
+            .ok_or(FieldProblem::MissingJsonInteger { key })
     };
-    let i32_of = |k: &str| -> Result<i32, String> {
-        i32::try_from(int(k)?).map_err(|_| format!("{k:?} out of range"))
+    let i32_of = |key: &'static str| -> Result<i32, FieldProblem> {
+        i32::try_from(int(key)?).map_err(|_| FieldProblem::JsonOutOfRange { key })
     };
     let text_of = |v: &Json| {
         v.as_str()
@@ -434,7 +419,7 @@ fn parse_context(text: &str) -> Result<TaskContext, String> {
         is_barrier: obj
             .get("isBarrier")
             .and_then(Json::as_bool)
-            .ok_or("missing bool \"isBarrier\"")?,
+            .ok_or(FieldProblem::MissingJsonBool { key: "isBarrier" })?,
         stage_id: i32_of("stageId")?,
         partition_id: i32_of("partitionId")?,
         attempt_number: i32_of("attemptNumber")?,
@@ -524,4 +509,139 @@ fn context_json(c: &TaskContext, v: SparkVersion) -> String {
         c.cpus
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::command::UdfCommand;
+
+    /// Partition 0 and Python "3.11", then `rest`.
+    fn start(rest: &[u8]) -> Vec<u8> {
+        let mut b = vec![0, 0, 0, 0, 0, 0, 0, 4];
+        b.extend_from_slice(b"3.11");
+        b.extend_from_slice(rest);
+        b
+    }
+
+    fn json_context(text: &str) -> Vec<u8> {
+        let mut rest = (text.len() as i32).to_be_bytes().to_vec();
+        rest.extend_from_slice(text.as_bytes());
+        start(&rest)
+    }
+
+    fn field_error(data: &[u8], v: SparkVersion) -> (&'static str, u64, FieldProblem) {
+        match TaskHeader::decode(data, v) {
+            Err(HeaderError::Field { field, offset, why }) => (field, offset, why),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn damaged_fields_are_named_with_their_problem() {
+        let v = SparkVersion::V3_5;
+        assert_eq!(
+            field_error(&start(&[2]), v),
+            ("isBarrier", 12, FieldProblem::NotBool { found: 2 })
+        );
+        assert_eq!(
+            field_error(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xfd], v),
+            (
+                "python version",
+                4,
+                FieldProblem::NegativeLength { len: -3 }
+            )
+        );
+        assert_eq!(
+            field_error(&[0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff], v),
+            (
+                "python version",
+                4,
+                FieldProblem::TooLong {
+                    len: i32::MAX as u64,
+                    max: (256 << 20) as u64
+                }
+            )
+        );
+        assert_eq!(
+            field_error(&[0, 0, 0, 0, 0, 0, 0, 3, b'3', b'.', 0xff], v),
+            (
+                "python version",
+                4,
+                FieldProblem::NotUtf8 { valid_up_to: 2 }
+            )
+        );
+        assert_eq!(
+            field_error(&[0, 0, 0, 5], SparkVersion::V4_3),
+            (
+                "START_OF_INIT_MESSAGE",
+                0,
+                FieldProblem::UnexpectedMarker {
+                    expected: -8,
+                    found: 5
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn damaged_json_contexts_say_what_is_wrong() {
+        let v = SparkVersion::V4_2;
+        let e = TaskHeader::decode(&json_context("{"), v).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "task header, field task context at byte 12: \
+             invalid JSON: EOF while parsing an object at line 1 column 1"
+        );
+        let problem = |text: &str| field_error(&json_context(text), v).2;
+        assert_eq!(problem("[]"), FieldProblem::NotJsonObject);
+        assert_eq!(
+            problem("{}"),
+            FieldProblem::MissingJsonBool { key: "isBarrier" }
+        );
+        assert_eq!(
+            problem(r#"{"isBarrier":false}"#),
+            FieldProblem::MissingJsonInteger { key: "stageId" }
+        );
+        assert_eq!(
+            problem(r#"{"isBarrier":false,"stageId":4294967296}"#),
+            FieldProblem::JsonOutOfRange { key: "stageId" }
+        );
+    }
+
+    #[test]
+    fn unencodable_headers_name_the_version_and_the_reason() {
+        let mut h = TaskHeader::example(Bytes::from_static(b"\x80\x05N."));
+        h.context.barrier_conn = Some(ConnInfo::Path("/tmp/b".into()));
+        assert_eq!(
+            h.encode(SparkVersion::V3_5),
+            Err(HeaderError::Unencodable {
+                version: SparkVersion::V3_5,
+                why: EncodeProblem::BarrierUnixSocket
+            })
+        );
+        let mut h = TaskHeader::example(Bytes::new());
+        h.runner_conf.push(("k".into(), "v".into()));
+        assert_eq!(
+            h.encode(SparkVersion::V4_1).unwrap_err().to_string(),
+            "cannot encode for Spark 4.1: \
+             the header carries no conf maps before 4.2 (UDF commands carry their own)"
+        );
+        let mut h = TaskHeader::example(Bytes::new());
+        h.command = Command::Udfs(UdfCommand::default());
+        assert_eq!(
+            h.encode(SparkVersion::V4_0).unwrap_err().to_string(),
+            "cannot encode for Spark 4.0: eval type 0 takes a NON_UDF command"
+        );
+        h.eval_type = EvalType::SQL_SCALAR_PANDAS_UDF;
+        assert_eq!(
+            h.encode(SparkVersion::V4_0),
+            Err(HeaderError::Unencodable {
+                version: SparkVersion::V4_0,
+                why: EncodeProblem::Required {
+                    field: "the command's runner conf"
+                }
+            })
+        );
+    }
 }

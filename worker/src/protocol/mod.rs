@@ -14,6 +14,7 @@
 //! ```
 
 mod command;
+mod conn_info;
 pub mod daemon;
 mod encode;
 mod error;
@@ -26,12 +27,11 @@ mod version;
 mod wire;
 
 pub use command::{sql_serializers, Arg, Command, StateServer, Udf, UdfCommand, UdtfCommand};
+pub use conn_info::ConnInfo;
 pub use encode::TaskEncoder;
-pub use error::{HeaderError, ReplyError};
+pub use error::{EncodeProblem, FieldProblem, HeaderError, JsonError, ReplyError};
 pub use eval_type::{DataLayout, EvalType};
-pub use header::{
-    BroadcastEntry, BroadcastServer, Broadcasts, ConnInfo, Resource, TaskContext, TaskHeader,
-};
+pub use header::{BroadcastEntry, BroadcastServer, Broadcasts, Resource, TaskContext, TaskHeader};
 pub use reply::{encode_reply, End, ReplyDecoder, ReplyItem, Timing};
 pub use task::{TaskDecoder, TaskError, TaskItem};
-pub use version::{HeaderStyle, SparkVersion};
+pub use version::{CommandKind, HeaderStyle, SparkVersion, UnknownVersion};

@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use sparkwire_serializers::pyspark::Version as SerializerVersion;
+use thiserror::Error;
 
 use super::eval_type::EvalType;
 
@@ -44,6 +45,33 @@ pub enum HeaderStyle {
         init_message: bool,
     },
 }
+
+/// Which command layout follows the eval type (and, from 4.2, the conf maps).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandKind {
+    /// NON_UDF's cloudpickled tuple.
+    NonUdf,
+    /// A list of SQL UDFs.
+    Udfs,
+    /// A UDTF.
+    Udtf,
+}
+
+impl fmt::Display for CommandKind {
+    /// The name the worker's own code uses for the kind.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CommandKind::NonUdf => "NON_UDF",
+            CommandKind::Udfs => "UDF",
+            CommandKind::Udtf => "UDTF",
+        })
+    }
+}
+
+/// A Spark version string that names no modelled release.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unsupported Spark version {0:?} (3.5, 4.0, 4.1, 4.2 or 4.3)")]
+pub struct UnknownVersion(pub String);
 
 impl SparkVersion {
     /// Every modelled version, oldest first.
@@ -151,6 +179,17 @@ impl SparkVersion {
             || (eval_type.code() == 302 && self >= SparkVersion::V4_1)
     }
 
+    /// The command layout `eval_type` takes.
+    pub fn command_kind(self, eval_type: EvalType) -> CommandKind {
+        if eval_type == EvalType::NON_UDF {
+            CommandKind::NonUdf
+        } else if self.is_udtf(eval_type) {
+            CommandKind::Udtf
+        } else {
+            CommandKind::Udfs
+        }
+    }
+
     /// Whether a UDTF command sends its input types (`str`) after the runner
     /// conf: 301 in 4.1.
     pub fn udtf_input_types(self, eval_type: EvalType) -> bool {
@@ -200,10 +239,42 @@ impl fmt::Display for SparkVersion {
 }
 
 impl FromStr for SparkVersion {
-    type Err = String;
+    type Err = UnknownVersion;
 
-    fn from_str(s: &str) -> Result<SparkVersion, String> {
-        SparkVersion::of_release(s)
-            .ok_or_else(|| format!("unsupported Spark version {s:?} (3.5, 4.0, 4.1, 4.2 or 4.3)"))
+    fn from_str(s: &str) -> Result<SparkVersion, UnknownVersion> {
+        SparkVersion::of_release(s).ok_or_else(|| UnknownVersion(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_version_names_the_input_and_the_choices() {
+        assert_eq!("4.0.1".parse::<SparkVersion>(), Ok(SparkVersion::V4_0));
+        let e = "3.4".parse::<SparkVersion>().unwrap_err();
+        assert_eq!(e, UnknownVersion("3.4".into()));
+        assert_eq!(
+            e.to_string(),
+            r#"unsupported Spark version "3.4" (3.5, 4.0, 4.1, 4.2 or 4.3)"#
+        );
+    }
+
+    #[test]
+    fn command_kinds_print_as_the_worker_names_them() {
+        assert_eq!(CommandKind::NonUdf.to_string(), "NON_UDF");
+        assert_eq!(CommandKind::Udfs.to_string(), "UDF");
+        assert_eq!(CommandKind::Udtf.to_string(), "UDTF");
+        let v = SparkVersion::V3_5;
+        assert_eq!(v.command_kind(EvalType::NON_UDF), CommandKind::NonUdf);
+        assert_eq!(v.command_kind(EvalType::SQL_BATCHED_UDF), CommandKind::Udfs);
+        assert_eq!(v.command_kind(EvalType::SQL_TABLE_UDF), CommandKind::Udtf);
+        // 302 is a UDF list before 4.1 and a UDTF from 4.1.
+        assert_eq!(v.command_kind(EvalType::SQL_ARROW_UDTF), CommandKind::Udfs);
+        assert_eq!(
+            SparkVersion::V4_1.command_kind(EvalType::SQL_ARROW_UDTF),
+            CommandKind::Udtf
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Field readers and writers over byte slices, with the header's conventions:
 //! big-endian `i32`/`i64`, one-byte bools, `i32`-length-prefixed UTF-8 strings.
 
-use super::error::HeaderError;
+use super::error::{EncodeProblem, FieldProblem, HeaderError};
 
 /// Longest single field a header may declare (strings, command bytes): larger
 /// declarations are refused instead of waited for.
@@ -38,11 +38,11 @@ impl<'a> Reader<'a> {
         self.base + self.pos as u64
     }
 
-    pub(crate) fn bad(&self, field: &'static str, at: u64, why: impl Into<String>) -> Stop {
+    pub(crate) fn bad(&self, field: &'static str, at: u64, why: FieldProblem) -> Stop {
         Stop::Bad(HeaderError::Field {
             field,
             offset: at,
-            why: why.into(),
+            why,
         })
     }
 
@@ -70,7 +70,7 @@ impl<'a> Reader<'a> {
         match self.take(1)?[0] {
             0 => Ok(false),
             1 => Ok(true),
-            v => Err(self.bad(field, at, format!("a bool must be 0 or 1, found {v}"))),
+            found => Err(self.bad(field, at, FieldProblem::NotBool { found })),
         }
     }
 
@@ -79,19 +79,23 @@ impl<'a> Reader<'a> {
     pub(crate) fn count(&mut self, field: &'static str) -> Result<usize, Stop> {
         let at = self.offset();
         let n = self.i32()?;
-        usize::try_from(n).map_err(|_| self.bad(field, at, format!("negative count {n}")))
+        usize::try_from(n)
+            .map_err(|_| self.bad(field, at, FieldProblem::NegativeCount { count: n }))
     }
 
     pub(crate) fn bytes(&mut self, field: &'static str) -> Result<&'a [u8], Stop> {
         let at = self.offset();
         let n = self.i32()?;
         let n = usize::try_from(n)
-            .map_err(|_| self.bad(field, at, format!("length {n} where bytes were expected")))?;
+            .map_err(|_| self.bad(field, at, FieldProblem::NegativeLength { len: n }))?;
         if n > MAX_FIELD {
             return Err(self.bad(
                 field,
                 at,
-                format!("length {n} exceeds the {MAX_FIELD}-byte field limit"),
+                FieldProblem::TooLong {
+                    len: n as u64,
+                    max: MAX_FIELD as u64,
+                },
             ));
         }
         self.take(n)
@@ -105,7 +109,9 @@ impl<'a> Reader<'a> {
             Err(e) => Err(self.bad(
                 field,
                 at,
-                format!("not UTF-8 after byte {}", e.valid_up_to()),
+                FieldProblem::NotUtf8 {
+                    valid_up_to: e.valid_up_to() as u64,
+                },
             )),
         }
     }
@@ -141,26 +147,27 @@ impl Writer {
         self.out.push(u8::from(v));
     }
 
-    pub(crate) fn len(&mut self, n: usize, field: &str) -> Result<(), HeaderError> {
-        let n = i32::try_from(n).map_err(|_| HeaderError::Unencodable {
-            version: String::new(),
-            why: format!("{field} is longer than 2^31 - 1 bytes"),
-        })?;
+    pub(crate) fn len(&mut self, n: usize, field: &'static str) -> Result<(), EncodeProblem> {
+        let n = i32::try_from(n).map_err(|_| EncodeProblem::TooLong { field })?;
         self.i32(n);
         Ok(())
     }
 
-    pub(crate) fn bytes(&mut self, b: &[u8], field: &str) -> Result<(), HeaderError> {
+    pub(crate) fn bytes(&mut self, b: &[u8], field: &'static str) -> Result<(), EncodeProblem> {
         self.len(b.len(), field)?;
         self.out.extend_from_slice(b);
         Ok(())
     }
 
-    pub(crate) fn str(&mut self, s: &str, field: &str) -> Result<(), HeaderError> {
+    pub(crate) fn str(&mut self, s: &str, field: &'static str) -> Result<(), EncodeProblem> {
         self.bytes(s.as_bytes(), field)
     }
 
-    pub(crate) fn map(&mut self, m: &[(String, String)], field: &str) -> Result<(), HeaderError> {
+    pub(crate) fn map(
+        &mut self,
+        m: &[(String, String)],
+        field: &'static str,
+    ) -> Result<(), EncodeProblem> {
         self.len(m.len(), field)?;
         for (k, v) in m {
             self.str(k, field)?;
