@@ -6,7 +6,8 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use sparkwire_serializers::pickle::{Int, PyStr, Value};
-use sparkwire_serializers::pyspark::{Serializer, StreamDecoder, StreamEncoder, Version};
+use sparkwire_serializers::pyspark::{Serializer, StreamDecoder, StreamEncoder};
+use sparkwire_serializers::SparkVersion;
 use sparkwire_testkit::pyrolite::with_pyrolite;
 use sparkwire_testkit::{hex, oracle_versions};
 
@@ -17,7 +18,7 @@ enum Item {
 }
 
 fn ours(items: &[Item]) -> Vec<Vec<u8>> {
-    let mut enc = StreamEncoder::new(Serializer::JvmAutoBatched, Version::V4_3).unwrap();
+    let mut enc = StreamEncoder::new(Serializer::JvmAutoBatched, SparkVersion::V4_3).unwrap();
     for it in items {
         enc.push_with(|g| match it {
             Item::Int(i) => g.add(Value::Int(Int::Small(i64::from(*i)))),
@@ -103,7 +104,7 @@ fn ladder_crosses_1mib_and_10mib_like_spark() {
         stream.extend_from_slice(&(b.len() as i32).to_be_bytes());
         stream.extend_from_slice(b);
     }
-    let n = StreamDecoder::new(Serializer::JvmAutoBatched, Version::V4_3)
+    let n = StreamDecoder::new(Serializer::JvmAutoBatched, SparkVersion::V4_3)
         .load_all(&stream)
         .unwrap()
         .len();

@@ -17,8 +17,9 @@ use serde_json::{json, Value as J};
 use sparkwire_serializers::pickle::generate::{graph, GenConfig};
 use sparkwire_serializers::pickle::{Graph, Int, NodeId, PyStr, Value};
 use sparkwire_serializers::pyspark::{
-    PickleFlavor, Serializer, StreamDecoder, StreamEncoder, Version, PYTHON_BEST_SIZE,
+    PickleFlavor, Serializer, StreamDecoder, StreamEncoder, PYTHON_BEST_SIZE,
 };
+use sparkwire_serializers::SparkVersion;
 use sparkwire_testkit::pickle_desc::{apply_set_orders, describe, serializer_spec};
 use sparkwire_testkit::{hex, oracle_versions, unhex, with_oracle, Oracle};
 
@@ -30,8 +31,8 @@ fn runner(cases: u32) -> TestRunner {
     })
 }
 
-fn version_of(release: &str) -> Version {
-    Version::of_release(release).expect("a modelled version")
+fn version_of(release: &str) -> SparkVersion {
+    SparkVersion::of_release(release).expect("a modelled version")
 }
 
 /// The serializers whose `dump_stream` PySpark has, over pickle-model values.
@@ -86,7 +87,7 @@ fn same_bytes(what: &str, ours: &[u8], theirs: &[u8]) -> Result<(), TestCaseErro
 }
 
 /// Our `load_stream`: element reprs, or the error.
-fn our_load(ser: &Serializer, version: Version, data: &[u8]) -> Result<Vec<String>, String> {
+fn our_load(ser: &Serializer, version: SparkVersion, data: &[u8]) -> Result<Vec<String>, String> {
     let items = StreamDecoder::new(ser.clone(), version)
         .load_all(data)
         .map_err(|e| e.to_string())?;
@@ -115,7 +116,7 @@ fn their_load(oracle: &mut Oracle, ser: &Serializer, data: &[u8]) -> Result<Vec<
 fn compare_loads(
     oracle: &mut Oracle,
     ser: &Serializer,
-    version: Version,
+    version: SparkVersion,
     data: &[u8],
 ) -> Result<(), TestCaseError> {
     let ours = our_load(ser, version, data);
@@ -136,7 +137,7 @@ fn compare_loads(
 /// One dump case: PySpark's bytes (or error) against ours, then both loads.
 fn dump_case(
     oracle: &mut Oracle,
-    version: Version,
+    version: SparkVersion,
     ser: &Serializer,
     mut g: Graph,
     elems: &[NodeId],
@@ -249,7 +250,7 @@ fn shared_between_elements(g: &Graph, elems: &[NodeId]) -> bool {
     false
 }
 
-fn for_each_version(f: impl Fn(&mut Oracle, Version)) {
+fn for_each_version(f: impl Fn(&mut Oracle, SparkVersion)) {
     for release in oracle_versions() {
         let version = version_of(&release);
         with_oracle(&release, |o| f(o, version));

@@ -47,7 +47,7 @@ fn stream(frames: &[Frame]) -> Vec<u8> {
 }
 
 fn reprs(ser: &Serializer, v: SparkVersion, frames: &[Frame]) -> Vec<String> {
-    StreamDecoder::new(ser.clone(), v.serializers())
+    StreamDecoder::new(ser.clone(), v)
         .load_all(&stream(frames))
         .unwrap_or_else(|e| panic!("{ser}: {e}"))
         .iter()

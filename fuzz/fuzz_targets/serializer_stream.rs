@@ -6,7 +6,8 @@
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use sparkwire_framing::{Limits, Step};
-use sparkwire_serializers::pyspark::{PickleFlavor, Serializer, StreamDecoder, Version};
+use sparkwire_serializers::pyspark::{PickleFlavor, Serializer, StreamDecoder};
+use sparkwire_serializers::SparkVersion;
 
 fn serializer(b: u8) -> Serializer {
     let framed = match b & 7 {
@@ -38,7 +39,7 @@ fn run(ser: &Serializer, chunks: &[&[u8]]) -> Vec<Result<String, String>> {
         max_frame_len: 1 << 16,
         ..Limits::default()
     };
-    let mut dec = StreamDecoder::new(ser.clone(), Version::V4_3).with_limits(limits);
+    let mut dec = StreamDecoder::new(ser.clone(), SparkVersion::V4_3).with_limits(limits);
     let mut buf = BytesMut::new();
     let mut out = Vec::new();
     for c in chunks {

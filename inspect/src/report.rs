@@ -413,7 +413,7 @@ fn frames_stream(frames: &[Frame]) -> Vec<u8> {
 /// Records of a frame list, read with `ser` (raw frames as bytes without one).
 pub fn records(frames: &[Frame], ser: Option<&Serializer>, v: SparkVersion) -> Vec<String> {
     let ser = ser.cloned().unwrap_or(Serializer::NoOp);
-    match StreamDecoder::new(ser.clone(), v.serializers()).load_all(&frames_stream(frames)) {
+    match StreamDecoder::new(ser.clone(), v).load_all(&frames_stream(frames)) {
         Ok(items) => items
             .iter()
             .map(|e| e.repr().unwrap_or_else(|e| format!("<{e}>")))

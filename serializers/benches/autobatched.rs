@@ -13,7 +13,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sparkwire_serializers::pickle::{Int, Value};
-use sparkwire_serializers::pyspark::{Serializer, StreamDecoder, StreamEncoder, Version};
+use sparkwire_serializers::pyspark::{Serializer, StreamDecoder, StreamEncoder};
+use sparkwire_serializers::SparkVersion;
 
 const N: i64 = 1_000_000;
 
@@ -54,7 +55,8 @@ fn best<R>(reps: usize, mut f: impl FnMut() -> R) -> (Duration, R) {
 }
 
 fn encode() -> Vec<u8> {
-    let mut enc = StreamEncoder::new(Serializer::rdd_default(), Version::V4_3).expect("serializer");
+    let mut enc =
+        StreamEncoder::new(Serializer::rdd_default(), SparkVersion::V4_3).expect("serializer");
     let mut text = String::new();
     for i in 0..N {
         use std::fmt::Write;
@@ -99,14 +101,14 @@ fn main() {
     assert_eq!(ours.len(), theirs.len(), "stream lengths differ");
     assert!(ours == theirs, "streams differ");
     let (dec_t, n) = best(5, || {
-        StreamDecoder::new(Serializer::rdd_default(), Version::V4_3)
+        StreamDecoder::new(Serializer::rdd_default(), SparkVersion::V4_3)
             .load_all(&ours)
             .expect("decode")
             .len()
     });
     assert_eq!(n as i64, N);
     let (chunk_t, n) = best(5, || {
-        StreamDecoder::new(Serializer::rdd_default(), Version::V4_3)
+        StreamDecoder::new(Serializer::rdd_default(), SparkVersion::V4_3)
             .load_chunks(&ours)
             .expect("decode")
             .iter()

@@ -30,3 +30,6 @@
 pub mod marshal;
 pub mod pickle;
 pub mod pyspark;
+mod release;
+
+pub use release::{SparkVersion, UnknownVersion};

@@ -2,13 +2,14 @@
 //! 3.5.9, 4.0.1 and 4.3.0), as fixed regression checks that need no oracle.
 
 use sparkwire_serializers::pickle::{Int, PyStr, Value};
-use sparkwire_serializers::pyspark::{Serializer, StreamDecoder, StreamEncoder, Version};
+use sparkwire_serializers::pyspark::{Serializer, StreamDecoder, StreamEncoder};
+use sparkwire_serializers::SparkVersion;
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn ints(ser: Serializer, version: Version, xs: &[i64]) -> String {
+fn ints(ser: Serializer, version: SparkVersion, xs: &[i64]) -> String {
     let mut enc = StreamEncoder::new(ser, version).unwrap();
     for &x in xs {
         enc.push_with(|g| g.add(Value::Int(Int::Small(x)))).unwrap();
@@ -20,7 +21,7 @@ const F: &str = "0000000000"; // the rest of a FRAME length (8 bytes LE) after i
 
 #[test]
 fn batched_examples() {
-    for v in Version::ALL {
+    for v in SparkVersion::ALL {
         // E2
         let e2 = [
             format!("00000014800595090000{F}5d94284b004b01652e"),
@@ -51,7 +52,7 @@ fn batched_examples() {
         );
         // E6: batch size 0 is one batch up to 4.1 and nothing from 4.2 on.
         let e6 = ints(Serializer::batched(Serializer::CPickle, 0), v, &[0, 1, 2]);
-        if v >= Version::V4_2 {
+        if v >= SparkVersion::V4_2 {
             assert_eq!(e6, "");
         } else {
             assert_eq!(e6, format!("000000168005950b0000{F}5d94284b004b014b02652e"));
@@ -82,7 +83,7 @@ fn batched_examples() {
 
 #[test]
 fn framed_examples() {
-    let v = Version::V4_3;
+    let v = SparkVersion::V4_3;
     // E1
     let mut enc = StreamEncoder::new(Serializer::CPickle, v).unwrap();
     enc.push_with(|g| g.add(Value::Int(Int::Small(1)))).unwrap();
@@ -137,7 +138,7 @@ fn utf8_example_e16() {
         0, 0, 0, 2, b'h', b'i', 0xff, 0xff, 0xff, 0xfb, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0,
         0, 1, b'z',
     ];
-    let items = StreamDecoder::new(Serializer::Utf8 { use_unicode: true }, Version::V4_3)
+    let items = StreamDecoder::new(Serializer::Utf8 { use_unicode: true }, SparkVersion::V4_3)
         .load_all(&data)
         .unwrap();
     let reprs: Vec<String> = items.iter().map(|e| e.repr().unwrap()).collect();

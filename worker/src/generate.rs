@@ -8,6 +8,7 @@ use bytes::Bytes;
 use crate::protocol::{
     Arg, BroadcastEntry, BroadcastServer, Broadcasts, Command, ConnInfo, EvalType, HeaderStyle,
     Resource, SparkVersion, StateServer, TaskContext, TaskHeader, Udf, UdfCommand, UdtfCommand,
+    WorkerLayout,
 };
 
 /// Any modelled version.

@@ -135,7 +135,7 @@ fn decode_reply(v: SparkVersion, outcome: TaskOutcome, ser: &Serializer) -> Repl
             data.extend_from_slice(b);
         }
     }
-    let values = StreamDecoder::new(ser.clone(), v.serializers())
+    let values = StreamDecoder::new(ser.clone(), v)
         .load_all(&data)
         .unwrap()
         .iter()
@@ -173,7 +173,7 @@ fn command_with(
 }
 
 fn input(ser: &Serializer, v: SparkVersion, xs: impl Iterator<Item = i64>) -> Vec<u8> {
-    let mut enc = StreamEncoder::new(ser.clone(), v.serializers()).unwrap();
+    let mut enc = StreamEncoder::new(ser.clone(), v).unwrap();
     for x in xs {
         enc.push_with(|g| g.add(Value::Int(Int::Small(x)))).unwrap();
     }
@@ -291,6 +291,22 @@ fn real_workers_read_broadcasts_and_report_accumulators() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Waits (bounded) until process `pid` has exited: gone, or a zombie awaiting
+/// its parent.
+fn wait_until_dead(pid: i32) {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The state follows the parenthesised command name.
+        let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next());
+        if matches!(state, None | Some('Z' | 'X')) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "worker {pid} was not killed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A started `pyspark.daemon`: its port and its stdin (kill-by-pid requests;
 /// closing it shuts the daemon down).
 struct Daemon {
@@ -390,6 +406,8 @@ fn daemon_workers_run_tasks_back_to_back_and_die_by_pid() {
             "{release}: one fork per connection"
         );
         daemon.kill(second.pid());
+        // The daemon reads its stdin asynchronously: wait until the worker is gone.
+        wait_until_dead(second.pid());
         let err = second
             .run_task(
                 &TaskHeader::example(cmd.clone()),
@@ -441,7 +459,7 @@ fn large_tasks_stream_both_ways_without_deadlock() {
             if let ReplyItem::Data(b) = item {
                 let mut framed = (b.len() as i32).to_be_bytes().to_vec();
                 framed.extend_from_slice(&b);
-                for e in StreamDecoder::new(dec_ser.clone(), v.serializers())
+                for e in StreamDecoder::new(dec_ser.clone(), v)
                     .load_all(&framed)
                     .unwrap()
                 {

@@ -10,7 +10,7 @@ use sparkwire_serializers::pyspark::arrow::{ArrowItem, SectionItem};
 use sparkwire_worker::generate::{header, text, version};
 use sparkwire_worker::protocol::{
     encode_reply, End, HeaderStyle, ReplyDecoder, ReplyItem, SparkVersion, TaskDecoder, TaskHeader,
-    TaskItem, Timing,
+    TaskItem, Timing, WorkerLayout,
 };
 
 /// Feeds `data` in `step`-byte pieces until the header decodes.

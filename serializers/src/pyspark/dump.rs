@@ -8,8 +8,9 @@ use sparkwire_framing::{length_prefix, SpecialLength};
 
 use super::error::DumpError;
 use super::serializer::Serializer;
-use super::version::{Batching, Version};
+use super::version::Batching;
 use crate::pickle::{self, Graph, NodeId, Profile, PyStr, Value};
+use crate::SparkVersion;
 
 /// How the encoder groups pushed elements into frames.
 #[derive(Debug, Clone)]
@@ -60,7 +61,7 @@ pub struct StreamEncoder {
 
 impl StreamEncoder {
     /// An encoder for `ser` as PySpark `version` writes it.
-    pub fn new(ser: Serializer, version: Version) -> Result<StreamEncoder, DumpError> {
+    pub fn new(ser: Serializer, version: SparkVersion) -> Result<StreamEncoder, DumpError> {
         let mut profile = Profile::PYSPARK;
         let (inner, plan) = match &ser {
             s if s.is_framed() => (s.clone(), Plan::Framed),
@@ -341,7 +342,7 @@ impl StreamEncoder {
     }
 }
 
-fn batched_plan(n: i64, version: Version) -> Result<Plan, DumpError> {
+fn batched_plan(n: i64, version: SparkVersion) -> Result<Plan, DumpError> {
     if n == -1 {
         return Ok(Plan::Batched {
             n: None,

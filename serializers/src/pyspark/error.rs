@@ -123,5 +123,5 @@ pub enum DumpError {
     Unsupported(String),
     /// The version raises here (4.3's `islice` with a negative batch size).
     #[error("BatchedSerializer({0}) raises ValueError in PySpark {1}")]
-    BadBatchSize(i64, super::Version),
+    BadBatchSize(i64, crate::SparkVersion),
 }

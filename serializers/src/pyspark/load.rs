@@ -8,7 +8,7 @@ use sparkwire_framing::{Frame, FrameDecoder, Limits, SpecialLength, Step};
 use super::element::{Chunk, Element};
 use super::error::{LoadError, ValueError};
 use super::serializer::Serializer;
-use super::version::Version;
+use crate::SparkVersion;
 
 /// Decodes a data stream into elements, one frame at a time.
 ///
@@ -24,7 +24,7 @@ use super::version::Version;
 #[derive(Debug)]
 pub struct StreamDecoder {
     ser: Serializer,
-    version: Version,
+    version: SparkVersion,
     frames: FrameDecoder,
     queue: VecDeque<Element>,
     keys: Option<Vec<Element>>,
@@ -33,7 +33,7 @@ pub struct StreamDecoder {
 
 impl StreamDecoder {
     /// A decoder for `ser` as PySpark `version` reads it, with default frame limits.
-    pub fn new(ser: Serializer, version: Version) -> StreamDecoder {
+    pub fn new(ser: Serializer, version: SparkVersion) -> StreamDecoder {
         StreamDecoder {
             ser,
             version,
@@ -51,7 +51,7 @@ impl StreamDecoder {
     }
 
     /// The version being read.
-    pub fn version(&self) -> Version {
+    pub fn version(&self) -> SparkVersion {
         self.version
     }
 

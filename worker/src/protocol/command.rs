@@ -13,7 +13,7 @@ use sparkwire_serializers::pyspark::Serializer;
 use super::conn_info::ConnInfo;
 use super::error::EncodeProblem;
 use super::eval_type::EvalType;
-use super::version::{CommandKind, SparkVersion};
+use super::version::{CommandKind, SparkVersion, WorkerLayout};
 use super::wire::{Reader, Stop, Writer};
 
 /// The serializers PySpark's worker reads and writes a SQL task's pickled data

@@ -7,7 +7,7 @@ use super::command::Command;
 use super::conn_info::ConnInfo;
 use super::error::{EncodeProblem, FieldProblem, HeaderError};
 use super::eval_type::EvalType;
-use super::version::{HeaderStyle, SparkVersion};
+use super::version::{HeaderStyle, SparkVersion, WorkerLayout};
 use super::wire::{Reader, Stop, Writer};
 
 /// START_OF_INIT_MESSAGE (4.3).

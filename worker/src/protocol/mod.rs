@@ -34,4 +34,4 @@ pub use eval_type::{DataLayout, EvalType};
 pub use header::{BroadcastEntry, BroadcastServer, Broadcasts, Resource, TaskContext, TaskHeader};
 pub use reply::{encode_reply, End, ReplyDecoder, ReplyItem, Timing};
 pub use task::{TaskDecoder, TaskError, TaskItem};
-pub use version::{CommandKind, HeaderStyle, SparkVersion, UnknownVersion};
+pub use version::{CommandKind, HeaderStyle, SparkVersion, UnknownVersion, WorkerLayout};

@@ -7,7 +7,7 @@ use sparkwire_framing::{Frame, FrameDecoder, SpecialLength, Step};
 use sparkwire_serializers::pyspark::arrow::{ArrowItem, ArrowStreamDecoder};
 
 use super::error::ReplyError;
-use super::version::SparkVersion;
+use super::version::{SparkVersion, WorkerLayout};
 
 /// TIMING_DATA's fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -523,7 +523,7 @@ mod tests {
     use super::*;
     use crate::protocol::reply::encode_reply;
     use crate::protocol::task::{TaskDecoder, TaskItem};
-    use crate::protocol::Timing;
+    use crate::protocol::{Timing, WorkerLayout};
 
     /// The worker's side of an in-memory pair: it decodes what the session
     /// sends with the worker-direction decoder and answers each task with

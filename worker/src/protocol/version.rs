@@ -1,31 +1,11 @@
-//! Spark releases as values: each one's worker-protocol layout, in one place.
+//! Each Spark release's worker-protocol layout, in one place: the
+//! [`WorkerLayout`] rules of the workspace's one release type, [`SparkVersion`].
 
 use std::fmt;
-use std::str::FromStr;
 
-use sparkwire_serializers::pyspark::Version as SerializerVersion;
-use thiserror::Error;
+pub use sparkwire_serializers::{SparkVersion, UnknownVersion};
 
 use super::eval_type::EvalType;
-
-/// A Spark release line whose worker protocol is modelled.
-///
-/// Layouts were read from each published pyspark's `worker.py` / `worker_util.py`
-/// (3.5.9, 4.0.1, 4.1.4, 4.2.1, 4.3.0) and, for 3.5, 4.0 and 4.3, checked against
-/// recorded traffic (spec §10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SparkVersion {
-    /// 3.5.x.
-    V3_5,
-    /// 4.0.x.
-    V4_0,
-    /// 4.1.x.
-    V4_1,
-    /// 4.2.x.
-    V4_2,
-    /// 4.3.x.
-    V4_3,
-}
 
 /// How the task header carries the task context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,23 +48,73 @@ impl fmt::Display for CommandKind {
     }
 }
 
-/// A Spark version string that names no modelled release.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unsupported Spark version {0:?} (3.5, 4.0, 4.1, 4.2 or 4.3)")]
-pub struct UnknownVersion(pub String);
-
-impl SparkVersion {
-    /// Every modelled version, oldest first.
-    pub const ALL: [SparkVersion; 5] = [
-        SparkVersion::V3_5,
-        SparkVersion::V4_0,
-        SparkVersion::V4_1,
-        SparkVersion::V4_2,
-        SparkVersion::V4_3,
-    ];
-
+/// The worker-protocol layout of each release: every difference between
+/// releases that the worker protocol sees, one method each.
+///
+/// Layouts were read from each published pyspark's `worker.py` / `worker_util.py`
+/// (3.5.9, 4.0.1, 4.1.4, 4.2.1, 4.3.0) and checked against recorded traffic of
+/// every release (spec §10, `docs/worker-protocol-addendum.md`).
+pub trait WorkerLayout: Copy {
     /// The header layout.
-    pub fn header_style(self) -> HeaderStyle {
+    fn header_style(self) -> HeaderStyle;
+
+    /// Whether a connection-info `i32 -1` is followed by a Unix-socket path
+    /// (broadcast decryption server, barrier server): 4.1 and later.
+    fn conn_info_paths(self) -> bool;
+
+    /// Longs after TIMING_DATA before the two spill counters: boot, init, finish,
+    /// and from 4.2 the processing time.
+    fn timing_longs(self) -> usize;
+
+    /// Whether the command of a SQL UDF `eval_type` starts with a runner conf map:
+    /// the Arrow and pandas eval types before 4.2 (from 4.2 every task carries the
+    /// conf maps in the header). `read_udfs` in each `worker.py`.
+    fn command_conf(self, eval_type: EvalType) -> bool;
+
+    /// Whether `eval_type`'s command names the `transformWithState` server and key
+    /// schema after its runner conf (before 4.2).
+    fn state_server(self, eval_type: EvalType) -> bool;
+
+    /// Whether the command of `eval_type` sends its input types (struct type
+    /// JSON) after the runner conf: the Arrow-optimised Python UDF (101) in 4.1
+    /// (found in recorded 4.1.4 traffic, then in its `read_udfs`).
+    fn udf_input_types(self, eval_type: EvalType) -> bool;
+
+    /// Whether each UDF argument offset is followed by an `isKwarg` flag (and a
+    /// name when set): never in 3.5, for the eval types supporting named
+    /// arguments in 4.0 and 4.1, for every eval type from 4.2.
+    fn kwarg_flags(self, eval_type: EvalType) -> bool;
+
+    /// Whether a UDF command carries `bool isProfiling` (+ profiler name) before
+    /// its UDFs, each UDF then ending with a result id when profiling: 4.0, 4.1.
+    fn profiler_flag(self) -> bool;
+
+    /// Whether every UDF ends with an `i64` result id, profiling or not: 4.2+.
+    fn result_ids_always(self) -> bool;
+
+    /// Whether `eval_type`'s command is read as a UDTF: 300 and 301 always, 302
+    /// (pure Arrow UDTFs) from 4.1; older workers read 302 as a UDF list.
+    fn is_udtf(self, eval_type: EvalType) -> bool;
+
+    /// The command layout `eval_type` takes.
+    fn command_kind(self, eval_type: EvalType) -> CommandKind;
+
+    /// Whether a UDTF command sends its input types (`str`) after the runner
+    /// conf: 301 in 4.1.
+    fn udtf_input_types(self, eval_type: EvalType) -> bool;
+
+    /// Whether a UDTF command sends table-argument offsets (`i32 n` × `i32`)
+    /// after the runner conf: 302 in 4.1.
+    fn udtf_table_arg_offsets(self, eval_type: EvalType) -> bool;
+
+    /// Whether a UDTF command starts with a runner conf map: 301 before 4.2, and
+    /// 302 in 4.1 (where 301 adds its input types and 302 its table-argument
+    /// offsets).
+    fn udtf_conf(self, eval_type: EvalType) -> bool;
+}
+
+impl WorkerLayout for SparkVersion {
+    fn header_style(self) -> HeaderStyle {
         match self {
             SparkVersion::V3_5 | SparkVersion::V4_0 => HeaderStyle::Fields {
                 barrier_always: true,
@@ -99,15 +129,11 @@ impl SparkVersion {
         }
     }
 
-    /// Whether a connection-info `i32 -1` is followed by a Unix-socket path
-    /// (broadcast decryption server, barrier server): 4.1 and later.
-    pub fn conn_info_paths(self) -> bool {
+    fn conn_info_paths(self) -> bool {
         self >= SparkVersion::V4_1
     }
 
-    /// Longs after TIMING_DATA before the two spill counters: boot, init, finish,
-    /// and from 4.2 the processing time.
-    pub fn timing_longs(self) -> usize {
+    fn timing_longs(self) -> usize {
         if self >= SparkVersion::V4_2 {
             4
         } else {
@@ -115,10 +141,7 @@ impl SparkVersion {
         }
     }
 
-    /// Whether the command of a SQL UDF `eval_type` starts with a runner conf map:
-    /// the Arrow and pandas eval types before 4.2 (from 4.2 every task carries the
-    /// conf maps in the header). `read_udfs` in each `worker.py`.
-    pub fn command_conf(self, eval_type: EvalType) -> bool {
+    fn command_conf(self, eval_type: EvalType) -> bool {
         match self {
             SparkVersion::V3_5 => matches!(eval_type.code(), 101 | 200..=208),
             SparkVersion::V4_0 => matches!(eval_type.code(), 101 | 200..=212),
@@ -127,9 +150,7 @@ impl SparkVersion {
         }
     }
 
-    /// Whether `eval_type`'s command names the `transformWithState` server and key
-    /// schema after its runner conf (before 4.2).
-    pub fn state_server(self, eval_type: EvalType) -> bool {
+    fn state_server(self, eval_type: EvalType) -> bool {
         match self {
             SparkVersion::V4_0 => matches!(eval_type.code(), 211 | 212),
             SparkVersion::V4_1 => matches!(eval_type.code(), 211..=214),
@@ -137,17 +158,11 @@ impl SparkVersion {
         }
     }
 
-    /// Whether the command of `eval_type` sends its input types (struct type
-    /// JSON) after the runner conf: the Arrow-optimised Python UDF (101) in 4.1
-    /// (found in recorded 4.1.4 traffic, then in its `read_udfs`).
-    pub fn udf_input_types(self, eval_type: EvalType) -> bool {
+    fn udf_input_types(self, eval_type: EvalType) -> bool {
         self == SparkVersion::V4_1 && eval_type.code() == 101
     }
 
-    /// Whether each UDF argument offset is followed by an `isKwarg` flag (and a
-    /// name when set): never in 3.5, for the eval types supporting named
-    /// arguments in 4.0 and 4.1, for every eval type from 4.2.
-    pub fn kwarg_flags(self, eval_type: EvalType) -> bool {
+    fn kwarg_flags(self, eval_type: EvalType) -> bool {
         match self {
             SparkVersion::V3_5 => false,
             SparkVersion::V4_0 => matches!(eval_type.code(), 100 | 101 | 200 | 202 | 203 | 204),
@@ -161,26 +176,20 @@ impl SparkVersion {
         }
     }
 
-    /// Whether a UDF command carries `bool isProfiling` (+ profiler name) before
-    /// its UDFs, each UDF then ending with a result id when profiling: 4.0, 4.1.
-    pub fn profiler_flag(self) -> bool {
+    fn profiler_flag(self) -> bool {
         matches!(self, SparkVersion::V4_0 | SparkVersion::V4_1)
     }
 
-    /// Whether every UDF ends with an `i64` result id, profiling or not: 4.2+.
-    pub fn result_ids_always(self) -> bool {
+    fn result_ids_always(self) -> bool {
         self >= SparkVersion::V4_2
     }
 
-    /// Whether `eval_type`'s command is read as a UDTF: 300 and 301 always, 302
-    /// (pure Arrow UDTFs) from 4.1; older workers read 302 as a UDF list.
-    pub fn is_udtf(self, eval_type: EvalType) -> bool {
+    fn is_udtf(self, eval_type: EvalType) -> bool {
         matches!(eval_type.code(), 300 | 301)
             || (eval_type.code() == 302 && self >= SparkVersion::V4_1)
     }
 
-    /// The command layout `eval_type` takes.
-    pub fn command_kind(self, eval_type: EvalType) -> CommandKind {
+    fn command_kind(self, eval_type: EvalType) -> CommandKind {
         if eval_type == EvalType::NON_UDF {
             CommandKind::NonUdf
         } else if self.is_udtf(eval_type) {
@@ -190,59 +199,20 @@ impl SparkVersion {
         }
     }
 
-    /// Whether a UDTF command sends its input types (`str`) after the runner
-    /// conf: 301 in 4.1.
-    pub fn udtf_input_types(self, eval_type: EvalType) -> bool {
+    fn udtf_input_types(self, eval_type: EvalType) -> bool {
         self == SparkVersion::V4_1 && eval_type.code() == 301
     }
 
-    /// Whether a UDTF command sends table-argument offsets (`i32 n` × `i32`)
-    /// after the runner conf: 302 in 4.1.
-    pub fn udtf_table_arg_offsets(self, eval_type: EvalType) -> bool {
+    fn udtf_table_arg_offsets(self, eval_type: EvalType) -> bool {
         self == SparkVersion::V4_1 && eval_type.code() == 302
     }
 
-    /// Whether a UDTF command starts with a runner conf map: 301 before 4.2, and
-    /// 302 in 4.1 (where 301 adds its input types and 302 its table-argument
-    /// offsets).
-    pub fn udtf_conf(self, eval_type: EvalType) -> bool {
+    fn udtf_conf(self, eval_type: EvalType) -> bool {
         match self {
             SparkVersion::V3_5 | SparkVersion::V4_0 => eval_type.code() == 301,
             SparkVersion::V4_1 => matches!(eval_type.code(), 301 | 302),
             SparkVersion::V4_2 | SparkVersion::V4_3 => false,
         }
-    }
-
-    /// The serializer behaviour of the same release.
-    pub fn serializers(self) -> SerializerVersion {
-        match self {
-            SparkVersion::V3_5 => SerializerVersion::V3_5,
-            SparkVersion::V4_0 => SerializerVersion::V4_0,
-            SparkVersion::V4_1 => SerializerVersion::V4_1,
-            SparkVersion::V4_2 => SerializerVersion::V4_2,
-            SparkVersion::V4_3 => SerializerVersion::V4_3,
-        }
-    }
-
-    /// The version of a release string such as `"4.0.1"`.
-    pub fn of_release(release: &str) -> Option<SparkVersion> {
-        let v = SerializerVersion::of_release(release)?;
-        SparkVersion::ALL.into_iter().find(|s| s.serializers() == v)
-    }
-}
-
-impl fmt::Display for SparkVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The same release names as the serializer layer's.
-        self.serializers().fmt(f)
-    }
-}
-
-impl FromStr for SparkVersion {
-    type Err = UnknownVersion;
-
-    fn from_str(s: &str) -> Result<SparkVersion, UnknownVersion> {
-        SparkVersion::of_release(s).ok_or_else(|| UnknownVersion(s.to_owned()))
     }
 }
 
