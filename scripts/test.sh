@@ -18,6 +18,11 @@ step "formatting"
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
+step "module structure (no file-level import cycles)"
+for src in framing/src serializers/src worker/src inspect/src testkit/src src; do
+  python3 scripts/check-module-cycles.py "$src"
+done
+
 step "clippy"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 

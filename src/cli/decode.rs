@@ -16,8 +16,8 @@ use sparkwire_inspect::report::{
 use sparkwire_inspect::InspectError;
 use sparkwire_worker::protocol::SparkVersion;
 
+use super::args::{DecodeArgs, Format};
 use super::read_input;
-use crate::{DecodeArgs, Format};
 
 /// Compact JSON of a value, as the text output shows numbers, `null` and lists.
 fn js<T: Serialize + ?Sized>(v: &T) -> String {

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use sparkwire::serializers::pickle::dis::dis_with;
 
+use super::args::DisArgs;
 use super::read_input;
-use crate::DisArgs;
 
 /// Prints the disassembly; on a malformed pickle, the lines up to the bad
 /// opcode, then pickletools' message on stderr and exit code 1.

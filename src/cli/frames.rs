@@ -8,8 +8,8 @@ use bytes::BytesMut;
 use serde_json::{json, Value};
 use sparkwire::framing::{DecodeError, Frame, FrameDecoder, Limits, Step};
 
+use super::args::{Format, FramesArgs};
 use super::preview;
-use crate::{Format, FramesArgs};
 
 /// Input is read in pieces of this size, so memory stays bounded by the largest
 /// frame rather than the file.

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod args;
 pub mod decode;
 pub mod dis;
 pub mod frames;

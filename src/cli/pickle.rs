@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use sparkwire::serializers::pickle::{self, literal::parse_literal, Profile};
 
+use super::args::{PickleCommand, ProfileName};
 use super::read_input;
-use crate::{PickleCommand, ProfileName};
 
 /// Runs one `pickle` subcommand.
 pub fn run(cmd: &PickleCommand) -> io::Result<ExitCode> {

@@ -1,0 +1,135 @@
+//! The command line: every subcommand's arguments. A leaf module, so that the
+//! subcommands depend on it and nothing here depends on them.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Decode and inspect the wire formats PySpark speaks.
+#[derive(Debug, Parser)]
+#[command(name = "sparkwire", version, about)]
+pub struct Args {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Split a length-prefixed stream (as PySpark's serializers, the JVM and the
+    /// workers write them) into frames, nulls and markers.
+    Frames(FramesArgs),
+    /// Disassemble a pickle exactly as `python -m pickletools FILE` does.
+    Dis(DisArgs),
+    /// Show, check or write pickles.
+    #[command(subcommand)]
+    Pickle(PickleCommand),
+    /// Decode recorded JVM ⇄ worker connections: a capture directory as `tap`
+    /// writes it, or one pair of files.
+    Decode(DecodeArgs),
+    /// Run the real Python, relaying and recording worker connections: use it
+    /// (through a wrapper script) as `spark.pyspark.python`. The capture
+    /// directory is `$SPARKWIRE_TAP_DIR`, the real interpreter
+    /// `$SPARKWIRE_TAP_PYTHON` (default `python3`).
+    Tap {
+        /// The interpreter's arguments, e.g. `-m pyspark.worker`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+/// Options of `sparkwire decode`.
+#[derive(Debug, clap::Args)]
+pub struct DecodeArgs {
+    /// A capture directory (`to_worker.N.bin` / `from_worker.N.bin`), or a pcap
+    /// or pcapng file of loopback traffic.
+    pub dir: Option<PathBuf>,
+    /// The JVM → worker direction of one connection.
+    #[arg(long, requires = "from_worker")]
+    pub to_worker: Option<PathBuf>,
+    /// The worker → JVM direction of one connection.
+    #[arg(long, requires = "to_worker")]
+    pub from_worker: Option<PathBuf>,
+    /// auto (the layout that accounts for every byte), 3.5, 4.0, 4.1, 4.2 or 4.3.
+    #[arg(long, default_value = "auto")]
+    pub spark: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Re-encode everything decoded; exit 1 unless it equals the input byte for byte.
+    #[arg(long)]
+    pub verify: bool,
+}
+
+/// Options of `sparkwire dis`.
+#[derive(Debug, clap::Args)]
+pub struct DisArgs {
+    /// The pickle ("-" for standard input).
+    pub file: PathBuf,
+    /// Blanks per MARK level (pickletools' --indentlevel).
+    #[arg(short = 'l', long, default_value_t = 4)]
+    pub indentlevel: usize,
+}
+
+/// `sparkwire pickle …`.
+#[derive(Debug, Subcommand)]
+pub enum PickleCommand {
+    /// Print the value in Python repr syntax (as `repr(pickle.loads(data))` for builtin types).
+    Show {
+        /// The pickle ("-" for standard input).
+        file: PathBuf,
+    },
+    /// Exit 0 iff re-encoding the decoded value reproduces the file byte for byte
+    /// (CPython profile of its protocol, or Pyrolite for protocol 2); otherwise name
+    /// the first differing offset.
+    Check {
+        /// The pickle ("-" for standard input).
+        file: PathBuf,
+    },
+    /// Write the pickle of a Python literal (as `ast.literal_eval` accepts it) to stdout.
+    Encode {
+        /// Pickle protocol (cpython profile): 2-5. Default 5, what PySpark uses.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(2..=5))]
+        protocol: u8,
+        /// Whose bytes: CPython's pickler or Pyrolite (Spark's JVM side, protocol 2).
+        #[arg(long, value_enum, default_value_t = ProfileName::Cpython)]
+        profile: ProfileName,
+        /// The literal, e.g. "[(1, 'a'), {'k': 2.5}]".
+        literal: String,
+    },
+}
+
+/// Encoder profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileName {
+    /// CPython's C pickler.
+    Cpython,
+    /// Pyrolite, as Spark's JVM uses it.
+    Pyrolite,
+}
+
+/// Options of `sparkwire frames`.
+#[derive(Debug, clap::Args)]
+pub struct FramesArgs {
+    /// The stream to decode ("-" for standard input).
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Largest frame accepted, in bytes (default 256 MiB; at most 2147483647).
+    #[arg(long)]
+    pub max_frame_len: Option<u32>,
+    /// Include every payload in full, as hex (JSON) or a hex dump (text).
+    #[arg(long)]
+    pub payloads: bool,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One line per item, for people.
+    Text,
+    /// One JSON document, for programs.
+    Json,
+}
