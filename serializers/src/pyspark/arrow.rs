@@ -219,6 +219,8 @@ pub enum SectionItem {
 #[derive(Debug, Clone)]
 pub struct SectionDecoder {
     grouping: Grouping,
+    /// Longest message accepted by each stream's decoder.
+    max_message: u64,
     stream: Option<ArrowStreamDecoder>,
     /// Streams still to read in the current group.
     left: i32,
@@ -227,11 +229,18 @@ pub struct SectionDecoder {
 }
 
 impl SectionDecoder {
-    /// A decoder for `grouping`.
+    /// A decoder for `grouping`, refusing messages above 2 GiB.
     pub fn new(grouping: Grouping) -> SectionDecoder {
+        SectionDecoder::with_max_message(grouping, i32::MAX as u64)
+    }
+
+    /// A decoder for `grouping` whose streams refuse messages longer than `max`.
+    pub fn with_max_message(grouping: Grouping, max: u64) -> SectionDecoder {
         SectionDecoder {
             grouping,
-            stream: (grouping == Grouping::Plain).then(ArrowStreamDecoder::new),
+            max_message: max,
+            stream: (grouping == Grouping::Plain)
+                .then(|| ArrowStreamDecoder::with_max_message(max)),
             left: i32::from(grouping == Grouping::Plain),
             offset: 0,
             ended: false,
@@ -273,7 +282,8 @@ impl SectionDecoder {
             if matches!(item, ArrowItem::End(_)) {
                 self.offset += s.offset();
                 self.left -= 1;
-                self.stream = (self.left > 0).then(ArrowStreamDecoder::new);
+                let max = self.max_message;
+                self.stream = (self.left > 0).then(|| ArrowStreamDecoder::with_max_message(max));
                 if self.grouping == Grouping::Plain {
                     self.ended = true;
                 }
@@ -304,7 +314,7 @@ impl SectionDecoder {
             });
         }
         self.left = n;
-        self.stream = Some(ArrowStreamDecoder::new());
+        self.stream = Some(ArrowStreamDecoder::with_max_message(self.max_message));
         Ok(Step::Item(SectionItem::Group(n)))
     }
 }

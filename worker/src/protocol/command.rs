@@ -153,7 +153,7 @@ impl Command {
         eval_type: EvalType,
     ) -> Result<Command, Stop> {
         match v.command_kind(eval_type) {
-            CommandKind::NonUdf => Ok(Command::Rdd(Bytes::copy_from_slice(r.bytes("command")?))),
+            CommandKind::NonUdf => Ok(Command::Rdd(r.payload("command")?)),
             CommandKind::Udtf => decode_udtf(r, v, eval_type).map(Command::Udtf),
             CommandKind::Udfs => decode_udfs(r, v, eval_type).map(Command::Udfs),
         }
@@ -270,7 +270,7 @@ fn decode_udfs(r: &mut Reader, v: SparkVersion, eval_type: EvalType) -> Result<U
         let m = r.count("chained function count")?;
         let mut chain = Vec::new();
         for _ in 0..m {
-            chain.push(Bytes::copy_from_slice(r.bytes("UDF function")?));
+            chain.push(r.payload("UDF function")?);
         }
         let result_id = if with_result_id { Some(r.i64()?) } else { None };
         c.udfs.push(Udf {
@@ -365,12 +365,12 @@ fn decode_udtf(r: &mut Reader, v: SparkVersion, eval_type: EvalType) -> Result<U
     if full {
         c.partition_child_indexes = Some(read_ints(r, "partition child indexes")?);
         c.analyze_result = Some(if r.bool("hasPickledAnalyzeResult")? {
-            Some(Bytes::copy_from_slice(r.bytes("analyze result")?))
+            Some(r.payload("analyze result")?)
         } else {
             None
         });
     }
-    c.handler = Bytes::copy_from_slice(r.bytes("UDTF handler")?);
+    c.handler = r.payload("UDTF handler")?;
     c.return_type = r.str("UDTF return type")?;
     if full {
         c.name = Some(r.str("UDTF name")?);

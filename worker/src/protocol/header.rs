@@ -7,8 +7,9 @@ use super::command::Command;
 use super::conn_info::ConnInfo;
 use super::error::{EncodeProblem, FieldProblem, HeaderError};
 use super::eval_type::EvalType;
+use super::limits::Limits;
 use super::version::{HeaderStyle, SparkVersion, WorkerLayout};
-use super::wire::{Reader, Stop, Writer};
+use super::wire::{Payloads, Reader, Stop, Writer};
 
 /// START_OF_INIT_MESSAGE (4.3).
 const INIT_MESSAGE: i32 = -8;
@@ -133,21 +134,46 @@ impl TaskHeader {
     }
 
     /// Decodes a header from the start of `data`: `Ok(None)` when `data` does not
-    /// hold all of it yet, else the header and the bytes it took.
+    /// hold all of it yet, else the header and the bytes it took. Payloads are
+    /// copied out of `data`; [`TaskHeader::decode_shared`] shares them instead.
     pub fn decode(
         data: &[u8],
         v: SparkVersion,
     ) -> Result<Option<(TaskHeader, usize)>, HeaderError> {
-        let mut r = Reader::new(data, 0);
-        let result = match v.header_style() {
-            HeaderStyle::Json { init_message: true } => decode_init_message(&mut r, v),
-            _ => decode_body(&mut r, v),
-        };
-        match result {
-            Ok(h) => Ok(Some((h, r.pos))),
-            Err(Stop::Incomplete) => Ok(None),
-            Err(Stop::Bad(e)) => Err(e),
-        }
+        TaskHeader::decode_with(data, v, &Limits::default())
+    }
+
+    /// [`TaskHeader::decode`] with explicit limits.
+    pub fn decode_with(
+        data: &[u8],
+        v: SparkVersion,
+        limits: &Limits,
+    ) -> Result<Option<(TaskHeader, usize)>, HeaderError> {
+        decode_with_payloads(Reader::new(data, limits.max_field, Payloads::Copy), v)
+    }
+
+    /// Decodes a header from the start of `data`, its command payloads (the
+    /// cloudpickled function, each UDF's chain, a UDTF's handler) as zero-copy
+    /// slices of `data`.
+    pub fn decode_shared(
+        data: &Bytes,
+        v: SparkVersion,
+        limits: &Limits,
+    ) -> Result<Option<(TaskHeader, usize)>, HeaderError> {
+        let payloads = Payloads::Share { whole: data, at: 0 };
+        decode_with_payloads(Reader::new(data, limits.max_field, payloads), v)
+    }
+
+    /// How many bytes the header at the start of `data` takes, once all of it
+    /// has arrived, without copying any payload: what a streaming decoder asks
+    /// before it splits the header off its buffer and shares the payloads.
+    pub(crate) fn measure(
+        data: &[u8],
+        v: SparkVersion,
+        limits: &Limits,
+    ) -> Result<Option<usize>, HeaderError> {
+        let reader = Reader::new(data, limits.max_field, Payloads::Skip);
+        Ok(decode_with_payloads(reader, v)?.map(|(_, used)| used))
     }
 
     /// The exact bytes the JVM of version `v` writes for this header.
@@ -286,8 +312,7 @@ fn decode_init_message(r: &mut Reader, v: SparkVersion) -> Result<TaskHeader, St
         ));
     }
     let body = r.bytes("init message")?;
-    let base = r.offset() - body.len() as u64;
-    let mut inner = Reader::new(body, base);
+    let mut inner = r.nested(body);
     let h = match decode_body(&mut inner, v) {
         Ok(h) => h,
         // The body is complete, so running out inside it is a length mismatch.
@@ -306,6 +331,21 @@ fn decode_init_message(r: &mut Reader, v: SparkVersion) -> Result<TaskHeader, St
         }));
     }
     Ok(h)
+}
+
+fn decode_with_payloads(
+    mut r: Reader,
+    v: SparkVersion,
+) -> Result<Option<(TaskHeader, usize)>, HeaderError> {
+    let result = match v.header_style() {
+        HeaderStyle::Json { init_message: true } => decode_init_message(&mut r, v),
+        _ => decode_body(&mut r, v),
+    };
+    match result {
+        Ok(h) => Ok(Some((h, r.pos))),
+        Err(Stop::Incomplete) => Ok(None),
+        Err(Stop::Bad(e)) => Err(e),
+    }
 }
 
 fn decode_body(r: &mut Reader, v: SparkVersion) -> Result<TaskHeader, Stop> {
@@ -515,6 +555,58 @@ fn context_json(c: &TaskContext, v: SparkVersion) -> String {
 mod tests {
     use super::*;
     use crate::protocol::command::UdfCommand;
+
+    #[test]
+    fn shared_payloads_are_slices_of_the_input_and_equal_copied_ones() {
+        let payload = Bytes::from(vec![0x80u8; 1000]);
+        for v in SparkVersion::ALL {
+            let wire = Bytes::from(TaskHeader::example(payload.clone()).encode(v).unwrap());
+            let (copied, n) = TaskHeader::decode(&wire, v).unwrap().unwrap();
+            let (shared, m) = TaskHeader::decode_shared(&wire, v, &Limits::default())
+                .unwrap()
+                .unwrap();
+            assert_eq!((n, m), (wire.len(), wire.len()));
+            assert_eq!(
+                TaskHeader::measure(&wire, v, &Limits::default()),
+                Ok(Some(n))
+            );
+            assert_eq!(copied, shared, "{v}");
+            let Command::Rdd(p) = &shared.command else {
+                panic!("an RDD command")
+            };
+            let inside = wire.as_ptr_range();
+            assert!(inside.contains(&p.as_ptr()), "{v}: the payload was copied");
+            for cut in [0, 1, n / 2, n - 1] {
+                assert_eq!(
+                    TaskHeader::measure(&wire[..cut], v, &Limits::default()),
+                    Ok(None)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_field_limit_holds_at_its_exact_boundary() {
+        let v = SparkVersion::V4_0;
+        let payload = Bytes::from(vec![1u8; 100]);
+        let wire = TaskHeader::example(payload).encode(v).unwrap();
+        let at = |max_field| {
+            let limits = Limits {
+                max_field,
+                ..Limits::default()
+            };
+            TaskHeader::decode_with(&wire, v, &limits)
+        };
+        assert!(matches!(at(100), Ok(Some(_))));
+        match at(99) {
+            Err(HeaderError::Field {
+                field: "command",
+                why: FieldProblem::TooLong { len: 100, max: 99 },
+                ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
 
     /// Partition 0 and Python "3.11", then `rest`.
     fn start(rest: &[u8]) -> Vec<u8> {

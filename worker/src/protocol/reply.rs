@@ -7,6 +7,7 @@ use sparkwire_framing::{Frame, FrameDecoder, SpecialLength, Step};
 use sparkwire_serializers::pyspark::arrow::{ArrowItem, ArrowStreamDecoder};
 
 use super::error::ReplyError;
+use super::limits::Limits;
 use super::version::{SparkVersion, WorkerLayout};
 
 /// TIMING_DATA's fields.
@@ -71,6 +72,7 @@ enum State {
 #[derive(Debug)]
 pub struct ReplyDecoder {
     version: SparkVersion,
+    max_arrow_message: u64,
     frames: FrameDecoder,
     /// Bytes of finished Arrow streams (read outside the frame decoder).
     arrow_bytes: u64,
@@ -80,9 +82,15 @@ pub struct ReplyDecoder {
 impl ReplyDecoder {
     /// A decoder for the reply layout of `version`.
     pub fn new(version: SparkVersion) -> ReplyDecoder {
+        ReplyDecoder::with_limits(version, Limits::default())
+    }
+
+    /// A decoder for `version`'s reply layout with explicit limits.
+    pub fn with_limits(version: SparkVersion, limits: Limits) -> ReplyDecoder {
         ReplyDecoder {
             version,
-            frames: FrameDecoder::new(),
+            max_arrow_message: limits.max_arrow_message,
+            frames: FrameDecoder::with_limits(limits.frames),
             arrow_bytes: 0,
             state: State::Data,
         }
@@ -140,7 +148,9 @@ impl ReplyDecoder {
                     Frame::Data(b) => ReplyItem::Data(b),
                     Frame::Null => ReplyItem::Null,
                     Frame::Marker(SpecialLength::StartArrowStream) => {
-                        self.state = State::Arrow(ArrowStreamDecoder::new());
+                        self.state = State::Arrow(ArrowStreamDecoder::with_max_message(
+                            self.max_arrow_message,
+                        ));
                         ReplyItem::ArrowStart
                     }
                     Frame::Marker(SpecialLength::PythonExceptionThrown) => {

@@ -40,6 +40,7 @@ use super::encode::TaskEncoder;
 use super::error::{HeaderError, ReplyError};
 use super::eval_type::{DataLayout, EvalType};
 use super::header::TaskHeader;
+use super::limits::Limits;
 use super::reply::{End, ReplyDecoder, ReplyItem};
 use super::version::SparkVersion;
 
@@ -188,6 +189,7 @@ struct Running {
 #[derive(Debug)]
 pub struct Session {
     encoder: TaskEncoder,
+    limits: Limits,
     handshake: Handshake,
     state: State,
     /// Bytes the worker sent that are not consumed yet.
@@ -209,12 +211,19 @@ impl Session {
     /// A connection to a worker speaking `version`'s protocol, opening with
     /// `handshake`.
     pub fn new(version: SparkVersion, handshake: Handshake) -> Session {
+        Session::with_limits(version, handshake, Limits::default())
+    }
+
+    /// [`Session::new`] with explicit limits on what the worker's replies may
+    /// make it hold.
+    pub fn with_limits(version: SparkVersion, handshake: Handshake, limits: Limits) -> Session {
         let state = match handshake {
             Handshake::Simple(_) => State::AwaitSecret,
             Handshake::Daemon(_) | Handshake::Unix => State::AwaitPid,
         };
         Session {
             encoder: TaskEncoder::new(version),
+            limits,
             handshake,
             state,
             received: BytesMut::new(),
@@ -302,7 +311,7 @@ impl Session {
         self.input = Some(header.eval_type.data_layout());
         self.state = State::Running(Running {
             task,
-            reply: ReplyDecoder::new(self.version()),
+            reply: ReplyDecoder::with_limits(self.version(), self.limits),
             reply_start: self.consumed,
             reusable: false,
         });

@@ -2,7 +2,7 @@
 //! section and the END_OF_STREAM that follows it, for any number of tasks back
 //! to back on a reused connection.
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use sparkwire_framing::{Frame, FrameDecoder, SpecialLength, Step};
 use sparkwire_serializers::pyspark::arrow::{Grouping, SectionDecoder, SectionItem};
 use sparkwire_serializers::pyspark::LoadError;
@@ -10,6 +10,7 @@ use sparkwire_serializers::pyspark::LoadError;
 use super::error::HeaderError;
 use super::eval_type::{DataLayout, EvalType};
 use super::header::TaskHeader;
+use super::limits::Limits;
 use super::version::SparkVersion;
 
 /// One item of the JVM → worker stream.
@@ -108,6 +109,7 @@ enum State {
 #[derive(Debug)]
 pub struct TaskDecoder {
     version: SparkVersion,
+    limits: Limits,
     state: State,
     frames: FrameDecoder,
     /// Bytes consumed by headers and Arrow sections (the frame decoder counts the
@@ -119,10 +121,16 @@ pub struct TaskDecoder {
 impl TaskDecoder {
     /// A decoder for `version`'s layout.
     pub fn new(version: SparkVersion) -> TaskDecoder {
+        TaskDecoder::with_limits(version, Limits::default())
+    }
+
+    /// A decoder for `version`'s layout with explicit limits.
+    pub fn with_limits(version: SparkVersion, limits: Limits) -> TaskDecoder {
         TaskDecoder {
             version,
+            limits,
             state: State::Header,
-            frames: FrameDecoder::new(),
+            frames: FrameDecoder::with_limits(limits.frames),
             unframed_bytes: 0,
             tasks: 0,
         }
@@ -166,24 +174,34 @@ impl TaskDecoder {
         match self.state {
             State::Header => {
                 let offset = self.offset();
-                match TaskHeader::decode(buf, self.version).map_err(|source| TaskError::Header {
+                let header_error = |source| TaskError::Header {
                     task,
                     offset,
                     source,
-                })? {
-                    None => Ok(Step::NeedMore),
-                    Some((h, used)) => {
-                        buf.advance(used);
-                        self.unframed_bytes += used as u64;
-                        self.tasks += 1;
-                        self.state = match h.eval_type.data_layout() {
-                            DataLayout::Framed => State::Data,
-                            DataLayout::Arrow => State::ArrowStart,
-                            DataLayout::Unknown => State::Unknown(h.eval_type),
-                        };
-                        Ok(Step::Item(TaskItem::Header(Box::new(h))))
-                    }
-                }
+                };
+                // Measure first (no copy), then split the header off and decode
+                // it again over the split bytes, so that its payloads are shared
+                // slices of the connection's buffer rather than copies.
+                let Some(used) =
+                    TaskHeader::measure(buf, self.version, &self.limits).map_err(header_error)?
+                else {
+                    return Ok(Step::NeedMore);
+                };
+                let bytes = buf.split_to(used).freeze();
+                let h = match TaskHeader::decode_shared(&bytes, self.version, &self.limits) {
+                    Ok(Some((h, n))) if n == used => h,
+                    // The same reader over the same bytes: it cannot disagree.
+                    Ok(_) => unreachable!("a measured header decodes to the same length"),
+                    Err(e) => return Err(header_error(e)),
+                };
+                self.unframed_bytes += used as u64;
+                self.tasks += 1;
+                self.state = match h.eval_type.data_layout() {
+                    DataLayout::Framed => State::Data,
+                    DataLayout::Arrow => State::ArrowStart,
+                    DataLayout::Unknown => State::Unknown(h.eval_type),
+                };
+                Ok(Step::Item(TaskItem::Header(Box::new(h))))
             }
             State::Data => {
                 let frame = match self.frames.decode(buf).map_err(|e| self.data_error(e))? {
@@ -209,7 +227,10 @@ impl TaskDecoder {
                     2 => Grouping::Cogrouped,
                     _ => Grouping::Plain,
                 };
-                self.state = State::Arrow(SectionDecoder::new(grouping));
+                self.state = State::Arrow(SectionDecoder::with_max_message(
+                    grouping,
+                    self.limits.max_arrow_message,
+                ));
                 self.decode(buf)
             }
             State::Arrow(ref mut section) => {

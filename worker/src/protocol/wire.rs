@@ -1,11 +1,9 @@
 //! Field readers and writers over byte slices, with the header's conventions:
 //! big-endian `i32`/`i64`, one-byte bools, `i32`-length-prefixed UTF-8 strings.
 
-use super::error::{EncodeProblem, FieldProblem, HeaderError};
+use bytes::Bytes;
 
-/// Longest single field a header may declare (strings, command bytes): larger
-/// declarations are refused instead of waited for.
-pub(crate) const MAX_FIELD: usize = 256 << 20;
+use super::error::{EncodeProblem, FieldProblem, HeaderError};
 
 /// Why a read stopped.
 #[derive(Debug)]
@@ -22,16 +20,55 @@ impl From<HeaderError> for Stop {
     }
 }
 
+/// What [`Reader::payload`] gives for a pickled payload field.
+#[derive(Clone, Copy)]
+pub(crate) enum Payloads<'a> {
+    /// A copy (the input is a borrowed slice).
+    Copy,
+    /// Nothing: only the header's length is wanted.
+    Skip,
+    /// A zero-copy slice of `whole`, in which `data[0]` sits at `at`.
+    Share { whole: &'a Bytes, at: usize },
+}
+
 pub(crate) struct Reader<'a> {
     data: &'a [u8],
     pub(crate) pos: usize,
     /// Offset of `data[0]` in the header, for error positions.
     base: u64,
+    /// Longest field accepted ([`super::Limits::max_field`]).
+    max_field: usize,
+    payloads: Payloads<'a>,
 }
 
 impl<'a> Reader<'a> {
-    pub(crate) fn new(data: &'a [u8], base: u64) -> Reader<'a> {
-        Reader { data, pos: 0, base }
+    pub(crate) fn new(data: &'a [u8], max_field: usize, payloads: Payloads<'a>) -> Reader<'a> {
+        Reader {
+            data,
+            pos: 0,
+            base: 0,
+            max_field,
+            payloads,
+        }
+    }
+
+    /// A reader over `body`, the field just read (4.3's init message): same
+    /// limits and payload mode, positions still counted from the header start.
+    pub(crate) fn nested(&self, body: &'a [u8]) -> Reader<'a> {
+        let start = self.pos - body.len();
+        Reader {
+            data: body,
+            pos: 0,
+            base: self.base + start as u64,
+            max_field: self.max_field,
+            payloads: match self.payloads {
+                Payloads::Share { whole, at } => Payloads::Share {
+                    whole,
+                    at: at + start,
+                },
+                other => other,
+            },
+        }
     }
 
     pub(crate) fn offset(&self) -> u64 {
@@ -88,17 +125,28 @@ impl<'a> Reader<'a> {
         let n = self.i32()?;
         let n = usize::try_from(n)
             .map_err(|_| self.bad(field, at, FieldProblem::NegativeLength { len: n }))?;
-        if n > MAX_FIELD {
+        if n > self.max_field {
             return Err(self.bad(
                 field,
                 at,
                 FieldProblem::TooLong {
                     len: n as u64,
-                    max: MAX_FIELD as u64,
+                    max: self.max_field as u64,
                 },
             ));
         }
         self.take(n)
+    }
+
+    /// A pickled payload: a length-prefixed byte field as [`Bytes`], shared with
+    /// the input when it is a [`Bytes`] (no copy), copied otherwise.
+    pub(crate) fn payload(&mut self, field: &'static str) -> Result<Bytes, Stop> {
+        let b = self.bytes(field)?;
+        Ok(match self.payloads {
+            Payloads::Copy => Bytes::copy_from_slice(b),
+            Payloads::Skip => Bytes::new(),
+            Payloads::Share { whole, at } => whole.slice(at + self.pos - b.len()..at + self.pos),
+        })
     }
 
     pub(crate) fn str(&mut self, field: &'static str) -> Result<String, Stop> {
