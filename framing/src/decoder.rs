@@ -293,8 +293,21 @@ impl FrameDecoder {
 
 /// The big-endian `i32` at the front of `buf`, without consuming it.
 pub(crate) fn peek_i32(buf: &[u8]) -> Option<i32> {
-    let head: [u8; 4] = buf.get(..4)?.try_into().ok()?;
-    Some(i32::from_be_bytes(head))
+    i32_at(buf, 0)
+}
+
+/// The big-endian `i32` (`DataOutputStream.writeInt`, `struct.pack("!i")`) at
+/// byte `at` of `buf`, if all four bytes are there: the one place the workspace
+/// reads a length or marker out of a byte slice by hand.
+///
+/// ```
+/// assert_eq!(sparkwire_framing::i32_at(b"\x00\xff\xff\xff\xfc", 1), Some(-4));
+/// assert_eq!(sparkwire_framing::i32_at(b"\xff\xff\xff", 0), None);
+/// assert_eq!(sparkwire_framing::i32_at(b"", usize::MAX), None);
+/// ```
+pub fn i32_at(buf: &[u8], at: usize) -> Option<i32> {
+    let b: [u8; 4] = buf.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(i32::from_be_bytes(b))
 }
 
 #[cfg(test)]

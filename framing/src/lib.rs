@@ -84,7 +84,7 @@ mod writer;
 
 pub use auth::Secret;
 pub use chunked::{Chunk, ChunkedDecoder, ChunkedEncoder, PYSPARK_CHUNK_SIZE};
-pub use decoder::{FrameDecoder, Step};
+pub use decoder::{i32_at, FrameDecoder, Step};
 pub use error::{DecodeError, EncodeError};
 pub use frame::{length_prefix, Frame};
 pub use limits::Limits;

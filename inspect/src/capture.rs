@@ -5,7 +5,8 @@
 use std::fmt;
 
 use bytes::BytesMut;
-use sparkwire_framing::{Frame, Step};
+use sparkwire_framing::auth::REPLY_OK;
+use sparkwire_framing::{i32_at, Frame, Step};
 use sparkwire_serializers::pyspark::arrow::SectionItem;
 use sparkwire_worker::protocol::{
     encode_reply, HeaderError, ReplyDecoder, ReplyError, ReplyItem, SparkVersion, TaskDecoder,
@@ -85,7 +86,7 @@ impl Connection {
         if t.get(..4)? != (-2i32).to_be_bytes() {
             return None;
         }
-        let n = usize::try_from(i32::from_be_bytes(t.get(4..8)?.try_into().ok()?)).ok()?;
+        let n = usize::try_from(i32_at(t, 4)?).ok()?;
         (t.len() == 8 + n).then(|| String::from_utf8_lossy(&t[8..]).into_owned())
     }
 }
@@ -220,18 +221,14 @@ fn err(direction: Direction, section: Section, problem: Problem) -> CaptureError
 }
 
 fn str_len(b: &[u8], at: usize) -> Option<usize> {
-    let n = i32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?);
+    let n = i32_at(b, at)?;
     usize::try_from(n).ok().filter(|&n| at + 4 + n <= b.len())
 }
 
 /// Splits off the auth prelude: (mode, pid, JVM → worker prelude length,
 /// worker → JVM prelude length).
 fn prelude(to: &[u8], from: &[u8]) -> Result<(Mode, i32, usize, usize), CaptureError> {
-    let int = |b: &[u8], at: usize| {
-        b.get(at..at + 4)
-            .map(|x| i32::from_be_bytes([x[0], x[1], x[2], x[3]]))
-    };
-    if to.starts_with(b"\0\0\0\x02ok") {
+    if to.starts_with(REPLY_OK) {
         // Simple: worker → JVM str secret, i32 pid; JVM → worker str "ok".
         let n = str_len(from, 0).ok_or_else(|| {
             err(
@@ -240,7 +237,7 @@ fn prelude(to: &[u8], from: &[u8]) -> Result<(Mode, i32, usize, usize), CaptureE
                 Problem::ExpectedSecret,
             )
         })?;
-        let pid = int(from, 4 + n).ok_or_else(|| {
+        let pid = i32_at(from, 4 + n).ok_or_else(|| {
             err(
                 Direction::FromWorker,
                 Section::Pid,
@@ -250,14 +247,14 @@ fn prelude(to: &[u8], from: &[u8]) -> Result<(Mode, i32, usize, usize), CaptureE
         return Ok((Mode::Simple, pid, 6, 4 + n + 4));
     }
     // Daemon: worker → JVM i32 pid, str "ok"; JVM → worker str secret.
-    let pid = int(from, 0).ok_or_else(|| {
+    let pid = i32_at(from, 0).ok_or_else(|| {
         err(
             Direction::FromWorker,
             Section::Pid,
             Problem::ExpectedPid { at: 0 },
         )
     })?;
-    if from.get(4..10) != Some(b"\0\0\0\x02ok") {
+    if from.get(4..10) != Some(REPLY_OK) {
         // A Unix socket: no auth at all, the task header comes first.
         return Ok((Mode::Unix, pid, 0, 4));
     }
@@ -384,7 +381,7 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
 /// worker's pid belongs and closed the connection (the JVM may have sent the
 /// secret already).
 fn fork_failure(to: &[u8], from: &[u8], v: SparkVersion) -> Option<Connection> {
-    let errno = i32::from_be_bytes(from.try_into().ok()?);
+    let errno = i32_at(from, 0).filter(|_| from.len() == 4)?;
     let secret_only = to.is_empty() || str_len(to, 0).is_some_and(|n| 4 + n == to.len());
     (errno > 0 && secret_only).then(|| Connection {
         version: v,

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use sparkwire_framing::i32_at;
 use sparkwire_worker::protocol::daemon::{kill_requests, Announcement};
 
 use crate::error::InspectError;
@@ -91,13 +92,7 @@ impl DaemonChannel {
         let kill_pids = stdin.map(|s| kill_requests(s).0).unwrap_or_default();
         let (port, socket_path, used) = match Announcement::sniff(stdout) {
             Some((Announcement::SocketPath(p), used)) => (None, Some(p), used),
-            _ => (
-                stdout
-                    .get(..4)
-                    .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]])),
-                None,
-                4,
-            ),
+            _ => (i32_at(stdout, 0), None, 4),
         };
         DaemonChannel {
             port,

@@ -7,7 +7,8 @@
 //! protocol in `gateway.md`), never by port numbers, which are ephemeral.
 
 use bytes::BytesMut;
-use sparkwire_framing::{Frame, FrameDecoder, Step};
+use sparkwire_framing::auth::REPLY_OK;
+use sparkwire_framing::{i32_at, Frame, FrameDecoder, Step};
 
 use crate::capture::{self, Connection};
 use crate::pcap::TcpConnection;
@@ -138,14 +139,14 @@ fn py4j(client: &[u8], server: &[u8]) -> Option<Py4jSummary> {
 
 /// `i32 n` + `n` printable ASCII bytes at the start: a SocketAuthHelper secret.
 fn secret_len(b: &[u8]) -> Option<usize> {
-    let n = usize::try_from(i32::from_be_bytes(b.get(..4)?.try_into().ok()?)).ok()?;
+    let n = usize::try_from(i32_at(b, 0)?).ok()?;
     let s = b.get(4..4 + n)?;
     (n > 0 && s.iter().all(|c| c.is_ascii_graphic())).then_some(4 + n)
 }
 
 fn data_socket(client: &[u8], server: &[u8]) -> Option<DataSocket> {
     let auth = secret_len(client)?;
-    let rest = server.strip_prefix(b"\0\0\0\x02ok")?;
+    let rest = server.strip_prefix(REPLY_OK)?;
     let mut dec = FrameDecoder::new();
     let mut buf = BytesMut::from(rest);
     let mut frames = Vec::new();
@@ -172,9 +173,7 @@ fn accumulators(client: &[u8], server: &[u8]) -> Option<AccumulatorUpdates> {
     }
     let mut at = token;
     let mut batches = Vec::new();
-    let int = |at: usize| -> Option<usize> {
-        usize::try_from(i32::from_be_bytes(client.get(at..at + 4)?.try_into().ok()?)).ok()
-    };
+    let int = |at: usize| -> Option<usize> { usize::try_from(i32_at(client, at)?).ok() };
     while at < client.len() {
         let count = int(at)?;
         at += 4;

@@ -7,6 +7,7 @@
 //! (or, when the fork failed, an errno in its place); that part is the
 //! [`Session`](super::session::Session)'s.
 
+use sparkwire_framing::i32_at;
 use thiserror::Error;
 
 /// Longest Unix-socket path accepted in an announcement: `sun_path` holds 108
@@ -50,7 +51,7 @@ impl Announcement {
         buf: &[u8],
         unix: bool,
     ) -> Result<Option<(Announcement, usize)>, AnnouncementError> {
-        let Some(n) = read_i32(buf, 0) else {
+        let Some(n) = i32_at(buf, 0) else {
             return Ok(None);
         };
         if !unix {
@@ -106,19 +107,9 @@ pub fn kill_request(pid: i32) -> [u8; 4] {
 
 /// The pids in a recorded daemon stdin, and how many bytes trail the last whole one.
 pub fn kill_requests(recorded: &[u8]) -> (Vec<i32>, usize) {
-    let chunks = recorded.chunks_exact(4);
-    let rest = chunks.remainder().len();
-    (
-        chunks
-            .map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-        rest,
-    )
-}
-
-fn read_i32(buf: &[u8], at: usize) -> Option<i32> {
-    let b = buf.get(at..at + 4)?;
-    Some(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    let whole = recorded.len() / 4;
+    let pids = (0..whole).filter_map(|i| i32_at(recorded, 4 * i)).collect();
+    (pids, recorded.len() % 4)
 }
 
 #[cfg(test)]

@@ -340,6 +340,5 @@ pub fn encode_reply(items: &[ReplyItem], version: SparkVersion) -> Result<Vec<u8
 
 /// The big-endian `i32` at `at`, if the buffer holds it.
 fn peek_i32(buf: &[u8], at: usize) -> Option<i32> {
-    buf.get(at..at + 4)
-        .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    sparkwire_framing::i32_at(buf, at)
 }

@@ -215,14 +215,14 @@ impl TaskDecoder {
                 Ok(Step::Item(TaskItem::Data(frame)))
             }
             State::ArrowStart => {
-                let Some(first) = buf.get(..4) else {
+                let Some(first) = sparkwire_framing::i32_at(buf, 0) else {
                     return Ok(Step::NeedMore);
                 };
                 // The eval type fixes the grouping, but the bytes say it
                 // unambiguously too: a stream opens with the continuation marker
                 // (−1) or a legacy message length (never 0, 1 or 2), grouped input
                 // with `i32 1` (`2` when cogrouped) or `0` for no groups at all.
-                let grouping = match i32::from_be_bytes([first[0], first[1], first[2], first[3]]) {
+                let grouping = match first {
                     0 | 1 => Grouping::Grouped,
                     2 => Grouping::Cogrouped,
                     _ => Grouping::Plain,
