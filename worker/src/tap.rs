@@ -32,6 +32,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use crate::host::Duplex;
+use crate::protocol::daemon::Announcement;
 use std::time::{Duration, Instant};
 
 /// How the relay was configured.
@@ -152,56 +153,59 @@ fn run_daemon(config: &TapConfig, args: &[String]) -> io::Result<i32> {
         .take()
         .ok_or_else(|| io::Error::other("no daemon stdin"))?;
     let mut out_record = File::create(config.dir.join("daemon_stdout.bin"))?;
-    let mut head = [0u8; 4];
-    daemon_out.read_exact(&mut head)?;
-    out_record.write_all(&head)?;
-    let announced = i32::from_be_bytes(head);
     let unix =
         std::env::var("PYTHON_UNIX_DOMAIN_ENABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    // The announcement is a few bytes: read them one at a time until the
+    // side-channel codec has all of it, so nothing after it is taken.
+    let mut head = Vec::new();
+    let announced = loop {
+        match Announcement::decode(&head, unix).map_err(io::Error::other)? {
+            Some((a, _)) => break a,
+            None => {
+                let mut b = [0u8; 1];
+                daemon_out.read_exact(&mut b)?;
+                head.push(b[0]);
+            }
+        }
+    };
+    out_record.write_all(&head)?;
     let mut stdout = io::stdout();
     let dir = config.dir.clone();
     let mut socket_file = None;
-    if unix {
-        // A Unix-socket daemon announces `i32 length` + its socket path.
-        let len = usize::try_from(announced)
-            .ok()
-            .filter(|&n| n <= 4096)
-            .ok_or_else(|| io::Error::other("the daemon announced no socket path"))?;
-        let mut path = vec![0u8; len];
-        daemon_out.read_exact(&mut path)?;
-        out_record.write_all(&path)?;
-        let theirs = PathBuf::from(String::from_utf8_lossy(&path).into_owned());
-        let ours = our_socket_path(&theirs);
-        let listener = UnixListener::bind(&ours)?;
-        socket_file = Some(ours.clone());
-        let name = ours.to_string_lossy().into_owned();
-        stdout.write_all(&(name.len() as i32).to_be_bytes())?;
-        stdout.write_all(name.as_bytes())?;
-        stdout.flush()?;
-        thread::spawn(move || {
-            for jvm in listener.incoming() {
-                let (Ok(jvm), Ok(daemon)) = (jvm, UnixStream::connect(&theirs)) else {
-                    continue;
-                };
-                let _ = relay_pair(jvm, daemon, &dir);
-            }
-        });
-    } else {
-        let daemon_port = u16::try_from(announced)
-            .map_err(|_| io::Error::other("the daemon did not announce a TCP port"))?;
-        let listener = TcpListener::bind(("127.0.0.1", 0))?;
-        let ours = i32::from(listener.local_addr()?.port());
-        stdout.write_all(&ours.to_be_bytes())?;
-        stdout.flush()?;
-        thread::spawn(move || {
-            for jvm in listener.incoming() {
-                let (Ok(jvm), Ok(daemon)) = (jvm, TcpStream::connect(("127.0.0.1", daemon_port)))
-                else {
-                    continue;
-                };
-                let _ = relay_pair(jvm, daemon, &dir);
-            }
-        });
+    match announced {
+        Announcement::SocketPath(path) => {
+            let theirs = PathBuf::from(path);
+            let ours = our_socket_path(&theirs);
+            let listener = UnixListener::bind(&ours)?;
+            socket_file = Some(ours.clone());
+            let name = ours.to_string_lossy().into_owned();
+            stdout.write_all(&Announcement::SocketPath(name).encode())?;
+            stdout.flush()?;
+            thread::spawn(move || {
+                for jvm in listener.incoming() {
+                    let (Ok(jvm), Ok(daemon)) = (jvm, UnixStream::connect(&theirs)) else {
+                        continue;
+                    };
+                    let _ = relay_pair(jvm, daemon, &dir);
+                }
+            });
+        }
+        Announcement::Port(daemon_port) => {
+            let listener = TcpListener::bind(("127.0.0.1", 0))?;
+            let ours = listener.local_addr()?.port();
+            stdout.write_all(&Announcement::Port(ours).encode())?;
+            stdout.flush()?;
+            thread::spawn(move || {
+                for jvm in listener.incoming() {
+                    let (Ok(jvm), Ok(daemon)) =
+                        (jvm, TcpStream::connect(("127.0.0.1", daemon_port)))
+                    else {
+                        continue;
+                    };
+                    let _ = relay_pair(jvm, daemon, &dir);
+                }
+            });
+        }
     }
     // The rest of the daemon's stdout (normally nothing) and the JVM's requests
     // on its stdin (pids to kill; EOF to shut down) pass through, recorded.
