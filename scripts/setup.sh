@@ -40,6 +40,19 @@ for v in $versions; do
   fi
 done
 
+# A JDK 17 for the Pyrolite and Spark oracles (javac compiles the oracle against
+# the jars each pyspark bundles). Installed from Debian's packages when missing
+# and we may; otherwise check-oracles.sh names it as missing.
+if ! javac -version >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing a JDK 17 (openjdk-17-jdk-headless)"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless >&2
+  else
+    log "no JDK found and cannot install one: install a JDK 17 (java and javac on PATH)"
+  fi
+fi
+
 # cargo-fuzz for the fuzz smoke runs (stable toolchain + RUSTC_BOOTSTRAP=1).
 if [ "${SPARKWIRE_SKIP_FUZZ_TOOLS:-0}" != 1 ] && ! command -v cargo-fuzz >/dev/null 2>&1; then
   log "installing cargo-fuzz"

@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 cache="${SPARKWIRE_CACHE:-$HOME/.cache/sparkwire}"
 step() { printf '\n== %s\n' "$*"; }
 
-step "set-up (pyspark venvs, cargo-fuzz)"
+step "set-up (pyspark venvs, Java 17, cargo-fuzz)"
 eval "$(scripts/setup.sh)"
+# Every oracle must be there: a differential test that compared nothing is no pass.
+scripts/check-oracles.sh
 # Build outputs live in the cache too, so a fresh clone does not rebuild the world.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$cache/target}"
 export CARGO_TERM_COLOR=never
@@ -30,7 +32,25 @@ step "tests (oracles: pyspark $SPARKWIRE_PYSPARK_VERSIONS)"
 log=$(mktemp)
 scratch=$(mktemp -d)
 trap 'rm -rf "$log" "$scratch"' EXIT
+# Each oracle process records how many requests it answered here.
+export SPARKWIRE_ORACLE_COUNTS="$scratch/oracle-counts"
 cargo test --workspace --all-features --locked 2>&1 | tee "$log"
+
+step "differential comparisons answered by each oracle"
+# Oracle processes outlive their test binary by a moment; let them write.
+sleep 1
+summary=$(for f in "$SPARKWIRE_ORACLE_COUNTS"/*; do
+  [ -f "$f" ] && printf '%s %s\n' "$(basename "${f%.*}")" "$(cat "$f")"
+done | awk '{n[$1] += $2} END {for (k in n) printf "%-18s %9d\n", k, n[k]}' | sort)
+echo "$summary"
+for v in $SPARKWIRE_PYSPARK_VERSIONS; do
+  for oracle in pyspark pyrolite; do
+    if ! printf '%s\n' "$summary" | awk -v k="$oracle-$v" '$1 == k && $2 > 0 {found = 1} END {exit !found}'; then
+      echo "the $oracle oracle of pyspark $v answered no request: its differential tests compared nothing"
+      exit 1
+    fi
+  done
+done
 
 step "README main job"
 main_job=$(grep -m1 '^cargo run --release -- ' README.md)

@@ -37,8 +37,7 @@ fn scratch(name: &str, data: &[u8]) -> PathBuf {
 #[test]
 fn dis_prints_what_python_m_pickletools_prints() {
     let Some(py) = python_for(&newest()) else {
-        assert!(!sparkwire_testkit::in_ci(), "no python under CI");
-        eprintln!("SKIPPING: no python");
+        sparkwire_testkit::oracle_missing("a Python with pyspark", "no venv found");
         return;
     };
     let script = "import pickle, datetime, decimal, sys\nfrom pyspark.sql import Row\nfrom pyspark import cloudpickle\n\
@@ -131,6 +130,9 @@ fn pickle_check_names_the_first_difference() {
 /// floats and tuples included (their order is CPython's hash-table order).
 #[test]
 fn encode_matches_pickle_dumps_of_literal_eval() {
+    // Graphs whose repr is no literal (objects, recursion) are not comparable;
+    // the test fails unless most cases were.
+    let compared = std::cell::Cell::new(0usize);
     with_oracle(&newest(), |oracle| {
         let oracle = RefCell::new(oracle);
         let cfg = GenConfig {
@@ -139,7 +141,7 @@ fn encode_matches_pickle_dumps_of_literal_eval() {
             surrogates: true,
         };
         let mut runner = TestRunner::new(Config {
-            cases: 300,
+            cases: 400,
             failure_persistence: None,
             ..Config::default()
         });
@@ -162,10 +164,20 @@ fn encode_matches_pickle_dumps_of_literal_eval() {
                         return Err(TestCaseError::fail(format!("protocol {protocol}: {literal:.300}")));
                     }
                 }
+                compared.set(compared.get() + 1);
                 Ok(())
             })
             .unwrap();
     });
+    eprintln!(
+        "literal encode: {} of 400 cases compared with CPython",
+        compared.get()
+    );
+    assert!(
+        compared.get() >= 200 || sparkwire_testkit::missing_oracles_allowed(),
+        "only {} of 400 literals compared with pickle.dumps",
+        compared.get()
+    );
 }
 
 #[test]

@@ -34,6 +34,10 @@ fn one_char_or_seeded_set(g: &Graph) -> bool {
 
 #[test]
 fn decodes_and_reencodes_cpython_marshal() {
+    // Cases fully compared (bytes, canonical writer and repr) and cases where
+    // CPython refused the object and so did we; the rest could not be described
+    // to the oracle, or carry refcount- or hash-seed-dependent marshal bytes.
+    let (full, refused) = (std::cell::Cell::new(0usize), std::cell::Cell::new(0usize));
     with_oracle(&newest(), |oracle| {
         let oracle = std::cell::RefCell::new(oracle);
         let cfg = GenConfig {
@@ -57,6 +61,7 @@ fn decodes_and_reencodes_cpython_marshal() {
             let Some(data) = r.get("data").and_then(|d| d.as_str()).map(unhex) else {
                 // CPython refused (an object marshal cannot hold): so must we.
                 prop_assert!(marshal::from_pickle(&g, g.root().unwrap()).is_err());
+                refused.set(refused.get() + 1);
                 return Ok(());
             };
             let m = marshal::decode(&bytes::Bytes::from(data.clone()))
@@ -93,11 +98,18 @@ fn decodes_and_reencodes_cpython_marshal() {
                 .repr()
                 .unwrap();
                 prop_assert_eq!(Some(ours.as_str()), theirs["repr"].as_str());
+                full.set(full.get() + 1);
             }
             Ok(())
         })
         .unwrap();
     });
+    let (full, refused) = (full.get(), refused.get());
+    eprintln!("marshal: {full} cases compared in full, {refused} refused by both");
+    assert!(
+        full >= 100 || sparkwire_testkit::missing_oracles_allowed(),
+        "only {full} of 200 cases compared in full with CPython's marshal"
+    );
 }
 
 /// Hostile input never panics and errors say where.

@@ -161,19 +161,34 @@ public class PyroliteOracle {
     public static void main(String[] args) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         PrintStream out = new PrintStream(System.out, true, "UTF-8");
+        // How many requests were answered, for the test command's summary:
+        // $SPARKWIRE_ORACLE_COUNTS/pyrolite-<version>.<pid>, rewritten after each.
+        String countDir = System.getenv("SPARKWIRE_ORACLE_COUNTS");
+        java.nio.file.Path countFile = countDir == null ? null
+            : java.nio.file.Paths.get(countDir, "pyrolite-" + System.getProperty("sparkwire.version", "unknown")
+                + "." + ProcessHandle.current().pid());
+        if (countFile != null) {
+            java.nio.file.Files.createDirectories(countFile.getParent());
+        }
+        long answered = 0;
         String line;
         while ((line = in.readLine()) != null) {
+            String reply;
             try {
                 if (line.startsWith("AUTOBATCH ")) {
                     Object[] items = (Object[]) new PyroliteOracle(line.substring(10)).value();
-                    out.println("OK " + autoBatch(items));
-                    continue;
+                    reply = "OK " + autoBatch(items);
+                } else {
+                    Object v = new PyroliteOracle(line).value();
+                    reply = "OK " + hex(new Pickler(true, false).dumps(v));
                 }
-                PyroliteOracle p = new PyroliteOracle(line);
-                Object v = p.value();
-                out.println("OK " + hex(new Pickler(true, false).dumps(v)));
             } catch (Throwable e) {
-                out.println("ERR " + e.toString().replace('\n', ' '));
+                reply = "ERR " + e.toString().replace('\n', ' ');
+            }
+            out.println(reply);
+            answered++;
+            if (countFile != null) {
+                java.nio.file.Files.write(countFile, (answered + "\n").getBytes(StandardCharsets.UTF_8));
             }
         }
     }

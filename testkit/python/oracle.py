@@ -644,7 +644,20 @@ def op_marshal_loads(req):
 OPS = {name[3:]: fn for name, fn in globals().items() if name.startswith("op_")}
 
 
+def _count_file():
+    """Where this process records how many requests it answered, so that the test
+    command can say how many differential comparisons each oracle served
+    ($SPARKWIRE_ORACLE_COUNTS/pyspark-<version>.<pid>); None when not asked."""
+    d = os.environ.get("SPARKWIRE_ORACLE_COUNTS")
+    if not d:
+        return None
+    os.makedirs(d, exist_ok=True)
+    return os.path.join(d, "pyspark-%s.%d" % (pyspark.__version__, os.getpid()))
+
+
 def main():
+    count_file = _count_file()
+    answered = 0
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -656,6 +669,12 @@ def main():
             resp = {"err": "%s: %s" % (type(e).__name__, e)}
         _out.write(json.dumps(resp) + "\n")
         _out.flush()
+        if req.get("op") != "hello":
+            answered += 1
+            if count_file:
+                # Rewritten after every answer: the process may be killed at any time.
+                with open(count_file, "w") as f:
+                    f.write("%d\n" % answered)
 
 
 if __name__ == "__main__":
