@@ -80,7 +80,7 @@ fn finds_pyarrow_message_boundaries() {
         with_oracle(&release, |oracle| {
             let oracle = std::cell::RefCell::new(oracle);
             TestRunner::new(Config {
-                cases: 25,
+                cases: 100,
                 failure_persistence: None,
                 ..Config::default()
             })
