@@ -57,14 +57,17 @@ main_job=$(grep -m1 '^cargo run --release -- ' README.md)
 echo "$main_job"
 eval "$main_job"
 
-step "fuzz smoke run (${SPARKWIRE_FUZZ_SECONDS:-15}s per target)"
+step "fuzz smoke run (${SPARKWIRE_FUZZ_SECONDS:-15}s per target, memory limits of scripts/fuzz-limits.sh)"
+. scripts/fuzz-limits.sh
+# shellcheck disable=SC2046
 fuzz_targets=$(sed -n 's/^name = "\(.*\)"$/\1/p' fuzz/Cargo.toml | grep -v '^sparkwire-fuzz$')
 for t in $fuzz_targets; do
   mkdir -p "$scratch/$t"
   # New inputs go to a scratch directory; the checked-in seeds stay untouched.
   if ! CARGO_TARGET_DIR="$cache/fuzz-target" RUSTC_BOOTSTRAP=1 \
     cargo fuzz run -O "$t" "$scratch/$t" "fuzz/corpus/$t" -- \
-      -max_total_time="${SPARKWIRE_FUZZ_SECONDS:-15}" -print_final_stats=1 >"$scratch/$t.log" 2>&1; then
+      -max_total_time="${SPARKWIRE_FUZZ_SECONDS:-15}" -print_final_stats=1 $(fuzz_limits) \
+      >"$scratch/$t.log" 2>&1; then
     tail -n 60 "$scratch/$t.log"
     echo "fuzz target $t FAILED (crash input under fuzz/artifacts/$t)"
     exit 1

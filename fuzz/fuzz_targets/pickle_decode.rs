@@ -1,7 +1,9 @@
 //! The pickle decoder, disassembler, repr view and both encoders on arbitrary
 //! bytes. Beyond "no panic": decoding is bounded by small limits, STOP's end
-//! offset lies inside the input, and the disassembler agrees with the decoder
-//! on where the pickle ends whenever both succeed.
+//! offset lies inside the input, the disassembler agrees with the decoder on
+//! where the pickle ends whenever both succeed, and every encoder's output for
+//! a decoded graph decodes again, re-encodes to itself, and (protocols 3–5)
+//! keeps the value's repr.
 #![no_main]
 
 use bytes::Bytes;
@@ -21,9 +23,27 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(end, d.end, "dis and decode disagree on where STOP is");
     }
     let root = d.root();
-    let _ = pickle::repr_node(&d.graph, root, &limits);
-    for p in 2..=5 {
-        let _ = pickle::encode(&d.graph, Profile::CPython { protocol: p });
+    let repr = pickle::repr_node(&d.graph, root, &limits).ok();
+    // Whatever an encoder writes for a decoded graph decodes again, and
+    // encodes again to the same bytes (the encoders are a fixpoint on their own
+    // output); at protocols 3–5 the value keeps its repr too (protocol 2 renames
+    // `builtins` to `__builtin__`, as CPython's fix_imports does, and Pyrolite
+    // writes Java's view of some values).
+    let profiles = (2..=5)
+        .map(|protocol| Profile::CPython { protocol })
+        .chain([Profile::Pyrolite]);
+    for profile in profiles {
+        let Ok(bytes) = pickle::encode(&d.graph, profile) else {
+            continue;
+        };
+        let again = pickle::decode_with(&Bytes::from(bytes.clone()), &limits)
+            .unwrap_or_else(|e| panic!("{profile:?} wrote a pickle we cannot read: {e}"));
+        let twice = pickle::encode(&again.graph, profile)
+            .unwrap_or_else(|e| panic!("{profile:?} cannot re-encode its own output: {e}"));
+        assert_eq!(twice, bytes, "{profile:?} is not a fixpoint on its own output");
+        if let (Some(r), Profile::CPython { protocol: 3.. }) = (&repr, profile) {
+            let r2 = pickle::repr_node(&again.graph, again.root(), &limits).ok();
+            assert_eq!(Some(r), r2.as_ref(), "{profile:?} changed the value");
+        }
     }
-    let _ = pickle::encode(&d.graph, Profile::Pyrolite);
 });

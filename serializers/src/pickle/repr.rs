@@ -366,6 +366,16 @@ impl<'a> Printer<'a> {
             return Ok(None);
         };
         let arg = |i: usize| args.get(i).and_then(|a| self.graph.try_get(*a));
+        // A bytes argument in either spelling: protocol 3+ BINBYTES, or
+        // protocol 2's `_codecs.encode(str, 'latin1')` (how CPython writes the
+        // state of a datetime at protocol 2).
+        let bytes_arg = |i: usize| match arg(i) {
+            Some(Value::Bytes(b)) => Some(b.to_vec()),
+            _ => match self.graph.builtin(*args.get(i)?) {
+                Some(Builtin::Bytes(b)) => Some(b),
+                _ => None,
+            },
+        };
         let (m, n) = (module.as_bytes(), name.as_bytes());
         // set, frozenset, bytes and bytearray in their reduce spellings.
         if let Some(b) = self.graph.builtin(id) {
@@ -394,8 +404,8 @@ impl<'a> Printer<'a> {
             }));
         }
         Ok(match (m, n, args.len()) {
-            (b"datetime", b"date", 1) => match arg(0) {
-                Some(Value::Bytes(b)) if b.len() == 4 => Some(Known::Text(format!(
+            (b"datetime", b"date", 1) => match bytes_arg(0) {
+                Some(b) if b.len() == 4 => Some(Known::Text(format!(
                     "datetime.date({}, {}, {})",
                     u16::from_be_bytes([b[0], b[1]]),
                     b[2],
@@ -403,8 +413,8 @@ impl<'a> Printer<'a> {
                 ))),
                 _ => None,
             },
-            (b"datetime", b"datetime", 1) => match arg(0) {
-                Some(Value::Bytes(b)) if b.len() == 10 && b[2] <= 12 => {
+            (b"datetime", b"datetime", 1) => match bytes_arg(0) {
+                Some(b) if b.len() == 10 && b[2] <= 12 => {
                     let year = u16::from_be_bytes([b[0], b[1]]);
                     let us = u32::from_be_bytes([0, b[7], b[8], b[9]]);
                     let fields = [
@@ -423,8 +433,8 @@ impl<'a> Printer<'a> {
                 }
                 _ => None,
             },
-            (b"datetime", b"time", 1) => match arg(0) {
-                Some(Value::Bytes(b)) if b.len() == 6 && b[0] < 24 => {
+            (b"datetime", b"time", 1) => match bytes_arg(0) {
+                Some(b) if b.len() == 6 && b[0] < 24 => {
                     let us = u32::from_be_bytes([0, b[3], b[4], b[5]]);
                     let fields = [b[0] as u32, b[1] as u32, b[2] as u32, us];
                     Some(Known::Text(datetime_repr("datetime.time", None, &fields)))
