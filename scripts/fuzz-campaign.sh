@@ -37,7 +37,7 @@ run() {
     /^stat::number_of_executed_units/ {n = $2}
     /^stat::average_exec_per_sec/ {r = $2}
     /^stat::peak_rss_mb/ {m = $2}
-    / DONE / {for (i = 1; i <= NF; i++) {if ($i == "cov:") c = $(i + 1); if ($i == "ft:") f = $(i + 1)}}
+    /DONE +cov:/ {for (i = 1; i <= NF; i++) {if ($i == "cov:") c = $(i + 1); if ($i == "ft:") f = $(i + 1)}}
     END {printf "%-18s %11d execs %8d execs/s  cov %5d  ft %6d  peak %4d MiB\n", t, n, r, c, f, m}' "$logs/$t.log"
 }
 
