@@ -641,6 +641,51 @@ def op_marshal_loads(req):
         return {"error": "%s: %s" % (type(e).__name__, e)}
 
 
+# ---------------------------------------------------------------------------
+# eval types (worker/tests/real_worker_eval_types.rs): the cases live in
+# eval_cases.py, next to this file.
+
+
+def op_eval_types(req):
+    """{name: code} of every eval type the release's PythonEvalType defines."""
+    import eval_cases
+
+    return eval_cases.defined_eval_types()
+
+
+def op_eval_case(req):
+    """The payloads, data section and expected rows of one task of eval type
+    req["name"] (and variant req["variant"]; None when there is no such case);
+    bytes as hex."""
+    import eval_cases
+
+    return eval_cases.case(req["name"], req.get("variant"))
+
+
+def op_eval_output(req):
+    """The rows of a worker's reply data (req["kind"]: ["pickle", n] or ["arrow"]),
+    the columns req["project"] only, rows of nulls left out if req["skip_null_rows"]."""
+    import eval_cases
+
+    return eval_cases.output_rows(
+        req["kind"], unhex(req["data"]), req.get("project"), req.get("skip_null_rows", False)
+    )
+
+
+def op_eval_accumulators(req):
+    """Each pickled accumulator update of req["updates"] (hex): [id, dict keys]."""
+    import eval_cases
+
+    return eval_cases.accumulator_updates([unhex(u) for u in req["updates"]])
+
+
+def op_parse_init_message(req):
+    """4.3: the init message body read by pyspark.worker_message.WorkerInitInfo."""
+    import eval_cases
+
+    return eval_cases.parse_init_message(unhex(req["data"]))
+
+
 OPS = {name[3:]: fn for name, fn in globals().items() if name.startswith("op_")}
 
 

@@ -1,7 +1,8 @@
 //! encode → decode of random task headers and replies, for every version, fed
 //! to the decoders in arbitrary chunks. (The layouts themselves are checked
-//! against the real workers in `real_worker.rs`.) The generators are the
-//! crate's own, exported behind the `proptest` feature.
+//! against the real workers in `real_worker.rs`, and for every eval type in
+//! `real_worker_eval_types.rs`.) The generators are the crate's own, exported
+//! behind the `proptest` feature.
 
 use bytes::BytesMut;
 use proptest::prelude::*;

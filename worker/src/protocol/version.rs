@@ -52,8 +52,10 @@ impl fmt::Display for CommandKind {
 /// releases that the worker protocol sees, one method each.
 ///
 /// Layouts were read from each published pyspark's `worker.py` / `worker_util.py`
-/// (3.5.9, 4.0.1, 4.1.4, 4.2.1, 4.3.0) and checked against recorded traffic of
-/// every release (spec §10, `docs/worker-protocol-addendum.md`).
+/// (3.5.9, 4.0.1, 4.1.4, 4.2.1, 4.3.0), checked against recorded traffic of
+/// every release (spec §10, `docs/worker-protocol-addendum.md`), and run by the
+/// real worker of every release for every eval type it defines
+/// (`worker/tests/real_worker_eval_types.rs`).
 pub trait WorkerLayout: Copy {
     /// The header layout.
     fn header_style(self) -> HeaderStyle;
