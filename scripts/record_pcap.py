@@ -1,7 +1,12 @@
 """Captures the loopback traffic of a real local Spark job as pcap and pcapng.
 
 Usage (as root, with the python of a pinned pyspark venv):
-    python scripts/record_pcap.py OUT_PREFIX
+    python scripts/record_pcap.py OUT_PREFIX [--expected-only]
+
+Besides the captures it writes OUT_PREFIX.expected.json: what the job computed
+(Spark's own results, not typed by hand), which tests/pcap_capture.rs compares
+with what the decoded traffic carries. `--expected-only` runs the job without
+capturing and writes only that file.
 
 What tcpdump -i lo would record, without needing tcpdump: an AF_PACKET socket on
 `lo` sees every Ethernet frame once (the kernel's outgoing copies are skipped,
@@ -13,7 +18,9 @@ OUT_PREFIX.pcapng (one interface, nanosecond timestamps); other programs'
 loopback traffic at the same time lands in the file too, as it would with
 tcpdump, and is skipped by the decoder as unrecognised.
 """
+import json
 import os
+import platform
 import socket
 import struct
 import sys
@@ -21,11 +28,13 @@ import threading
 import time
 
 out = os.path.abspath(sys.argv[1])
+expected_only = "--expected-only" in sys.argv[2:]
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
-sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-sniffer.bind(("lo", 0))
-sniffer.settimeout(0.2)
+if not expected_only:
+    sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    sniffer.bind(("lo", 0))
+    sniffer.settimeout(0.2)
 packets = []
 stop = threading.Event()
 
@@ -42,7 +51,8 @@ def sniff():
 
 
 thread = threading.Thread(target=sniff, daemon=True)
-thread.start()
+if not expected_only:
+    thread.start()
 
 from pyspark import SparkConf, SparkContext  # noqa: E402
 
@@ -67,6 +77,21 @@ sc = SparkContext(conf=conf.set("spark.python.use.daemon", "false"))
 sc.setLogLevel("ERROR")
 second = sc.parallelize(["x", "y"], 1).map(lambda s: s * 2).collect()
 sc.stop()
+import pyspark  # noqa: E402
+
+with open(out + ".expected.json", "w") as f:
+    json.dump({
+        "pyspark": pyspark.__version__,
+        "python": platform.python_version(),
+        # The first job's collected pairs, the second job's strings, the
+        # accumulator's final value: each as Python's repr.
+        "first": [repr(x) for x in first],
+        "second": [repr(x) for x in second],
+        "accumulator": acc.value,
+    }, f, indent=1)
+    f.write("\n")
+if expected_only:
+    sys.exit(0)
 time.sleep(0.5)
 stop.set()
 thread.join()

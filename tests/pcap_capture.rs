@@ -1,23 +1,32 @@
 //! Real loopback captures of a Spark job (recorded by `scripts/record-pcap.sh`
 //! as pcap and pcapng from the same packets, with every pinned release): every TCP connection is reassembled and recognised, the worker
 //! connections decode completely and re-encode to the reassembled bytes, and
-//! what the data sockets and accumulator updates carry is what the job computed.
+//! what the data sockets and accumulator updates carry is what the job computed
+//! (`spark-<release>.expected.json`, written by the recording script from
+//! Spark's results).
 
 use sparkwire_inspect::capture::{self, Mode};
 use sparkwire_inspect::pcap;
 use sparkwire_inspect::traffic::{classify, Kind};
-use sparkwire_serializers::pickle;
+use sparkwire_serializers::pickle::{self, Value};
 use sparkwire_testkit::golden_dir;
 use sparkwire_worker::protocol::SparkVersion;
 
-fn reprs(frames: &[sparkwire_framing::Frame]) -> Vec<String> {
+/// The frames of a collect socket, each a pickled batch (a list).
+fn frames(frames: &[sparkwire_framing::Frame]) -> Vec<bytes::Bytes> {
+    frames.iter().filter_map(|f| f.data().cloned()).collect()
+}
+
+/// The records inside pickled batches, as Python reprs.
+fn elements(batches: &[bytes::Bytes]) -> Vec<String> {
     let mut out = Vec::new();
-    for f in frames {
-        if let sparkwire_framing::Frame::Data(b) = f {
-            let d = pickle::decode(b).unwrap();
-            // Each frame is a pickled batch (a list) of the job's results.
-            let r = pickle::repr(&d.graph).unwrap();
-            out.push(r);
+    for b in batches {
+        let d = pickle::decode(b).unwrap();
+        let Value::List(items) = d.graph.get(d.root()) else {
+            panic!("a batch is a list")
+        };
+        for &i in items {
+            out.push(pickle::repr_node(&d.graph, i, &Default::default()).unwrap());
         }
     }
     out
@@ -68,7 +77,7 @@ fn real_captures_are_reassembled_and_recognised() {
                         }
                     }
                 }
-                Kind::Data(d) => collected.push(reprs(&d.server_frames)),
+                Kind::Data(d) => collected.push(frames(&d.server_frames)),
                 Kind::Accumulators(u) => {
                     for update in u.batches.iter().flatten() {
                         let r = pickle::repr(&pickle::decode(update).unwrap().graph).unwrap();
@@ -94,15 +103,31 @@ fn real_captures_are_reassembled_and_recognised() {
         assert_eq!(daemon_tasks, [4], "{release}");
         // Simple mode: one worker per task; the second job has one.
         assert_eq!(simple, 1, "{release}");
-        let mut first: Vec<String> = collected[0].clone();
+        // What the job computed, written by the recording script from Spark's
+        // own results.
+        let expected: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.join(format!("spark-{release}.expected.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(expected["pyspark"], release);
+        let strings = |k: &str| -> Vec<String> {
+            expected[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect()
+        };
+        // Each collect frame is a pickled batch: its elements are the records.
+        let mut first = elements(&collected[0]);
         first.sort();
+        assert_eq!(first, strings("first"), "{release}");
+        assert_eq!(elements(&collected[1]), strings("second"), "{release}");
         assert_eq!(
-            first,
-            ["[(0, 135)]", "[(1, 145)]", "[(2, 155)]"],
-            "{release}"
+            Some(acc_total),
+            expected["accumulator"].as_i64(),
+            "{release}: the accumulator's updates"
         );
-        assert_eq!(collected[1], ["['xx']", "['yy']"], "{release}");
-        assert_eq!(acc_total, 30, "{release}: the accumulator's updates");
     }
 }
 
