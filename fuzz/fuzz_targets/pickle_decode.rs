@@ -40,7 +40,10 @@ fuzz_target!(|data: &[u8]| {
             .unwrap_or_else(|e| panic!("{profile:?} wrote a pickle we cannot read: {e}"));
         let twice = pickle::encode(&again.graph, profile)
             .unwrap_or_else(|e| panic!("{profile:?} cannot re-encode its own output: {e}"));
-        assert_eq!(twice, bytes, "{profile:?} is not a fixpoint on its own output");
+        assert_eq!(
+            twice, bytes,
+            "{profile:?} is not a fixpoint on its own output"
+        );
         if let (Some(r), Profile::CPython { protocol: 3.. }) = (&repr, profile) {
             let r2 = pickle::repr_node(&again.graph, again.root(), &limits).ok();
             assert_eq!(Some(r), r2.as_ref(), "{profile:?} changed the value");
