@@ -7,10 +7,13 @@
 //! worker answers. A layout mistake in any header field makes the real worker
 //! fail or hang (bounded here by the adapter's timeout).
 
+mod support;
+
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{simple_worker, worker_log, TIMEOUT};
 
 use bytes::{Bytes, BytesMut};
 use serde_json::json;
@@ -27,58 +30,10 @@ use sparkwire_worker::protocol::{End, ReplyItem, SparkVersion, TaskEncoder, Task
 
 const JOB: &str = "def job(split, it):\n    for x in it:\n        if x == 13:\n            raise ValueError('thirteen')\n        yield x * 2 + split\n";
 
-/// Bounds every wait for a worker, so a layout mistake fails instead of hanging.
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-fn worker_log(release: &str, mode: &str) -> std::fs::File {
-    std::fs::File::create(
-        std::env::temp_dir().join(format!("sparkwire-worker-{release}-{mode}.log")),
-    )
-    .unwrap()
-}
-
-/// Starts a simple worker that connects back to us; the session after its
-/// handshake.
-fn simple_worker(release: &str) -> (Child, BlockingSession<TcpStream>) {
-    let v = SparkVersion::of_release(release).unwrap();
-    let python = python_for(release).expect("venv");
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let secret = Secret::generate().unwrap();
-    let child = Command::new(python)
-        .args(["-m", "pyspark.worker"])
-        .env("PYTHON_WORKER_FACTORY_PORT", port.to_string())
-        .env("PYTHON_WORKER_FACTORY_SECRET", secret.as_str())
-        .env("SPARK_AUTH_SOCKET_TIMEOUT", "10")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(worker_log(release, "simple"))
-        .spawn()
-        .unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let deadline = Instant::now() + TIMEOUT;
-    let stream: TcpStream = loop {
-        match listener.accept() {
-            Ok((s, _)) => break s,
-            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => panic!("worker did not connect back: {e}"),
-        }
-    };
-    stream.set_nonblocking(false).unwrap();
-    let session = Session::new(v, Handshake::Simple(secret));
-    let conn = BlockingSession::connect(stream, session, TIMEOUT).unwrap();
-    assert_eq!(
-        conn.pid() as u32,
-        child.id(),
-        "{release}: the pid it announced"
-    );
-    (child, conn)
-}
-
 /// Runs one task on a fresh simple worker; everything it answered.
 fn run_task(release: &str, header: &TaskHeader, data: &[u8]) -> TaskOutcome {
     let v = SparkVersion::of_release(release).unwrap();
-    let (mut child, mut conn) = simple_worker(release);
+    let (mut child, mut conn) = simple_worker(release, &format!("{release}-simple"));
     let outcome = conn.run_task(header, frames(data)).unwrap();
     conn.close();
     let _ = child.wait();
@@ -328,7 +283,7 @@ impl Daemon {
             .env("SPARK_REUSE_WORKER", "1")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(worker_log(release, "daemon"))
+            .stderr(std::fs::File::create(worker_log(&format!("{release}-daemon"))).unwrap())
             .spawn()
             .unwrap();
         let mut stdout = child.stdout.take().unwrap();
@@ -452,7 +407,7 @@ fn large_tasks_stream_both_ways_without_deadlock() {
     let n = 300_000i64;
     // 13 would raise: the job fails on it, so skip it.
     let data = input(&ser, v, (0..n).filter(|x| *x != 13));
-    let (mut child, mut conn) = simple_worker(&release);
+    let (mut child, mut conn) = simple_worker(&release, &format!("{release}-large"));
     let mut count = 0usize;
     let mut sum = 0i64;
     let dec_ser = ser.clone();

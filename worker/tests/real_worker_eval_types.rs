@@ -38,31 +38,27 @@
 //! only those eval types run (a development aid; the per-release minimum then
 //! does not apply).
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::process::{Child, Command as Process, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
+use support::{simple_worker, worker_log, TIMEOUT};
 
 use bytes::Bytes;
 use serde_json::{json, Value};
-use sparkwire_framing::{Frame, Secret};
+use sparkwire_framing::Frame;
 use sparkwire_serializers::pyspark::arrow::ArrowItem;
-use sparkwire_testkit::oracle::python_for;
 use sparkwire_testkit::{hex, oracle_versions, unhex, with_oracle};
-use sparkwire_worker::host::{BlockingSession, TaskOutcome};
-use sparkwire_worker::protocol::session::{Handshake, Session};
+use sparkwire_worker::host::TaskOutcome;
 use sparkwire_worker::protocol::{
     Arg, CommandKind, ConnInfo, End, EvalType, HeaderStyle, ReplyItem, SparkVersion, StateServer,
     TaskHeader, Udf, UdfCommand, UdtfCommand, WorkerLayout,
 };
-
-/// Bounds every wait for a worker, so that a layout mistake fails instead of
-/// hanging.
-const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Workers run at once (the machine's cores are shared).
 const PARALLEL: usize = 2;
@@ -252,44 +248,6 @@ fn header(
 
 // ---------------------------------------------------------------------------
 // Processes and sockets.
-
-fn worker_log(tag: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("sparkwire-eval-{tag}.log"))
-}
-
-/// Starts a simple worker that connects back to us; the session after its
-/// handshake.
-fn simple_worker(release: &str, tag: &str) -> (Child, BlockingSession<TcpStream>) {
-    let v = SparkVersion::of_release(release).unwrap();
-    let python = python_for(release).expect("venv");
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let secret = Secret::generate().unwrap();
-    let child = Process::new(python)
-        .args(["-m", "pyspark.worker"])
-        .env("PYTHON_WORKER_FACTORY_PORT", port.to_string())
-        .env("PYTHON_WORKER_FACTORY_SECRET", secret.as_str())
-        .env("SPARK_AUTH_SOCKET_TIMEOUT", "10")
-        .env("PYTHONHASHSEED", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(worker_log(tag)).unwrap())
-        .spawn()
-        .unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let deadline = Instant::now() + TIMEOUT;
-    let stream: TcpStream = loop {
-        match listener.accept() {
-            Ok((s, _)) => break s,
-            Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
-            Err(e) => panic!("{release}: the worker did not connect back: {e}"),
-        }
-    };
-    stream.set_nonblocking(false).unwrap();
-    let session = Session::new(v, Handshake::Simple(secret));
-    let conn = BlockingSession::connect(stream, session, TIMEOUT).unwrap();
-    (child, conn)
-}
 
 /// What the stand-in state server saw.
 #[derive(Debug, Default)]

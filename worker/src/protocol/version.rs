@@ -223,17 +223,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unknown_version_names_the_input_and_the_choices() {
-        assert_eq!("4.0.1".parse::<SparkVersion>(), Ok(SparkVersion::V4_0));
-        let e = "3.4".parse::<SparkVersion>().unwrap_err();
-        assert_eq!(e, UnknownVersion("3.4".into()));
-        assert_eq!(
-            e.to_string(),
-            r#"unsupported Spark version "3.4" (3.5, 4.0, 4.1, 4.2 or 4.3)"#
-        );
-    }
-
-    #[test]
     fn command_kinds_print_as_the_worker_names_them() {
         assert_eq!(CommandKind::NonUdf.to_string(), "NON_UDF");
         assert_eq!(CommandKind::Udfs.to_string(), "UDF");
