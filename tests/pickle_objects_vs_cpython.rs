@@ -547,6 +547,14 @@ fn built_objects() -> Vec<(&'static str, Graph, &'static [u8])> {
     let root = b.list(ds);
     out.push(("decimals", b.done(root), ALL));
 
+    // Decimal('1') twice and a runtime '1' twice: Decimal.__reduce__ makes
+    // str(self) afresh, never the cached one-character string.
+    let mut b = Build::new();
+    let (d1, d2) = (b.decimal("1"), b.decimal("1"));
+    let (s1, s2) = (b.s("1"), b.s("1"));
+    let root = b.list(vec![d1, d2, s1, s2]);
+    out.push(("decimals_one_char", b.done(root), ALL));
+
     // namedtuples: NEWOBJ with the fields as arguments, one shared.
     let mut b = Build::new();
     let xy = vec![b.int(1), b.int(2)];
@@ -614,20 +622,9 @@ fn built_objects() -> Vec<(&'static str, Graph, &'static [u8])> {
     let root = b.list(vec![pa, pb]);
     out.push(("mutual_cycle", b.done(root), ALL));
 
-    // __slots__: BUILD of (None, {slot: value}).
-    let mut b = Build::new();
-    let cls = b.g.global("oracle_objects", "Slotted");
-    let args = b.tuple(vec![]);
-    let (ka, kb) = (b.g.intern("a"), b.g.intern("b"));
-    let one = b.int(1);
-    let vb = b.s("bee");
-    let slots = b.dict(vec![(ka, one), (kb, vb)]);
-    let none = b.none();
-    let state = b.tuple(vec![none, slots]);
-    let root = b.object(Construct::NewObj { cls, args }, |o| {
-        o.states.push(State::Build(state))
-    });
-    out.push(("slots", b.done(root), ALL));
+    // __slots__: BUILD of (None, {slot: value}); the slot name 'b' (interned)
+    // and the value 'b' (the cached singleton) are different objects.
+    out.push(("slots", slotted_b_graph(), ALL));
 
     // A reducer's listitems and dictitems on the object, then BUILD.
     let mut b = Build::new();
@@ -770,5 +767,91 @@ fn encodes_built_objects_like_cpython() {
     }
     if sparkwire_testkit::in_ci() {
         assert_eq!(ran, oracle_versions().len());
+    }
+}
+
+/// The slotted instance of `encodes_built_objects_like_cpython` with a runtime
+/// value `'b'` equal to its interned slot name `'b'`.
+fn slotted_b_graph() -> Graph {
+    let mut b = Build::new();
+    let cls = b.g.global("oracle_objects", "Slotted");
+    let args = b.tuple(vec![]);
+    let (ka, kb) = (b.g.intern("a"), b.g.intern("b"));
+    let one = b.int(1);
+    let vb = b.s("b");
+    let slots = b.dict(vec![(ka, one), (kb, vb)]);
+    let none = b.none();
+    let state = b.tuple(vec![none, slots]);
+    let root = b.object(Construct::NewObj { cls, args }, |o| {
+        o.states.push(State::Build(state))
+    });
+    b.done(root)
+}
+
+/// Regression: a built graph's interned one-character identifier was shared
+/// with the cached one-character string of the same value (BINGET), where
+/// CPython 3.11 writes both. Bytes of `pickle.dumps(oracle_objects.Slotted(1,
+/// chr(98)), protocol)`, recorded with CPython 3.11.7 (pyspark 4.3.0's venv).
+#[test]
+fn encodes_interned_slot_name_apart_from_equal_one_char_value_like_cpython() {
+    let g = slotted_b_graph();
+    for (protocol, theirs) in [
+        (
+            2,
+            "8002636f7261636c655f6f626a656374730a536c6f747465640a7100298171014e7d71022858\
+             010000006171034b015801000000627104580100000062710575867106622e",
+        ),
+        (
+            4,
+            "80049537000000000000008c0e6f7261636c655f6f626a65637473948c07536c6f747465649493\
+             942981944e7d94288c0161944b018c0162948c016294758694622e",
+        ),
+    ] {
+        let ours = pickle::encode(&g, Profile::CPython { protocol }).unwrap();
+        if let Some(d) = byte_diff(
+            &format!("protocol {protocol}"),
+            &ours,
+            &unhex(theirs),
+            "CPython",
+        ) {
+            panic!("{d}");
+        }
+    }
+}
+
+/// Regression: the one-character argument of a built `decimal.Decimal('1')` was
+/// treated as the cached singleton and shared with the other `'1'`s (BINGET),
+/// where CPython writes it for each Decimal, since `Decimal.__reduce__` makes
+/// `str(self)` afresh. Bytes of `pickle.dumps([Decimal('1'), Decimal('1'),
+/// chr(49), chr(49)], protocol)`, recorded with CPython 3.11.7 (pyspark 4.3.0's
+/// venv).
+#[test]
+fn encodes_one_char_decimal_arguments_fresh_like_cpython() {
+    let mut b = Build::new();
+    let (d1, d2) = (b.decimal("1"), b.decimal("1"));
+    let (s1, s2) = (b.s("1"), b.s("1"));
+    let root = b.list(vec![d1, d2, s1, s2]);
+    let g = b.done(root);
+    for (protocol, theirs) in [
+        (
+            2,
+            "80025d71002863646563696d616c0a446563696d616c0a710158010000003171028571035271\
+             046801580100000031710585710652710758010000003171086808652e",
+        ),
+        (
+            4,
+            "80049533000000000000005d94288c07646563696d616c948c07446563696d616c9493948c0131\
+             948594529468038c013194859452948c013194680a652e",
+        ),
+    ] {
+        let ours = pickle::encode(&g, Profile::CPython { protocol }).unwrap();
+        if let Some(d) = byte_diff(
+            &format!("protocol {protocol}"),
+            &ours,
+            &unhex(theirs),
+            "CPython",
+        ) {
+            panic!("{d}");
+        }
     }
 }

@@ -275,7 +275,8 @@ def build_graph(desc):
     """Builds the Python object graph a testkit description stands for.
 
     Every node is a distinct object (strings and bytes are created at run time,
-    so they are not interned), the same index twice is the same object. Lists,
+    so they are not interned, except "istr" ones), the same index twice is the
+    same object. Lists,
     dicts and objects' items and states are filled as soon as what they refer
     to is complete, or after every node exists when they are part of a cycle.
     Objects (REDUCE, NEWOBJ, NEWOBJ_EX) are made as pickle.loads makes them,
@@ -318,6 +319,8 @@ def build_graph(desc):
             o = _struct.unpack(">d", bytes.fromhex(n[1]))[0]
         elif t == "str":
             o = bytes.fromhex(n[1]).decode("utf-8", "surrogatepass")
+        elif t == "istr":
+            o = sys.intern(bytes.fromhex(n[1]).decode("utf-8", "surrogatepass"))
         elif t == "bytes":
             o = bytes.fromhex(n[1])
         elif t == "bytearray":

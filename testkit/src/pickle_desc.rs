@@ -24,6 +24,8 @@ pub fn describe(g: &Graph) -> Result<J, String> {
             Value::Int(Int::Small(v)) => json!(["int", v.to_string()]),
             Value::Int(Int::Big(v)) => json!(["int", v.to_string()]),
             Value::Float(f) => json!(["float", hex(&f.to_be_bytes())]),
+            // An interned identifier (Graph::intern) is built with sys.intern.
+            Value::Str(s) if g.is_interned(id) => json!(["istr", hex(s.as_bytes())]),
             Value::Str(s) => json!(["str", hex(s.as_bytes())]),
             Value::Bytes(b) => json!(["bytes", hex(b)]),
             Value::ByteArray(b) => json!(["bytearray", hex(b)]),
