@@ -287,12 +287,19 @@ def build_graph(desc):
     pending = set()
     fill = []
 
+    # Whether a tuple holds no pending node, however deep: final once the tuple
+    # exists (its items come before it), so cached (shared tuples would
+    # otherwise make this exponential).
+    complete = {}
+
     def ready(j, i):
         if j >= i or j in pending:
             return False
-        if nodes[j][0] == "tuple":
-            return all(ready(k, i) for k in nodes[j][1])
-        return True
+        if nodes[j][0] != "tuple":
+            return True
+        if j not in complete:
+            complete[j] = all(ready(k, i) for k in nodes[j][1])
+        return complete[j]
 
     def refs(n):
         t = n[0]
