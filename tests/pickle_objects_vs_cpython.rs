@@ -123,8 +123,13 @@ fn known_object(g: &Graph, id: NodeId) -> bool {
     let Value::Tuple(args) = g.get(*args) else {
         return false;
     };
-    let bytes = |i: usize| match args.get(i).map(|a| g.get(*a)) {
-        Some(Value::Bytes(b)) => Some(b.clone()),
+    // Bytes, or their protocol-2 spelling `_codecs.encode(text, 'latin1')`.
+    let bytes = |i: usize| match args.get(i).map(|a| (*a, g.get(*a))) {
+        Some((_, Value::Bytes(b))) => Some(b.to_vec()),
+        Some((a, Value::Object(_))) => match g.builtin(a) {
+            Some(pickle::Builtin::Bytes(b)) => Some(b),
+            _ => None,
+        },
         _ => None,
     };
     let int = |i: usize| matches!(args.get(i).map(|a| g.get(*a)), Some(Value::Int(_)));
