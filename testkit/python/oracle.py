@@ -202,18 +202,120 @@ import struct as _struct  # noqa: E402
 import importlib as _importlib  # noqa: E402
 
 
+# The globals a description may name: classes and functions whose construction
+# from pickled arguments is what pickle.loads would do anyway. Nothing else is
+# imported, so a description cannot make the oracle run arbitrary code.
+_SAFE_GLOBALS = {
+    "builtins": {"set", "frozenset", "bytes", "bytearray", "complex", "list", "tuple", "dict",
+                 "int", "float", "str", "object", "range", "slice"},
+    "copyreg": {"_reconstructor", "__newobj__"},
+    "_codecs": {"encode"},
+    "datetime": {"datetime", "date", "time", "timedelta", "timezone"},
+    "decimal": {"Decimal"},
+    "fractions": {"Fraction"},
+    "uuid": {"UUID"},
+    "collections": {"OrderedDict", "defaultdict", "deque", "Counter"},
+    "pyspark.sql.types": {"_create_row", "Row"},
+    "oracle_objects": None,  # our own helper module (testkit/python/oracle_objects.py)
+}
+
+
+def _safe_global(module, name):
+    allowed = _SAFE_GLOBALS.get(module, set())
+    ok = (name in allowed) if allowed is not None else not any(
+        part.startswith("__") for part in name.split("."))
+    if not ok:
+        raise ValueError("global %s.%s is not on the oracle's allowlist" % (module, name))
+    obj = _importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _apply_state(obj, state):
+    """BUILD as pickle.loads applies it: __setstate__ if the object has one,
+    else a dict state (optionally paired with a dict of slot values) set as
+    attributes."""
+    setstate = getattr(obj, "__setstate__", None)
+    if setstate is not None:
+        setstate(state)
+        return
+    slots = None
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slots = state
+    if state:
+        obj.__dict__.update(state)
+    if slots:
+        for k, v in slots.items():
+            setattr(obj, k, v)
+
+
+def _fill_object(obj, extras, objs):
+    """A reducer's listitems, dictitems and states, in pickle's order."""
+    items = [objs[j] for j in extras.get("items", [])]
+    if items:
+        extend = getattr(obj, "extend", None)
+        if extend is not None:
+            extend(items)
+        else:
+            for x in items:
+                obj.append(x)
+    for k, v in extras.get("pairs", []):
+        obj[objs[k]] = objs[v]
+    for st in extras.get("states", []):
+        if st[0] == "build":
+            _apply_state(obj, objs[st[1]])
+        elif st[0] == "setter":
+            objs[st[1]](obj, objs[st[2]])
+        else:
+            raise ValueError("unknown state kind %r" % st[0])
+
+
 def build_graph(desc):
     """Builds the Python object graph a testkit description stands for.
 
     Every node is a distinct object (strings and bytes are created at run time,
-    so they are not interned), the same index twice is the same object, lists
-    and dicts are filled after every node exists so that they can form cycles.
+    so they are not interned, except "istr" ones), the same index twice is the
+    same object. Lists,
+    dicts and objects' items and states are filled as soon as what they refer
+    to is complete, or after every node exists when they are part of a cycle.
+    Objects (REDUCE, NEWOBJ, NEWOBJ_EX) are made as pickle.loads makes them,
+    from the allowlisted globals above only.
     """
     nodes = desc["nodes"]
     objs = [None] * len(nodes)
+    pending = set()
     fill = []
+
+    # Whether a tuple holds no pending node, however deep: final once the tuple
+    # exists (its items come before it), so cached (shared tuples would
+    # otherwise make this exponential).
+    complete = {}
+
+    def ready(j, i):
+        if j >= i or j in pending:
+            return False
+        if nodes[j][0] != "tuple":
+            return True
+        if j not in complete:
+            complete[j] = all(ready(k, i) for k in nodes[j][1])
+        return complete[j]
+
+    def refs(n):
+        t = n[0]
+        if t == "list":
+            return n[1]
+        if t == "dict":
+            return [x for kv in n[1] for x in kv]
+        extras = n[-1] if isinstance(n[-1], dict) else {}
+        out = list(extras.get("items", []))
+        out += [x for kv in extras.get("pairs", []) for x in kv]
+        out += [x for st in extras.get("states", []) for x in st[1:]]
+        return out
+
     for i, n in enumerate(nodes):
         t = n[0]
+        extras = None
         if t == "none":
             o = None
         elif t == "bool":
@@ -224,16 +326,16 @@ def build_graph(desc):
             o = _struct.unpack(">d", bytes.fromhex(n[1]))[0]
         elif t == "str":
             o = bytes.fromhex(n[1]).decode("utf-8", "surrogatepass")
+        elif t == "istr":
+            o = sys.intern(bytes.fromhex(n[1]).decode("utf-8", "surrogatepass"))
         elif t == "bytes":
             o = bytes.fromhex(n[1])
         elif t == "bytearray":
             o = bytearray.fromhex(n[1])
         elif t == "list":
             o = []
-            fill.append((o, n[1]))
         elif t == "dict":
             o = {}
-            fill.append((o, n[1]))
         elif t == "tuple":
             o = tuple([objs[j] for j in n[1]])
         elif t == "set":
@@ -241,19 +343,36 @@ def build_graph(desc):
         elif t == "frozenset":
             o = frozenset(objs[j] for j in n[1])
         elif t == "global":
-            o = getattr(_importlib.import_module(objs[n[1]]), objs[n[2]])
+            o = _safe_global(objs[n[1]], objs[n[2]])
         elif t == "reduce":
             o = objs[n[1]](*objs[n[2]])
+        elif t == "newobj":
+            o = objs[n[1]].__new__(objs[n[1]], *objs[n[2]])
+        elif t == "newobj_ex":
+            o = objs[n[1]].__new__(objs[n[1]], *objs[n[2]], **objs[n[3]])
         else:
             raise ValueError("unknown node type %r" % t)
         objs[i] = o
-    for o, items in fill:
-        if isinstance(o, list):
-            o.extend(objs[j] for j in items)
-        else:
-            for k, v in items:
-                o[objs[k]] = objs[v]
+        if t in ("list", "dict") or t in ("reduce", "newobj", "newobj_ex") and isinstance(n[-1], dict):
+            if all(ready(j, i) for j in refs(n)):
+                _fill(objs, i, n)
+            else:
+                pending.add(i)
+                fill.append((i, n))
+    for i, n in fill:
+        _fill(objs, i, n)
     return objs, objs[desc["root"]]
+
+
+def _fill(objs, i, n):
+    o = objs[i]
+    if n[0] == "list":
+        o.extend(objs[j] for j in n[1])
+    elif n[0] == "dict":
+        for k, v in n[1]:
+            o[objs[k]] = objs[v]
+    else:
+        _fill_object(o, n[-1], objs)
 
 
 def set_orders(desc, objs):
@@ -370,6 +489,288 @@ def op_pyspark_pickles(req):
         data = ser.dumps(v)
         r = repr(_pickle.loads(data))
         out[name] = {"data": data.hex(), "repr": r}
+    return out
+
+
+def _object_cases():
+    """The real objects op_object_pickles pickles: (name, object, kind), kind
+    "data" (pickle.dumps can pickle it) or "code" (only cloudpickle can)."""
+    import collections
+    import datetime as dt
+    import decimal
+    import fractions
+    import functools
+    import math
+    import operator
+    import uuid
+    import zoneinfo
+
+    import oracle_objects as O
+    from pyspark.serializers import AutoBatchedSerializer, BatchedSerializer, CloudPickleSerializer
+    from pyspark.sql import Row
+    from pyspark.sql.types import (ArrayType, IntegerType, MapType, StringType, StructField,
+                                   StructType)
+
+    D = decimal.Decimal
+    utc = dt.timezone.utc
+    ist = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
+    pst = dt.timezone(dt.timedelta(hours=-8))
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+
+    schema = StructType([StructField("id", IntegerType()), StructField("name", StringType())])
+    nested = StructType([
+        StructField("k", StringType()),
+        StructField("inner", schema),
+        StructField("xs", ArrayType(IntegerType())),
+        StructField("m", MapType(StringType(), IntegerType())),
+    ])
+    RowAB = Row("a", "b")
+
+    def ordered(n):
+        return collections.OrderedDict(("k%d" % i, i) for i in range(n))
+
+    od_self = collections.OrderedDict(a=1)
+    od_self["self"] = od_self
+    plain_a, plain_b = O.Plain(name="a"), O.Plain(name="b")
+    plain_a.other, plain_b.other = plain_b, plain_a
+    plain_self = O.Plain(n=1)
+    plain_self.me = plain_self
+    shared_dt = dt.datetime(2020, 1, 2, 3, 4, 5, 6)
+    self_list = [1]
+    self_list.append(self_list)
+    # A tuple reached again through the state of an object inside it.
+    back = O.Plain(kind="back")
+    loop_tuple = (back, 1, 2, 3)
+    back.up = loop_tuple
+    listish = O.Listish([1, "two", 3.0])
+    listish.attr = "x"
+    partly = O.SlottedPartly(1, extra=[1, 2])
+    stateful = O.Stateful(1, [2, 3])
+    point = O.Point(1, 2)
+    recursive_row = Row(a=[], b=1)
+    recursive_row.a.append(recursive_row)
+
+    data = {
+        # pyspark.sql.Row in each form.
+        "row_kwargs": Row(a=1, b="x"),
+        "rows_kwargs": [Row(a=1, b="x"), Row(a=2, b="y"), Row(name="n", value=None)],
+        "row_nested": Row(outer=Row(x=1, y=[Row(z=2)]), when=dt.date(2020, 1, 2)),
+        "rows_from_schema": [schema.fromInternal((i, "n%d" % i)) for i in range(5)],
+        "rows_nested_schema": [nested.fromInternal(("k%d" % i, (i, "n"), [i, i + 1], {"a": i}))
+                               for i in range(3)],
+        "row_class": RowAB(1, 2),
+        "rows_of_one_class": [RowAB(1, 2), RowAB(3, "x")],
+        "row_fields": RowAB,
+        "row_empty": Row(),
+        # datetime, naive, aware and with fold.
+        "datetimes": [dt.datetime(2020, 1, 2, 3, 4, 5, 6), dt.datetime(1999, 12, 31, 23, 59),
+                      dt.datetime(2020, 1, 2, 0, 0, 0, 999999), dt.datetime.min, dt.datetime.max],
+        "dates": [dt.date(2020, 1, 2), dt.date.min, dt.date.max],
+        "times": [dt.time(1, 2, 3), dt.time(0, 0, 0, 5), dt.time(23, 59, 59, 999999), dt.time()],
+        "timedeltas": [dt.timedelta(1, 2, 3), dt.timedelta(0), dt.timedelta(-1),
+                       dt.timedelta(microseconds=-1), dt.timedelta.max, dt.timedelta.min,
+                       dt.timedelta(days=999999999, seconds=86399)],
+        "datetime_utc": dt.datetime(2020, 1, 2, tzinfo=utc),
+        "datetime_offsets": [dt.datetime(2020, 1, 2, 3, 4, 5, 6, tzinfo=ist),
+                             dt.datetime(2020, 6, 1, tzinfo=pst), dt.time(12, 30, tzinfo=ist)],
+        "datetime_zoneinfo": [dt.datetime(2021, 3, 28, 3, tzinfo=paris),
+                              dt.datetime(2021, 10, 31, 2, 30, fold=1, tzinfo=paris)],
+        "datetime_fold": [dt.datetime(2021, 11, 7, 1, 30, fold=1), dt.time(1, 30, fold=1)],
+        "timezones": [utc, ist, pst, dt.timezone(dt.timedelta(0), "Z")],
+        "shared_datetime": [shared_dt, shared_dt, {"at": shared_dt}],
+        # decimal.Decimal: exponents, signs, specials, one-character strings.
+        "decimals": [D("1.50"), D("-0"), D("1E+3"), D("0E-7"), D("-1.2345678901234567890123456789E-40"),
+                     D("12345678901234567890"), D("0.000001")],
+        "decimal_specials": [D("NaN"), D("-NaN"), D("sNaN"), D("-sNaN123"), D("Infinity"), D("-Infinity")],
+        "decimal_one_char": [D("1"), D("1"), "1", D("7")],
+        # collections.
+        "namedtuples": [point, O.Record("r", ["a"], point), point],
+        "namedtuple_default": O.Record("leaf", ()),
+        "ordered_dict_empty": collections.OrderedDict(),
+        "ordered_dict_1": ordered(1),
+        "ordered_dict_3": ordered(3),
+        "ordered_dict_1000": ordered(1000),
+        "ordered_dict_1001": ordered(1001),
+        "ordered_dict_2001": ordered(2001),
+        "ordered_dict_self": od_self,
+        "defaultdicts": [collections.defaultdict(list, {"a": [1], "b": []}),
+                         collections.defaultdict(int), collections.defaultdict(None, {1: 2})],
+        "deques": [collections.deque([1, 2, 3]), collections.deque(maxlen=2), collections.deque(["x"], 5)],
+        "deque_1001": collections.deque(range(1001)),
+        "counter": collections.Counter("abracadabra"),
+        # numbers, uuid, enum.
+        "fractions": [fractions.Fraction(3, 4), fractions.Fraction(-1, 3), fractions.Fraction(0),
+                      fractions.Fraction(10**30, 7)],
+        "uuids": [uuid.UUID("12345678-1234-5678-1234-567812345678"),
+                  uuid.UUID(int=0, is_safe=uuid.SafeUUID.safe)],
+        "enums": [uuid.SafeUUID.safe, uuid.SafeUUID.unknown, uuid.SafeUUID.unsafe],
+        "complex": [complex(1, -2.5), complex(0, 0), 1j, complex(float("inf"), -0.0)],
+        "complex_shared": [1j, 1j],
+        # builtins with reduce spellings in older protocols.
+        "bytearrays": [bytearray(), bytearray(b"x"), bytearray(b"\x00\xff\x80'"), bytearray(b"abc" * 100)],
+        "bytes_values": [b"", b"x", b"x", b"\xff\x00\x80", b"abc" * 100],
+        "sets_mixed": [{1, "a", b"b", (1, 2), None, 2.5, frozenset({3})}, set(),
+                       frozenset({"x", point, 7}), frozenset()],
+        "set_1001": set(range(1001)),
+        "range_slice": [range(1, 10, 2), range(0), slice(1, 2, 3), slice(None)],
+        "singletons": [Ellipsis, NotImplemented, type(None), type(Ellipsis), int, type],
+        "functions": [len, math.sqrt, operator.add, O._set_note, O.Plain, collections.OrderedDict],
+        "partial": functools.partial(max, 1, key=abs),
+        "itemgetter": [operator.itemgetter(1), operator.attrgetter("a.b"),
+                       operator.methodcaller("split", ",")],
+        "bound_method": O.WEIRD_SINGLETON.__repr__,
+        # module-level classes with each reduce mechanism.
+        "reduce": O.Reduced(1, "x"),
+        "reduce_ex_full": O.ReducedFull("t", items=[1, "a"], pairs=[("k", 1), ("j", [2])], note="n"),
+        "reduce_ex_one_each": O.ReducedFull("t", items=[1], pairs=[("k", 1)]),
+        "reduce_ex_1000": O.ReducedFull("t", items=range(1000), pairs=[(i, i) for i in range(1000)]),
+        "reduce_ex_1001": O.ReducedFull("t", items=range(1001), pairs=[(i, i) for i in range(1001)]),
+        "reduce_ex_2001": O.ReducedFull("t", items=range(2001), pairs=[(i, i) for i in range(2001)]),
+        "state_setter": O.WithSetter("t", "n"),
+        "getstate_setstate": stateful,
+        "plain_dict_state": O.Plain(a=1, b="two", c=[3]),
+        "slots": O.Slotted(1, "b"),
+        "slots_and_dict": partly,
+        "getnewargs": O.NewArgs(5, "five"),
+        "getnewargs_ex": O.NewArgsEx(1, 2, k=3),
+        "getnewargs_ex_no_kwargs": O.NewArgsExNoKw(1, "a"),
+        "list_subclass": listish,
+        "dict_subclass": O.Dictish(a=1, b=[2]),
+        "reduce_to_global_name": O.WEIRD_SINGLETON,
+        "enum_helper": [O.Color.RED, O.Color.GREEN, O.Color.RED],
+        # shared references and cycles among them.
+        "shared_objects": [stateful, stateful, (stateful, point), {"p": point}],
+        "mutual_cycle": [plain_a, plain_b],
+        "self_cycle": plain_self,
+        "list_cycle_with_objects": [self_list, O.Reduced(self_list), self_list],
+        "tuple_through_state": [loop_tuple, back],
+        "recursive_reduce": O.Recursive(),
+        "recursive_row": recursive_row,
+        "everything": {"row": Row(a=1, b="x"), "dt": shared_dt, "dec": D("1.5"), "od": ordered(2),
+                       "nt": point, "uuid": uuid.UUID(int=1), "again": [shared_dt, point]},
+    }
+
+    offset = 10
+
+    def closure(x):
+        return x + offset
+
+    def recursive(n):
+        return 1 if n <= 1 else n * recursive(n - 1)
+
+    def with_defaults(a, b=2, *args, c=3, **kw) -> int:
+        "A docstring."
+        return a + b + c + len(args) + len(kw) + int(math.floor(offset))
+
+    def outer():
+        y = [1, 2]
+
+        def inner(z):
+            return y + [z]
+        return inner
+
+    class Point2:
+        dims = 2
+
+        def __init__(self, x, y):
+            self.x, self.y = x, y
+
+        def norm(self):
+            return (self.x ** 2 + self.y ** 2) ** 0.5
+
+        @classmethod
+        def origin(cls):
+            return cls(0, 0)
+
+        @staticmethod
+        def unit():
+            return 1
+
+        @property
+        def first(self):
+            return self.x
+
+    class SlottedLocal:
+        __slots__ = ("v",)
+
+        def __init__(self, v):
+            self.v = v
+
+    import enum
+
+    class Mood(enum.Enum):
+        HAPPY = 1
+        SAD = 2
+
+    LocalTuple = collections.namedtuple("LocalTuple", "a b")
+    ser = CloudPickleSerializer()
+    code = {
+        "lambda": lambda x: x * 2,
+        "closure": closure,
+        "recursive": recursive,
+        "defaults_annotations_doc": with_defaults,
+        "nested_closure": outer(),
+        "generator_func": lambda it: (x + 1 for x in it),
+        "class": Point2,
+        "instance": Point2(1, 2),
+        "slotted_class_instance": SlottedLocal(3),
+        "enum_class": [Mood, Mood.SAD],
+        "local_namedtuple": LocalTuple(1, "b"),
+        "lambda_with_row": lambda: Row(a=1),
+        "partial_of_closure": functools.partial(closure, 1),
+        "command": (lambda split, it: map(closure, it), None,
+                    BatchedSerializer(ser, 100), AutoBatchedSerializer(ser)),
+        "functions_and_data": [closure, closure, shared_dt, Row(a=1, b="x")],
+    }
+    cases = [(n, v, "data") for n, v in data.items()]
+    cases += [("cloudpickle_" + n, v, "code") for n, v in code.items()]
+    return cases
+
+
+def op_object_pickles(req):
+    """Real objects pickled by CPython and by PySpark's serializers (see
+    _object_cases): for data, pickle.dumps in protocols 2-5 and
+    PickleSerializer().dumps and CloudPickleSerializer().dumps (and
+    CPickleSerializer's, when it is a class of its own); for functions and
+    classes, cloudpickle.dumps in protocols 2-5 and CloudPickleSerializer().dumps;
+    also the module-level helper classes pickled by value (register_pickle_by_value).
+    Returns [{"name", "via", "protocol", "data": hex, "repr": repr(pickle.loads(data))}]."""
+    from pyspark import cloudpickle
+
+    import oracle_objects
+
+    serializers = [("PickleSerializer", S.PickleSerializer()),
+                   ("CloudPickleSerializer", S.CloudPickleSerializer())]
+    if S.CPickleSerializer not in (S.PickleSerializer, S.CloudPickleSerializer):
+        serializers.append(("CPickleSerializer", S.CPickleSerializer()))
+    proto = S.pickle_protocol
+    out = []
+
+    def add(name, via, protocol, data):
+        out.append({"name": name, "via": via, "protocol": protocol, "data": data.hex(),
+                    "repr": repr(_pickle.loads(data))})
+
+    for name, obj, kind in _object_cases():
+        for p in range(2, 6):
+            if kind == "data":
+                add(name, "pickle.dumps", p, _pickle.dumps(obj, p))
+            else:
+                add(name, "cloudpickle.dumps", p, cloudpickle.dumps(obj, protocol=p))
+        for via, ser in serializers:
+            if kind == "data" or via == "CloudPickleSerializer":
+                add(name, via, proto, ser.dumps(obj))
+    by_value = [oracle_objects.Plain(a=1), oracle_objects.Stateful(1, 2), oracle_objects._set_note]
+    cloudpickle.register_pickle_by_value(oracle_objects)
+    try:
+        for p in range(2, 6):
+            data = cloudpickle.dumps(by_value, protocol=p)
+            # Not loaded here: cloudpickle would find the original classes by their
+            # tracker ids and set the loaded state on them (a new __module__ string
+            # object, for one), changing how later requests pickle them.
+            out.append({"name": "cloudpickle_helpers_by_value", "via": "cloudpickle.dumps",
+                        "protocol": p, "data": data.hex(), "repr": None})
+    finally:
+        cloudpickle.unregister_pickle_by_value(oracle_objects)
     return out
 
 

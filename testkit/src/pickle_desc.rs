@@ -2,7 +2,7 @@
 //! turns it into real Python objects with the same sharing.
 
 use serde_json::{json, Value as J};
-use sparkwire_serializers::pickle::{Construct, Graph, Int, NodeId, Value};
+use sparkwire_serializers::pickle::{Construct, Graph, Int, NodeId, Object, State, Value};
 
 use crate::hex;
 
@@ -10,8 +10,11 @@ fn idx(id: &NodeId) -> J {
     json!(id.index())
 }
 
-/// JSON description of every node; `root` is the graph's root. Fails for node
-/// kinds the builder cannot express (objects other than plain REDUCE).
+/// JSON description of every node; `root` is the graph's root. Objects built by
+/// REDUCE, NEWOBJ or NEWOBJ_EX (with their list items, dict items and states)
+/// are described too; the oracle builds them only from the globals on its
+/// allowlist. Fails for node kinds the builder cannot express (OBJ, INST,
+/// persistent ids, extension codes, out-of-band buffers).
 pub fn describe(g: &Graph) -> Result<J, String> {
     let mut nodes = Vec::with_capacity(g.len());
     for id in g.ids() {
@@ -21,6 +24,8 @@ pub fn describe(g: &Graph) -> Result<J, String> {
             Value::Int(Int::Small(v)) => json!(["int", v.to_string()]),
             Value::Int(Int::Big(v)) => json!(["int", v.to_string()]),
             Value::Float(f) => json!(["float", hex(&f.to_be_bytes())]),
+            // An interned identifier (Graph::intern) is built with sys.intern.
+            Value::Str(s) if g.is_interned(id) => json!(["istr", hex(s.as_bytes())]),
             Value::Str(s) => json!(["str", hex(s.as_bytes())]),
             Value::Bytes(b) => json!(["bytes", hex(b)]),
             Value::ByteArray(b) => json!(["bytearray", hex(b)]),
@@ -35,20 +40,46 @@ pub fn describe(g: &Graph) -> Result<J, String> {
                     .collect::<Vec<_>>()
             ]),
             Value::Global { module, name } => json!(["global", module.index(), name.index()]),
-            Value::Object(o) => match (
-                &o.construct,
-                o.states.is_empty() && o.list_items.is_empty() && o.dict_items.is_empty(),
-            ) {
-                (Construct::Reduce { callable, args }, true) => {
-                    json!(["reduce", callable.index(), args.index()])
-                }
-                _ => return Err("only plain REDUCE objects can be described".into()),
-            },
+            Value::Object(o) => describe_object(o)?,
             other => return Err(format!("cannot describe {}", other.type_name())),
         });
     }
     let root = g.root().ok_or("no root")?;
     Ok(json!({"nodes": nodes, "root": root.index()}))
+}
+
+/// `["reduce" | "newobj" | "newobj_ex", operands…, extras]`, extras being
+/// `{"items": [...], "pairs": [[k, v]...], "states": [["build", s] | ["setter", f, s]]}`
+/// (absent when the object has none).
+fn describe_object(o: &Object) -> Result<J, String> {
+    let mut d = match &o.construct {
+        Construct::Reduce { callable, args } => vec![json!("reduce"), idx(callable), idx(args)],
+        Construct::NewObj { cls, args } => vec![json!("newobj"), idx(cls), idx(args)],
+        Construct::NewObjEx { cls, args, kwargs } => {
+            vec![json!("newobj_ex"), idx(cls), idx(args), idx(kwargs)]
+        }
+        Construct::Obj { .. } | Construct::Inst { .. } => {
+            return Err("OBJ and INST objects (protocols 0-1) cannot be described".into())
+        }
+    };
+    if !(o.list_items.is_empty() && o.dict_items.is_empty() && o.states.is_empty()) {
+        let states: Vec<J> = o
+            .states
+            .iter()
+            .map(|s| match s {
+                State::Build(s) => json!(["build", s.index()]),
+                State::Setter { setter, state } => {
+                    json!(["setter", setter.index(), state.index()])
+                }
+            })
+            .collect();
+        d.push(json!({
+            "items": o.list_items.iter().map(idx).collect::<Vec<_>>(),
+            "pairs": o.dict_items.iter().map(|(k, v)| json!([k.index(), v.index()])).collect::<Vec<_>>(),
+            "states": states,
+        }));
+    }
+    Ok(J::Array(d))
 }
 
 /// Puts every set of `g` in the order Python iterated it, as the oracle reports

@@ -6,6 +6,10 @@
 //! and set elements, and the sizes where encodings change: every int boundary
 //! (BININT1/2, BININT, LONG1, LONG4), string and bytes lengths around 255 and
 //! 64 KiB (frame bypass), containers of 0, 1, 2, 999, 1000, 1001 and 2000 items.
+//!
+//! [`ObjectGraphSpec`] adds real objects of a fixed set of classes (datetime
+//! types, Decimal, PySpark's Row, OrderedDict, deque) on top of such a graph, as
+//! globals, REDUCE, SETITEMS/APPENDS on objects and BUILD, shared and in cycles.
 
 use num_bigint::BigInt;
 
@@ -256,6 +260,345 @@ impl GraphSpec {
     }
 }
 
+/// Row field names: identifiers, so they are interned ([`Graph::intern`]).
+pub const ROW_FIELD_NAMES: [&str; 6] = ["a", "b", "id", "name", "value", "x"];
+
+/// A recipe for one object of a fixed set of real classes, spelled as CPython's
+/// pickler takes them apart: `datetime` types and `decimal.Decimal` (REDUCE of
+/// their state), `pyspark.sql.Row` (`_create_row(fields, values)`),
+/// `collections.OrderedDict` (REDUCE, SETITEMS on the object, BUILD of its
+/// attributes) and `collections.deque` (REDUCE, APPENDS on the object). Operands
+/// that are other values refer to earlier nodes of an [`ObjectGraphSpec`]
+/// (indices taken modulo).
+#[derive(Debug, Clone)]
+pub enum ObjectSpec {
+    /// `datetime.datetime(year, month, day, hour, minute, second, microsecond,
+    /// tzinfo)`; the zone is an earlier [`ObjectSpec::TimeZone`], when there is one.
+    DateTime {
+        /// 1..=9999.
+        year: u16,
+        /// month, day, hour, minute, second (taken into range).
+        fields: [u8; 5],
+        /// 0..1_000_000 (taken into range).
+        micro: u32,
+        /// Which earlier time zone, if any.
+        tz: Option<usize>,
+    },
+    /// `datetime.date(year, month, day)`.
+    Date(u16, u8, u8),
+    /// `datetime.time(hour, minute, second, microsecond)`.
+    Time([u8; 3], u32),
+    /// `datetime.timedelta(days, seconds, microseconds)`, normalized.
+    TimeDelta(i32, u32, u32),
+    /// `datetime.timezone(timedelta(minutes=offset), name)`; offset taken into
+    /// ±23:59 and never 0 without a name (that is the `utc` singleton).
+    TimeZone(i16, Option<String>),
+    /// `decimal.Decimal`: finite `(negative, coefficient digits, exponent)`, or a
+    /// special value.
+    Decimal(DecimalSpec),
+    /// `Row(**dict(zip(fields, values)))`: the first `n` names of
+    /// [`ROW_FIELD_NAMES`], or the field list of an earlier row (schema rows).
+    Row {
+        /// Own fields (count), or `None` to share an earlier row's list.
+        fields: Option<usize>,
+        /// Values: earlier nodes.
+        values: Vec<usize>,
+    },
+    /// `OrderedDict` with string keys `k0…` and earlier nodes as values, and
+    /// an attribute set on it (BUILD of `{'attr': value}`) when `attr` is given.
+    OrderedDict(Vec<usize>, Option<usize>),
+    /// `deque(items)`: earlier nodes.
+    Deque(Vec<usize>),
+}
+
+/// A `decimal.Decimal` value.
+#[derive(Debug, Clone)]
+pub enum DecimalSpec {
+    /// Sign, coefficient digits (leading zeros dropped) and exponent.
+    Finite(bool, Vec<u8>, i16),
+    /// `Infinity` / `-Infinity`.
+    Infinity(bool),
+    /// `NaN`, `sNaN` (signalling) with sign.
+    NaN {
+        /// Signalling.
+        signalling: bool,
+        /// Sign.
+        negative: bool,
+    },
+}
+
+impl DecimalSpec {
+    /// `str(Decimal(...))`: what `Decimal.__reduce__` pickles, so the text must be
+    /// in the canonical form (the General Decimal Arithmetic to-scientific-string).
+    pub fn text(&self) -> String {
+        let (negative, body) = match self {
+            DecimalSpec::Infinity(n) => (*n, "Infinity".to_string()),
+            DecimalSpec::NaN {
+                signalling,
+                negative,
+            } => (
+                *negative,
+                if *signalling { "sNaN" } else { "NaN" }.to_string(),
+            ),
+            DecimalSpec::Finite(n, digits, exp) => {
+                let mut c: String = digits
+                    .iter()
+                    .map(|d| char::from(b'0' + d % 10))
+                    .skip_while(|&ch| ch == '0')
+                    .collect();
+                if c.is_empty() {
+                    c.push('0');
+                }
+                let exp = i64::from(*exp);
+                let len = c.len() as i64;
+                let adjusted = exp + len - 1;
+                let body = if exp <= 0 && adjusted >= -6 {
+                    let point = len + exp;
+                    if exp == 0 {
+                        c
+                    } else if point > 0 {
+                        format!("{}.{}", &c[..point as usize], &c[point as usize..])
+                    } else {
+                        format!("0.{}{c}", "0".repeat((-point) as usize))
+                    }
+                } else {
+                    let mut t = c[..1].to_string();
+                    if len > 1 {
+                        t.push('.');
+                        t.push_str(&c[1..]);
+                    }
+                    let sign = if adjusted >= 0 { "+" } else { "-" };
+                    format!("{t}E{sign}{}", adjusted.abs())
+                };
+                (*n, body)
+            }
+        };
+        if negative {
+            format!("-{body}")
+        } else {
+            body
+        }
+    }
+}
+
+/// A graph of builtin values ([`GraphSpec`]) and real objects built on top of
+/// them: objects refer to the builtin nodes and to earlier objects, and
+/// `back_edges` append objects to the builtin lists afterwards (cycles through
+/// objects' items and states; an edge that would close a cycle through an
+/// object's own constructor arguments is left out, as CPython's bytes for that
+/// depend on what a second `__reduce__` call returns, which no graph records).
+#[derive(Debug, Clone)]
+pub struct ObjectGraphSpec {
+    /// The builtin values.
+    pub base: GraphSpec,
+    /// The objects, in creation order.
+    pub objects: Vec<ObjectSpec>,
+    /// (list among the builtin lists, object) appends, modulo.
+    pub back_edges: Vec<(usize, usize)>,
+}
+
+/// `module.name` the way CPython's pickler meets a C type: an interned module
+/// name and a fresh qualified name (see [`Graph::global`]).
+fn c_global(g: &mut Graph, module: &str, name: &str) -> NodeId {
+    let module = g.intern(module);
+    let name = g.add(Value::Str(PyStr::from(name)));
+    g.add(Value::Global { module, name })
+}
+
+fn c_call(g: &mut Graph, module: &str, name: &str, args: Vec<NodeId>) -> NodeId {
+    let callable = c_global(g, module, name);
+    g.reduce(callable, args)
+}
+
+fn timedelta(g: &mut Graph, days: i64, seconds: i64, micros: i64) -> NodeId {
+    let args = [days, seconds, micros]
+        .iter()
+        .map(|&v| g.add(Value::Int(Int::Small(v))))
+        .collect();
+    c_call(g, "datetime", "timedelta", args)
+}
+
+/// Whether an object's REDUCE/NEWOBJ arguments lead back to the object.
+fn args_reach(g: &Graph, obj: NodeId) -> bool {
+    use super::value::Construct;
+    let Value::Object(o) = g.get(obj) else {
+        return false;
+    };
+    let mut todo = match &o.construct {
+        Construct::Reduce { args, .. } | Construct::NewObj { args, .. } => vec![*args],
+        Construct::NewObjEx { args, kwargs, .. } => vec![*args, *kwargs],
+        Construct::Obj { args, .. } | Construct::Inst { args, .. } => args.clone(),
+    };
+    let mut seen = vec![false; g.len()];
+    while let Some(id) = todo.pop() {
+        if id == obj {
+            return true;
+        }
+        if !std::mem::replace(&mut seen[id.index()], true) {
+            todo.extend(g.children(id));
+        }
+    }
+    false
+}
+
+impl ObjectGraphSpec {
+    /// Builds the graph; the root is the list of the builtin graph's root and
+    /// every object nothing else refers to.
+    pub fn build(&self, cfg: &GenConfig) -> Graph {
+        use super::value::{Construct, Object, State};
+        let mut g = self.base.build(cfg);
+        let base_root = g.root().expect("a built GraphSpec has a root");
+        let lists: Vec<NodeId> = g
+            .ids()
+            .filter(|&i| matches!(g.get(i), Value::List(_)))
+            .collect();
+        let mut pool: Vec<NodeId> = g.ids().filter(|&i| i != base_root).collect();
+        pool.push(base_root);
+        let mut zones: Vec<NodeId> = Vec::new();
+        let mut row_fields: Vec<NodeId> = Vec::new();
+        let mut objects = Vec::new();
+        for spec in &self.objects {
+            let pick = |pool: &[NodeId], i: usize| pool[i % pool.len()];
+            let id = match spec {
+                ObjectSpec::DateTime {
+                    year,
+                    fields,
+                    micro,
+                    tz,
+                } => {
+                    let y = year % 9999 + 1;
+                    let [mo, d, h, mi, s] = *fields;
+                    let us = micro % 1_000_000;
+                    let mut state = y.to_be_bytes().to_vec();
+                    state.extend([mo % 12 + 1, d % 28 + 1, h % 24, mi % 60, s % 60]);
+                    state.extend(&us.to_be_bytes()[1..]);
+                    let mut args = vec![g.add(Value::Bytes(state.into()))];
+                    if let (Some(t), false) = (tz, zones.is_empty()) {
+                        args.push(zones[t % zones.len()]);
+                    }
+                    c_call(&mut g, "datetime", "datetime", args)
+                }
+                ObjectSpec::Date(y, m, d) => {
+                    let mut state = (y % 9999 + 1).to_be_bytes().to_vec();
+                    state.extend([m % 12 + 1, d % 28 + 1]);
+                    let st = g.add(Value::Bytes(state.into()));
+                    c_call(&mut g, "datetime", "date", vec![st])
+                }
+                ObjectSpec::Time([h, m, s], us) => {
+                    let mut state = vec![h % 24, m % 60, s % 60];
+                    state.extend(&(us % 1_000_000).to_be_bytes()[1..]);
+                    let st = g.add(Value::Bytes(state.into()));
+                    c_call(&mut g, "datetime", "time", vec![st])
+                }
+                ObjectSpec::TimeDelta(d, s, us) => timedelta(
+                    &mut g,
+                    i64::from(*d % 999_999_999),
+                    i64::from(s % 86_400),
+                    i64::from(us % 1_000_000),
+                ),
+                ObjectSpec::TimeZone(offset, name) => {
+                    let mut minutes = i64::from(*offset) % (24 * 60);
+                    if minutes == 0 && name.is_none() {
+                        minutes = 60;
+                    }
+                    let secs = minutes * 60;
+                    let td = timedelta(&mut g, secs.div_euclid(86_400), secs.rem_euclid(86_400), 0);
+                    let mut args = vec![td];
+                    if let Some(n) = name {
+                        args.push(g.add(Value::Str(PyStr::from(n.as_str()))));
+                    }
+                    let z = c_call(&mut g, "datetime", "timezone", args);
+                    zones.push(z);
+                    z
+                }
+                ObjectSpec::Decimal(d) => {
+                    let text = g.add(Value::Str(PyStr::from(d.text())));
+                    c_call(&mut g, "decimal", "Decimal", vec![text])
+                }
+                ObjectSpec::Row { fields, values } => {
+                    let list = match fields {
+                        None if !row_fields.is_empty() => {
+                            row_fields[values.len() % row_fields.len()]
+                        }
+                        _ => {
+                            let n = fields.unwrap_or(values.len()) % (ROW_FIELD_NAMES.len() + 1);
+                            let names = ROW_FIELD_NAMES[..n].iter().map(|f| g.intern(f)).collect();
+                            let list = g.add(Value::List(names));
+                            row_fields.push(list);
+                            list
+                        }
+                    };
+                    let n = match g.get(list) {
+                        Value::List(v) => v.len(),
+                        _ => 0,
+                    };
+                    let vals: Vec<NodeId> = (0..n)
+                        .map(|i| match values.get(i) {
+                            Some(&v) => pick(&pool, v),
+                            None => g.add(Value::None),
+                        })
+                        .collect();
+                    let vals = g.add(Value::Tuple(vals));
+                    let callable = g.global("pyspark.sql.types", "_create_row");
+                    g.reduce(callable, vec![list, vals])
+                }
+                ObjectSpec::OrderedDict(values, attr) => {
+                    let callable = c_global(&mut g, "collections", "OrderedDict");
+                    let args = g.add(Value::Tuple(Vec::new()));
+                    let mut o = Object::new(Construct::Reduce { callable, args });
+                    for (k, &v) in values.iter().enumerate() {
+                        let key = g.add(Value::Str(PyStr::from(format!("k{k}"))));
+                        o.dict_items.push((key, pick(&pool, v)));
+                    }
+                    if let Some(a) = attr {
+                        let key = g.intern("attr");
+                        let state = g.add(Value::Dict(vec![(key, pick(&pool, *a))]));
+                        o.states.push(State::Build(state));
+                    }
+                    g.add(Value::Object(Box::new(o)))
+                }
+                ObjectSpec::Deque(items) => {
+                    let callable = c_global(&mut g, "collections", "deque");
+                    let args = g.add(Value::Tuple(Vec::new()));
+                    let mut o = Object::new(Construct::Reduce { callable, args });
+                    o.list_items = items.iter().map(|&i| pick(&pool, i)).collect();
+                    g.add(Value::Object(Box::new(o)))
+                }
+            };
+            pool.push(id);
+            objects.push(id);
+        }
+        if !lists.is_empty() && !objects.is_empty() {
+            for &(l, o) in &self.back_edges {
+                let target = objects[o % objects.len()];
+                let list = lists[l % lists.len()];
+                if let Value::List(v) = g.get_mut(list) {
+                    v.push(target);
+                }
+                // No cycle through an object's own constructor arguments:
+                // CPython calls __reduce__ again when it meets the object there,
+                // and a graph cannot say what that second call returned.
+                if objects.iter().any(|&obj| args_reach(&g, obj)) {
+                    if let Value::List(v) = g.get_mut(list) {
+                        v.pop();
+                    }
+                }
+            }
+        }
+        let mut referenced = vec![false; g.len()];
+        for id in g.ids() {
+            for c in g.children(id) {
+                referenced[c.index()] = true;
+            }
+        }
+        let mut top = vec![base_root];
+        top.extend(objects.iter().filter(|o| !referenced[o.index()]));
+        let root = g.add(Value::List(top));
+        g.set_root(root);
+        g
+    }
+}
+
 #[cfg(feature = "proptest")]
 mod strategies {
     use super::*;
@@ -321,6 +664,57 @@ mod strategies {
             .prop_map(|(nodes, back_edges)| GraphSpec { nodes, back_edges })
     }
 
+    fn decimal() -> impl Strategy<Value = DecimalSpec> {
+        prop_oneof![
+            6 => (any::<bool>(), prop::collection::vec(0u8..10, 1..30), -40i16..40)
+                .prop_map(|(n, d, e)| DecimalSpec::Finite(n, d, e)),
+            1 => any::<bool>().prop_map(DecimalSpec::Infinity),
+            1 => (any::<bool>(), any::<bool>())
+                .prop_map(|(signalling, negative)| DecimalSpec::NaN { signalling, negative }),
+        ]
+    }
+
+    fn object() -> impl Strategy<Value = ObjectSpec> {
+        let refs = || prop::collection::vec(any::<usize>(), 0..5);
+        prop_oneof![
+            3 => (any::<u16>(), any::<[u8; 5]>(), prop_oneof![Just(0u32), any::<u32>()],
+                  prop::option::of(any::<usize>()))
+                .prop_map(|(year, fields, micro, tz)| ObjectSpec::DateTime { year, fields, micro, tz }),
+            1 => (any::<u16>(), any::<u8>(), any::<u8>()).prop_map(|(y, m, d)| ObjectSpec::Date(y, m, d)),
+            1 => (any::<[u8; 3]>(), any::<u32>()).prop_map(|(t, us)| ObjectSpec::Time(t, us)),
+            1 => (any::<i32>(), any::<u32>(), any::<u32>())
+                .prop_map(|(d, s, us)| ObjectSpec::TimeDelta(d, s, us)),
+            1 => (any::<i16>(), prop::option::of(prop::sample::select(vec!["UTC", "IST", "Z", "zone"])))
+                .prop_map(|(o, n)| ObjectSpec::TimeZone(o, n.map(str::to_string))),
+            3 => decimal().prop_map(ObjectSpec::Decimal),
+            4 => (prop::option::of(0usize..7), refs())
+                .prop_map(|(fields, values)| ObjectSpec::Row { fields, values }),
+            2 => (refs(), prop::option::of(any::<usize>()))
+                .prop_map(|(v, a)| ObjectSpec::OrderedDict(v, a)),
+            1 => prop::sample::select(vec![0usize, 1, 2, 5, 999, 1000, 1001])
+                .prop_flat_map(|n| prop::collection::vec(any::<usize>(), n..=n))
+                .prop_map(ObjectSpec::Deque),
+        ]
+    }
+
+    /// Strategy for [`ObjectGraphSpec`]s: up to `max_nodes` builtin nodes and
+    /// `max_objects` objects.
+    pub fn object_graph_spec(
+        max_nodes: usize,
+        max_objects: usize,
+    ) -> impl Strategy<Value = ObjectGraphSpec> {
+        (
+            graph_spec(max_nodes),
+            prop::collection::vec(object(), 1..max_objects.max(2)),
+            prop::collection::vec((any::<usize>(), any::<usize>()), 0..3),
+        )
+            .prop_map(|(base, objects, back_edges)| ObjectGraphSpec {
+                base,
+                objects,
+                back_edges,
+            })
+    }
+
     /// Strategy for graphs (root = last node).
     pub fn graph(max_nodes: usize, cfg: GenConfig) -> impl Strategy<Value = Graph> {
         graph_spec(max_nodes).prop_map(move |s| s.build(&cfg))
@@ -333,7 +727,7 @@ mod strategies {
 }
 
 #[cfg(feature = "proptest")]
-pub use strategies::{graph, graph_spec, pickle_bytes};
+pub use strategies::{graph, graph_spec, object_graph_spec, pickle_bytes};
 
 #[cfg(feature = "arbitrary")]
 mod arb {

@@ -366,15 +366,18 @@ impl<'a> Printer<'a> {
             return Ok(None);
         };
         let arg = |i: usize| args.get(i).and_then(|a| self.graph.try_get(*a));
-        // A bytes argument in either spelling: protocol 3+ BINBYTES, or
-        // protocol 2's `_codecs.encode(str, 'latin1')` (how CPython writes the
-        // state of a datetime at protocol 2).
-        let bytes_arg = |i: usize| match arg(i) {
-            Some(Value::Bytes(b)) => Some(b.to_vec()),
-            _ => match self.graph.builtin(*args.get(i)?) {
-                Some(Builtin::Bytes(b)) => Some(b),
+        // datetime's state is bytes, spelled `_codecs.encode(text, 'latin1')` in
+        // protocol 2.
+        let state = |i: usize| -> Option<Vec<u8>> {
+            let a = *args.get(i)?;
+            match self.graph.try_get(a)? {
+                Value::Bytes(b) => Some(b.to_vec()),
+                Value::Object(_) => match self.graph.builtin(a)? {
+                    Builtin::Bytes(b) => Some(b),
+                    _ => None,
+                },
                 _ => None,
-            },
+            }
         };
         let (m, n) = (module.as_bytes(), name.as_bytes());
         // set, frozenset, bytes and bytearray in their reduce spellings.
@@ -404,7 +407,7 @@ impl<'a> Printer<'a> {
             }));
         }
         Ok(match (m, n, args.len()) {
-            (b"datetime", b"date", 1) => match bytes_arg(0) {
+            (b"datetime", b"date", 1) => match state(0) {
                 Some(b) if b.len() == 4 => Some(Known::Text(format!(
                     "datetime.date({}, {}, {})",
                     u16::from_be_bytes([b[0], b[1]]),
@@ -413,7 +416,7 @@ impl<'a> Printer<'a> {
                 ))),
                 _ => None,
             },
-            (b"datetime", b"datetime", 1) => match bytes_arg(0) {
+            (b"datetime", b"datetime", 1) => match state(0) {
                 Some(b) if b.len() == 10 && b[2] <= 12 => {
                     let year = u16::from_be_bytes([b[0], b[1]]);
                     let us = u32::from_be_bytes([0, b[7], b[8], b[9]]);
@@ -433,7 +436,7 @@ impl<'a> Printer<'a> {
                 }
                 _ => None,
             },
-            (b"datetime", b"time", 1) => match bytes_arg(0) {
+            (b"datetime", b"time", 1) => match state(0) {
                 Some(b) if b.len() == 6 && b[0] < 24 => {
                     let us = u32::from_be_bytes([0, b[3], b[4], b[5]]);
                     let fields = [b[0] as u32, b[1] as u32, b[2] as u32, us];
@@ -509,6 +512,20 @@ mod tests {
         );
         assert_eq!(str_repr(&PyStr::from_code_points([0xd800])), "'\\ud800'");
         assert_eq!(bytes_repr(b"a'\x00\xff\\"), "b\"a'\\x00\\xff\\\\\"");
+    }
+
+    #[test]
+    fn datetimes_of_protocol_2_like_python() {
+        // pickle.dumps([datetime(2020, 1, 2, 3, 4, 5, 6), date(2020, 1, 2),
+        // time(1, 2, 3, 4)], 2) on CPython 3.11: the states are
+        // _codecs.encode(text, 'latin1') calls.
+        let data = b"\x80\x02]q\x00(cdatetime\ndatetime\nq\x01c_codecs\nencode\nq\x02X\x0b\x00\x00\x00\x07\xc3\xa4\x01\x02\x03\x04\x05\x00\x00\x06q\x03X\x06\x00\x00\x00latin1q\x04\x86q\x05Rq\x06\x85q\x07Rq\x08cdatetime\ndate\nq\th\x02X\x05\x00\x00\x00\x07\xc3\xa4\x01\x02q\nh\x04\x86q\x0bRq\x0c\x85q\rRq\x0ecdatetime\ntime\nq\x0fh\x02X\x06\x00\x00\x00\x01\x02\x03\x00\x00\x04q\x10h\x04\x86q\x11Rq\x12\x85q\x13Rq\x14e.";
+        let d = crate::pickle::decode_slice(data).unwrap();
+        assert_eq!(
+            repr(&d.graph).unwrap(),
+            "[datetime.datetime(2020, 1, 2, 3, 4, 5, 6), datetime.date(2020, 1, 2), \
+             datetime.time(1, 2, 3, 4)]"
+        );
     }
 
     #[test]

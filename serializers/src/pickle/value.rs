@@ -341,8 +341,21 @@ impl Graph {
         id
     }
 
+    /// Whether `id` is the node [`Graph::intern`] returns for its text: a
+    /// stand-in for an interned identifier, which the CPython encoder never
+    /// confuses with the cached one-character string of the same value (in
+    /// CPython 3.11 they are different objects).
+    pub fn is_interned(&self, id: NodeId) -> bool {
+        match self.try_get(id) {
+            Some(Value::Str(s)) => self.interned.get(s.as_bytes()) == Some(&id),
+            _ => false,
+        }
+    }
+
     /// Adds a global `module.name` with interned strings, as CPython's pickler
-    /// sees a class or function.
+    /// sees a class or function written in Python. (A C type such as
+    /// `datetime.datetime` makes its `__qualname__` afresh on each lookup: build
+    /// that global from an interned module and a separately added name.)
     pub fn global(&mut self, module: &str, name: &str) -> NodeId {
         let module = self.intern(module);
         let name = self.intern(name);

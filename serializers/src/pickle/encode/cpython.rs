@@ -5,7 +5,12 @@
 //! only, except, in graphs that were built rather than decoded, for what CPython
 //! shares by value: `''`, one-character strings below U+0100, `b''` and
 //! one-byte bytes (its cached singletons, which every runtime-created string or
-//! bytes of that value is), and globals (a class or function is one object). Tuples, frozensets and reduce results are
+//! bytes of that value is), and globals (a class or function is one object).
+//! Two kinds of one-character strings are not those singletons: the nodes of
+//! [`Graph::intern`], which stand for interned identifiers (attribute, slot and
+//! keyword names; a different object from the singleton in CPython 3.11), and
+//! the argument of `decimal.Decimal(...)`, which `Decimal.__reduce__` makes
+//! afresh with `str(self)`. Tuples, frozensets and reduce results are
 //! memoized after their parts, so when they reappear while their parts are being
 //! saved (recursion through a mutable container) the parts are popped and the
 //! memo entry is fetched instead, exactly as `save_tuple`/`save_reduce` do.
@@ -83,6 +88,9 @@ struct Enc<'g> {
     max_open: usize,
     synth_globals: HashMap<(&'static str, &'static str), NodeId>,
     latin1: Option<NodeId>,
+    /// One-character strings of a built graph that are fresh objects, not the
+    /// cached singleton: the arguments of `decimal.Decimal(...)` met so far.
+    fresh_strs: std::collections::HashSet<u32>,
 }
 
 pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, EncodeError> {
@@ -102,6 +110,7 @@ pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, Enco
         max_open: (2 * g.len() + 16).min(MAX_NESTING),
         synth_globals: HashMap::new(),
         latin1: None,
+        fresh_strs: std::collections::HashSet::new(),
     };
     e.out.bytes(&[0x80, proto]);
     if proto >= 4 {
@@ -172,7 +181,9 @@ impl<'g> Enc<'g> {
             return Ok(MemoKey::Node(id.0));
         }
         Ok(match v {
-            Value::Str(s) if canonical_str(s) => MemoKey::Str(s.bytes().clone()),
+            Value::Str(s) if canonical_str(s) && !self.distinct_str(id, s) => {
+                MemoKey::Str(s.bytes().clone())
+            }
             // `bytes(bytearray)` (the argument CPython builds for a bytearray in
             // protocols 3–4) is a fresh object even for one byte, so synthetic
             // bytes are never the cached singleton.
@@ -186,6 +197,33 @@ impl<'g> Enc<'g> {
             }
             _ => MemoKey::Node(id.0),
         })
+    }
+
+    /// A one-character string of a built graph that is not the cached singleton
+    /// (see the module docs). `''` is one object however it was made.
+    fn distinct_str(&self, id: NodeId, s: &PyStr) -> bool {
+        !s.as_bytes().is_empty() && (self.g.is_interned(id) || self.fresh_strs.contains(&id.0))
+    }
+
+    /// Notes the argument of a built `decimal.Decimal(text)` as a fresh string
+    /// before it is saved: `Decimal.__reduce__` returns `(Decimal, (str(self),))`.
+    fn note_fresh_args(&mut self, callable: NodeId, args: NodeId) {
+        if self.g.hint(args).is_some() || args.index() >= self.g.len() {
+            return;
+        }
+        let Some((m, n)) = self.g.global_name(callable) else {
+            return;
+        };
+        if (m.as_bytes(), n.as_bytes()) != (b"decimal", b"Decimal") {
+            return;
+        }
+        if let Value::Tuple(items) = self.g.get(args) {
+            if let [text] = items.as_slice() {
+                if matches!(self.g.get(*text), Value::Str(_)) {
+                    self.fresh_strs.insert(text.0);
+                }
+            }
+        }
     }
 
     fn str_bytes(&self, id: NodeId) -> Result<Bytes, EncodeError> {
@@ -602,10 +640,13 @@ impl<'g> Enc<'g> {
                 }
             }
             Value::Object(o) => match &o.construct {
-                Construct::Reduce { callable, args } => self.push_reduce(
-                    id,
-                    &[Task::Save(*callable), Task::Save(*args), Task::Byte(b'R')],
-                )?,
+                Construct::Reduce { callable, args } => {
+                    self.note_fresh_args(*callable, *args);
+                    self.push_reduce(
+                        id,
+                        &[Task::Save(*callable), Task::Save(*args), Task::Byte(b'R')],
+                    )?
+                }
                 Construct::NewObj { cls, args } => {
                     self.push_reduce(id, &[Task::Save(*cls), Task::Save(*args), Task::Byte(0x81)])?
                 }
