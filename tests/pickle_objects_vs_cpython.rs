@@ -352,11 +352,11 @@ fn run(select: impl Fn(&Case) -> bool, min_cases: usize, min_reprs: usize) {
         );
         ran += 1;
     }
-    if sparkwire_testkit::in_ci() {
+    if !sparkwire_testkit::missing_oracles_allowed() {
         assert_eq!(
             ran,
             oracle_versions().len(),
-            "every pinned release runs under CI"
+            "every pinned release runs unless missing oracles are allowed"
         );
     }
 }
@@ -840,7 +840,7 @@ fn encodes_built_objects_like_cpython() {
         });
         ran += usize::from(done.is_some());
     }
-    if sparkwire_testkit::in_ci() {
+    if !sparkwire_testkit::missing_oracles_allowed() {
         assert_eq!(ran, oracle_versions().len());
     }
 }
