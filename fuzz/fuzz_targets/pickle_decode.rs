@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use sparkwire_serializers::pickle::{self, Profile};
+use sparkwire_serializers::pickle::{self, Profile, Value};
 
 fuzz_target!(|data: &[u8]| {
     let limits = sparkwire_fuzz::pickle_limits();
@@ -23,7 +23,16 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(end, d.end, "dis and decode disagree on where STOP is");
     }
     let root = d.root();
-    let repr = pickle::repr_node(&d.graph, root, &limits).ok();
+    // An out-of-band buffer is shown by its position among the NEXT_BUFFERs
+    // written, which a re-encoding from the root renumbers when the input had
+    // unreachable ones (CPython never writes those): no repr comparison then.
+    let buffers = d
+        .graph
+        .ids()
+        .any(|id| matches!(d.graph.get(id), Value::Buffer { .. }));
+    let repr = (!buffers)
+        .then(|| pickle::repr_node(&d.graph, root, &limits).ok())
+        .flatten();
     // Whatever an encoder writes for a decoded graph decodes again, and
     // encodes again to the same bytes (the encoders are a fixpoint on their own
     // output); at protocols 3–5 the value keeps its repr too (protocol 2 renames
