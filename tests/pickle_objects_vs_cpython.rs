@@ -863,26 +863,10 @@ fn slotted_b_graph() -> Graph {
     b.done(root)
 }
 
-/// Regression: a built graph's interned one-character identifier was shared
-/// with the cached one-character string of the same value (BINGET), where
-/// CPython 3.11 writes both. Bytes of `pickle.dumps(oracle_objects.Slotted(1,
-/// chr(98)), protocol)`, recorded with CPython 3.11.7 (pyspark 4.3.0's venv).
-#[test]
-fn encodes_interned_slot_name_apart_from_equal_one_char_value_like_cpython() {
-    let g = slotted_b_graph();
-    for (protocol, theirs) in [
-        (
-            2,
-            "8002636f7261636c655f6f626a656374730a536c6f747465640a7100298171014e7d71022858\
-             010000006171034b015801000000627104580100000062710575867106622e",
-        ),
-        (
-            4,
-            "80049537000000000000008c0e6f7261636c655f6f626a65637473948c07536c6f747465649493\
-             942981944e7d94288c0161944b018c0162948c016294758694622e",
-        ),
-    ] {
-        let ours = pickle::encode(&g, Profile::CPython { protocol }).unwrap();
+/// Our CPython-profile bytes of `g` equal `expected`'s recorded hex, per protocol.
+fn encodes_as(g: &Graph, expected: &[(u8, &str)]) {
+    for &(protocol, theirs) in expected {
+        let ours = pickle::encode(g, Profile::CPython { protocol }).unwrap();
         if let Some(d) = byte_diff(
             &format!("protocol {protocol}"),
             &ours,
@@ -892,6 +876,30 @@ fn encodes_interned_slot_name_apart_from_equal_one_char_value_like_cpython() {
             panic!("{d}");
         }
     }
+}
+
+/// Regression: a built graph's interned one-character identifier was shared
+/// with the cached one-character string of the same value (BINGET), where
+/// CPython 3.11 writes both. Bytes of `pickle.dumps(oracle_objects.Slotted(1,
+/// chr(98)), protocol)`, recorded with CPython 3.11.7 (pyspark 4.3.0's venv).
+#[test]
+fn encodes_interned_slot_name_apart_from_equal_one_char_value_like_cpython() {
+    let g = slotted_b_graph();
+    encodes_as(
+        &g,
+        &[
+            (
+                2,
+                "8002636f7261636c655f6f626a656374730a536c6f747465640a7100298171014e7d71022858\
+             010000006171034b015801000000627104580100000062710575867106622e",
+            ),
+            (
+                4,
+                "80049537000000000000008c0e6f7261636c655f6f626a65637473948c07536c6f747465649493\
+             942981944e7d94288c0161944b018c0162948c016294758694622e",
+            ),
+        ],
+    );
 }
 
 /// Regression: the one-character argument of a built `decimal.Decimal('1')` was
@@ -907,28 +915,21 @@ fn encodes_one_char_decimal_arguments_fresh_like_cpython() {
     let (s1, s2) = (b.s("1"), b.s("1"));
     let root = b.list(vec![d1, d2, s1, s2]);
     let g = b.done(root);
-    for (protocol, theirs) in [
-        (
-            2,
-            "80025d71002863646563696d616c0a446563696d616c0a710158010000003171028571035271\
+    encodes_as(
+        &g,
+        &[
+            (
+                2,
+                "80025d71002863646563696d616c0a446563696d616c0a710158010000003171028571035271\
              046801580100000031710585710652710758010000003171086808652e",
-        ),
-        (
-            4,
-            "80049533000000000000005d94288c07646563696d616c948c07446563696d616c9493948c0131\
+            ),
+            (
+                4,
+                "80049533000000000000005d94288c07646563696d616c948c07446563696d616c9493948c0131\
              948594529468038c013194859452948c013194680a652e",
-        ),
-    ] {
-        let ours = pickle::encode(&g, Profile::CPython { protocol }).unwrap();
-        if let Some(d) = byte_diff(
-            &format!("protocol {protocol}"),
-            &ours,
-            &unhex(theirs),
-            "CPython",
-        ) {
-            panic!("{d}");
-        }
-    }
+            ),
+        ],
+    );
 }
 
 /// Random graphs of builtin values with real objects on top (datetime types,
