@@ -9,7 +9,7 @@ use arbitrary::{Arbitrary, Unstructured};
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use sparkwire_serializers::pickle::generate::{GenConfig, GraphSpec};
-use sparkwire_serializers::pickle::{self, Graph, Limits, Profile};
+use sparkwire_serializers::pickle::{self, Graph, Limits, Profile, Value};
 
 /// `alt`: the second protocol checked besides 5 (3 or 4, chosen by the input,
 /// so each run pays for one extra encoding rather than two).
@@ -23,8 +23,14 @@ fn check(g: &Graph, limits: &Limits, alt: u8) {
     let second = pickle::encode(&d.graph, Profile::CPython { protocol: 5 })
         .expect("a decoded graph re-encodes");
     assert_eq!(first, second, "encoding is not a fixed point");
-    // The original's repr, computed once for every comparison below.
-    let a = pickle::repr_node(g, g.root().unwrap(), limits).ok();
+    // The original's repr, computed once for every comparison below. Not with
+    // out-of-band buffers: they are shown by their position among the
+    // NEXT_BUFFERs written, which re-encoding from the root renumbers when the
+    // input had unreachable ones (found by the campaign).
+    let buffers = g.ids().any(|id| matches!(g.get(id), Value::Buffer { .. }));
+    let a = (!buffers)
+        .then(|| pickle::repr_node(g, g.root().unwrap(), limits).ok())
+        .flatten();
     if let (Some(a), Ok(b)) = (&a, pickle::repr_node(&d.graph, d.root(), limits)) {
         assert_eq!(*a, b, "repr changed across a round trip");
     }

@@ -629,6 +629,15 @@ impl<'g> Enc<'g> {
                     } else {
                         (&m[..], &n[..])
                     };
+                    // GLOBAL ends each part at a newline, so a part holding
+                    // one cannot be written below protocol 4 (found by
+                    // fuzzing: the pickle written would not read back).
+                    if m2.contains(&b'\n') || n2.contains(&b'\n') {
+                        return Err(EncodeError::Unencodable {
+                            node: id.0,
+                            what: "a global whose module or name contains a newline needs protocol 4 (STACK_GLOBAL)".into(),
+                        });
+                    }
                     let mut text = Vec::with_capacity(m2.len() + n2.len() + 3);
                     text.push(b'c');
                     text.extend_from_slice(m2);
@@ -676,6 +685,12 @@ impl<'g> Enc<'g> {
                     self.push_reduce(id, &seq)?
                 }
                 Construct::Inst { module, name, args } => {
+                    if module.as_bytes().contains(&b'\n') || name.as_bytes().contains(&b'\n') {
+                        return Err(EncodeError::Unencodable {
+                            node: id.0,
+                            what: "an INST whose module or name contains a newline".into(),
+                        });
+                    }
                     self.out.byte(b'(');
                     let mut seq: Vec<Task> = args.iter().map(|&a| Task::Save(a)).collect();
                     let mut text = vec![b'i'];

@@ -257,6 +257,14 @@ impl<'g> Enc<'g> {
                         })
                     }
                 };
+                // GLOBAL ends each part at a newline: a part holding one
+                // cannot be written (Pyrolite writes protocol 2 only).
+                if m.as_bytes().contains(&b'\n') || n.as_bytes().contains(&b'\n') {
+                    return Err(EncodeError::Unencodable {
+                        node: id.0,
+                        what: "a global whose module or name contains a newline".into(),
+                    });
+                }
                 self.out.push(b'c');
                 self.out.extend_from_slice(m.as_bytes());
                 self.out.push(b'\n');
