@@ -213,13 +213,7 @@ impl<S: Duplex> BlockingSession<S> {
         header: &TaskHeader,
         input: impl IntoIterator<Item = Frame>,
     ) -> Result<TaskOutcome, HostError> {
-        let mut items = Vec::new();
-        let reusable = self.run(
-            header,
-            Input::Frames(Box::new(input.into_iter())),
-            &mut |i| items.push(i),
-        )?;
-        Ok(TaskOutcome { items, reusable })
+        self.collect(header, Input::Frames(Box::new(input.into_iter())))
     }
 
     /// Runs a task with a framed data section, handing each reply item to
@@ -245,12 +239,13 @@ impl<S: Duplex> BlockingSession<S> {
         header: &TaskHeader,
         input: impl IntoIterator<Item = Bytes>,
     ) -> Result<TaskOutcome, HostError> {
+        self.collect(header, Input::Arrow(Box::new(input.into_iter())))
+    }
+
+    /// Runs a task, collecting its reply items.
+    fn collect(&mut self, header: &TaskHeader, input: Input<'_>) -> Result<TaskOutcome, HostError> {
         let mut items = Vec::new();
-        let reusable = self.run(
-            header,
-            Input::Arrow(Box::new(input.into_iter())),
-            &mut |i| items.push(i),
-        )?;
+        let reusable = self.run(header, input, &mut |i| items.push(i))?;
         Ok(TaskOutcome { items, reusable })
     }
 
