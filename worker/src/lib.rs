@@ -16,7 +16,11 @@
 //! declared length above their limits, and never execute anything; the command
 //! payloads they carry are pickles, which a real Python worker *does* execute —
 //! a host feeding them to `pyspark.worker` inherits pickle's threat model.
-#![forbid(unsafe_code)]
+//!
+//! The only `unsafe` is `host::signal`: two calls of `kill(2)`, which the
+//! standard library does not offer by pid (a daemon's forked workers are not
+//! our children, yet must be checked and killed).
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 #[cfg(feature = "proptest")]

@@ -75,10 +75,49 @@ enum Msg {
     WriteError(io::Error),
 }
 
-/// The input of one task.
-enum Input<'a> {
-    Frames(Box<dyn Iterator<Item = Frame> + 'a>),
-    Arrow(Box<dyn Iterator<Item = Bytes> + 'a>),
+/// The input of one task: frames for a framed data section, raw bytes (IPC
+/// streams with their group headers, in any chunking) for an Arrow one.
+pub enum TaskInput<'a> {
+    /// Frames (NON_UDF, SQL_BATCHED_UDF, SQL_TABLE_UDF).
+    Frames(Box<dyn Iterator<Item = Frame> + Send + 'a>),
+    /// Arrow data-section bytes.
+    Arrow(Box<dyn Iterator<Item = Bytes> + Send + 'a>),
+}
+
+impl<'a> TaskInput<'a> {
+    /// Frames from any iterator.
+    pub fn frames(it: impl IntoIterator<Item = Frame, IntoIter: Send + 'a>) -> TaskInput<'a> {
+        TaskInput::Frames(Box::new(it.into_iter()))
+    }
+
+    /// Arrow bytes from any iterator.
+    pub fn arrow(it: impl IntoIterator<Item = Bytes, IntoIter: Send + 'a>) -> TaskInput<'a> {
+        TaskInput::Arrow(Box::new(it.into_iter()))
+    }
+
+    /// Queues the next piece of input on `session`; false when the input ended.
+    fn feed(&mut self, session: &mut Session) -> Result<bool, SessionError> {
+        let more = match self {
+            TaskInput::Frames(it) => it.next().map(|f| session.send_frame(&f)),
+            TaskInput::Arrow(it) => it.next().map(|b| session.send_arrow(&b)),
+        };
+        match more {
+            Some(r) => r.map(|()| true),
+            None => Ok(false),
+        }
+    }
+}
+
+/// What driving a running task produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// The next reply item.
+    Item(ReplyItem),
+    /// The reply is complete.
+    Done {
+        /// Whether the worker can take another task on this connection.
+        reusable: bool,
+    },
 }
 
 /// One worker connection driven by a [`Session`]. Dropping it closes the
@@ -90,6 +129,10 @@ pub struct BlockingSession<S: Duplex> {
     events: Receiver<Msg>,
     threads: Vec<JoinHandle<()>>,
     in_flight: usize,
+    /// The running task's input has ended (or was abandoned).
+    input_done: bool,
+    /// Bytes of the worker's output received, handshake included.
+    received: u64,
     timeout: Duration,
     pid: i32,
 }
@@ -191,6 +234,8 @@ impl<S: Duplex> BlockingSession<S> {
             events,
             threads,
             in_flight: 0,
+            input_done: true,
+            received: 0,
             timeout,
             pid,
         })
@@ -206,14 +251,35 @@ impl<S: Duplex> BlockingSession<S> {
         &self.session
     }
 
+    /// Whether an idle connection still looks usable: an idle worker sends
+    /// nothing, so any bytes, an end of stream or a read error since its last
+    /// task mean it died or broke the protocol.
+    pub fn is_healthy_idle(&mut self) -> bool {
+        if !self.session.is_idle() {
+            return false;
+        }
+        loop {
+            match self.events.try_recv() {
+                Ok(Msg::Written) => self.in_flight = self.in_flight.saturating_sub(1),
+                Ok(_) | Err(mpsc::TryRecvError::Disconnected) => return false,
+                Err(mpsc::TryRecvError::Empty) => return true,
+            }
+        }
+    }
+
+    /// Bytes received from the worker since the handshake.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+
     /// Runs a task with a framed data section (NON_UDF, SQL_BATCHED_UDF,
     /// SQL_TABLE_UDF), collecting its reply.
     pub fn run_task(
         &mut self,
         header: &TaskHeader,
-        input: impl IntoIterator<Item = Frame>,
+        input: impl IntoIterator<Item = Frame, IntoIter: Send>,
     ) -> Result<TaskOutcome, HostError> {
-        self.collect(header, Input::Frames(Box::new(input.into_iter())))
+        self.collect(header, TaskInput::frames(input))
     }
 
     /// Runs a task with a framed data section, handing each reply item to
@@ -222,14 +288,17 @@ impl<S: Duplex> BlockingSession<S> {
     pub fn run_task_with(
         &mut self,
         header: &TaskHeader,
-        input: impl IntoIterator<Item = Frame>,
+        input: impl IntoIterator<Item = Frame, IntoIter: Send>,
         mut on_item: impl FnMut(ReplyItem),
     ) -> Result<bool, HostError> {
-        self.run(
-            header,
-            Input::Frames(Box::new(input.into_iter())),
-            &mut on_item,
-        )
+        let mut input = TaskInput::frames(input);
+        self.start(header)?;
+        loop {
+            match self.next_progress(&mut input)? {
+                Progress::Item(i) => on_item(i),
+                Progress::Done { reusable } => return Ok(reusable),
+            }
+        }
     }
 
     /// Runs an Arrow or pandas task: `input` is the data section's bytes
@@ -237,40 +306,62 @@ impl<S: Duplex> BlockingSession<S> {
     pub fn run_arrow_task(
         &mut self,
         header: &TaskHeader,
-        input: impl IntoIterator<Item = Bytes>,
+        input: impl IntoIterator<Item = Bytes, IntoIter: Send>,
     ) -> Result<TaskOutcome, HostError> {
-        self.collect(header, Input::Arrow(Box::new(input.into_iter())))
+        self.collect(header, TaskInput::arrow(input))
     }
 
     /// Runs a task, collecting its reply items.
-    fn collect(&mut self, header: &TaskHeader, input: Input<'_>) -> Result<TaskOutcome, HostError> {
-        let mut items = Vec::new();
-        let reusable = self.run(header, input, &mut |i| items.push(i))?;
-        Ok(TaskOutcome { items, reusable })
-    }
-
-    fn run(
+    fn collect(
         &mut self,
         header: &TaskHeader,
-        mut input: Input<'_>,
-        on_item: &mut dyn FnMut(ReplyItem),
-    ) -> Result<bool, HostError> {
-        self.session.start_task(header)?;
-        let mut input_done = false;
+        mut input: TaskInput<'_>,
+    ) -> Result<TaskOutcome, HostError> {
+        let mut items = Vec::new();
+        self.start(header)?;
         loop {
-            while self.in_flight < MAX_IN_FLIGHT && !input_done {
-                while self.session.pending_transmit() < CHUNK {
-                    let more = match &mut input {
-                        Input::Frames(it) => it.next().map(|f| self.session.send_frame(&f)),
-                        Input::Arrow(it) => it.next().map(|b| self.session.send_arrow(&b)),
-                    };
-                    match more {
-                        Some(r) => r?,
-                        None => {
-                            self.session.end_input()?;
-                            input_done = true;
-                            break;
+            match self.next_progress(&mut input)? {
+                Progress::Item(i) => items.push(i),
+                Progress::Done { reusable } => return Ok(TaskOutcome { items, reusable }),
+            }
+        }
+    }
+
+    /// Queues a task's header; its input then goes out, and its reply comes
+    /// back, through [`BlockingSession::next_progress`].
+    pub fn start(&mut self, header: &TaskHeader) -> Result<(), HostError> {
+        self.session.start_task(header)?;
+        self.input_done = false;
+        Ok(())
+    }
+
+    /// Drives the running task until its next reply item or its end: input is
+    /// pulled from `input` only while fewer than [`MAX_IN_FLIGHT`] chunks wait
+    /// for the writer, so a slow worker slows the input down (back-pressure)
+    /// and no more than a few chunks are ever buffered.
+    pub fn next_progress(&mut self, input: &mut TaskInput<'_>) -> Result<Progress, HostError> {
+        loop {
+            while let Some(event) = self.session.poll_event() {
+                match event {
+                    Event::Reply(item) => return Ok(Progress::Item(item)),
+                    Event::TaskDone { reusable, .. } => {
+                        // A reply that ends before the input (the worker failed)
+                        // stops the input, as the JVM's writer stops.
+                        if !self.input_done {
+                            self.session.abandon_input();
+                            self.input_done = true;
                         }
+                        return Ok(Progress::Done { reusable });
+                    }
+                    Event::Ready { .. } | Event::Closed => {}
+                }
+            }
+            while self.in_flight < MAX_IN_FLIGHT && !self.input_done {
+                while self.session.pending_transmit() < CHUNK {
+                    if !input.feed(&mut self.session)? {
+                        self.session.end_input()?;
+                        self.input_done = true;
+                        break;
                     }
                 }
                 self.flush()?;
@@ -278,20 +369,6 @@ impl<S: Duplex> BlockingSession<S> {
             if self.in_flight < MAX_IN_FLIGHT {
                 // The header alone, or what the last input left.
                 self.flush()?;
-            }
-            while let Some(event) = self.session.poll_event() {
-                match event {
-                    Event::Reply(item) => on_item(item),
-                    Event::TaskDone { reusable, .. } => {
-                        // A reply that ends before the input (the worker failed)
-                        // stops the input, as the JVM's writer stops.
-                        if !input_done {
-                            self.session.abandon_input();
-                        }
-                        return Ok(reusable);
-                    }
-                    Event::Ready { .. } | Event::Closed => {}
-                }
             }
             self.wait()?;
         }
@@ -322,7 +399,10 @@ impl<S: Duplex> BlockingSession<S> {
             Err(RecvTimeoutError::Disconnected) => Msg::Eof,
         };
         match msg {
-            Msg::Read(bytes) => self.session.handle_input(&bytes)?,
+            Msg::Read(bytes) => {
+                self.received += bytes.len() as u64;
+                self.session.handle_input(&bytes)?
+            }
             Msg::Eof => self.session.handle_eof()?,
             Msg::ReadError(source) => {
                 return Err(HostError::Io {
@@ -339,6 +419,16 @@ impl<S: Duplex> BlockingSession<S> {
             }
         }
         Ok(())
+    }
+
+    /// Bounds each wait for the worker from now on.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// Closes the connection and joins the threads, leaving the value inert.
+    pub fn close_now(&mut self) {
+        self.shutdown();
     }
 
     /// Closes the connection and joins the threads.

@@ -1,0 +1,92 @@
+//! The environment a worker process starts with: what Spark's
+//! `PythonWorkerFactory` and `BasePythonRunner` set (spec §2.1), for the
+//! interpreter's own pyspark.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use crate::protocol::SparkVersion;
+
+use super::config::{HostConfig, Mode};
+use super::python::Python;
+
+/// How the worker (simple) or daemon finds us, set per process.
+#[derive(Debug, Clone)]
+pub enum Rendezvous<'a> {
+    /// A simple worker connects back to this loopback port.
+    Port(u16),
+    /// A simple worker connects back to this Unix socket (4.1+).
+    SockPath(&'a Path),
+    /// A daemon listens on loopback TCP.
+    DaemonTcp,
+    /// A daemon creates its socket in this directory (4.1+).
+    DaemonSockDir(&'a Path),
+}
+
+/// The variables to set, in order; `task_env` comes last so that it wins.
+pub fn worker_env(
+    python: &Python,
+    config: &HostConfig,
+    secret: Option<&str>,
+    at: Rendezvous<'_>,
+    task_env: &[(String, String)],
+) -> Vec<(OsString, OsString)> {
+    let mut env: Vec<(OsString, OsString)> = Vec::new();
+    let mut set = |k: &str, v: OsString| env.push((k.into(), v));
+    // Spark puts its pyspark and py4j first and keeps what was there.
+    let mut path = python.root.clone().into_os_string();
+    if let Some(old) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
+        path.push(":");
+        path.push(old);
+    }
+    set("PYTHONPATH", path);
+    set("PYTHONUNBUFFERED", "YES".into());
+    set("PYTHONHASHSEED", config.hash_seed.clone().into());
+    if config.reuse && config.mode == Mode::Daemon {
+        set("SPARK_REUSE_WORKER", "1".into());
+    }
+    set("SPARK_BUFFER_SIZE", config.buffer_size.to_string().into());
+    set(
+        "SPARK_AUTH_SOCKET_TIMEOUT",
+        config.auth_timeout_secs.to_string().into(),
+    );
+    if config.prefer_ipv6 {
+        set("SPARK_PREFER_IPV6", "true".into());
+    }
+    if let Some(dir) = &config.faulthandler_dir {
+        set("PYTHON_FAULTHANDLER_DIR", dir.clone().into_os_string());
+    }
+    if let Some(secret) = secret {
+        set("PYTHON_WORKER_FACTORY_SECRET", secret.into());
+    }
+    match at {
+        Rendezvous::Port(p) => set("PYTHON_WORKER_FACTORY_PORT", p.to_string().into()),
+        Rendezvous::SockPath(p) => set("PYTHON_WORKER_FACTORY_SOCK_PATH", p.as_os_str().to_owned()),
+        Rendezvous::DaemonTcp => {}
+        Rendezvous::DaemonSockDir(d) => {
+            set("PYTHON_UNIX_DOMAIN_ENABLED", "true".into());
+            set("PYTHON_WORKER_FACTORY_SOCK_DIR", d.as_os_str().to_owned());
+        }
+    }
+    for (k, v) in config.env.iter().chain(task_env) {
+        set(k, v.into());
+    }
+    env
+}
+
+/// The arguments after the interpreter: 4.0+ daemons take the worker module
+/// as `argv[1]`, as Spark passes it.
+pub fn module_args(spark: SparkVersion, mode: Mode) -> Vec<&'static str> {
+    match mode {
+        Mode::Simple => vec!["-m", "pyspark.worker"],
+        Mode::Daemon if spark >= SparkVersion::V4_0 => {
+            vec!["-m", "pyspark.daemon", "pyspark.worker"]
+        }
+        Mode::Daemon => vec!["-m", "pyspark.daemon"],
+    }
+}
+
+/// Whether a release's workers can use Unix-domain sockets.
+pub fn supports_unix_sockets(spark: SparkVersion) -> bool {
+    spark >= SparkVersion::V4_1
+}

@@ -1,0 +1,316 @@
+//! A running task: an iterator over its output as the worker sends it, with
+//! the input pulled on the same thread as the worker takes it. When the reply
+//! ends the worker goes back to the pool (or is closed); a task dropped or
+//! cancelled mid-way kills its worker.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::protocol::session::SessionError;
+use crate::protocol::{ReplyItem, Timing};
+use sparkwire_serializers::pyspark::arrow::ArrowItem;
+
+use super::blocking::{HostError, Progress, TaskInput};
+use super::error::{TaskError, TaskId};
+use super::pool::{EnvKey, Pool};
+use super::worker::{Killer, Worker};
+
+/// One piece of a task's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A data frame, in the command's output serializer (for an RDD task, a
+    /// pickled batch of records).
+    Data(Bytes),
+    /// A null frame.
+    Null,
+    /// An Arrow IPC stream starts (Arrow eval types).
+    ArrowStart,
+    /// An Arrow IPC message, or the stream's end.
+    Arrow(ArrowItem),
+}
+
+/// What a finished task reported besides its output.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TaskSummary {
+    /// The worker's timing and spill figures.
+    pub timing: Option<Timing>,
+    /// Accumulator updates: pickled `(id, value)` pairs, in order.
+    pub accumulators: Vec<Bytes>,
+    /// The worker answered END_OF_STREAM and was kept for another task.
+    pub reusable: bool,
+    /// The worker's pid.
+    pub pid: i32,
+}
+
+/// Counts of what was received, for errors that must say how far a task got.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    frames: u64,
+    bytes: u64,
+    last: Option<&'static str>,
+}
+
+impl Seen {
+    fn note(&mut self, item: &ReplyItem) {
+        self.last = Some(match item {
+            ReplyItem::Data(b) => {
+                self.frames += 1;
+                self.bytes += b.len() as u64;
+                "a data frame"
+            }
+            ReplyItem::Null => "a null frame",
+            ReplyItem::ArrowStart => "START_ARROW_STREAM",
+            ReplyItem::Arrow(_) => "an Arrow message",
+            ReplyItem::Exception(_) => "an exception",
+            ReplyItem::Timing(_) => "the timing data",
+            ReplyItem::Accumulator(_) => "an accumulator update",
+            ReplyItem::End(_) => "the end marker",
+        });
+    }
+
+    fn describe(&self, received: u64) -> String {
+        match self.last {
+            None => format!("nothing of the reply ({received} bytes since the handshake)"),
+            Some(last) => format!(
+                "{last}, after {} data frames ({} bytes of data; {received} bytes since the handshake)",
+                self.frames, self.bytes
+            ),
+        }
+    }
+}
+
+/// Cancels a running task from any thread: its worker is killed and the task's
+/// iterator ends with [`TaskError::Cancelled`].
+#[derive(Clone)]
+pub struct Canceller {
+    flag: Arc<AtomicBool>,
+    killer: Killer,
+}
+
+impl Canceller {
+    /// Kills the task's worker (through the daemon in daemon mode).
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        self.killer.kill();
+    }
+}
+
+/// A running task. Iterate for its output; [`TaskRun::finish`] drains the
+/// rest and returns the summary.
+pub struct TaskRun {
+    pool: Arc<Pool>,
+    key: EnvKey,
+    worker: Option<Worker>,
+    input: TaskInput<'static>,
+    id: TaskId,
+    driver_python: String,
+    summary: TaskSummary,
+    seen: Seen,
+    cancelled: Arc<AtomicBool>,
+    killer: Killer,
+}
+
+impl TaskRun {
+    pub(crate) fn new(
+        pool: Arc<Pool>,
+        key: EnvKey,
+        worker: Worker,
+        input: TaskInput<'static>,
+        id: TaskId,
+        driver_python: String,
+    ) -> TaskRun {
+        let killer = worker.killer();
+        TaskRun {
+            pool,
+            key,
+            summary: TaskSummary {
+                pid: worker.pid(),
+                ..TaskSummary::default()
+            },
+            worker: Some(worker),
+            input,
+            id,
+            driver_python,
+            seen: Seen::default(),
+            cancelled: Arc::new(AtomicBool::new(false)),
+            killer,
+        }
+    }
+
+    /// Which task this is.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// The worker's pid.
+    pub fn pid(&self) -> i32 {
+        self.summary.pid
+    }
+
+    /// A handle that cancels this task from another thread.
+    pub fn canceller(&self) -> Canceller {
+        Canceller {
+            flag: self.cancelled.clone(),
+            killer: self.killer.clone(),
+        }
+    }
+
+    /// Cancels the task: kills its worker and ends the output.
+    pub fn cancel(&mut self) -> TaskError {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.kill_and_discard();
+        TaskError::Cancelled {
+            task: self.id,
+            pid: self.summary.pid,
+        }
+    }
+
+    /// What the worker reported so far besides output (complete once the
+    /// iterator has ended).
+    pub fn summary(&self) -> &TaskSummary {
+        &self.summary
+    }
+
+    /// Reads the rest of the output, discarding it, and returns the summary.
+    pub fn finish(mut self) -> Result<TaskSummary, TaskError> {
+        for item in self.by_ref() {
+            item?;
+        }
+        Ok(std::mem::take(&mut self.summary))
+    }
+
+    fn kill_and_discard(&mut self) {
+        if let Some(w) = self.worker.take() {
+            self.killer.kill();
+            self.pool.release(w, &self.key, false);
+        }
+    }
+
+    /// The error for a header the session refused (a call out of order, or a
+    /// header this release cannot encode).
+    pub(crate) fn fail_to_start(&mut self, source: HostError) -> TaskError {
+        self.kill_and_discard();
+        TaskError::Protocol {
+            task: self.id,
+            pid: self.summary.pid,
+            source: Box::new(source),
+        }
+    }
+
+    /// The error for a failure of the connection, with what the worker left.
+    fn failure(&mut self, source: HostError) -> TaskError {
+        let pid = self.summary.pid;
+        let Some(mut w) = self.worker.take() else {
+            return TaskError::Cancelled { task: self.id, pid };
+        };
+        let last = self.seen.describe(w.conn.received());
+        let err = if self.cancelled.load(Ordering::SeqCst) {
+            TaskError::Cancelled { task: self.id, pid }
+        } else {
+            match source {
+                HostError::Timeout { waited, .. } => {
+                    self.killer.kill();
+                    TaskError::Timeout {
+                        task: self.id,
+                        pid,
+                        waited,
+                        last,
+                    }
+                }
+                HostError::Session(SessionError::Reply { .. }) => {
+                    self.killer.kill();
+                    TaskError::Protocol {
+                        task: self.id,
+                        pid,
+                        source: Box::new(source),
+                    }
+                }
+                source => {
+                    let exit = w.exit_status();
+                    TaskError::WorkerDied {
+                        task: self.id,
+                        pid,
+                        exit,
+                        last,
+                        source: Box::new(source),
+                        stderr: w.stderr(self.pool.config().faulthandler_dir.as_deref()),
+                    }
+                }
+            }
+        };
+        self.pool.release(w, &self.key, false);
+        err
+    }
+
+    /// The error for a traceback the worker sent.
+    fn python_error(&mut self, traceback: String) -> TaskError {
+        let stderr = self
+            .worker
+            .as_ref()
+            .map(|w| w.stderr(self.pool.config().faulthandler_dir.as_deref()))
+            .unwrap_or_default();
+        if let Some(w) = self.worker.take() {
+            self.pool.release(w, &self.key, false);
+        }
+        if traceback.contains("PYTHON_VERSION_MISMATCH")
+            || traceback.contains("Python in worker has different version")
+        {
+            return TaskError::PythonVersionMismatch {
+                task: self.id,
+                worker: self.pool.python().version.clone(),
+                driver: self.driver_python.clone(),
+                traceback,
+            };
+        }
+        TaskError::Python {
+            task: self.id,
+            traceback,
+            stderr,
+        }
+    }
+}
+
+impl Iterator for TaskRun {
+    type Item = Result<Output, TaskError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let w = self.worker.as_mut()?;
+            let step = w.conn.next_progress(&mut self.input);
+            let item = match step {
+                Ok(Progress::Item(item)) => item,
+                Ok(Progress::Done { reusable }) => {
+                    self.summary.reusable = reusable
+                        && self.pool.config().reuse
+                        && self.pool.config().mode == super::Mode::Daemon;
+                    if let Some(w) = self.worker.take() {
+                        self.pool.release(w, &self.key, reusable);
+                    }
+                    return None;
+                }
+                Err(e) => return Some(Err(self.failure(e))),
+            };
+            self.seen.note(&item);
+            match item {
+                ReplyItem::Data(b) => return Some(Ok(Output::Data(b))),
+                ReplyItem::Null => return Some(Ok(Output::Null)),
+                ReplyItem::ArrowStart => return Some(Ok(Output::ArrowStart)),
+                ReplyItem::Arrow(a) => return Some(Ok(Output::Arrow(a))),
+                ReplyItem::Exception(tb) => return Some(Err(self.python_error(tb))),
+                ReplyItem::Timing(t) => self.summary.timing = Some(t),
+                ReplyItem::Accumulator(b) => self.summary.accumulators.push(b),
+                ReplyItem::End(_) => {}
+            }
+        }
+    }
+}
+
+impl Drop for TaskRun {
+    /// A task abandoned mid-way leaves its worker in an unknown state: it is
+    /// killed, as Spark kills the worker of an interrupted task.
+    fn drop(&mut self) {
+        self.kill_and_discard();
+    }
+}

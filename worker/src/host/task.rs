@@ -1,0 +1,122 @@
+//! What a task is to the host: a header, its input, the broadcasts it needs
+//! and any extra worker environment (which selects the worker pool, as in
+//! Spark, where workers are keyed by python and environment).
+
+use std::path::PathBuf;
+
+use bytes::Bytes;
+
+use crate::protocol::{BroadcastEntry, Broadcasts, TaskHeader};
+
+use super::blocking::TaskInput;
+
+/// A task to run.
+pub struct Task {
+    /// The header. An empty `python_version` is filled with the worker's
+    /// (a command pickled by this interpreter's own cloudpickle).
+    pub header: TaskHeader,
+    /// Its input, pulled as the worker takes it.
+    pub input: TaskInput<'static>,
+    /// The broadcast variables the task needs, as `(id, file of the pickled
+    /// value)`. The host sends each worker only what it lacks and removes what
+    /// it no longer needs, as `PythonRunner` does. `None`: the header's
+    /// broadcast section is sent exactly as it is (replaying a capture).
+    pub broadcasts: Option<Vec<(i64, PathBuf)>>,
+    /// Extra environment for the worker; tasks with different environments
+    /// never share a worker.
+    pub env: Vec<(String, String)>,
+}
+
+impl Task {
+    /// A task with this header and input, sending the header's broadcasts as
+    /// they are.
+    pub fn new(header: TaskHeader, input: TaskInput<'static>) -> Task {
+        Task {
+            header,
+            input,
+            broadcasts: None,
+            env: Vec::new(),
+        }
+    }
+
+    /// An RDD (`NON_UDF`) task on partition `partition` running a cloudpickled
+    /// `(func, profiler, deserializer, serializer)` command.
+    pub fn rdd(command: Bytes, partition: i32, input: TaskInput<'static>) -> Task {
+        let mut header = TaskHeader::example(command);
+        header.python_version = String::new();
+        header.partition_index = partition;
+        header.context.partition_id = partition;
+        Task::new(header, input)
+    }
+
+    /// Needs broadcast `id`, whose pickled value is in `path`.
+    pub fn with_broadcast(mut self, id: i64, path: impl Into<PathBuf>) -> Task {
+        self.broadcasts
+            .get_or_insert_with(Vec::new)
+            .push((id, path.into()));
+        self
+    }
+
+    /// Runs with `key=value` in the worker's environment.
+    pub fn with_env(mut self, key: impl Into<String>, value: impl Into<String>) -> Task {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+}
+
+/// The broadcast section for a worker that holds `held` and a task that
+/// needs `wanted`: removals (`-id - 1`) of what is no longer wanted, then
+/// additions of what is new, in the task's order; `held` becomes `wanted`.
+pub fn broadcast_changes(
+    held: &mut std::collections::BTreeSet<i64>,
+    wanted: &[(i64, PathBuf)],
+) -> Broadcasts {
+    let mut entries = Vec::new();
+    let keep: std::collections::BTreeSet<i64> = wanted.iter().map(|(id, _)| *id).collect();
+    for gone in held.difference(&keep).copied().collect::<Vec<_>>() {
+        held.remove(&gone);
+        entries.push(BroadcastEntry {
+            id: -gone - 1,
+            path: None,
+        });
+    }
+    for (id, path) in wanted {
+        if held.insert(*id) {
+            entries.push(BroadcastEntry {
+                id: *id,
+                path: Some(path.to_string_lossy().into_owned()),
+            });
+        }
+    }
+    Broadcasts {
+        server: None,
+        entries,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn sends_only_additions_and_removals() {
+        let mut held = BTreeSet::new();
+        let first = broadcast_changes(&mut held, &[(3, "/b/3".into()), (1, "/b/1".into())]);
+        let ids: Vec<i64> = first.entries.iter().map(|e| e.id).collect();
+        assert_eq!(ids, [3, 1]);
+        // Same set again: nothing to send.
+        assert!(
+            broadcast_changes(&mut held, &[(1, "/b/1".into()), (3, "/b/3".into())])
+                .entries
+                .is_empty()
+        );
+        // 3 dropped, 7 added.
+        let next = broadcast_changes(&mut held, &[(1, "/b/1".into()), (7, "/b/7".into())]);
+        let ids: Vec<(i64, Option<String>)> =
+            next.entries.into_iter().map(|e| (e.id, e.path)).collect();
+        assert_eq!(ids, [(-4, None), (7, Some("/b/7".into()))]);
+        assert_eq!(held.into_iter().collect::<Vec<_>>(), [1, 7]);
+    }
+}
