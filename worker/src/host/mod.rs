@@ -17,6 +17,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! [`pipe::pipe`] runs `RDD.pipe` for one partition: elements to an external
+//! command's stdin, its stdout back as lines, with Scala's and PySpark's
+//! conventions as values.
+//!
 //! A pickle is code: the host sends commands and data to real Python workers,
 //! which unpickle and run them. It inherits pickle's threat model — only run
 //! tasks you would run in Spark. (sparkwire's own decoders never execute.)
@@ -27,6 +31,7 @@ pub mod daemon;
 pub mod env;
 pub mod error;
 pub mod launch;
+pub mod pipe;
 pub mod pool;
 pub mod private_dir;
 pub mod python;
@@ -42,6 +47,10 @@ use std::sync::Arc;
 pub use blocking::{BlockingSession, HostError, Progress, TaskInput, TaskOutcome};
 pub use config::{HostConfig, Mode};
 pub use error::{LaunchError, TaskError, TaskId};
+pub use pipe::{
+    pipe, pipe_fallible, CommandError, Dialect, Exit, PipeCommand, PipeError, PipeOutput,
+    StderrTail, Utf8Lines,
+};
 pub use pool::PoolStats;
 pub use python::Python;
 pub use run::{Canceller, Output, TaskRun, TaskSummary};
