@@ -50,6 +50,26 @@ for d in tests/golden/worker/spark-*; do
 done
 # Large seeds slow the fuzzer down more than they help.
 find fuzz/corpus/worker_streams -size +32k -delete
+# The host's reply handling (host_reply): what real workers answered, behind a
+# daemon-style handshake (pid, then "ok"); a simple worker's secret and pid are
+# turned into that form, since the target's secret is not the recorded one.
+rm -rf fuzz/corpus/host_reply
+mkdir -p fuzz/corpus/host_reply
+i=0
+for d in tests/golden/worker/spark-*; do
+  v=$(basename "$d" | sed 's/^spark-//')
+  idx=$(case "$v" in 3.5*) echo 0;; 4.0*) echo 1;; 4.1*) echo 2;; 4.2*) echo 3;; *) echo 4;; esac)
+  for g in "$d"/*/from_worker.*.bin; do
+    out="fuzz/corpus/host_reply/spark-$v-$i.bin"
+    if [ "$(od -An -tx1 -N4 "$g" | tr -d ' \n')" = "00000040" ]; then
+      { printf "\\x$(printf %02x "$idx")\\x00\\x40"; tail -c +69 "$g" | head -c 4; printf '\0\0\0\x02ok'; tail -c +73 "$g"; } > "$out"
+    else
+      { printf "\\x$(printf %02x "$idx")\\x00\\x40"; cat "$g"; } > "$out"
+    fi
+    i=$((i + 1))
+  done
+done
+find fuzz/corpus/host_reply -size +32k -delete
 # Real loopback captures, one connection per seed.
 rm -rf fuzz/corpus/pcap_decode
 "$py" scripts/seed_pcap_corpus.py tests/golden/pcap fuzz/corpus

@@ -26,6 +26,7 @@
 //! tasks you would run in Spark. (sparkwire's own decoders never execute.)
 
 pub mod blocking;
+pub mod collect;
 pub mod config;
 pub mod daemon;
 pub mod env;
@@ -45,6 +46,7 @@ pub mod worker;
 use std::sync::Arc;
 
 pub use blocking::{BlockingSession, HostError, Progress, TaskInput, TaskOutcome};
+pub use collect::{Output, TaskSummary};
 pub use config::{HostConfig, Mode};
 pub use error::{LaunchError, TaskError, TaskId};
 pub use pipe::{
@@ -53,7 +55,7 @@ pub use pipe::{
 };
 pub use pool::PoolStats;
 pub use python::Python;
-pub use run::{Canceller, Output, TaskRun, TaskSummary};
+pub use run::{Canceller, TaskRun};
 pub use stream::{Duplex, Socket};
 pub use task::Task;
 

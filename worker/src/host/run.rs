@@ -6,80 +6,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use crate::protocol::session::SessionError;
-use crate::protocol::{ReplyItem, Timing};
-use sparkwire_serializers::pyspark::arrow::ArrowItem;
 
 use super::blocking::{HostError, Progress, TaskInput};
+use super::collect::{Collected, Collector, Output, TaskSummary};
 use super::error::{TaskError, TaskId};
 use super::pool::{EnvKey, Pool};
 use super::worker::{Killer, Worker};
-
-/// One piece of a task's output.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Output {
-    /// A data frame, in the command's output serializer (for an RDD task, a
-    /// pickled batch of records).
-    Data(Bytes),
-    /// A null frame.
-    Null,
-    /// An Arrow IPC stream starts (Arrow eval types).
-    ArrowStart,
-    /// An Arrow IPC message, or the stream's end.
-    Arrow(ArrowItem),
-}
-
-/// What a finished task reported besides its output.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TaskSummary {
-    /// The worker's timing and spill figures.
-    pub timing: Option<Timing>,
-    /// Accumulator updates: pickled `(id, value)` pairs, in order.
-    pub accumulators: Vec<Bytes>,
-    /// The worker answered END_OF_STREAM and was kept for another task.
-    pub reusable: bool,
-    /// The worker's pid.
-    pub pid: i32,
-}
-
-/// Counts of what was received, for errors that must say how far a task got.
-#[derive(Debug, Clone, Default)]
-struct Seen {
-    frames: u64,
-    bytes: u64,
-    last: Option<&'static str>,
-}
-
-impl Seen {
-    fn note(&mut self, item: &ReplyItem) {
-        self.last = Some(match item {
-            ReplyItem::Data(b) => {
-                self.frames += 1;
-                self.bytes += b.len() as u64;
-                "a data frame"
-            }
-            ReplyItem::Null => "a null frame",
-            ReplyItem::ArrowStart => "START_ARROW_STREAM",
-            ReplyItem::Arrow(_) => "an Arrow message",
-            ReplyItem::Exception(_) => "an exception",
-            ReplyItem::Timing(_) => "the timing data",
-            ReplyItem::Accumulator(_) => "an accumulator update",
-            ReplyItem::End(_) => "the end marker",
-        });
-    }
-
-    fn describe(&self, received: u64) -> String {
-        match self.last {
-            None => format!("nothing of the reply ({received} bytes since the handshake)"),
-            Some(last) => format!(
-                "{last}, after {} data frames ({} bytes of data; {received} bytes since the handshake)",
-                self.frames, self.bytes
-            ),
-        }
-    }
-}
 
 /// Cancels a running task from any thread: its worker is killed and the task's
 /// iterator ends with [`TaskError::Cancelled`].
@@ -106,8 +39,8 @@ pub struct TaskRun {
     input: TaskInput<'static>,
     id: TaskId,
     driver_python: String,
-    summary: TaskSummary,
-    seen: Seen,
+    pid: i32,
+    collector: Collector,
     cancelled: Arc<AtomicBool>,
     killer: Killer,
 }
@@ -122,18 +55,16 @@ impl TaskRun {
         driver_python: String,
     ) -> TaskRun {
         let killer = worker.killer();
+        let pid = worker.pid();
         TaskRun {
             pool,
             key,
-            summary: TaskSummary {
-                pid: worker.pid(),
-                ..TaskSummary::default()
-            },
+            pid,
             worker: Some(worker),
             input,
             id,
             driver_python,
-            seen: Seen::default(),
+            collector: Collector::for_worker(pid),
             cancelled: Arc::new(AtomicBool::new(false)),
             killer,
         }
@@ -146,7 +77,7 @@ impl TaskRun {
 
     /// The worker's pid.
     pub fn pid(&self) -> i32 {
-        self.summary.pid
+        self.pid
     }
 
     /// A handle that cancels this task from another thread.
@@ -163,14 +94,14 @@ impl TaskRun {
         self.kill_and_discard();
         TaskError::Cancelled {
             task: self.id,
-            pid: self.summary.pid,
+            pid: self.pid,
         }
     }
 
     /// What the worker reported so far besides output (complete once the
     /// iterator has ended).
     pub fn summary(&self) -> &TaskSummary {
-        &self.summary
+        &self.collector.summary
     }
 
     /// Reads the rest of the output, discarding it, and returns the summary.
@@ -178,7 +109,7 @@ impl TaskRun {
         for item in self.by_ref() {
             item?;
         }
-        Ok(std::mem::take(&mut self.summary))
+        Ok(std::mem::take(&mut self.collector.summary))
     }
 
     fn kill_and_discard(&mut self) {
@@ -194,18 +125,18 @@ impl TaskRun {
         self.kill_and_discard();
         TaskError::Protocol {
             task: self.id,
-            pid: self.summary.pid,
+            pid: self.pid,
             source: Box::new(source),
         }
     }
 
     /// The error for a failure of the connection, with what the worker left.
     fn failure(&mut self, source: HostError) -> TaskError {
-        let pid = self.summary.pid;
+        let pid = self.pid;
         let Some(mut w) = self.worker.take() else {
             return TaskError::Cancelled { task: self.id, pid };
         };
-        let last = self.seen.describe(w.conn.received());
+        let last = self.collector.describe(w.conn.received());
         let err = if self.cancelled.load(Ordering::SeqCst) {
             TaskError::Cancelled { task: self.id, pid }
         } else {
@@ -282,7 +213,7 @@ impl Iterator for TaskRun {
             let item = match step {
                 Ok(Progress::Item(item)) => item,
                 Ok(Progress::Done { reusable }) => {
-                    self.summary.reusable = reusable
+                    self.collector.summary.reusable = reusable
                         && self.pool.config().reuse
                         && self.pool.config().mode == super::Mode::Daemon;
                     if let Some(w) = self.worker.take() {
@@ -292,16 +223,10 @@ impl Iterator for TaskRun {
                 }
                 Err(e) => return Some(Err(self.failure(e))),
             };
-            self.seen.note(&item);
-            match item {
-                ReplyItem::Data(b) => return Some(Ok(Output::Data(b))),
-                ReplyItem::Null => return Some(Ok(Output::Null)),
-                ReplyItem::ArrowStart => return Some(Ok(Output::ArrowStart)),
-                ReplyItem::Arrow(a) => return Some(Ok(Output::Arrow(a))),
-                ReplyItem::Exception(tb) => return Some(Err(self.python_error(tb))),
-                ReplyItem::Timing(t) => self.summary.timing = Some(t),
-                ReplyItem::Accumulator(b) => self.summary.accumulators.push(b),
-                ReplyItem::End(_) => {}
+            match self.collector.take(item) {
+                Collected::Output(o) => return Some(Ok(o)),
+                Collected::Raised(tb) => return Some(Err(self.python_error(tb))),
+                Collected::Kept => {}
             }
         }
     }
