@@ -31,6 +31,7 @@ pub mod capture;
 pub mod capture_dir;
 mod error;
 pub mod pcap;
+pub mod replay;
 pub mod report;
 pub mod traffic;
 

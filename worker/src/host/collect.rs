@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use sparkwire_serializers::pyspark::arrow::ArrowItem;
 
-use crate::protocol::{ReplyItem, Timing};
+use crate::protocol::{End, ReplyItem, Timing};
 
 /// One piece of a task's output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +30,8 @@ pub struct TaskSummary {
     pub timing: Option<Timing>,
     /// Accumulator updates: pickled `(id, value)` pairs, in order.
     pub accumulators: Vec<Bytes>,
+    /// The worker's end marker: END_OF_STREAM (reusable) or not.
+    pub end: Option<End>,
     /// The worker answered END_OF_STREAM and was kept for another task.
     pub reusable: bool,
     /// The worker's pid.
@@ -89,7 +91,10 @@ impl Collector {
                 self.summary.accumulators.push(b);
                 ("an accumulator update", Collected::Kept)
             }
-            ReplyItem::End(_) => ("the end marker", Collected::Kept),
+            ReplyItem::End(e) => {
+                self.summary.end = Some(e);
+                ("the end marker", Collected::Kept)
+            }
         };
         self.last = Some(what);
         collected
@@ -121,7 +126,6 @@ impl Collector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::End;
 
     #[test]
     fn sorts_items_and_says_how_far_it_got() {
