@@ -4,6 +4,9 @@
 //! session and the blocking host adapter (two tasks on one reused worker, then
 //! a kill by pid), and the capture directory `tap` wrote must decode completely
 //! with `sparkwire decode --verify`, name the killed pid, and show our records.
+//! Two of the tasks use a broadcast, as the JVM sends one (a file of its pickled
+//! value named in the header): tap must copy that file into the capture byte
+//! for byte, and record why it could not copy another whose file is gone.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -13,7 +16,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use serde_json::json;
 use sparkwire_framing::{Frame, Secret};
-use sparkwire_serializers::pickle::{Int, Value};
+use sparkwire_serializers::pickle::{self, Graph, Int, Profile, Value};
 use sparkwire_serializers::pyspark::{Serializer, StreamEncoder};
 use sparkwire_serializers::SparkVersion;
 use sparkwire_testkit::oracle::python_for;
@@ -22,20 +25,28 @@ use sparkwire_testkit::{oracle_versions, unhex, with_oracle};
 use sparkwire_worker::host::BlockingSession;
 use sparkwire_worker::protocol::daemon::{kill_request, Announcement};
 use sparkwire_worker::protocol::session::{Handshake, Session};
-use sparkwire_worker::protocol::TaskHeader;
+use sparkwire_worker::protocol::{BroadcastEntry, TaskHeader};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-fn command(release: &str, ser: &Serializer) -> Bytes {
+const JOB: &str = "def job(split, it):\n    return (x + 100 for x in it)\n";
+/// Reads broadcast 7 (`bc`, resolved by the worker through the header).
+const BROADCAST_JOB: &str = "def job(split, it):\n    return (x + bc.value for x in it)\n";
+
+/// `source`'s job pickled by the release's own PySpark; `bc` (when it uses it)
+/// pickled as a reference to broadcast 7.
+fn command(release: &str, ser: &Serializer, source: &str) -> Bytes {
     with_oracle(release, |o| {
-        let r = o
-            .call(json!({
-                "op": "command_pickle",
-                "source": "def job(split, it):\n    return (x + 100 for x in it)\n",
-                "filename": "/jobs/tap_daemon.py", "name": "job",
-                "deserializer": serializer_spec(ser), "serializer": serializer_spec(ser),
-            }))
-            .unwrap();
+        let mut req = json!({
+            "op": "command_pickle",
+            "source": source,
+            "filename": "/jobs/tap_daemon.py", "name": "job",
+            "deserializer": serializer_spec(ser), "serializer": serializer_spec(ser),
+        });
+        if source.contains("bc.") {
+            req["broadcast_id"] = json!(7);
+        }
+        let r = o.call(req).unwrap();
         Bytes::from(unhex(r["data"].as_str().unwrap()))
     })
     .expect("oracle")
@@ -59,6 +70,21 @@ fn frames(ser: &Serializer, v: SparkVersion, xs: std::ops::Range<i64>) -> Vec<Fr
 #[test]
 fn tap_records_a_real_daemon_that_decode_reads_back_exactly() {
     let ser = Serializer::rdd_default();
+    // Broadcast 7's value, 1000, pickled as PySpark dumps a broadcast into the
+    // file the JVM names (the executor's copy is deleted with the broadcast).
+    let value_dir =
+        std::env::temp_dir().join(format!("sparkwire-tap-daemon-bc-{}", std::process::id()));
+    std::fs::create_dir_all(&value_dir).unwrap();
+    let value_file = value_dir.join("broadcast_7");
+    let mut g = Graph::new();
+    let thousand = g.add(Value::Int(Int::Small(1000)));
+    g.set_root(thousand);
+    let value = pickle::encode(&g, Profile::PYSPARK).unwrap();
+    std::fs::write(&value_file, &value).unwrap();
+    let bc = |id: i64, path: &std::path::Path| BroadcastEntry {
+        id,
+        path: Some(path.display().to_string()),
+    };
     for release in oracle_versions() {
         let v = SparkVersion::of_release(&release).unwrap();
         let python = python_for(&release).expect("venv");
@@ -87,10 +113,23 @@ fn tap_records_a_real_daemon_that_decode_reads_back_exactly() {
         let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         let session = Session::new(v, Handshake::Daemon(secret.clone()));
         let mut conn = BlockingSession::connect(stream, session, TIMEOUT).unwrap();
-        let cmd = command(&release, &ser);
-        for split in 0..2 {
-            let mut header = TaskHeader::example(cmd.clone());
+        let cmd = command(&release, &ser, JOB);
+        let bc_cmd = command(&release, &ser, BROADCAST_JOB);
+        for split in 0..4 {
+            let mut header = TaskHeader::example(if split < 2 {
+                cmd.clone()
+            } else {
+                bc_cmd.clone()
+            });
             header.partition_index = split;
+            header.broadcasts.entries = match split {
+                // Broadcast 8's file is gone: the worker loads values lazily and
+                // this job never reads 8, so only tap notices.
+                2 => vec![bc(7, &value_file), bc(8, &value_dir.join("gone"))],
+                // The JVM removes 8 (−8 − 1) and the worker still holds 7.
+                3 => vec![BroadcastEntry { id: -9, path: None }],
+                _ => Vec::new(),
+            };
             let out = conn
                 .run_task(&header, frames(&ser, v, 0..3 + split as i64))
                 .unwrap();
@@ -139,10 +178,40 @@ fn tap_records_a_real_daemon_that_decode_reads_back_exactly() {
             outputs,
             [
                 json!(["100", "101", "102"]),
-                json!(["100", "101", "102", "103"])
+                json!(["100", "101", "102", "103"]),
+                json!(["1000", "1001", "1002", "1003", "1004"]),
+                json!(["1000", "1001", "1002", "1003", "1004", "1005"])
             ],
             "{release}"
         );
+
+        // The capture holds broadcast 7 byte for byte, and says why not 8.
+        let recorded = std::fs::read(dir.join("broadcasts/7")).unwrap();
+        assert!(recorded == value, "{release}: broadcast 7 differs");
+        let missing = std::fs::read_to_string(dir.join("broadcasts/8.missing")).unwrap();
+        let missing: serde_json::Value = serde_json::from_str(&missing).unwrap();
+        assert_eq!(missing["reason"], "unreadable", "{release}");
+        assert_eq!(
+            missing["path"],
+            value_dir.join("gone").display().to_string()
+        );
+        assert_eq!(
+            doc["broadcast_files"],
+            json!([
+                {"id": 7, "bytes": value.len(), "missing": null},
+                {"id": 8, "bytes": null, "missing": format!(
+                    "{} unreadable: {}", value_dir.join("gone").display(), missing["error"].as_str().unwrap()
+                )}
+            ]),
+            "{release}"
+        );
+        // Tap read every header: nothing in tap.log.
+        assert!(
+            doc.get("tap_log").is_none(),
+            "{release}: {}",
+            doc["tap_log"]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
+    let _ = std::fs::remove_dir_all(&value_dir);
 }

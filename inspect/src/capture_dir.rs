@@ -2,11 +2,34 @@
 //! `from_worker[.N].bin` for each worker connection, and for a daemon its side
 //! channels `daemon_stdout.bin` (the announcement) and `daemon_stdin.bin` (the
 //! JVM's kill-by-pid requests).
+//!
+//! A worker also reads each broadcast's pickled value from a file the task
+//! header names; tap copies those files in, so that the capture is complete
+//! after the executors' temporary files are gone (read by [`broadcasts`]):
+//!
+//! * `broadcasts/<id>`: the bytes of the file a header named for broadcast
+//!   `<id>`, copied byte for byte, once per id (first copy wins);
+//! * `broadcasts/<id>.missing`: no copy, and a JSON object saying why:
+//!   `{"reason":"encrypted"}` (I/O encryption on: the value came through the
+//!   decryption server, there was no file) or `{"reason":"unreadable",
+//!   "path":…,"error":…}` (the file was gone or not readable);
+//! * `tap.log` (read by [`tap_log`]): a line for each connection whose headers
+//!   tap stopped reading, and why; broadcasts that connection added after that
+//!   point are not in `broadcasts/`.
+//!
+//! Dot-files in `broadcasts/` are copies still being written (or left by a tap
+//! that was killed) and are skipped. Captures recorded before broadcasts were
+//! copied have no `broadcasts/`: [`broadcasts`] is then empty. Broadcast ids
+//! restart with each Spark application, so one capture directory should hold
+//! one application.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sparkwire_framing::i32_at;
 use sparkwire_worker::protocol::daemon::{kill_requests, Announcement};
+pub use sparkwire_worker::tap::broadcasts::Missing;
+use sparkwire_worker::tap::broadcasts::{BROADCASTS_DIR, MISSING_SUFFIX, TAP_LOG};
 
 use crate::error::InspectError;
 
@@ -120,4 +143,132 @@ pub fn read_daemon(dir: &Path) -> Result<Option<DaemonChannel>, InspectError> {
         &stdout,
         stdin.as_deref(),
     )))
+}
+
+/// One broadcast of a capture directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BroadcastFile {
+    /// Its pickled value, copied from the file the header named: a replay
+    /// points the header's path at `path`.
+    Recorded {
+        /// `broadcasts/<id>` in the capture directory.
+        path: PathBuf,
+        /// Its length in bytes.
+        len: u64,
+    },
+    /// Not in the capture, and why.
+    Missing(Missing),
+}
+
+/// Every broadcast a capture directory holds or knows to be missing, by id:
+/// empty when there is no `broadcasts/` (a capture from before tap copied them,
+/// or one whose tasks added none). When both a copy and a `.missing` exist
+/// (two connections racing), the copy wins.
+pub fn broadcasts(dir: &Path) -> Result<BTreeMap<i64, BroadcastFile>, InspectError> {
+    let bdir = dir.join(BROADCASTS_DIR);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| InspectError::Io { path, source }
+    };
+    let entries = match std::fs::read_dir(&bdir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => return Err(io(&bdir)(e)),
+    };
+    let mut out = BTreeMap::new();
+    for e in entries {
+        let e = e.map_err(io(&bdir))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        if let Some(id) = name.parse::<i64>().ok().filter(|id| *id >= 0) {
+            let len = e.metadata().map_err(io(&path))?.len();
+            out.insert(id, BroadcastFile::Recorded { path, len });
+        } else if let Some(id) = name
+            .strip_suffix(MISSING_SUFFIX)
+            .and_then(|n| n.parse::<i64>().ok())
+            .filter(|id| *id >= 0)
+        {
+            let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+            out.entry(id)
+                .or_insert(BroadcastFile::Missing(Missing::parse(&text)));
+        }
+    }
+    Ok(out)
+}
+
+/// The lines of the capture's `tap.log` (what tap could not record), or none.
+pub fn tap_log(dir: &Path) -> Result<Option<Vec<String>>, InspectError> {
+    let path = dir.join(TAP_LOG);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text.lines().map(str::to_owned).collect())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(InspectError::Io { path, source }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasts_reads_copies_and_reasons_and_skips_the_rest() {
+        let dir = std::env::temp_dir().join(format!("sparkwire-capture-bc-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(broadcasts(&dir).unwrap(), BTreeMap::new());
+        let b = dir.join("broadcasts");
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(b.join("0"), b"\x80\x05K\x64.").unwrap();
+        std::fs::write(
+            b.join("1.missing"),
+            "{\"reason\":\"unreadable\",\"path\":\"/tmp/x\",\"error\":\"gone\"}\n",
+        )
+        .unwrap();
+        std::fs::write(b.join("2.missing"), "{\"reason\":\"encrypted\"}\n").unwrap();
+        // A race left both: the copy wins.
+        std::fs::write(b.join("3"), b"abc").unwrap();
+        std::fs::write(b.join("3.missing"), "{\"reason\":\"encrypted\"}\n").unwrap();
+        // A copy under way, and names that are not ours.
+        std::fs::write(b.join(".4.77.0.partial"), b"ab").unwrap();
+        std::fs::write(b.join("-1"), b"").unwrap();
+        std::fs::write(b.join("notes"), b"").unwrap();
+        let got = broadcasts(&dir).unwrap();
+        let expected = BTreeMap::from([
+            (
+                0,
+                BroadcastFile::Recorded {
+                    path: b.join("0"),
+                    len: 5,
+                },
+            ),
+            (
+                1,
+                BroadcastFile::Missing(Missing::Unreadable {
+                    path: "/tmp/x".into(),
+                    error: "gone".into(),
+                }),
+            ),
+            (2, BroadcastFile::Missing(Missing::Encrypted)),
+            (
+                3,
+                BroadcastFile::Recorded {
+                    path: b.join("3"),
+                    len: 3,
+                },
+            ),
+        ]);
+        assert_eq!(got, expected);
+        assert_eq!(tap_log(&dir).unwrap(), None);
+        std::fs::write(
+            dir.join("tap.log"),
+            "to_worker.2.bin: not recording broadcasts from here on: x\n",
+        )
+        .unwrap();
+        assert_eq!(
+            tap_log(&dir).unwrap(),
+            Some(vec![
+                "to_worker.2.bin: not recording broadcasts from here on: x".to_owned()
+            ])
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -1,7 +1,8 @@
 //! Captured PySpark traffic, read back.
 //!
 //! * [`capture_dir`]: capture directories as `sparkwire tap` writes them (each
-//!   worker connection's two directions, a daemon's side channels);
+//!   worker connection's two directions, a daemon's side channels, the
+//!   broadcast files the tasks read);
 //! * [`capture`]: one recorded worker connection decoded completely — the auth
 //!   prelude, every task, the release found from the bytes when not given —
 //!   and re-encoded for `--verify`;

@@ -19,7 +19,7 @@ use sparkwire_worker::protocol::{
 };
 
 use crate::capture::{Connection, Mode, Task};
-use crate::capture_dir::DaemonChannel;
+use crate::capture_dir::{BroadcastFile, DaemonChannel};
 use crate::pcap::Capture;
 use crate::traffic::{self, Kind};
 
@@ -35,6 +35,47 @@ pub struct Report {
     /// recorded); absent for other inputs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub daemon: Option<Option<DaemonReport>>,
+    /// A capture directory: the broadcast files tap recorded or found missing,
+    /// by id; absent when it recorded none (or for other inputs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broadcast_files: Option<Vec<BroadcastFileReport>>,
+    /// A capture directory: the lines of its `tap.log` (what tap could not
+    /// record); absent when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tap_log: Option<Vec<String>>,
+}
+
+/// A broadcast's value as the capture directory holds it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BroadcastFileReport {
+    /// Its id.
+    pub id: i64,
+    /// The copy's length, when there is one.
+    pub bytes: Option<u64>,
+    /// Why there is no copy (`null` when there is).
+    pub missing: Option<String>,
+}
+
+impl BroadcastFileReport {
+    /// The report of a capture directory's broadcasts, `None` when it has none.
+    pub fn all(files: &BTreeMap<i64, BroadcastFile>) -> Option<Vec<BroadcastFileReport>> {
+        if files.is_empty() {
+            return None;
+        }
+        let row = |(&id, f): (&i64, &BroadcastFile)| match f {
+            BroadcastFile::Recorded { len, .. } => BroadcastFileReport {
+                id,
+                bytes: Some(*len),
+                missing: None,
+            },
+            BroadcastFile::Missing(m) => BroadcastFileReport {
+                id,
+                bytes: None,
+                missing: Some(m.to_string()),
+            },
+        };
+        Some(files.iter().map(row).collect())
+    }
 }
 
 /// The daemon's side channels as recorded.

@@ -11,7 +11,8 @@ use sparkwire_inspect::capture::{self, Connection};
 use sparkwire_inspect::capture_dir::{self, Recorded};
 use sparkwire_inspect::pcap;
 use sparkwire_inspect::report::{
-    CaptureReport, CommandDetail, ConnectionReport, DaemonReport, Report, Source, TcpKind,
+    BroadcastFileReport, CaptureReport, CommandDetail, ConnectionReport, DaemonReport, Report,
+    Source, TcpKind,
 };
 use sparkwire_inspect::InspectError;
 use sparkwire_worker::protocol::SparkVersion;
@@ -32,10 +33,30 @@ fn text(doc: &Report) -> String {
     if let Some(cap) = &doc.capture {
         capture_text(&mut s, cap);
     }
+    if let Some(files) = &doc.broadcast_files {
+        broadcast_files_text(&mut s, files);
+    }
+    for line in doc.tap_log.iter().flatten() {
+        let _ = writeln!(s, "tap.log: {line}");
+    }
     for c in &doc.connections {
         connection_text(&mut s, c, doc);
     }
     s
+}
+
+fn broadcast_files_text(s: &mut String, files: &[BroadcastFileReport]) {
+    for f in files {
+        let _ = match (&f.bytes, &f.missing) {
+            (Some(n), _) => writeln!(s, "broadcast file {}: {n} bytes recorded", f.id),
+            (None, m) => writeln!(
+                s,
+                "broadcast file {}: missing: {}",
+                f.id,
+                m.as_deref().unwrap_or("")
+            ),
+        };
+    }
 }
 
 fn daemon_text(s: &mut String, d: &DaemonReport) {
@@ -386,10 +407,19 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
         ),
         _ => None,
     };
+    let (broadcast_files, tap_log) = match (&capture_report, &args.dir) {
+        (None, Some(dir)) => (
+            BroadcastFileReport::all(&capture_dir::broadcasts(dir).map_err(inspect_err)?),
+            capture_dir::tap_log(dir).map_err(inspect_err)?,
+        ),
+        _ => (None, None),
+    };
     let report = Report {
         connections,
         capture: capture_report,
         daemon,
+        broadcast_files,
+        tap_log,
     };
     let mut out = io::stdout().lock();
     match args.format {

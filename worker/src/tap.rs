@@ -20,6 +20,16 @@
 //! the same happens over a socket file of ours next to the JVM's or the
 //! daemon's: `PYTHON_WORKER_FACTORY_SOCK_PATH` is replaced for a simple worker,
 //! the daemon's announced path (`i32` length + path) for a daemon.
+//!
+//! A worker reads each broadcast's pickled value from a file the task header
+//! names, which the executor deletes when the broadcast goes. So that a capture
+//! holds everything the worker read, the capture writer of each JVM → worker
+//! direction also feeds the bytes to [`watch::BroadcastWatch`] (a sans-I/O
+//! reading of the task headers) and [`broadcasts::BroadcastRecorder`] copies
+//! each file named into `broadcasts/<id>` of the capture directory, or writes
+//! `broadcasts/<id>.missing` saying why it could not (see [`broadcasts`]). This
+//! runs off the forwarding thread; when the headers cannot be read, tap notes
+//! why in `tap.log` (and on stderr) and goes on relaying.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -34,6 +44,12 @@ use std::thread;
 use crate::host::Duplex;
 use crate::protocol::daemon::Announcement;
 use std::time::{Duration, Instant};
+
+pub mod broadcasts;
+pub mod watch;
+
+use broadcasts::BroadcastRecorder;
+use watch::Prelude;
 
 /// How the relay was configured.
 #[derive(Debug, Clone)]
@@ -76,7 +92,8 @@ pub fn run(config: &TapConfig, args: &[String]) -> io::Result<i32> {
     };
     worker.set_nonblocking(false)?;
     let jvm = TcpStream::connect(("127.0.0.1", jvm_port))?;
-    let (down, up) = relay_pair(jvm, worker, &config.dir)?;
+    // The JVM answers the worker's secret with "ok".
+    let (down, up) = relay_pair(jvm, worker, &config.dir, Prelude::Str)?;
     let status = child.wait()?;
     let _ = up.join();
     let _ = down.join();
@@ -112,26 +129,29 @@ fn run_simple_unix(config: &TapConfig, args: &[String], jvm_path: &Path) -> io::
     };
     worker.set_nonblocking(false)?;
     let jvm = UnixStream::connect(jvm_path)?;
-    let (down, up) = relay_pair(jvm, worker, &config.dir)?;
+    let (down, up) = relay_pair(jvm, worker, &config.dir, Prelude::Nothing)?;
     let status = child.wait()?;
     let _ = up.join();
     let _ = down.join();
     Ok(status.code().unwrap_or(1))
 }
 
-/// Relays and records both directions between the JVM and a worker.
+/// Relays and records both directions between the JVM and a worker, and the
+/// broadcasts the JVM's task headers add (`prelude`: what the JVM sends first).
 #[allow(clippy::type_complexity)]
 fn relay_pair<A: Duplex, B: Duplex>(
     jvm: A,
     worker: B,
     dir: &Path,
+    prelude: Prelude,
 ) -> io::Result<(
     thread::JoinHandle<io::Result<u64>>,
     thread::JoinHandle<io::Result<u64>>,
 )> {
     std::fs::create_dir_all(dir)?;
-    let (to_worker, from_worker) = capture_files(dir)?;
-    let down = relay(jvm.try_clone()?, worker.try_clone()?, to_worker);
+    let (n, to_worker, from_worker) = capture_files(dir)?;
+    let recorder = BroadcastRecorder::new(dir, &format!("to_worker.{n}.bin"), prelude);
+    let down = relay_to_worker(jvm.try_clone()?, worker.try_clone()?, to_worker, recorder);
     let up = relay(worker, jvm, from_worker);
     Ok((down, up))
 }
@@ -186,7 +206,7 @@ fn run_daemon(config: &TapConfig, args: &[String]) -> io::Result<i32> {
                     let (Ok(jvm), Ok(daemon)) = (jvm, UnixStream::connect(&theirs)) else {
                         continue;
                     };
-                    let _ = relay_pair(jvm, daemon, &dir);
+                    let _ = relay_pair(jvm, daemon, &dir, Prelude::Nothing);
                 }
             });
         }
@@ -202,7 +222,8 @@ fn run_daemon(config: &TapConfig, args: &[String]) -> io::Result<i32> {
                     else {
                         continue;
                     };
-                    let _ = relay_pair(jvm, daemon, &dir);
+                    // The JVM authenticates to the forked worker with the secret.
+                    let _ = relay_pair(jvm, daemon, &dir, Prelude::Str);
                 }
             });
         }
@@ -216,6 +237,8 @@ fn run_daemon(config: &TapConfig, args: &[String]) -> io::Result<i32> {
     if let Some(f) = socket_file {
         let _ = std::fs::remove_file(f);
     }
+    // Relays are detached threads: let broadcast copies under way complete.
+    broadcasts::wait_for_copies(Duration::from_secs(10));
     Ok(status.code().unwrap_or(1))
 }
 
@@ -249,14 +272,14 @@ fn accept_within<S>(mut accept: impl FnMut() -> io::Result<S>) -> io::Result<S> 
 }
 
 /// `to_worker.N.bin` and `from_worker.N.bin` for the first N not yet taken
-/// (several relays record into one directory at once).
-fn capture_files(dir: &Path) -> io::Result<(File, File)> {
+/// (several relays record into one directory at once), and N.
+fn capture_files(dir: &Path) -> io::Result<(u32, File, File)> {
     for n in 0..100_000u32 {
         let to = dir.join(format!("to_worker.{n}.bin"));
         match OpenOptions::new().write(true).create_new(true).open(&to) {
             Ok(f) => {
                 let from = File::create(dir.join(format!("from_worker.{n}.bin")))?;
-                return Ok((f, from));
+                return Ok((n, f, from));
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
@@ -274,19 +297,49 @@ const RELAY_QUEUE: usize = 4;
 /// the end on. The capture file is written by a second thread, so forwarding
 /// never waits on the disk (at most `RELAY_QUEUE` buffers wait for it).
 pub fn relay<A: Duplex, B: Duplex>(
+    from: A,
+    to: B,
+    file: File,
+) -> thread::JoinHandle<io::Result<u64>> {
+    relay_recording(from, to, file, None)
+}
+
+/// [`relay`] for the JVM → worker direction: the capture writer also shows
+/// every byte to `broadcasts`, which copies the broadcast files the task
+/// headers name (on threads other than the forwarding one).
+pub fn relay_to_worker<A: Duplex, B: Duplex>(
+    from: A,
+    to: B,
+    file: File,
+    broadcasts: BroadcastRecorder,
+) -> thread::JoinHandle<io::Result<u64>> {
+    relay_recording(from, to, file, Some(broadcasts))
+}
+
+fn relay_recording<A: Duplex, B: Duplex>(
     mut from: A,
     mut to: B,
     mut file: File,
+    mut broadcasts: Option<BroadcastRecorder>,
 ) -> thread::JoinHandle<io::Result<u64>> {
     thread::spawn(move || {
         let (full_tx, full_rx) = mpsc::sync_channel::<(Vec<u8>, usize)>(RELAY_QUEUE);
         let (empty_tx, empty_rx) = mpsc::channel::<Vec<u8>>();
         let writer = thread::spawn(move || -> io::Result<()> {
-            for (buf, n) in full_rx {
-                file.write_all(&buf[..n])?;
-                let _ = empty_tx.send(buf);
+            let written = (|| {
+                for (buf, n) in full_rx {
+                    file.write_all(&buf[..n])?;
+                    if let Some(b) = broadcasts.as_mut() {
+                        b.observe(&buf[..n]);
+                    }
+                    let _ = empty_tx.send(buf);
+                }
+                file.flush()
+            })();
+            if let Some(b) = broadcasts {
+                b.finish();
             }
-            file.flush()
+            written
         });
         let mut total = 0u64;
         loop {
