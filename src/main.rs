@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Dis(a) => cli::dis::run(&a),
         Command::Pickle(c) => cli::pickle::run(&c),
         Command::Decode(a) => cli::decode::run(&a),
+        Command::Replay(a) => cli::replay::run(&a),
         Command::Tap { args } => run_tap(&args),
     };
     match result {

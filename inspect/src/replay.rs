@@ -18,6 +18,7 @@ use sparkwire_worker::protocol::{ReplyItem, SparkVersion};
 use thiserror::Error;
 
 use crate::capture::{Connection, Task};
+use crate::capture_dir::BroadcastFile;
 use crate::report::TaskReport;
 
 /// Where the value of a broadcast the task needs comes from.
@@ -68,8 +69,11 @@ pub enum PlanError {
         wanted: usize,
     },
     /// A broadcast's value is neither in the capture nor where the JVM put it.
-    #[error("connection {connection}, task {task}: broadcast {id}'s value is not in the capture (no broadcasts/{id}) and {} is gone", recorded.as_deref().unwrap_or("its recorded path"))]
+    #[error("connection {connection}, task {task}: broadcast {id}'s value is not in the capture ({why}) and {} is gone", recorded.as_deref().unwrap_or("its recorded path"))]
     MissingBroadcast {
+        /// Why the capture has no copy (what tap recorded, or that it has
+        /// no `broadcasts/<id>`).
+        why: String,
         /// The connection.
         connection: String,
         /// The task index.
@@ -91,11 +95,11 @@ pub enum PlanError {
 }
 
 /// The tasks to re-run, in capture order, optionally narrowed to one
-/// connection and one task index. `dir` is the capture directory holding
-/// `broadcasts/<id>` copies (none for a pcap).
+/// connection and one task index. `captured` is what the capture directory
+/// holds of the broadcasts (`capture_dir::broadcasts`; empty for a pcap).
 pub fn plan(
     connections: &[(String, Connection)],
-    dir: Option<&Path>,
+    captured: &BTreeMap<i64, BroadcastFile>,
     connection: Option<&str>,
     task: Option<usize>,
 ) -> Result<Vec<Planned>, PlanError> {
@@ -142,14 +146,19 @@ pub fn plan(
             }
             let mut broadcasts = BTreeMap::new();
             for (&id, recorded) in &held {
-                let captured = dir.map(|d| d.join("broadcasts").join(id.to_string()));
-                let source = match (captured, recorded) {
-                    (Some(p), _) if p.is_file() => BroadcastSource::Captured(p),
+                let source = match (captured.get(&id), recorded) {
+                    (Some(BroadcastFile::Recorded { path, .. }), _) => {
+                        BroadcastSource::Captured(path.clone())
+                    }
                     (_, Some(r)) if Path::new(r).is_file() => {
                         BroadcastSource::Original(PathBuf::from(r))
                     }
-                    _ => {
+                    (missing, _) => {
                         return Err(PlanError::MissingBroadcast {
+                            why: match missing {
+                                Some(BroadcastFile::Missing(m)) => m.to_string(),
+                                _ => format!("no broadcasts/{id}"),
+                            },
                             connection: name.clone(),
                             task: i,
                             id,
@@ -291,7 +300,10 @@ pub fn compare(
             replayed: after.accumulators.clone(),
         });
     }
-    let (ea, eb) = (exception_line(&before.exception), exception_line(&after.exception));
+    let (ea, eb) = (
+        exception_line(&before.exception),
+        exception_line(&after.exception),
+    );
     if ea != eb {
         differences.push(Difference::Exception {
             recorded: ea,
@@ -336,7 +348,13 @@ mod tests {
     #[test]
     fn a_reply_compared_with_itself_matches_and_a_changed_record_does_not() {
         let (dir, conns) = golden("map_collect");
-        let plans = plan(&conns, Some(&dir), None, None).unwrap();
+        let plans = plan(
+            &conns,
+            &crate::capture_dir::broadcasts(&dir).unwrap(),
+            None,
+            None,
+        )
+        .unwrap();
         assert!(!plans.is_empty());
         let p = &plans[0];
         let same = compare(&p.task, p.task.reply.clone(), p.version, 10);
@@ -350,17 +368,21 @@ mod tests {
         reply.remove(first);
         let changed = compare(&p.task, reply, p.version, 10);
         assert!(!changed.matches());
-        assert!(matches!(changed.differences[0], Difference::Record { index: 0, .. }));
+        assert!(matches!(
+            changed.differences[0],
+            Difference::Record { index: 0, .. }
+        ));
     }
 
     #[test]
     fn selection_names_what_exists() {
-        let (dir, conns) = golden("map_collect");
-        let e = plan(&conns, Some(&dir), Some("9"), None).unwrap_err();
+        let (_, conns) = golden("map_collect");
+        let none = BTreeMap::new();
+        let e = plan(&conns, &none, Some("9"), None).unwrap_err();
         assert!(matches!(e, PlanError::NoConnection { .. }), "{e}");
-        let e = plan(&conns, Some(&dir), Some(&conns[0].0), Some(99)).unwrap_err();
+        let e = plan(&conns, &none, Some(&conns[0].0), Some(99)).unwrap_err();
         assert!(matches!(e, PlanError::NoTask { wanted: 99, .. }), "{e}");
-        let one = plan(&conns, Some(&dir), Some(&conns[0].0), Some(0)).unwrap();
+        let one = plan(&conns, &none, Some(&conns[0].0), Some(0)).unwrap();
         assert_eq!(one.len(), 1);
     }
 
@@ -368,7 +390,9 @@ mod tests {
     fn an_exception_compares_by_its_last_line() {
         let tb = |s: &str| Some(s.to_string());
         assert_eq!(
-            exception_line(&tb("Traceback:\n  File \"/a.py\", line 3\nValueError: x\n\n")),
+            exception_line(&tb(
+                "Traceback:\n  File \"/a.py\", line 3\nValueError: x\n\n"
+            )),
             tb("ValueError: x")
         );
     }

@@ -28,6 +28,10 @@ pub enum Command {
     /// Decode recorded JVM ⇄ worker connections: a capture directory as `tap`
     /// writes it, or one pair of files.
     Decode(DecodeArgs),
+    /// Re-run captured tasks on a local worker of the recorded pyspark release
+    /// and compare its output with the recording, record by record (timing
+    /// ignored). Exit 0 iff every replayed task matches.
+    Replay(ReplayArgs),
     /// Run the real Python, relaying and recording worker connections: use it
     /// (through a wrapper script) as `spark.pyspark.python`. The capture
     /// directory is `$SPARKWIRE_TAP_DIR`, the real interpreter
@@ -37,6 +41,32 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+}
+
+/// Options of `sparkwire replay`.
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// A capture directory as `tap` writes it, or a pcap/pcapng file.
+    pub capture: PathBuf,
+    /// Only this connection (its number in the capture directory).
+    #[arg(long)]
+    pub connection: Option<String>,
+    /// Only this task of each connection (0 is the first).
+    #[arg(long)]
+    pub task: Option<usize>,
+    /// The Python to run workers with; it must have the capture's pyspark
+    /// release. Default: the first of python3, python, python3.N on PATH that has it.
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    /// The capture's layout: auto (from the bytes), 3.5, 4.0, 4.1, 4.2 or 4.3.
+    #[arg(long, default_value = "auto")]
+    pub spark: String,
+    /// Output records shown per task, and record differences listed.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// How long a worker may stay silent, in seconds.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
 }
 
 /// Options of `sparkwire decode`.

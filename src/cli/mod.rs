@@ -6,6 +6,7 @@ pub mod dis;
 pub mod frames;
 pub mod pickle;
 pub mod preview;
+pub mod replay;
 
 use std::fs::File;
 use std::io::{self, Read};
