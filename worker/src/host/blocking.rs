@@ -131,6 +131,10 @@ pub struct BlockingSession<S: Duplex> {
     in_flight: usize,
     /// The running task's input has ended (or was abandoned).
     input_done: bool,
+    /// Why the writer thread stopped, if it failed: reported only if the
+    /// reply does not complete (a worker that failed sends its traceback
+    /// after it stopped reading).
+    write_failed: Option<io::Error>,
     /// Bytes of the worker's output received, handshake included.
     received: u64,
     timeout: Duration,
@@ -235,6 +239,7 @@ impl<S: Duplex> BlockingSession<S> {
             threads,
             in_flight: 0,
             input_done: true,
+            write_failed: None,
             received: 0,
             timeout,
             pid,
@@ -255,7 +260,7 @@ impl<S: Duplex> BlockingSession<S> {
     /// nothing, so any bytes, an end of stream or a read error since its last
     /// task mean it died or broke the protocol.
     pub fn is_healthy_idle(&mut self) -> bool {
-        if !self.session.is_idle() {
+        if !self.session.is_idle() || self.to_writer.is_none() || self.write_failed.is_some() {
             return false;
         }
         loop {
@@ -351,6 +356,8 @@ impl<S: Duplex> BlockingSession<S> {
                             self.session.abandon_input();
                             self.input_done = true;
                         }
+                        // Not with a failed writer, which no later task could use.
+                        let reusable = reusable && self.to_writer.is_some();
                         return Ok(Progress::Done { reusable });
                     }
                     Event::Ready { .. } | Event::Closed => {}
@@ -377,13 +384,34 @@ impl<S: Duplex> BlockingSession<S> {
     /// Hands pending bytes to the writer thread.
     fn flush(&mut self) -> Result<(), HostError> {
         if let (Some(bytes), Some(tx)) = (self.session.poll_transmit(), &self.to_writer) {
-            tx.send(bytes).map_err(|_| HostError::Io {
-                during: "sending a task",
-                source: io::Error::new(io::ErrorKind::BrokenPipe, "the writer thread stopped"),
-            })?;
-            self.in_flight += 1;
+            if tx.send(bytes).is_err() {
+                // It failed; its error is on its way to `wait`.
+                self.stop_writing();
+            } else {
+                self.in_flight += 1;
+            }
         }
         Ok(())
+    }
+
+    /// The writer thread stopped: the worker no longer reads. No more input
+    /// is sent, but the reply is read on, as the JVM's reader goes on after
+    /// its writer thread failed: a worker whose code raised stops reading and
+    /// then sends its traceback, which is the task's real error.
+    fn stop_writing(&mut self) {
+        self.to_writer = None;
+        if !self.input_done {
+            self.session.abandon_input();
+            self.input_done = true;
+        }
+    }
+
+    /// The writer's failure, when the reply ended without completing.
+    fn write_failure(&mut self) -> Option<HostError> {
+        self.write_failed.take().map(|source| HostError::Io {
+            during: "sending a task",
+            source,
+        })
     }
 
     /// Waits for the reader or the writer and feeds the session.
@@ -403,19 +431,21 @@ impl<S: Duplex> BlockingSession<S> {
                 self.received += bytes.len() as u64;
                 self.session.handle_input(&bytes)?
             }
-            Msg::Eof => self.session.handle_eof()?,
+            Msg::Eof => {
+                if let Err(e) = self.session.handle_eof() {
+                    return Err(self.write_failure().unwrap_or(e.into()));
+                }
+            }
             Msg::ReadError(source) => {
-                return Err(HostError::Io {
+                return Err(self.write_failure().unwrap_or(HostError::Io {
                     during: "reading a task's reply",
                     source,
-                })
+                }))
             }
             Msg::Written => self.in_flight -= 1,
             Msg::WriteError(source) => {
-                return Err(HostError::Io {
-                    during: "sending a task",
-                    source,
-                })
+                self.write_failed.get_or_insert(source);
+                self.stop_writing();
             }
         }
         Ok(())
@@ -448,5 +478,72 @@ impl<S: Duplex> BlockingSession<S> {
 impl<S: Duplex> Drop for BlockingSession<S> {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::Shutdown;
+    use std::os::unix::net::UnixStream;
+
+    use super::*;
+    use crate::protocol::session::Handshake;
+    use crate::protocol::{encode_reply, SparkVersion};
+
+    /// A worker whose UDF raises on its first row stops reading its input and
+    /// sends its traceback, so our writer may fail (EPIPE) before the
+    /// traceback is read. The task must still end with the traceback, as in
+    /// Spark, whose writer thread records its failure and lets the reader go
+    /// on. (Seen against pyspark 4.2's simple worker: about one task in 60
+    /// reported "sending a task: Connection reset by peer" instead.)
+    #[test]
+    fn a_traceback_sent_after_the_worker_stopped_reading_is_not_lost() {
+        let v = SparkVersion::V4_1;
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        let worker = thread::spawn(move || {
+            theirs.write_all(&4242i32.to_be_bytes()).unwrap();
+            let mut start = [0u8; 1024];
+            theirs.read_exact(&mut start).unwrap();
+            theirs.shutdown(Shutdown::Read).unwrap();
+            // Our writer's failure comes first: the traceback follows later.
+            thread::sleep(Duration::from_millis(300));
+            let tb = ReplyItem::Exception("ValueError: early".into());
+            theirs.write_all(&encode_reply(&[tb], v).unwrap()).unwrap();
+        });
+        let session = Session::new(v, Handshake::Unix);
+        let mut conn = BlockingSession::connect(ours, session, Duration::from_secs(10)).unwrap();
+        // 8 MiB of input: far more than the socket's buffers hold.
+        let input = (0..128).map(|_| Frame::Data(Bytes::from(vec![0u8; 64 * 1024])));
+        let header = TaskHeader::example(Bytes::from_static(b"\x80\x05N."));
+        let outcome = conn.run_task(&header, input).unwrap();
+        assert_eq!(outcome.exception(), Some("ValueError: early"));
+        assert!(!outcome.reusable);
+        assert!(!conn.is_healthy_idle());
+        worker.join().unwrap();
+    }
+
+    /// A worker that stops reading and closes without a reply: the write
+    /// failure is the error, once the reader has shown nothing more comes.
+    #[test]
+    fn a_worker_that_stops_reading_and_closes_fails_with_the_write_error() {
+        let v = SparkVersion::V4_1;
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        let worker = thread::spawn(move || {
+            theirs.write_all(&4242i32.to_be_bytes()).unwrap();
+            let mut start = [0u8; 1024];
+            theirs.read_exact(&mut start).unwrap();
+            theirs.shutdown(Shutdown::Read).unwrap();
+            thread::sleep(Duration::from_millis(300));
+        });
+        let session = Session::new(v, Handshake::Unix);
+        let mut conn = BlockingSession::connect(ours, session, Duration::from_secs(10)).unwrap();
+        let input = (0..128).map(|_| Frame::Data(Bytes::from(vec![0u8; 64 * 1024])));
+        let header = TaskHeader::example(Bytes::from_static(b"\x80\x05N."));
+        match conn.run_task(&header, input) {
+            Err(HostError::Io { during, .. }) => assert_eq!(during, "sending a task"),
+            other => panic!("{other:?}"),
+        }
+        worker.join().unwrap();
     }
 }
