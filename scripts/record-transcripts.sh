@@ -23,6 +23,10 @@ if [ -d tests/golden/worker/spark-4.3.0/broadcast_accum ]; then
   rm -rf examples/capture-spark-4.3.0
   mkdir -p examples/capture-spark-4.3.0
   cp tests/golden/worker/spark-4.3.0/broadcast_accum/*_worker.0.bin examples/capture-spark-4.3.0/
+  # The broadcast values tap copied, so that `sparkwire replay` can re-run it.
+  if [ -d tests/golden/worker/spark-4.3.0/broadcast_accum/broadcasts ]; then
+    cp -r tests/golden/worker/spark-4.3.0/broadcast_accum/broadcasts examples/capture-spark-4.3.0/
+  fi
 fi
 # What `sparkwire decode` prints for them.
 scripts/record-decode-expected.sh
