@@ -57,6 +57,14 @@ main_job=$(grep -m1 '^cargo run --release -- ' README.md)
 echo "$main_job"
 eval "$main_job"
 
+step "examples"
+# The host example: a pandas UDF over an Arrow batch on the newest pinned release.
+newest=$(printf '%s\n' $SPARKWIRE_PYSPARK_VERSIONS | tail -n 1)
+newest_py="SPARKWIRE_PY_$(echo "$newest" | tr . _)"
+out=$(cargo run --quiet --locked -p sparkwire-worker --example pandas_udf -- "${!newest_py}")
+echo "$out"
+printf '%s\n' "$out" | grep -q '^4  51$' || { echo "the pandas_udf example did not compute 5 * 10 + 1"; exit 1; }
+
 step "fuzz smoke run (${SPARKWIRE_FUZZ_SECONDS:-15}s per target, memory limits of scripts/fuzz-limits.sh)"
 . scripts/fuzz-limits.sh
 # shellcheck disable=SC2046

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 
-use crate::protocol::{BroadcastEntry, Broadcasts, TaskHeader};
+use crate::protocol::{
+    Arg, BroadcastEntry, Broadcasts, Command, EvalType, HeaderStyle, SparkVersion, TaskHeader, Udf,
+    UdfCommand, WorkerLayout,
+};
 
 use super::blocking::TaskInput;
 
@@ -46,6 +49,44 @@ impl Task {
         header.python_version = String::new();
         header.partition_index = partition;
         header.context.partition_id = partition;
+        Task::new(header, input)
+    }
+
+    /// A SQL UDF task of `eval_type` (batched Python UDFs, Arrow and pandas
+    /// UDFs without state) for workers of `spark`, its parts where that
+    /// release's layout carries them: the runner conf in the command before
+    /// 4.2 and in the header from 4.2, the profiler flag of 4.0/4.1, the
+    /// result ids of 4.2+. `udfs`: each UDF's argument offsets and its chain of
+    /// pickled `(function, returnType)` pairs. Eval types whose command needs
+    /// more (state schemas, state servers, input types, UDTFs) are built as a
+    /// [`TaskHeader`] and passed to [`Task::new`].
+    pub fn sql_udfs(
+        spark: SparkVersion,
+        eval_type: EvalType,
+        udfs: Vec<(Vec<i32>, Vec<Bytes>)>,
+        runner_conf: Vec<(String, String)>,
+        input: TaskInput<'static>,
+    ) -> Task {
+        let mut header = TaskHeader::example(Bytes::new());
+        header.python_version = String::new();
+        header.eval_type = eval_type;
+        if matches!(spark.header_style(), HeaderStyle::Json { .. }) {
+            header.runner_conf = runner_conf.clone();
+        }
+        header.command = Command::Udfs(UdfCommand {
+            runner_conf: spark.command_conf(eval_type).then_some(runner_conf),
+            profiler: spark.profiler_flag().then_some(None),
+            udfs: udfs
+                .into_iter()
+                .enumerate()
+                .map(|(i, (offsets, chain))| Udf {
+                    args: offsets.into_iter().map(Arg::at).collect(),
+                    chain,
+                    result_id: spark.result_ids_always().then_some(i as i64),
+                })
+                .collect(),
+            ..UdfCommand::default()
+        });
         Task::new(header, input)
     }
 
