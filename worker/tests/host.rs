@@ -248,6 +248,39 @@ fn a_worker_killed_mid_task_is_a_typed_error_not_a_hang() {
     }
 }
 
+/// A worker that crashes in native code: the error carries the faulthandler
+/// dump the worker wrote to `PYTHON_FAULTHANDLER_DIR`, as Spark attaches it.
+#[test]
+fn a_crash_carries_the_faulthandler_dump() {
+    const CRASH: &str =
+        "def job(split, it):\n    import ctypes\n    for x in it:\n        ctypes.string_at(0)\n        yield x\n";
+    for release in oracle_versions() {
+        let v = SparkVersion::of_release(&release).unwrap();
+        let dir =
+            std::env::temp_dir().join(format!("sparkwire-fh-{}-{release}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let host = host(
+            &release,
+            HostConfig {
+                faulthandler_dir: Some(dir.clone()),
+                ..quick(Mode::Simple, false)
+            },
+        );
+        match run(
+            &host,
+            Task::rdd(cmd(&release, CRASH, json!({})), 0, ints(v, 0..3)),
+        ) {
+            Err(TaskError::WorkerDied { stderr, exit, .. }) => {
+                assert!(stderr.contains("faulthandler:"), "{release}: {stderr}");
+                assert!(stderr.contains("Segmentation fault"), "{release}: {stderr}");
+                assert!(exit.is_some(), "{release}");
+            }
+            other => panic!("{release}: {:?}", other.map(|_| ())),
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 #[test]
 fn cancelling_kills_the_worker_and_returns_promptly() {
     for release in oracle_versions() {

@@ -51,6 +51,14 @@ pub struct HostConfig {
     /// Directory for faulthandler dumps (`PYTHON_FAULTHANDLER_DIR`): a crashed
     /// worker's Python stack is attached to its error.
     pub faulthandler_dir: Option<PathBuf>,
+    /// 4.1+ daemon workers: let a failed flush of the output kill the worker
+    /// instead of risking a desynchronised stream
+    /// (`spark.python.daemon.killWorkerOnFlushFailure`, default on).
+    pub kill_worker_on_flush_failure: bool,
+    /// 4.1+: with a faulthandler directory, dump the worker's Python stacks
+    /// there every this many seconds (`spark.python.worker.tracebackDumpIntervalSeconds`),
+    /// to see where a slow task is.
+    pub traceback_dump_interval_secs: Option<u32>,
     /// Connect over `::1` (`SPARK_PREFER_IPV6`).
     pub prefer_ipv6: bool,
     /// More environment for every worker (after Spark's own variables, so they
@@ -73,6 +81,8 @@ impl Default for HostConfig {
             buffer_size: 65536,
             hash_seed: "0".into(),
             faulthandler_dir: None,
+            kill_worker_on_flush_failure: true,
+            traceback_dump_interval_secs: None,
             prefer_ipv6: false,
             env: Vec::new(),
         }

@@ -56,6 +56,21 @@ pub fn worker_env(
     if let Some(dir) = &config.faulthandler_dir {
         set("PYTHON_FAULTHANDLER_DIR", dir.clone().into_os_string());
     }
+    // Settings only 4.1+ workers read.
+    if python.spark >= SparkVersion::V4_1 {
+        if config.mode == Mode::Daemon && config.kill_worker_on_flush_failure {
+            set("PYTHON_DAEMON_KILL_WORKER_ON_FLUSH_FAILURE", "1".into());
+        }
+        if let (Some(secs), Some(_)) = (
+            config.traceback_dump_interval_secs,
+            &config.faulthandler_dir,
+        ) {
+            set(
+                "PYTHON_TRACEBACK_DUMP_INTERVAL_SECONDS",
+                secs.to_string().into(),
+            );
+        }
+    }
     if let Some(secret) = secret {
         set("PYTHON_WORKER_FACTORY_SECRET", secret.into());
     }
@@ -89,4 +104,92 @@ pub fn module_args(spark: SparkVersion, mode: Mode) -> Vec<&'static str> {
 /// Whether a release's workers can use Unix-domain sockets.
 pub fn supports_unix_sockets(spark: SparkVersion) -> bool {
     spark >= SparkVersion::V4_1
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn python(spark: SparkVersion) -> Python {
+        Python {
+            exe: "python3".into(),
+            version: "3.11".into(),
+            pyspark: spark.to_string(),
+            spark,
+            root: PathBuf::from("/site-packages"),
+        }
+    }
+
+    fn names(env: &[(OsString, OsString)]) -> Vec<String> {
+        env.iter()
+            .map(|(k, _)| k.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn sets_what_spark_sets_for_each_release() {
+        let config = HostConfig {
+            faulthandler_dir: Some("/fh".into()),
+            traceback_dump_interval_secs: Some(5),
+            ..HostConfig::default()
+        };
+        let old = worker_env(
+            &python(SparkVersion::V3_5),
+            &config,
+            Some("s"),
+            Rendezvous::DaemonTcp,
+            &[],
+        );
+        let new = worker_env(
+            &python(SparkVersion::V4_1),
+            &config,
+            Some("s"),
+            Rendezvous::DaemonTcp,
+            &[],
+        );
+        for n in [
+            "PYTHONPATH",
+            "PYTHONUNBUFFERED",
+            "PYTHONHASHSEED",
+            "SPARK_REUSE_WORKER",
+            "SPARK_BUFFER_SIZE",
+            "SPARK_AUTH_SOCKET_TIMEOUT",
+            "PYTHON_FAULTHANDLER_DIR",
+            "PYTHON_WORKER_FACTORY_SECRET",
+        ] {
+            assert!(names(&old).contains(&n.to_string()), "{n}");
+            assert!(names(&new).contains(&n.to_string()), "{n}");
+        }
+        for n in [
+            "PYTHON_DAEMON_KILL_WORKER_ON_FLUSH_FAILURE",
+            "PYTHON_TRACEBACK_DUMP_INTERVAL_SECONDS",
+        ] {
+            assert!(!names(&old).contains(&n.to_string()), "{n} in 3.5");
+            assert!(names(&new).contains(&n.to_string()), "{n} not in 4.1");
+        }
+        assert!(new[0].1.to_string_lossy().starts_with("/site-packages"));
+    }
+
+    #[test]
+    fn the_task_environment_comes_last_and_unix_sockets_need_no_secret() {
+        let dir = PathBuf::from("/private/d");
+        let env = worker_env(
+            &python(SparkVersion::V4_3),
+            &HostConfig::default(),
+            None,
+            Rendezvous::DaemonSockDir(&dir),
+            &[("PYTHONHASHSEED".into(), "7".into())],
+        );
+        let n = names(&env);
+        assert!(n.contains(&"PYTHON_UNIX_DOMAIN_ENABLED".to_string()));
+        assert!(!n.contains(&"PYTHON_WORKER_FACTORY_SECRET".to_string()));
+        let last_seed = env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "PYTHONHASHSEED")
+            .unwrap();
+        assert_eq!(last_seed.1, "7");
+    }
 }
