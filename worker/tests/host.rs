@@ -491,6 +491,45 @@ fn unix_sockets_are_refused_before_4_1() {
     }
 }
 
+/// A worker that presents another secret than the one it was given is
+/// refused: the task fails to launch, naming the rejected handshake, and
+/// nothing runs.
+#[test]
+fn a_worker_with_a_wrong_secret_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let release = oracle_versions().pop().expect("a pinned release");
+    let v = SparkVersion::of_release(&release).unwrap();
+    let real = python_for(&release).unwrap();
+    let dir = std::env::temp_dir().join(format!("sparkwire-wrong-secret-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // An interpreter wrapper that swaps the secret for one of the same length.
+    let wrapper = dir.join("python");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\n[ -n \"$PYTHON_WORKER_FACTORY_SECRET\" ] && export PYTHON_WORKER_FACTORY_SECRET=$(printf '%064d' 0)\nexec {} \"$@\"\n",
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let python = Python::probe(&wrapper).unwrap();
+    let host = Host::new(python, quick(Mode::Simple, false)).unwrap();
+    match host.run(Task::rdd(
+        cmd(&release, DOUBLE, json!({})),
+        0,
+        ints(v, 0..3),
+    )) {
+        Err(TaskError::Launch { source, .. }) => {
+            let text = source.to_string();
+            assert!(text.contains("secret was rejected"), "{text}");
+        }
+        other => panic!("{:?}", other.map(|r| r.pid())),
+    }
+    assert_eq!(host.stats().live, 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_missing_interpreter_is_named() {
     let err = Python::probe("/nonexistent/python3").unwrap_err();
