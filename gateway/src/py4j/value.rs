@@ -104,9 +104,9 @@ fn is_plain_float(text: &str) -> bool {
     rest.is_empty()
 }
 
-/// Python's `repr(float)` built from Rust's shortest round-trip digits: both pick
-/// the shortest digit string that reads back to the same double (closest on ties),
-/// so only the layout rules of CPython's `format_float_short` have to be redone.
+/// Python's `repr(float)`: the shortest digit string that reads back to the same
+/// double (the closest one when several have that length), laid out by the rules
+/// of CPython's `format_float_short` (exponent form below 1e-4 and from 1e16).
 fn python_repr(x: f64) -> String {
     if x.is_nan() {
         return "NaN".into();
@@ -114,7 +114,17 @@ fn python_repr(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
-    let sci = format!("{:e}", x.abs());
+    // Rust's shortest form gives the digit count; when several strings of that
+    // length read back to `x`, CPython prints the one closest to `x`, which is
+    // the correctly rounded one that `{:.N$e}` prints.
+    let shortest = format!("{:e}", x.abs());
+    let count = shortest
+        .split('e')
+        .next()
+        .unwrap_or("")
+        .replace('.', "")
+        .len();
+    let sci = format!("{:.*e}", count.saturating_sub(1), x.abs());
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     let exp: i32 = exp.parse().unwrap_or(0);
@@ -554,6 +564,8 @@ mod tests {
             (f64::INFINITY, "Infinity"),
             (f64::NEG_INFINITY, "-Infinity"),
             (f64::NAN, "NaN"),
+            // Two 17-digit strings read back to this double; Python prints the closer.
+            (f64::from_bits(0xc31d_cb64_deb3_6071), "-2096602104518684.2"),
         ] {
             assert_eq!(Double::python(x).text(), s, "{x:?}");
         }
