@@ -203,8 +203,10 @@ impl Py4jDecoder {
         }
     }
 
-    /// Limits on the line in progress (`line_len` bytes so far) and on the
-    /// message (`total` bytes so far).
+    /// Limits on the line in progress, which starts at `start` and has
+    /// `line_len` bytes so far, and on the message, which has `total` bytes so
+    /// far. When both are exceeded, the error is the one whose limit was crossed
+    /// at the earlier byte, so it does not depend on how the input was chunked.
     fn check_sizes(
         &self,
         line_len: usize,
@@ -212,7 +214,12 @@ impl Py4jDecoder {
         start: usize,
         line: usize,
     ) -> Result<(), DecodeError> {
-        if line_len > self.limits.max_line_len {
+        let line_over = line_len > self.limits.max_line_len;
+        let command_over = total > self.limits.max_command_len;
+        let line_first = line_over
+            && (!command_over
+                || start.saturating_add(self.limits.max_line_len) < self.limits.max_command_len);
+        if line_first {
             return Err(DecodeError::LineTooLong {
                 message: self.index,
                 line,
@@ -220,7 +227,7 @@ impl Py4jDecoder {
                 max: self.limits.max_line_len,
             });
         }
-        if total > self.limits.max_command_len {
+        if command_over {
             return Err(DecodeError::CommandTooLong {
                 message: self.index,
                 name: self.name(),
@@ -601,6 +608,38 @@ mod tests {
                 max: 3
             }
         );
+    }
+
+    /// Found by the fuzzer: which limit fails must not depend on chunking.
+    #[test]
+    fn the_first_crossed_limit_wins_in_any_chunking() {
+        let wire = b"f\ng\no1\nf\ne\n";
+        for chunk in [1, 3, usize::MAX] {
+            let mut dec = Py4jDecoder::with_limits(Direction::ToJava, limits(1, 0, 4));
+            let mut buf = BytesMut::new();
+            let mut fed = 0;
+            let err = loop {
+                match dec.decode(&mut buf) {
+                    Ok(Step::NeedMore) => {
+                        let n = chunk.min(wire.len() - fed);
+                        buf.extend_from_slice(&wire[fed..fed + n]);
+                        fed += n;
+                    }
+                    Ok(Step::Item(m)) => panic!("decoded {m:?}"),
+                    Err(e) => break e,
+                }
+            };
+            assert_eq!(
+                err,
+                DecodeError::CommandTooLong {
+                    message: 0,
+                    name: "field get",
+                    offset: 0,
+                    max: 4
+                },
+                "chunk {chunk}"
+            );
+        }
     }
 
     #[test]
