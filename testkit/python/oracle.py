@@ -1087,6 +1087,263 @@ def op_parse_init_message(req):
     return eval_cases.parse_init_message(unhex(req["data"]))
 
 
+
+# --- py4j: the protocol functions of the py4j package this venv's PySpark uses.
+# Values travel as {"t": kind, ...}: ints and decimals as text, floats as the
+# hex of their IEEE bits (JSON has no NaN), bytes as hex.
+
+
+class _Py4jRef(object):
+    """Stands for a JavaObject when building a command part: only the id matters."""
+
+    def __init__(self, target_id):
+        self._target_id = target_id
+
+    def _get_object_id(self):
+        return self._target_id
+
+
+class _Py4jProxyPool(object):
+    def __init__(self):
+        self.next_id = None
+
+    def put(self, obj):
+        return self.next_id
+
+
+def _py4j_from_json(d, pool):
+    import decimal
+    import struct
+
+    t = d["t"]
+    if t == "none":
+        return None
+    if t == "bool":
+        return bool(d["v"])
+    if t == "int":
+        return int(d["v"])
+    if t == "float":
+        return struct.unpack(">d", bytes.fromhex(d["bits"]))[0]
+    if t == "decimal":
+        return decimal.Decimal(d["v"])
+    if t == "str":
+        return d["v"]
+    if t == "bytes":
+        return bytes.fromhex(d["hex"])
+    if t == "bytearray":
+        return bytearray.fromhex(d["hex"])
+    if t == "ref":
+        return _Py4jRef(d["id"])
+    if t == "proxy":
+        class Proxy(object):
+            class Java:
+                implements = list(d["interfaces"])
+        pool.next_id = d["id"]
+        return Proxy()
+    raise ValueError("unknown py4j value kind %r" % t)
+
+
+def _py4j_to_json(v):
+    import decimal
+    import struct
+
+    if v is None:
+        return {"t": "none"}
+    if isinstance(v, bool):
+        return {"t": "bool", "v": v}
+    if isinstance(v, int):
+        return {"t": "int", "v": str(v)}
+    if isinstance(v, float):
+        return {"t": "float", "bits": struct.pack(">d", v).hex()}
+    if isinstance(v, decimal.Decimal):
+        return {"t": "decimal", "v": str(v)}
+    if isinstance(v, str):
+        return {"t": "str", "v": v}
+    if isinstance(v, (bytes, bytearray)):
+        return {"t": "bytes", "hex": bytes(v).hex()}
+    if hasattr(v, "_target_id"):
+        return {"t": "ref", "kind": type(v).__name__, "id": v._target_id}
+    if hasattr(v, "_fqn"):
+        return {"t": "class", "fqn": v._fqn}
+    if isinstance(v, list):
+        return {"t": "list", "items": [_py4j_to_json(x) for x in v]}
+    return {"t": "other", "repr": repr(v)[:200]}
+
+
+def op_py4j_command_parts(req):
+    """py4j.protocol.get_command_part for each value: the exact argument line."""
+    from py4j.protocol import get_command_part
+
+    pool = _Py4jProxyPool()
+    out = []
+    for d in req["values"]:
+        out.append(get_command_part(_py4j_from_json(d, pool), pool))
+    return out
+
+
+class _Py4jFakeClient(object):
+    """Enough of a GatewayClient for get_return_value to build JavaObjects."""
+
+    address = "127.0.0.1"
+    port = 0
+    converters = None
+
+    def __init__(self):
+        from py4j.java_gateway import GatewayProperty, PythonProxyPool
+
+        self.gateway_property = GatewayProperty(False, PythonProxyPool(), False)
+
+
+def op_py4j_return_values(req):
+    """py4j.protocol.get_return_value on each answer (a reply line without its
+    "!", as GatewayClient.send_command hands it over), described as JSON."""
+    from py4j.protocol import Py4JError, Py4JJavaError, get_return_value
+
+    client = _Py4jFakeClient()
+    out = []
+    for answer in req["answers"]:
+        try:
+            out.append({"ok": _py4j_to_json(get_return_value(answer, client, "o1", "m"))})
+        except Py4JJavaError as e:
+            out.append({"java_error": e.java_exception._target_id})
+        except Py4JError as e:
+            out.append({"py4j_error": e.args[0]})
+        except Exception as e:
+            out.append({"raised": type(e).__name__})
+    return out
+
+
+def op_py4j_escapes(req):
+    """escape_new_line / unescape_new_line / encode_bytearray / decode_bytearray."""
+    from py4j.protocol import decode_bytearray, encode_bytearray, escape_new_line, unescape_new_line
+
+    return {
+        "escaped": [escape_new_line(x) for x in req["strs"]],
+        "unescaped": [unescape_new_line(x) for x in req["escaped"]],
+        "b64": [encode_bytearray(bytes.fromhex(h)) for h in req["bytes"]],
+        "unb64": [bytes(decode_bytearray(x)).hex() for x in req["b64"]],
+    }
+
+
+def op_py4j_client_session(req):
+    """Drives py4j's own client (JavaGateway, or ClientServer as PySpark uses by
+    default) against the JVM stand-in at req["port"], exercising every command
+    form the Python client can send. Answers what each step returned."""
+    import gc
+
+    from py4j.java_gateway import (
+        GatewayParameters, JavaGateway, get_field, java_import, set_field)
+
+    mode = req["mode"]
+    if mode == "clientserver":
+        from py4j.clientserver import ClientServer, JavaParameters, PythonParameters
+
+        gw = ClientServer(
+            java_parameters=JavaParameters(
+                port=req["port"], auth_token=req["token"], auto_convert=True),
+            python_parameters=PythonParameters(port=0, eager_load=False))
+    else:
+        gw = JavaGateway(gateway_parameters=GatewayParameters(
+            port=req["port"], auth_token=req["token"], auto_convert=True))
+    pool = _Py4jProxyPool()
+    out = []
+
+    def rec(label, f):
+        try:
+            out.append([label, {"ok": _py4j_to_json(f())}])
+        except Exception as e:
+            out.append([label, {"raised": type(e).__name__, "msg": str(e)[:300]}])
+
+    jvm = gw.jvm
+    rec("import", lambda: java_import(jvm, "org.apache.spark.SparkConf"))
+    rec("import star", lambda: java_import(jvm, "java.util.*"))
+    conf = jvm.SparkConf(True)
+    for i, d in enumerate(req["echo"]):
+        rec("echo %d" % i, lambda d=d: conf.echo(_py4j_from_json(d, pool)))
+    rec("static", lambda: jvm.java.lang.Math.echo(-5))
+    rec("static field", lambda: jvm.java.lang.Integer.f_MAX)
+    rec("auto list", lambda: conf.echo([1, "a", None]))
+    rec("auto dict", lambda: conf.echo({"k": 1.5}))
+    rec("auto set", lambda: conf.echo({7}))
+    rec("field", lambda: get_field(conf, "f"))
+    rec("field missing", lambda: get_field(conf, "missing"))
+    rec("field set", lambda: set_field(conf, "f", "x\ny"))
+    view = gw.new_jvm_view("myview")
+    rec("view import", lambda: java_import(view, "a.b\\c.*"))
+    arr = conf.getArray()
+    rec("array len", lambda: len(arr))
+    rec("array get", lambda: arr[1])
+    rec("array set", lambda: arr.__setitem__(0, "x"))
+    rec("array slice", lambda: arr[0:2])
+    rec("new array", lambda: gw.new_array(jvm.java.lang.String, 2, 3))
+    lst = conf.getList()
+    lst2 = conf.getList()
+    rec("list slice", lambda: lst[0:2])
+    rec("list concat", lambda: lst + lst2)
+    rec("list mult", lambda: lst * 3)
+    rec("list count", lambda: lst.count("x"))
+    rec("list sort", lambda: lst.sort())
+    rec("list reverse", lambda: lst.reverse())
+
+    def imult():
+        global_lst = lst
+        global_lst *= 2
+        return None
+    rec("list imult", imult)
+    rec("help object", lambda: gw.help(conf, display=False))
+    rec("help class", lambda: gw.help(jvm.java.lang.String, pattern="rep*", display=False))
+    rec("dir object", lambda: sorted(dir(conf))[:3])
+    rec("dir class", lambda: dir(jvm.java.lang.String))
+    rec("dir view", lambda: dir(jvm))
+    rec("class object", lambda: jvm.java.lang.String._java_lang_class)
+    rec("typed returns", lambda: [conf.getDouble(), conf.getLong(), conf.getDecimal(),
+                                  conf.getBytes(), conf.getString(), conf.getBool(),
+                                  conf.getNull()])
+
+    def java_error():
+        try:
+            conf.fail()
+        except Exception as e:
+            return [type(e).__name__, str(e)]
+    rec("java error", java_error)
+    rec("py4j error", lambda: conf.broken())
+    rec("bare error", lambda: conf.bare())
+
+    class Runner(object):
+        calls = []
+
+        def run(self, *args):
+            Runner.calls.append(list(args))
+            return len(args)
+
+        class Java:
+            implements = ["java.lang.Runnable"]
+    runner = Runner()
+    if mode == "clientserver":
+        rec("callback", lambda: conf.callMeBack(runner))
+        rec("callback calls", lambda: Runner.calls)
+    else:
+        rec("proxy arg", lambda: conf.takeProxy(runner))
+
+        def stream():
+            # A GatewayConnectionGuard: the raw bytes after the "!yv" reply.
+            guard = conf.readStream.stream()
+            data = guard.read()
+            guard._connection.close()
+            return data
+        rec("stream", stream)
+    del arr, lst, lst2, view
+    gc.collect()
+    if mode == "clientserver":
+        def cancel():
+            conn = gw._gateway_client._get_connection()
+            conn.shutdown_socket(40000, 25333)
+        rec("cancel", cancel)
+    gc.collect()
+    rec("shutdown", lambda: gw.shutdown())
+    return out
+
+
 OPS = {name[3:]: fn for name, fn in globals().items() if name.startswith("op_")}
 
 

@@ -1,0 +1,644 @@
+//! Typed values: the one-line "command parts" both peers write for arguments,
+//! callback arguments and return values (a type letter, then the text).
+//!
+//! Decoding is strict in one direction only: it accepts exactly the spellings
+//! that py4j's Python client and its Java server write (and the other spelling of
+//! the same value where the two peers differ: `True`/`true`, `inf`/`Infinity`),
+//! and keeps the spelling, so every accepted part re-encodes to its own bytes.
+//! Texts that only a lenient parser would take (`i007`, `s\t`, `j` with stray
+//! characters) are refused with a [`ValueError`] instead of being guessed at.
+
+use bytes::Bytes;
+
+use super::base64::{self, Base64Error};
+
+/// Which peer's spelling a value carries where Python and Java write the same
+/// value differently (`bTrue` vs `btrue`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Spelling {
+    /// `str(bool)`: `True` / `False`.
+    Python,
+    /// `Boolean.toString`: `true` / `false`.
+    Java,
+}
+
+/// A `d` value: the number and the exact text it came as.
+///
+/// The text is kept because Python (`repr`) and Java (`Double.toString`) spell
+/// the same double differently (`1e+16` vs `1.0E16`), and re-encoding must give
+/// back the bytes that were read. Two `Double`s are equal when their texts are.
+#[derive(Clone, Debug)]
+pub struct Double {
+    value: f64,
+    text: Box<str>,
+}
+
+impl PartialEq for Double {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Double {}
+
+impl Double {
+    /// The text py4j's Python client writes for `value` (`encode_float`): the
+    /// shortest round-tripping `repr`, with `inf`/`-inf`/`nan` spelled the Java
+    /// way (`Infinity`, `-Infinity`, `NaN`).
+    pub fn python(value: f64) -> Double {
+        Double {
+            value,
+            text: python_repr(value).into(),
+        }
+    }
+
+    /// Parses a `d` text; see the module docs for what is accepted.
+    pub fn parse(text: &str) -> Result<Double, ValueError> {
+        let value = match text {
+            "Infinity" | "inf" => f64::INFINITY,
+            "-Infinity" | "-inf" => f64::NEG_INFINITY,
+            "NaN" | "nan" => f64::NAN,
+            _ if is_plain_float(text) => text.parse().map_err(|_| ValueError::Double)?,
+            _ => return Err(ValueError::Double),
+        };
+        Ok(Double {
+            value,
+            text: text.into(),
+        })
+    }
+
+    /// The number.
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    /// The wire text (without the `d`).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// `-?digits(.digits)?([eE][+-]?digits)?`: the shape of every finite double
+/// either peer writes.
+fn is_plain_float(text: &str) -> bool {
+    let b = text.strip_prefix('-').unwrap_or(text).as_bytes();
+    let int = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if int == 0 {
+        return false;
+    }
+    let mut rest = &b[int..];
+    if let Some(r) = rest.strip_prefix(b".") {
+        let frac = r.iter().take_while(|c| c.is_ascii_digit()).count();
+        if frac == 0 {
+            return false;
+        }
+        rest = &r[frac..];
+    }
+    if let Some(r) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
+        let r = r
+            .strip_prefix(b"+")
+            .or_else(|| r.strip_prefix(b"-"))
+            .unwrap_or(r);
+        return !r.is_empty() && r.iter().all(u8::is_ascii_digit);
+    }
+    rest.is_empty()
+}
+
+/// Python's `repr(float)`: the shortest digit string that reads back to the same
+/// double (the closest one when several have that length), laid out by the rules
+/// of CPython's `format_float_short` (exponent form below 1e-4 and from 1e16).
+fn python_repr(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    // Rust's shortest form gives the digit count; when several strings of that
+    // length read back to `x`, CPython prints the one closest to `x`, which is
+    // the correctly rounded one that `{:.N$e}` prints.
+    let shortest = format!("{:e}", x.abs());
+    let count = shortest
+        .split('e')
+        .next()
+        .unwrap_or("")
+        .replace('.', "")
+        .len();
+    let sci = format!("{:.*e}", count.saturating_sub(1), x.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let exp: i32 = exp.parse().unwrap_or(0);
+    // value = 0.DIGITS × 10^decpt
+    let decpt = exp + 1;
+    let mut out = String::new();
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    let n = digits.len() as i32;
+    if decpt <= -4 || decpt > 16 {
+        out.push_str(&digits[..1]);
+        if n > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let e = decpt - 1;
+        out.push_str(&format!("e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs()));
+    } else if decpt <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-decpt) as usize));
+        out.push_str(&digits);
+    } else if decpt >= n {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', (decpt - n) as usize));
+        out.push_str(".0");
+    } else {
+        out.push_str(&digits[..decpt as usize]);
+        out.push('.');
+        out.push_str(&digits[decpt as usize..]);
+    }
+    out
+}
+
+/// A `D` value: the decimal's text, checked against the spellings `str(Decimal)`
+/// and `BigDecimal.toPlainString` produce. Kept as text: its precision and
+/// exponent are part of the value (`1.50` is not `1.5` to `BigDecimal`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Decimal(Box<str>);
+
+impl Decimal {
+    /// Checks `text`: `-?(digits[.digits*] | .digits)([eE][+-]?digits)?`, or
+    /// Python's `Infinity`, `NaN<digits>`, `sNaN<digits>` (which Java refuses,
+    /// but which Python sends for such decimals).
+    pub fn parse(text: &str) -> Result<Decimal, ValueError> {
+        let body = text.strip_prefix('-').unwrap_or(text);
+        let special = body == "Infinity"
+            || body
+                .strip_prefix("NaN")
+                .or_else(|| body.strip_prefix("sNaN"))
+                .is_some_and(|d| d.bytes().all(|c| c.is_ascii_digit()));
+        if special || is_decimal_number(body.as_bytes()) {
+            Ok(Decimal(text.into()))
+        } else {
+            Err(ValueError::Decimal)
+        }
+    }
+
+    /// The wire text (without the `D`).
+    pub fn text(&self) -> &str {
+        &self.0
+    }
+}
+
+fn is_decimal_number(b: &[u8]) -> bool {
+    let int = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut rest = &b[int..];
+    let mut frac = 0;
+    if let Some(r) = rest.strip_prefix(b".") {
+        frac = r.iter().take_while(|c| c.is_ascii_digit()).count();
+        rest = &r[frac..];
+    }
+    if int == 0 && frac == 0 {
+        return false;
+    }
+    if let Some(r) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
+        let r = r
+            .strip_prefix(b"+")
+            .or_else(|| r.strip_prefix(b"-"))
+            .unwrap_or(r);
+        return !r.is_empty() && r.iter().all(u8::is_ascii_digit);
+    }
+    rest.is_empty()
+}
+
+/// One typed py4j value (a "command part" or return value).
+///
+/// The letters are py4j's. Which peer writes which variants:
+/// * arguments from Python: `n b i L d D s j r f`;
+/// * values from Java (returns, callback arguments): `n v b i L d D s j r l a h t g`;
+/// * reflection and field replies only: `p c m o`.
+///
+/// Java's `Protocol.getObject` refuses `l a h t g p c m o` as *arguments*; the
+/// codec still decodes them anywhere (the type letter alone identifies them), so
+/// that a server can answer with py4j's own error instead of a framing error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// `n`: Python `None`, Java `null`.
+    Null,
+    /// `v`: a void method's result (Python reads it as `None`).
+    Void,
+    /// `b`: a boolean and its spelling.
+    Bool(bool, Spelling),
+    /// `i`: a Java `int` (py4j sends Python ints in −2^31..2^31−1 this way).
+    Int(i32),
+    /// `L`: a Java `long` (Python ints outside the `int` range).
+    Long(i64),
+    /// `d`: a double, with its spelling.
+    Double(Double),
+    /// `D`: a decimal, as text.
+    Decimal(Decimal),
+    /// `s`: a string, unescaped.
+    Str(String),
+    /// `j`: bytes (base64 on the wire).
+    Bytes(Bytes),
+    /// `r`: a reference to a JVM object by id (`o12`, `j`, `t`, …).
+    Ref(String),
+    /// `l`: a returned `java.util.List`, by id.
+    List(String),
+    /// `a`: a returned `java.util.Map`, by id.
+    Map(String),
+    /// `h`: a returned `java.util.Set`, by id.
+    Set(String),
+    /// `t`: a returned Java array, by id.
+    Array(String),
+    /// `g`: a returned `java.util.Iterator`, by id.
+    Iterator(String),
+    /// `f`: a Python object implementing Java interfaces: `f<id>;<iface>;…`.
+    Proxy {
+        /// The Python proxy pool id (`p0`, …).
+        id: String,
+        /// Fully qualified interface names, at least one.
+        interfaces: Vec<String>,
+    },
+    /// `p`: reflection answer "this name is a package".
+    Package,
+    /// `c<fqn>`: reflection answer "this name is a class".
+    Class(String),
+    /// `m`: reflection answer "a static method of that name exists".
+    Method,
+    /// `o`: field answer "no such member".
+    NoMember,
+}
+
+/// Why a value's text is not one py4j writes. The position, when given, is a
+/// byte index into the part (type letter = 0).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    /// An empty line where a value was expected.
+    #[error("empty value")]
+    Empty,
+    /// The type letter is not one of py4j's.
+    #[error("unknown type letter {0:?}")]
+    UnknownType(char),
+    /// Not a canonical decimal `int` in the Java `int` range.
+    #[error("not a canonical 32-bit integer")]
+    Int,
+    /// Not a canonical decimal in the Java `long` range (Python sends `L` for
+    /// any int beyond 32 bits, even beyond 64; Java then fails to parse it).
+    #[error("not a canonical 64-bit integer")]
+    Long,
+    /// Not a double spelling either peer writes.
+    #[error("not a double as Python or Java spells it")]
+    Double,
+    /// Not a decimal spelling either peer writes.
+    #[error("not a decimal as Python or Java spells it")]
+    Decimal,
+    /// Not `True`, `False`, `true` or `false`.
+    #[error("not a boolean spelling")]
+    Bool,
+    /// A backslash not followed by `\`, `n` or `r`.
+    #[error("invalid escape at byte {at}")]
+    Escape {
+        /// Byte index of the backslash in the part.
+        at: usize,
+    },
+    /// A `j` payload that is not canonical base64.
+    #[error("bad base64: {0:?}")]
+    Base64(Base64Error),
+    /// A reference-like value with an empty id.
+    #[error("empty object id")]
+    EmptyId,
+    /// An `f` value without interfaces or with an empty field.
+    #[error("malformed python proxy")]
+    Proxy,
+}
+
+impl Value {
+    /// The value py4j's Python client sends for a Python `int` that fits 64 bits:
+    /// `i` inside the Java `int` range, `L` outside.
+    pub fn integer(n: i64) -> Value {
+        match i32::try_from(n) {
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::Long(n),
+        }
+    }
+
+    /// The type letter.
+    pub fn type_letter(&self) -> u8 {
+        match self {
+            Value::Null => b'n',
+            Value::Void => b'v',
+            Value::Bool(..) => b'b',
+            Value::Int(_) => b'i',
+            Value::Long(_) => b'L',
+            Value::Double(_) => b'd',
+            Value::Decimal(_) => b'D',
+            Value::Str(_) => b's',
+            Value::Bytes(_) => b'j',
+            Value::Ref(_) => b'r',
+            Value::List(_) => b'l',
+            Value::Map(_) => b'a',
+            Value::Set(_) => b'h',
+            Value::Array(_) => b't',
+            Value::Iterator(_) => b'g',
+            Value::Proxy { .. } => b'f',
+            Value::Package => b'p',
+            Value::Class(_) => b'c',
+            Value::Method => b'm',
+            Value::NoMember => b'o',
+        }
+    }
+
+    /// Parses one part (a line without its `\n`).
+    pub fn parse(part: &str) -> Result<Value, ValueError> {
+        let mut chars = part.chars();
+        let letter = chars.next().ok_or(ValueError::Empty)?;
+        let text = chars.as_str();
+        let id = |make: fn(String) -> Value| {
+            if text.is_empty() {
+                Err(ValueError::EmptyId)
+            } else {
+                Ok(make(text.to_owned()))
+            }
+        };
+        match letter {
+            'n' if text.is_empty() => Ok(Value::Null),
+            'v' if text.is_empty() => Ok(Value::Void),
+            'p' if text.is_empty() => Ok(Value::Package),
+            'm' if text.is_empty() => Ok(Value::Method),
+            'o' if text.is_empty() => Ok(Value::NoMember),
+            'n' | 'v' | 'p' | 'm' | 'o' => Err(ValueError::UnknownType(letter)),
+            'b' => match text {
+                "True" => Ok(Value::Bool(true, Spelling::Python)),
+                "False" => Ok(Value::Bool(false, Spelling::Python)),
+                "true" => Ok(Value::Bool(true, Spelling::Java)),
+                "false" => Ok(Value::Bool(false, Spelling::Java)),
+                _ => Err(ValueError::Bool),
+            },
+            'i' => canonical_int(text)
+                .and_then(|n| i32::try_from(n).ok())
+                .map(Value::Int)
+                .ok_or(ValueError::Int),
+            'L' => canonical_int(text).map(Value::Long).ok_or(ValueError::Long),
+            'd' => Double::parse(text).map(Value::Double),
+            'D' => Decimal::parse(text).map(Value::Decimal),
+            's' => unescape(text)
+                .map(Value::Str)
+                .map_err(|at| ValueError::Escape { at: at + 1 }),
+            'j' => base64::decode(text.as_bytes())
+                .map(|b| Value::Bytes(Bytes::from(b)))
+                .map_err(ValueError::Base64),
+            'r' => id(Value::Ref),
+            'l' => id(Value::List),
+            'a' => id(Value::Map),
+            'h' => id(Value::Set),
+            't' => id(Value::Array),
+            'g' => id(Value::Iterator),
+            'c' => Ok(Value::Class(text.to_owned())),
+            'f' => {
+                let mut fields = text.split(';');
+                let id = fields.next().unwrap_or_default().to_owned();
+                let interfaces: Vec<String> = fields.map(str::to_owned).collect();
+                if id.is_empty() || interfaces.is_empty() || interfaces.iter().any(String::is_empty)
+                {
+                    return Err(ValueError::Proxy);
+                }
+                Ok(Value::Proxy { id, interfaces })
+            }
+            other => Err(ValueError::UnknownType(other)),
+        }
+    }
+
+    /// Appends the part's bytes (no trailing `\n`).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.type_letter());
+        match self {
+            Value::Null | Value::Void | Value::Package | Value::Method | Value::NoMember => {}
+            Value::Bool(b, Spelling::Python) => {
+                out.extend_from_slice(if *b { b"True" } else { b"False" })
+            }
+            Value::Bool(b, Spelling::Java) => {
+                out.extend_from_slice(if *b { b"true" } else { b"false" })
+            }
+            Value::Int(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            Value::Long(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            Value::Double(d) => out.extend_from_slice(d.text().as_bytes()),
+            Value::Decimal(d) => out.extend_from_slice(d.text().as_bytes()),
+            Value::Str(s) => escape_into(s, out),
+            Value::Bytes(b) => base64::encode_into(b, out),
+            Value::Ref(id)
+            | Value::List(id)
+            | Value::Map(id)
+            | Value::Set(id)
+            | Value::Array(id)
+            | Value::Iterator(id)
+            | Value::Class(id) => out.extend_from_slice(id.as_bytes()),
+            Value::Proxy { id, interfaces } => {
+                out.extend_from_slice(id.as_bytes());
+                for i in interfaces {
+                    out.push(b';');
+                    out.extend_from_slice(i.as_bytes());
+                }
+            }
+        }
+    }
+
+    /// The part as a string (no trailing `\n`).
+    pub fn to_part(&self) -> String {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        // Every piece written above is UTF-8.
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// Canonical decimal only: what `str(int)`, `Integer.toString` and
+/// `Long.toString` write (no `+`, no leading zeros, no `-0`).
+fn canonical_int(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|c| c.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && text != "-0";
+    if canonical {
+        text.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// py4j's string escaping (both peers): `\` → `\\`, LF → `\n`, CR → `\r`.
+pub fn escape_into(s: &str, out: &mut Vec<u8>) {
+    for b in s.bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
+        }
+    }
+}
+
+/// [`escape_into`] as a `String`.
+pub fn escape(s: &str) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    escape_into(s, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Inverse of [`escape`], accepting only what it produces; the error is the byte
+/// index of a backslash that starts no valid escape.
+///
+/// Python's `unescape_new_line` and Java's `StringUtil.unescape` disagree on
+/// other escapes (`\t` stays `\t` in Python, becomes `t` in Java), so such text
+/// has no single meaning and is refused.
+pub fn unescape(text: &str) -> Result<String, usize> {
+    let mut out = String::with_capacity(text.len());
+    let mut iter = text.char_indices();
+    while let Some((i, c)) = iter.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match iter.next() {
+            Some((_, '\\')) => out.push('\\'),
+            Some((_, 'n')) => out.push('\n'),
+            Some((_, 'r')) => out.push('\r'),
+            _ => return Err(i),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(v: &Value) -> String {
+        v.to_part()
+    }
+
+    #[test]
+    fn exact_parts() {
+        assert_eq!(part(&Value::Null), "n");
+        assert_eq!(part(&Value::Bool(true, Spelling::Python)), "bTrue");
+        assert_eq!(part(&Value::Bool(false, Spelling::Java)), "bfalse");
+        assert_eq!(part(&Value::integer(42)), "i42");
+        assert_eq!(part(&Value::integer(2_147_483_647)), "i2147483647");
+        assert_eq!(part(&Value::integer(2_147_483_648)), "L2147483648");
+        assert_eq!(part(&Value::integer(-2_147_483_648)), "i-2147483648");
+        assert_eq!(part(&Value::integer(-2_147_483_649)), "L-2147483649");
+        assert_eq!(
+            part(&Value::Str("a\\b\nc\rd\té".into())),
+            "sa\\\\b\\nc\\rd\té"
+        );
+        assert_eq!(part(&Value::Str(String::new())), "s");
+        assert_eq!(
+            part(&Value::Bytes(Bytes::from_static(b"\x00\xff"))),
+            "jAP8="
+        );
+        assert_eq!(part(&Value::Ref("o12".into())), "ro12");
+        assert_eq!(
+            part(&Value::Proxy {
+                id: "p0".into(),
+                interfaces: vec!["java.lang.Runnable".into(), "a.B".into()]
+            }),
+            "fp0;java.lang.Runnable;a.B"
+        );
+    }
+
+    #[test]
+    fn python_float_reprs() {
+        for (x, s) in [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (0.1, "0.1"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (123456789012345680.0, "1.2345678901234568e+17"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1.5e-7, "1.5e-07"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (f64::INFINITY, "Infinity"),
+            (f64::NEG_INFINITY, "-Infinity"),
+            (f64::NAN, "NaN"),
+            // Two 17-digit strings read back to this double; Python prints the closer.
+            (f64::from_bits(0xc31d_cb64_deb3_6071), "-2096602104518684.2"),
+        ] {
+            assert_eq!(Double::python(x).text(), s, "{x:?}");
+        }
+    }
+
+    #[test]
+    fn parses_both_peers_spellings() {
+        for text in [
+            "d1.0E16",
+            "d1e+16",
+            "dNaN",
+            "dnan",
+            "d-inf",
+            "dInfinity",
+            "d4.9E-324",
+            "bTrue",
+            "btrue",
+            "D1E+2",
+            "D-0.00",
+            "DsNaN",
+            "D-Infinity",
+            "D.5",
+            "D5.",
+            "i-5",
+            "L9223372036854775807",
+            "s",
+            "s\\\\n",
+            "ca.b.C",
+            "c",
+            "p",
+            "m",
+            "o",
+            "v",
+            "n",
+            "lo1",
+            "ao2",
+            "ho3",
+            "to4",
+            "go5",
+        ] {
+            let v = Value::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(v.to_part(), text);
+        }
+    }
+
+    #[test]
+    fn refuses_what_neither_peer_writes() {
+        for (text, err) in [
+            ("", ValueError::Empty),
+            ("x1", ValueError::UnknownType('x')),
+            ("nx", ValueError::UnknownType('n')),
+            ("i007", ValueError::Int),
+            ("i+7", ValueError::Int),
+            ("i-0", ValueError::Int),
+            ("i2147483648", ValueError::Int),
+            ("i", ValueError::Int),
+            ("L9223372036854775808", ValueError::Long),
+            ("d.5", ValueError::Double),
+            ("d1.", ValueError::Double),
+            ("d0x1p3", ValueError::Double),
+            ("dinfinity", ValueError::Double),
+            ("d", ValueError::Double),
+            ("D", ValueError::Decimal),
+            ("D+1", ValueError::Decimal),
+            ("bTRUE", ValueError::Bool),
+            ("sa\\tb", ValueError::Escape { at: 2 }),
+            ("s\\", ValueError::Escape { at: 1 }),
+            ("r", ValueError::EmptyId),
+            ("fp0", ValueError::Proxy),
+            ("fp0;", ValueError::Proxy),
+            (";a", ValueError::UnknownType(';')),
+        ] {
+            assert_eq!(Value::parse(text), Err(err), "{text:?}");
+        }
+    }
+}
