@@ -21,7 +21,7 @@ cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
 step "module structure (no file-level import cycles)"
-for src in framing/src serializers/src worker/src inspect/src testkit/src src; do
+for src in framing/src serializers/src worker/src inspect/src gateway/src testkit/src src; do
   python3 scripts/check-module-cycles.py "$src"
 done
 

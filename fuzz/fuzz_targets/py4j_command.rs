@@ -42,7 +42,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&head, data)) = data.split_first() else {
         return;
     };
-    let dir = if head & 1 == 0 { Direction::ToJava } else { Direction::ToPython };
+    let dir = if head & 1 == 0 {
+        Direction::ToJava
+    } else {
+        Direction::ToPython
+    };
     // Small limits half of the time, so the limit paths are exercised too.
     let limits = if head & 2 == 0 {
         Limits::default()
