@@ -45,7 +45,8 @@ fuzz_target!(|data: &[u8]| {
         let Ok(bytes) = pickle::encode(&d.graph, profile) else {
             continue;
         };
-        let again = pickle::decode_with(&Bytes::from(bytes.clone()), &limits)
+        let bytes = Bytes::from(bytes);
+        let again = pickle::decode_with(&bytes, &limits)
             .unwrap_or_else(|e| panic!("{profile:?} wrote a pickle we cannot read: {e}"));
         let twice = pickle::encode(&again.graph, profile)
             .unwrap_or_else(|e| panic!("{profile:?} cannot re-encode its own output: {e}"));

@@ -17,8 +17,8 @@ fn check(g: &Graph, limits: &Limits, alt: u8) {
     let Ok(first) = pickle::encode(g, Profile::CPython { protocol: 5 }) else {
         return;
     };
-    let d = pickle::decode_with(&Bytes::from(first.clone()), &Limits::default())
-        .expect("our own encoding decodes");
+    let first = Bytes::from(first);
+    let d = pickle::decode_with(&first, &Limits::default()).expect("our own encoding decodes");
     assert_eq!(d.end, first.len());
     let second = pickle::encode(&d.graph, Profile::CPython { protocol: 5 })
         .expect("a decoded graph re-encodes");
@@ -26,21 +26,29 @@ fn check(g: &Graph, limits: &Limits, alt: u8) {
     // The original's repr, computed once for every comparison below. Not with
     // out-of-band buffers: they are shown by their position among the
     // NEXT_BUFFERs written, which re-encoding from the root renumbers when the
-    // input had unreachable ones (found by the campaign).
+    // input had unreachable ones (found by the campaign). When the original
+    // has no repr (buffers, too large, an int past the digit limit) the
+    // copies' reprs are not computed either: there is nothing to compare them
+    // with, printing is most of a run's time, and a repr that hits the
+    // expansion limit spends the whole budget each time.
     let buffers = g.ids().any(|id| matches!(g.get(id), Value::Buffer { .. }));
     let a = (!buffers)
         .then(|| pickle::repr_node(g, g.root().unwrap(), limits).ok())
         .flatten();
-    if let (Some(a), Ok(b)) = (&a, pickle::repr_node(&d.graph, d.root(), limits)) {
-        assert_eq!(*a, b, "repr changed across a round trip");
+    if let Some(a) = &a {
+        if let Ok(b) = pickle::repr_node(&d.graph, d.root(), limits) {
+            assert_eq!(*a, b, "repr changed across a round trip");
+        }
     }
     // Protocols 3 and 4 spell sets, frozensets and bytearrays as reduce calls;
     // the repr view must still show the same values. (Protocol 2 renames
     // globals, builtins → __builtin__, so its repr legitimately differs.)
     if let Ok(bytes) = pickle::encode(g, Profile::CPython { protocol: alt }) {
         let d = pickle::decode_slice(&bytes).expect("our own encoding decodes");
-        if let (Some(a), Ok(b)) = (&a, pickle::repr_node(&d.graph, d.root(), limits)) {
-            assert_eq!(*a, b, "protocol {alt} changed the repr");
+        if let Some(a) = &a {
+            if let Ok(b) = pickle::repr_node(&d.graph, d.root(), limits) {
+                assert_eq!(*a, b, "protocol {alt} changed the repr");
+            }
         }
     }
 }

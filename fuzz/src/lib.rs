@@ -1,7 +1,60 @@
 //! What the fuzz targets share: how an input is split into control bytes and
-//! data, and the small limits that keep each execution cheap.
+//! data, the small limits that keep each execution cheap, and a global
+//! allocator that refuses any single allocation above 64 MiB.
+
+use std::alloc::{GlobalAlloc, Layout, System};
 
 use sparkwire_serializers::pickle::Limits;
+
+/// The largest single allocation a target may make: `-malloc_limit_mb=64` of
+/// scripts/fuzz-limits.sh (see there why 64 MiB), enforced here too because
+/// libFuzzer enforces it only through a sanitizer's malloc hooks, and the
+/// campaign builds the pickle targets without a sanitizer (`-s none`), where
+/// `-malloc_limit_mb` is silently ignored. Under AddressSanitizer both apply.
+pub const MAX_ALLOC: usize = 64 << 20;
+
+/// The system allocator, aborting on a single allocation above [`MAX_ALLOC`]
+/// (a length taken from the input and trusted). It aborts rather than panics
+/// because an allocator must not unwind; libFuzzer reports the abort as a
+/// crash and keeps the input, as it does for its own malloc limit.
+pub struct LimitedAlloc;
+
+#[global_allocator]
+static ALLOC: LimitedAlloc = LimitedAlloc;
+
+fn refuse_above_limit(size: usize) {
+    if size > MAX_ALLOC {
+        // Formatting into stderr does not allocate.
+        eprintln!(
+            "==sparkwire-fuzz== ERROR: an allocation of {size} bytes exceeds the \
+             {MAX_ALLOC}-byte limit (fuzz/src/lib.rs, scripts/fuzz-limits.sh)"
+        );
+        std::process::abort();
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; the only addition is
+// a size check before allocating, which never touches memory.
+unsafe impl GlobalAlloc for LimitedAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        refuse_above_limit(layout.size());
+        System.alloc(layout)
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        refuse_above_limit(layout.size());
+        System.alloc_zeroed(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        refuse_above_limit(new_size);
+        System.realloc(ptr, layout, new_size)
+    }
+}
 
 /// Small pickle limits: deep and wide enough for every real pickle in the
 /// corpus, small enough that a hostile input costs microseconds.
