@@ -761,17 +761,14 @@ impl<'g> Enc<'g> {
         true
     }
 
-    /// `save` of a leaf, with the atoms written in place.
+    /// `save` of a leaf, with the atoms written in place (what `save` writes
+    /// for them, without its dispatch).
     #[inline]
     fn save_leaf(&mut self, id: NodeId) -> Result<(), EncodeError> {
         match self.g.get(id) {
-            Value::Int(Int::Small(v)) if (0..=0xffff).contains(v) => {
+            Value::Int(i) => {
                 self.out.boundary();
-                if *v <= 0xff {
-                    self.out.bytes(&[b'K', *v as u8]);
-                } else {
-                    self.out.bytes(&[b'M', *v as u8, (*v >> 8) as u8]);
-                }
+                self.save_int(i);
                 Ok(())
             }
             Value::None => {
