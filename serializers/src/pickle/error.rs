@@ -91,4 +91,11 @@ pub enum EncodeError {
     DanglingNode(u32),
     #[error("nesting deeper than {0} (a tuple that contains itself?)")]
     TooDeep(usize),
+    /// Shared nodes the profile writes out again at every reference expand
+    /// past this many saves (a graph can share a node along exponentially many
+    /// paths).
+    #[error(
+        "writing the graph out would take more than {0} node saves (nodes shared without a memo)"
+    )]
+    TooLarge(usize),
 }

@@ -9,7 +9,12 @@
 //! memoized. Which objects Pyrolite memoizes depends on their Java class and on
 //! identity hashes; for a decoded graph the encoder therefore follows the memo
 //! layout recorded by the decoder ([`Hint`](crate::pickle::Hint)), and for a
-//! built graph the defaults of each Java type.
+//! built graph the defaults of each Java type. A node referenced more than once
+//! is one Java object referenced more than once, which Pyrolite finds in its
+//! identity memo: such a node is memoized when its type is, whatever the hint
+//! (a pickle Pyrolite did not write can share nodes through DUP without any
+//! memo entry; written out at every reference, sharing along many paths would
+//! grow exponentially).
 
 use super::long::long_bytes_i64;
 use crate::pickle::error::EncodeError;
@@ -38,9 +43,25 @@ struct Enc<'g> {
     empty_text_memoized: bool,
     /// memo.size() in Pyrolite: entries for strings it writes on its own count too.
     next_index: u32,
+    /// Nodes referenced more than once.
+    shared: Vec<bool>,
+    /// Saves left before the output is refused as too large.
+    saves_left: usize,
 }
 
 pub(crate) fn encode(g: &Graph, root: NodeId) -> Result<Vec<u8>, EncodeError> {
+    let mut refs = vec![0u8; g.len()];
+    for id in g.ids() {
+        for c in g.children(id) {
+            if let Some(r) = refs.get_mut(c.index()) {
+                *r = r.saturating_add(1);
+            }
+        }
+    }
+    // Without sharing every node is saved once per reference; what is left
+    // over is for the shared nodes Pyrolite writes again each time (its
+    // unmemoized types: numbers, booleans, globals' text, custom picklers).
+    let max_saves = g.len().saturating_mul(64).saturating_add(1 << 16);
     let mut e = Enc {
         g,
         out: vec![0x80, 2],
@@ -49,6 +70,8 @@ pub(crate) fn encode(g: &Graph, root: NodeId) -> Result<Vec<u8>, EncodeError> {
         empty_text_memoized: false,
         latin1_memoized: false,
         next_index: 0,
+        shared: refs.into_iter().map(|r| r > 1).collect(),
+        saves_left: max_saves,
     };
     // Each node is expanded at most once per reference; a graph whose tuples
     // contain themselves would loop, so bound the work by the graph's size.
@@ -58,7 +81,13 @@ pub(crate) fn encode(g: &Graph, root: NodeId) -> Result<Vec<u8>, EncodeError> {
             return Err(EncodeError::TooDeep(budget));
         }
         match t {
-            Task::Save(id) => e.save(id)?,
+            Task::Save(id) => {
+                e.saves_left = e
+                    .saves_left
+                    .checked_sub(1)
+                    .ok_or(EncodeError::TooLarge(max_saves))?;
+                e.save(id)?
+            }
             Task::Byte(b) => e.out.push(b),
             Task::Memo(id, default) => e.write_memo(id, default),
             Task::Close(op) => e.out.push(op),
@@ -102,7 +131,8 @@ impl<'g> Enc<'g> {
     }
 
     fn hinted(&self, id: NodeId, default: bool) -> bool {
-        self.g.hint(id).map_or(default, |h| h.memoized())
+        let shared = default && self.shared.get(id.index()).copied().unwrap_or(false);
+        self.g.hint(id).map_or(default, |h| h.memoized() || shared)
     }
 
     fn write_memo(&mut self, id: NodeId, default: bool) {
@@ -325,5 +355,36 @@ impl<'g> Enc<'g> {
         if mark {
             self.tasks.push(Task::Byte(b'('));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use crate::pickle::{self, Profile};
+
+    /// Found by fuzzing `pickle_decode`: a 110-byte pickle (not Pyrolite's)
+    /// sharing nodes through DUP, with no memo entry. Written out at every
+    /// reference it became a 1 MB pickle of more nodes than the decoder
+    /// allows; as Pyrolite would, the shared lists and tuples are now memoized.
+    #[test]
+    fn nodes_shared_without_a_memo_are_memoized_not_repeated() {
+        let hex = "553232ffffffffffffffff323232323232323286868686323232323232878787878700002e87323232ffffffffffffffff3232323232323232868686868632323232323286868686863232323232868686868632323232323232323232323287873232323232878787878787872e";
+        let data: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let d = pickle::decode(&Bytes::from(data)).unwrap();
+        let out = pickle::encode(&d.graph, Profile::Pyrolite).unwrap();
+        assert!(out.len() < 4096, "{} bytes", out.len());
+        // It reads back (Pyrolite writes Java's view of the values: bytes as
+        // bytearray, so the repr is not compared), and it is a fixpoint on its
+        // own output.
+        let again = pickle::decode(&Bytes::from(out.clone())).unwrap();
+        assert_eq!(
+            pickle::encode(&again.graph, Profile::Pyrolite).unwrap(),
+            out
+        );
     }
 }
