@@ -25,7 +25,6 @@ use super::private_dir::PrivateDir;
 use super::python::Python;
 use super::stream::Socket;
 use super::tail::Tail;
-use super::worker::{Origin, Worker};
 
 /// How long the daemon is given to exit after its stdin closes.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -186,8 +185,9 @@ impl Daemon {
     }
 
     /// Connects, which makes the daemon fork a worker, and runs the handshake
-    /// (pid, then our secret, unless on a Unix socket).
-    pub fn connect(self: &Arc<Daemon>) -> Result<Worker, LaunchError> {
+    /// (pid, then our secret, unless on a Unix socket): the forked worker's
+    /// connection.
+    pub fn connect(&self) -> Result<BlockingSession<Socket>, LaunchError> {
         let io = |during| move |source| LaunchError::Io { during, source };
         let (socket, handshake) = match &self.at {
             Listening::Tcp(addr) => (
@@ -205,21 +205,11 @@ impl Daemon {
             ),
         };
         let session = Session::new(self.python.spark, handshake);
-        let conn =
-            BlockingSession::connect(socket, session, self.connect_timeout).map_err(|source| {
-                LaunchError::Handshake {
-                    source,
-                    stderr: self.output(),
-                }
-            })?;
-        Ok(Worker {
-            conn,
-            origin: Origin::Forked {
-                daemon: self.clone(),
-            },
-            broadcasts: Default::default(),
-            idle_since: Instant::now(),
-            tasks: 0,
+        BlockingSession::connect(socket, session, self.connect_timeout).map_err(|source| {
+            LaunchError::Handshake {
+                source,
+                stderr: self.output(),
+            }
         })
     }
 

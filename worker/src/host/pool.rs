@@ -152,9 +152,13 @@ impl Pool {
         }
         let daemon = self.daemon(key, false)?;
         match daemon.connect() {
-            Ok(w) => Ok(w),
+            Ok(conn) => Ok(Worker::forked(daemon, conn)),
             // "Assuming that daemon unexpectedly quit, attempting to restart"
-            Err(LaunchError::Io { .. }) if !daemon.is_alive() => self.daemon(key, true)?.connect(),
+            Err(LaunchError::Io { .. }) if !daemon.is_alive() => {
+                let fresh = self.daemon(key, true)?;
+                let conn = fresh.connect()?;
+                Ok(Worker::forked(fresh, conn))
+            }
             Err(e) => Err(e),
         }
     }

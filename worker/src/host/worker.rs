@@ -64,6 +64,17 @@ impl Killer {
 }
 
 impl Worker {
+    /// A worker `daemon` forked for the connection `conn`.
+    pub(crate) fn forked(daemon: Arc<Daemon>, conn: BlockingSession<Socket>) -> Worker {
+        Worker {
+            conn,
+            origin: Origin::Forked { daemon },
+            broadcasts: BTreeSet::new(),
+            idle_since: Instant::now(),
+            tasks: 0,
+        }
+    }
+
     /// The worker's pid.
     pub fn pid(&self) -> i32 {
         self.conn.pid()
