@@ -132,7 +132,8 @@ pub fn plan(
                 if e.id >= 0 {
                     held.insert(e.id, e.path.clone());
                 } else {
-                    held.remove(&(-e.id - 1));
+                    // `-id - 1` without overflow for any i64.
+                    held.remove(&!e.id);
                 }
             }
             if task.is_some_and(|w| w != i) {

@@ -316,6 +316,41 @@ fn cancelling_kills_the_worker_and_returns_promptly() {
     }
 }
 
+/// A canceller kept after its task ended does nothing: the worker, back in
+/// the pool, runs the next task undisturbed.
+#[test]
+fn a_late_cancel_does_not_touch_the_pooled_worker() {
+    let release = oracle_versions().pop().expect("a pinned release");
+    let v = SparkVersion::of_release(&release).unwrap();
+    let command = cmd(&release, DOUBLE, json!({}));
+    let host = host(&release, quick(Mode::Daemon, false));
+    let r = host
+        .run(Task::rdd(command.clone(), 0, ints(v, 0..3)))
+        .unwrap();
+    let canceller = r.canceller();
+    let first = r.finish().unwrap().pid;
+    canceller.cancel();
+    let (outs, s) = run(&host, Task::rdd(command, 0, ints(v, 0..3))).unwrap();
+    assert_eq!(s.pid, first, "the worker was not reused");
+    assert_eq!(records(v, &outs), ["0", "2", "4"]);
+}
+
+/// Input the session refuses (frames for an Arrow eval type) is the caller's
+/// mistake, reported as a protocol error, not as a worker that died.
+#[test]
+fn input_of_the_wrong_kind_is_a_protocol_error() {
+    let release = oracle_versions().pop().expect("a pinned release");
+    let v = SparkVersion::of_release(&release).unwrap();
+    let host = host(&release, quick(Mode::Daemon, false));
+    let mut task = Task::rdd(cmd(&release, DOUBLE, json!({})), 0, ints(v, 0..3));
+    task.header.eval_type = sparkwire_worker::protocol::EvalType::SQL_SCALAR_PANDAS_UDF;
+    match run(&host, task) {
+        Err(TaskError::Protocol { .. }) => {}
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    assert_eq!(host.stats().live, 0);
+}
+
 fn wait_gone(pid: i32) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while sparkwire_worker::host::signal::exists(pid) {

@@ -20,6 +20,10 @@ use crate::protocol::{ReplyItem, TaskHeader};
 pub const CHUNK: usize = 64 * 1024;
 /// Chunks handed to the writer thread and not yet written.
 pub const MAX_IN_FLIGHT: usize = 4;
+/// Messages of the reader and writer threads (reads of up to [`CHUNK`] bytes)
+/// that may wait for the caller: the output buffered ahead of the consumer is
+/// bounded by about `READ_AHEAD × CHUNK`.
+pub const READ_AHEAD: usize = 16;
 
 /// Why a task could not be run.
 #[derive(Debug, Error)]
@@ -197,7 +201,9 @@ impl<S: Duplex> BlockingSession<S> {
         stream
             .set_read_timeout(None)
             .map_err(io("clearing the read timeout"))?;
-        let (tx, events) = mpsc::channel();
+        // Bounded, so that a slow consumer slows the worker down instead of
+        // its output piling up here: at most READ_AHEAD chunks wait.
+        let (tx, events) = mpsc::sync_channel(READ_AHEAD);
         let (to_writer, writer_rx) = mpsc::sync_channel::<Bytes>(MAX_IN_FLIGHT);
         let mut reader = stream.try_clone().map_err(io("cloning the socket"))?;
         let mut writer = stream.try_clone().map_err(io("cloning the socket"))?;
@@ -469,6 +475,9 @@ impl<S: Duplex> BlockingSession<S> {
     fn shutdown(&mut self) {
         self.to_writer = None;
         self.stream.shutdown_both();
+        // A reader blocked on a full channel wakes when its receiver is gone.
+        let (_, inert) = mpsc::sync_channel(0);
+        drop(std::mem::replace(&mut self.events, inert));
         for t in self.threads.drain(..) {
             let _ = t.join();
         }

@@ -99,11 +99,13 @@ pub fn start_simple(
         let _ = child.wait();
         Err(e)
     };
-    match &listener {
+    let nonblocking = match &listener {
         Listener::Tcp(l) => l.set_nonblocking(true),
         Listener::Unix(l, _) => l.set_nonblocking(true),
+    };
+    if let Err(e) = nonblocking {
+        return fail(&mut child, io("setting up the listener")(e));
     }
-    .map_err(io("setting up the listener"))?;
     let deadline = Instant::now() + config.connect_timeout;
     let socket = loop {
         match listener.accept() {

@@ -113,8 +113,11 @@ impl Host {
             header.python_version = self.python().version.clone();
         }
         let mut worker = self.pool.acquire(&env, id)?;
-        if let Some(wanted) = &broadcasts {
-            header.broadcasts = task::broadcast_changes(&mut worker.broadcasts, wanted);
+        match &broadcasts {
+            Some(wanted) => {
+                header.broadcasts = task::broadcast_changes(&mut worker.broadcasts, wanted)
+            }
+            None => task::apply_broadcasts(&mut worker.broadcasts, &header.broadcasts),
         }
         worker.tasks += 1;
         worker.conn.set_timeout(self.config().reply_timeout);

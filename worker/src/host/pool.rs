@@ -150,12 +150,12 @@ impl Pool {
         if self.config.mode == Mode::Simple {
             return start_simple(&self.python, &self.config, key);
         }
-        let daemon = self.daemon(key, false)?;
+        let daemon = self.daemon(key, None)?;
         match daemon.connect() {
             Ok(conn) => Ok(Worker::forked(daemon, conn)),
             // "Assuming that daemon unexpectedly quit, attempting to restart"
             Err(LaunchError::Io { .. }) if !daemon.is_alive() => {
-                let fresh = self.daemon(key, true)?;
+                let fresh = self.daemon(key, Some(&daemon))?;
                 let conn = fresh.connect()?;
                 Ok(Worker::forked(fresh, conn))
             }
@@ -163,33 +163,43 @@ impl Pool {
         }
     }
 
-    /// The running daemon of `key`, started if there is none (or `restart`).
-    fn daemon(&self, key: &EnvKey, restart: bool) -> Result<Arc<Daemon>, LaunchError> {
-        {
+    /// The running daemon of `key`, started if there is none or if the one
+    /// there is `dead` (found dead by the caller). Nothing is stopped or
+    /// started while the pool is locked: a daemon's stop can take seconds.
+    fn daemon(&self, key: &EnvKey, dead: Option<&Arc<Daemon>>) -> Result<Arc<Daemon>, LaunchError> {
+        let (discard, old) = {
             let mut st = self.lock();
             let k = st.keys.entry(key.clone()).or_default();
             match &k.daemon {
-                Some(d) if !restart && d.is_alive() => return Ok(d.clone()),
+                Some(d) if d.is_alive() && !dead.is_some_and(|x| Arc::ptr_eq(x, d)) => {
+                    return Ok(d.clone())
+                }
+                // Its idle workers die with it.
                 _ => {
-                    // Its idle workers die with it.
-                    let n = k.idle.len();
-                    k.idle.clear();
-                    k.daemon = None;
-                    st.live -= n;
+                    let idle = std::mem::take(&mut k.idle);
+                    let old = k.daemon.take();
+                    st.live -= idle.len();
+                    (idle, old)
                 }
             }
-        }
+        };
+        drop(discard);
+        drop(old);
         let fresh = Daemon::start(&self.python, &self.config, key)?;
-        let mut st = self.lock();
-        let k = st.keys.entry(key.clone()).or_default();
-        match &k.daemon {
-            // Another task started one meanwhile: use it; ours stops on drop.
-            Some(d) if d.is_alive() => Ok(d.clone()),
-            _ => {
-                k.daemon = Some(fresh.clone());
-                Ok(fresh)
+        let (chosen, spare) = {
+            let mut st = self.lock();
+            let k = st.keys.entry(key.clone()).or_default();
+            match &k.daemon {
+                // Another task started one meanwhile: use it; ours stops below.
+                Some(d) if d.is_alive() => (d.clone(), Some(fresh)),
+                _ => {
+                    k.daemon = Some(fresh.clone());
+                    (fresh, None)
+                }
             }
-        }
+        };
+        drop(spare);
+        Ok(chosen)
     }
 
     /// Takes a worker back after a task: kept idle when the task left it

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::protocol::SparkVersion;
 
 use super::error::LaunchError;
+use super::tail::Tail;
 
 /// What the probe prints: one line per fact, so no JSON parser is needed in
 /// the interpreter and nothing else it might print can be mistaken for it.
@@ -53,10 +54,18 @@ impl Python {
                 program: exe.clone(),
                 source,
             })?;
+        // Both pipes are drained as the interpreter writes, so that a noisy
+        // import cannot block it on a full pipe; the facts come last.
+        let pumps: Vec<_> = [
+            child.stdout.take().map(Tail::pump),
+            child.stderr.take().map(Tail::pump),
+        ]
+        .into_iter()
+        .collect();
         let deadline = Instant::now() + PROBE_TIMEOUT;
-        loop {
+        let status = loop {
             match child.try_wait() {
-                Ok(Some(_)) => break,
+                Ok(Some(status)) => break status,
                 Ok(None) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(10))
                 }
@@ -69,14 +78,18 @@ impl Python {
                     });
                 }
             }
-        }
-        let out = child
-            .wait_with_output()
-            .map_err(|source| LaunchError::Spawn {
-                program: exe.clone(),
-                source,
-            })?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
+        };
+        let mut texts = pumps.into_iter().map(|p| match p {
+            Some((tail, handle)) => {
+                let _ = handle.join();
+                tail.text()
+            }
+            None => String::new(),
+        });
+        let (stdout, stderr) = (
+            texts.next().unwrap_or_default(),
+            texts.next().unwrap_or_default(),
+        );
         let fact = |name: &str| {
             stdout.lines().find_map(|l| {
                 l.strip_prefix("sparkwire-probe ")
@@ -90,8 +103,8 @@ impl Python {
         else {
             return Err(LaunchError::NoPyspark {
                 python: exe,
-                status: out.status.to_string(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                status: status.to_string(),
+                stderr,
             });
         };
         let spark =

@@ -4,7 +4,7 @@
 //! cancelled mid-way kills its worker.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::protocol::session::SessionError;
 
@@ -14,19 +14,34 @@ use super::error::{TaskError, TaskId};
 use super::pool::{EnvKey, Pool};
 use super::worker::{Killer, Worker};
 
+/// How to kill the task's worker, for as long as the task has it: taken (and
+/// so disarmed) before the worker goes back to the pool or is closed, so that
+/// a late cancel can never hit a pooled worker running another task, or a pid
+/// the system has reused.
+type Armed = Arc<Mutex<Option<Killer>>>;
+
+fn disarm(armed: &Armed) -> Option<Killer> {
+    armed.lock().unwrap_or_else(|p| p.into_inner()).take()
+}
+
 /// Cancels a running task from any thread: its worker is killed and the task's
-/// iterator ends with [`TaskError::Cancelled`].
+/// iterator ends with [`TaskError::Cancelled`]. Once the task has ended it
+/// does nothing.
 #[derive(Clone)]
 pub struct Canceller {
     flag: Arc<AtomicBool>,
-    killer: Killer,
+    killer: Armed,
 }
 
 impl Canceller {
-    /// Kills the task's worker (through the daemon in daemon mode).
+    /// Kills the task's worker (through the daemon in daemon mode), if the
+    /// task still runs.
     pub fn cancel(&self) {
-        self.flag.store(true, Ordering::SeqCst);
-        self.killer.kill();
+        let armed = self.killer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(k) = armed.as_ref() {
+            self.flag.store(true, Ordering::SeqCst);
+            k.kill();
+        }
     }
 }
 
@@ -42,7 +57,7 @@ pub struct TaskRun {
     pid: i32,
     collector: Collector,
     cancelled: Arc<AtomicBool>,
-    killer: Killer,
+    killer: Armed,
 }
 
 impl TaskRun {
@@ -54,7 +69,7 @@ impl TaskRun {
         id: TaskId,
         driver_python: String,
     ) -> TaskRun {
-        let killer = worker.killer();
+        let killer = Arc::new(Mutex::new(Some(worker.killer())));
         let pid = worker.pid();
         TaskRun {
             pool,
@@ -114,7 +129,9 @@ impl TaskRun {
 
     fn kill_and_discard(&mut self) {
         if let Some(w) = self.worker.take() {
-            self.killer.kill();
+            if let Some(k) = disarm(&self.killer) {
+                k.kill();
+            }
             self.pool.release(w, &self.key, false);
         }
     }
@@ -133,8 +150,14 @@ impl TaskRun {
     /// The error for a failure of the connection, with what the worker left.
     fn failure(&mut self, source: HostError) -> TaskError {
         let pid = self.pid;
+        let killer = disarm(&self.killer);
         let Some(mut w) = self.worker.take() else {
             return TaskError::Cancelled { task: self.id, pid };
+        };
+        let kill = || {
+            if let Some(k) = &killer {
+                k.kill();
+            }
         };
         let last = self.collector.describe(w.conn.received());
         let err = if self.cancelled.load(Ordering::SeqCst) {
@@ -142,7 +165,7 @@ impl TaskRun {
         } else {
             match source {
                 HostError::Timeout { waited, .. } => {
-                    self.killer.kill();
+                    kill();
                     TaskError::Timeout {
                         task: self.id,
                         pid,
@@ -150,15 +173,8 @@ impl TaskRun {
                         last,
                     }
                 }
-                HostError::Session(SessionError::Reply { .. }) => {
-                    self.killer.kill();
-                    TaskError::Protocol {
-                        task: self.id,
-                        pid,
-                        source: Box::new(source),
-                    }
-                }
-                source => {
+                // The worker's connection ended or broke: it died.
+                HostError::Io { .. } | HostError::Session(SessionError::Closed { .. }) => {
                     let exit = w.exit_status();
                     TaskError::WorkerDied {
                         task: self.id,
@@ -167,6 +183,17 @@ impl TaskRun {
                         last,
                         source: Box::new(source),
                         stderr: w.stderr(self.pool.config().faulthandler_dir.as_deref()),
+                    }
+                }
+                // A reply that breaks the protocol, or a task the session
+                // refused (the caller's frames or header): the worker lives
+                // on in an unknown state.
+                source => {
+                    kill();
+                    TaskError::Protocol {
+                        task: self.id,
+                        pid,
+                        source: Box::new(source),
                     }
                 }
             }
@@ -182,6 +209,7 @@ impl TaskRun {
             .as_ref()
             .map(|w| w.stderr(self.pool.config().faulthandler_dir.as_deref()))
             .unwrap_or_default();
+        disarm(&self.killer);
         if let Some(w) = self.worker.take() {
             self.pool.release(w, &self.key, false);
         }
@@ -213,6 +241,11 @@ impl Iterator for TaskRun {
             let item = match step {
                 Ok(Progress::Item(item)) => item,
                 Ok(Progress::Done { reusable }) => {
+                    // Disarmed first: a cancel from now on does nothing; one
+                    // that came before keeps the worker out of the pool (its
+                    // kill may still be on its way through the daemon).
+                    disarm(&self.killer);
+                    let reusable = reusable && !self.cancelled.load(Ordering::SeqCst);
                     self.collector.summary.reusable = reusable
                         && self.pool.config().reuse
                         && self.pool.config().mode == super::Mode::Daemon;

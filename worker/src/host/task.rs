@@ -117,7 +117,7 @@ pub fn broadcast_changes(
     for gone in held.difference(&keep).copied().collect::<Vec<_>>() {
         held.remove(&gone);
         entries.push(BroadcastEntry {
-            id: -gone - 1,
+            id: !gone,
             path: None,
         });
     }
@@ -132,6 +132,18 @@ pub fn broadcast_changes(
     Broadcasts {
         server: None,
         entries,
+    }
+}
+
+/// What a worker holds after a header's broadcast section was sent as it is
+/// (additions of ids ≥ 0, removals of `-id - 1` for negative ones).
+pub fn apply_broadcasts(held: &mut std::collections::BTreeSet<i64>, sent: &Broadcasts) {
+    for e in &sent.entries {
+        if e.id >= 0 {
+            held.insert(e.id);
+        } else {
+            held.remove(&!e.id);
+        }
     }
 }
 
@@ -158,6 +170,22 @@ mod tests {
         let ids: Vec<(i64, Option<String>)> =
             next.entries.into_iter().map(|e| (e.id, e.path)).collect();
         assert_eq!(ids, [(-4, None), (7, Some("/b/7".into()))]);
-        assert_eq!(held.into_iter().collect::<Vec<_>>(), [1, 7]);
+        assert_eq!(held.iter().copied().collect::<Vec<_>>(), [1, 7]);
+        // A header sent as it is (a replay) updates what the worker holds.
+        apply_broadcasts(&mut held, &next_sent());
+        assert_eq!(held.into_iter().collect::<Vec<_>>(), [7, 9]);
+    }
+
+    fn next_sent() -> Broadcasts {
+        Broadcasts {
+            server: None,
+            entries: vec![
+                BroadcastEntry { id: !1, path: None },
+                BroadcastEntry {
+                    id: 9,
+                    path: Some("/b/9".into()),
+                },
+            ],
+        }
     }
 }

@@ -51,17 +51,24 @@ struct Enc<'g> {
 
 pub(crate) fn encode(g: &Graph, root: NodeId) -> Result<Vec<u8>, EncodeError> {
     let mut refs = vec![0u8; g.len()];
+    let mut references = 0usize;
     for id in g.ids() {
         for c in g.children(id) {
+            references += 1;
             if let Some(r) = refs.get_mut(c.index()) {
                 *r = r.saturating_add(1);
             }
         }
     }
-    // Without sharing every node is saved once per reference; what is left
-    // over is for the shared nodes Pyrolite writes again each time (its
-    // unmemoized types: numbers, booleans, globals' text, custom picklers).
-    let max_saves = g.len().saturating_mul(64).saturating_add(1 << 16);
+    // Every reference is saved at most once unless an unmemoized shared node
+    // is itself a container of shared nodes (Pyrolite writes its unmemoized
+    // types — numbers, booleans, globals' text, custom picklers — again each
+    // time): a generous multiple of the references bounds honest graphs.
+    let max_saves = g
+        .len()
+        .saturating_add(references)
+        .saturating_mul(64)
+        .saturating_add(1 << 16);
     let mut e = Enc {
         g,
         out: vec![0x80, 2],
