@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,7 +19,7 @@ use crate::protocol::session::{Handshake, Session};
 
 use super::blocking::BlockingSession;
 use super::config::HostConfig;
-use super::env::{module_args, worker_env, Rendezvous};
+use super::env::{spawn, worker_env, Rendezvous};
 use super::error::LaunchError;
 use super::private_dir::PrivateDir;
 use super::python::Python;
@@ -71,17 +71,7 @@ impl Daemon {
         // Spark sets the secret for Unix-socket daemons too; their workers skip
         // the handshake.
         let env = worker_env(python, config, Some(secret.as_str()), at, task_env);
-        let mut child = Command::new(&python.exe)
-            .args(module_args(python.spark, config.mode))
-            .envs(env)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| LaunchError::Spawn {
-                program: python.exe.clone(),
-                source,
-            })?;
+        let mut child = spawn(python, config, env, Stdio::piped())?;
         let output = Tail::default();
         if let Some(e) = child.stderr.take() {
             output.follow(e);

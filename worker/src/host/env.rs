@@ -4,10 +4,12 @@
 
 use std::ffi::OsString;
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 
 use crate::protocol::SparkVersion;
 
 use super::config::{HostConfig, Mode};
+use super::error::LaunchError;
 use super::python::Python;
 
 /// How the worker (simple) or daemon finds us, set per process.
@@ -87,6 +89,28 @@ pub fn worker_env(
         set(k, v.into());
     }
     env
+}
+
+/// Starts `python -m pyspark.worker` or `-m pyspark.daemon` (as `config.mode`
+/// says) with `env`, stdout and stderr piped, stdin as given (the daemon's
+/// is its kill-by-pid channel; a simple worker's is closed).
+pub fn spawn(
+    python: &Python,
+    config: &HostConfig,
+    env: Vec<(OsString, OsString)>,
+    stdin: Stdio,
+) -> Result<Child, LaunchError> {
+    Command::new(&python.exe)
+        .args(module_args(python.spark, config.mode))
+        .envs(env)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| LaunchError::Spawn {
+            program: python.exe.clone(),
+            source,
+        })
 }
 
 /// The arguments after the interpreter: 4.0+ daemons take the worker module

@@ -4,7 +4,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::os::unix::net::UnixListener;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use sparkwire_framing::Secret;
@@ -13,7 +13,7 @@ use crate::protocol::session::{Handshake, Session};
 
 use super::blocking::BlockingSession;
 use super::config::HostConfig;
-use super::env::{module_args, worker_env, Rendezvous};
+use super::env::{spawn, worker_env, Rendezvous};
 use super::error::LaunchError;
 use super::private_dir::PrivateDir;
 use super::python::Python;
@@ -75,17 +75,7 @@ pub fn start_simple(
         }
     };
     let env = worker_env(python, config, secret_env, at, task_env);
-    let mut child = Command::new(&python.exe)
-        .args(module_args(python.spark, config.mode))
-        .envs(env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| LaunchError::Spawn {
-            program: python.exe.clone(),
-            source,
-        })?;
+    let mut child = spawn(python, config, env, Stdio::null())?;
     // Spark pumps both of the worker's outputs into its log; we keep their end.
     let output = Tail::default();
     if let Some(e) = child.stderr.take() {
