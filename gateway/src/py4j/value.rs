@@ -9,6 +9,7 @@
 //! characters) are refused with a [`ValueError`] instead of being guessed at.
 
 use bytes::Bytes;
+use sparkwire_serializers::pickle::repr::float_repr;
 
 use super::base64::{self, Base64Error};
 
@@ -94,19 +95,13 @@ fn is_plain_float(text: &str) -> bool {
         }
         rest = &r[frac..];
     }
-    if let Some(r) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
-        let r = r
-            .strip_prefix(b"+")
-            .or_else(|| r.strip_prefix(b"-"))
-            .unwrap_or(r);
-        return !r.is_empty() && r.iter().all(u8::is_ascii_digit);
-    }
-    rest.is_empty()
+    exponent_or_nothing(rest)
 }
 
-/// Python's `repr(float)`: the shortest digit string that reads back to the same
-/// double (the closest one when several have that length), laid out by the rules
-/// of CPython's `format_float_short` (exponent form below 1e-4 and from 1e16).
+/// Python's `str(float)`, which py4j sends (`repr` and `str` agree in Python
+/// 3), with Java's spellings of the non-finite values that py4j writes
+/// instead of `inf`/`nan`. The digits come from the pickle layer's
+/// CPython-exact `float_repr`.
 fn python_repr(x: f64) -> String {
     if x.is_nan() {
         return "NaN".into();
@@ -114,49 +109,7 @@ fn python_repr(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
     }
-    // Rust's shortest form gives the digit count; when several strings of that
-    // length read back to `x`, CPython prints the one closest to `x`, which is
-    // the correctly rounded one that `{:.N$e}` prints.
-    let shortest = format!("{:e}", x.abs());
-    let count = shortest
-        .split('e')
-        .next()
-        .unwrap_or("")
-        .replace('.', "")
-        .len();
-    let sci = format!("{:.*e}", count.saturating_sub(1), x.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let exp: i32 = exp.parse().unwrap_or(0);
-    // value = 0.DIGITS × 10^decpt
-    let decpt = exp + 1;
-    let mut out = String::new();
-    if x.is_sign_negative() {
-        out.push('-');
-    }
-    let n = digits.len() as i32;
-    if decpt <= -4 || decpt > 16 {
-        out.push_str(&digits[..1]);
-        if n > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        let e = decpt - 1;
-        out.push_str(&format!("e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs()));
-    } else if decpt <= 0 {
-        out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', (-decpt) as usize));
-        out.push_str(&digits);
-    } else if decpt >= n {
-        out.push_str(&digits);
-        out.extend(std::iter::repeat_n('0', (decpt - n) as usize));
-        out.push_str(".0");
-    } else {
-        out.push_str(&digits[..decpt as usize]);
-        out.push('.');
-        out.push_str(&digits[decpt as usize..]);
-    }
-    out
+    float_repr(x)
 }
 
 /// A `D` value: the decimal's text, checked against the spellings `str(Decimal)`
@@ -200,14 +153,7 @@ fn is_decimal_number(b: &[u8]) -> bool {
     if int == 0 && frac == 0 {
         return false;
     }
-    if let Some(r) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
-        let r = r
-            .strip_prefix(b"+")
-            .or_else(|| r.strip_prefix(b"-"))
-            .unwrap_or(r);
-        return !r.is_empty() && r.iter().all(u8::is_ascii_digit);
-    }
-    rest.is_empty()
+    exponent_or_nothing(rest)
 }
 
 /// One typed py4j value (a "command part" or return value).
@@ -507,6 +453,21 @@ pub fn unescape(text: &str) -> Result<String, usize> {
         }
     }
     Ok(out)
+}
+
+/// What may follow a number's digits: nothing, or `e`/`E`, an optional sign
+/// and at least one digit.
+fn exponent_or_nothing(rest: &[u8]) -> bool {
+    match rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
+        Some(r) => {
+            let r = r
+                .strip_prefix(b"+")
+                .or_else(|| r.strip_prefix(b"-"))
+                .unwrap_or(r);
+            !r.is_empty() && r.iter().all(u8::is_ascii_digit)
+        }
+        None => rest.is_empty(),
+    }
 }
 
 #[cfg(test)]
