@@ -48,4 +48,5 @@
 //! * **Never panics, never recurses** on input, and never executes anything: the
 //!   codec only names JVM objects and methods, it does not run them.
 
+pub mod jvm;
 pub mod py4j;

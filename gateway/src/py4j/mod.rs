@@ -16,6 +16,7 @@ mod decoder;
 mod error;
 mod limits;
 mod reply;
+pub mod server;
 mod value;
 
 pub use command::{Command, Direction};

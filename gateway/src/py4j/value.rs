@@ -53,6 +53,20 @@ impl Double {
         }
     }
 
+    /// The text py4j's Java server writes for `value`: `Double.toString`.
+    ///
+    /// The digits are the shortest that round-trip (what `Double.toString` gives
+    /// from JDK 19 on; JDK 17 and older sometimes print one or two more digits of
+    /// the same double, JDK-4511638). The layout is Java's: plain notation with at
+    /// least one fractional digit for magnitudes in [10^-3, 10^7), otherwise
+    /// `d.dddE[-]n`; `NaN`, `Infinity`, `-Infinity`, `-0.0`.
+    pub fn java(value: f64) -> Double {
+        Double {
+            value,
+            text: java_to_string(value).into(),
+        }
+    }
+
     /// Parses a `d` text; see the module docs for what is accepted.
     pub fn parse(text: &str) -> Result<Double, ValueError> {
         let value = match text {
@@ -112,6 +126,53 @@ fn python_repr(x: f64) -> String {
     float_repr(x)
 }
 
+/// `Double.toString(x)` with shortest round-trip digits; see [`Double::java`].
+fn java_to_string(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0.0" } else { "0.0" }.into();
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: `d[.ddd]e[-]n`.
+    let sci = format!("{:e}", x.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let mut out = String::with_capacity(digits.len() + 8);
+    if x < 0.0 {
+        out.push('-');
+    }
+    if (-3..7).contains(&exp) {
+        if exp < 0 {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+            out.push_str(&digits);
+        } else {
+            let int_len = exp as usize + 1;
+            if digits.len() <= int_len {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat_n('0', int_len - digits.len()));
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..int_len]);
+                out.push('.');
+                out.push_str(&digits[int_len..]);
+            }
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        out.push('.');
+        out.push_str(if digits.len() > 1 { &digits[1..] } else { "0" });
+        out.push('E');
+        out.push_str(&exp.to_string());
+    }
+    out
+}
+
 /// A `D` value: the decimal's text, checked against the spellings `str(Decimal)`
 /// and `BigDecimal.toPlainString` produce. Kept as text: its precision and
 /// exponent are part of the value (`1.50` is not `1.5` to `BigDecimal`).
@@ -139,6 +200,69 @@ impl Decimal {
     /// The wire text (without the `D`).
     pub fn text(&self) -> &str {
         &self.0
+    }
+
+    /// The text py4j's Java side writes for this value:
+    /// `BigDecimal.toPlainString()` of `new BigDecimal(text)` (`1E+5` →
+    /// `100000`, `1.2300E+3` → `1230.0`, `1E-7` → `0.0000001`). Python's
+    /// `Infinity`/`NaN` spellings, which Java cannot represent, stay as they are.
+    pub fn to_plain(&self) -> Decimal {
+        match self.to_plain_checked() {
+            Some(text) => Decimal(text.into()),
+            None => self.clone(),
+        }
+    }
+
+    /// [`Decimal::to_plain`]'s text, or `None` for a special value or an
+    /// exponent beyond what a plain string should be expanded to.
+    pub fn to_plain_checked(&self) -> Option<String> {
+        let text = &*self.0;
+        let (neg, body) = match text.strip_prefix('-') {
+            Some(b) => (true, b),
+            None => (false, text.strip_prefix('+').unwrap_or(text)),
+        };
+        let (mantissa, exp) = match body.find(['e', 'E']) {
+            Some(at) => (&body[..at], body[at + 1..].parse::<i64>().ok()?),
+            None => (body, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        if !int.bytes().chain(frac.bytes()).all(|c| c.is_ascii_digit())
+            || int.len() + frac.len() == 0
+        {
+            return None;
+        }
+        let digits: String = format!("{int}{frac}");
+        let scale = frac.len() as i64 - exp;
+        // BigDecimal's scale is an int; a plain string longer than this is not
+        // what anyone sends through a gateway.
+        if scale.abs() > 10_000 {
+            return None;
+        }
+        let digits = digits.trim_start_matches('0');
+        let mut out = String::new();
+        if scale <= 0 {
+            out.push_str(if digits.is_empty() { "0" } else { digits });
+            if !digits.is_empty() {
+                out.extend(std::iter::repeat_n('0', (-scale) as usize));
+            }
+        } else {
+            let scale = scale as usize;
+            let padded = if digits.len() <= scale {
+                format!("{}{digits}", "0".repeat(scale + 1 - digits.len()))
+            } else {
+                digits.to_owned()
+            };
+            let (i, f) = padded.split_at(padded.len() - scale);
+            out.push_str(i);
+            out.push('.');
+            out.push_str(f);
+        }
+        // BigDecimal has no negative zero.
+        let zero = out.bytes().all(|c| c == b'0' || c == b'.');
+        if neg && !zero {
+            out.insert(0, '-');
+        }
+        Some(out)
     }
 }
 

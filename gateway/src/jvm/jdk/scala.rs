@@ -1,0 +1,86 @@
+//! `scala.Tuple2`: what `SparkConf.getAll()` returns an array of, read from
+//! Python with `_1()` and `_2()`.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use super::no_ctor;
+use crate::jvm::class::{ClassTable, JavaClass};
+use crate::jvm::{CallError, Cx, JValue, JvmObject, ObjRef};
+
+/// A `scala.Tuple2`.
+#[derive(Debug, Clone)]
+pub struct Tuple2(pub JValue, pub JValue);
+
+impl JvmObject for Tuple2 {
+    fn class_name(&self) -> String {
+        "scala.Tuple2".into()
+    }
+
+    fn call(
+        &self,
+        _: &ObjRef,
+        method: &str,
+        args: &[JValue],
+        _: &mut Cx<'_>,
+    ) -> Result<JValue, CallError> {
+        match (method, args) {
+            ("_1", []) => Ok(self.0.clone()),
+            ("_2", []) => Ok(self.1.clone()),
+            ("productArity", []) => Ok(JValue::Int(2)),
+            ("swap", []) => Ok(JValue::Object(Arc::new(Tuple2(
+                self.1.clone(),
+                self.0.clone(),
+            )))),
+            _ => Err(CallError::no_such_method(method, args)),
+        }
+    }
+
+    fn instance_of(&self, fqn: &str) -> bool {
+        matches!(
+            fqn,
+            "scala.Tuple2"
+                | "scala.Product"
+                | "scala.Product2"
+                | "java.io.Serializable"
+                | "java.lang.Object"
+        )
+    }
+
+    fn method_names(&self) -> Vec<&'static str> {
+        vec!["_1", "_2", "productArity", "swap"]
+    }
+
+    /// Scala's `(a,b)`: no space after the comma.
+    fn to_java_string(&self) -> String {
+        format!("({},{})", self.0.java_string(), self.1.java_string())
+    }
+
+    fn java_equals(&self, other: &ObjRef) -> bool {
+        other
+            .as_any()
+            .downcast_ref::<Tuple2>()
+            .is_some_and(|o| self.0.java_equals(&o.0) && self.1.java_equals(&o.1))
+    }
+
+    fn hash_code(&self) -> i32 {
+        crate::jvm::java_hash(&self.0)
+            .wrapping_mul(31)
+            .wrapping_add(crate::jvm::java_hash(&self.1))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+pub(super) fn install(classes: &ClassTable) {
+    classes.add(
+        JavaClass::new("scala.Tuple2")
+            .constructor(|args, _| match args {
+                [a, b] => Ok(JValue::Object(Arc::new(Tuple2(a.clone(), b.clone())))),
+                _ => Err(no_ctor("scala.Tuple2", args)),
+            })
+            .instance_methods(&["_1", "_2", "productArity", "swap"]),
+    );
+}
