@@ -2,12 +2,19 @@
 # Seeds fuzz/corpus/<target>/ from the golden streams recorded by real PySpark,
 # one file per distinct stream, named <stream>.<pyspark version>.bin. Streams over
 # 32 KiB are left out to keep fuzzing iterations fast.
+#
+#   scripts/seed-fuzz-corpus.sh [SECTION...]   sections: framing pickle streams
+#                                              worker host_reply pcap py4j
+#                                              (default: all of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+sections="${*:-framing pickle streams worker host_reply pcap py4j}"
+want() { case " $sections " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+declare -A seen
+if want framing; then
 for target in frame_decoder chunked_decoder utf8_records; do
   mkdir -p "fuzz/corpus/$target"
 done
-declare -A seen
 for f in tests/golden/framing/pyspark-*/*.bin; do
   size=$(stat -c %s "$f")
   [ "$size" -gt 0 ] && [ "$size" -le 32768 ] || continue
@@ -26,12 +33,18 @@ mkdir -p fuzz/corpus/auth_server
 printf '\0\0\0\x200123456789abcdef0123456789abcdef' > fuzz/corpus/auth_server/right-secret.bin
 printf '\0\0\0\x20wrong-secret-of-the-right-length' > fuzz/corpus/auth_server/wrong-secret.bin
 printf '\x7f\xff\xff\xffAAAA' > fuzz/corpus/auth_server/lying-length.bin
-# Real pickles from CPython and PySpark's cloudpickle.
+fi
 py="${SPARKWIRE_PY_4_3_0:-$HOME/.cache/sparkwire/venv/pyspark-4.3.0/bin/python}"
+if want pickle; then
+# Real pickles from CPython and PySpark's cloudpickle.
 "$py" scripts/seed_pickle_corpus.py fuzz/corpus
 ls fuzz/corpus/* | head -100
+fi
+if want streams; then
 # Streams written by the real pyspark.serializers, for the serializer-layer targets.
 "$py" scripts/seed_stream_corpus.py fuzz/corpus
+fi
+if want worker; then
 # Worker connections: tasks we send to the real pyspark.worker of each pinned
 # release, and what it answers (recorded by the real-worker test).
 rm -rf fuzz/corpus/worker_streams
@@ -50,6 +63,8 @@ for d in tests/golden/worker/spark-*; do
 done
 # Large seeds slow the fuzzer down more than they help.
 find fuzz/corpus/worker_streams -size +32k -delete
+fi
+if want host_reply; then
 # The host's reply handling (host_reply): what real workers answered, behind a
 # daemon-style handshake (pid, then "ok"); a simple worker's secret and pid are
 # turned into that form, since the target's secret is not the recorded one.
@@ -70,6 +85,33 @@ for d in tests/golden/worker/spark-*; do
   done
 done
 find fuzz/corpus/host_reply -size +32k -delete
+fi
+if want pcap; then
 # Real loopback captures, one connection per seed.
 rm -rf fuzz/corpus/pcap_decode
 "$py" scripts/seed_pcap_corpus.py tests/golden/pcap fuzz/corpus
+fi
+if want py4j; then
+# Py4J conversations of real PySpark drivers (tests/golden/py4j): what Python
+# wrote for py4j_command, what the JVM wrote for py4j_reply. Both targets read a
+# control byte first; 0 means the default limits, and for py4j_command the
+# to-Java direction. The hand-written seeds stay; the recorded ones (golden-*)
+# are replaced.
+mkdir -p fuzz/corpus/py4j_command fuzz/corpus/py4j_reply
+rm -f fuzz/corpus/py4j_command/golden-* fuzz/corpus/py4j_reply/golden-*
+for f in tests/golden/py4j/pyspark-*/*/C*.bin; do
+  size=$(stat -c %s "$f")
+  [ "$size" -gt 0 ] && [ "$size" -le 32768 ] || continue
+  sum=$(sha256sum "$f" | cut -c1-16)
+  [ -z "${seen[$sum]:-}" ] || continue
+  seen[$sum]=1
+  program=$(basename "$(dirname "$f")")
+  version=$(basename "$(dirname "$(dirname "$f")")" | sed 's/^pyspark-//')
+  conn=$(basename "$f" | cut -d. -f1)
+  case "$f" in
+    *.to_java.bin) target=py4j_command dir=to_java ;;
+    *) target=py4j_reply dir=to_python ;;
+  esac
+  { printf '\0'; cat "$f"; } > "fuzz/corpus/$target/golden-$program.$conn.$dir.$version.bin"
+done
+fi

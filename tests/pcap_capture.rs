@@ -95,10 +95,25 @@ fn real_captures_are_reassembled_and_recognised() {
         assert!(py4j.len() >= 2, "{release}: {py4j:?}");
         assert!(py4j[0].authenticated && py4j[0].commands > 100, "{release}");
         assert!(
-            py4j[0].calls.iter().any(|(m, _)| m == "collectAndServe"),
+            py4j[0]
+                .calls
+                .iter()
+                .any(|(m, _)| m == "org.apache.spark.api.python.PythonRDD.collectAndServe"),
             "{release}: {:?}",
             py4j[0].calls
         );
+        // Every Py4J byte of the capture decodes with the gateway's codec, and
+        // each command got its one reply.
+        for p in &py4j {
+            for s in [&p.to_java, &p.to_python] {
+                assert!(
+                    s.stopped.is_none() && s.skipped.is_empty(),
+                    "{release}: {s:?}"
+                );
+            }
+            assert_eq!(p.commands, p.replies.total(), "{release}");
+            assert_eq!(p.java_exceptions, 0, "{release}");
+        }
         // Daemon mode: one forked worker reused for the job's four tasks.
         assert_eq!(daemon_tasks, [4], "{release}");
         // Simple mode: one worker per task; the second job has one.

@@ -77,3 +77,54 @@ pub fn selector_split(data: &[u8]) -> Option<(u8, usize, &[u8])> {
     let (&split, rest) = rest.split_first()?;
     Some((head, usize::from(split) % (rest.len() + 1), rest))
 }
+
+/// The py4j targets' reading of their first byte: bit 1 clear keeps the default
+/// limits, bit 1 set derives small ones from the byte's upper bits, so half of
+/// the inputs exercise the limit paths. (Bit 0 is `py4j_command`'s direction.)
+pub fn py4j_limits(head: u8) -> sparkwire_gateway::py4j::Limits {
+    if head & 2 == 0 {
+        sparkwire_gateway::py4j::Limits::default()
+    } else {
+        sparkwire_gateway::py4j::Limits {
+            max_line_len: usize::from(head >> 2) + 1,
+            max_args: usize::from(head >> 5),
+            max_command_len: usize::from(head) * 2,
+        }
+    }
+}
+
+/// What a py4j decoder made of a stream: each message with the byte range it
+/// came from, then the first error that corrupted the stream (bad values, which
+/// skip their command, are not kept).
+pub type Py4jOutcome = (
+    Vec<(sparkwire_gateway::py4j::Message, usize, usize)>,
+    Option<sparkwire_gateway::py4j::DecodeError>,
+);
+
+/// Decodes `data` fed `chunk` bytes at a time, to the end of the input.
+pub fn py4j_decode(
+    data: &[u8],
+    dir: sparkwire_gateway::py4j::Direction,
+    limits: sparkwire_gateway::py4j::Limits,
+    chunk: usize,
+) -> Py4jOutcome {
+    use sparkwire_framing::Step;
+    let mut dec = sparkwire_gateway::py4j::Py4jDecoder::with_limits(dir, limits);
+    let mut buf = bytes::BytesMut::new();
+    let mut fed = 0;
+    let mut out = Vec::new();
+    loop {
+        let before = dec.offset() as usize;
+        match dec.decode(&mut buf) {
+            Ok(Step::Item(m)) => out.push((m, before, dec.offset() as usize)),
+            Ok(Step::NeedMore) if fed == data.len() => return (out, dec.finish(&buf).err()),
+            Ok(Step::NeedMore) => {
+                let n = chunk.min(data.len() - fed);
+                buf.extend_from_slice(&data[fed..fed + n]);
+                fed += n;
+            }
+            Err(e) if e.is_stream_corrupt() => return (out, Some(e)),
+            Err(_) => {}
+        }
+    }
+}

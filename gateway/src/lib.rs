@@ -35,7 +35,8 @@
 //! * **Exact bytes.** Encoders write what py4j writes (checked against the real
 //!   py4j Python package of every pinned PySpark venv by the tests in
 //!   `tests/py4j_vs_python.rs`), and `encode(decode(bytes)) == bytes` for every
-//!   message the decoder accepts.
+//!   message the decoder accepts — including every conversation recorded from
+//!   real PySpark drivers and their JVMs (`tests/py4j_golden.rs`).
 //! * **Strict where peers are strict, typed where not.** The decoder accepts the
 //!   spellings either peer writes and refuses, with a typed error, texts that
 //!   only a lenient parser would take (non-canonical integers, unknown escapes,

@@ -9,11 +9,13 @@
 //! * [`pcap`]: pcap and pcapng files of loopback traffic, TCP reassembled;
 //! * [`traffic`]: what each reassembled connection is (worker, Py4J, data
 //!   socket, accumulator updates);
+//! * [`py4j`]: a Py4J connection read with the gateway's codec (commands,
+//!   calls, replies, Java exceptions, callbacks, where decoding stopped);
 //! * [`report`]: the typed report `sparkwire decode` renders as text and JSON.
 //!
-//! It sits above the worker protocol and uses its codecs; nothing below
-//! depends on it. Nothing read here is ever executed: pickles are decoded into
-//! values and inspected as data.
+//! It sits above the worker protocol and the gateway and uses their codecs;
+//! nothing below depends on it. Nothing read here is ever executed: pickles are
+//! decoded into values and inspected as data.
 //!
 //! ```
 //! use sparkwire_inspect::{capture, report::ConnectionReport};
@@ -32,6 +34,7 @@ pub mod capture;
 pub mod capture_dir;
 mod error;
 pub mod pcap;
+pub mod py4j;
 pub mod replay;
 pub mod report;
 pub mod traffic;

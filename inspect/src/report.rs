@@ -21,6 +21,7 @@ use sparkwire_worker::protocol::{
 use crate::capture::{Connection, Mode, Task};
 use crate::capture_dir::{BroadcastFile, DaemonChannel};
 use crate::pcap::Capture;
+use crate::py4j::{Py4jStream, Py4jSummary};
 use crate::traffic::{self, Kind};
 
 /// Everything decoded from one input.
@@ -398,17 +399,8 @@ pub enum TcpKind {
         /// Its tasks.
         tasks: usize,
     },
-    /// A Py4J connection.
-    Py4j {
-        /// Commands sent.
-        commands: usize,
-        /// Replies.
-        replies: usize,
-        /// Whether it authenticated.
-        authenticated: bool,
-        /// Methods called, with counts.
-        calls: Vec<CallReport>,
-    },
+    /// A Py4J connection, decoded with the gateway's codec.
+    Py4j(Box<Py4jReport>),
     /// A driver data socket.
     DataSocket {
         /// Frames the JVM sent.
@@ -434,6 +426,40 @@ pub enum TcpKind {
     },
 }
 
+/// What a Py4J connection carried ([`Py4jSummary`] for the report).
+#[derive(Debug, Clone, Serialize)]
+pub struct Py4jReport {
+    /// It opened with an accepted authentication (the token is never shown).
+    pub authenticated: bool,
+    /// The JVM opened it (a callback connection to a Python server).
+    pub jvm_is_client: bool,
+    /// Commands Python sent.
+    pub commands: usize,
+    /// Those commands by kind, in first-seen order.
+    pub command_kinds: Vec<KindCount>,
+    /// Calls by `receiver.method` (a static call's class, the class of an
+    /// object constructed on this connection, or `<object>`).
+    pub calls: Vec<CallReport>,
+    /// Constructors by class.
+    pub constructors: Vec<ClassCount>,
+    /// The JVM's replies to Python by status.
+    pub replies: ReplyReport,
+    /// Replies carrying a thrown Java object (`!xr…`).
+    pub java_exceptions: usize,
+    /// The calls that threw them.
+    pub thrown_by: Vec<CallReport>,
+    /// py4j-level error texts (`!xs…`), cut short.
+    pub error_texts: Vec<String>,
+    /// The JVM's callbacks into Python, by method.
+    pub callbacks: Vec<CallReport>,
+    /// Python's error answers to callbacks.
+    pub callback_errors: usize,
+    /// How far Python's bytes decoded.
+    pub to_java: Py4jStreamReport,
+    /// How far the JVM's bytes decoded.
+    pub to_python: Py4jStreamReport,
+}
+
 /// A Py4J method and how often it was called.
 #[derive(Debug, Clone, Serialize)]
 pub struct CallReport {
@@ -441,6 +467,125 @@ pub struct CallReport {
     pub method: String,
     /// Times called.
     pub count: usize,
+}
+
+/// A Py4J command kind and how often it was sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindCount {
+    /// The codec's name for it (`call`, `reflection unknown`, …).
+    pub kind: String,
+    /// Times sent.
+    pub count: usize,
+}
+
+/// A class and how often it was constructed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassCount {
+    /// Fully qualified class name.
+    pub class: String,
+    /// Constructor commands.
+    pub count: usize,
+}
+
+/// Py4J replies by status.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplyReport {
+    /// `!y…`.
+    pub success: usize,
+    /// `!x…`.
+    pub error: usize,
+    /// `!z…`.
+    pub fatal: usize,
+}
+
+/// A decoding error of a Py4J stream.
+#[derive(Debug, Clone, Serialize)]
+pub struct Py4jErrorReport {
+    /// Byte offset in that direction's stream.
+    pub offset: u64,
+    /// What was wrong.
+    pub error: String,
+}
+
+/// How far one direction of a Py4J connection decoded.
+#[derive(Debug, Clone, Serialize)]
+pub struct Py4jStreamReport {
+    /// Messages decoded.
+    pub messages: usize,
+    /// Bytes decoded (all of them unless decoding stopped).
+    pub decoded_bytes: u64,
+    /// Messages skipped for a bad value, decoding going on (the first few).
+    pub skipped: Vec<Py4jErrorReport>,
+    /// How many were skipped in all.
+    pub skipped_total: usize,
+    /// Why decoding stopped before the end (`null` when it did not).
+    pub stopped: Option<Py4jErrorReport>,
+}
+
+impl Py4jStreamReport {
+    fn new(s: &Py4jStream) -> Py4jStreamReport {
+        let report = |e: &sparkwire_gateway::py4j::DecodeError| Py4jErrorReport {
+            offset: e.offset(),
+            error: e.to_string(),
+        };
+        Py4jStreamReport {
+            messages: s.messages,
+            decoded_bytes: s.decoded_bytes,
+            skipped: s.skipped.iter().map(report).collect(),
+            skipped_total: s.skipped_total,
+            stopped: s.stopped.as_ref().map(report),
+        }
+    }
+}
+
+fn call_reports(counts: &[(String, usize)]) -> Vec<CallReport> {
+    counts
+        .iter()
+        .map(|(m, n)| CallReport {
+            method: m.clone(),
+            count: *n,
+        })
+        .collect()
+}
+
+impl Py4jReport {
+    /// The report of a Py4J connection.
+    pub fn new(p: &Py4jSummary) -> Py4jReport {
+        Py4jReport {
+            authenticated: p.authenticated,
+            jvm_is_client: p.jvm_is_client,
+            commands: p.commands,
+            command_kinds: p
+                .command_kinds
+                .iter()
+                .map(|(k, n)| KindCount {
+                    kind: (*k).to_owned(),
+                    count: *n,
+                })
+                .collect(),
+            calls: call_reports(&p.calls),
+            constructors: p
+                .constructors
+                .iter()
+                .map(|(c, n)| ClassCount {
+                    class: c.clone(),
+                    count: *n,
+                })
+                .collect(),
+            replies: ReplyReport {
+                success: p.replies.success,
+                error: p.replies.error,
+                fatal: p.replies.fatal,
+            },
+            java_exceptions: p.java_exceptions,
+            thrown_by: call_reports(&p.thrown_by),
+            error_texts: p.error_texts.clone(),
+            callbacks: call_reports(&p.callbacks),
+            callback_errors: p.callback_errors,
+            to_java: Py4jStreamReport::new(&p.to_java),
+            to_python: Py4jStreamReport::new(&p.to_python),
+        }
+    }
 }
 
 fn frames_stream(frames: &[Frame]) -> Vec<u8> {
@@ -826,19 +971,7 @@ impl CaptureReport {
                         tasks: conn.tasks.len(),
                     }
                 }
-                Kind::Py4j(ref p) => TcpKind::Py4j {
-                    commands: p.commands,
-                    replies: p.replies,
-                    authenticated: p.authenticated,
-                    calls: p
-                        .calls
-                        .iter()
-                        .map(|(m, n)| CallReport {
-                            method: m.clone(),
-                            count: *n,
-                        })
-                        .collect(),
-                },
+                Kind::Py4j(ref p) => TcpKind::Py4j(Box::new(Py4jReport::new(p))),
                 Kind::Data(ref d) => TcpKind::DataSocket {
                     server_frames: d.server_frames.len(),
                     server_records: records(

@@ -12,20 +12,9 @@ use sparkwire_framing::{i32_at, Frame, FrameDecoder, Step};
 
 use crate::capture::{self, Connection};
 use crate::pcap::TcpConnection;
+use crate::py4j;
+pub use crate::py4j::Py4jSummary;
 use sparkwire_worker::protocol::SparkVersion;
-
-/// Py4J traffic in one direction: its commands.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Py4jSummary {
-    /// Commands sent (each ends with the `e` line).
-    pub commands: usize,
-    /// Replies (`!`-lines) from the other side.
-    pub replies: usize,
-    /// Whether the first command was the auth command (its token is not kept).
-    pub authenticated: bool,
-    /// `(method, times called)` of the call commands, in first-call order.
-    pub calls: Vec<(String, usize)>,
-}
 
 /// A driver data socket after its auth exchange (`SocketAuthServer`, spec §8).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,8 +49,9 @@ pub enum Kind {
         /// Which side the JVM is.
         jvm_is_client: bool,
     },
-    /// Py4J: the client sends commands, the server answers.
-    Py4j(Py4jSummary),
+    /// Py4J: one side sends commands, the other answers (decoded with the
+    /// gateway's codec).
+    Py4j(Box<Py4jSummary>),
     /// A driver data socket.
     Data(DataSocket),
     /// Accumulator updates.
@@ -98,43 +88,15 @@ impl Classified {
     }
 }
 
+/// A Py4J connection by its first bytes: the client's first line is one
+/// letter (a command name: `A` for the auth every connection starts with) and
+/// the server answers with a reply line (`!`). Read with the gateway's codec.
 fn py4j(client: &[u8], server: &[u8]) -> Option<Py4jSummary> {
     let first = client.get(..2)?;
     if !(first[0].is_ascii_alphabetic() && first[1] == b'\n') || server.first() != Some(&b'!') {
         return None;
     }
-    let mut s = Py4jSummary::default();
-    let mut lines = client.split(|&b| b == b'\n');
-    let mut command: Vec<&[u8]> = Vec::new();
-    while let Some(line) = lines.next() {
-        if command.is_empty() && line == b"A" && s.commands == 0 {
-            // The auth command: `A`, the token, with no `e` line.
-            s.authenticated = true;
-            s.commands += 1;
-            let _token = lines.next();
-            continue;
-        }
-        if line == b"e" {
-            s.commands += 1;
-            if command.first() == Some(&&b"c"[..]) {
-                if let Some(m) = command.get(2) {
-                    let m = String::from_utf8_lossy(m).into_owned();
-                    match s.calls.iter_mut().find(|(n, _)| *n == m) {
-                        Some((_, k)) => *k += 1,
-                        None => s.calls.push((m, 1)),
-                    }
-                }
-            }
-            command.clear();
-        } else {
-            command.push(line);
-        }
-    }
-    s.replies = server
-        .split(|&b| b == b'\n')
-        .filter(|l| l.first() == Some(&b'!'))
-        .count();
-    Some(s)
+    Some(py4j::summarize(client, server))
 }
 
 /// `i32 n` + `n` printable ASCII bytes at the start: a SocketAuthHelper secret.
@@ -199,7 +161,7 @@ pub fn classify(tcp: TcpConnection, version: Option<SparkVersion>) -> Classified
     let kind = if c.is_empty() && s.is_empty() {
         Kind::Other(Some("no data".into()))
     } else if let Some(p) = py4j(c, s) {
-        Kind::Py4j(p)
+        Kind::Py4j(Box::new(p))
     } else if let Some(a) = accumulators(c, s) {
         Kind::Accumulators(a)
     } else {

@@ -11,8 +11,8 @@ use sparkwire_inspect::capture::{self, Connection};
 use sparkwire_inspect::capture_dir::{self, Recorded};
 use sparkwire_inspect::pcap;
 use sparkwire_inspect::report::{
-    BroadcastFileReport, CaptureReport, CommandDetail, ConnectionReport, DaemonReport, Report,
-    Source, TcpKind,
+    BroadcastFileReport, CallReport, CaptureReport, CommandDetail, ConnectionReport, DaemonReport,
+    Py4jReport, Py4jStreamReport, Report, Source, TcpKind,
 };
 use sparkwire_inspect::InspectError;
 use sparkwire_worker::protocol::SparkVersion;
@@ -89,9 +89,7 @@ fn capture_text(s: &mut String, cap: &CaptureReport) {
                 spark_version,
                 tasks,
             } => format!("Spark {spark_version} worker, {tasks} tasks (below)"),
-            TcpKind::Py4j {
-                commands, replies, ..
-            } => format!("Py4J, {commands} commands, {replies} replies"),
+            TcpKind::Py4j(py4j) => py4j_text(py4j),
             TcpKind::DataSocket {
                 server_frames,
                 server_records,
@@ -122,6 +120,121 @@ fn capture_text(s: &mut String, cap: &CaptureReport) {
             } else {
                 String::new()
             },
+        );
+    }
+}
+
+/// `1 reply`, `2 replies`: `n` and the word for it.
+fn count_of(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `a ×2, b` for a count list.
+fn counted<'a>(items: impl Iterator<Item = (&'a str, usize)>) -> String {
+    items
+        .map(|(name, n)| {
+            if n == 1 {
+                name.to_owned()
+            } else {
+                format!("{name} ×{n}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn calls_text(calls: &[CallReport]) -> String {
+    counted(calls.iter().map(|c| (c.method.as_str(), c.count)))
+}
+
+/// A Py4J connection's summary: its first line, then one indented line per
+/// decoding problem.
+fn py4j_text(p: &Py4jReport) -> String {
+    let Py4jReport {
+        authenticated,
+        jvm_is_client,
+        commands,
+        command_kinds,
+        replies,
+        java_exceptions,
+        thrown_by,
+        error_texts,
+        callbacks,
+        callback_errors,
+        to_java,
+        to_python,
+        ..
+    } = p;
+    let mut s = format!(
+        "Py4J{}, {} ({}), {}",
+        if *jvm_is_client {
+            " callback connection (opened by the JVM)"
+        } else {
+            ""
+        },
+        count_of(*commands, "command", "commands"),
+        counted(command_kinds.iter().map(|k| (k.kind.as_str(), k.count))),
+        count_of(
+            replies.success + replies.error + replies.fatal,
+            "reply",
+            "replies"
+        ),
+    );
+    if replies.error + replies.fatal > 0 {
+        let _ = write!(
+            s,
+            " ({}, {} fatal)",
+            count_of(replies.error, "error", "errors"),
+            replies.fatal
+        );
+    }
+    if *java_exceptions > 0 {
+        let _ = write!(
+            s,
+            "; {}",
+            count_of(*java_exceptions, "Java exception", "Java exceptions")
+        );
+        if !thrown_by.is_empty() {
+            let _ = write!(s, " thrown by {}", calls_text(thrown_by));
+        }
+    }
+    if !callbacks.is_empty() {
+        let _ = write!(s, "; callbacks {}", calls_text(callbacks));
+        if *callback_errors > 0 {
+            let _ = write!(s, " ({callback_errors} answered with an error)");
+        }
+    }
+    if !authenticated {
+        s.push_str("; no accepted authentication");
+    }
+    for t in error_texts {
+        let first = t.lines().next().unwrap_or_default();
+        let _ = write!(s, "\n    py4j error: {first}");
+    }
+    for (side, r) in [("Python → JVM", to_java), ("JVM → Python", to_python)] {
+        py4j_stream_text(&mut s, side, r);
+    }
+    s
+}
+
+fn py4j_stream_text(s: &mut String, side: &str, r: &Py4jStreamReport) {
+    if r.skipped_total > 0 {
+        let _ = write!(
+            s,
+            "\n    {side}: {} skipped for bad values",
+            count_of(r.skipped_total, "message", "messages")
+        );
+        for e in &r.skipped {
+            let _ = write!(s, "\n      {}", e.error);
+        }
+    }
+    if let Some(e) = &r.stopped {
+        let _ = write!(
+            s,
+            "\n    {side}: decoding stopped after {} ({} bytes): {}",
+            count_of(r.messages, "message", "messages"),
+            r.decoded_bytes,
+            e.error
         );
     }
 }
@@ -442,4 +555,37 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sparkwire_inspect::py4j::summarize;
+
+    #[test]
+    fn py4j_text_names_exceptions_and_where_decoding_stopped() {
+        let client = concat!(
+            "A\n0123abcd\n",
+            "c\nz:org.apache.spark.api.python.PythonRDD\ncollectAndServe\nro3\ne\n",
+            "c\nz:java.lang.Math\nmax\ni007\ne\n",
+            "c\no1\nstop\n",
+        );
+        let server = "!yv\n!xro4\n!xsMethod max does not exist\\n\tat x\n";
+        let text = py4j_text(&Py4jReport::new(&summarize(
+            client.as_bytes(),
+            server.as_bytes(),
+        )));
+        assert_eq!(
+            text,
+            "Py4J, 2 commands (auth, call), 3 replies (2 errors, 0 fatal); 1 Java exception \
+             thrown by org.apache.spark.api.python.PythonRDD.collectAndServe\n    \
+             py4j error: Method max does not exist\n    \
+             Python → JVM: 1 message skipped for bad values\n      \
+             message 2, line 4 at byte 98: call: not a canonical 32-bit integer\n    \
+             Python → JVM: decoding stopped after 2 messages (105 bytes): message 3 at byte \
+             105: input ended inside call after 3 complete lines"
+        );
+        // The auth token is never shown.
+        assert!(!text.contains("0123abcd"));
+    }
 }
