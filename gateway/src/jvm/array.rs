@@ -158,6 +158,19 @@ pub fn array_class_name(component: &str) -> String {
 }
 
 impl JvmObject for JArray {
+    fn java_method_names(&self) -> &'static [&'static str] {
+        &[
+            "clone",
+            "equals",
+            "getClass",
+            "hashCode",
+            "notify",
+            "notifyAll",
+            "toString",
+            "wait",
+        ]
+    }
+
     fn class_name(&self) -> String {
         array_class_name(&self.component)
     }

@@ -206,7 +206,10 @@ impl ClassTable {
             return Some(name.to_owned());
         }
         if name.contains('.') || self.get(name).is_some() {
-            return self.get(name).map(|c| c.name.clone());
+            return match self.get(name) {
+                Some(c) => Some(c.name.clone()),
+                None => is_unmodelled_class(name).then(|| name.to_owned()),
+            };
         }
         view.candidates(name)
             .into_iter()
@@ -217,6 +220,24 @@ impl ClassTable {
     pub fn knows(&self, fqn: &str) -> bool {
         PRIMITIVE_TYPES.contains(&fqn) || self.get(fqn).is_some()
     }
+}
+
+/// Package prefixes of the JVM PySpark talks to (the JDK, Scala, Spark, py4j).
+/// A dotted name under one of them whose last part is capitalised is taken to
+/// be a class that exists in a real JVM but not in this model: name resolution
+/// answers "a class" so that a call to it reaches the model and fails with an
+/// exception naming the class and method, instead of Python's "Trying to call
+/// a package".
+const JVM_PACKAGES: &[&str] = &["java.", "javax.", "scala.", "org.apache.spark.", "py4j."];
+
+/// Whether `fqn` looks like a class of the real JVM that the model lacks.
+pub fn is_unmodelled_class(fqn: &str) -> bool {
+    JVM_PACKAGES.iter().any(|p| fqn.starts_with(p))
+        && fqn
+            .rsplit('.')
+            .next()
+            .and_then(|last| last.chars().next())
+            .is_some_and(char::is_uppercase)
 }
 
 /// A `java.lang.Class` object (`r c`, `getClass()`).

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::array::JArray;
-use super::class::{ClassObject, Member};
+use super::class::{is_unmodelled_class, ClassObject, Member};
 use super::context::{Callbacks, Cx};
-use super::error::CallError;
+use super::error::{unsupported, CallError};
 use super::jdk::collections::{JIterator, JList};
 use super::object::ObjRef;
 use super::throwable::Throwable;
 use super::value::JValue;
+use super::view::JvmView;
 use super::Jvm;
 use crate::py4j::{Command, Reply, Spelling, Value};
 
@@ -88,16 +89,13 @@ impl Jvm {
                     });
                 self.finish(outcome.map(|()| void_result()))
             }
-            Command::ReflectUnknown { name, view } => match self.view(view) {
-                Ok(v) => match self
-                    .classes()
-                    .resolve(name, v.as_view().expect("checked by view()"))
-                {
-                    Some(fqn) => ok(Value::Class(fqn)),
-                    None => ok(Value::Package),
-                },
-                Err(e) => self.py4j_error(&e),
-            },
+            Command::ReflectUnknown { name, view } => {
+                match self.with_view(view, |v| self.classes().resolve(name, v)) {
+                    Ok(Some(fqn)) => ok(Value::Class(fqn)),
+                    Ok(None) => ok(Value::Package),
+                    Err(e) => self.py4j_error(&e),
+                }
+            }
             Command::ReflectMember { class, member } => self.member(class, member),
             Command::ReflectClass { class } => match self.classes().get(class) {
                 Some(c) => ok(self.to_value(&JValue::Object(Arc::new(ClassObject::of(&c))))),
@@ -108,24 +106,20 @@ impl Jvm {
                     Value::Str(s) => s.clone(),
                     other => other.to_part(),
                 };
-                ok(self.to_value(&JValue::Object(Arc::new(super::view::JvmView::new(&name)))))
+                ok(self.to_value(&JValue::Object(Arc::new(JvmView::new(&name)))))
             }
-            Command::ViewImport { view, import } => match self.view(view) {
-                Ok(v) => {
-                    v.as_view().expect("checked by view()").import(import);
-                    ok(Value::Void)
+            Command::ViewImport { view, import } => {
+                match self.with_view(view, |v| v.import(import)) {
+                    Ok(()) => ok(Value::Void),
+                    Err(e) => self.py4j_error(&e),
                 }
-                Err(e) => self.py4j_error(&e),
-            },
-            Command::ViewRemoveImport { view, import } => match self.view(view) {
-                Ok(v) => ok(Value::Bool(
-                    v.as_view()
-                        .expect("checked by view()")
-                        .remove_import(import),
-                    Spelling::Java,
-                )),
-                Err(e) => self.py4j_error(&e),
-            },
+            }
+            Command::ViewRemoveImport { view, import } => {
+                match self.with_view(view, |v| v.remove_import(import)) {
+                    Ok(b) => ok(Value::Bool(b, Spelling::Java)),
+                    Err(e) => self.py4j_error(&e),
+                }
+            }
             Command::ArrayGet { target, index } => self.with_array(target, |a| {
                 let i = index_arg(index)?;
                 a.get(i)
@@ -258,23 +252,24 @@ impl Jvm {
                 Some(c) => ok(Value::Str(c.static_names().join("\n"))),
                 None => bare_error(),
             },
-            Command::DirView { view, sequence } => match self.view(view) {
-                Ok(v) => {
-                    let (seq, names) = v.as_view().expect("checked by view()").imported_names();
-                    let last = match sequence {
-                        Value::Str(s) => s.parse::<i32>().ok(),
-                        _ => Some(0),
-                    };
-                    if last == Some(seq) {
-                        ok(Value::Null)
-                    } else {
-                        let mut all = vec![seq.to_string()];
-                        all.extend(names);
-                        ok(Value::Str(all.join("\n")))
+            Command::DirView { view, sequence } => {
+                match self.with_view(view, JvmView::imported_names) {
+                    Ok((seq, names)) => {
+                        let last = match sequence {
+                            Value::Str(s) => s.parse::<i32>().ok(),
+                            _ => Some(0),
+                        };
+                        if last == Some(seq) {
+                            ok(Value::Null)
+                        } else {
+                            let mut all = vec![seq.to_string()];
+                            all.extend(names);
+                            ok(Value::Str(all.join("\n")))
+                        }
                     }
+                    Err(_) => bare_error(),
                 }
-                Err(_) => bare_error(),
-            },
+            }
             Command::Stream {
                 target,
                 method,
@@ -354,10 +349,13 @@ impl Jvm {
     fn call(&self, target: &str, method: &str, args: &[Value], cx: &mut Cx<'_>) -> Outcome {
         let result = self.args(args).and_then(|args| {
             if let Some(fqn) = target.strip_prefix("z:") {
-                let class = self
-                    .classes()
-                    .get(fqn)
-                    .ok_or_else(|| CallError::NoSuchClass(fqn.to_owned()))?;
+                let class = self.classes().get(fqn).ok_or_else(|| {
+                    if is_unmodelled_class(fqn) {
+                        unsupported(fqn, method)
+                    } else {
+                        CallError::NoSuchClass(fqn.to_owned())
+                    }
+                })?;
                 return class.call_static(method, &args, cx);
             }
             let obj = self
@@ -371,10 +369,13 @@ impl Jvm {
 
     fn construct(&self, class: &str, args: &[Value], cx: &mut Cx<'_>) -> Outcome {
         let result = self.args(args).and_then(|args| {
-            let c = self
-                .classes()
-                .get(class)
-                .ok_or_else(|| CallError::NoSuchClass(class.to_owned()))?;
+            let c = self.classes().get(class).ok_or_else(|| {
+                if is_unmodelled_class(class) {
+                    unsupported(class, "<init>")
+                } else {
+                    CallError::NoSuchClass(class.to_owned())
+                }
+            })?;
             c.construct(&args, cx)
         });
         self.finish(result)
@@ -382,7 +383,13 @@ impl Jvm {
 
     fn member(&self, class: &str, member: &str) -> Outcome {
         let Some(c) = self.classes().get(class) else {
-            return bare_error();
+            // A class the model lacks: assume the member is a static method, so
+            // that the call that follows fails naming it.
+            return if is_unmodelled_class(class) {
+                ok(Value::Method)
+            } else {
+                bare_error()
+            };
         };
         match c.member(member) {
             Member::Field(v) => ok(self.to_value(&v)),
@@ -395,7 +402,8 @@ impl Jvm {
         }
     }
 
-    fn view(&self, view: &Value) -> Result<ObjRef, CallError> {
+    /// Runs `f` on the JVM view a `r…` part names.
+    fn with_view<R>(&self, view: &Value, f: impl FnOnce(&JvmView) -> R) -> Result<R, CallError> {
         let id = match view {
             Value::Ref(id) => id,
             other => {
@@ -406,10 +414,9 @@ impl Jvm {
             }
         };
         let o = self.registry().get(id).ok_or_else(|| missing_target(id))?;
-        if o.as_view().is_some() {
-            Ok(o)
-        } else {
-            Err(CallError::Py4j(format!("{id} is not a JVM view")))
+        match o.as_view() {
+            Some(v) => Ok(f(v)),
+            None => Err(CallError::Py4j(format!("{id} is not a JVM view"))),
         }
     }
 
@@ -542,7 +549,15 @@ pub(crate) fn invoke(
             ("iterator", []) if obj.as_list().is_some() => Ok(JValue::Object(Arc::new(
                 JIterator::new(obj.as_list().map(JList::items).unwrap_or_default()),
             ))),
-            _ => Err(CallError::no_such_method(method, args)),
+            _ => {
+                let java = obj.java_method_names();
+                let implemented = obj.method_names().contains(&method);
+                if !implemented && (java.is_empty() || java.contains(&method)) {
+                    Err(unsupported(&obj.class_name(), method))
+                } else {
+                    Err(CallError::no_such_method(method, args))
+                }
+            }
         },
         other => other,
     }

@@ -35,6 +35,17 @@ pub enum CallError {
     Py4j(String),
 }
 
+/// The exception for a class, constructor or method a real JVM has and this
+/// model does not: a Java exception (Python raises `Py4JJavaError`) whose
+/// message names the class and the member.
+pub fn unsupported(class: &str, member: &str) -> CallError {
+    CallError::throw(
+        "java.lang.UnsupportedOperationException",
+        format!("{class}.{member} is not implemented by the sparkwire gateway"),
+        &format!("{class}.{member}"),
+    )
+}
+
 impl CallError {
     /// "Method m([…]) does not exist" for these arguments.
     pub fn no_such_method(method: &str, args: &[JValue]) -> CallError {

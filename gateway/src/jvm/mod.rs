@@ -23,10 +23,10 @@ mod view;
 use std::sync::Arc;
 
 pub use array::{array_class_name, JArray};
-pub use class::{ClassObject, ClassTable, JavaClass, Member, StaticFn};
+pub use class::{is_unmodelled_class, ClassObject, ClassTable, JavaClass, Member, StaticFn};
 pub use commands::Outcome;
 pub use context::{CallbackError, Callbacks, Cx, NoCallbacks};
-pub use error::CallError;
+pub use error::{unsupported, CallError};
 pub use object::{JvmObject, ObjRef, Shape};
 pub use proxy::PythonProxy;
 pub use registry::{Registry, RESERVED_IDS};

@@ -69,6 +69,16 @@ pub trait JvmObject: Send + Sync + Any {
         Vec::new()
     }
 
+    /// Every public instance method name of the real Java class, implemented
+    /// or not. A call to a name listed here that the model does not answer
+    /// fails as "not implemented" (a Java exception naming class and method);
+    /// a name the real class lacks fails as py4j's "Method … does not exist".
+    /// Empty (the default) means "not listed": every unanswered name is then
+    /// "not implemented".
+    fn java_method_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Public field names.
     fn field_names(&self) -> Vec<&'static str> {
         Vec::new()

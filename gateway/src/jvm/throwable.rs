@@ -173,6 +173,28 @@ impl Throwable {
 }
 
 impl JvmObject for Throwable {
+    fn java_method_names(&self) -> &'static [&'static str] {
+        &[
+            "addSuppressed",
+            "equals",
+            "fillInStackTrace",
+            "getCause",
+            "getClass",
+            "getLocalizedMessage",
+            "getMessage",
+            "getStackTrace",
+            "getSuppressed",
+            "hashCode",
+            "initCause",
+            "notify",
+            "notifyAll",
+            "printStackTrace",
+            "setStackTrace",
+            "toString",
+            "wait",
+        ]
+    }
+
     fn class_name(&self) -> String {
         self.class.clone()
     }

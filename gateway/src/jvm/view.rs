@@ -97,6 +97,32 @@ impl JvmView {
 }
 
 impl JvmObject for JvmView {
+    fn java_method_names(&self) -> &'static [&'static str] {
+        &[
+            "addSingleImport",
+            "addStarImport",
+            "clearImports",
+            "equals",
+            "getClass",
+            "getId",
+            "getImportedNames",
+            "getLastImportSearches",
+            "getName",
+            "getSequenceId",
+            "getSingleImportsMap",
+            "getStarImports",
+            "hashCode",
+            "notify",
+            "notifyAll",
+            "removeSingleImport",
+            "removeStarImport",
+            "setId",
+            "setName",
+            "toString",
+            "wait",
+        ]
+    }
+
     fn class_name(&self) -> String {
         "py4j.JVMView".into()
     }

@@ -55,9 +55,11 @@ impl Double {
 
     /// The text py4j's Java server writes for `value`: `Double.toString`.
     ///
-    /// The digits are the shortest that round-trip (what `Double.toString` gives
-    /// from JDK 19 on; JDK 17 and older sometimes print one or two more digits of
-    /// the same double, JDK-4511638). The layout is Java's: plain notation with at
+    /// The digits are what `Double.toString` gives from JDK 19 on: the shortest
+    /// that round-trip, at least two, closest to the exact value. JDK 17 and
+    /// older print about 0.3 % of doubles differently (a longer or another
+    /// 17-digit spelling of the same double, JDK-4511638); Python reads either
+    /// as the same float. `tests/double_vs_java.rs` checks both JDKs. The layout is Java's: plain notation with at
     /// least one fractional digit for magnitudes in [10^-3, 10^7), otherwise
     /// `d.dddE[-]n`; `NaN`, `Infinity`, `-Infinity`, `-0.0`.
     pub fn java(value: f64) -> Double {
@@ -138,10 +140,23 @@ fn java_to_string(x: f64) -> String {
         return if x.is_sign_negative() { "-0.0" } else { "0.0" }.into();
     }
     // Rust's `{:e}` gives the shortest round-trip digits: `d[.ddd]e[-]n`.
-    let sci = format!("{:e}", x.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
+    let mut sci = format!("{:e}", x.abs());
+    let exp_of = |sci: &str| -> i32 {
+        sci.split_once('e')
+            .and_then(|(_, e)| e.parse().ok())
+            .unwrap_or(0)
+    };
+    // In scientific layout Java prints at least two significant digits, and
+    // when one would do it picks the two-digit decimal closest to the exact
+    // value (`4.9E-324` for the smallest subnormal, not `5.0E-324`); `{:.1e}`
+    // rounds exactly.
+    if !sci.contains('.') && !(-3..7).contains(&exp_of(&sci)) {
+        sci = format!("{:.1e}", x.abs());
+    }
+    let exp = exp_of(&sci);
+    let mantissa = sci.split_once('e').map_or(sci.as_str(), |(m, _)| m);
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let digits = even_on_tie(x.abs(), digits);
     let mut out = String::with_capacity(digits.len() + 8);
     if x < 0.0 {
         out.push('-');
@@ -171,6 +186,42 @@ fn java_to_string(x: f64) -> String {
         out.push_str(&exp.to_string());
     }
     out
+}
+
+/// Where two decimals of the shortest length are equally close to `x` (its
+/// exact value ends in a 5 just past them), Java takes the one with an even
+/// last digit; Rust's shortest formatting may take the other. `digits` are the
+/// shortest significant digits of `x` (scientific, one before the point).
+fn even_on_tie(x: f64, digits: String) -> String {
+    let n = digits.len();
+    // Cheap test first: rounded to one more digit, does it end in 5?
+    let one_more = format!("{:.*e}", n, x);
+    if !one_more
+        .split_once('e')
+        .is_some_and(|(m, _)| m.ends_with('5'))
+    {
+        return digits;
+    }
+    // 800 places hold the whole exact expansion of any double.
+    let exact = format!("{:.800e}", x);
+    let (m, e) = exact.split_once('e').unwrap_or((&exact, "0"));
+    let all: String = m.chars().filter(|c| *c != '.').collect();
+    let all = all.trim_end_matches('0');
+    if all.len() != n + 1 || !all.ends_with('5') {
+        return digits;
+    }
+    let truncated = &all[..n];
+    let last = truncated.bytes().last().unwrap_or(b'0');
+    if !(last - b'0').is_multiple_of(2) || truncated == digits {
+        return digits;
+    }
+    // Prefer the even candidate if it reads back as `x` (same exponent).
+    let candidate = format!("{}.{}e{e}", &truncated[..1], &truncated[1..]);
+    if candidate.parse::<f64>().ok().map(f64::to_bits) == Some(x.to_bits()) {
+        truncated.to_owned()
+    } else {
+        digits
+    }
 }
 
 /// A `D` value: the decimal's text, checked against the spellings `str(Decimal)`

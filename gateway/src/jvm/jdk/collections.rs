@@ -224,6 +224,46 @@ fn bool_result(b: bool) -> JValue {
 }
 
 impl JvmObject for JList {
+    fn java_method_names(&self) -> &'static [&'static str] {
+        &[
+            "add",
+            "addAll",
+            "clear",
+            "clone",
+            "contains",
+            "containsAll",
+            "ensureCapacity",
+            "equals",
+            "forEach",
+            "get",
+            "getClass",
+            "hashCode",
+            "indexOf",
+            "isEmpty",
+            "iterator",
+            "lastIndexOf",
+            "listIterator",
+            "notify",
+            "notifyAll",
+            "parallelStream",
+            "remove",
+            "removeAll",
+            "removeIf",
+            "replaceAll",
+            "retainAll",
+            "set",
+            "size",
+            "sort",
+            "spliterator",
+            "stream",
+            "subList",
+            "toArray",
+            "toString",
+            "trimToSize",
+            "wait",
+        ]
+    }
+
     fn class_name(&self) -> String {
         "java.util.ArrayList".into()
     }
@@ -494,6 +534,40 @@ fn int_len(n: usize) -> JValue {
 }
 
 impl JvmObject for JMap {
+    fn java_method_names(&self) -> &'static [&'static str] {
+        &[
+            "clear",
+            "clone",
+            "compute",
+            "computeIfAbsent",
+            "computeIfPresent",
+            "containsKey",
+            "containsValue",
+            "entrySet",
+            "equals",
+            "forEach",
+            "get",
+            "getClass",
+            "getOrDefault",
+            "hashCode",
+            "isEmpty",
+            "keySet",
+            "merge",
+            "notify",
+            "notifyAll",
+            "put",
+            "putAll",
+            "putIfAbsent",
+            "remove",
+            "replace",
+            "replaceAll",
+            "size",
+            "toString",
+            "values",
+            "wait",
+        ]
+    }
+
     fn class_name(&self) -> String {
         "java.util.HashMap".into()
     }
@@ -604,6 +678,21 @@ pub struct MapEntry {
 }
 
 impl JvmObject for MapEntry {
+    fn java_method_names(&self) -> &'static [&'static str] {
+        &[
+            "equals",
+            "getClass",
+            "getKey",
+            "getValue",
+            "hashCode",
+            "notify",
+            "notifyAll",
+            "setValue",
+            "toString",
+            "wait",
+        ]
+    }
+
     fn class_name(&self) -> String {
         "java.util.HashMap$Node".into()
     }
@@ -685,6 +774,36 @@ impl JSet {
 }
 
 impl JvmObject for JSet {
+    fn java_method_names(&self) -> &'static [&'static str] {
+        &[
+            "add",
+            "addAll",
+            "clear",
+            "clone",
+            "contains",
+            "containsAll",
+            "equals",
+            "forEach",
+            "getClass",
+            "hashCode",
+            "isEmpty",
+            "iterator",
+            "notify",
+            "notifyAll",
+            "parallelStream",
+            "remove",
+            "removeAll",
+            "removeIf",
+            "retainAll",
+            "size",
+            "spliterator",
+            "stream",
+            "toArray",
+            "toString",
+            "wait",
+        ]
+    }
+
     fn class_name(&self) -> String {
         "java.util.HashSet".into()
     }
@@ -770,6 +889,22 @@ impl JIterator {
 }
 
 impl JvmObject for JIterator {
+    fn java_method_names(&self) -> &'static [&'static str] {
+        &[
+            "equals",
+            "forEachRemaining",
+            "getClass",
+            "hasNext",
+            "hashCode",
+            "next",
+            "notify",
+            "notifyAll",
+            "remove",
+            "toString",
+            "wait",
+        ]
+    }
+
     fn class_name(&self) -> String {
         "java.util.ArrayList$Itr".into()
     }

@@ -48,6 +48,56 @@ impl File {
 }
 
 impl JvmObject for File {
+    fn java_method_names(&self) -> &'static [&'static str] {
+        &[
+            "canExecute",
+            "canRead",
+            "canWrite",
+            "compareTo",
+            "createNewFile",
+            "delete",
+            "deleteOnExit",
+            "equals",
+            "exists",
+            "getAbsoluteFile",
+            "getAbsolutePath",
+            "getCanonicalFile",
+            "getCanonicalPath",
+            "getClass",
+            "getFreeSpace",
+            "getName",
+            "getParent",
+            "getParentFile",
+            "getPath",
+            "getTotalSpace",
+            "getUsableSpace",
+            "hashCode",
+            "isAbsolute",
+            "isDirectory",
+            "isFile",
+            "isHidden",
+            "lastModified",
+            "length",
+            "list",
+            "listFiles",
+            "mkdir",
+            "mkdirs",
+            "notify",
+            "notifyAll",
+            "renameTo",
+            "setExecutable",
+            "setLastModified",
+            "setReadOnly",
+            "setReadable",
+            "setWritable",
+            "toPath",
+            "toString",
+            "toURI",
+            "toURL",
+            "wait",
+        ]
+    }
+
     fn class_name(&self) -> String {
         "java.io.File".into()
     }

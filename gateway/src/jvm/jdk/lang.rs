@@ -14,6 +14,18 @@ use crate::jvm::{CallError, Cx, JValue, JvmObject, ObjRef};
 pub struct PlainObject;
 
 impl JvmObject for PlainObject {
+    fn java_method_names(&self) -> &'static [&'static str] {
+        &[
+            "equals",
+            "getClass",
+            "hashCode",
+            "notify",
+            "notifyAll",
+            "toString",
+            "wait",
+        ]
+    }
+
     fn class_name(&self) -> String {
         "java.lang.Object".into()
     }

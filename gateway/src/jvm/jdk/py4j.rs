@@ -138,6 +138,33 @@ impl JvmObject for CallbackClientObject {
 pub struct InetAddress(pub IpAddr);
 
 impl JvmObject for InetAddress {
+    fn java_method_names(&self) -> &'static [&'static str] {
+        &[
+            "equals",
+            "getAddress",
+            "getCanonicalHostName",
+            "getClass",
+            "getHostAddress",
+            "getHostName",
+            "hashCode",
+            "isAnyLocalAddress",
+            "isLinkLocalAddress",
+            "isLoopbackAddress",
+            "isMCGlobal",
+            "isMCLinkLocal",
+            "isMCNodeLocal",
+            "isMCOrgLocal",
+            "isMCSiteLocal",
+            "isMulticastAddress",
+            "isReachable",
+            "isSiteLocalAddress",
+            "notify",
+            "notifyAll",
+            "toString",
+            "wait",
+        ]
+    }
+
     fn class_name(&self) -> String {
         match self.0 {
             IpAddr::V4(_) => "java.net.Inet4Address",

@@ -13,6 +13,29 @@ use crate::jvm::{CallError, Cx, JValue, JvmObject, ObjRef};
 pub struct Tuple2(pub JValue, pub JValue);
 
 impl JvmObject for Tuple2 {
+    fn java_method_names(&self) -> &'static [&'static str] {
+        &[
+            "_1",
+            "_2",
+            "canEqual",
+            "copy",
+            "equals",
+            "getClass",
+            "hashCode",
+            "notify",
+            "notifyAll",
+            "productArity",
+            "productElement",
+            "productElementName",
+            "productElementNames",
+            "productIterator",
+            "productPrefix",
+            "swap",
+            "toString",
+            "wait",
+        ]
+    }
+
     fn class_name(&self) -> String {
         "scala.Tuple2".into()
     }
