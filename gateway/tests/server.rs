@@ -287,7 +287,7 @@ fn callbacks_go_down_the_waiting_connection_and_may_nest() {
     let id = l.strip_prefix("!yl").expect("a list").to_owned();
     c.ask(&format!("c\n{id}\nadd\nsx\ne\n"));
     c.ask(&format!("c\n{id}\nadd\nsy\ne\n"));
-    let mut expect_call = |c: &mut Client, proxy: &str, arg: &str| {
+    let expect_call = |c: &mut Client, proxy: &str, arg: &str| {
         let got: Vec<String> = (0..5).map(|_| c.line()).collect();
         assert_eq!(got, ["c", proxy, "accept", arg, "e"]);
     };
