@@ -97,8 +97,8 @@ if want py4j; then
 # control byte first; 0 means the default limits, and for py4j_command the
 # to-Java direction. The hand-written seeds stay; the recorded ones (golden-*)
 # are replaced.
-mkdir -p fuzz/corpus/py4j_command fuzz/corpus/py4j_reply
-rm -f fuzz/corpus/py4j_command/golden-* fuzz/corpus/py4j_reply/golden-*
+mkdir -p fuzz/corpus/py4j_command fuzz/corpus/py4j_reply fuzz/corpus/py4j_session
+rm -f fuzz/corpus/py4j_command/golden-* fuzz/corpus/py4j_reply/golden-* fuzz/corpus/py4j_session/golden-*
 for f in tests/golden/py4j/pyspark-*/*/C*.bin; do
   size=$(stat -c %s "$f")
   [ "$size" -gt 0 ] && [ "$size" -le 32768 ] || continue
@@ -113,5 +113,9 @@ for f in tests/golden/py4j/pyspark-*/*/C*.bin; do
     *) target=py4j_reply dir=to_python ;;
   esac
   { printf '\0'; cat "$f"; } > "fuzz/corpus/$target/golden-$program.$conn.$dir.$version.bin"
+  # py4j_session executes what Python wrote; it reads the stream as it is.
+  if [ "$dir" = to_java ]; then
+    cp "$f" "fuzz/corpus/py4j_session/golden-$program.$conn.$version.bin"
+  fi
 done
 fi

@@ -1,11 +1,15 @@
 //! # sparkwire-gateway
 //!
-//! The gateway a PySpark driver program talks to through Py4J. This first part
-//! is [`py4j`]: a sans-I/O codec of the Py4J protocol exactly as py4j 0.10.9.7
-//! and 0.10.9.9 (the versions shipped with PySpark 3.5 to 4.3) write it, for both
-//! directions of a connection — the Python client's commands to the JVM, the
-//! JVM's replies, and the callback commands the JVM sends to Python. The server
-//! and the driver-side object model will be built on it.
+//! The gateway a PySpark driver program talks to through Py4J, without a JVM:
+//!
+//! * [`py4j`]: a sans-I/O codec of the Py4J protocol exactly as py4j 0.10.9.7
+//!   and 0.10.9.9 (the versions shipped with PySpark 3.5 to 4.3) write it, for
+//!   both directions of a connection — the Python client's commands to the JVM,
+//!   the JVM's replies, and the callback commands the JVM sends to Python;
+//! * [`py4j::server`]: the server real py4j clients connect to (loopback,
+//!   token-authenticated, ClientServer and JavaGateway modes);
+//! * [`jvm`]: the JVM-side object model the server executes commands against
+//!   (objects, classes, views, the registry, Java exceptions, JDK pieces).
 //!
 //! ```
 //! use bytes::BytesMut;
@@ -47,7 +51,14 @@
 //!   as bytes arrive ([`py4j::Limits`]); nothing is reserved from a length the
 //!   peer claims.
 //! * **Never panics, never recurses** on input, and never executes anything: the
-//!   codec only names JVM objects and methods, it does not run them.
+//!   codec only names JVM objects and methods, it does not run them. The object
+//!   model runs only its own Rust methods; it loads no classes and reads no
+//!   files beyond `java.io.File`'s read-only queries, and what one command may
+//!   allocate is bounded ([`jvm::MAX_ELEMENTS_PER_COMMAND`]).
+//! * **What a real JVM answers.** The server's replies to the real py4j client
+//!   equal those of py4j's own Java servers operation by operation
+//!   (`tests/server_vs_py4j.rs`), and the Java-side value spellings equal the
+//!   JDK's (`tests/double_vs_java.rs`).
 
 pub mod jvm;
 pub mod py4j;

@@ -487,8 +487,7 @@ impl Jvm {
                     "an array needs at least one dimension".into(),
                 ));
             }
-            // Refuse before allocating what the client merely declares: an array
-            // of more than 2^24 slots in all is beyond what a gateway serves.
+            // Refuse before allocating what the client merely declares.
             let mut total: u64 = 1;
             for d in &dims {
                 if *d < 0 {
@@ -500,7 +499,7 @@ impl Jvm {
                 }
                 total = total.saturating_mul(*d as u64);
             }
-            if total > 1 << 24 {
+            if total > super::MAX_ELEMENTS_PER_COMMAND as u64 {
                 return Err(CallError::throw(
                     "java.lang.OutOfMemoryError",
                     "Requested array size exceeds the gateway's limit",

@@ -36,6 +36,14 @@ pub use view::JvmView;
 
 use crate::py4j::{Double, Spelling, Value};
 
+/// Most elements one command may make the model allocate: a new array's slots
+/// (all dimensions together) or a list repeated by `l m`/`l i`. A JVM is bound
+/// only by its heap; a gateway serving a driver on a shared machine refuses
+/// more with `OutOfMemoryError`, thrown as Java would. 2^20 elements is far
+/// beyond what PySpark or a py4j user builds through `a c` (PySpark never
+/// does), and a few tens of MiB at most.
+pub const MAX_ELEMENTS_PER_COMMAND: usize = 1 << 20;
+
 /// The id of the default JVM view (`rj` on the wire).
 pub const DEFAULT_VIEW_ID: &str = "j";
 

@@ -192,7 +192,7 @@ impl JList {
     pub fn repeated(&self, n: i32) -> Result<Vec<JValue>, CallError> {
         let v = lock(&self.items);
         let n = usize::try_from(n).unwrap_or(0);
-        if v.len().saturating_mul(n) > 1 << 24 {
+        if v.len().saturating_mul(n) > crate::jvm::MAX_ELEMENTS_PER_COMMAND {
             return Err(CallError::throw(
                 "java.lang.OutOfMemoryError",
                 "Requested list size exceeds the gateway's limit",

@@ -12,6 +12,36 @@
 //! server.wait();
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! ## As py4j's Java side does
+//! * Every connection authenticates first (`A⏎<token>⏎`); the token is compared
+//!   in constant time, and a wrong token or another first command is answered
+//!   with the JVM's exact `!xs…` line and the connection closed. A line that is
+//!   no command at all, and the end of the stream between commands, get the
+//!   JVM's fatal `!z` ("Unknown command received: …").
+//! * One registry for all connections; `m d` of an unknown or released id is
+//!   answered `!yv`.
+//! * ClientServer mode sends callbacks down the connection of the Python thread
+//!   that is waiting, and serves the commands Python sends meanwhile;
+//!   JavaGateway mode opens (and pools) connections to Python's callback
+//!   server, authenticated with `A⏎<token>⏎e⏎`.
+//! * `s` shuts the server down; `z` closes another connection's socket.
+//!
+//! ## Deliberately different
+//! * A refused connection is closed normally; the JVM resets it (RST).
+//! * A malformed value inside a well-framed command is answered with a py4j
+//!   error (`!xs`) and the connection goes on; in the JVM the parse error
+//!   escapes the command and ends the connection with `!z`. Likewise an index
+//!   out of range or an incompatible element in the `a` and `l` commands is a
+//!   thrown Java exception here (`!xro…`), not the end of the connection.
+//! * A connection has [`ServerConfig::auth_timeout`] to authenticate, and at
+//!   most [`ServerConfig::max_connections`] are served; py4j has neither bound.
+//! * `resetCallbackClient` keeps the auth token (py4j's Java side drops it, so
+//!   an authenticated JavaGateway's callbacks fail after a reset).
+//! * `m d` of the reserved ids (`j`, `t`, `GATEWAY_SERVER`) frees nothing; py4j
+//!   means to skip them but compares the strings by reference.
+//! * No `g` (proxy collected) messages are sent to Python: a proxy's Python
+//!   object stays in py4j's pool until the client's gateway closes.
 
 mod auth;
 mod callback;
@@ -113,6 +143,8 @@ impl Shared {
         relock(&self.callback_pool).clear();
         // Wake the acceptor blocked in accept().
         let _ = TcpStream::connect(self.local_addr);
+        // Under the lock `wait` checks the flag with, so no waiter misses it.
+        let _guard = relock(&self.stats);
         self.stopped.notify_all();
     }
 }
