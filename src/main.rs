@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Pickle(c) => cli::pickle::run(&c),
         Command::Decode(a) => cli::decode::run(&a),
         Command::Replay(a) => cli::replay::run(&a),
+        Command::Submit(a) => cli::submit::run(&a),
         Command::Tap { args } => run_tap(&args),
     };
     match result {

@@ -60,5 +60,7 @@
 //!   (`tests/server_vs_py4j.rs`), and the Java-side value spellings equal the
 //!   JDK's (`tests/double_vs_java.rs`).
 
+pub mod engine;
 pub mod jvm;
 pub mod py4j;
+pub mod submit;

@@ -32,6 +32,15 @@ pub enum Command {
     /// and compare its output with the recording, record by record (timing
     /// ignored). Exit 0 iff every replayed task matches.
     Replay(ReplayArgs),
+    /// Run a PySpark program without a JVM: a local gateway and engine stand
+    /// where spark-submit's JVM stands, and the program's own pyspark attaches
+    /// to them. A master that is not local is handed to the real spark-submit
+    /// of that pyspark. Exits with the program's exit status (2 when it could
+    /// not be started; 128 + N when a signal N ended it).
+    #[command(
+        after_help = "Examples:\n  sparkwire submit examples/wordcount.py README.md\n  sparkwire submit --master 'local[4]' --conf spark.default.parallelism=8 app.py --input data.txt\n  sparkwire submit --py-files lib.zip,util.py --name nightly job.py"
+    )]
+    Submit(SubmitArgs),
     /// Run the real Python, relaying and recording worker connections: use it
     /// (through a wrapper script) as `spark.pyspark.python`. The capture
     /// directory is `$SPARKWIRE_TAP_DIR`, the real interpreter
@@ -67,6 +76,37 @@ pub struct ReplayArgs {
     /// How long a worker may stay silent, in seconds.
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
+}
+
+/// Options of `sparkwire submit`, as spark-submit spells them.
+#[derive(Debug, clap::Args)]
+pub struct SubmitArgs {
+    /// `local`, `local[N]`, `local[*]` (the default) or a cluster URL.
+    #[arg(long)]
+    pub master: Option<String>,
+    /// A Spark setting, `key=value`; repeatable.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub conf: Vec<String>,
+    /// Python files or zips for the driver's and the workers' `sys.path`,
+    /// comma-separated.
+    #[arg(long, value_name = "FILES")]
+    pub py_files: Option<String>,
+    /// Files placed in the working directory of the workers (`SparkFiles`),
+    /// comma-separated.
+    #[arg(long, value_name = "FILES")]
+    pub files: Option<String>,
+    /// The application name (default: the program's file name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The driver's Python (default: `$PYSPARK_DRIVER_PYTHON`, then
+    /// `$PYSPARK_PYTHON`, then `python3`); its pyspark (3.5 to 4.3) is used.
+    #[arg(long, value_name = "PYTHON")]
+    pub driver_python: Option<PathBuf>,
+    /// The program.
+    pub app: PathBuf,
+    /// The program's arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }
 
 /// Options of `sparkwire decode`.

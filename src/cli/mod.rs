@@ -7,6 +7,7 @@ pub mod frames;
 pub mod pickle;
 pub mod preview;
 pub mod replay;
+pub mod submit;
 
 use std::fs::File;
 use std::io::{self, Read};

@@ -9,13 +9,14 @@
 
 mod array;
 mod class;
-mod commands;
+pub(crate) mod commands;
 mod context;
 mod error;
 pub mod jdk;
 mod object;
 mod proxy;
 mod registry;
+pub mod spark;
 mod throwable;
 mod value;
 mod view;

@@ -1,0 +1,469 @@
+//! The local engine behind the driver-side Spark objects: RDD lineage,
+//! jobs split into one task per partition and run `local[N]`-parallel on the
+//! worker host, the byte-level shuffle (pickled batches routed by their
+//! partition key, never unpickled), cached partitions, and the sockets through
+//! which results reach the driver.
+
+pub mod accumulators;
+pub mod output;
+pub mod python;
+pub mod rdd;
+pub mod serve;
+pub mod textfile;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+use sparkwire_worker::host::{Host, HostConfig, Python, TaskError};
+
+pub use rdd::{Elem, Rdd, RddId, RddKind};
+
+/// How the engine runs.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Tasks run at once (`local[N]`).
+    pub parallelism: usize,
+    /// The workers' interpreter.
+    pub worker_python: PathBuf,
+    /// Scratch space (`spark.local.dir`): parallelize and broadcast files.
+    pub local_dir: PathBuf,
+    /// `SparkFiles` root: files and `--py-files` shipped to workers.
+    pub files_dir: PathBuf,
+    /// The worker host's settings.
+    pub host: HostConfig,
+}
+
+/// Where a task runs, for its header and its error messages.
+#[derive(Clone, Debug)]
+pub struct TaskPlace {
+    /// Stage id.
+    pub stage: i32,
+    /// Partition.
+    pub partition: usize,
+    /// Task attempt id (Spark's TID).
+    pub task_id: i64,
+    /// The job's local properties.
+    pub properties: Vec<(String, String)>,
+}
+
+/// Why a job failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum JobError {
+    /// A task failed.
+    #[error("task {} in stage {}: {error}", place.partition, place.stage)]
+    Task {
+        /// Where.
+        place: TaskPlace,
+        /// What the host reported.
+        error: Arc<TaskError>,
+    },
+    /// A Java exception the JVM would throw (class, message).
+    #[error("{class}: {message}")]
+    Exception {
+        /// Java class.
+        class: String,
+        /// Message.
+        message: String,
+    },
+    /// The driver's accumulator server could not be reached.
+    #[error("accumulator server: {0}")]
+    Accumulators(String),
+    /// The worker host could not start.
+    #[error("worker host: {0}")]
+    Host(String),
+}
+
+impl JobError {
+    fn exception(class: &str, message: impl Into<String>) -> JobError {
+        JobError::Exception {
+            class: class.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The engine: lineage, counters and the worker host.
+pub struct Engine {
+    config: EngineConfig,
+    host: OnceLock<Result<Arc<Host>, String>>,
+    rdds: RwLock<HashMap<RddId, Arc<Rdd>>>,
+    next_rdd: AtomicI32,
+    next_stage: AtomicI32,
+    next_task: AtomicI64,
+    next_job: AtomicI32,
+    next_broadcast: AtomicI64,
+    /// Properties of the job each thread runs (local properties, call site).
+    cancelled: AtomicBool,
+}
+
+impl Engine {
+    /// An engine; workers start on the first task.
+    pub fn new(config: EngineConfig) -> Engine {
+        Engine {
+            config,
+            host: OnceLock::new(),
+            rdds: RwLock::new(HashMap::new()),
+            next_rdd: AtomicI32::new(0),
+            next_stage: AtomicI32::new(0),
+            next_task: AtomicI64::new(0),
+            next_job: AtomicI32::new(0),
+            next_broadcast: AtomicI64::new(0),
+            cancelled: AtomicBool::new(false),
+        }
+    }
+
+    /// Its settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The `SparkFiles` root.
+    pub fn files_dir(&self) -> &Path {
+        &self.config.files_dir
+    }
+
+    /// The worker host, started on first use.
+    pub fn host(&self) -> Result<Arc<Host>, JobError> {
+        self.host
+            .get_or_init(|| {
+                let python =
+                    Python::probe(&self.config.worker_python).map_err(|e| e.to_string())?;
+                Host::new(python, self.config.host.clone())
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(JobError::Host)
+    }
+
+    /// A fresh broadcast id (`TorrentBroadcast.id`).
+    pub fn new_broadcast_id(&self) -> i64 {
+        self.next_broadcast.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A fresh job id.
+    pub fn new_job_id(&self) -> i32 {
+        self.next_job.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Adds an RDD to the lineage.
+    pub fn add(&self, kind: RddKind) -> Result<RddId, JobError> {
+        let partitions = match &kind {
+            RddKind::Parallel(p) => p.len(),
+            RddKind::Text(s) => s.len(),
+            RddKind::Python { parent, .. }
+            | RddKind::Pairwise { parent }
+            | RddKind::Values { parent }
+            | RddKind::BytesToString { parent } => self.rdd(*parent)?.partitions,
+            RddKind::Shuffled { partitions, .. } => *partitions,
+            RddKind::Union(parents) => {
+                let mut n = 0;
+                for p in parents {
+                    n += self.rdd(*p)?.partitions;
+                }
+                n
+            }
+            RddKind::Zip(a, b) => {
+                let (na, nb) = (self.rdd(*a)?.partitions, self.rdd(*b)?.partitions);
+                if na != nb {
+                    return Err(JobError::exception(
+                        "java.lang.IllegalArgumentException",
+                        format!(
+                            "Can't zip RDDs with unequal numbers of partitions: List({na}, {nb})"
+                        ),
+                    ));
+                }
+                na
+            }
+            RddKind::Cartesian(a, b) => self.rdd(*a)?.partitions * self.rdd(*b)?.partitions,
+            RddKind::Coalesce { groups, .. } => groups.len(),
+            RddKind::Empty => 0,
+        };
+        let id = self.next_rdd.fetch_add(1, Ordering::Relaxed);
+        let rdd = Arc::new(Rdd::new(id, kind, partitions));
+        self.rdds
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, rdd);
+        Ok(id)
+    }
+
+    /// An RDD of the lineage.
+    pub fn rdd(&self, id: RddId) -> Result<Arc<Rdd>, JobError> {
+        self.rdds
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| {
+                JobError::exception("java.lang.IllegalStateException", format!("no RDD {id}"))
+            })
+    }
+
+    /// Keeps (or stops keeping) an RDD's computed partitions.
+    pub fn set_cached(&self, id: RddId, cached: bool) -> Result<(), JobError> {
+        let rdd = self.rdd(id)?;
+        let mut c = rdd.cache.lock().unwrap_or_else(|p| p.into_inner());
+        *c = cached.then(|| c.take().unwrap_or_else(|| vec![None; rdd.partitions]));
+        Ok(())
+    }
+
+    /// Runs a job: the given partitions of `id`, `local[N]`-parallel.
+    pub fn run_job(
+        &self,
+        id: RddId,
+        partitions: &[usize],
+        properties: &[(String, String)],
+    ) -> Result<Vec<Arc<Vec<Elem>>>, JobError> {
+        let rdd = self.rdd(id)?;
+        for &p in partitions {
+            if p >= rdd.partitions {
+                return Err(JobError::exception(
+                    "java.lang.IllegalArgumentException",
+                    format!(
+                        "Attempted to use partition {p}, but there are only {} partitions",
+                        rdd.partitions
+                    ),
+                ));
+            }
+        }
+        let stage = self.next_stage.fetch_add(1, Ordering::Relaxed);
+        self.run_partitions(&rdd, partitions, stage, properties)
+    }
+
+    /// Computes `partitions` of `rdd` with up to N threads; the first error wins.
+    fn run_partitions(
+        &self,
+        rdd: &Arc<Rdd>,
+        partitions: &[usize],
+        stage: i32,
+        properties: &[(String, String)],
+    ) -> Result<Vec<Arc<Vec<Elem>>>, JobError> {
+        let n = partitions.len();
+        let results: Vec<Mutex<Option<Arc<Vec<Elem>>>>> =
+            (0..n).map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let failed: Mutex<Option<JobError>> = Mutex::new(None);
+        let threads = self.config.parallelism.max(1).min(n.max(1));
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| loop {
+                    if failed.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+                        || self.cancelled.load(Ordering::Relaxed)
+                    {
+                        return;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        return;
+                    }
+                    let place = TaskPlace {
+                        stage,
+                        partition: partitions[i],
+                        task_id: self.next_task.fetch_add(1, Ordering::Relaxed),
+                        properties: properties.to_vec(),
+                    };
+                    match self.compute(rdd, &place) {
+                        Ok(v) => *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(v),
+                        Err(e) => {
+                            let mut f = failed.lock().unwrap_or_else(|p| p.into_inner());
+                            if f.is_none() {
+                                *f = Some(e);
+                            }
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
+        results
+            .into_iter()
+            .map(|m| {
+                m.into_inner()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .ok_or_else(|| {
+                        JobError::exception("org.apache.spark.SparkException", "Job cancelled")
+                    })
+            })
+            .collect()
+    }
+
+    /// One partition of `rdd` (from its cache when kept).
+    fn compute(&self, rdd: &Arc<Rdd>, place: &TaskPlace) -> Result<Arc<Vec<Elem>>, JobError> {
+        let p = place.partition;
+        if let Some(cache) = rdd.cache.lock().unwrap_or_else(|x| x.into_inner()).as_ref() {
+            if let Some(Some(hit)) = cache.get(p) {
+                return Ok(hit.clone());
+            }
+        }
+        let out = Arc::new(self.compute_uncached(rdd, place)?);
+        if let Some(cache) = rdd.cache.lock().unwrap_or_else(|x| x.into_inner()).as_mut() {
+            if let Some(slot) = cache.get_mut(p) {
+                *slot = Some(out.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    fn parent(
+        &self,
+        id: RddId,
+        place: &TaskPlace,
+        partition: usize,
+    ) -> Result<Arc<Vec<Elem>>, JobError> {
+        let rdd = self.rdd(id)?;
+        let mut at = place.clone();
+        at.partition = partition;
+        self.compute(&rdd, &at)
+    }
+
+    fn compute_uncached(&self, rdd: &Arc<Rdd>, place: &TaskPlace) -> Result<Vec<Elem>, JobError> {
+        let p = place.partition;
+        Ok(match &rdd.kind {
+            RddKind::Parallel(slices) => slices.get(p).cloned().unwrap_or_default(),
+            RddKind::Text(splits) => match splits.get(p) {
+                Some(s) => textfile::read_split(s)
+                    .map_err(|e| JobError::exception("java.io.IOException", e.to_string()))?
+                    .into_iter()
+                    .map(|l| Elem::Str(l.into()))
+                    .collect(),
+                None => Vec::new(),
+            },
+            RddKind::Python { parent, func, .. } => {
+                let input = self.parent(*parent, place, p)?;
+                python::run(self, func, place.clone(), input.to_vec())?
+            }
+            RddKind::Pairwise { parent } => {
+                let input = self.parent(*parent, place, p)?;
+                let mut out = Vec::with_capacity(input.len() / 2);
+                for pair in input.chunks(2) {
+                    let [Elem::Bytes(k), v] = pair else {
+                        return Err(JobError::exception(
+                            "org.apache.spark.SparkException",
+                            "PairwiseRDD: unexpected value: an odd number of frames or a non-bytes key",
+                        ));
+                    };
+                    let key: [u8; 8] = k[..].try_into().map_err(|_| {
+                        JobError::exception(
+                            "org.apache.spark.SparkException",
+                            format!("PairwiseRDD: unexpected value: a {}-byte key", k.len()),
+                        )
+                    })?;
+                    out.push(Elem::pair(Elem::Long(i64::from_be_bytes(key)), v.clone()));
+                }
+                out
+            }
+            RddKind::Shuffled { parent, partitions } => {
+                let buckets = rdd
+                    .shuffle
+                    .get_or_init(|| self.shuffle(*parent, *partitions, &place.properties))
+                    .clone()?;
+                buckets.get(p).cloned().unwrap_or_default()
+            }
+            RddKind::Values { parent } => self
+                .parent(*parent, place, p)?
+                .iter()
+                .map(|e| match e {
+                    Elem::Pair(kv) => kv.1.clone(),
+                    other => other.clone(),
+                })
+                .collect(),
+            RddKind::Union(parents) => {
+                let mut rest = p;
+                for id in parents {
+                    let n = self.rdd(*id)?.partitions;
+                    if rest < n {
+                        return Ok(self.parent(*id, place, rest)?.to_vec());
+                    }
+                    rest -= n;
+                }
+                Vec::new()
+            }
+            RddKind::Zip(a, b) => {
+                let (xa, xb) = (self.parent(*a, place, p)?, self.parent(*b, place, p)?);
+                if xa.len() != xb.len() {
+                    return Err(JobError::exception(
+                        "org.apache.spark.SparkException",
+                        "Can only zip RDDs with same number of elements in each partition",
+                    ));
+                }
+                xa.iter()
+                    .zip(xb.iter())
+                    .map(|(x, y)| Elem::pair(x.clone(), y.clone()))
+                    .collect()
+            }
+            RddKind::Cartesian(a, b) => {
+                let nb = self.rdd(*b)?.partitions.max(1);
+                let (xa, xb) = (
+                    self.parent(*a, place, p / nb)?,
+                    self.parent(*b, place, p % nb)?,
+                );
+                let mut out = Vec::with_capacity(xa.len() * xb.len());
+                for x in xa.iter() {
+                    for y in xb.iter() {
+                        out.push(Elem::pair(x.clone(), y.clone()));
+                    }
+                }
+                out
+            }
+            RddKind::BytesToString { parent } => self
+                .parent(*parent, place, p)?
+                .iter()
+                .map(|e| match e {
+                    Elem::Bytes(b) => Elem::Str(String::from_utf8_lossy(b).into()),
+                    other => other.clone(),
+                })
+                .collect(),
+            RddKind::Coalesce { parent, groups } => {
+                let mut out = Vec::new();
+                for &q in groups.get(p).map(Vec::as_slice).unwrap_or_default() {
+                    out.extend(self.parent(*parent, place, q)?.iter().cloned());
+                }
+                out
+            }
+            RddKind::Empty => Vec::new(),
+        })
+    }
+
+    /// The map side of a shuffle: every partition of the keyed parent, its
+    /// pairs routed to `nonNegativeMod(key.toInt, n)` in map-partition order,
+    /// as Spark's sort-based shuffle delivers them to each reducer.
+    fn shuffle(
+        &self,
+        parent: RddId,
+        n: usize,
+        properties: &[(String, String)],
+    ) -> Result<Vec<Vec<Elem>>, JobError> {
+        let rdd = self.rdd(parent)?;
+        let all: Vec<usize> = (0..rdd.partitions).collect();
+        let stage = self.next_stage.fetch_add(1, Ordering::Relaxed);
+        let maps = self.run_partitions(&rdd, &all, stage, properties)?;
+        let mut buckets = vec![Vec::new(); n];
+        for part in maps {
+            for e in part.iter() {
+                let b = match e {
+                    Elem::Pair(kv) => match kv.0 {
+                        Elem::Long(k) => non_negative_mod(k as i32, n),
+                        _ => 0,
+                    },
+                    _ => 0,
+                };
+                if let Some(bucket) = buckets.get_mut(b) {
+                    bucket.push(e.clone());
+                }
+            }
+        }
+        Ok(buckets)
+    }
+}
+
+/// `Utils.nonNegativeMod(x, mod)`.
+fn non_negative_mod(x: i32, m: usize) -> usize {
+    let m = m.max(1) as i64;
+    (i64::from(x).rem_euclid(m)) as usize
+}

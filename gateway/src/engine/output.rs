@@ -1,0 +1,69 @@
+//! `saveAsTextFile`: Hadoop's `TextOutputFormat` layout on the local file
+//! system — one `part-NNNNN` per partition with each element's text and a
+//! newline, `_SUCCESS` when all are written, and the `.crc` checksum files
+//! the local file system writes beside each (CRC-32 per 512 bytes).
+
+use std::io::Write;
+use std::path::Path;
+
+use super::rdd::Elem;
+use super::JobError;
+
+/// Bytes per checksum chunk (`io.bytes.per.checksum`).
+const BYTES_PER_CHECKSUM: usize = 512;
+
+/// Refuses an existing output directory, as Hadoop's output committer does.
+pub fn check_new(dir: &str) -> Result<(), JobError> {
+    let path = strip_scheme(dir);
+    if Path::new(path).exists() {
+        let abs = std::fs::canonicalize(path)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| path.to_owned());
+        return Err(JobError::Exception {
+            class: "org.apache.hadoop.mapred.FileAlreadyExistsException".into(),
+            message: format!("Output directory file:{abs} already exists"),
+        });
+    }
+    Ok(())
+}
+
+fn strip_scheme(p: &str) -> &str {
+    p.strip_prefix("file://")
+        .or_else(|| p.strip_prefix("file:"))
+        .unwrap_or(p)
+}
+
+/// Writes every partition and `_SUCCESS`.
+pub fn write_text(dir: &str, partitions: &[Vec<Elem>]) -> Result<(), JobError> {
+    let dir = Path::new(strip_scheme(dir));
+    let io = |e: std::io::Error| JobError::Exception {
+        class: "java.io.IOException".into(),
+        message: format!("{}: {e}", dir.display()),
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    for (i, part) in partitions.iter().enumerate() {
+        let mut data = Vec::new();
+        for e in part {
+            data.extend_from_slice(e.text().as_bytes());
+            data.push(b'\n');
+        }
+        write_with_crc(dir, &format!("part-{i:05}"), &data).map_err(io)?;
+    }
+    write_with_crc(dir, "_SUCCESS", &[]).map_err(io)
+}
+
+/// `name` and its `.name.crc` (Hadoop's `ChecksumFileSystem` format: magic
+/// `crc\0`, the bytes-per-checksum as `int32`, then a CRC-32 per chunk).
+fn write_with_crc(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<()> {
+    std::fs::write(dir.join(name), data)?;
+    let mut crc = Vec::with_capacity(8 + 4 * (data.len() / BYTES_PER_CHECKSUM + 1));
+    crc.extend_from_slice(b"crc\0");
+    crc.extend_from_slice(&(BYTES_PER_CHECKSUM as i32).to_be_bytes());
+    for chunk in data.chunks(BYTES_PER_CHECKSUM) {
+        let mut h = flate2::Crc::new();
+        h.update(chunk);
+        crc.extend_from_slice(&h.sum().to_be_bytes());
+    }
+    let mut f = std::fs::File::create(dir.join(format!(".{name}.crc")))?;
+    f.write_all(&crc)
+}

@@ -1,0 +1,85 @@
+//! What `SimplePythonFunction` carries, and one partition of a `PythonRDD`
+//! run on the worker host.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use sparkwire_framing::Frame;
+use sparkwire_worker::host::{Output, Task, TaskError, TaskInput};
+
+use super::accumulators::AccumulatorTarget;
+use super::rdd::Elem;
+use super::{Engine, JobError, TaskPlace};
+
+/// A `SimplePythonFunction`: the cloudpickled command and what the worker needs
+/// around it.
+#[derive(Debug)]
+pub struct PythonFunction {
+    /// `(func, profiler, deserializer, serializer)`, cloudpickled.
+    pub command: Bytes,
+    /// Environment for the worker (`PYTHONHASHSEED` …).
+    pub env: Vec<(String, String)>,
+    /// Python includes (`--py-files`, `addPyFile`), relative to the files root.
+    pub includes: Vec<String>,
+    /// The interpreter the driver asked for.
+    pub python_exec: String,
+    /// The driver's `"major.minor"`.
+    pub python_version: String,
+    /// Broadcasts the function reads: `(id, file of the pickled value)`.
+    pub broadcasts: Vec<(i64, PathBuf)>,
+    /// Where accumulator updates go.
+    pub accumulator: Option<Arc<AccumulatorTarget>>,
+}
+
+/// Runs `func` over `input` on a worker: the output elements (one per data
+/// frame) and the accumulator updates.
+pub(super) fn run(
+    engine: &Engine,
+    func: &PythonFunction,
+    place: TaskPlace,
+    input: Vec<Elem>,
+) -> Result<Vec<Elem>, JobError> {
+    let host = engine.host()?;
+    let mut payloads = Vec::with_capacity(input.len());
+    for e in &input {
+        e.write_payloads(&mut payloads);
+    }
+    let frames = payloads.into_iter().map(Frame::Data);
+    let mut task = Task::rdd(
+        func.command.clone(),
+        place.partition as i32,
+        TaskInput::frames(frames),
+    );
+    task.header.python_version = func.python_version.clone();
+    task.header.context.stage_id = place.stage;
+    task.header.context.partition_id = place.partition as i32;
+    task.header.context.task_attempt_id = place.task_id;
+    task.header.context.local_properties = place.properties.clone();
+    task.header.spark_files_dir = engine.files_dir().display().to_string();
+    task.header.python_includes = func.includes.clone();
+    for (id, path) in &func.broadcasts {
+        task = task.with_broadcast(*id, path.clone());
+    }
+    for (k, v) in &func.env {
+        task = task.with_env(k.clone(), v.clone());
+    }
+    let fail = |e: TaskError| JobError::Task {
+        place: place.clone(),
+        error: Arc::new(e),
+    };
+    let mut run = host.run(task).map_err(fail)?;
+    let mut out = Vec::new();
+    for item in run.by_ref() {
+        match item.map_err(fail)? {
+            Output::Data(b) => out.push(Elem::Bytes(b)),
+            Output::Null => out.push(Elem::Bytes(Bytes::new())),
+            Output::ArrowStart | Output::Arrow(_) => {}
+        }
+    }
+    let summary = run.finish().map_err(fail)?;
+    if let Some(target) = &func.accumulator {
+        target.send(&summary.accumulators)?;
+    }
+    Ok(out)
+}

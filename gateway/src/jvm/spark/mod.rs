@@ -1,0 +1,361 @@
+//! The driver-side Spark classes PySpark's RDD API calls through Py4J
+//! (`../shared/spec/gateway.md` §d), backed by the [`crate::engine`].
+
+mod conf;
+mod context;
+mod python;
+mod rdd;
+mod state;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+pub use conf::SparkConf;
+pub use context::Context;
+pub use rdd::{RddHandle, View};
+pub use state::Spark;
+
+use crate::engine::{rdd::slice, serve, Elem, RddKind};
+use crate::jvm::commands::void_result;
+use crate::jvm::jdk::io::File;
+use crate::jvm::{CallError, ClassTable, JArray, JValue, JavaClass, Jvm};
+use python::{
+    Accumulator, BytesToString, Function, Partitioner, PythonBroadcast, ServeResult, StorageLevel,
+};
+use rdd::rdd_of;
+use state::{job_error, properties};
+
+/// py4j's "Constructor C([…]) does not exist".
+fn no_ctor(class: &str, args: &[JValue]) -> CallError {
+    crate::jvm::jdk::no_ctor(class, args)
+}
+
+fn obj<T: crate::jvm::JvmObject>(t: T) -> JValue {
+    JValue::Object(Arc::new(t))
+}
+
+/// Adds the Spark classes of this module to `jvm`, sharing `spark`.
+pub fn install(jvm: &Jvm, spark: Arc<Spark>) {
+    let classes = jvm.classes();
+    let s = spark.clone();
+    classes.add(JavaClass::new("org.apache.spark.SparkConf").constructor(
+        move |args, _| match args {
+            [] | [JValue::Bool(true)] => Ok(obj(SparkConf::with(s.defaults.clone()))),
+            [JValue::Bool(false)] => Ok(obj(SparkConf::default())),
+            _ => Err(no_ctor("org.apache.spark.SparkConf", args)),
+        },
+    ));
+    let s = spark.clone();
+    classes.add(
+        JavaClass::new("org.apache.spark.api.java.JavaSparkContext").constructor(move |args, _| {
+            match args {
+                [JValue::Object(o)] => match o.clone().as_any().downcast_ref::<SparkConf>() {
+                    Some(conf) => {
+                        let conf = Arc::new(SparkConf::with(conf.all()));
+                        Ok(obj(Context::start(s.clone(), conf)?))
+                    }
+                    None => Err(no_ctor("org.apache.spark.api.java.JavaSparkContext", args)),
+                },
+                _ => Err(no_ctor("org.apache.spark.api.java.JavaSparkContext", args)),
+            }
+        }),
+    );
+    for c in [
+        "org.apache.spark.SparkContext",
+        "org.apache.spark.api.java.JavaRDD",
+        "org.apache.spark.api.java.JavaPairRDD",
+        "org.apache.spark.api.java.JavaDoubleRDD",
+        "org.apache.spark.rdd.RDD",
+    ] {
+        classes.add(JavaClass::new(c));
+    }
+    install_python_rdd(classes, spark.clone());
+    install_helpers(classes, spark);
+}
+
+fn install_python_rdd(classes: &ClassTable, spark: Arc<Spark>) {
+    let s = spark.clone();
+    let s2 = spark.clone();
+    let s3 = spark.clone();
+    let s4 = spark.clone();
+    let s5 = spark.clone();
+    let s6 = spark.clone();
+    classes.add(
+        JavaClass::new("org.apache.spark.api.python.PythonRDD")
+            .constructor(move |args, _| match args {
+                [parent, f, JValue::Bool(preserve), JValue::Bool(barrier)] => {
+                    let parent = rdd_of(parent)
+                        .ok_or_else(|| no_ctor("org.apache.spark.api.python.PythonRDD", args))?;
+                    let func = f
+                        .as_object()
+                        .and_then(|o| o.as_any().downcast_ref::<Function>().map(|f| f.0.clone()))
+                        .ok_or_else(|| no_ctor("org.apache.spark.api.python.PythonRDD", args))?;
+                    let id = s
+                        .engine
+                        .add(RddKind::Python {
+                            parent,
+                            func,
+                            preserve: *preserve,
+                            barrier: *barrier,
+                        })
+                        .map_err(|e| job_error(&e))?;
+                    Ok(obj(RddHandle::new(s.clone(), id, View::Scala)))
+                }
+                _ => Err(no_ctor("org.apache.spark.api.python.PythonRDD", args)),
+            })
+            .static_method("readRDDFromFile", move |args, _| match args {
+                [_, JValue::Str(path), JValue::Int(n)] => {
+                    let frames = read_frames(path)?;
+                    let slices = slice(&frames, (*n).max(1) as usize);
+                    let id = s2
+                        .engine
+                        .add(RddKind::Parallel(slices))
+                        .map_err(|e| job_error(&e))?;
+                    Ok(obj(RddHandle::new(s2.clone(), id, View::Java)))
+                }
+                _ => Err(CallError::no_such_method("readRDDFromFile", args)),
+            })
+            .static_method("collectAndServe", move |args, _| match args {
+                [rdd] => serve_all(&s3, rdd, None),
+                _ => Err(CallError::no_such_method("collectAndServe", args)),
+            })
+            .static_method("collectAndServeWithJobGroup", move |args, _| match args {
+                [rdd, JValue::Str(group), desc, JValue::Bool(_)] => {
+                    state::set_property("spark.jobGroup.id", Some(group));
+                    if let JValue::Str(d) = desc {
+                        state::set_property("spark.job.description", Some(d));
+                    }
+                    serve_all(&s4, rdd, None)
+                }
+                _ => Err(CallError::no_such_method(
+                    "collectAndServeWithJobGroup",
+                    args,
+                )),
+            })
+            .static_method("runJob", move |args, _| match args {
+                [_, rdd, parts] => {
+                    let list = parts
+                        .as_object()
+                        .and_then(|o| o.as_list().map(|l| l.items()))
+                        .ok_or_else(|| CallError::no_such_method("runJob", args))?;
+                    let parts = list
+                        .iter()
+                        .map(|p| match p {
+                            JValue::Int(i) if *i >= 0 => Ok(*i as usize),
+                            _ => Err(CallError::no_such_method("runJob", args)),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    serve_all(&s5, rdd, Some(parts))
+                }
+                _ => Err(CallError::no_such_method("runJob", args)),
+            })
+            .static_method("setupBroadcast", |args, _| match args {
+                [JValue::Str(path)] => Ok(obj(PythonBroadcast {
+                    path: PathBuf::from(&**path),
+                })),
+                _ => Err(CallError::no_such_method("setupBroadcast", args)),
+            })
+            .static_method("valueOfPair", move |args, _| match args {
+                [rdd] => {
+                    let parent = rdd_of(rdd)
+                        .ok_or_else(|| CallError::no_such_method("valueOfPair", args))?;
+                    let id = s6
+                        .engine
+                        .add(RddKind::Values { parent })
+                        .map_err(|e| job_error(&e))?;
+                    Ok(obj(RddHandle::new(s6.clone(), id, View::Java)))
+                }
+                _ => Err(CallError::no_such_method("valueOfPair", args)),
+            }),
+    );
+    let s = spark.clone();
+    classes.add(
+        JavaClass::new("org.apache.spark.api.python.PairwiseRDD").constructor(move |args, _| {
+            match args {
+                [rdd] => {
+                    let parent = rdd_of(rdd)
+                        .ok_or_else(|| no_ctor("org.apache.spark.api.python.PairwiseRDD", args))?;
+                    let id = s
+                        .engine
+                        .add(RddKind::Pairwise { parent })
+                        .map_err(|e| job_error(&e))?;
+                    Ok(obj(RddHandle::new(s.clone(), id, View::Scala)))
+                }
+                _ => Err(no_ctor("org.apache.spark.api.python.PairwiseRDD", args)),
+            }
+        }),
+    );
+    classes.add(
+        JavaClass::new("org.apache.spark.api.python.PythonPartitioner")
+            .constructor(|args, _| Ok(obj(Partitioner::construct(args)?))),
+    );
+    classes.add(
+        JavaClass::new("org.apache.spark.api.python.SimplePythonFunction")
+            .constructor(|args, _| Ok(obj(Function::construct(args)?))),
+    );
+    classes.add(
+        JavaClass::new("org.apache.spark.api.python.PythonAccumulatorV2")
+            .constructor(|args, _| Ok(obj(Accumulator::construct(args)?))),
+    );
+    classes.add(JavaClass::new(
+        "org.apache.spark.api.python.PythonBroadcast",
+    ));
+    classes.add(
+        JavaClass::new("org.apache.spark.api.python.BytesToString").constructor(
+            |args, _| match args {
+                [] => Ok(obj(BytesToString)),
+                _ => Err(no_ctor("org.apache.spark.api.python.BytesToString", args)),
+            },
+        ),
+    );
+    classes.add(
+        JavaClass::new("org.apache.spark.storage.StorageLevel")
+            .constructor(|args, _| Ok(obj(StorageLevel::construct(args)?)))
+            .static_method("apply", |args, _| Ok(obj(StorageLevel::construct(args)?))),
+    );
+}
+
+fn install_helpers(classes: &ClassTable, spark: Arc<Spark>) {
+    classes.add(
+        JavaClass::new("org.apache.spark.api.python.PythonUtils")
+            .static_method("isEncryptionEnabled", |_, _| Ok(JValue::Bool(false)))
+            .static_method("getPythonAuthSocketTimeout", |_, _| Ok(JValue::Long(15)))
+            .static_method("getSparkBufferSize", |_, _| Ok(JValue::Int(65536)))
+            .static_method("getBroadcastThreshold", |_, _| Ok(JValue::Long(1 << 20)))
+            .static_method("toSeq", |args, _| {
+                args.first()
+                    .cloned()
+                    .ok_or_else(|| CallError::no_such_method("toSeq", args))
+            })
+            .static_method("toList", |args, _| {
+                args.first()
+                    .cloned()
+                    .ok_or_else(|| CallError::no_such_method("toList", args))
+            }),
+    );
+    let s = spark.clone();
+    let s2 = spark.clone();
+    classes.add(
+        JavaClass::new("org.apache.spark.util.Utils")
+            .static_method("getLocalDir", move |_, _| {
+                Ok(JValue::str(s.local_dir.display().to_string()))
+            })
+            .static_method("createTempDir", move |args, _| {
+                let (root, prefix) = match args {
+                    [JValue::Str(r), JValue::Str(p)] => (PathBuf::from(&**r), p.to_string()),
+                    [] => (s2.local_dir.clone(), "spark".to_owned()),
+                    _ => return Err(CallError::no_such_method("createTempDir", args)),
+                };
+                let secret = sparkwire_framing::auth::Secret::generate().map_err(|e| {
+                    CallError::throw(
+                        "java.io.IOException",
+                        e.to_string(),
+                        "org.apache.spark.util.Utils.createTempDir",
+                    )
+                })?;
+                let dir = root.join(format!("{prefix}-{}", &secret.as_str()[..32]));
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    CallError::throw(
+                        "java.io.IOException",
+                        format!(
+                            "Failed to create a temp directory (under {}): {e}",
+                            root.display()
+                        ),
+                        "org.apache.spark.util.Utils.createTempDir",
+                    )
+                })?;
+                Ok(obj(File::new(&dir.display().to_string())))
+            }),
+    );
+    let s = spark.clone();
+    let s2 = spark;
+    classes.add(
+        JavaClass::new("org.apache.spark.SparkFiles")
+            .static_method("getRootDirectory", move |_, _| {
+                Ok(JValue::str(s.engine.files_dir().display().to_string()))
+            })
+            .static_method("get", move |args, _| match args {
+                [JValue::Str(name)] => Ok(JValue::str(
+                    s2.engine.files_dir().join(&**name).display().to_string(),
+                )),
+                _ => Err(CallError::no_such_method("get", args)),
+            }),
+    );
+    let _ = void_result;
+}
+
+/// A file of `int32 len + bytes` frames (what PySpark writes for `parallelize`).
+fn read_frames(path: &str) -> Result<Vec<Elem>, CallError> {
+    let data = std::fs::read(path).map_err(|e| {
+        CallError::throw(
+            "java.io.FileNotFoundException",
+            format!("{path} ({e})"),
+            "java.io.FileInputStream.open",
+        )
+    })?;
+    let data = Bytes::from(data);
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while at < data.len() {
+        let bad = || {
+            CallError::throw(
+                "java.io.EOFException",
+                format!("{path}: a frame is cut at byte {at}"),
+                "java.io.DataInputStream.readFully",
+            )
+        };
+        let len_bytes: [u8; 4] = data
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(bad)?;
+        let len = i32::from_be_bytes(len_bytes);
+        let len = usize::try_from(len).map_err(|_| bad())?;
+        let end = at + 4 + len;
+        if end > data.len() {
+            return Err(bad());
+        }
+        out.push(Elem::Bytes(data.slice(at + 4..end)));
+        at = end;
+    }
+    Ok(out)
+}
+
+/// Runs a job over `partitions` (all when `None`) and serves the elements.
+fn serve_all(
+    spark: &Arc<Spark>,
+    rdd: &JValue,
+    partitions: Option<Vec<usize>>,
+) -> Result<JValue, CallError> {
+    let id = rdd_of(rdd).ok_or_else(|| CallError::Py4j("not an RDD".into()))?;
+    let parts = match partitions {
+        Some(p) => p,
+        None => (0..spark.engine.rdd(id).map_err(|e| job_error(&e))?.partitions).collect(),
+    };
+    let results = spark
+        .engine
+        .run_job(id, &parts, &properties())
+        .map_err(|e| job_error(&e))?;
+    let mut payloads = Vec::new();
+    for part in &results {
+        for e in part.iter() {
+            e.write_payloads(&mut payloads);
+        }
+    }
+    let served = serve::serve(payloads).map_err(|e| {
+        CallError::throw(
+            "java.io.IOException",
+            e.to_string(),
+            "org.apache.spark.security.SocketAuthServer.<init>",
+        )
+    })?;
+    Ok(obj(JArray::new(
+        "java.lang.Object",
+        vec![
+            JValue::Int(i32::from(served.port)),
+            JValue::str(served.secret),
+            obj(ServeResult),
+        ],
+    )))
+}
