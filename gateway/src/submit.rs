@@ -190,6 +190,7 @@ pub fn submit(opts: &SubmitOptions) -> Result<ExitStatus, SubmitError> {
         local_dir,
         checkpoint_dir: Default::default(),
         log_level: Default::default(),
+        storage_levels: Default::default(),
     });
     let jvm = Jvm::new();
     spark::install(&jvm, spark);

@@ -7,6 +7,7 @@
 pub mod accumulators;
 pub mod output;
 pub mod python;
+pub mod random;
 pub mod rdd;
 pub mod serve;
 pub mod textfile;
@@ -18,7 +19,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use sparkwire_worker::host::{Host, HostConfig, Python, TaskError};
 
-pub use rdd::{Elem, Rdd, RddId, RddKind};
+pub use rdd::{Checkpoint, Elem, Rdd, RddId, RddKind};
 
 /// How the engine runs.
 #[derive(Clone, Debug)]
@@ -157,7 +158,9 @@ impl Engine {
             | RddKind::Pairwise { parent }
             | RddKind::Values { parent }
             | RddKind::BytesToString { parent } => self.rdd(*parent)?.partitions,
-            RddKind::Shuffled { partitions, .. } => *partitions,
+            RddKind::Shuffled { partitions, .. } | RddKind::Repartition { partitions, .. } => {
+                *partitions
+            }
             RddKind::Union(parents) => {
                 let mut n = 0;
                 for p in parents {
@@ -229,8 +232,113 @@ impl Engine {
                 ));
             }
         }
+        // Stages as Spark's DAGScheduler numbers them: every shuffle not yet
+        // computed gets its map stage first (ancestors before descendants),
+        // then the result stage; each is run in that order.
+        let mut shuffles = Vec::new();
+        self.missing_shuffles(id, &mut shuffles, &mut std::collections::HashSet::new())?;
+        let staged: Vec<(Arc<Rdd>, i32)> = shuffles
+            .into_iter()
+            .map(|s| {
+                Ok((
+                    self.rdd(s)?,
+                    self.next_stage.fetch_add(1, Ordering::Relaxed),
+                ))
+            })
+            .collect::<Result<_, JobError>>()?;
         let stage = self.next_stage.fetch_add(1, Ordering::Relaxed);
-        self.run_partitions(&rdd, partitions, stage, properties)
+        for (shuffled, map_stage) in staged {
+            if let RddKind::Shuffled { parent, partitions } = &shuffled.kind {
+                shuffled
+                    .shuffle
+                    .get_or_init(|| self.shuffle(*parent, *partitions, properties, Some(map_stage)))
+                    .clone()?;
+            }
+        }
+        let out = self.run_partitions(&rdd, partitions, stage, properties)?;
+        self.mark_checkpointed(id, &mut std::collections::HashSet::new());
+        Ok(out)
+    }
+
+    /// The parents of an RDD.
+    fn parents(kind: &RddKind) -> Vec<RddId> {
+        match kind {
+            RddKind::Python { parent, .. }
+            | RddKind::Pairwise { parent }
+            | RddKind::Shuffled { parent, .. }
+            | RddKind::Values { parent }
+            | RddKind::BytesToString { parent }
+            | RddKind::Coalesce { parent, .. }
+            | RddKind::Repartition { parent, .. } => vec![*parent],
+            RddKind::Union(ps) => ps.clone(),
+            RddKind::Zip(a, b) | RddKind::Cartesian(a, b) => vec![*a, *b],
+            RddKind::Parallel(_) | RddKind::Text(_) | RddKind::Empty => Vec::new(),
+        }
+    }
+
+    /// Shuffles `id` needs that are not computed yet, ancestors first.
+    fn missing_shuffles(
+        &self,
+        id: RddId,
+        out: &mut Vec<RddId>,
+        seen: &mut std::collections::HashSet<RddId>,
+    ) -> Result<(), JobError> {
+        if !seen.insert(id) {
+            return Ok(());
+        }
+        let rdd = self.rdd(id)?;
+        let done = matches!(
+            rdd.kind,
+            RddKind::Shuffled { .. } | RddKind::Repartition { .. }
+        ) && rdd.shuffle.get().is_some();
+        if done {
+            return Ok(());
+        }
+        for p in Engine::parents(&rdd.kind) {
+            self.missing_shuffles(p, out, seen)?;
+        }
+        if matches!(rdd.kind, RddKind::Shuffled { .. }) {
+            out.push(id);
+        }
+        Ok(())
+    }
+
+    /// After a job: RDDs of its lineage that asked for a checkpoint now have one.
+    fn mark_checkpointed(&self, id: RddId, seen: &mut std::collections::HashSet<RddId>) {
+        if !seen.insert(id) {
+            return;
+        }
+        let Ok(rdd) = self.rdd(id) else { return };
+        {
+            let mut c = rdd.checkpoint.lock().unwrap_or_else(|p| p.into_inner());
+            if *c == Checkpoint::Requested {
+                *c = Checkpoint::Done;
+            }
+        }
+        for p in Engine::parents(&rdd.kind) {
+            self.mark_checkpointed(p, seen);
+        }
+    }
+
+    /// Asks for a checkpoint of `id` (kept from the next job on).
+    pub fn request_checkpoint(&self, id: RddId) -> Result<(), JobError> {
+        let rdd = self.rdd(id)?;
+        let mut c = rdd.checkpoint.lock().unwrap_or_else(|p| p.into_inner());
+        if *c == Checkpoint::None {
+            *c = Checkpoint::Requested;
+        }
+        drop(c);
+        self.set_cached(id, true)
+    }
+
+    /// Whether `id` has been checkpointed.
+    pub fn is_checkpointed(&self, id: RddId) -> Result<bool, JobError> {
+        Ok(*self
+            .rdd(id)?
+            .checkpoint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            == Checkpoint::Done)
     }
 
     /// Computes `partitions` of `rdd` with up to N threads; the first error wins.
@@ -361,7 +469,14 @@ impl Engine {
             RddKind::Shuffled { parent, partitions } => {
                 let buckets = rdd
                     .shuffle
-                    .get_or_init(|| self.shuffle(*parent, *partitions, &place.properties))
+                    .get_or_init(|| self.shuffle(*parent, *partitions, &place.properties, None))
+                    .clone()?;
+                buckets.get(p).cloned().unwrap_or_default()
+            }
+            RddKind::Repartition { parent, partitions } => {
+                let buckets = rdd
+                    .shuffle
+                    .get_or_init(|| self.repartition(*parent, *partitions, &place.properties))
                     .clone()?;
                 buckets.get(p).cloned().unwrap_or_default()
             }
@@ -438,10 +553,11 @@ impl Engine {
         parent: RddId,
         n: usize,
         properties: &[(String, String)],
+        stage: Option<i32>,
     ) -> Result<Vec<Vec<Elem>>, JobError> {
         let rdd = self.rdd(parent)?;
         let all: Vec<usize> = (0..rdd.partitions).collect();
-        let stage = self.next_stage.fetch_add(1, Ordering::Relaxed);
+        let stage = stage.unwrap_or_else(|| self.next_stage.fetch_add(1, Ordering::Relaxed));
         let maps = self.run_partitions(&rdd, &all, stage, properties)?;
         let mut buckets = vec![Vec::new(); n];
         for part in maps {
@@ -455,6 +571,34 @@ impl Engine {
                 };
                 if let Some(bucket) = buckets.get_mut(b) {
                     bucket.push(e.clone());
+                }
+            }
+        }
+        Ok(buckets)
+    }
+}
+
+impl Engine {
+    /// `coalesce(n, shuffle = true)` (`repartition`): each map partition's
+    /// elements dealt round-robin from a start position Spark draws with
+    /// `XORShiftRandom(partition index)`, delivered in map-partition order.
+    fn repartition(
+        &self,
+        parent: RddId,
+        n: usize,
+        properties: &[(String, String)],
+    ) -> Result<Vec<Vec<Elem>>, JobError> {
+        let rdd = self.rdd(parent)?;
+        let all: Vec<usize> = (0..rdd.partitions).collect();
+        let stage = self.next_stage.fetch_add(1, Ordering::Relaxed);
+        let maps = self.run_partitions(&rdd, &all, stage, properties)?;
+        let mut buckets = vec![Vec::new(); n];
+        for (index, part) in maps.iter().enumerate() {
+            let mut position = random::XorShift::new(index as i64).next_int(n as i32);
+            for e in part.iter() {
+                position = position.wrapping_add(1);
+                if let Some(b) = buckets.get_mut(non_negative_mod(position, n)) {
+                    b.push(e.clone());
                 }
             }
         }

@@ -113,8 +113,26 @@ pub enum RddKind {
         /// Parent partitions per new partition.
         groups: Vec<Vec<usize>>,
     },
+    /// `coalesce(n, shuffle = true)`: a round-robin shuffle.
+    Repartition {
+        /// The parent.
+        parent: RddId,
+        /// Partitions after it.
+        partitions: usize,
+    },
     /// `emptyRDD`.
     Empty,
+}
+
+/// Where an RDD's checkpoint stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checkpoint {
+    /// Not asked for.
+    None,
+    /// `checkpoint()` was called; the next job writes it.
+    Requested,
+    /// Written.
+    Done,
 }
 
 /// Kept partitions, by index (`None` until computed).
@@ -135,6 +153,8 @@ pub struct Rdd {
     pub(super) cache: Mutex<Option<PartitionCache>>,
     /// `setName`.
     pub name: Mutex<Option<String>>,
+    /// `checkpoint`.
+    pub checkpoint: Mutex<Checkpoint>,
 }
 
 impl Rdd {
@@ -146,6 +166,7 @@ impl Rdd {
             shuffle: OnceLock::new(),
             cache: Mutex::new(None),
             name: Mutex::new(None),
+            checkpoint: Mutex::new(Checkpoint::None),
         }
     }
 
@@ -165,6 +186,7 @@ impl Rdd {
             RddKind::Python { .. } => "org.apache.spark.api.python.PythonRDD",
             RddKind::Pairwise { .. } => "org.apache.spark.api.python.PairwiseRDD",
             RddKind::Shuffled { .. } => "org.apache.spark.rdd.ShuffledRDD",
+            RddKind::Repartition { .. } => "org.apache.spark.rdd.MapPartitionsRDD",
             RddKind::Values { .. } | RddKind::BytesToString { .. } => {
                 "org.apache.spark.rdd.MapPartitionsRDD"
             }

@@ -3,7 +3,7 @@
 
 mod conf;
 mod context;
-mod python;
+pub mod python;
 mod rdd;
 mod state;
 
@@ -82,6 +82,7 @@ fn install_python_rdd(classes: &ClassTable, spark: Arc<Spark>) {
     let s4 = spark.clone();
     let s5 = spark.clone();
     let s6 = spark.clone();
+    let s7 = spark.clone();
     classes.add(
         JavaClass::new("org.apache.spark.api.python.PythonRDD")
             .constructor(move |args, _| match args {
@@ -150,6 +151,10 @@ fn install_python_rdd(classes: &ClassTable, spark: Arc<Spark>) {
                     serve_all(&s5, rdd, Some(parts))
                 }
                 _ => Err(CallError::no_such_method("runJob", args)),
+            })
+            .static_method("toLocalIteratorAndServe", move |args, _| match args {
+                [rdd, JValue::Bool(_)] | [rdd] => serve_iterator(&s7, rdd),
+                _ => Err(CallError::no_such_method("toLocalIteratorAndServe", args)),
             })
             .static_method("setupBroadcast", |args, _| match args {
                 [JValue::Str(path)] => Ok(obj(PythonBroadcast {
@@ -355,7 +360,45 @@ fn serve_all(
         vec![
             JValue::Int(i32::from(served.port)),
             JValue::str(served.secret),
-            obj(ServeResult),
+            obj(ServeResult::default()),
+        ],
+    )))
+}
+
+/// `toLocalIteratorAndServe(rdd, prefetch)`: one job per partition, each run
+/// when the driver asks for it.
+fn serve_iterator(spark: &Arc<Spark>, rdd: &JValue) -> Result<JValue, CallError> {
+    let id = rdd_of(rdd).ok_or_else(|| CallError::Py4j("not an RDD".into()))?;
+    let n = spark.engine.rdd(id).map_err(|e| job_error(&e))?.partitions;
+    let props = properties();
+    let engine = spark.engine.clone();
+    let (served, outcome) = serve::serve_partitions(n, move |p| {
+        let parts = engine
+            .run_job(id, &[p], &props)
+            .map_err(|e| job_error(&e))?;
+        let mut payloads = Vec::new();
+        for part in &parts {
+            for e in part.iter() {
+                e.write_payloads(&mut payloads);
+            }
+        }
+        Ok(payloads)
+    })
+    .map_err(|e| {
+        CallError::throw(
+            "java.io.IOException",
+            e.to_string(),
+            "org.apache.spark.security.SocketAuthServer.<init>",
+        )
+    })?;
+    Ok(obj(JArray::new(
+        "java.lang.Object",
+        vec![
+            JValue::Int(i32::from(served.port)),
+            JValue::str(served.secret),
+            obj(ServeResult {
+                error: Some(outcome),
+            }),
         ],
     )))
 }

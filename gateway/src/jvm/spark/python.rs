@@ -408,9 +408,14 @@ impl ScalaOption {
 }
 plain_object!(ScalaOption, "scala.Option");
 
-/// The third element of a serve-to-socket answer (`SocketFuncServer`);
-/// PySpark only waits on it.
-pub struct ServeResult;
+/// The third element of a serve-to-socket answer (`SocketFuncServer`):
+/// `getResult` waits for nothing (results were computed before serving) and
+/// rethrows what a partition-by-partition server failed with.
+#[derive(Default)]
+pub struct ServeResult {
+    /// The failure of a `toLocalIterator` partition, once it happened.
+    pub error: Option<crate::engine::serve::Outcome<CallError>>,
+}
 
 impl ServeResult {
     const METHODS: &'static [&'static str] = &["getResult"];
@@ -423,7 +428,16 @@ impl ServeResult {
         _: &mut Cx<'_>,
     ) -> Result<JValue, CallError> {
         match (method, args) {
-            ("getResult", []) => Ok(JValue::Null),
+            ("getResult", []) => {
+                let failed = self
+                    .error
+                    .as_ref()
+                    .and_then(|e| e.lock().unwrap_or_else(|p| p.into_inner()).clone());
+                match failed {
+                    Some(e) => Err(e),
+                    None => Ok(JValue::Null),
+                }
+            }
             _ => Err(CallError::no_such_method(method, args)),
         }
     }

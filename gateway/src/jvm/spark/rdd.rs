@@ -141,42 +141,57 @@ impl JvmObject for RddHandle {
                 )))
             }
             ("persist", [level]) => {
-                let cached = level
+                let level = level
                     .as_object()
                     .and_then(|o| o.as_any().downcast_ref::<StorageLevel>())
-                    .is_some_and(StorageLevel::keeps);
+                    .copied()
+                    .ok_or_else(|| CallError::no_such_method(method, args))?;
+                self.spark.set_storage_level(self.id, level);
                 engine
-                    .set_cached(self.id, cached)
+                    .set_cached(self.id, level.keeps())
                     .map_err(|e| job_error(&e))?;
                 me()
             }
             ("cache", []) => {
+                self.spark
+                    .set_storage_level(self.id, StorageLevel::MEMORY_ONLY);
                 engine
                     .set_cached(self.id, true)
                     .map_err(|e| job_error(&e))?;
                 me()
             }
             ("unpersist", _) => {
+                self.spark.set_storage_level(self.id, StorageLevel::NONE);
                 engine
                     .set_cached(self.id, false)
                     .map_err(|e| job_error(&e))?;
                 me()
             }
             ("getStorageLevel", []) => {
-                let cached = engine.rdd(self.id).map_err(|e| job_error(&e))?.is_cached();
-                Ok(JValue::Object(Arc::new(if cached {
-                    StorageLevel::MEMORY_ONLY
-                } else {
-                    StorageLevel::NONE
-                })))
+                Ok(JValue::Object(Arc::new(self.spark.storage_level(self.id))))
             }
             ("checkpoint", []) => {
+                if self
+                    .spark
+                    .checkpoint_dir
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .is_none()
+                {
+                    return Err(CallError::throw(
+                        "org.apache.spark.SparkException",
+                        "Checkpoint directory has not been set in the SparkContext",
+                        "org.apache.spark.rdd.RDD.checkpoint",
+                    ));
+                }
                 engine
-                    .set_cached(self.id, true)
+                    .request_checkpoint(self.id)
                     .map_err(|e| job_error(&e))?;
                 Ok(void_result())
             }
-            ("isCheckpointed", []) => Ok(JValue::Bool(false)),
+            ("isCheckpointed", []) => Ok(JValue::Bool(
+                engine.is_checkpointed(self.id).map_err(|e| job_error(&e))?,
+            )),
             ("union", [other]) => {
                 let o = rdd_of(other).ok_or_else(|| CallError::no_such_method(method, args))?;
                 self.add(RddKind::Union(vec![self.id, o]), self.view)
@@ -209,6 +224,17 @@ impl JvmObject for RddHandle {
             {
                 self.add(RddKind::BytesToString { parent: self.id }, View::Java)
             }
+            ("coalesce", [JValue::Int(n), JValue::Bool(true)])
+            | ("repartition", [JValue::Int(n)]) => {
+                let n = (*n).max(1) as usize;
+                self.add(
+                    RddKind::Repartition {
+                        parent: self.id,
+                        partitions: n,
+                    },
+                    self.view,
+                )
+            }
             ("coalesce", [JValue::Int(n)])
             | ("coalesce", [JValue::Int(n), JValue::Bool(false)]) => {
                 let prev = self.partitions()?;
@@ -233,7 +259,22 @@ impl JvmObject for RddHandle {
                 self.collect()?.iter().map(|p| p.len() as i64).sum(),
             )),
             ("getCheckpointFile", []) => {
-                Ok(JValue::Object(Arc::new(super::python::ScalaOption(None))))
+                let done = engine.is_checkpointed(self.id).map_err(|e| job_error(&e))?;
+                let dir = self
+                    .spark
+                    .checkpoint_dir
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                let file = match (done, dir) {
+                    (true, Some(d)) => Some(JValue::str(format!(
+                        "{}/rdd-{}",
+                        d.trim_end_matches('/'),
+                        self.id
+                    ))),
+                    _ => None,
+                };
+                Ok(JValue::Object(Arc::new(super::python::ScalaOption(file))))
             }
             _ => {
                 let known = self.method_names().contains(&method);

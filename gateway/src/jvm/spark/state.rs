@@ -28,6 +28,28 @@ pub struct Spark {
     pub checkpoint_dir: Mutex<Option<String>>,
     /// `setLogLevel`.
     pub log_level: Mutex<String>,
+    /// Storage levels asked for, by RDD.
+    pub storage_levels: Mutex<std::collections::HashMap<i32, super::python::StorageLevel>>,
+}
+
+impl Spark {
+    /// Records `persist(level)`.
+    pub fn set_storage_level(&self, id: i32, level: super::python::StorageLevel) {
+        self.storage_levels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, level);
+    }
+
+    /// `getStorageLevel()`.
+    pub fn storage_level(&self, id: i32) -> super::python::StorageLevel {
+        self.storage_levels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .copied()
+            .unwrap_or(super::python::StorageLevel::NONE)
+    }
 }
 
 thread_local! {
