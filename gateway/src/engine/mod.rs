@@ -5,6 +5,7 @@
 //! which results reach the driver.
 
 pub mod accumulators;
+pub mod objectfile;
 pub mod output;
 pub mod python;
 pub mod random;
@@ -153,7 +154,7 @@ impl Engine {
     pub fn add(&self, kind: RddKind) -> Result<RddId, JobError> {
         let partitions = match &kind {
             RddKind::Parallel(p) => p.len(),
-            RddKind::Text(s) => s.len(),
+            RddKind::Text(s) | RddKind::Object(s) => s.len(),
             RddKind::Python { parent, .. }
             | RddKind::Pairwise { parent }
             | RddKind::Values { parent }
@@ -272,7 +273,9 @@ impl Engine {
             | RddKind::Repartition { parent, .. } => vec![*parent],
             RddKind::Union(ps) => ps.clone(),
             RddKind::Zip(a, b) | RddKind::Cartesian(a, b) => vec![*a, *b],
-            RddKind::Parallel(_) | RddKind::Text(_) | RddKind::Empty => Vec::new(),
+            RddKind::Parallel(_) | RddKind::Text(_) | RddKind::Object(_) | RddKind::Empty => {
+                Vec::new()
+            }
         }
     }
 
@@ -439,6 +442,13 @@ impl Engine {
                     .map_err(|e| JobError::exception("java.io.IOException", e.to_string()))?
                     .into_iter()
                     .map(|l| Elem::Str(l.into()))
+                    .collect(),
+                None => Vec::new(),
+            },
+            RddKind::Object(splits) => match splits.get(p) {
+                Some(s) => objectfile::read_split(s)?
+                    .into_iter()
+                    .map(Elem::Bytes)
                     .collect(),
                 None => Vec::new(),
             },

@@ -27,7 +27,8 @@ pub fn check_new(dir: &str) -> Result<(), JobError> {
     Ok(())
 }
 
-fn strip_scheme(p: &str) -> &str {
+/// The local path of a `file:` URI or plain path.
+pub fn strip_scheme(p: &str) -> &str {
     p.strip_prefix("file://")
         .or_else(|| p.strip_prefix("file:"))
         .unwrap_or(p)
@@ -54,7 +55,7 @@ pub fn write_text(dir: &str, partitions: &[Vec<Elem>]) -> Result<(), JobError> {
 
 /// `name` and its `.name.crc` (Hadoop's `ChecksumFileSystem` format: magic
 /// `crc\0`, the bytes-per-checksum as `int32`, then a CRC-32 per chunk).
-fn write_with_crc(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<()> {
+pub fn write_with_crc(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<()> {
     std::fs::write(dir.join(name), data)?;
     let mut crc = Vec::with_capacity(8 + 4 * (data.len() / BYTES_PER_CHECKSUM + 1));
     crc.extend_from_slice(b"crc\0");
@@ -66,4 +67,36 @@ fn write_with_crc(dir: &Path, name: &str, data: &[u8]) -> std::io::Result<()> {
     }
     let mut f = std::fs::File::create(dir.join(format!(".{name}.crc")))?;
     f.write_all(&crc)
+}
+
+/// `saveAsObjectFile`: a SequenceFile per partition and `_SUCCESS`.
+pub fn write_objects(dir: &str, partitions: &[Vec<Elem>]) -> Result<(), JobError> {
+    let dir = Path::new(strip_scheme(dir));
+    let io = |e: std::io::Error| JobError::Exception {
+        class: "java.io.IOException".into(),
+        message: format!("{}: {e}", dir.display()),
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let secret = sparkwire_framing::auth::Secret::generate().map_err(|e| JobError::Exception {
+        class: "java.io.IOException".into(),
+        message: e.to_string(),
+    })?;
+    let mut sync = [0u8; 16];
+    for (i, b) in secret.as_str().as_bytes().chunks(2).take(16).enumerate() {
+        sync[i] = u8::from_str_radix(std::str::from_utf8(b).unwrap_or("0"), 16).unwrap_or(0);
+    }
+    for (i, part) in partitions.iter().enumerate() {
+        let elements: Vec<bytes::Bytes> = part
+            .iter()
+            .map(|e| match e {
+                Elem::Bytes(b) => b.clone(),
+                other => bytes::Bytes::from(other.text().into_bytes()),
+            })
+            .collect();
+        let name = format!("part-{i:05}");
+        super::objectfile::write_part(&dir.join(&name), &elements, sync)?;
+        let data = std::fs::read(dir.join(&name)).map_err(io)?;
+        write_with_crc(dir, &name, &data).map_err(io)?;
+    }
+    write_with_crc(dir, "_SUCCESS", &[]).map_err(io)
 }

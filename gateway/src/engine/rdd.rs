@@ -65,6 +65,8 @@ pub enum RddKind {
     Parallel(Vec<Vec<Elem>>),
     /// A Hadoop text file input: one split per partition, strings.
     Text(Vec<Split>),
+    /// `objectFile`: SequenceFile splits of serialized `byte[]` arrays.
+    Object(Vec<Split>),
     /// `PythonRDD`: a Python function over its parent's partition.
     Python {
         /// The parent.
@@ -182,7 +184,7 @@ impl Rdd {
     pub fn class_name(&self) -> &'static str {
         match self.kind {
             RddKind::Parallel(_) => "org.apache.spark.rdd.ParallelCollectionRDD",
-            RddKind::Text(_) => "org.apache.spark.rdd.MapPartitionsRDD",
+            RddKind::Text(_) | RddKind::Object(_) => "org.apache.spark.rdd.MapPartitionsRDD",
             RddKind::Python { .. } => "org.apache.spark.api.python.PythonRDD",
             RddKind::Pairwise { .. } => "org.apache.spark.api.python.PairwiseRDD",
             RddKind::Shuffled { .. } => "org.apache.spark.rdd.ShuffledRDD",

@@ -203,6 +203,12 @@ impl JvmObject for Context {
                     textfile::splits(&files, (*min).max(1) as usize).map_err(text_error)?;
                 self.rdd(RddKind::Text(splits), View::Java)
             }
+            ("objectFile", [JValue::Str(path), JValue::Int(min)]) => {
+                let files = textfile::list_inputs(path).map_err(text_error)?;
+                let splits =
+                    textfile::splits(&files, (*min).max(1) as usize).map_err(text_error)?;
+                self.rdd(RddKind::Object(splits), View::Java)
+            }
             ("wholeTextFiles", [JValue::Str(path), JValue::Int(min)]) => {
                 let files = textfile::list_inputs(path).map_err(text_error)?;
                 let pairs: Vec<Elem> = textfile::whole_files(&files)
@@ -316,6 +322,7 @@ impl JvmObject for Context {
             "isLocal",
             "isStopped",
             "master",
+            "objectFile",
             "register",
             "sc",
             "setCallSite",

@@ -248,6 +248,13 @@ impl JvmObject for RddHandle {
                     self.view,
                 )
             }
+            ("saveAsObjectFile", [JValue::Str(path)]) => {
+                output::check_new(path).map_err(|e| job_error(&e))?;
+                let parts = self.collect()?;
+                let parts: Vec<Vec<Elem>> = parts.iter().map(|p| p.to_vec()).collect();
+                output::write_objects(path, &parts).map_err(|e| job_error(&e))?;
+                Ok(void_result())
+            }
             ("saveAsTextFile", [JValue::Str(path)]) => {
                 output::check_new(path).map_err(|e| job_error(&e))?;
                 let parts = self.collect()?;
@@ -332,6 +339,7 @@ impl JvmObject for RddHandle {
             "partitions",
             "persist",
             "rdd",
+            "saveAsObjectFile",
             "saveAsTextFile",
             "setName",
             "toDebugString",
