@@ -191,6 +191,7 @@ pub fn submit(opts: &SubmitOptions) -> Result<ExitStatus, SubmitError> {
         checkpoint_dir: Default::default(),
         log_level: Default::default(),
         storage_levels: Default::default(),
+        context: Default::default(),
     });
     let jvm = Jvm::new();
     spark::install(&jvm, spark);

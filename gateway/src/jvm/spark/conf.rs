@@ -49,6 +49,11 @@ impl SparkConf {
         }
     }
 
+    /// `remove(key)`.
+    pub fn remove(&self, key: &str) {
+        self.lock().retain(|(k, _)| k != key);
+    }
+
     /// Every setting.
     pub fn all(&self) -> Vec<(String, String)> {
         self.lock().clone()

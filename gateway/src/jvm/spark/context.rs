@@ -50,6 +50,11 @@ impl Context {
         })
     }
 
+    /// The context's settings now.
+    pub fn conf_snapshot(&self) -> Vec<(String, String)> {
+        self.conf.all()
+    }
+
     fn view(&self, scala: bool) -> JValue {
         JValue::Object(Arc::new(Context {
             spark: self.spark.clone(),
@@ -107,7 +112,11 @@ impl JvmObject for Context {
                 Ok(JValue::Object(self.conf.clone()))
             }
             ("getConf", []) => Ok(JValue::Object(Arc::new(SparkConf::with(self.conf.all())))),
-            ("stop", []) => Ok(void_result()),
+            ("stop", []) => {
+                *self.spark.context.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                Ok(void_result())
+            }
+            ("isStopped", []) => Ok(JValue::Bool(self.spark.context().is_none())),
             ("setCallSite", [site]) => {
                 let site = match site {
                     JValue::Str(s) => Some(s.to_string()),
@@ -192,7 +201,6 @@ impl JvmObject for Context {
                 .map(JValue::str)
                 .unwrap_or(JValue::Null)),
             ("isLocal", []) => Ok(JValue::Bool(true)),
-            ("isStopped", []) => Ok(JValue::Bool(false)),
             ("defaultParallelism", []) => Ok(JValue::Int(self.parallelism())),
             ("defaultMinPartitions", []) => Ok(JValue::Int(self.parallelism().min(2))),
             ("uiWebUrl", []) => Ok(JValue::Object(Arc::new(ScalaOption(None)))),

@@ -5,6 +5,7 @@ mod conf;
 mod context;
 pub mod python;
 mod rdd;
+mod session;
 mod state;
 
 use std::path::PathBuf;
@@ -71,6 +72,7 @@ pub fn install(jvm: &Jvm, spark: Arc<Spark>) {
     ] {
         classes.add(JavaClass::new(c));
     }
+    session::install(classes, spark.clone());
     install_python_rdd(classes, spark.clone());
     install_helpers(classes, spark);
 }
@@ -244,6 +246,15 @@ fn install_helpers(classes: &ClassTable, spark: Arc<Spark>) {
     let s2 = spark.clone();
     classes.add(
         JavaClass::new("org.apache.spark.util.Utils")
+            .static_method("exceptionString", |args, _| match args {
+                [JValue::Object(t)] => Ok(JValue::str(
+                    t.as_throwable()
+                        .map(|t| t.stack_trace())
+                        .unwrap_or_else(|| t.to_java_string()),
+                )),
+                [JValue::Null] => Ok(JValue::str("")),
+                _ => Err(CallError::no_such_method("exceptionString", args)),
+            })
             .static_method("getLocalDir", move |_, _| {
                 Ok(JValue::str(s.local_dir.display().to_string()))
             })

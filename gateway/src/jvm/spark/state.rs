@@ -28,11 +28,21 @@ pub struct Spark {
     pub checkpoint_dir: Mutex<Option<String>>,
     /// `setLogLevel`.
     pub log_level: Mutex<String>,
+    /// The running `SparkContext` (its Scala view), for `SparkSession`.
+    pub context: Mutex<Option<crate::jvm::ObjRef>>,
     /// Storage levels asked for, by RDD.
     pub storage_levels: Mutex<std::collections::HashMap<i32, super::python::StorageLevel>>,
 }
 
 impl Spark {
+    /// The running context, if any.
+    pub fn context(&self) -> Option<crate::jvm::ObjRef> {
+        self.context
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Records `persist(level)`.
     pub fn set_storage_level(&self, id: i32, level: super::python::StorageLevel) {
         self.storage_levels
