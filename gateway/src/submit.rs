@@ -192,6 +192,7 @@ pub fn submit(opts: &SubmitOptions) -> Result<ExitStatus, SubmitError> {
         log_level: Default::default(),
         storage_levels: Default::default(),
         context: Default::default(),
+        files: Default::default(),
     });
     let jvm = Jvm::new();
     spark::install(&jvm, spark);
@@ -215,6 +216,11 @@ pub fn submit(opts: &SubmitOptions) -> Result<ExitStatus, SubmitError> {
         .env("PYSPARK_GATEWAY_PORT", server.port().to_string())
         .env("PYSPARK_GATEWAY_SECRET", secret.as_str())
         .env("PYTHONUNBUFFERED", "YES")
+        // spark-submit's launcher script exports it for the driver.
+        .env(
+            "PYTHONHASHSEED",
+            std::env::var("PYTHONHASHSEED").unwrap_or_else(|_| "0".into()),
+        )
         .env("PYSPARK_PYTHON", python_for_workers(&driver))
         .env(
             "PYTHONPATH",

@@ -78,8 +78,10 @@ pub struct ReplayArgs {
     pub timeout: u64,
 }
 
-/// Options of `sparkwire submit`, as spark-submit spells them.
+/// Options of `sparkwire submit`, as spark-submit spells them (a repeated
+/// option takes its last value, as in spark-submit).
 #[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
 pub struct SubmitArgs {
     /// `local`, `local[N]`, `local[*]` (the default) or a cluster URL.
     #[arg(long)]

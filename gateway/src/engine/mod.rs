@@ -96,8 +96,9 @@ pub struct Engine {
     next_task: AtomicI64,
     next_job: AtomicI32,
     next_broadcast: AtomicI64,
-    /// Properties of the job each thread runs (local properties, call site).
     cancelled: AtomicBool,
+    /// Finished jobs: `(job id, job group, stage ids)`.
+    jobs: Mutex<Vec<(i32, Option<String>, Vec<i32>)>>,
 }
 
 impl Engine {
@@ -113,6 +114,7 @@ impl Engine {
             next_job: AtomicI32::new(0),
             next_broadcast: AtomicI64::new(0),
             cancelled: AtomicBool::new(false),
+            jobs: Mutex::new(Vec::new()),
         }
     }
 
@@ -148,6 +150,27 @@ impl Engine {
     /// A fresh job id.
     pub fn new_job_id(&self) -> i32 {
         self.next_job.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Ids of the jobs run in `group` (`spark.jobGroup.id`), or of all jobs.
+    pub fn jobs_in_group(&self, group: Option<&str>) -> Vec<i32> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, g, _)| group.is_none() || g.as_deref() == group)
+            .map(|(id, _, _)| *id)
+            .collect()
+    }
+
+    /// The stages of a finished job.
+    pub fn job_stages(&self, job: i32) -> Option<Vec<i32>> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|(id, _, _)| *id == job)
+            .map(|(_, _, s)| s.clone())
     }
 
     /// Adds an RDD to the lineage.
@@ -247,7 +270,18 @@ impl Engine {
                 ))
             })
             .collect::<Result<_, JobError>>()?;
+        let job = self.new_job_id();
+        let mut stage_ids: Vec<i32> = staged.iter().map(|(_, s)| *s).collect();
         let stage = self.next_stage.fetch_add(1, Ordering::Relaxed);
+        stage_ids.push(stage);
+        let group = properties
+            .iter()
+            .find(|(k, _)| k == "spark.jobGroup.id")
+            .map(|(_, v)| v.clone());
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((job, group, stage_ids));
         for (shuffled, map_stage) in staged {
             if let RddKind::Shuffled { parent, partitions } = &shuffled.kind {
                 shuffled

@@ -34,8 +34,66 @@ pub fn strip_scheme(p: &str) -> &str {
         .unwrap_or(p)
 }
 
+/// A Hadoop compression codec `saveAsTextFile` may be given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codec {
+    /// `GzipCodec`: `.gz`.
+    Gzip,
+    /// `DefaultCodec`/`DeflateCodec`: zlib, `.deflate`.
+    Deflate,
+}
+
+impl Codec {
+    /// The codec of a Hadoop codec class name.
+    pub fn from_class(name: &str) -> Option<Codec> {
+        match name {
+            "org.apache.hadoop.io.compress.GzipCodec" => Some(Codec::Gzip),
+            "org.apache.hadoop.io.compress.DefaultCodec"
+            | "org.apache.hadoop.io.compress.DeflateCodec" => Some(Codec::Deflate),
+            _ => None,
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Codec::Gzip => ".gz",
+            Codec::Deflate => ".deflate",
+        }
+    }
+
+    fn compress(self, data: &[u8]) -> std::io::Result<Vec<u8>> {
+        use flate2::write::{GzEncoder, ZlibEncoder};
+        use flate2::Compression;
+        match self {
+            Codec::Gzip => {
+                let mut e = GzEncoder::new(Vec::new(), Compression::default());
+                e.write_all(data)?;
+                e.finish()
+            }
+            Codec::Deflate => {
+                let mut e = ZlibEncoder::new(Vec::new(), Compression::default());
+                e.write_all(data)?;
+                e.finish()
+            }
+        }
+    }
+}
+
 /// Writes every partition and `_SUCCESS`.
 pub fn write_text(dir: &str, partitions: &[Vec<Elem>]) -> Result<(), JobError> {
+    write_text_inner(dir, partitions, None)
+}
+
+/// Writes every partition compressed with `codec`, and `_SUCCESS`.
+pub fn write_text_with(dir: &str, partitions: &[Vec<Elem>], codec: Codec) -> Result<(), JobError> {
+    write_text_inner(dir, partitions, Some(codec))
+}
+
+fn write_text_inner(
+    dir: &str,
+    partitions: &[Vec<Elem>],
+    codec: Option<Codec>,
+) -> Result<(), JobError> {
     let dir = Path::new(strip_scheme(dir));
     let io = |e: std::io::Error| JobError::Exception {
         class: "java.io.IOException".into(),
@@ -48,7 +106,14 @@ pub fn write_text(dir: &str, partitions: &[Vec<Elem>]) -> Result<(), JobError> {
             data.extend_from_slice(e.text().as_bytes());
             data.push(b'\n');
         }
-        write_with_crc(dir, &format!("part-{i:05}"), &data).map_err(io)?;
+        match codec {
+            None => write_with_crc(dir, &format!("part-{i:05}"), &data).map_err(io)?,
+            Some(c) => {
+                let packed = c.compress(&data).map_err(io)?;
+                write_with_crc(dir, &format!("part-{i:05}{}", c.extension()), &packed)
+                    .map_err(io)?;
+            }
+        }
     }
     write_with_crc(dir, "_SUCCESS", &[]).map_err(io)
 }

@@ -22,7 +22,7 @@ pub struct Split {
     pub start: u64,
     /// Length in bytes (the whole file for compressed input).
     pub len: u64,
-    /// Read through a decompressor (not splittable).
+    /// Read through a decompressor (not splittable): `.gz` or `.deflate`.
     pub gzip: bool,
 }
 
@@ -54,13 +54,24 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> TextError + '_ {
 /// Comma-separated paths are read in turn.
 pub fn list_inputs(path: &str) -> Result<Vec<PathBuf>, TextError> {
     let mut out = Vec::new();
-    for p in path.split(',') {
+    for p in split_paths(path) {
         let p = p
             .strip_prefix("file://")
             .or_else(|| p.strip_prefix("file:"))
-            .unwrap_or(p);
-        let path = Path::new(p);
-        let meta = std::fs::metadata(path).map_err(|_| TextError::Missing(p.to_owned()))?;
+            .unwrap_or(&p)
+            .to_owned();
+        if p.contains(['*', '?', '[', '{']) {
+            let matches = glob(&p);
+            if matches.is_empty() {
+                return Err(TextError::Missing(p.clone()));
+            }
+            for m in matches {
+                out.extend(list_inputs(&m.display().to_string())?);
+            }
+            continue;
+        }
+        let path = Path::new(&p);
+        let meta = std::fs::metadata(path).map_err(|_| TextError::Missing(p.clone()))?;
         if meta.is_dir() {
             let mut files: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(io_err(path))?
@@ -82,6 +93,118 @@ pub fn list_inputs(path: &str) -> Result<Vec<PathBuf>, TextError> {
     Ok(out)
 }
 
+/// Comma-separated paths, commas inside `{…}` kept (Hadoop's `getPathStrings`).
+fn split_paths(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0;
+    let mut cur = String::new();
+    for c in path.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    out.push(cur);
+    out
+}
+
+/// Hadoop's glob on the local file system: `*`, `?`, `[…]` (with `^`
+/// negation and ranges) and `{a,b}` in any path component; matches sorted.
+pub fn glob(pattern: &str) -> Vec<PathBuf> {
+    let absolute = pattern.starts_with('/');
+    let mut current = vec![if absolute {
+        PathBuf::from("/")
+    } else {
+        PathBuf::from(".")
+    }];
+    for comp in pattern.split('/').filter(|c| !c.is_empty()) {
+        let mut next = Vec::new();
+        for base in &current {
+            if !comp.contains(['*', '?', '[', '{']) {
+                let p = base.join(comp);
+                if p.exists() {
+                    next.push(p);
+                }
+                continue;
+            }
+            let Ok(entries) = std::fs::read_dir(base) else {
+                continue;
+            };
+            let mut names: Vec<String> = entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| glob_match(comp, n))
+                .collect();
+            names.sort();
+            next.extend(names.into_iter().map(|n| base.join(n)));
+        }
+        current = next;
+    }
+    if !absolute {
+        current = current
+            .into_iter()
+            .map(|p| p.strip_prefix(".").map(Path::to_path_buf).unwrap_or(p))
+            .collect();
+    }
+    current
+}
+
+/// One path component against one glob component.
+fn glob_match(pattern: &str, name: &str) -> bool {
+    // Expand `{a,b}` first (not nested), then match the rest.
+    if let (Some(open), Some(close)) = (pattern.find('{'), pattern.find('}')) {
+        if open < close {
+            let (pre, rest) = pattern.split_at(open);
+            let alts = &rest[1..close - open];
+            let post = &rest[close - open + 1..];
+            return alts
+                .split(',')
+                .any(|a| glob_match(&format!("{pre}{a}{post}"), name));
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    fn go(p: &[char], n: &[char]) -> bool {
+        match p.first() {
+            None => n.is_empty(),
+            Some('*') => (0..=n.len()).any(|i| go(&p[1..], &n[i..])),
+            Some('?') => !n.is_empty() && go(&p[1..], &n[1..]),
+            Some('[') => {
+                let Some(end) = p.iter().position(|&c| c == ']') else {
+                    return false;
+                };
+                let Some(&c) = n.first() else { return false };
+                let mut set = &p[1..end];
+                let negate = set.first() == Some(&'^');
+                if negate {
+                    set = &set[1..];
+                }
+                let mut hit = false;
+                let mut i = 0;
+                while i < set.len() {
+                    if i + 2 < set.len() && set[i + 1] == '-' {
+                        hit |= set[i] <= c && c <= set[i + 2];
+                        i += 3;
+                    } else {
+                        hit |= set[i] == c;
+                        i += 1;
+                    }
+                }
+                hit != negate && go(&p[end + 1..], &n[1..])
+            }
+            Some('\\') if p.len() > 1 => n.first() == Some(&p[1]) && go(&p[2..], &n[1..]),
+            Some(c) => n.first() == Some(c) && go(&p[1..], &n[1..]),
+        }
+    }
+    go(&p, &n)
+}
+
 /// `FileInputFormat.getSplits(job, min_partitions)`.
 pub fn splits(files: &[PathBuf], min_partitions: usize) -> Result<Vec<Split>, TextError> {
     let mut sizes = Vec::with_capacity(files.len());
@@ -93,7 +216,7 @@ pub fn splits(files: &[PathBuf], min_partitions: usize) -> Result<Vec<Split>, Te
     let split_size = goal.clamp(1, BLOCK_SIZE);
     let mut out = Vec::new();
     for (f, &len) in files.iter().zip(&sizes) {
-        let gzip = f.extension().is_some_and(|e| e == "gz");
+        let gzip = f.extension().is_some_and(|e| e == "gz" || e == "deflate");
         if gzip || len == 0 {
             out.push(Split {
                 path: f.clone(),
@@ -130,7 +253,12 @@ pub fn splits(files: &[PathBuf], min_partitions: usize) -> Result<Vec<Split>, Te
 pub fn read_split(split: &Split) -> Result<Vec<String>, TextError> {
     let file = File::open(&split.path).map_err(io_err(&split.path))?;
     if split.gzip {
-        let mut r = BufReader::new(flate2::read::MultiGzDecoder::new(file));
+        let decoder: Box<dyn Read> = if split.path.extension().is_some_and(|e| e == "deflate") {
+            Box::new(flate2::read::ZlibDecoder::new(file))
+        } else {
+            Box::new(flate2::read::MultiGzDecoder::new(file))
+        };
+        let mut r = BufReader::new(decoder);
         let mut lines = Vec::new();
         while let Some((line, _)) = next_line(&mut r).map_err(io_err(&split.path))? {
             lines.push(line);

@@ -122,6 +122,11 @@ impl JavaClass {
         }
     }
 
+    /// Whether a static method of that name is modelled.
+    pub fn has_static(&self, method: &str) -> bool {
+        self.statics.contains_key(method)
+    }
+
     /// What `r m` finds for `member`.
     pub fn member(&self, member: &str) -> Member {
         if let Some(v) = self.static_fields.get(member) {

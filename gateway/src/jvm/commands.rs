@@ -356,7 +356,14 @@ impl Jvm {
                         CallError::NoSuchClass(fqn.to_owned())
                     }
                 })?;
-                return class.call_static(method, &args, cx);
+                return match class.call_static(method, &args, cx) {
+                    Err(CallError::NoSuchMethod { .. })
+                        if fqn.starts_with("org.apache.spark.") && !class.has_static(method) =>
+                    {
+                        Err(unsupported(fqn, method))
+                    }
+                    other => other,
+                };
             }
             let obj = self
                 .registry()
@@ -398,6 +405,9 @@ impl Jvm {
                 error_text("Trying to access a non-static member from a static context.")
             }
             Member::Class => ok(Value::Class(String::new())),
+            // A Spark class of the model lacks most of the real one's statics:
+            // say "a method" so that the call fails naming what is missing.
+            Member::None if class.starts_with("org.apache.spark.") => ok(Value::Method),
             Member::None => bare_error(),
         }
     }

@@ -147,6 +147,32 @@ pub(super) fn install(classes: &ClassTable) {
             })
             .instance_methods(&["equals", "getClass", "hashCode", "toString"]),
     );
+    classes.add(JavaClass::new("java.lang.Class").static_method(
+        "forName",
+        |args, cx| match args {
+            [JValue::Str(name)] | [JValue::Str(name), _, _] => {
+                let known = cx.jvm.classes().get(name);
+                match known {
+                    Some(c) => Ok(JValue::Object(Arc::new(crate::jvm::ClassObject::of(&c)))),
+                    // Names a real JVM would load (Hadoop codecs, …) resolve to a
+                    // `Class` the model can pass around by name.
+                    None if name.starts_with("org.apache.hadoop.")
+                        || crate::jvm::is_unmodelled_class(name) =>
+                    {
+                        Ok(JValue::Object(Arc::new(crate::jvm::ClassObject::new(
+                            name, false,
+                        ))))
+                    }
+                    None => Err(CallError::throw(
+                        "java.lang.ClassNotFoundException",
+                        name.to_string(),
+                        "java.lang.Class.forName",
+                    )),
+                }
+            }
+            _ => Err(CallError::no_such_method("forName", args)),
+        },
+    ));
     classes.add(
         JavaClass::new("java.lang.Integer")
             .static_field("MAX_VALUE", JValue::Int(i32::MAX))

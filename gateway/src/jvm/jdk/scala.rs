@@ -98,6 +98,23 @@ impl JvmObject for Tuple2 {
 }
 
 pub(super) fn install(classes: &ClassTable) {
+    // Scala collections are modelled as their Java counterparts already.
+    for name in [
+        "scala.jdk.javaapi.CollectionConverters",
+        "scala.collection.JavaConverters",
+    ] {
+        classes.add(
+            JavaClass::new(name)
+                .static_method("asJava", |args, _| match args {
+                    [v] => Ok(v.clone()),
+                    _ => Err(CallError::no_such_method("asJava", args)),
+                })
+                .static_method("asScala", |args, _| match args {
+                    [v] => Ok(v.clone()),
+                    _ => Err(CallError::no_such_method("asScala", args)),
+                }),
+        );
+    }
     classes.add(
         JavaClass::new("scala.Tuple2")
             .constructor(|args, _| match args {

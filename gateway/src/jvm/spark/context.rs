@@ -211,6 +211,89 @@ impl JvmObject for Context {
                     textfile::splits(&files, (*min).max(1) as usize).map_err(text_error)?;
                 self.rdd(RddKind::Text(splits), View::Java)
             }
+            ("binaryFiles", [JValue::Str(path), JValue::Int(min)]) => {
+                let files = textfile::list_inputs(path).map_err(text_error)?;
+                let mut pairs = Vec::new();
+                for f in &files {
+                    let data = std::fs::read(f).map_err(|e| {
+                        CallError::throw(
+                            "java.io.IOException",
+                            format!("{}: {e}", f.display()),
+                            "org.apache.spark.input.PortableDataStream.toArray",
+                        )
+                    })?;
+                    let abs = std::fs::canonicalize(f).unwrap_or_else(|_| f.clone());
+                    pairs.push(Elem::pair(
+                        Elem::Str(format!("file:{}", abs.display()).into()),
+                        Elem::Bytes(bytes::Bytes::from(data)),
+                    ));
+                }
+                let n = ((*min).max(1) as usize).min(pairs.len().max(1));
+                self.rdd(
+                    RddKind::Parallel(crate::engine::rdd::slice(&pairs, n)),
+                    View::JavaPair,
+                )
+            }
+            ("binaryRecords", [JValue::Str(path), JValue::Int(len)]) => {
+                let len = usize::try_from(*len).ok().filter(|l| *l > 0).ok_or_else(|| {
+                    CallError::throw(
+                        "java.lang.IllegalArgumentException",
+                        format!("Fixed record length {len} is invalid.  It should be set to a value greater than zero"),
+                        "org.apache.hadoop.mapreduce.lib.input.FixedLengthInputFormat.getRecordLength",
+                    )
+                })?;
+                let files = textfile::list_inputs(path).map_err(text_error)?;
+                let splits = textfile::splits(&files, self.parallelism().min(2) as usize)
+                    .map_err(text_error)?;
+                let mut parts = Vec::with_capacity(splits.len());
+                for sp in &splits {
+                    let data = std::fs::read(&sp.path).map_err(|e| {
+                        CallError::throw("java.io.IOException", format!("{}: {e}", sp.path.display()), "org.apache.hadoop.mapreduce.lib.input.FixedLengthRecordReader.initialize")
+                    })?;
+                    let data = bytes::Bytes::from(data);
+                    let (start, end) = (sp.start as usize, (sp.start + sp.len) as usize);
+                    let first = start.div_ceil(len) * len;
+                    let mut records = Vec::new();
+                    let mut at = first;
+                    while at < end && at + len <= data.len() {
+                        records.push(Elem::Bytes(data.slice(at..at + len)));
+                        at += len;
+                    }
+                    parts.push(records);
+                }
+                self.rdd(RddKind::Parallel(parts), View::Java)
+            }
+            ("listFiles", []) => Ok(JValue::Object(Arc::new(
+                crate::jvm::jdk::collections::JList::from_vec(
+                    self.spark
+                        .added_files()
+                        .into_iter()
+                        .map(JValue::str)
+                        .collect(),
+                ),
+            ))),
+            ("listArchives", []) => Ok(JValue::Object(Arc::new(
+                crate::jvm::jdk::collections::JList::new(),
+            ))),
+            ("statusTracker", []) => Ok(JValue::Object(Arc::new(
+                super::status::StatusTracker::new(self.spark.clone()),
+            ))),
+            ("sparkUser", []) => Ok(JValue::str(user_name())),
+            ("getLocalProperties", []) => Ok(JValue::Object(Arc::new(
+                super::status::Properties::snapshot(),
+            ))),
+            ("setLocalProperties", [p]) => {
+                if let Some(props) = p
+                    .as_object()
+                    .and_then(|o| o.as_any().downcast_ref::<super::status::Properties>())
+                {
+                    props.install();
+                }
+                Ok(void_result())
+            }
+            ("cancelJobGroup", _) | ("cancelAllJobs", []) | ("cancelJobsWithTag", _) => {
+                Ok(void_result())
+            }
             ("objectFile", [JValue::Str(path), JValue::Int(min)]) => {
                 let files = textfile::list_inputs(path).map_err(text_error)?;
                 let splits =
@@ -292,15 +375,38 @@ impl JvmObject for Context {
             }
             ("addFile", [JValue::Str(path)])
             | ("addFile", [JValue::Str(path), JValue::Bool(_)]) => {
+                let recursive = matches!(args.get(1), Some(JValue::Bool(true)));
                 let src = PathBuf::from(path.strip_prefix("file:").unwrap_or(path));
                 let name = src.file_name().map(|n| n.to_owned()).unwrap_or_default();
-                std::fs::copy(&src, self.spark.engine.files_dir().join(&name)).map_err(|e| {
+                let dest = self.spark.engine.files_dir().join(&name);
+                let fail = |m: String| {
                     CallError::throw(
                         "java.io.FileNotFoundException",
-                        format!("{path}: {e}"),
+                        m,
                         "org.apache.spark.SparkContext.addFile",
                     )
-                })?;
+                };
+                self.spark.add_file(format!(
+                    "file:{}",
+                    std::fs::canonicalize(&src)
+                        .unwrap_or_else(|_| src.clone())
+                        .display()
+                ));
+                if src.is_dir() {
+                    if !recursive {
+                        return Err(CallError::throw(
+                            "org.apache.spark.SparkException",
+                            format!(
+                                "Added file file:{} is a directory and recursive is not turned on.",
+                                src.display()
+                            ),
+                            "org.apache.spark.SparkContext.addFile",
+                        ));
+                    }
+                    copy_dir(&src, &dest).map_err(|e| fail(format!("{path}: {e}")))?;
+                } else {
+                    std::fs::copy(&src, &dest).map_err(|e| fail(format!("{path}: {e}")))?;
+                }
                 Ok(void_result())
             }
             _ => {
@@ -331,6 +437,14 @@ impl JvmObject for Context {
             "isStopped",
             "master",
             "objectFile",
+            "binaryFiles",
+            "binaryRecords",
+            "listFiles",
+            "listArchives",
+            "statusTracker",
+            "sparkUser",
+            "getLocalProperties",
+            "setLocalProperties",
             "register",
             "sc",
             "setCallSite",
@@ -353,4 +467,38 @@ impl JvmObject for Context {
     fn as_any(&self) -> &dyn Any {
         self
     }
+}
+
+/// Copies a directory tree (what `addFile(dir, recursive = true)` ships).
+fn copy_dir(src: &std::path::Path, dest: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dest)?;
+    for entry in std::fs::read_dir(src)? {
+        let entry = entry?;
+        let target = dest.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// The user Spark reports (`SPARK_USER`, else the login name of this
+/// process's uid from `/etc/passwd`).
+fn user_name() -> String {
+    if let Ok(u) = std::env::var("SPARK_USER") {
+        return u;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
+    if let (Some(uid), Ok(passwd)) = (uid, std::fs::read_to_string("/etc/passwd")) {
+        for line in passwd.lines() {
+            let f: Vec<&str> = line.split(':').collect();
+            if f.len() > 2 && f[2].parse::<u32>().ok() == Some(uid) {
+                return f[0].to_owned();
+            }
+        }
+    }
+    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
 }

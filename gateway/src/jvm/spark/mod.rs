@@ -7,6 +7,7 @@ pub mod python;
 mod rdd;
 mod session;
 mod state;
+mod status;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -98,7 +98,7 @@ impl JvmObject for RddHandle {
         this: &ObjRef,
         method: &str,
         args: &[JValue],
-        _: &mut Cx<'_>,
+        _cx: &mut Cx<'_>,
     ) -> Result<JValue, CallError> {
         let engine = &self.spark.engine;
         let me = || Ok(JValue::Object(this.clone()));
@@ -189,6 +189,17 @@ impl JvmObject for RddHandle {
                     .map_err(|e| job_error(&e))?;
                 Ok(void_result())
             }
+            ("localCheckpoint", []) => {
+                engine
+                    .request_checkpoint(self.id)
+                    .map_err(|e| job_error(&e))?;
+                me()
+            }
+            ("isLocallyCheckpointed", []) => Ok(JValue::Bool(
+                engine.is_checkpointed(self.id).map_err(|e| job_error(&e))?,
+            )),
+            ("cleanShuffleDependencies", [_]) => Ok(void_result()),
+            ("getResourceProfile", []) => Ok(JValue::Null),
             ("isCheckpointed", []) => Ok(JValue::Bool(
                 engine.is_checkpointed(self.id).map_err(|e| job_error(&e))?,
             )),
@@ -253,6 +264,21 @@ impl JvmObject for RddHandle {
                 let parts = self.collect()?;
                 let parts: Vec<Vec<Elem>> = parts.iter().map(|p| p.to_vec()).collect();
                 output::write_objects(path, &parts).map_err(|e| job_error(&e))?;
+                Ok(void_result())
+            }
+            ("saveAsTextFile", [JValue::Str(path), JValue::Object(codec)]) => {
+                let codec = crate::jvm::commands::invoke(codec, "getName", &[], _cx)?.java_string();
+                let codec = output::Codec::from_class(&codec).ok_or_else(|| {
+                    CallError::throw(
+                        "java.lang.IllegalArgumentException",
+                        format!("Compression codec {codec} is not supported by sparkwire submit (gzip and deflate are)"),
+                        "org.apache.hadoop.io.compress.CompressionCodecFactory.getCodecByName",
+                    )
+                })?;
+                output::check_new(path).map_err(|e| job_error(&e))?;
+                let parts = self.collect()?;
+                let parts: Vec<Vec<Elem>> = parts.iter().map(|p| p.to_vec()).collect();
+                output::write_text_with(path, &parts, codec).map_err(|e| job_error(&e))?;
                 Ok(void_result())
             }
             ("saveAsTextFile", [JValue::Str(path)]) => {
@@ -333,6 +359,10 @@ impl JvmObject for RddHandle {
             "id",
             "isBarrier",
             "isCheckpointed",
+            "isLocallyCheckpointed",
+            "localCheckpoint",
+            "cleanShuffleDependencies",
+            "getResourceProfile",
             "map",
             "name",
             "partitionBy",

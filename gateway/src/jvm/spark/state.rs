@@ -30,11 +30,26 @@ pub struct Spark {
     pub log_level: Mutex<String>,
     /// The running `SparkContext` (its Scala view), for `SparkSession`.
     pub context: Mutex<Option<crate::jvm::ObjRef>>,
+    /// `addFile`d paths, as `file:` URIs.
+    pub files: Mutex<Vec<String>>,
     /// Storage levels asked for, by RDD.
     pub storage_levels: Mutex<std::collections::HashMap<i32, super::python::StorageLevel>>,
 }
 
 impl Spark {
+    /// Records an added file.
+    pub fn add_file(&self, uri: String) {
+        let mut f = self.files.lock().unwrap_or_else(|p| p.into_inner());
+        if !f.contains(&uri) {
+            f.push(uri);
+        }
+    }
+
+    /// The added files.
+    pub fn added_files(&self) -> Vec<String> {
+        self.files.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// The running context, if any.
     pub fn context(&self) -> Option<crate::jvm::ObjRef> {
         self.context
