@@ -86,6 +86,9 @@ impl JobError {
     }
 }
 
+/// A job run so far: its id, its job group, its stage ids.
+type FinishedJob = (i32, Option<String>, Vec<i32>);
+
 /// The engine: lineage, counters and the worker host.
 pub struct Engine {
     config: EngineConfig,
@@ -98,7 +101,7 @@ pub struct Engine {
     next_broadcast: AtomicI64,
     cancelled: AtomicBool,
     /// Finished jobs: `(job id, job group, stage ids)`.
-    jobs: Mutex<Vec<(i32, Option<String>, Vec<i32>)>>,
+    jobs: Mutex<Vec<FinishedJob>>,
 }
 
 impl Engine {
