@@ -5,6 +5,7 @@
 //! which results reach the driver.
 
 pub mod accumulators;
+pub mod barrier;
 pub mod objectfile;
 pub mod output;
 pub mod python;
@@ -100,6 +101,8 @@ pub struct Engine {
     next_job: AtomicI32,
     next_broadcast: AtomicI64,
     cancelled: AtomicBool,
+    /// Meeting points of barrier stages, by (RDD, stage).
+    barriers: Mutex<HashMap<(RddId, i32), Arc<barrier::BarrierGroup>>>,
     /// Finished jobs: `(job id, job group, stage ids)`.
     jobs: Mutex<Vec<FinishedJob>>,
 }
@@ -118,6 +121,7 @@ impl Engine {
             next_broadcast: AtomicI64::new(0),
             cancelled: AtomicBool::new(false),
             jobs: Mutex::new(Vec::new()),
+            barriers: Mutex::new(HashMap::new()),
         }
     }
 
@@ -293,6 +297,14 @@ impl Engine {
                     .clone()?;
             }
         }
+        if self.has_barrier(id)? && partitions.len() > self.config.parallelism {
+            return Err(JobError::exception(
+                "org.apache.spark.scheduler.BarrierJobSlotsNumberCheckFailed",
+                "[SPARK-24819]: Barrier execution mode does not allow run a barrier stage that requires more slots than \
+                 the total number of slots in the cluster currently. Please init a new cluster with more resources(e.g. CPU, GPU) \
+                 or repartition the input RDD(s) to reduce the number of slots required to run this barrier stage.",
+            ));
+        }
         let out = self.run_partitions(&rdd, partitions, stage, properties)?;
         self.mark_checkpointed(id, &mut std::collections::HashSet::new());
         Ok(out)
@@ -314,6 +326,22 @@ impl Engine {
                 Vec::new()
             }
         }
+    }
+
+    /// Whether the stage ending at `id` has a barrier RDD (narrow ancestry).
+    fn has_barrier(&self, id: RddId) -> Result<bool, JobError> {
+        let rdd = self.rdd(id)?;
+        Ok(match &rdd.kind {
+            RddKind::Python { barrier: true, .. } => true,
+            RddKind::Shuffled { .. } | RddKind::Repartition { .. } => false,
+            other => {
+                let mut any = false;
+                for p in Engine::parents(other) {
+                    any |= self.has_barrier(p)?;
+                }
+                any
+            }
+        })
     }
 
     /// Shuffles `id` needs that are not computed yet, ancestors first.
@@ -489,9 +517,25 @@ impl Engine {
                     .collect(),
                 None => Vec::new(),
             },
-            RddKind::Python { parent, func, .. } => {
+            RddKind::Python {
+                parent,
+                func,
+                barrier,
+                ..
+            } => {
                 let input = self.parent(*parent, place, p)?;
-                python::run(self, func, place.clone(), input.to_vec())?
+                let group = if *barrier {
+                    let mut groups = self.barriers.lock().unwrap_or_else(|x| x.into_inner());
+                    Some(
+                        groups
+                            .entry((rdd.id, place.stage))
+                            .or_insert_with(|| Arc::new(barrier::BarrierGroup::new(rdd.partitions)))
+                            .clone(),
+                    )
+                } else {
+                    None
+                };
+                python::run(self, func, place.clone(), input.to_vec(), group)?
             }
             RddKind::Pairwise { parent } => {
                 let input = self.parent(*parent, place, p)?;

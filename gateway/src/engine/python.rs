@@ -39,6 +39,7 @@ pub(super) fn run(
     func: &PythonFunction,
     place: TaskPlace,
     input: Vec<Elem>,
+    barrier: Option<Arc<super::barrier::BarrierGroup>>,
 ) -> Result<Vec<Elem>, JobError> {
     let host = engine.host()?;
     let mut payloads = Vec::with_capacity(input.len());
@@ -58,6 +59,20 @@ pub(super) fn run(
     task.header.context.local_properties = place.properties.clone();
     task.header.spark_files_dir = engine.files_dir().display().to_string();
     task.header.python_includes = func.includes.clone();
+    // A barrier task's server lives as long as the task.
+    let _server = match barrier {
+        Some(group) => {
+            let server = super::barrier::BarrierServer::start(group, place.partition)
+                .map_err(|e| JobError::Host(format!("barrier server: {e}")))?;
+            task.header.context.is_barrier = true;
+            task.header.context.barrier_conn = Some(sparkwire_worker::protocol::ConnInfo::Port(
+                i32::from(server.port),
+            ));
+            task.header.context.barrier_secret = Some(server.secret.clone());
+            Some(server)
+        }
+        None => None,
+    };
     for (id, path) in &func.broadcasts {
         task = task.with_broadcast(*id, path.clone());
     }
