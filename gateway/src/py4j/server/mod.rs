@@ -113,6 +113,10 @@ impl Shared {
         relock(&self.callback_pool).clear();
         // Wake the acceptor blocked in accept().
         let _ = TcpStream::connect(self.local_addr);
+        // Take the lock `wait` checks `stopping` under: a waiter is then either
+        // before its check (and sees the flag) or asleep (and is woken), never
+        // between the two, where the notification would be lost.
+        drop(relock(&self.stats));
         self.stopped.notify_all();
     }
 }
