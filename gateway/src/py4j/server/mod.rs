@@ -143,7 +143,9 @@ impl Shared {
         relock(&self.callback_pool).clear();
         // Wake the acceptor blocked in accept().
         let _ = TcpStream::connect(self.local_addr);
-        // Under the lock `wait` checks the flag with, so no waiter misses it.
+        // Under the lock `wait` checks `stopping` with: a waiter is then either
+        // before its check (and sees the flag) or asleep (and is woken), never
+        // between the two, where the notification would be lost.
         let _guard = relock(&self.stats);
         self.stopped.notify_all();
     }
