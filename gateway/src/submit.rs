@@ -174,12 +174,14 @@ pub fn submit(opts: &SubmitOptions) -> Result<ExitStatus, SubmitError> {
         max_workers: parallelism.max(1) * 4,
         ..HostConfig::default()
     };
+    let probed = (worker_python == driver).then(|| python.clone());
     let engine = Arc::new(Engine::new(EngineConfig {
         parallelism,
         worker_python,
         local_dir: local_dir.clone(),
         files_dir: files_dir.clone(),
         host,
+        probed,
     }));
     let spark = Arc::new(Spark {
         engine,
@@ -316,6 +318,8 @@ mod tests {
         assert_eq!(local_parallelism("local[2, 4]").unwrap(), Some(2));
         assert!(local_parallelism("local[*]").unwrap().unwrap() >= 1);
         assert_eq!(local_parallelism("spark://h:7077").unwrap(), None);
+        assert_eq!(local_parallelism("local-cluster[1,1,1024]").unwrap(), None);
+        assert_eq!(local_parallelism("yarn").unwrap(), None);
         assert!(local_parallelism("local[0]").is_err());
         assert!(local_parallelism("local[-1]").is_err());
         assert!(local_parallelism("nonsense").is_err());

@@ -30,7 +30,15 @@ impl AccumulatorTarget {
     }
 
     /// Sends one task's updates and waits for the ack.
+    ///
+    /// A task without updates sends nothing: Spark sends `int32 0` and waits
+    /// for its ack, which changes nothing on the driver, but the connection
+    /// it opens keeps PySpark's update handler polling, and `sc.stop()` then
+    /// waits up to a second for it.
     pub fn send(&self, updates: &[Bytes]) -> Result<(), JobError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let io = |e: std::io::Error| JobError::Accumulators(format!("{}: {e}", self.addr));
         if guard.is_none() {

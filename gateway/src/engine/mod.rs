@@ -36,6 +36,8 @@ pub struct EngineConfig {
     pub files_dir: PathBuf,
     /// The worker host's settings.
     pub host: HostConfig,
+    /// The workers' interpreter, already probed (saves probing it again).
+    pub probed: Option<Python>,
 }
 
 /// Where a task runs, for its header and its error messages.
@@ -147,6 +149,19 @@ impl Engine {
             })
             .clone()
             .map_err(JobError::Host)
+    }
+
+    /// Starts the host and the daemon for tasks with `env` in the background
+    /// (a context was just created: a job will follow).
+    pub fn warm_up(self: &Arc<Self>, env: Vec<(String, String)>) {
+        let engine = Arc::clone(self);
+        let _ = std::thread::Builder::new()
+            .name("warm-up".into())
+            .spawn(move || {
+                if let Ok(host) = engine.host() {
+                    let _ = host.prestart(&env);
+                }
+            });
     }
 
     /// A fresh broadcast id (`TorrentBroadcast.id`).

@@ -99,6 +99,17 @@ impl Host {
     /// Starts a task on a worker (reused, started, or waited for) and returns
     /// its output as it arrives.
     pub fn run(&self, task: Task) -> Result<TaskRun, TaskError> {
+        self.run_task(task)
+    }
+
+    /// Starts the daemon of tasks with this environment ahead of the first
+    /// task (daemon mode; a no-op for simple workers). An engine calls it when
+    /// a job is likely to come, hiding the interpreter's start.
+    pub fn prestart(&self, env: &[(String, String)]) -> Result<(), LaunchError> {
+        self.pool.prestart(&env.to_vec())
+    }
+
+    fn run_task(&self, task: Task) -> Result<TaskRun, TaskError> {
         let Task {
             mut header,
             input,

@@ -163,6 +163,15 @@ impl Pool {
         }
     }
 
+    /// Starts the daemon of `key` now (daemon mode), so that the first task
+    /// does not wait for the interpreter and its imports.
+    pub fn prestart(&self, key: &EnvKey) -> Result<(), LaunchError> {
+        if self.config.mode == super::Mode::Daemon {
+            self.daemon(key, None)?;
+        }
+        Ok(())
+    }
+
     /// The running daemon of `key`, started if there is none or if the one
     /// there is `dead` (found dead by the caller). Nothing is stopped or
     /// started while the pool is locked: a daemon's stop can take seconds.
