@@ -64,6 +64,10 @@ newest_py="SPARKWIRE_PY_$(echo "$newest" | tr . _)"
 out=$(cargo run --quiet --locked -p sparkwire-worker --example pandas_udf -- "${!newest_py}")
 echo "$out"
 printf '%s\n' "$out" | grep -q '^4  51$' || { echo "the pandas_udf example did not compute 5 * 10 + 1"; exit 1; }
+# The README's submit example: word count of a bundled text, no JVM.
+out=$(cargo run --quiet --release --locked -- submit --master 'local[2]' --driver-python "${!newest_py}" examples/wordcount.py)
+echo "$out"
+printf '%s\n' "$out" | grep -q '^the 7$' || { echo "sparkwire submit examples/wordcount.py did not count 'the' 7 times"; exit 1; }
 
 step "fuzz smoke run (${SPARKWIRE_FUZZ_SECONDS:-15}s per target, memory limits of scripts/fuzz-limits.sh)"
 . scripts/fuzz-limits.sh
