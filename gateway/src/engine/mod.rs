@@ -197,6 +197,43 @@ impl Engine {
 
     /// Adds an RDD to the lineage.
     pub fn add(&self, kind: RddKind) -> Result<RddId, JobError> {
+        self.add_partitioned(kind, None)
+    }
+
+    /// Adds an RDD; `partitioner` for a shuffle by `partitionBy`, otherwise
+    /// what Spark's RDD of that kind inherits from its parents.
+    pub fn add_partitioned(&self, kind: RddKind, partitioner: Option<(usize, i64)>) -> Result<RddId, JobError> {
+        let inherited = match &kind {
+            RddKind::Values { parent } | RddKind::Pairwise { parent } | RddKind::Python { parent, preserve: true, .. } => {
+                self.rdd(*parent)?.partitioner
+            }
+            RddKind::Union(parents) if !parents.is_empty() => {
+                let mut common = None;
+                let mut same = true;
+                for p in parents {
+                    let r = self.rdd(*p)?;
+                    if r.partitions == 0 {
+                        continue;
+                    }
+                    match (common, r.partitioner) {
+                        (_, None) => same = false,
+                        (None, Some(x)) => common = Some(x),
+                        (Some(c), Some(x)) => same &= c == x,
+                    }
+                }
+                if same {
+                    common
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        let partitioner = partitioner.or(inherited);
+        let kind = match kind {
+            RddKind::Union(parents) if partitioner.is_some() => RddKind::AwareUnion(parents),
+            other => other,
+        };
         let partitions = match &kind {
             RddKind::Parallel(p) => p.len(),
             RddKind::Text(s) | RddKind::Object(s) => s.len(),
@@ -214,6 +251,7 @@ impl Engine {
                 }
                 n
             }
+            RddKind::AwareUnion(_) => partitioner.map_or(0, |p| p.0),
             RddKind::Zip(a, b) => {
                 let (na, nb) = (self.rdd(*a)?.partitions, self.rdd(*b)?.partitions);
                 if na != nb {
@@ -231,7 +269,9 @@ impl Engine {
             RddKind::Empty => 0,
         };
         let id = self.next_rdd.fetch_add(1, Ordering::Relaxed);
-        let rdd = Arc::new(Rdd::new(id, kind, partitions));
+        let mut rdd = Rdd::new(id, kind, partitions);
+        rdd.partitioner = partitioner;
+        let rdd = Arc::new(rdd);
         self.rdds
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -335,7 +375,7 @@ impl Engine {
             | RddKind::BytesToString { parent }
             | RddKind::Coalesce { parent, .. }
             | RddKind::Repartition { parent, .. } => vec![*parent],
-            RddKind::Union(ps) => ps.clone(),
+            RddKind::Union(ps) | RddKind::AwareUnion(ps) => ps.clone(),
             RddKind::Zip(a, b) | RddKind::Cartesian(a, b) => vec![*a, *b],
             RddKind::Parallel(_) | RddKind::Text(_) | RddKind::Object(_) | RddKind::Empty => {
                 Vec::new()
@@ -604,6 +644,15 @@ impl Engine {
                     rest -= n;
                 }
                 Vec::new()
+            }
+            RddKind::AwareUnion(parents) => {
+                let mut out = Vec::new();
+                for id in parents {
+                    if self.rdd(*id)?.partitions > p {
+                        out.extend(self.parent(*id, place, p)?.iter().cloned());
+                    }
+                }
+                out
             }
             RddKind::Zip(a, b) => {
                 let (xa, xb) = (self.parent(*a, place, p)?, self.parent(*b, place, p)?);

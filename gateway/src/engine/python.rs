@@ -12,6 +12,18 @@ use super::accumulators::AccumulatorTarget;
 use super::rdd::Elem;
 use super::{Engine, JobError, TaskPlace};
 
+/// A broadcast variable as a task sees it: its id, the file of its pickled
+/// value, and whether the driver destroyed it.
+#[derive(Clone, Debug)]
+pub struct BroadcastVar {
+    /// `Broadcast.id`.
+    pub id: i64,
+    /// The pickled value's file.
+    pub path: PathBuf,
+    /// Set by `destroy()`.
+    pub destroyed: Arc<std::sync::atomic::AtomicBool>,
+}
+
 /// A `SimplePythonFunction`: the cloudpickled command and what the worker needs
 /// around it.
 #[derive(Debug)]
@@ -26,8 +38,8 @@ pub struct PythonFunction {
     pub python_exec: String,
     /// The driver's `"major.minor"`.
     pub python_version: String,
-    /// Broadcasts the function reads: `(id, file of the pickled value)`.
-    pub broadcasts: Vec<(i64, PathBuf)>,
+    /// Broadcasts the function reads.
+    pub broadcasts: Vec<BroadcastVar>,
     /// Where accumulator updates go.
     pub accumulator: Option<Arc<AccumulatorTarget>>,
 }
@@ -73,8 +85,14 @@ pub(super) fn run(
         }
         None => None,
     };
-    for (id, path) in &func.broadcasts {
-        task = task.with_broadcast(*id, path.clone());
+    for b in &func.broadcasts {
+        if b.destroyed.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(JobError::Exception {
+                class: "org.apache.spark.SparkException".into(),
+                message: format!("Attempted to use Broadcast({}) after it was destroyed", b.id),
+            });
+        }
+        task = task.with_broadcast(b.id, b.path.clone());
     }
     for (k, v) in &func.env {
         task = task.with_env(k.clone(), v.clone());

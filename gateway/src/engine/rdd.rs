@@ -98,6 +98,9 @@ pub enum RddKind {
     },
     /// `union`: the parents' partitions one after another.
     Union(Vec<RddId>),
+    /// `union` of RDDs with one partitioner (`PartitionerAwareUnionRDD`):
+    /// partition i concatenates every parent's partition i.
+    AwareUnion(Vec<RddId>),
     /// `zip`: partition i of both, element by element.
     Zip(RddId, RddId),
     /// `cartesian`: partition (i, j) pairs every element of a's i with b's j.
@@ -157,6 +160,9 @@ pub struct Rdd {
     pub name: Mutex<Option<String>>,
     /// `checkpoint`.
     pub checkpoint: Mutex<Checkpoint>,
+    /// Its partitioner, `(partitions, Python partition function id)`: what
+    /// `partitionBy` set, kept by the RDDs that preserve partitioning.
+    pub partitioner: Option<(usize, i64)>,
 }
 
 impl Rdd {
@@ -169,6 +175,7 @@ impl Rdd {
             cache: Mutex::new(None),
             name: Mutex::new(None),
             checkpoint: Mutex::new(Checkpoint::None),
+            partitioner: None,
         }
     }
 
@@ -193,6 +200,7 @@ impl Rdd {
                 "org.apache.spark.rdd.MapPartitionsRDD"
             }
             RddKind::Union(_) => "org.apache.spark.rdd.UnionRDD",
+            RddKind::AwareUnion(_) => "org.apache.spark.rdd.PartitionerAwareUnionRDD",
             RddKind::Zip(..) => "org.apache.spark.rdd.ZippedPartitionsRDD2",
             RddKind::Cartesian(..) => "org.apache.spark.rdd.CartesianRDD",
             RddKind::Coalesce { .. } => "org.apache.spark.rdd.CoalescedRDD",

@@ -203,7 +203,9 @@ impl JvmObject for Context {
             ("isLocal", []) => Ok(JValue::Bool(true)),
             ("defaultParallelism", []) => Ok(JValue::Int(self.parallelism())),
             ("defaultMinPartitions", []) => Ok(JValue::Int(self.parallelism().min(2))),
-            ("uiWebUrl", []) => Ok(JValue::Object(Arc::new(ScalaOption(None)))),
+            // Spark answers its UI's address; no UI is served here, but PySpark
+            // programs read the value as a string.
+            ("uiWebUrl", []) => Ok(JValue::Object(Arc::new(ScalaOption(Some(JValue::str("http://localhost:4040")))))),
             ("register", [_]) | ("register", [_, _]) => Ok(void_result()),
             ("textFile", [JValue::Str(path), JValue::Int(min)]) => {
                 let files = textfile::list_inputs(path).map_err(text_error)?;
@@ -352,6 +354,7 @@ impl JvmObject for Context {
                 Ok(JValue::Object(Arc::new(Broadcast {
                     id: self.spark.engine.new_broadcast_id(),
                     path,
+                    destroyed: Default::default(),
                 })))
             }
             ("setCheckpointDir", [JValue::Str(d)]) => {

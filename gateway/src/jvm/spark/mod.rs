@@ -40,6 +40,7 @@ fn obj<T: crate::jvm::JvmObject>(t: T) -> JValue {
 
 /// Adds the Spark classes of this module to `jvm`, sharing `spark`.
 pub fn install(jvm: &Jvm, spark: Arc<Spark>) {
+    state::set_error_style(&spark.version);
     let classes = jvm.classes();
     let s = spark.clone();
     classes.add(JavaClass::new("org.apache.spark.SparkConf").constructor(

@@ -77,7 +77,11 @@ impl Function {
                 b.as_object()?
                     .as_any()
                     .downcast_ref::<Broadcast>()
-                    .map(|b| (b.id, b.path.clone()))
+                    .map(|b| crate::engine::python::BroadcastVar {
+                        id: b.id,
+                        path: b.path.clone(),
+                        destroyed: b.destroyed.clone(),
+                    })
             })
             .collect();
         let accumulator = acc
@@ -116,7 +120,9 @@ plain_object!(Function, "org.apache.spark.api.python.SimplePythonFunction");
 pub struct Partitioner {
     /// Partitions.
     pub partitions: usize,
-    function_id: i64,
+    /// `id(partitionFunc)` on the Python side: with the count, what makes two
+    /// partitioners equal.
+    pub function_id: i64,
 }
 
 impl Partitioner {
@@ -256,6 +262,8 @@ pub struct Broadcast {
     pub id: i64,
     /// The value's file.
     pub path: PathBuf,
+    /// Set by `destroy()`: tasks may no longer use it.
+    pub destroyed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Broadcast {
@@ -273,7 +281,11 @@ impl Broadcast {
             ("value", []) => Ok(JValue::Object(Arc::new(PythonBroadcast {
                 path: self.path.clone(),
             }))),
-            ("unpersist" | "destroy", [] | [JValue::Bool(_)]) => Ok(void_result()),
+            ("unpersist", [] | [JValue::Bool(_)]) => Ok(void_result()),
+            ("destroy", [] | [JValue::Bool(_)]) => {
+                self.destroyed.store(true, std::sync::atomic::Ordering::Relaxed);
+                Ok(void_result())
+            }
             _ => Err(CallError::no_such_method(method, args)),
         }
     }

@@ -216,18 +216,15 @@ impl JvmObject for RddHandle {
                 self.add(RddKind::Cartesian(self.id, o), View::JavaPair)
             }
             ("partitionBy", [p]) => {
-                let n = p
+                let (n, fid) = p
                     .as_object()
                     .and_then(|o| o.as_any().downcast_ref::<Partitioner>())
-                    .map(|p| p.partitions)
+                    .map(|p| (p.partitions, p.function_id))
                     .ok_or_else(|| CallError::no_such_method(method, args))?;
-                self.add(
-                    RddKind::Shuffled {
-                        parent: self.id,
-                        partitions: n,
-                    },
-                    View::JavaPair,
-                )
+                let id = engine
+                    .add_partitioned(RddKind::Shuffled { parent: self.id, partitions: n }, Some((n, fid)))
+                    .map_err(|e| job_error(&e))?;
+                Ok(JValue::Object(Arc::new(RddHandle::new(self.spark.clone(), id, View::JavaPair))))
             }
             ("map", [f])
                 if f.as_object()

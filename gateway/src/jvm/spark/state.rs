@@ -110,10 +110,30 @@ pub fn property(key: &str) -> Option<String> {
     })
 }
 
+/// Whether a failed Python task reaches the driver as the
+/// `PythonException` itself (Spark 4) rather than wrapped in the
+/// `SparkException` that aborts the job (Spark 3.5).
+static SPARK4_ERRORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Selects the error shape of `version` (`"3.5.9"`, `"4.0.1"`, …).
+pub fn set_error_style(version: &str) {
+    SPARK4_ERRORS.store(!version.starts_with('3'), std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The Java exception a failed job gives the driver, as Spark words it.
 pub fn job_error(e: &JobError) -> CallError {
+    let spark4 = SPARK4_ERRORS.load(std::sync::atomic::Ordering::Relaxed);
     match e {
         JobError::Task { place, error } => {
+            if let (true, sparkwire_worker::host::TaskError::Python { traceback, .. }) = (spark4, &**error) {
+                return CallError::Throw(Arc::new(Throwable::new(
+                    "org.apache.spark.api.python.PythonException",
+                    Some(format!(
+                        "[PYTHON_EXCEPTION] An exception was thrown from the Python worker: {traceback} SQLSTATE: 38000"
+                    )),
+                    "org.apache.spark.api.python.BasePythonRunner$ReaderIterator.handlePythonException",
+                )));
+            }
             let (cause_class, cause_message) = match &**error {
                 sparkwire_worker::host::TaskError::Python { traceback, .. } => (
                     "org.apache.spark.api.python.PythonException",
