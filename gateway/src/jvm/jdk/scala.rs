@@ -112,6 +112,14 @@ pub(super) fn install(classes: &ClassTable) {
                 .static_method("asScala", |args, _| match args {
                     [v] => Ok(v.clone()),
                     _ => Err(CallError::no_such_method("asScala", args)),
+                })
+                .static_method("seqAsJavaList", |args, _| match args {
+                    [v] => Ok(v.clone()),
+                    _ => Err(CallError::no_such_method("seqAsJavaList", args)),
+                })
+                .static_method("mapAsJavaMap", |args, _| match args {
+                    [v] => Ok(v.clone()),
+                    _ => Err(CallError::no_such_method("mapAsJavaMap", args)),
                 }),
         );
     }

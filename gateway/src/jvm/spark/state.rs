@@ -111,13 +111,14 @@ pub fn property(key: &str) -> Option<String> {
 }
 
 /// Whether a failed Python task reaches the driver as the
-/// `PythonException` itself (Spark 4) rather than wrapped in the
-/// `SparkException` that aborts the job (Spark 3.5).
+/// `PythonException` itself (Spark 4.1 and later, as recorded) rather than
+/// wrapped in the `SparkException` that aborts the job (3.5, 4.0).
 static SPARK4_ERRORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Selects the error shape of `version` (`"3.5.9"`, `"4.0.1"`, …).
 pub fn set_error_style(version: &str) {
-    SPARK4_ERRORS.store(!version.starts_with('3'), std::sync::atomic::Ordering::Relaxed);
+    let wrapped = version.starts_with("3.") || version.starts_with("4.0.");
+    SPARK4_ERRORS.store(!wrapped, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// The Java exception a failed job gives the driver, as Spark words it.
