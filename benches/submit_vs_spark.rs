@@ -61,25 +61,42 @@ fn best_of(runs: usize, mut f: impl FnMut() -> bool) -> Option<f64> {
 }
 
 fn run_quiet(cmd: &mut Command) -> bool {
-    cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn main() {
-    let version = oracle_versions().last().cloned().unwrap_or_else(|| "4.3.0".into());
+    let version = oracle_versions()
+        .last()
+        .cloned()
+        .unwrap_or_else(|| "4.3.0".into());
     let Some(python) = python_for(&version) else {
         eprintln!("no pyspark {version} venv: run scripts/setup.sh");
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let sparkwire = PathBuf::from(env!("CARGO_BIN_EXE_sparkwire"));
-    let spark_submit = python.parent().map(|b| b.join("spark-submit")).unwrap_or_default();
-    let runs: usize = std::env::var("SPARKWIRE_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(2);
+    let spark_submit = python
+        .parent()
+        .map(|b| b.join("spark-submit"))
+        .unwrap_or_default();
+    let runs: usize = std::env::var("SPARKWIRE_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(2);
     let corpus = root.join("examples/submit");
     let mut programs: Vec<PathBuf> = vec![root.join("examples/wordcount.py")];
     match std::env::var("SPARKWIRE_BENCH_PROGRAMS").as_deref() {
         Ok("all") => {
             let mut all: Vec<PathBuf> = std::fs::read_dir(&corpus)
-                .map(|d| d.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "py")).collect())
+                .map(|d| {
+                    d.filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+                        .collect()
+                })
                 .unwrap_or_default();
             all.sort();
             programs.extend(all);
@@ -117,9 +134,14 @@ fn main() {
         match (ours, theirs) {
             (Some(o), Some(t)) => {
                 ratios.push(t / o);
-                println!("{name:<40} sparkwire {o:6.2} s   spark-submit {t:6.2} s   {:5.1}x faster", t / o);
+                println!(
+                    "{name:<40} sparkwire {o:6.2} s   spark-submit {t:6.2} s   {:5.1}x faster",
+                    t / o
+                );
             }
-            _ => println!("{name:<40} failed on one side (ours {ours:?}, spark {theirs:?}); not counted"),
+            _ => println!(
+                "{name:<40} failed on one side (ours {ours:?}, spark {theirs:?}); not counted"
+            ),
         }
     }
     if !ratios.is_empty() {
@@ -128,7 +150,10 @@ fn main() {
         println!("end to end: geometric mean {geo:.1}x faster (lowest {min:.1}x) over {} programs; goal >= 20x", ratios.len());
     }
 
-    let records: u64 = std::env::var("SPARKWIRE_BENCH_RECORDS").ok().and_then(|r| r.parse().ok()).unwrap_or(10_000_000);
+    let records: u64 = std::env::var("SPARKWIRE_BENCH_RECORDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(10_000_000);
     let job = std::env::temp_dir().join("sparkwire-bench-rbk.py");
     let _ = std::fs::write(
         &job,
@@ -139,7 +164,12 @@ fn main() {
     );
     let rate = |cmd: &mut Command| -> Option<f64> {
         let out = cmd.stderr(Stdio::null()).output().ok()?;
-        String::from_utf8_lossy(&out.stdout).trim().lines().last()?.parse().ok()
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .lines()
+            .last()?
+            .parse()
+            .ok()
     };
     let ours = rate(
         Command::new(&sparkwire)

@@ -11,6 +11,7 @@ pub mod output;
 pub mod python;
 pub mod random;
 pub mod rdd;
+pub mod seqfile;
 pub mod serve;
 pub mod textfile;
 
@@ -202,11 +203,19 @@ impl Engine {
 
     /// Adds an RDD; `partitioner` for a shuffle by `partitionBy`, otherwise
     /// what Spark's RDD of that kind inherits from its parents.
-    pub fn add_partitioned(&self, kind: RddKind, partitioner: Option<(usize, i64)>) -> Result<RddId, JobError> {
+    pub fn add_partitioned(
+        &self,
+        kind: RddKind,
+        partitioner: Option<(usize, i64)>,
+    ) -> Result<RddId, JobError> {
         let inherited = match &kind {
-            RddKind::Values { parent } | RddKind::Pairwise { parent } | RddKind::Python { parent, preserve: true, .. } => {
-                self.rdd(*parent)?.partitioner
-            }
+            RddKind::Values { parent }
+            | RddKind::Pairwise { parent }
+            | RddKind::Python {
+                parent,
+                preserve: true,
+                ..
+            } => self.rdd(*parent)?.partitioner,
             RddKind::Union(parents) if !parents.is_empty() => {
                 let mut common = None;
                 let mut same = true;
@@ -236,7 +245,7 @@ impl Engine {
         };
         let partitions = match &kind {
             RddKind::Parallel(p) => p.len(),
-            RddKind::Text(s) | RddKind::Object(s) => s.len(),
+            RddKind::Text(s) | RddKind::Object(s) | RddKind::Sequence(s, _) => s.len(),
             RddKind::Python { parent, .. }
             | RddKind::Pairwise { parent }
             | RddKind::Values { parent }
@@ -377,9 +386,11 @@ impl Engine {
             | RddKind::Repartition { parent, .. } => vec![*parent],
             RddKind::Union(ps) | RddKind::AwareUnion(ps) => ps.clone(),
             RddKind::Zip(a, b) | RddKind::Cartesian(a, b) => vec![*a, *b],
-            RddKind::Parallel(_) | RddKind::Text(_) | RddKind::Object(_) | RddKind::Empty => {
-                Vec::new()
-            }
+            RddKind::Parallel(_)
+            | RddKind::Text(_)
+            | RddKind::Object(_)
+            | RddKind::Sequence(..)
+            | RddKind::Empty => Vec::new(),
         }
     }
 
@@ -562,6 +573,13 @@ impl Engine {
                     .map_err(|e| JobError::exception("java.io.IOException", e.to_string()))?
                     .into_iter()
                     .map(|l| Elem::Str(l.into()))
+                    .collect(),
+                None => Vec::new(),
+            },
+            RddKind::Sequence(splits, version) => match splits.get(p) {
+                Some(s) => seqfile::to_pickled(&seqfile::read_split(s)?, *version)?
+                    .into_iter()
+                    .map(Elem::Bytes)
                     .collect(),
                 None => Vec::new(),
             },

@@ -165,3 +165,40 @@ pub fn write_objects(dir: &str, partitions: &[Vec<Elem>]) -> Result<(), JobError
     }
     write_with_crc(dir, "_SUCCESS", &[]).map_err(io)
 }
+
+/// `saveAsSequenceFile` of pickled `(key, value)` batches.
+pub fn write_sequence(dir: &str, partitions: &[Vec<Elem>]) -> Result<(), JobError> {
+    let dir = Path::new(strip_scheme(dir));
+    let io = |e: std::io::Error| JobError::Exception {
+        class: "java.io.IOException".into(),
+        message: format!("{}: {e}", dir.display()),
+    };
+    // Convert everything first: a bad value leaves no half-written directory.
+    let mut converted = Vec::with_capacity(partitions.len());
+    for part in partitions {
+        let batches: Vec<bytes::Bytes> = part
+            .iter()
+            .filter_map(|e| match e {
+                Elem::Bytes(b) => Some(b.clone()),
+                _ => None,
+            })
+            .collect();
+        converted.push(super::seqfile::from_pickled(&batches)?);
+    }
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut sync = [0u8; 16];
+    let secret = sparkwire_framing::auth::Secret::generate().map_err(|e| JobError::Exception {
+        class: "java.io.IOException".into(),
+        message: e.to_string(),
+    })?;
+    for (i, b) in secret.as_str().as_bytes().chunks(2).take(16).enumerate() {
+        sync[i] = u8::from_str_radix(std::str::from_utf8(b).unwrap_or("0"), 16).unwrap_or(0);
+    }
+    for (i, records) in converted.iter().enumerate() {
+        let name = format!("part-{i:05}");
+        super::seqfile::write_file(&dir.join(&name), records, sync)?;
+        let data = std::fs::read(dir.join(&name)).map_err(io)?;
+        write_with_crc(dir, &name, &data).map_err(io)?;
+    }
+    write_with_crc(dir, "_SUCCESS", &[]).map_err(io)
+}

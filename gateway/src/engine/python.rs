@@ -89,7 +89,10 @@ pub(super) fn run(
         if b.destroyed.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(JobError::Exception {
                 class: "org.apache.spark.SparkException".into(),
-                message: format!("Attempted to use Broadcast({}) after it was destroyed", b.id),
+                message: format!(
+                    "Attempted to use Broadcast({}) after it was destroyed",
+                    b.id
+                ),
             });
         }
         task = task.with_broadcast(b.id, b.path.clone());

@@ -67,6 +67,9 @@ pub enum RddKind {
     Text(Vec<Split>),
     /// `objectFile`: SequenceFile splits of serialized `byte[]` arrays.
     Object(Vec<Split>),
+    /// `sequenceFile`: SequenceFile splits of Writables, pickled as
+    /// `SerDeUtil` pickles them for that release.
+    Sequence(Vec<Split>, sparkwire_serializers::SparkVersion),
     /// `PythonRDD`: a Python function over its parent's partition.
     Python {
         /// The parent.
@@ -191,7 +194,9 @@ impl Rdd {
     pub fn class_name(&self) -> &'static str {
         match self.kind {
             RddKind::Parallel(_) => "org.apache.spark.rdd.ParallelCollectionRDD",
-            RddKind::Text(_) | RddKind::Object(_) => "org.apache.spark.rdd.MapPartitionsRDD",
+            RddKind::Text(_) | RddKind::Object(_) | RddKind::Sequence(..) => {
+                "org.apache.spark.rdd.MapPartitionsRDD"
+            }
             RddKind::Python { .. } => "org.apache.spark.api.python.PythonRDD",
             RddKind::Pairwise { .. } => "org.apache.spark.api.python.PairwiseRDD",
             RddKind::Shuffled { .. } => "org.apache.spark.rdd.ShuffledRDD",

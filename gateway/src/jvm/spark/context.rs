@@ -205,7 +205,9 @@ impl JvmObject for Context {
             ("defaultMinPartitions", []) => Ok(JValue::Int(self.parallelism().min(2))),
             // Spark answers its UI's address; no UI is served here, but PySpark
             // programs read the value as a string.
-            ("uiWebUrl", []) => Ok(JValue::Object(Arc::new(ScalaOption(Some(JValue::str("http://localhost:4040")))))),
+            ("uiWebUrl", []) => Ok(JValue::Object(Arc::new(ScalaOption(Some(JValue::str(
+                "http://localhost:4040",
+            )))))),
             ("register", [_]) | ("register", [_, _]) => Ok(void_result()),
             ("textFile", [JValue::Str(path), JValue::Int(min)]) => {
                 let files = textfile::list_inputs(path).map_err(text_error)?;

@@ -87,6 +87,8 @@ fn install_python_rdd(classes: &ClassTable, spark: Arc<Spark>) {
     let s5 = spark.clone();
     let s6 = spark.clone();
     let s7 = spark.clone();
+    let s8 = spark.clone();
+    let s9 = spark.clone();
     classes.add(
         JavaClass::new("org.apache.spark.api.python.PythonRDD")
             .constructor(move |args, _| match args {
@@ -159,6 +161,38 @@ fn install_python_rdd(classes: &ClassTable, spark: Arc<Spark>) {
             .static_method("toLocalIteratorAndServe", move |args, _| match args {
                 [rdd, JValue::Bool(_)] | [rdd] => serve_iterator(&s7, rdd),
                 _ => Err(CallError::no_such_method("toLocalIteratorAndServe", args)),
+            })
+            .static_method("saveAsSequenceFile", move |args, _| match args {
+                [rdd, JValue::Bool(true), JValue::Str(path), codec] => {
+                    if !matches!(codec, JValue::Null) {
+                        return Err(crate::jvm::unsupported("org.apache.spark.api.python.PythonRDD", "saveAsSequenceFile (with a compression codec)"));
+                    }
+                    crate::engine::output::check_new(path).map_err(|e| job_error(&e))?;
+                    let id = rdd_of(rdd).ok_or_else(|| CallError::no_such_method("saveAsSequenceFile", args))?;
+                    let n = s8.engine.rdd(id).map_err(|e| job_error(&e))?.partitions;
+                    let all: Vec<usize> = (0..n).collect();
+                    let parts = s8.engine.run_job(id, &all, &properties()).map_err(|e| job_error(&e))?;
+                    let parts: Vec<Vec<Elem>> = parts.iter().map(|p| p.to_vec()).collect();
+                    crate::engine::output::write_sequence(path, &parts).map_err(|e| job_error(&e))?;
+                    Ok(void_result())
+                }
+                _ => Err(CallError::no_such_method("saveAsSequenceFile", args)),
+            })
+            .static_method("sequenceFile", move |args, _| match args {
+                [_, JValue::Str(path), JValue::Null, JValue::Null, JValue::Null, JValue::Null, JValue::Int(min), JValue::Int(_)] => {
+                    let files = crate::engine::textfile::list_inputs(path)
+                        .map_err(|e| CallError::throw("org.apache.hadoop.mapred.InvalidInputException", e.to_string(), "org.apache.hadoop.mapred.FileInputFormat.listStatus"))?;
+                    let splits = crate::engine::textfile::splits(&files, (*min).max(1) as usize)
+                        .map_err(|e| CallError::throw("java.io.IOException", e.to_string(), "org.apache.hadoop.mapred.FileInputFormat.getSplits"))?;
+                    let version: sparkwire_serializers::SparkVersion = s9
+                        .version
+                        .parse()
+                        .map_err(|e: sparkwire_serializers::UnknownVersion| CallError::Py4j(e.to_string()))?;
+                    let id = s9.engine.add(RddKind::Sequence(splits, version)).map_err(|e| job_error(&e))?;
+                    Ok(obj(RddHandle::new(s9.clone(), id, View::Java)))
+                }
+                [_, JValue::Str(_), ..] => Err(crate::jvm::unsupported("org.apache.spark.api.python.PythonRDD", "sequenceFile (with key/value classes or converters)")),
+                _ => Err(CallError::no_such_method("sequenceFile", args)),
             })
             .static_method("setupBroadcast", |args, _| match args {
                 [JValue::Str(path)] => Ok(obj(PythonBroadcast {

@@ -283,7 +283,8 @@ impl Broadcast {
             }))),
             ("unpersist", [] | [JValue::Bool(_)]) => Ok(void_result()),
             ("destroy", [] | [JValue::Bool(_)]) => {
-                self.destroyed.store(true, std::sync::atomic::Ordering::Relaxed);
+                self.destroyed
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
                 Ok(void_result())
             }
             _ => Err(CallError::no_such_method(method, args)),

@@ -222,9 +222,19 @@ impl JvmObject for RddHandle {
                     .map(|p| (p.partitions, p.function_id))
                     .ok_or_else(|| CallError::no_such_method(method, args))?;
                 let id = engine
-                    .add_partitioned(RddKind::Shuffled { parent: self.id, partitions: n }, Some((n, fid)))
+                    .add_partitioned(
+                        RddKind::Shuffled {
+                            parent: self.id,
+                            partitions: n,
+                        },
+                        Some((n, fid)),
+                    )
                     .map_err(|e| job_error(&e))?;
-                Ok(JValue::Object(Arc::new(RddHandle::new(self.spark.clone(), id, View::JavaPair))))
+                Ok(JValue::Object(Arc::new(RddHandle::new(
+                    self.spark.clone(),
+                    id,
+                    View::JavaPair,
+                ))))
             }
             ("map", [f])
                 if f.as_object()

@@ -126,7 +126,9 @@ pub fn job_error(e: &JobError) -> CallError {
     let spark4 = SPARK4_ERRORS.load(std::sync::atomic::Ordering::Relaxed);
     match e {
         JobError::Task { place, error } => {
-            if let (true, sparkwire_worker::host::TaskError::Python { traceback, .. }) = (spark4, &**error) {
+            if let (true, sparkwire_worker::host::TaskError::Python { traceback, .. }) =
+                (spark4, &**error)
+            {
                 return CallError::Throw(Arc::new(Throwable::new(
                     "org.apache.spark.api.python.PythonException",
                     Some(format!(
