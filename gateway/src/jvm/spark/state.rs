@@ -111,13 +111,13 @@ pub fn property(key: &str) -> Option<String> {
 }
 
 /// Whether a failed Python task reaches the driver as the
-/// `PythonException` itself (Spark 4.1 and later, as recorded) rather than
-/// wrapped in the `SparkException` that aborts the job (3.5, 4.0).
+/// `PythonException` itself (as real 4.2 and later do) rather than wrapped in
+/// the `SparkException` that aborts the job (3.5, 4.0, 4.1).
 static SPARK4_ERRORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Selects the error shape of `version` (`"3.5.9"`, `"4.0.1"`, …).
 pub fn set_error_style(version: &str) {
-    let wrapped = version.starts_with("3.") || version.starts_with("4.0.");
+    let wrapped = ["3.", "4.0.", "4.1."].iter().any(|p| version.starts_with(p));
     SPARK4_ERRORS.store(!wrapped, std::sync::atomic::Ordering::Relaxed);
 }
 
