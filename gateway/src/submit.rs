@@ -74,7 +74,8 @@ pub fn local_parallelism(master: &str) -> Result<Option<usize>, SubmitError> {
         .strip_prefix("local[")
         .and_then(|m| m.strip_suffix(']'))
     else {
-        return if master.contains("://") || master == "yarn" {
+        return if master.contains("://") || master == "yarn" || master.starts_with("local-cluster[")
+        {
             Ok(None)
         } else {
             Err(SubmitError::BadMaster(master.to_owned()))

@@ -117,7 +117,9 @@ static SPARK4_ERRORS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicB
 
 /// Selects the error shape of `version` (`"3.5.9"`, `"4.0.1"`, …).
 pub fn set_error_style(version: &str) {
-    let wrapped = ["3.", "4.0.", "4.1."].iter().any(|p| version.starts_with(p));
+    let wrapped = ["3.", "4.0.", "4.1."]
+        .iter()
+        .any(|p| version.starts_with(p));
     SPARK4_ERRORS.store(!wrapped, std::sync::atomic::Ordering::Relaxed);
 }
 
