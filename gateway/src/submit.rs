@@ -183,6 +183,9 @@ pub fn submit(opts: &SubmitOptions) -> Result<ExitStatus, SubmitError> {
         files_dir: files_dir.clone(),
         host,
         probed,
+        shuffle_memory: conf_value(opts, "spark.sparkwire.shuffle.memory")
+            .and_then(|v| parse_size(&v))
+            .unwrap_or(SHUFFLE_MEMORY),
     }));
     let spark = Arc::new(Spark {
         engine,
@@ -239,6 +242,24 @@ fn python_for_workers(driver: &Path) -> PathBuf {
     std::env::var_os("PYSPARK_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| driver.to_path_buf())
+}
+
+/// Shuffle bytes held in memory before spilling, unless
+/// `spark.sparkwire.shuffle.memory` says otherwise.
+const SHUFFLE_MEMORY: usize = 1 << 30;
+
+/// A Spark size (`512m`, `2g`, `1024k`, bytes without a suffix).
+fn parse_size(v: &str) -> Option<usize> {
+    let v = v.trim().to_ascii_lowercase();
+    let v = v.strip_suffix('b').unwrap_or(&v);
+    let (num, mult) = match v.chars().last()? {
+        'k' => (&v[..v.len() - 1], 1usize << 10),
+        'm' => (&v[..v.len() - 1], 1 << 20),
+        'g' => (&v[..v.len() - 1], 1 << 30),
+        't' => (&v[..v.len() - 1], 1 << 40),
+        _ => (v, 1),
+    };
+    num.parse::<usize>().ok()?.checked_mul(mult)
 }
 
 fn conf_value(opts: &SubmitOptions, key: &str) -> Option<String> {

@@ -13,6 +13,7 @@ pub mod random;
 pub mod rdd;
 pub mod seqfile;
 pub mod serve;
+pub mod spill;
 pub mod textfile;
 
 use std::collections::HashMap;
@@ -39,6 +40,8 @@ pub struct EngineConfig {
     pub host: HostConfig,
     /// The workers' interpreter, already probed (saves probing it again).
     pub probed: Option<Python>,
+    /// Bytes of shuffle data held in memory before it spills to `local_dir`.
+    pub shuffle_memory: usize,
 }
 
 /// Where a task runs, for its header and its error messages.
@@ -106,6 +109,8 @@ pub struct Engine {
     cancelled: AtomicBool,
     /// Meeting points of barrier stages, by (RDD, stage).
     barriers: Mutex<HashMap<(RddId, i32), Arc<barrier::BarrierGroup>>>,
+    /// Elements a shuffle holds before it spills (Spark's force-spill setting).
+    spill_elements: AtomicUsize,
     /// Finished jobs: `(job id, job group, stage ids)`.
     jobs: Mutex<Vec<FinishedJob>>,
 }
@@ -125,6 +130,7 @@ impl Engine {
             cancelled: AtomicBool::new(false),
             jobs: Mutex::new(Vec::new()),
             barriers: Mutex::new(HashMap::new()),
+            spill_elements: AtomicUsize::new(usize::MAX),
         }
     }
 
@@ -163,6 +169,24 @@ impl Engine {
                     let _ = host.prestart(&env);
                 }
             });
+    }
+
+    /// Where shuffles spill.
+    fn spill_dir(&self) -> PathBuf {
+        self.config.local_dir.join("shuffle")
+    }
+
+    fn spill_limits(&self) -> spill::Limits {
+        spill::Limits {
+            bytes: self.config.shuffle_memory,
+            elements: self.spill_elements.load(Ordering::Relaxed),
+        }
+    }
+
+    /// `spark.shuffle.spill.numElementsForceSpillThreshold`: spill a shuffle
+    /// once this many elements are held.
+    pub fn set_spill_elements(&self, n: usize) {
+        self.spill_elements.store(n, Ordering::Relaxed);
     }
 
     /// A fresh broadcast id (`TorrentBroadcast.id`).
@@ -635,14 +659,20 @@ impl Engine {
                     .shuffle
                     .get_or_init(|| self.shuffle(*parent, *partitions, &place.properties, None))
                     .clone()?;
-                buckets.get(p).cloned().unwrap_or_default()
+                match buckets.get(p) {
+                    Some(b) => b.read()?,
+                    None => Vec::new(),
+                }
             }
             RddKind::Repartition { parent, partitions } => {
                 let buckets = rdd
                     .shuffle
                     .get_or_init(|| self.repartition(*parent, *partitions, &place.properties))
                     .clone()?;
-                buckets.get(p).cloned().unwrap_or_default()
+                match buckets.get(p) {
+                    Some(b) => b.read()?,
+                    None => Vec::new(),
+                }
             }
             RddKind::Values { parent } => self
                 .parent(*parent, place, p)?
@@ -727,12 +757,12 @@ impl Engine {
         n: usize,
         properties: &[(String, String)],
         stage: Option<i32>,
-    ) -> Result<Vec<Vec<Elem>>, JobError> {
+    ) -> Result<Arc<Vec<spill::Bucket>>, JobError> {
         let rdd = self.rdd(parent)?;
         let all: Vec<usize> = (0..rdd.partitions).collect();
         let stage = stage.unwrap_or_else(|| self.next_stage.fetch_add(1, Ordering::Relaxed));
         let maps = self.run_partitions(&rdd, &all, stage, properties)?;
-        let mut buckets = vec![Vec::new(); n];
+        let mut out = spill::Buckets::new(n, self.spill_dir(), self.spill_limits());
         for part in maps {
             for e in part.iter() {
                 let b = match e {
@@ -742,12 +772,11 @@ impl Engine {
                     },
                     _ => 0,
                 };
-                if let Some(bucket) = buckets.get_mut(b) {
-                    bucket.push(e.clone());
-                }
+                out.push(b, e.clone())?;
             }
         }
-        Ok(buckets)
+        let buckets = out.finish()?;
+        Ok(Arc::new(buckets))
     }
 }
 
@@ -760,7 +789,7 @@ impl Engine {
         parent: RddId,
         n: usize,
         properties: &[(String, String)],
-    ) -> Result<Vec<Vec<Elem>>, JobError> {
+    ) -> Result<Arc<Vec<spill::Bucket>>, JobError> {
         let rdd = self.rdd(parent)?;
         let all: Vec<usize> = (0..rdd.partitions).collect();
         let stage = self.next_stage.fetch_add(1, Ordering::Relaxed);
@@ -775,7 +804,9 @@ impl Engine {
                 }
             }
         }
-        Ok(buckets)
+        Ok(Arc::new(
+            buckets.into_iter().map(spill::Bucket::memory).collect(),
+        ))
     }
 }
 

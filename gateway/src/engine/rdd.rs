@@ -156,7 +156,7 @@ pub struct Rdd {
     /// Number of partitions.
     pub partitions: usize,
     /// A shuffle's output by reduce partition, computed once.
-    pub(super) shuffle: OnceLock<Result<Vec<Vec<Elem>>, JobError>>,
+    pub(super) shuffle: OnceLock<Result<Arc<Vec<super::spill::Bucket>>, JobError>>,
     /// Partitions kept by `persist`/`cache`.
     pub(super) cache: Mutex<Option<PartitionCache>>,
     /// `setName`.

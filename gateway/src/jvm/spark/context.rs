@@ -40,6 +40,12 @@ impl Context {
         }
         conf.set("spark.app.id", &spark.app_id);
         conf.set("spark.app.startTime", &spark.start_time.to_string());
+        if let Some(n) = conf
+            .get("spark.shuffle.spill.numElementsForceSpillThreshold")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+        {
+            spark.engine.set_spill_elements(n);
+        }
         if conf.get("spark.driver.host").is_none() {
             conf.set("spark.driver.host", "localhost");
         }
