@@ -94,10 +94,15 @@ pub fn local_parallelism(master: &str) -> Result<Option<usize>, SubmitError> {
     }
 }
 
-/// The driver's interpreter, chosen as spark-submit does.
+/// The driver's interpreter, chosen as spark-submit's `PythonRunner` does
+/// (after `--driver-python`): `spark.pyspark.driver.python`,
+/// `spark.pyspark.python`, `$PYSPARK_DRIVER_PYTHON`, `$PYSPARK_PYTHON`,
+/// `python3`.
 pub fn driver_python(opts: &SubmitOptions) -> PathBuf {
     opts.driver_python
         .clone()
+        .or_else(|| conf_value(opts, "spark.pyspark.driver.python").map(PathBuf::from))
+        .or_else(|| conf_value(opts, "spark.pyspark.python").map(PathBuf::from))
         .or_else(|| std::env::var_os("PYSPARK_DRIVER_PYTHON").map(PathBuf::from))
         .or_else(|| std::env::var_os("PYSPARK_PYTHON").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("python3"))
@@ -232,6 +237,12 @@ pub fn submit(opts: &SubmitOptions) -> Result<ExitStatus, SubmitError> {
             "PYTHONPATH",
             std::env::join_paths(&pythonpath).map_err(std::io::Error::other)?,
         );
+    if let (Some(cores), None) = (
+        conf_value(opts, "spark.driver.cores"),
+        std::env::var_os("OMP_NUM_THREADS"),
+    ) {
+        cmd.env("OMP_NUM_THREADS", cores);
+    }
     let status = cmd.status()?;
     server.shutdown();
     drop(session);
