@@ -1,0 +1,21 @@
+"""SparkConf and SparkContext facts that do not depend on the machine."""
+from pyspark import SparkConf, SparkContext
+
+conf = SparkConf().setAppName("context_conf_and_info").set("spark.corpus.custom", "42")
+conf.setIfMissing("spark.corpus.other", "x")
+sc = SparkContext(conf=conf)
+print("appName", sc.appName)
+print("master", sc.master)
+print("defaultParallelism", sc.defaultParallelism, "defaultMinPartitions", sc.defaultMinPartitions)
+print("custom", sc.getConf().get("spark.corpus.custom"), sc.getConf().get("spark.corpus.other"))
+print("missing", sc.getConf().get("spark.corpus.missing"), sc.getConf().get("spark.corpus.missing", "dflt"))
+print("contains", sc.getConf().contains("spark.corpus.custom"), sc.getConf().contains("nope"))
+print("version matches", sc.version.split(".")[:2] == __import__("pyspark").__version__.split(".")[:2])
+print("pythonVer", sc.pythonVer == "%d.%d" % __import__("sys").version_info[:2])
+print("startTime", isinstance(sc.startTime, int), "applicationId", isinstance(sc.applicationId, str))
+print("uiWebUrl type", type(sc.uiWebUrl).__name__ if sc.uiWebUrl is not None else None)
+print("user", isinstance(sc.sparkUser(), str))
+print("getOrCreate same", SparkContext.getOrCreate() is sc)
+sc.setLogLevel("ERROR")
+print("custom in list", ("spark.corpus.custom", "42") in sc.getConf().getAll())
+sc.stop()

@@ -1,0 +1,20 @@
+"""sum, mean, stdev, variance, sampleStdev, sampleVariance and stats (StatCounter)."""
+from pyspark import SparkConf, SparkContext
+
+sc = SparkContext(conf=SparkConf().setAppName("rdd_numeric_stats"))
+rdd = sc.parallelize([1.5, 2.0, 3.25, 4.0, 10.0, -2.5, 7.75], 3)
+print("sum", rdd.sum())
+print("mean", rdd.mean())
+print("stdev", rdd.stdev())
+print("variance", rdd.variance())
+print("sampleStdev", rdd.sampleStdev())
+print("sampleVariance", rdd.sampleVariance())
+st = rdd.stats()
+print("stats", st)
+print("fields", st.count(), st.mean(), st.sum(), st.min(), st.max())
+ints = sc.parallelize(range(1, 101), 4)
+print("ints", ints.sum(), ints.mean(), ints.stdev(), ints.stats())
+merged = st.copy().mergeStats(ints.stats())
+print("merged", merged)
+print("empty sum", sc.parallelize([], 2).sum())
+sc.stop()
