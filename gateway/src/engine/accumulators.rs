@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::JobError;
+use super::error::JobError;
 
 /// A `PythonAccumulatorV2`: where the driver's accumulator server listens.
 #[derive(Debug)]

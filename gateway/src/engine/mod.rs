@@ -6,6 +6,8 @@
 
 pub mod accumulators;
 pub mod barrier;
+pub mod elem;
+mod error;
 pub mod objectfile;
 pub mod output;
 pub mod python;
@@ -21,9 +23,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use sparkwire_worker::host::{Host, HostConfig, Python, TaskError};
+use sparkwire_worker::host::{Host, HostConfig, Python};
 
-pub use rdd::{Checkpoint, Elem, Rdd, RddId, RddKind};
+pub use elem::Elem;
+pub use error::{JobError, TaskPlace};
+pub use rdd::{Checkpoint, Rdd, RddId, RddKind};
 
 /// How the engine runs.
 #[derive(Clone, Debug)]
@@ -42,55 +46,6 @@ pub struct EngineConfig {
     pub probed: Option<Python>,
     /// Bytes of shuffle data held in memory before it spills to `local_dir`.
     pub shuffle_memory: usize,
-}
-
-/// Where a task runs, for its header and its error messages.
-#[derive(Clone, Debug)]
-pub struct TaskPlace {
-    /// Stage id.
-    pub stage: i32,
-    /// Partition.
-    pub partition: usize,
-    /// Task attempt id (Spark's TID).
-    pub task_id: i64,
-    /// The job's local properties.
-    pub properties: Vec<(String, String)>,
-}
-
-/// Why a job failed.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum JobError {
-    /// A task failed.
-    #[error("task {} in stage {}: {error}", place.partition, place.stage)]
-    Task {
-        /// Where.
-        place: TaskPlace,
-        /// What the host reported.
-        error: Arc<TaskError>,
-    },
-    /// A Java exception the JVM would throw (class, message).
-    #[error("{class}: {message}")]
-    Exception {
-        /// Java class.
-        class: String,
-        /// Message.
-        message: String,
-    },
-    /// The driver's accumulator server could not be reached.
-    #[error("accumulator server: {0}")]
-    Accumulators(String),
-    /// The worker host could not start.
-    #[error("worker host: {0}")]
-    Host(String),
-}
-
-impl JobError {
-    fn exception(class: &str, message: impl Into<String>) -> JobError {
-        JobError::Exception {
-            class: class.into(),
-            message: message.into(),
-        }
-    }
 }
 
 /// A job run so far: its id, its job group, its stage ids.
@@ -632,7 +587,14 @@ impl Engine {
                 } else {
                     None
                 };
-                python::run(self, func, place.clone(), input.to_vec(), group)?
+                python::run(
+                    &*self.host()?,
+                    self.files_dir(),
+                    func,
+                    place.clone(),
+                    input.to_vec(),
+                    group,
+                )?
             }
             RddKind::Pairwise { parent } => {
                 let input = self.parent(*parent, place, p)?;

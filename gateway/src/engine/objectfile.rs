@@ -8,8 +8,8 @@ use std::path::Path;
 
 use bytes::Bytes;
 
+use super::error::JobError;
 use super::textfile::Split;
-use super::JobError;
 
 const KEY_CLASS: &str = "org.apache.hadoop.io.NullWritable";
 const VALUE_CLASS: &str = "org.apache.hadoop.io.BytesWritable";

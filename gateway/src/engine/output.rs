@@ -6,8 +6,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::rdd::Elem;
-use super::JobError;
+use super::elem::Elem;
+use super::error::JobError;
 
 /// Bytes per checksum chunk (`io.bytes.per.checksum`).
 const BYTES_PER_CHECKSUM: usize = 512;

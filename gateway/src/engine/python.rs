@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use sparkwire_framing::Frame;
-use sparkwire_worker::host::{Output, Task, TaskError, TaskInput};
+use sparkwire_worker::host::{Host, Output, Task, TaskError, TaskInput};
 
 use super::accumulators::AccumulatorTarget;
-use super::rdd::Elem;
-use super::{Engine, JobError, TaskPlace};
+use super::elem::Elem;
+use super::error::{JobError, TaskPlace};
 
 /// A broadcast variable as a task sees it: its id, the file of its pickled
 /// value, and whether the driver destroyed it.
@@ -47,13 +47,13 @@ pub struct PythonFunction {
 /// Runs `func` over `input` on a worker: the output elements (one per data
 /// frame) and the accumulator updates.
 pub(super) fn run(
-    engine: &Engine,
+    host: &Host,
+    files_dir: &std::path::Path,
     func: &PythonFunction,
     place: TaskPlace,
     input: Vec<Elem>,
     barrier: Option<Arc<super::barrier::BarrierGroup>>,
 ) -> Result<Vec<Elem>, JobError> {
-    let host = engine.host()?;
     let mut payloads = Vec::with_capacity(input.len());
     for e in &input {
         e.write_payloads(&mut payloads);
@@ -69,7 +69,7 @@ pub(super) fn run(
     task.header.context.partition_id = place.partition as i32;
     task.header.context.task_attempt_id = place.task_id;
     task.header.context.local_properties = place.properties.clone();
-    task.header.spark_files_dir = engine.files_dir().display().to_string();
+    task.header.spark_files_dir = files_dir.display().to_string();
     task.header.python_includes = func.includes.clone();
     // A barrier task's server lives as long as the task.
     let _server = match barrier {

@@ -10,8 +10,8 @@ use sparkwire_serializers::pickle::{self, Graph, Int, NodeId, Value};
 use sparkwire_serializers::pyspark::{Serializer, StreamEncoder};
 use sparkwire_serializers::SparkVersion;
 
+use super::error::JobError;
 use super::textfile::Split;
-use super::JobError;
 
 /// A Hadoop Writable of the kinds Spark converts by default.
 #[derive(Clone, Debug, PartialEq)]

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 
-use super::rdd::Elem;
-use super::JobError;
+use super::elem::Elem;
+use super::error::JobError;
 
 /// When to spill.
 #[derive(Clone, Copy, Debug)]

@@ -4,10 +4,10 @@
 use std::any::Any;
 use std::sync::{Mutex, MutexGuard};
 
-use super::context::Cx;
-use super::error::CallError;
-use super::object::{JvmObject, ObjRef, Shape};
-use super::value::JValue;
+use super::model::CallError;
+use super::model::Cx;
+use super::model::JValue;
+use super::model::{JvmObject, ObjRef, Shape};
 
 /// A Java array of a component type.
 #[derive(Debug)]
@@ -205,10 +205,6 @@ impl JvmObject for JArray {
 
     fn get_field(&self, name: &str) -> Option<JValue> {
         (name == "length").then(|| JValue::Int(i32::try_from(self.len()).unwrap_or(i32::MAX)))
-    }
-
-    fn as_array(&self) -> Option<&JArray> {
-        Some(self)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -6,15 +6,16 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::array::JArray;
-use super::class::{is_unmodelled_class, ClassObject, Member};
-use super::context::{Callbacks, Cx};
-use super::error::{unsupported, CallError};
-use super::jdk::collections::{JIterator, JList};
-use super::object::ObjRef;
-use super::throwable::Throwable;
-use super::value::JValue;
+use super::class::ClassObject;
+use super::invoke::{invoke, is_void, void_result};
+use super::jdk::collections::JList;
+use super::model::JValue;
+use super::model::Jvm;
+use super::model::Throwable;
+use super::model::{is_unmodelled_class, Member};
+use super::model::{unsupported, CallError};
+use super::model::{Callbacks, Cx};
 use super::view::JvmView;
-use super::Jvm;
 use crate::py4j::{Command, Reply, Spelling, Value};
 
 /// What the connection does after a command.
@@ -90,7 +91,7 @@ impl Jvm {
                 self.finish(outcome.map(|()| void_result()))
             }
             Command::ReflectUnknown { name, view } => {
-                match self.with_view(view, |v| self.classes().resolve(name, v)) {
+                match self.with_view(view, |v| self.classes().resolve(name, &|s| v.candidates(s))) {
                     Ok(Some(fqn)) => ok(Value::Class(fqn)),
                     Ok(None) => ok(Value::Package),
                     Err(e) => self.py4j_error(&e),
@@ -173,7 +174,8 @@ impl Jvm {
                     .get(other)
                     .ok_or_else(|| missing_target(other))?;
                 let o = o
-                    .as_list()
+                    .as_any()
+                    .downcast_ref::<crate::jvm::jdk::collections::JList>()
                     .ok_or_else(|| CallError::Py4j(format!("{other} is not a list")))?;
                 let mut items = l.items();
                 items.extend(o.items());
@@ -424,7 +426,7 @@ impl Jvm {
             }
         };
         let o = self.registry().get(id).ok_or_else(|| missing_target(id))?;
-        match o.as_view() {
+        match o.as_any().downcast_ref::<crate::jvm::JvmView>() {
             Some(v) => Ok(f(v)),
             None => Err(CallError::Py4j(format!("{id} is not a JVM view"))),
         }
@@ -440,13 +442,16 @@ impl Jvm {
             .get(target)
             .ok_or_else(|| missing_target(target))
             .and_then(|o| {
-                let a = o.as_array().ok_or_else(|| {
-                    CallError::throw(
-                        "java.lang.IllegalArgumentException",
-                        "Argument is not an array",
-                        "java.lang.reflect.Array.getLength",
-                    )
-                })?;
+                let a = o
+                    .as_any()
+                    .downcast_ref::<crate::jvm::JArray>()
+                    .ok_or_else(|| {
+                        CallError::throw(
+                            "java.lang.IllegalArgumentException",
+                            "Argument is not an array",
+                            "java.lang.reflect.Array.getLength",
+                        )
+                    })?;
                 f(a)
             });
         self.finish(result)
@@ -462,16 +467,19 @@ impl Jvm {
             .get(target)
             .ok_or_else(|| missing_target(target))
             .and_then(|o| {
-                let l = o.as_list().ok_or_else(|| {
-                    CallError::throw(
-                        "java.lang.ClassCastException",
-                        format!(
-                            "class {} cannot be cast to class java.util.List",
-                            o.class_name()
-                        ),
-                        "py4j.commands.ListCommand.execute",
-                    )
-                })?;
+                let l = o
+                    .as_any()
+                    .downcast_ref::<crate::jvm::jdk::collections::JList>()
+                    .ok_or_else(|| {
+                        CallError::throw(
+                            "java.lang.ClassCastException",
+                            format!(
+                                "class {} cannot be cast to class java.util.List",
+                                o.class_name()
+                            ),
+                            "py4j.commands.ListCommand.execute",
+                        )
+                    })?;
                 f(l)
             });
         self.finish(result)
@@ -535,43 +543,6 @@ fn nested_array(component: &str, dims: &[i32]) -> JArray {
     JArray::new(&inner_component, elements)
 }
 
-/// Invokes `method` on `obj`, answering the `java.lang.Object` methods the
-/// object does not define itself.
-pub(crate) fn invoke(
-    obj: &ObjRef,
-    method: &str,
-    args: &[JValue],
-    cx: &mut Cx<'_>,
-) -> Result<JValue, CallError> {
-    match obj.call(obj, method, args, cx) {
-        Err(CallError::NoSuchMethod { .. }) => match (method, args) {
-            ("toString", []) => Ok(JValue::str(obj.to_java_string())),
-            ("hashCode", []) => Ok(JValue::Int(obj.hash_code())),
-            ("equals", [other]) => Ok(JValue::Bool(match other {
-                JValue::Object(o) => obj.java_equals(o),
-                _ => false,
-            })),
-            ("getClass", []) => Ok(JValue::Object(Arc::new(ClassObject::new(
-                &obj.class_name(),
-                false,
-            )))),
-            ("iterator", []) if obj.as_list().is_some() => Ok(JValue::Object(Arc::new(
-                JIterator::new(obj.as_list().map(JList::items).unwrap_or_default()),
-            ))),
-            _ => {
-                let java = obj.java_method_names();
-                let implemented = obj.method_names().contains(&method);
-                if !implemented && (java.is_empty() || java.contains(&method)) {
-                    Err(unsupported(&obj.class_name(), method))
-                } else {
-                    Err(CallError::no_such_method(method, args))
-                }
-            }
-        },
-        other => other,
-    }
-}
-
 fn missing_target(id: &str) -> CallError {
     CallError::Py4j(format!(
         "Target Object ID does not exist for this gateway :{id}"
@@ -585,38 +556,6 @@ fn index_arg(v: &Value) -> Result<i32, CallError> {
             "expected an int index, got {}",
             other.to_part()
         ))),
-    }
-}
-
-/// The marker a method returns to say "void" (py4j answers `!yv`, not `!yn`).
-pub fn void_result() -> JValue {
-    JValue::Object(Arc::clone(&VOID))
-}
-
-static VOID: std::sync::LazyLock<ObjRef> = std::sync::LazyLock::new(|| Arc::new(VoidMarker));
-
-fn is_void(v: &JValue) -> bool {
-    matches!(v, JValue::Object(o) if o.as_any().is::<VoidMarker>())
-}
-
-#[derive(Debug)]
-struct VoidMarker;
-
-impl super::object::JvmObject for VoidMarker {
-    fn class_name(&self) -> String {
-        "void".into()
-    }
-    fn call(
-        &self,
-        _: &ObjRef,
-        method: &str,
-        args: &[JValue],
-        _: &mut Cx<'_>,
-    ) -> Result<JValue, CallError> {
-        Err(CallError::no_such_method(method, args))
-    }
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
     }
 }
 

@@ -3,11 +3,11 @@
 
 use std::any::Any;
 
-use super::context::Cx;
-use super::error::CallError;
-use super::object::{JvmObject, ObjRef};
-use super::throwable::Throwable;
-use super::value::JValue;
+use super::model::CallError;
+use super::model::Cx;
+use super::model::JValue;
+use super::model::Throwable;
+use super::model::{JvmObject, ObjRef};
 use crate::py4j::{Reply, Value};
 
 /// A Python proxy (py4j's `PythonProxyHandler`): an id in Python's proxy pool

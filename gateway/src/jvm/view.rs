@@ -5,10 +5,10 @@ use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use super::context::Cx;
-use super::error::CallError;
-use super::object::{JvmObject, ObjRef};
-use super::value::JValue;
+use super::model::CallError;
+use super::model::Cx;
+use super::model::JValue;
+use super::model::{JvmObject, ObjRef};
 
 /// A `py4j.JVMView`: single-type imports (simple name → class), package
 /// imports (`java.lang` always), and a sequence number that changes with the
@@ -138,10 +138,6 @@ impl JvmObject for JvmView {
             ("getName", []) => Ok(JValue::str(self.name.as_str())),
             _ => Err(CallError::no_such_method(method, args)),
         }
-    }
-
-    fn as_view(&self) -> Option<&JvmView> {
-        Some(self)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -10,7 +10,7 @@ use std::any::Any;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::jvm::commands::{invoke, void_result};
+use crate::jvm::invoke::{invoke, void_result};
 use crate::jvm::{CallError, Cx, JArray, JKey, JValue, JvmObject, ObjRef, Shape};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -21,14 +21,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// set, or a map's keys; `None` for anything else.
 fn items_of(v: &JValue) -> Option<Vec<JValue>> {
     let o = v.as_object()?;
-    if let Some(l) = o.as_list() {
+    if let Some(l) = o
+        .as_any()
+        .downcast_ref::<crate::jvm::jdk::collections::JList>()
+    {
         return Some(l.items());
     }
     let any = o.as_any();
     if let Some(s) = any.downcast_ref::<JSet>() {
         return Some(s.items());
     }
-    if let Some(a) = o.as_array() {
+    if let Some(a) = o.as_any().downcast_ref::<crate::jvm::JArray>() {
         return Some(a.elements());
     }
     None
@@ -420,7 +423,10 @@ impl JvmObject for JList {
     }
 
     fn java_equals(&self, other: &ObjRef) -> bool {
-        match other.as_list() {
+        match other
+            .as_any()
+            .downcast_ref::<crate::jvm::jdk::collections::JList>()
+        {
             Some(o) => {
                 let (a, b) = (self.items(), o.items());
                 a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.java_equals(y))
@@ -431,12 +437,9 @@ impl JvmObject for JList {
 
     fn hash_code(&self) -> i32 {
         self.items().iter().fold(1i32, |h, x| {
-            h.wrapping_mul(31).wrapping_add(crate::jvm::java_hash(x))
+            h.wrapping_mul(31)
+                .wrapping_add(crate::jvm::model::java_hash(x))
         })
-    }
-
-    fn as_list(&self) -> Option<&JList> {
-        Some(self)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -5,8 +5,8 @@ use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::no_ctor;
-use crate::jvm::class::{ClassTable, JavaClass};
+use crate::jvm::model::no_ctor;
+use crate::jvm::model::{ClassTable, JavaClass};
 use crate::jvm::{CallError, Cx, JValue, JvmObject, ObjRef};
 
 /// A `java.io.File`: an abstract path name.
@@ -163,7 +163,7 @@ impl JvmObject for File {
     }
 
     fn hash_code(&self) -> i32 {
-        crate::jvm::java_string_hash(&self.path) ^ 1234321
+        crate::jvm::model::java_string_hash(&self.path) ^ 1234321
     }
 
     fn as_any(&self) -> &dyn Any {

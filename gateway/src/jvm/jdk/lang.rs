@@ -5,8 +5,8 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::no_ctor;
-use crate::jvm::class::{ClassTable, JavaClass};
+use crate::jvm::model::no_ctor;
+use crate::jvm::model::{ClassTable, JavaClass};
 use crate::jvm::{CallError, Cx, JValue, JvmObject, ObjRef};
 
 /// A plain `new java.lang.Object()`.
@@ -157,7 +157,7 @@ pub(super) fn install(classes: &ClassTable) {
                     // Names a real JVM would load (Hadoop codecs, …) resolve to a
                     // `Class` the model can pass around by name.
                     None if name.starts_with("org.apache.hadoop.")
-                        || crate::jvm::is_unmodelled_class(name) =>
+                        || crate::jvm::model::is_unmodelled_class(name) =>
                     {
                         Ok(JValue::Object(Arc::new(crate::jvm::ClassObject::new(
                             name, false,

@@ -10,7 +10,7 @@ pub mod scala;
 
 use std::sync::Arc;
 
-use super::class::{ClassTable, JavaClass};
+use super::model::{ClassTable, JavaClass};
 use super::{CallError, JValue};
 use collections::{JList, JMap, JSet};
 
@@ -20,10 +20,18 @@ pub fn install(classes: &ClassTable) {
         JavaClass::new("java.util.ArrayList")
             .constructor(|args, _| match args {
                 [] | [JValue::Int(_)] => Ok(JValue::Object(Arc::new(JList::new()))),
-                [c @ JValue::Object(o)] if o.as_list().is_some() || o.as_any().is::<JSet>() => {
+                [c @ JValue::Object(o)]
+                    if o.as_any()
+                        .downcast_ref::<crate::jvm::jdk::collections::JList>()
+                        .is_some()
+                        || o.as_any().is::<JSet>() =>
+                {
                     let l = JList::new();
                     let _ = c;
-                    if let Some(src) = o.as_list() {
+                    if let Some(src) = o
+                        .as_any()
+                        .downcast_ref::<crate::jvm::jdk::collections::JList>()
+                    {
                         for x in src.items() {
                             l.push(x);
                         }

@@ -6,8 +6,8 @@ use std::any::Any;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
-use crate::jvm::class::{ClassTable, JavaClass};
-use crate::jvm::commands::void_result;
+use crate::jvm::invoke::void_result;
+use crate::jvm::model::{ClassTable, JavaClass};
 use crate::jvm::{CallError, Cx, JValue, JvmObject, ObjRef};
 
 /// py4j's default callback server port (`DEFAULT_PYTHON_PROXY_PORT`).
@@ -209,7 +209,7 @@ pub(super) fn install(classes: &ClassTable) {
                 }
             })),
             [JValue::Object(c), v] if c.class_name() == "java.lang.Class" => {
-                let name = crate::jvm::commands::invoke(c, "getName", &[], cx)?.java_string();
+                let name = crate::jvm::invoke::invoke(c, "getName", &[], cx)?.java_string();
                 Ok(JValue::Bool(
                     v.as_object().is_some_and(|o| o.instance_of(&name)),
                 ))

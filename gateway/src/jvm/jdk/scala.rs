@@ -4,8 +4,8 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use super::no_ctor;
-use crate::jvm::class::{ClassTable, JavaClass};
+use crate::jvm::model::no_ctor;
+use crate::jvm::model::{ClassTable, JavaClass};
 use crate::jvm::{CallError, Cx, JValue, JvmObject, ObjRef};
 
 /// A `scala.Tuple2`.
@@ -87,9 +87,9 @@ impl JvmObject for Tuple2 {
     }
 
     fn hash_code(&self) -> i32 {
-        crate::jvm::java_hash(&self.0)
+        crate::jvm::model::java_hash(&self.0)
             .wrapping_mul(31)
-            .wrapping_add(crate::jvm::java_hash(&self.1))
+            .wrapping_add(crate::jvm::model::java_hash(&self.1))
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -9,7 +9,7 @@ use super::python::{Broadcast, PythonBroadcast, ScalaOption};
 use super::rdd::{rdd_of, RddHandle, View};
 use super::state::{job_error, property, set_property, Spark};
 use crate::engine::{textfile, Elem, RddKind};
-use crate::jvm::commands::void_result;
+use crate::jvm::invoke::void_result;
 use crate::jvm::{unsupported, CallError, Cx, JValue, JvmObject, ObjRef};
 
 /// The running context: both `JavaSparkContext` and `SparkContext` are views
@@ -324,9 +324,12 @@ impl JvmObject for Context {
                 )
             }
             ("emptyRDD", []) => self.rdd(RddKind::Empty, View::Java),
-            ("union", [JValue::Object(arr)]) if arr.as_array().is_some() => {
+            ("union", [JValue::Object(arr)])
+                if arr.as_any().downcast_ref::<crate::jvm::JArray>().is_some() =>
+            {
                 let ids = arr
-                    .as_array()
+                    .as_any()
+                    .downcast_ref::<crate::jvm::JArray>()
                     .map(|a| a.elements())
                     .unwrap_or_default()
                     .iter()
@@ -334,7 +337,8 @@ impl JvmObject for Context {
                     .collect::<Option<Vec<_>>>()
                     .ok_or_else(|| CallError::no_such_method(method, args))?;
                 let pair = arr
-                    .as_array()
+                    .as_any()
+                    .downcast_ref::<crate::jvm::JArray>()
                     .is_some_and(|a| a.component().ends_with("JavaPairRDD"));
                 self.rdd(
                     RddKind::Union(ids),
@@ -346,7 +350,11 @@ impl JvmObject for Context {
                     vec![rdd_of(first).ok_or_else(|| CallError::no_such_method(method, args))?];
                 let more = rest
                     .as_object()
-                    .and_then(|o| o.as_list().map(|l| l.items()))
+                    .and_then(|o| {
+                        o.as_any()
+                            .downcast_ref::<crate::jvm::jdk::collections::JList>()
+                            .map(|l| l.items())
+                    })
                     .unwrap_or_default();
                 for r in &more {
                     ids.push(rdd_of(r).ok_or_else(|| CallError::no_such_method(method, args))?);

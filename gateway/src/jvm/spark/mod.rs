@@ -20,7 +20,7 @@ pub use rdd::{RddHandle, View};
 pub use state::Spark;
 
 use crate::engine::{rdd::slice, serve, Elem, RddKind};
-use crate::jvm::commands::void_result;
+use crate::jvm::invoke::void_result;
 use crate::jvm::jdk::io::File;
 use crate::jvm::{CallError, ClassTable, JArray, JValue, JavaClass, Jvm};
 use python::{
@@ -145,7 +145,7 @@ fn install_python_rdd(classes: &ClassTable, spark: Arc<Spark>) {
                 [_, rdd, parts] => {
                     let list = parts
                         .as_object()
-                        .and_then(|o| o.as_list().map(|l| l.items()))
+                        .and_then(|o| o.as_any().downcast_ref::<crate::jvm::jdk::collections::JList>().map(|l| l.items()))
                         .ok_or_else(|| CallError::no_such_method("runJob", args))?;
                     let parts = list
                         .iter()
@@ -165,7 +165,7 @@ fn install_python_rdd(classes: &ClassTable, spark: Arc<Spark>) {
             .static_method("saveAsSequenceFile", move |args, _| match args {
                 [rdd, JValue::Bool(true), JValue::Str(path), codec] => {
                     if !matches!(codec, JValue::Null) {
-                        return Err(crate::jvm::unsupported("org.apache.spark.api.python.PythonRDD", "saveAsSequenceFile (with a compression codec)"));
+                        return Err(crate::jvm::model::unsupported("org.apache.spark.api.python.PythonRDD", "saveAsSequenceFile (with a compression codec)"));
                     }
                     crate::engine::output::check_new(path).map_err(|e| job_error(&e))?;
                     let id = rdd_of(rdd).ok_or_else(|| CallError::no_such_method("saveAsSequenceFile", args))?;
@@ -191,7 +191,7 @@ fn install_python_rdd(classes: &ClassTable, spark: Arc<Spark>) {
                     let id = s9.engine.add(RddKind::Sequence(splits, version)).map_err(|e| job_error(&e))?;
                     Ok(obj(RddHandle::new(s9.clone(), id, View::Java)))
                 }
-                [_, JValue::Str(_), ..] => Err(crate::jvm::unsupported("org.apache.spark.api.python.PythonRDD", "sequenceFile (with key/value classes or converters)")),
+                [_, JValue::Str(_), ..] => Err(crate::jvm::model::unsupported("org.apache.spark.api.python.PythonRDD", "sequenceFile (with key/value classes or converters)")),
                 _ => Err(CallError::no_such_method("sequenceFile", args)),
             })
             .static_method("setupBroadcast", |args, _| match args {

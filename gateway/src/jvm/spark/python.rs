@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::engine::accumulators::AccumulatorTarget;
 use crate::engine::python::PythonFunction;
-use crate::jvm::commands::void_result;
+use crate::jvm::invoke::void_result;
 use crate::jvm::jdk::collections::JMap;
 use crate::jvm::{CallError, Cx, JValue, JvmObject, ObjRef, Throwable};
 
@@ -50,7 +50,7 @@ impl Function {
         let [JValue::Bytes(command), env, includes, JValue::Str(exec), JValue::Str(ver), broadcasts, acc] =
             args
         else {
-            return Err(super::no_ctor(
+            return Err(crate::jvm::jdk::no_ctor(
                 "org.apache.spark.api.python.SimplePythonFunction",
                 args,
             ));
@@ -67,7 +67,11 @@ impl Function {
             .unwrap_or_default();
         let list = |v: &JValue| {
             v.as_object()
-                .and_then(|o| o.as_list().map(|l| l.items()))
+                .and_then(|o| {
+                    o.as_any()
+                        .downcast_ref::<crate::jvm::jdk::collections::JList>()
+                        .map(|l| l.items())
+                })
                 .unwrap_or_default()
         };
         let includes = list(includes).iter().map(JValue::java_string).collect();
@@ -146,7 +150,7 @@ impl Partitioner {
                 format!("requirement failed: Number of partitions ({n}) cannot be negative."),
                 "org.apache.spark.HashPartitioner.<init>",
             )),
-            _ => Err(super::no_ctor(
+            _ => Err(crate::jvm::jdk::no_ctor(
                 "org.apache.spark.api.python.PythonPartitioner",
                 args,
             )),
@@ -180,7 +184,7 @@ impl Accumulator {
     /// From the constructor's arguments; only loopback servers are accepted.
     pub fn construct(args: &[JValue]) -> Result<Accumulator, CallError> {
         let [JValue::Str(host), JValue::Int(port), JValue::Str(secret)] = args else {
-            return Err(super::no_ctor(
+            return Err(crate::jvm::jdk::no_ctor(
                 "org.apache.spark.api.python.PythonAccumulatorV2",
                 args,
             ));

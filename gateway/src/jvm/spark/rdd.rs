@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::python::{BytesToString, Partitioner, StorageLevel};
 use super::state::{job_error, properties, Spark};
 use crate::engine::{output, Elem, RddId, RddKind};
-use crate::jvm::commands::void_result;
+use crate::jvm::invoke::void_result;
 use crate::jvm::jdk::collections::JList;
 use crate::jvm::{unsupported, CallError, Cx, JValue, JvmObject, ObjRef};
 
@@ -274,7 +274,7 @@ impl JvmObject for RddHandle {
                 Ok(void_result())
             }
             ("saveAsTextFile", [JValue::Str(path), JValue::Object(codec)]) => {
-                let codec = crate::jvm::commands::invoke(codec, "getName", &[], _cx)?.java_string();
+                let codec = crate::jvm::invoke::invoke(codec, "getName", &[], _cx)?.java_string();
                 let codec = output::Codec::from_class(&codec).ok_or_else(|| {
                     CallError::throw(
                         "java.lang.IllegalArgumentException",

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use super::conf::SparkConf;
 use super::python::ScalaOption;
 use super::state::Spark;
-use crate::jvm::commands::void_result;
+use crate::jvm::invoke::void_result;
 use crate::jvm::jdk::collections::JMap;
 use crate::jvm::{CallError, ClassTable, Cx, JValue, JavaClass, JvmObject, ObjRef, Throwable};
 
@@ -296,7 +296,7 @@ pub fn install(classes: &ClassTable, spark: Arc<Spark>) {
                             .unwrap_or_default();
                         Ok(JValue::Object(new_session(&s, sc.clone(), &options)))
                     }
-                    _ => Err(super::no_ctor(&class, args)),
+                    _ => Err(crate::jvm::jdk::no_ctor(&class, args)),
                 })
                 .static_method("getDefaultSession", option(&default))
                 .static_method("getActiveSession", option(&active))

@@ -54,7 +54,7 @@ impl JvmObject for StatusTracker {
                 None => JValue::Null,
             }),
             ("getStageInfo", [_]) => Ok(JValue::Null),
-            _ => Err(crate::jvm::unsupported(&self.class_name(), method)),
+            _ => Err(crate::jvm::model::unsupported(&self.class_name(), method)),
         }
     }
 

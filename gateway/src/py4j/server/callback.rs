@@ -8,20 +8,13 @@ use std::sync::Arc;
 use bytes::BytesMut;
 use sparkwire_framing::Step;
 
-use super::Shared;
+use super::shared::{CallbackConnection, Shared};
 use crate::jvm::CallbackError;
 use crate::py4j::{escape, Command, Direction, Message, Py4jDecoder, Reply, Value};
 
 /// A callback call over a pooled connection to Python's callback server.
 pub(super) struct CallbackClient {
     shared: Arc<Shared>,
-}
-
-/// An authenticated connection to Python's callback server.
-pub(super) struct CallbackConnection {
-    stream: TcpStream,
-    buf: BytesMut,
-    decoder: Py4jDecoder,
 }
 
 impl CallbackConnection {

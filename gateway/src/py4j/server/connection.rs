@@ -12,7 +12,7 @@ use sparkwire_framing::Step;
 use super::auth;
 use super::callback::CallbackClient;
 use super::config::Mode;
-use super::Shared;
+use super::shared::Shared;
 use crate::jvm::{CallbackError, Callbacks, Jvm, Outcome, Throwable};
 use crate::py4j::{Command, DecodeError, Direction, Message, Py4jDecoder, Reply, Value};
 

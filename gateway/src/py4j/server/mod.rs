@@ -47,12 +47,13 @@ mod auth;
 mod callback;
 mod config;
 mod connection;
+mod shared;
 
 use std::collections::HashMap;
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 pub use auth::token_matches;
@@ -60,95 +61,14 @@ pub use config::{Mode, ServerConfig};
 
 use crate::jvm::jdk::py4j::GatewayServerObject;
 use crate::jvm::Jvm;
-use callback::CallbackConnection;
 use connection::{Connection, End};
-
-/// Idle callback connections kept for reuse.
-const CALLBACK_POOL: usize = 4;
+pub use shared::Stats;
+use shared::{relock, Live, Shared};
 
 /// A running gateway server.
 pub struct Server {
     shared: Arc<Shared>,
     acceptor: Option<JoinHandle<()>>,
-}
-
-/// Statistics of a server's life so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Connections accepted.
-    pub accepted: u64,
-    /// Connections that authenticated.
-    pub authenticated: u64,
-    /// Connections refused for a wrong or missing token.
-    pub auth_failures: u64,
-    /// Connections closed for an undecodable stream.
-    pub corrupt: u64,
-    /// Connections open now.
-    pub open: u64,
-}
-
-struct Live {
-    stream: TcpStream,
-    peer: SocketAddr,
-    local: SocketAddr,
-}
-
-pub(crate) struct Shared {
-    jvm: Arc<Jvm>,
-    config: ServerConfig,
-    local_addr: SocketAddr,
-    gateway_object: Arc<GatewayServerObject>,
-    stopping: AtomicBool,
-    next_id: AtomicU64,
-    live: Mutex<HashMap<u64, Live>>,
-    stats: Mutex<Stats>,
-    stopped: Condvar,
-    callback_pool: Mutex<Vec<CallbackConnection>>,
-    last_error: Mutex<Option<String>>,
-}
-
-fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl Shared {
-    /// Closes the connection whose peer port is `remote_port` and local port
-    /// `local_port` (py4j's `z` cancel command).
-    fn cancel(&self, remote_port: i32, local_port: i32) {
-        for l in relock(&self.live).values() {
-            if i32::from(l.peer.port()) == remote_port && i32::from(l.local.port()) == local_port {
-                let _ = l.stream.shutdown(Shutdown::Both);
-            }
-        }
-    }
-
-    fn take_callback_connection(&self) -> Option<CallbackConnection> {
-        relock(&self.callback_pool).pop()
-    }
-
-    fn return_callback_connection(&self, c: CallbackConnection) {
-        let mut pool = relock(&self.callback_pool);
-        if pool.len() < CALLBACK_POOL {
-            pool.push(c);
-        }
-    }
-
-    fn stop(&self) {
-        if self.stopping.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        for l in relock(&self.live).values() {
-            let _ = l.stream.shutdown(Shutdown::Both);
-        }
-        relock(&self.callback_pool).clear();
-        // Wake the acceptor blocked in accept().
-        let _ = TcpStream::connect(self.local_addr);
-        // Under the lock `wait` checks `stopping` with: a waiter is then either
-        // before its check (and sees the flag) or asleep (and is woken), never
-        // between the two, where the notification would be lost.
-        let _guard = relock(&self.stats);
-        self.stopped.notify_all();
-    }
 }
 
 impl Server {
