@@ -37,6 +37,9 @@ venv's pyspark, which is also what `--mode spark-submit` does for all of them
 
 Every program runs in a fresh empty working directory, with PYTHONUNBUFFERED
 set as spark-submit sets it, and with the same Python for driver and workers.
+As under spark-submit (whose PythonRunner merges the driver's stderr into its
+stdout), what a driver writes to stderr is recorded as part of its stdout, in
+order: an attached driver runs with stderr on the stdout pipe.
 """
 
 import argparse
@@ -131,12 +134,20 @@ class Gateway:
         self.gateway = None
 
 
-def run(cmd, env, log):
-    """(stdout bytes, exit status, seconds) of one program in a scratch directory."""
+def run(cmd, env, log, merge_stderr):
+    """(stdout bytes, exit status, seconds) of one program in a scratch directory.
+
+    spark-submit's PythonRunner starts the driver with its stderr redirected
+    into its stdout (`redirectErrorStream(true)`) and copies that to its own
+    stdout, so what a driver writes to stderr is part of spark-submit's stdout.
+    A driver attached to the shared JVM gets the same (`merge_stderr`); when
+    the command is spark-submit itself, its stderr is the JVM's log.
+    """
     cwd = tempfile.mkdtemp(prefix="corpus-run-")
     started = time.monotonic()
     try:
-        p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=log,
+        p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT if merge_stderr else log,
                            stdin=subprocess.DEVNULL, timeout=TIMEOUT)
         out, code = p.stdout, p.returncode
     except subprocess.TimeoutExpired as e:
@@ -220,7 +231,7 @@ def main():
                     print("  (gateway JVM started in %.1f s)" % jvm_start, file=sys.stderr)
                 env.update(gateway.env())
                 cmd = [sys.executable, prog] + args
-            out, code, secs = run(cmd, env, log)
+            out, code, secs = run(cmd, env, log, merge_stderr=launch == "attach")
             if code == "timeout":
                 print("  %s: timed out after %d s, not recorded" % (name, TIMEOUT), file=sys.stderr)
                 failures += 1
