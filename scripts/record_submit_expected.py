@@ -33,7 +33,10 @@ SparkContext left (and starts a fresh JVM if it has), so one program cannot
 leak state into the next. Programs with launcher options (`--py-files`,
 `--files`, another master) run through the real `bin/spark-submit` of the
 venv's pyspark, which is also what `--mode spark-submit` does for all of them
-(slow, but free of any doubt about the attach path).
+(slow, but free of any doubt about the attach path). With pyspark 4.3.0 the
+two modes gave the same stdout and exit status for every program (checked
+when the corpus was first recorded; the only difference then, a driver's
+stderr, is why attached drivers now write stderr into the stdout pipe).
 
 Every program runs in a fresh empty working directory, with PYTHONUNBUFFERED
 set as spark-submit sets it, and with the same Python for driver and workers.
