@@ -61,7 +61,10 @@ Recorded by \`scripts/record-submit-expected.sh\` (with
 $(java -version 2>&1 | head -n 1 | sed 's/.*version "\([^"]*\)".*/\1/'), \`PYTHONHASHSEED=0\` for the driver, \`--master local[2]\` unless a
 program's \`# submit:\` header says otherwise.
 
-\`pyspark-<version>/<program>.out\` is the program's stdout byte for byte,
+\`pyspark-<version>/<program>.out\` is what spark-submit would print on stdout
+for the program byte for byte: the driver's stdout with its stderr merged in
+order, as spark-submit's PythonRunner merges them (Spark's own log stays on
+stderr and is not recorded);
 \`<program>.code\` its exit status and \`timings.tsv\` real Spark's wall time
 per program with how it was launched: \`attach\` (a driver process attached to
 one gateway JVM started per version with pyspark's \`launch_gateway()\`, so the

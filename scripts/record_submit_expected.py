@@ -33,10 +33,16 @@ SparkContext left (and starts a fresh JVM if it has), so one program cannot
 leak state into the next. Programs with launcher options (`--py-files`,
 `--files`, another master) run through the real `bin/spark-submit` of the
 venv's pyspark, which is also what `--mode spark-submit` does for all of them
-(slow, but free of any doubt about the attach path).
+(slow, but free of any doubt about the attach path). With pyspark 4.3.0 the
+two modes gave the same stdout and exit status for every program (checked
+when the corpus was first recorded; the only difference then, a driver's
+stderr, is why attached drivers now write stderr into the stdout pipe).
 
 Every program runs in a fresh empty working directory, with PYTHONUNBUFFERED
 set as spark-submit sets it, and with the same Python for driver and workers.
+As under spark-submit (whose PythonRunner merges the driver's stderr into its
+stdout), what a driver writes to stderr is recorded as part of its stdout, in
+order: an attached driver runs with stderr on the stdout pipe.
 """
 
 import argparse
@@ -131,12 +137,20 @@ class Gateway:
         self.gateway = None
 
 
-def run(cmd, env, log):
-    """(stdout bytes, exit status, seconds) of one program in a scratch directory."""
+def run(cmd, env, log, merge_stderr):
+    """(stdout bytes, exit status, seconds) of one program in a scratch directory.
+
+    spark-submit's PythonRunner starts the driver with its stderr redirected
+    into its stdout (`redirectErrorStream(true)`) and copies that to its own
+    stdout, so what a driver writes to stderr is part of spark-submit's stdout.
+    A driver attached to the shared JVM gets the same (`merge_stderr`); when
+    the command is spark-submit itself, its stderr is the JVM's log.
+    """
     cwd = tempfile.mkdtemp(prefix="corpus-run-")
     started = time.monotonic()
     try:
-        p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=log,
+        p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT if merge_stderr else log,
                            stdin=subprocess.DEVNULL, timeout=TIMEOUT)
         out, code = p.stdout, p.returncode
     except subprocess.TimeoutExpired as e:
@@ -220,7 +234,7 @@ def main():
                     print("  (gateway JVM started in %.1f s)" % jvm_start, file=sys.stderr)
                 env.update(gateway.env())
                 cmd = [sys.executable, prog] + args
-            out, code, secs = run(cmd, env, log)
+            out, code, secs = run(cmd, env, log, merge_stderr=launch == "attach")
             if code == "timeout":
                 print("  %s: timed out after %d s, not recorded" % (name, TIMEOUT), file=sys.stderr)
                 failures += 1

@@ -1,8 +1,9 @@
 //! `sparkwire submit` against real Spark on the corpus of PySpark programs in
 //! `examples/submit`: every program, under every pinned pyspark, must print
-//! exactly what it printed under real Spark (recorded by
-//! `scripts/record-submit-expected.sh` into `examples/submit/expected/`) and
-//! exit with the same status.
+//! on stdout exactly what spark-submit printed for it (recorded by
+//! `scripts/record-submit-expected.sh` into `examples/submit/expected/`;
+//! spark-submit's stdout carries the driver's stdout and, merged in order, its
+//! stderr) and exit with the same status.
 //!
 //! All mismatches are collected and reported together (program, version, the
 //! first differing lines, and the gateway's own complaint from stderr when there
