@@ -52,9 +52,13 @@
 //!   peer claims.
 //! * **Never panics, never recurses** on input, and never executes anything: the
 //!   codec only names JVM objects and methods, it does not run them. The object
-//!   model runs only its own Rust methods; it loads no classes and reads no
-//!   files beyond `java.io.File`'s read-only queries, and what one command may
-//!   allocate is bounded ([`jvm::MAX_ELEMENTS_PER_COMMAND`]).
+//!   model runs only its own Rust methods and loads no classes; what one
+//!   command may allocate is bounded ([`jvm::MAX_ELEMENTS_PER_COMMAND`],
+//!   [`engine::MAX_PARTITIONS`]), nested collections are printed, compared and
+//!   hashed with a depth bound, and a failure inside the model answers the
+//!   command with an error instead of ending the connection. The Spark classes
+//!   read and write the files a driver program names (text, pickle and
+//!   sequence files, `addFile`), as Spark's JVM does.
 //! * **What a real JVM answers.** The server's replies to the real py4j client
 //!   equal those of py4j's own Java servers operation by operation
 //!   (`tests/server_vs_py4j.rs`), and the Java-side value spellings equal the

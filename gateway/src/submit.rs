@@ -127,10 +127,7 @@ pub fn submit(opts: &SubmitOptions) -> Result<ExitStatus, SubmitError> {
     let Some(parallelism) = local_parallelism(&master)? else {
         return run_spark_submit(&python, opts, &master);
     };
-    let worker_python = std::env::var_os("PYSPARK_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| conf_value(opts, "spark.pyspark.python").map(PathBuf::from))
-        .unwrap_or_else(|| driver.clone());
+    let worker_python = python_for_workers(opts, &driver);
 
     let session = Session::create()?;
     let files_dir = session.path().join("files");
@@ -183,7 +180,7 @@ pub fn submit(opts: &SubmitOptions) -> Result<ExitStatus, SubmitError> {
     let probed = (worker_python == driver).then(|| python.clone());
     let engine = Arc::new(Engine::new(EngineConfig {
         parallelism,
-        worker_python,
+        worker_python: worker_python.clone(),
         local_dir: local_dir.clone(),
         files_dir: files_dir.clone(),
         host,
@@ -232,7 +229,7 @@ pub fn submit(opts: &SubmitOptions) -> Result<ExitStatus, SubmitError> {
             "PYTHONHASHSEED",
             std::env::var("PYTHONHASHSEED").unwrap_or_else(|_| "0".into()),
         )
-        .env("PYSPARK_PYTHON", python_for_workers(&driver))
+        .env("PYSPARK_PYTHON", &worker_python)
         .env(
             "PYTHONPATH",
             std::env::join_paths(&pythonpath).map_err(std::io::Error::other)?,
@@ -243,15 +240,25 @@ pub fn submit(opts: &SubmitOptions) -> Result<ExitStatus, SubmitError> {
     ) {
         cmd.env("OMP_NUM_THREADS", cores);
     }
+    // spark-submit's PythonRunner merges the driver's stderr into its stdout
+    // (`redirectErrorStream`): both go to our stdout, in the order written.
+    {
+        use std::os::fd::AsFd;
+        let out = std::io::stdout().as_fd().try_clone_to_owned()?;
+        cmd.stderr(std::process::Stdio::from(out));
+    }
     let status = cmd.status()?;
     server.shutdown();
     drop(session);
     Ok(status)
 }
 
-fn python_for_workers(driver: &Path) -> PathBuf {
-    std::env::var_os("PYSPARK_PYTHON")
+/// The workers' interpreter, as `PythonRunner` passes it on: the setting
+/// `spark.pyspark.python`, then `$PYSPARK_PYTHON`, then the driver's.
+fn python_for_workers(opts: &SubmitOptions, driver: &Path) -> PathBuf {
+    conf_value(opts, "spark.pyspark.python")
         .map(PathBuf::from)
+        .or_else(|| std::env::var_os("PYSPARK_PYTHON").map(PathBuf::from))
         .unwrap_or_else(|| driver.to_path_buf())
 }
 
@@ -309,7 +316,7 @@ fn run_spark_submit(
     if let Some(n) = &opts.name {
         cmd.arg("--name").arg(n);
     }
-    cmd.env("PYSPARK_PYTHON", python_for_workers(&python.exe));
+    cmd.env("PYSPARK_PYTHON", python_for_workers(opts, &python.exe));
     cmd.env("PYSPARK_DRIVER_PYTHON", &python.exe);
     cmd.arg(&opts.app).args(&opts.args);
     cmd.status().map_err(|e| SubmitError::Python {

@@ -357,3 +357,37 @@ fn commands_of_the_other_direction_are_fatal_and_shutdown_is_reported() {
         Outcome::Shutdown
     );
 }
+
+#[test]
+fn self_containing_collections_and_hostile_sizes_do_not_take_the_gateway_down() {
+    let jvm = Jvm::new();
+    assert_eq!(one(&jvm, "i\njava.util.ArrayList\ne\n"), "!ylo0\n");
+    assert_eq!(one(&jvm, "c\no0\nadd\nro0\ne\n"), "!ybtrue\n");
+    assert_eq!(
+        one(&jvm, "c\no0\ntoString\ne\n"),
+        "!ys[(this Collection)]\n",
+        "as Java prints a list that contains itself"
+    );
+    assert!(one(&jvm, "c\no0\nhashCode\ne\n").starts_with("!yi"));
+    assert_eq!(one(&jvm, "c\no0\nequals\nro0\ne\n"), "!ybtrue\n");
+    // Two lists that contain each other: bounded, not a stack overflow.
+    assert_eq!(one(&jvm, "i\njava.util.ArrayList\ne\n"), "!ylo1\n");
+    one(&jvm, "c\no0\nadd\nro1\ne\n");
+    one(&jvm, "c\no1\nadd\nro0\ne\n");
+    assert!(one(&jvm, "c\no1\ntoString\ne\n").starts_with("!ys["));
+    assert!(one(&jvm, "c\no1\nhashCode\ne\n").starts_with("!yi"));
+    // `new int[2^20 + 1][0]` makes 2^20 + 1 arrays: refused before allocating.
+    assert!(one(&jvm, "a\nc\nsint\ni1048577\ni0\ne\n").starts_with("!xro"));
+    // An exponent at the edge of i64 in a decimal: no overflow.
+    let map = one(&jvm, "i\njava.util.HashMap\ne\n");
+    let id = map
+        .trim_end()
+        .strip_prefix("!ya")
+        .expect("a map")
+        .to_owned();
+    let r = one(
+        &jvm,
+        &format!("c\n{id}\nput\nsk\nD1.5E-9223372036854775808\ne\n"),
+    );
+    assert!(r.starts_with("!y") || r.starts_with("!x"), "{r}");
+}

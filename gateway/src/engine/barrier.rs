@@ -20,6 +20,8 @@ const SUCCESS: &str = "success";
 
 #[derive(Default)]
 struct Round {
+    /// A task of the stage failed: nobody waits any more.
+    aborted: bool,
     generation: u64,
     arrived: usize,
     messages: Vec<Option<String>>,
@@ -66,10 +68,18 @@ impl BarrierGroup {
             r.arrived = 0;
             self.all_here.notify_all();
         }
-        while r.generation == generation {
+        while r.generation == generation && !r.aborted {
             r = self.all_here.wait(r).unwrap_or_else(|p| p.into_inner());
         }
         r.results.get(&generation).cloned().unwrap_or_default()
+    }
+
+    /// A task failed: release every task waiting at a barrier (Spark kills
+    /// the stage's other tasks; here they stop waiting and finish).
+    pub fn abort(&self) {
+        let mut r = self.round.lock().unwrap_or_else(|p| p.into_inner());
+        r.aborted = true;
+        self.all_here.notify_all();
     }
 }
 

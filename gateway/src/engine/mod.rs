@@ -29,6 +29,10 @@ pub use elem::Elem;
 pub use error::{JobError, TaskPlace};
 pub use rdd::{Checkpoint, Rdd, RddId, RddKind};
 
+/// Most partitions one RDD may have: the engine keeps per-partition state, and
+/// a count from the driver is never allocated unchecked.
+pub const MAX_PARTITIONS: usize = 1 << 20;
+
 /// How the engine runs.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -103,8 +107,10 @@ impl Engine {
     pub fn host(&self) -> Result<Arc<Host>, JobError> {
         self.host
             .get_or_init(|| {
-                let python =
-                    Python::probe(&self.config.worker_python).map_err(|e| e.to_string())?;
+                let python = match &self.config.probed {
+                    Some(p) => p.clone(),
+                    None => Python::probe(&self.config.worker_python).map_err(|e| e.to_string())?,
+                };
                 Host::new(python, self.config.host.clone())
                     .map(Arc::new)
                     .map_err(|e| e.to_string())
@@ -252,10 +258,19 @@ impl Engine {
                 }
                 na
             }
-            RddKind::Cartesian(a, b) => self.rdd(*a)?.partitions * self.rdd(*b)?.partitions,
+            RddKind::Cartesian(a, b) => self
+                .rdd(*a)?
+                .partitions
+                .saturating_mul(self.rdd(*b)?.partitions),
             RddKind::Coalesce { groups, .. } => groups.len(),
             RddKind::Empty => 0,
         };
+        if partitions > MAX_PARTITIONS {
+            return Err(JobError::exception(
+                "java.lang.IllegalArgumentException",
+                format!("{partitions} partitions: more than the {MAX_PARTITIONS} sparkwire submit handles in one RDD"),
+            ));
+        }
         let id = self.next_rdd.fetch_add(1, Ordering::Relaxed);
         let mut rdd = Rdd::new(id, kind, partitions);
         rdd.partitioner = partitioner;
@@ -339,6 +354,14 @@ impl Engine {
                     .get_or_init(|| self.shuffle(*parent, *partitions, properties, Some(map_stage)))
                     .clone()?;
             }
+        }
+        if self.has_barrier(id)? && partitions.len() != rdd.partitions {
+            return Err(JobError::exception(
+                "org.apache.spark.scheduler.BarrierJobUnsupportedRDDChainException",
+                "[SPARK-24820][SPARK-24821]: Barrier execution mode does not allow the following pattern of RDD chain \
+                 within a barrier stage: 1. Ancestor RDDs that have different number of partitions from the resulting \
+                 RDD (e.g. union()/coalesce()/first()/take()/PartitionPruningRDD).",
+            ));
         }
         if self.has_barrier(id)? && partitions.len() > self.config.parallelism {
             return Err(JobError::exception(

@@ -72,9 +72,10 @@ pub(super) fn run(
     task.header.spark_files_dir = files_dir.display().to_string();
     task.header.python_includes = func.includes.clone();
     // A barrier task's server lives as long as the task.
-    let _server = match barrier {
+    let group = barrier;
+    let _server = match &group {
         Some(group) => {
-            let server = super::barrier::BarrierServer::start(group, place.partition)
+            let server = super::barrier::BarrierServer::start(group.clone(), place.partition)
                 .map_err(|e| JobError::Host(format!("barrier server: {e}")))?;
             task.header.context.is_barrier = true;
             task.header.context.barrier_conn = Some(sparkwire_worker::protocol::ConnInfo::Port(
@@ -100,9 +101,14 @@ pub(super) fn run(
     for (k, v) in &func.env {
         task = task.with_env(k.clone(), v.clone());
     }
-    let fail = |e: TaskError| JobError::Task {
-        place: place.clone(),
-        error: Arc::new(e),
+    let fail = |e: TaskError| {
+        if let Some(g) = &group {
+            g.abort();
+        }
+        JobError::Task {
+            place: place.clone(),
+            error: Arc::new(e),
+        }
     };
     let mut run = host.run(task).map_err(fail)?;
     let mut out = Vec::new();

@@ -359,6 +359,10 @@ pub fn read_split(split: &Split) -> Result<Vec<(Writable, Writable)>, JobError> 
                 break;
             }
             if !reading && pos >= start {
+                // Hadoop: a split whose first sync is past its end reads nothing.
+                if pos >= end {
+                    break;
+                }
                 reading = true;
             }
             continue;

@@ -65,32 +65,42 @@ pub fn list_inputs(path: &str) -> Result<Vec<PathBuf>, TextError> {
             if matches.is_empty() {
                 return Err(TextError::Missing(p.clone()));
             }
+            // Each match is a path, not a pattern: list it without globbing again.
             for m in matches {
-                out.extend(list_inputs(&m.display().to_string())?);
+                out.extend(files_of(&m)?);
             }
             continue;
         }
         let path = Path::new(&p);
-        let meta = std::fs::metadata(path).map_err(|_| TextError::Missing(p.clone()))?;
-        if meta.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(io_err(path))?
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|f| {
-                    f.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| !n.starts_with('_') && !n.starts_with('.'))
-                        && f.is_file()
-                })
-                .collect();
-            files.sort();
-            out.extend(files);
-        } else {
-            out.push(path.to_path_buf());
+        if std::fs::metadata(path).is_err() {
+            return Err(TextError::Missing(p.clone()));
         }
+        out.extend(files_of(path)?);
     }
     Ok(out)
+}
+
+/// A file, or a directory's visible files (names not starting with `_` or
+/// `.`, as Hadoop's hidden-file filter), sorted.
+fn files_of(path: &Path) -> Result<Vec<PathBuf>, TextError> {
+    let meta =
+        std::fs::metadata(path).map_err(|_| TextError::Missing(path.display().to_string()))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(io_err(path))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|f| {
+            f.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with('_') && !n.starts_with('.'))
+                && f.is_file()
+        })
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// Comma-separated paths, commas inside `{…}` kept (Hadoop's `getPathStrings`).

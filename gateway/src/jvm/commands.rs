@@ -12,7 +12,7 @@ use super::jdk::collections::JList;
 use super::model::JValue;
 use super::model::Jvm;
 use super::model::Throwable;
-use super::model::{is_unmodelled_class, Member};
+use super::model::{is_unmodelled_class, Member, ObjRef};
 use super::model::{unsupported, CallError};
 use super::model::{Callbacks, Cx};
 use super::view::JvmView;
@@ -432,29 +432,38 @@ impl Jvm {
         }
     }
 
-    fn with_array(
+    /// Runs `f` on the object `target` names as a `T`; `not_t` is the Java
+    /// exception for an object of another type.
+    fn with_target<T: 'static>(
         &self,
         target: &str,
-        f: impl FnOnce(&JArray) -> Result<JValue, CallError>,
+        not_t: impl FnOnce(&ObjRef) -> CallError,
+        f: impl FnOnce(&T) -> Result<JValue, CallError>,
     ) -> Outcome {
         let result = self
             .registry()
             .get(target)
             .ok_or_else(|| missing_target(target))
-            .and_then(|o| {
-                let a = o
-                    .as_any()
-                    .downcast_ref::<crate::jvm::JArray>()
-                    .ok_or_else(|| {
-                        CallError::throw(
-                            "java.lang.IllegalArgumentException",
-                            "Argument is not an array",
-                            "java.lang.reflect.Array.getLength",
-                        )
-                    })?;
-                f(a)
+            .and_then(|o| match o.as_any().downcast_ref::<T>() {
+                Some(t) => f(t),
+                None => Err(not_t(&o)),
             });
         self.finish(result)
+    }
+
+    fn with_array(
+        &self,
+        target: &str,
+        f: impl FnOnce(&JArray) -> Result<JValue, CallError>,
+    ) -> Outcome {
+        let not_array = |_: &ObjRef| {
+            CallError::throw(
+                "java.lang.IllegalArgumentException",
+                "Argument is not an array",
+                "java.lang.reflect.Array.getLength",
+            )
+        };
+        self.with_target(target, not_array, f)
     }
 
     fn with_list(
@@ -462,27 +471,17 @@ impl Jvm {
         target: &str,
         f: impl FnOnce(&JList) -> Result<JValue, CallError>,
     ) -> Outcome {
-        let result = self
-            .registry()
-            .get(target)
-            .ok_or_else(|| missing_target(target))
-            .and_then(|o| {
-                let l = o
-                    .as_any()
-                    .downcast_ref::<crate::jvm::jdk::collections::JList>()
-                    .ok_or_else(|| {
-                        CallError::throw(
-                            "java.lang.ClassCastException",
-                            format!(
-                                "class {} cannot be cast to class java.util.List",
-                                o.class_name()
-                            ),
-                            "py4j.commands.ListCommand.execute",
-                        )
-                    })?;
-                f(l)
-            });
-        self.finish(result)
+        let not_list = |o: &ObjRef| {
+            CallError::throw(
+                "java.lang.ClassCastException",
+                format!(
+                    "class {} cannot be cast to class java.util.List",
+                    o.class_name()
+                ),
+                "py4j.commands.ListCommand.execute",
+            )
+        };
+        self.with_target(target, not_list, f)
     }
 
     fn create_array(&self, class: &Value, dimensions: &[Value]) -> Outcome {
@@ -506,7 +505,10 @@ impl Jvm {
                 ));
             }
             // Refuse before allocating what the client merely declares.
-            let mut total: u64 = 1;
+            // Count every array the command creates, not only the leaf slots:
+            // `new int[n][0]` makes n arrays.
+            let mut total: u64 = 0;
+            let mut level: u64 = 1;
             for d in &dims {
                 if *d < 0 {
                     return Err(CallError::throw(
@@ -515,7 +517,11 @@ impl Jvm {
                         "java.lang.reflect.Array.newInstance",
                     ));
                 }
-                total = total.saturating_mul(*d as u64);
+                level = level.saturating_mul(*d as u64);
+                total = total.saturating_add(level);
+                if level == 0 {
+                    break;
+                }
             }
             if total > super::MAX_ELEMENTS_PER_COMMAND as u64 {
                 return Err(CallError::throw(

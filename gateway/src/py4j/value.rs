@@ -283,10 +283,10 @@ impl Decimal {
             return None;
         }
         let digits: String = format!("{int}{frac}");
-        let scale = frac.len() as i64 - exp;
+        let scale = i64::try_from(frac.len()).ok()?.checked_sub(exp)?;
         // BigDecimal's scale is an int; a plain string longer than this is not
         // what anyone sends through a gateway.
-        if scale.abs() > 10_000 {
+        if scale.unsigned_abs() > 10_000 {
             return None;
         }
         let digits = digits.trim_start_matches('0');

@@ -45,6 +45,42 @@ fn index_error(index: i64, len: usize) -> CallError {
     )
 }
 
+thread_local! {
+    /// How deep `toString`/`equals`/`hashCode` are inside nested collections,
+    /// and how many collections the outermost call has visited.
+    static DEPTH: std::cell::Cell<(u32, u32)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// Nesting beyond which a collection stops descending (Java would overflow
+/// its stack).
+const MAX_DEPTH: u32 = 256;
+/// Collections one outermost `toString`/`equals`/`hashCode` may visit: nested
+/// collections that contain each other more than once would otherwise take
+/// exponential time within the depth bound.
+const MAX_VISITS: u32 = 100_000;
+
+/// Runs `f` one level deeper, or answers `fallback` past the bounds.
+fn nested<R>(fallback: R, f: impl FnOnce() -> R) -> R {
+    let (depth, visits) = DEPTH.with(|d| d.get());
+    let visits = if depth == 0 { 0 } else { visits };
+    if depth >= MAX_DEPTH || visits >= MAX_VISITS {
+        return fallback;
+    }
+    DEPTH.with(|c| c.set((depth + 1, visits + 1)));
+    let r = f();
+    DEPTH.with(|c| c.set((depth, c.get().1)));
+    r
+}
+
+/// An element's text in a collection's `toString`: `(this Collection)` for
+/// the collection itself, as Java prints it.
+fn element_text(me: *const (), v: &JValue) -> String {
+    match v {
+        JValue::Object(o) if std::ptr::addr_eq(Arc::as_ptr(o), me) => "(this Collection)".into(),
+        other => other.java_string(),
+    }
+}
+
 fn join(items: impl Iterator<Item = String>, open: &str, close: &str) -> String {
     let v: Vec<String> = items.collect();
     format!("{open}{}{close}", v.join(", "))
@@ -108,13 +144,13 @@ impl JList {
     pub fn sort_natural(&self) -> Result<(), CallError> {
         let mut v = lock(&self.items);
         let mut failed = None;
-        v.sort_by(|a, b| match a.java_compare(b) {
+        sort_guarded(&mut v, |a, b| match a.java_compare(b) {
             Some(o) => o,
             None => {
                 failed.get_or_insert_with(|| (a.class_name(), b.class_name()));
                 std::cmp::Ordering::Equal
             }
-        });
+        })?;
         match failed {
             None => Ok(()),
             Some((a, b)) => Err(CallError::throw(
@@ -133,7 +169,7 @@ impl JList {
     fn sort_with(&self, comparator: &ObjRef, cx: &mut Cx<'_>) -> Result<(), CallError> {
         let mut items = self.items();
         let mut failed: Option<CallError> = None;
-        items.sort_by(|a, b| {
+        sort_guarded(&mut items, |a, b| {
             if failed.is_some() {
                 return std::cmp::Ordering::Equal;
             }
@@ -152,7 +188,7 @@ impl JList {
                     std::cmp::Ordering::Equal
                 }
             }
-        });
+        })?;
         match failed {
             Some(e) => Err(e),
             None => {
@@ -419,31 +455,67 @@ impl JvmObject for JList {
     }
 
     fn to_java_string(&self) -> String {
-        join(self.items().iter().map(JValue::java_string), "[", "]")
+        let me = self as *const Self as *const ();
+        nested("[...]".into(), || {
+            join(self.items().iter().map(|v| element_text(me, v)), "[", "]")
+        })
     }
 
     fn java_equals(&self, other: &ObjRef) -> bool {
-        match other
-            .as_any()
-            .downcast_ref::<crate::jvm::jdk::collections::JList>()
-        {
-            Some(o) => {
-                let (a, b) = (self.items(), o.items());
-                a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.java_equals(y))
-            }
-            None => false,
+        if std::ptr::addr_eq(self as *const Self, Arc::as_ptr(other)) {
+            return true;
         }
+        nested(false, || equal_lists(self, other))
     }
 
     fn hash_code(&self) -> i32 {
-        self.items().iter().fold(1i32, |h, x| {
-            h.wrapping_mul(31)
-                .wrapping_add(crate::jvm::model::java_hash(x))
+        let me = self as *const Self as *const ();
+        nested(0, || {
+            self.items().iter().fold(1i32, |h, x| {
+                let e = match x {
+                    JValue::Object(o) if std::ptr::addr_eq(Arc::as_ptr(o), me) => 0,
+                    other => crate::jvm::model::java_hash(other),
+                };
+                h.wrapping_mul(31).wrapping_add(e)
+            })
         })
     }
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+/// A sort that survives a comparison that is not a total order (a Python
+/// comparator may answer anything; Rust's sort may panic on that) with the
+/// exception Java's TimSort throws.
+fn sort_guarded(
+    items: &mut [JValue],
+    cmp: impl FnMut(&JValue, &JValue) -> std::cmp::Ordering,
+) -> Result<(), CallError> {
+    let mut cmp = cmp;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| items.sort_by(&mut cmp))).map_err(
+        |_| {
+            CallError::throw(
+                "java.lang.IllegalArgumentException",
+                "Comparison method violates its general contract!",
+                "java.util.TimSort.mergeHi",
+            )
+        },
+    )
+}
+
+/// `ArrayList.equals`: element by element.
+fn equal_lists(me: &JList, other: &ObjRef) -> bool {
+    match other
+        .as_any()
+        .downcast_ref::<crate::jvm::jdk::collections::JList>()
+    {
+        Some(o) => {
+            let (a, b) = (me.items(), o.items());
+            a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.java_equals(y))
+        }
+        None => false,
     }
 }
 
@@ -659,13 +731,16 @@ impl JvmObject for JMap {
     }
 
     fn to_java_string(&self) -> String {
-        join(
-            self.entries()
-                .iter()
-                .map(|(k, v)| format!("{}={}", k.java_string(), v.java_string())),
-            "{",
-            "}",
-        )
+        let me = self as *const Self as *const ();
+        nested("{...}".into(), || {
+            join(
+                self.entries()
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", element_text(me, k), element_text(me, v))),
+                "{",
+                "}",
+            )
+        })
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -723,7 +798,9 @@ impl JvmObject for MapEntry {
     }
 
     fn to_java_string(&self) -> String {
-        format!("{}={}", self.key.java_string(), self.value.java_string())
+        nested("...".into(), || {
+            format!("{}={}", self.key.java_string(), self.value.java_string())
+        })
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -868,7 +945,10 @@ impl JvmObject for JSet {
     }
 
     fn to_java_string(&self) -> String {
-        join(self.items().iter().map(JValue::java_string), "[", "]")
+        let me = self as *const Self as *const ();
+        nested("[...]".into(), || {
+            join(self.items().iter().map(|v| element_text(me, v)), "[", "]")
+        })
     }
 
     fn as_any(&self) -> &dyn Any {

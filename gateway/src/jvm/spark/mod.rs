@@ -57,7 +57,12 @@ pub fn install(jvm: &Jvm, spark: Arc<Spark>) {
                 [JValue::Object(o)] => match o.clone().as_any().downcast_ref::<SparkConf>() {
                     Some(conf) => {
                         let conf = Arc::new(SparkConf::with(conf.all()));
-                        Ok(obj(Context::start(s.clone(), conf)?))
+                        let ctx: crate::jvm::ObjRef = Arc::new(Context::start(s.clone(), conf)?);
+                        *s.context.lock().unwrap_or_else(|p| p.into_inner()) = Some(ctx.clone());
+                        // PySpark's default worker environment: start its daemon now.
+                        s.engine
+                            .warm_up(vec![("PYTHONHASHSEED".into(), "0".into())]);
+                        Ok(JValue::Object(ctx))
                     }
                     None => Err(no_ctor("org.apache.spark.api.java.JavaSparkContext", args)),
                 },
@@ -115,7 +120,15 @@ fn install_python_rdd(classes: &ClassTable, spark: Arc<Spark>) {
             .static_method("readRDDFromFile", move |args, _| match args {
                 [_, JValue::Str(path), JValue::Int(n)] => {
                     let frames = read_frames(path)?;
-                    let slices = slice(&frames, (*n).max(1) as usize);
+                    let n = (*n).max(1) as usize;
+                    if n > crate::engine::MAX_PARTITIONS {
+                        return Err(CallError::throw(
+                            "java.lang.IllegalArgumentException",
+                            format!("{n} slices: more than the {} sparkwire submit handles", crate::engine::MAX_PARTITIONS),
+                            "org.apache.spark.api.python.PythonRDD.readRDDFromFile",
+                        ));
+                    }
+                    let slices = slice(&frames, n);
                     let id = s2
                         .engine
                         .add(RddKind::Parallel(slices))

@@ -223,7 +223,24 @@ impl Connection {
                 Err(End::AuthFailed)
             };
         }
-        let outcome = jvm.execute(command, self);
+        // A bug in the model must not take the connection (or the process)
+        // down with it: the command fails as a Java error would.
+        let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            jvm.execute(command, self)
+        })) {
+            Ok(o) => o,
+            Err(_) => Outcome::Reply(Reply::Error(Some(Value::Str(
+                Throwable::new(
+                    "java.lang.InternalError",
+                    Some(format!(
+                        "the sparkwire gateway failed executing {}",
+                        command.name()
+                    )),
+                    "py4j.GatewayConnection.run",
+                )
+                .stack_trace(),
+            )))),
+        };
         match outcome {
             Outcome::Reply(r) => self.write_reply(&r).map_err(End::Io)?,
             Outcome::Stream(r, bytes) => {
