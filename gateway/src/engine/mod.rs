@@ -14,6 +14,7 @@ pub mod python;
 pub mod random;
 pub mod rdd;
 pub mod seqfile;
+mod sequence;
 pub mod serve;
 pub mod spill;
 pub mod textfile;

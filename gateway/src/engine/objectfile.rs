@@ -4,8 +4,6 @@
 //! ten `byte[]` elements (the pickled batches), as Spark writes them (files
 //! with `Object[]` values are read too).
 
-use std::path::Path;
-
 use bytes::Bytes;
 
 use super::error::JobError;
@@ -13,22 +11,12 @@ use super::textfile::Split;
 
 const KEY_CLASS: &str = "org.apache.hadoop.io.NullWritable";
 const VALUE_CLASS: &str = "org.apache.hadoop.io.BytesWritable";
-/// Bytes between sync markers (`SequenceFile.SYNC_INTERVAL` of Hadoop 3:
-/// 5 KiB sync sizes of 20 bytes).
-const SYNC_INTERVAL: usize = 5 * 1024 * 20;
 /// Elements per serialized array (`iter.grouped(10)`).
 const GROUP: usize = 10;
 
 /// `serialVersionUID` of `byte[][]`, `Object[]` and `byte[]`.
 const BYTES_ARRAY_UID: i64 = 0x4bfd_1915_6767_db37;
 const BYTE_ARRAY_UID: i64 = -5_984_413_125_824_719_648;
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JobError + '_ {
-    move |e| JobError::Exception {
-        class: "java.io.IOException".into(),
-        message: format!("{}: {e}", path.display()),
-    }
-}
 
 /// Java serialization of a `byte[][]` (`Utils.serialize` of a partition's
 /// group of pickled batches).
@@ -127,101 +115,32 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Hadoop `Text`/`WritableUtils.writeVInt` of a short length.
-fn write_text(out: &mut Vec<u8>, s: &str) {
-    out.push(s.len() as u8);
-    out.extend_from_slice(s.as_bytes());
-}
-
-/// Writes one `part-NNNNN` SequenceFile of `elements`.
-pub fn write_part(path: &Path, elements: &[Bytes], sync: [u8; 16]) -> Result<(), JobError> {
-    let mut out = b"SEQ\x06".to_vec();
-    write_text(&mut out, KEY_CLASS);
-    write_text(&mut out, VALUE_CLASS);
-    out.extend_from_slice(&[0, 0]);
-    out.extend_from_slice(&0i32.to_be_bytes());
-    out.extend_from_slice(&sync);
-    let mut last_sync = out.len();
-    for group in elements.chunks(GROUP) {
-        if out.len() >= last_sync + SYNC_INTERVAL {
-            out.extend_from_slice(&(-1i32).to_be_bytes());
-            out.extend_from_slice(&sync);
-            last_sync = out.len();
-        }
+/// One `part-NNNNN` file of `elements`, ten to a serialized array.
+pub fn part_bytes(elements: &[Bytes], sync: [u8; 16]) -> Vec<u8> {
+    let records = elements.chunks(GROUP).map(|group| {
         let value = serialize(group);
-        out.extend_from_slice(&((4 + value.len()) as i32).to_be_bytes());
-        out.extend_from_slice(&0i32.to_be_bytes());
-        out.extend_from_slice(&(value.len() as i32).to_be_bytes());
-        out.extend_from_slice(&value);
-    }
-    std::fs::write(path, out).map_err(io(path))
+        // A `BytesWritable`: its length, then the bytes.
+        let mut w = (value.len() as i32).to_be_bytes().to_vec();
+        w.extend_from_slice(&value);
+        (Vec::new(), w)
+    });
+    super::sequence::write(KEY_CLASS, VALUE_CLASS, sync, records)
 }
 
-/// The elements of one split of a SequenceFile written as above: records from
-/// the first sync marker at or after the split's start (the header's for the
-/// first split) until a sync marker at or past its end.
+/// The elements of one split of such a file.
 pub fn read_split(split: &Split) -> Result<Vec<Bytes>, JobError> {
-    let data = std::fs::read(&split.path).map_err(io(&split.path))?;
-    let bad = |what: &str| JobError::Exception {
+    let bad = || JobError::Exception {
         class: "java.io.IOException".into(),
         message: format!(
-            "{}: not a SequenceFile of serialized arrays ({what})",
+            "{}: not a SequenceFile of serialized arrays",
             split.path.display()
         ),
     };
-    let mut r = Reader { data: &data, at: 0 };
-    if r.take(4) != Some(b"SEQ\x06".as_slice()) {
-        return Err(bad("header"));
-    }
-    for _ in 0..2 {
-        let n = r.u8().ok_or_else(|| bad("class names"))? as usize;
-        r.take(n).ok_or_else(|| bad("class names"))?;
-    }
-    if r.take(2) != Some([0u8, 0].as_slice()) {
-        return Err(bad("compressed files are not read"));
-    }
-    let meta = r.i32().ok_or_else(|| bad("metadata"))?;
-    if meta != 0 {
-        return Err(bad("metadata"));
-    }
-    let sync: [u8; 16] = r
-        .take(16)
-        .and_then(|s| s.try_into().ok())
-        .ok_or_else(|| bad("sync"))?;
-    let start = split.start as usize;
-    let end = (split.start + split.len) as usize;
-    let mut reading = start == 0;
+    let records = super::sequence::read_split(split)?.records;
     let mut out = Vec::new();
-    while r.at < data.len() {
-        let pos = r.at;
-        let len = r.i32().ok_or_else(|| bad("record length"))?;
-        if len == -1 {
-            let s = r.take(16).ok_or_else(|| bad("sync"))?;
-            if s != sync {
-                return Err(bad("sync marker"));
-            }
-            if reading && pos >= end {
-                break;
-            }
-            if !reading && pos >= start {
-                // Hadoop: a split whose first sync is past its end reads nothing.
-                if pos >= end {
-                    break;
-                }
-                reading = true;
-            }
-            continue;
-        }
-        let key_len = r.i32().ok_or_else(|| bad("key length"))?;
-        let record = usize::try_from(len).map_err(|_| bad("record length"))?;
-        let body = r.take(record).ok_or_else(|| bad("record"))?;
-        if !reading {
-            continue;
-        }
-        let value = body
-            .get(usize::try_from(key_len).map_err(|_| bad("key"))? + 4..)
-            .ok_or_else(|| bad("value"))?;
-        out.extend(deserialize(value).ok_or_else(|| bad("value"))?);
+    for (_, value) in records {
+        let array = value.get(4..).ok_or_else(bad)?;
+        out.extend(deserialize(array).ok_or_else(bad)?);
     }
     Ok(out)
 }

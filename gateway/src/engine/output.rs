@@ -142,14 +142,7 @@ pub fn write_objects(dir: &str, partitions: &[Vec<Elem>]) -> Result<(), JobError
         message: format!("{}: {e}", dir.display()),
     };
     std::fs::create_dir_all(dir).map_err(io)?;
-    let secret = sparkwire_framing::auth::Secret::generate().map_err(|e| JobError::Exception {
-        class: "java.io.IOException".into(),
-        message: e.to_string(),
-    })?;
-    let mut sync = [0u8; 16];
-    for (i, b) in secret.as_str().as_bytes().chunks(2).take(16).enumerate() {
-        sync[i] = u8::from_str_radix(std::str::from_utf8(b).unwrap_or("0"), 16).unwrap_or(0);
-    }
+    let sync = sync_marker()?;
     for (i, part) in partitions.iter().enumerate() {
         let elements: Vec<bytes::Bytes> = part
             .iter()
@@ -158,10 +151,8 @@ pub fn write_objects(dir: &str, partitions: &[Vec<Elem>]) -> Result<(), JobError
                 other => bytes::Bytes::from(other.text().into_bytes()),
             })
             .collect();
-        let name = format!("part-{i:05}");
-        super::objectfile::write_part(&dir.join(&name), &elements, sync)?;
-        let data = std::fs::read(dir.join(&name)).map_err(io)?;
-        write_with_crc(dir, &name, &data).map_err(io)?;
+        let data = super::objectfile::part_bytes(&elements, sync);
+        write_with_crc(dir, &format!("part-{i:05}"), &data).map_err(io)?;
     }
     write_with_crc(dir, "_SUCCESS", &[]).map_err(io)
 }
@@ -186,19 +177,20 @@ pub fn write_sequence(dir: &str, partitions: &[Vec<Elem>]) -> Result<(), JobErro
         converted.push(super::seqfile::from_pickled(&batches)?);
     }
     std::fs::create_dir_all(dir).map_err(io)?;
-    let mut sync = [0u8; 16];
-    let secret = sparkwire_framing::auth::Secret::generate().map_err(|e| JobError::Exception {
-        class: "java.io.IOException".into(),
-        message: e.to_string(),
-    })?;
-    for (i, b) in secret.as_str().as_bytes().chunks(2).take(16).enumerate() {
-        sync[i] = u8::from_str_radix(std::str::from_utf8(b).unwrap_or("0"), 16).unwrap_or(0);
-    }
+    let sync = sync_marker()?;
     for (i, records) in converted.iter().enumerate() {
-        let name = format!("part-{i:05}");
-        super::seqfile::write_file(&dir.join(&name), records, sync)?;
-        let data = std::fs::read(dir.join(&name)).map_err(io)?;
-        write_with_crc(dir, &name, &data).map_err(io)?;
+        let data = super::seqfile::file_bytes(records, sync)?;
+        write_with_crc(dir, &format!("part-{i:05}"), &data).map_err(io)?;
     }
     write_with_crc(dir, "_SUCCESS", &[]).map_err(io)
+}
+
+/// A SequenceFile's 16 random sync bytes.
+fn sync_marker() -> Result<[u8; 16], JobError> {
+    let mut sync = [0u8; 16];
+    getrandom::getrandom(&mut sync).map_err(|e| JobError::Exception {
+        class: "java.io.IOException".into(),
+        message: format!("no random sync marker: {e}"),
+    })?;
+    Ok(sync)
 }

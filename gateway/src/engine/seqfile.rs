@@ -257,24 +257,12 @@ pub fn to_pickled(
     Ok(frames)
 }
 
-/// Writes one SequenceFile of `records`.
-pub fn write_file(
-    path: &std::path::Path,
-    records: &[(Writable, Writable)],
-    sync: [u8; 16],
-) -> Result<(), JobError> {
+/// One SequenceFile of `records`, its classes those of the first record.
+pub fn file_bytes(records: &[(Writable, Writable)], sync: [u8; 16]) -> Result<Vec<u8>, JobError> {
     let (kc, vc) = records
         .first()
         .map_or((NULL, NULL), |(k, v)| (k.class(), v.class()));
-    let mut out = b"SEQ\x06".to_vec();
-    for c in [kc, vc] {
-        out.push(c.len() as u8);
-        out.extend_from_slice(c.as_bytes());
-    }
-    out.extend_from_slice(&[0, 0]);
-    out.extend_from_slice(&0i32.to_be_bytes());
-    out.extend_from_slice(&sync);
-    let mut last_sync = out.len();
+    let mut encoded = Vec::with_capacity(records.len());
     for (k, v) in records {
         if k.class() != kc || v.class() != vc {
             return Err(JobError::Exception {
@@ -282,110 +270,33 @@ pub fn write_file(
                 message: format!("wrong key class: {} is not class {kc}", k.class()),
             });
         }
-        if out.len() >= last_sync + 5 * 1024 * 20 {
-            out.extend_from_slice(&(-1i32).to_be_bytes());
-            out.extend_from_slice(&sync);
-            last_sync = out.len();
-        }
-        let mut key = Vec::new();
+        let (mut key, mut value) = (Vec::new(), Vec::new());
         k.write(&mut key);
-        let mut value = Vec::new();
         v.write(&mut value);
-        out.extend_from_slice(&((key.len() + value.len()) as i32).to_be_bytes());
-        out.extend_from_slice(&(key.len() as i32).to_be_bytes());
-        out.extend_from_slice(&key);
-        out.extend_from_slice(&value);
+        encoded.push((key, value));
     }
-    std::fs::write(path, out).map_err(|e| JobError::Exception {
-        class: "java.io.IOException".into(),
-        message: format!("{}: {e}", path.display()),
-    })
+    Ok(super::sequence::write(kc, vc, sync, encoded))
 }
 
-/// The records of one split (the same sync rules as `objectfile`).
+/// The records of one split.
 pub fn read_split(split: &Split) -> Result<Vec<(Writable, Writable)>, JobError> {
-    let data = std::fs::read(&split.path).map_err(|e| JobError::Exception {
-        class: "java.io.IOException".into(),
-        message: format!("{}: {e}", split.path.display()),
-    })?;
+    let super::sequence::SplitRecords {
+        classes: [kc, vc],
+        records,
+    } = super::sequence::read_split(split)?;
     let bad = |what: &str| JobError::Exception {
         class: "java.io.IOException".into(),
-        message: format!(
-            "{}: not a SequenceFile sparkwire reads ({what})",
-            split.path.display()
-        ),
+        message: format!("{}: a {what} sparkwire does not read", split.path.display()),
     };
-    let mut at = 4;
-    if data.get(..4) != Some(b"SEQ\x06".as_slice()) {
-        return Err(bad("header"));
-    }
-    let mut classes = Vec::new();
-    for _ in 0..2 {
-        let n = *data.get(at).ok_or_else(|| bad("class names"))? as usize;
-        let name = data
-            .get(at + 1..at + 1 + n)
-            .ok_or_else(|| bad("class names"))?;
-        classes.push(String::from_utf8_lossy(name).into_owned());
-        at += 1 + n;
-    }
-    if data.get(at..at + 2) != Some([0u8, 0].as_slice()) {
-        return Err(bad("compressed files are not read"));
-    }
-    at += 2;
-    if data.get(at..at + 4) != Some([0u8; 4].as_slice()) {
-        return Err(bad("metadata"));
-    }
-    at += 4;
-    let sync = data.get(at..at + 16).ok_or_else(|| bad("sync"))?.to_vec();
-    at += 16;
-    let (start, end) = (split.start as usize, (split.start + split.len) as usize);
-    let mut reading = start == 0;
-    let mut out = Vec::new();
-    let int = |at: usize| {
-        data.get(at..at + 4)
-            .and_then(|b| b.try_into().ok())
-            .map(i32::from_be_bytes)
-    };
-    while at < data.len() {
-        let pos = at;
-        let len = int(at).ok_or_else(|| bad("record length"))?;
-        at += 4;
-        if len == -1 {
-            if data.get(at..at + 16) != Some(sync.as_slice()) {
-                return Err(bad("sync marker"));
-            }
-            at += 16;
-            if reading && pos >= end {
-                break;
-            }
-            if !reading && pos >= start {
-                // Hadoop: a split whose first sync is past its end reads nothing.
-                if pos >= end {
-                    break;
-                }
-                reading = true;
-            }
-            continue;
-        }
-        let key_len = usize::try_from(int(at).ok_or_else(|| bad("key length"))?)
-            .map_err(|_| bad("key length"))?;
-        at += 4;
-        let len = usize::try_from(len).map_err(|_| bad("record length"))?;
-        let body = data.get(at..at + len).ok_or_else(|| bad("record"))?;
-        at += len;
-        if !reading {
-            continue;
-        }
-        let k = Writable::read(&classes[0], body.get(..key_len).ok_or_else(|| bad("key"))?)
-            .ok_or_else(|| bad(&format!("key class {}", classes[0])))?;
-        let v = Writable::read(
-            &classes[1],
-            body.get(key_len..).ok_or_else(|| bad("value"))?,
-        )
-        .ok_or_else(|| bad(&format!("value class {}", classes[1])))?;
-        out.push((k, v));
-    }
-    Ok(out)
+    records
+        .iter()
+        .map(|(k, v)| {
+            Ok((
+                Writable::read(&kc, k).ok_or_else(|| bad(&format!("key of class {kc}")))?,
+                Writable::read(&vc, v).ok_or_else(|| bad(&format!("value of class {vc}")))?,
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]

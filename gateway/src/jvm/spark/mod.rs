@@ -402,27 +402,39 @@ fn serve_all(
         .engine
         .run_job(id, &parts, &properties())
         .map_err(|e| job_error(&e))?;
+    let served = serve::serve(payloads_of(&results)).map_err(serve_error)?;
+    Ok(served_answer(served, ServeResult::default()))
+}
+
+/// The frames of computed partitions, in order.
+fn payloads_of(parts: &[Arc<Vec<Elem>>]) -> Vec<Bytes> {
     let mut payloads = Vec::new();
-    for part in &results {
+    for part in parts {
         for e in part.iter() {
             e.write_payloads(&mut payloads);
         }
     }
-    let served = serve::serve(payloads).map_err(|e| {
-        CallError::throw(
-            "java.io.IOException",
-            e.to_string(),
-            "org.apache.spark.security.SocketAuthServer.<init>",
-        )
-    })?;
-    Ok(obj(JArray::new(
+    payloads
+}
+
+fn serve_error(e: std::io::Error) -> CallError {
+    CallError::throw(
+        "java.io.IOException",
+        e.to_string(),
+        "org.apache.spark.security.SocketAuthServer.<init>",
+    )
+}
+
+/// What a serve-to-socket call returns: `Object[]{port, secret, server}`.
+fn served_answer(served: serve::Served, server: ServeResult) -> JValue {
+    obj(JArray::new(
         "java.lang.Object",
         vec![
             JValue::Int(i32::from(served.port)),
             JValue::str(served.secret),
-            obj(ServeResult::default()),
+            obj(server),
         ],
-    )))
+    ))
 }
 
 /// `toLocalIteratorAndServe(rdd, prefetch)`: one job per partition, each run
@@ -436,29 +448,13 @@ fn serve_iterator(spark: &Arc<Spark>, rdd: &JValue) -> Result<JValue, CallError>
         let parts = engine
             .run_job(id, &[p], &props)
             .map_err(|e| job_error(&e))?;
-        let mut payloads = Vec::new();
-        for part in &parts {
-            for e in part.iter() {
-                e.write_payloads(&mut payloads);
-            }
-        }
-        Ok(payloads)
+        Ok(payloads_of(&parts))
     })
-    .map_err(|e| {
-        CallError::throw(
-            "java.io.IOException",
-            e.to_string(),
-            "org.apache.spark.security.SocketAuthServer.<init>",
-        )
-    })?;
-    Ok(obj(JArray::new(
-        "java.lang.Object",
-        vec![
-            JValue::Int(i32::from(served.port)),
-            JValue::str(served.secret),
-            obj(ServeResult {
-                error: Some(outcome),
-            }),
-        ],
-    )))
+    .map_err(serve_error)?;
+    Ok(served_answer(
+        served,
+        ServeResult {
+            error: Some(outcome),
+        },
+    ))
 }
