@@ -34,6 +34,7 @@ mod pytext;
 pub mod reader;
 pub mod repr;
 pub mod serde;
+mod serde_direct;
 mod tables;
 mod value;
 

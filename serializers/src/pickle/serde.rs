@@ -78,7 +78,27 @@ pub fn to_graph<T: Serialize + ?Sized>(value: &T) -> Result<Graph, SerdeError> {
 }
 
 /// Reads a serde value from a pickle.
+///
+/// Batches of plain data (ints, floats, str, bytes, None, bools in tuples,
+/// lists, dicts and sets, as CPython and Pyrolite lay them out) are read straight
+/// from the bytes into `T`; any other pickle goes through the value graph. Both
+/// give the same result and the same errors (see `serde_direct`).
 pub fn from_slice<T: DeserializeOwned>(data: &[u8]) -> Result<T, SerdeError> {
+    let limits = Limits::default();
+    if let Some(v) = super::serde_direct::try_from_slice(data, &limits) {
+        return Ok(v);
+    }
+    from_slice_via_graph(data)
+}
+
+/// The direct path of [`from_slice`] alone: `None` where the pickle needs the
+/// value graph. For benchmarks and for the tests that prove both paths agree.
+pub fn from_slice_direct<T: DeserializeOwned>(data: &[u8]) -> Option<T> {
+    super::serde_direct::try_from_slice(data, &Limits::default())
+}
+
+/// [`from_slice`] through the value graph only, never the direct path.
+pub fn from_slice_via_graph<T: DeserializeOwned>(data: &[u8]) -> Result<T, SerdeError> {
     let limits = Limits::default();
     let d = decode_with(&Bytes::copy_from_slice(data), &limits)?;
     from_graph(&d.graph, d.root(), &limits)
