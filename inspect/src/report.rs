@@ -260,7 +260,7 @@ pub enum CommandDetail {
         /// Modules it imports.
         modules: Vec<String>,
         /// The Python the bytecode hints at.
-        python: Option<&'static str>,
+        python: Option<String>,
     },
     /// SQL UDFs.
     Udfs {
@@ -326,7 +326,7 @@ pub struct PickledReport {
     /// Modules it imports.
     pub modules: Vec<String>,
     /// The Python the bytecode hints at.
-    pub python: Option<&'static str>,
+    pub python: Option<String>,
 }
 
 /// One function found in a payload.
