@@ -156,7 +156,7 @@ fn caches(r: &Release, op: u8) -> usize {
 
 /// Whether `code` reads as bytecode of release `r`.
 fn code_fits(r: &Release, code: &[u8]) -> bool {
-    if code.len() % 2 != 0 || code.is_empty() {
+    if !code.len().is_multiple_of(2) || code.is_empty() {
         return false;
     }
     // Units are (opcode, argument) pairs; the Vec is as long as bytes present.

@@ -392,24 +392,10 @@ impl Reader<'_, '_> {
             | ColumnType::Time(_)
             | ColumnType::Timestamp(..)
             | ColumnType::Duration(_) => {
-                let (bits, show): (u8, Box<dyn Fn(i64) -> Result<String, String>>) = match c.ty {
-                    ColumnType::Date { millis } => (
-                        if millis { 64 } else { 32 },
-                        Box::new(move |v| temporal::date(v, millis)),
-                    ),
-                    ColumnType::Time(u) => (
-                        if matches!(u, TimeUnit::Second | TimeUnit::Milli) {
-                            32
-                        } else {
-                            64
-                        },
-                        Box::new(move |v| temporal::time(v, u)),
-                    ),
-                    ColumnType::Timestamp(u, z) => {
-                        (64, Box::new(move |v| temporal::timestamp(v, u, z)))
-                    }
-                    ColumnType::Duration(u) => (64, Box::new(move |v| temporal::duration(v, u))),
-                    _ => unreachable!("matched above"),
+                let bits = match c.ty {
+                    ColumnType::Date { millis: false } => 32,
+                    ColumnType::Time(TimeUnit::Second | TimeUnit::Milli) => 32,
+                    _ => 64,
                 };
                 let data = self.bufs.take()?;
                 for i in 0..len {
@@ -419,11 +405,22 @@ impl Reader<'_, '_> {
                         continue;
                     }
                     let v = int_at(data, i, bits, true)? as i64;
-                    push(i, show(v)?);
+                    push(i, temporal_value(c.ty, v)?);
                 }
             }
         }
         Ok(out)
+    }
+}
+
+/// A date, time, timestamp or duration value.
+fn temporal_value(ty: ColumnType, v: i64) -> Result<String, String> {
+    match ty {
+        ColumnType::Date { millis } => temporal::date(v, millis),
+        ColumnType::Time(u) => temporal::time(v, u),
+        ColumnType::Timestamp(u, z) => temporal::timestamp(v, u, z),
+        ColumnType::Duration(u) => temporal::duration(v, u),
+        _ => Err("not a temporal type".into()),
     }
 }
 
