@@ -4,14 +4,15 @@
 //! Decoded column types: null, bool, 8–64-bit integers, 32/64-bit floats, UTF-8
 //! and binary (regular and large offsets), fixed-size binary, decimal128 and
 //! decimal256, date32/date64, time32/time64, timestamps of every unit (naive,
-//! UTC or a fixed offset), durations, lists (regular, large and fixed-size),
+//! UTC, a fixed offset, or a named zone whose offset never changes, such as
+//! `Etc/UTC` or `Etc/GMT+5`), durations, lists (regular, large and fixed-size),
 //! maps, structs, and dictionary-encoded columns of any of these (dictionary
 //! batches and their deltas are kept in [`Dictionaries`]). Values are shown as
 //! `to_pylist()` returns them — `datetime`, `Decimal`, pandas `Timestamp` and
 //! `Timedelta` for nanoseconds, a map as a list of `(key, value)` tuples —
 //! except that a struct value is a tuple of its fields (as a Row) rather than
 //! a dict. Anything else (views, unions, intervals, run-end encoding,
-//! compressed bodies, named time zones that need a time-zone database) is
+//! compressed bodies, zones with daylight saving, which need a time-zone database) is
 //! refused with a reason, so a caller can fall back to listing messages.
 //!
 //! Every offset and length read from the metadata or the body is checked
@@ -405,7 +406,7 @@ impl Reader<'_, '_> {
                         continue;
                     }
                     let v = int_at(data, i, bits, true)? as i64;
-                    push(i, temporal_value(c.ty, v)?);
+                    push(i, temporal_value(c, v)?);
                 }
             }
         }
@@ -414,11 +415,13 @@ impl Reader<'_, '_> {
 }
 
 /// A date, time, timestamp or duration value.
-fn temporal_value(ty: ColumnType, v: i64) -> Result<String, String> {
-    match ty {
+fn temporal_value(c: &Column, v: i64) -> Result<String, String> {
+    match c.ty {
         ColumnType::Date { millis } => temporal::date(v, millis),
         ColumnType::Time(u) => temporal::time(v, u),
-        ColumnType::Timestamp(u, z) => temporal::timestamp(v, u, z),
+        ColumnType::Timestamp(u, z) => {
+            temporal::timestamp(v, u, z, c.timezone.as_deref().unwrap_or_default())
+        }
         ColumnType::Duration(u) => temporal::duration(v, u),
         _ => Err("not a temporal type".into()),
     }

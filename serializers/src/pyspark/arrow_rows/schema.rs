@@ -59,6 +59,10 @@ pub enum Zone {
     Utc,
     /// A fixed offset (`+01:00`), in minutes east of UTC.
     Fixed(i32),
+    /// A named zone whose offset never changes (`Etc/UTC`, `GMT`,
+    /// `Etc/GMT+5`: pytz's `StaticTzInfo` zones), in minutes east of UTC; the
+    /// name is the column's [`Column::timezone`].
+    Static(i32),
 }
 
 /// A column type this reader decodes.
@@ -323,10 +327,52 @@ fn int_type(name: &str, t: &Table) -> Result<ColumnType, String> {
     })
 }
 
-/// The zones shown without a database: `UTC` and `±HH:MM` offsets.
+/// Zone names at UTC that pytz keeps as a `StaticTzInfo` of that name.
+const STATIC_UTC: &[&str] = &[
+    "Etc/GMT",
+    "Etc/GMT+0",
+    "Etc/GMT-0",
+    "Etc/GMT0",
+    "Etc/Greenwich",
+    "Etc/UCT",
+    "Etc/UTC",
+    "Etc/Universal",
+    "Etc/Zulu",
+    "GMT",
+    "GMT+0",
+    "GMT-0",
+    "GMT0",
+    "Greenwich",
+    "UCT",
+    "Universal",
+    "Zulu",
+];
+
+/// The zones shown without a database: `UTC`, `±HH:MM` offsets, and the
+/// named zones whose offset never changes (the UTC aliases and `Etc/GMT±N`,
+/// whose sign is POSIX's: `Etc/GMT+5` is five hours west). Names are taken
+/// only as written canonically (pytz would print a differently cased name
+/// in its canonical form).
 fn zone(z: &str) -> Option<Zone> {
     if z == "UTC" {
         return Some(Zone::Utc);
+    }
+    if STATIC_UTC.contains(&z) {
+        return Some(Zone::Static(0));
+    }
+    if let Some(n) = z.strip_prefix("Etc/GMT") {
+        let (sign, digits) = match n.as_bytes().first() {
+            Some(b'+') => (-1, &n[1..]),
+            Some(b'-') => (1, &n[1..]),
+            _ => return None,
+        };
+        let ok = !digits.is_empty()
+            && digits.len() <= 2
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        let hours: i32 = digits.parse().ok().filter(|_| ok)?;
+        let max = if sign < 0 { 12 } else { 14 };
+        return (hours <= max).then_some(Zone::Static(sign * hours * 60));
     }
     let b = z.as_bytes();
     let sign = match b.first()? {

@@ -3,7 +3,8 @@
 //! microsecond units, and — pyarrow hands nanoseconds to pandas when it is
 //! installed, as in PySpark's environments — pandas `Timestamp` and
 //! `Timedelta` for nanoseconds. Time-zone objects are pytz's (pyarrow's
-//! choice when pytz is installed): `<UTC>` and `pytz.FixedOffset(m)`.
+//! choice when pytz is installed): `<UTC>`, `pytz.FixedOffset(m)` and
+//! `<StaticTzInfo 'Etc/UTC'>`.
 
 use super::schema::{TimeUnit, Zone};
 
@@ -80,21 +81,26 @@ fn pandas_fraction(nanos: i64) -> String {
     }
 }
 
-/// A timestamp's value.
-pub(super) fn timestamp(v: i64, unit: TimeUnit, zone: Zone) -> Result<String, String> {
+/// A timestamp's value; `name` is the zone as the schema writes it.
+pub(super) fn timestamp(v: i64, unit: TimeUnit, zone: Zone, name: &str) -> Result<String, String> {
     let offset = match zone {
         Zone::Naive | Zone::Utc => 0,
-        Zone::Fixed(m) => i64::from(m) * 60,
+        Zone::Fixed(m) | Zone::Static(m) => i64::from(m) * 60,
     };
     let (secs, nanos) = split(v, unit);
     let local = secs.checked_add(offset).ok_or("timestamp out of range")?;
     let (days, sod) = (local.div_euclid(DAY_SECONDS), local.rem_euclid(DAY_SECONDS));
     let (y, mo, d) = civil(days);
     // pytz.FixedOffset(0) is pytz.utc.
+    // (datetime's tzinfo repr, pandas' tz= text)
     let pytz = match zone {
         Zone::Naive => None,
-        Zone::Utc | Zone::Fixed(0) => Some("<UTC>".to_string()),
-        Zone::Fixed(m) => Some(format!("pytz.FixedOffset({m})")),
+        Zone::Utc | Zone::Fixed(0) => Some(("<UTC>".to_string(), "UTC".to_string())),
+        Zone::Fixed(m) => {
+            let t = format!("pytz.FixedOffset({m})");
+            Some((t.clone(), t))
+        }
+        Zone::Static(_) => Some((format!("<StaticTzInfo '{name}'>"), name.to_string())),
     };
     if unit == TimeUnit::Nano {
         // pandas' own range (years 1677–2262) always holds an i64 of nanoseconds.
@@ -105,10 +111,9 @@ pub(super) fn timestamp(v: i64, unit: TimeUnit, zone: Zone) -> Result<String, St
             sod % 60,
             pandas_fraction(nanos)
         );
-        if let Some(tz) = &pytz {
+        if let Some((_, tz)) = &pytz {
             let sign = if offset < 0 { '-' } else { '+' };
             let off = offset.abs() / 60;
-            let tz = if tz == "<UTC>" { "UTC" } else { tz };
             s += &format!("{sign}{:02}{:02}', tz='{tz}')", off / 60, off % 60);
         } else {
             s += "')";
@@ -116,7 +121,9 @@ pub(super) fn timestamp(v: i64, unit: TimeUnit, zone: Zone) -> Result<String, St
         return Ok(s);
     }
     in_range(y)?;
-    let tz = pytz.map(|t| format!(", tzinfo={t}")).unwrap_or_default();
+    let tz = pytz
+        .map(|(t, _)| format!(", tzinfo={t}"))
+        .unwrap_or_default();
     Ok(format!(
         "datetime.datetime({y}, {mo}, {d}, {}{tz})",
         clock(sod, nanos / 1000)
