@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 eval "$(SPARKWIRE_SKIP_FUZZ_TOOLS=1 scripts/setup.sh)"
 pythons="${SPARKWIRE_HINT_PYTHONS:-$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.*/bin/python 2>/dev/null || true)}"
 out=tests/golden/python-hint
-rm -rf "$out"
+rm -rf "$out"/opcodes "$out"/pyspark-*
 mkdir -p "$out/opcodes"
 for py in $pythons; do
   ver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')

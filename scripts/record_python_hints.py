@@ -6,7 +6,8 @@ Usage: <any python 3.8+> scripts/record_python_hints.py PYSPARK_DIR PY4J_DIR OUT
 (scripts/record-python-hints.sh runs it for every interpreter x pinned pyspark.)
 
 With --opcodes it records the interpreter's own opcode facts instead (module
-`opcode`: each real opcode's number and its count of inline CACHE units), from
+`opcode`: each real opcode's number and its count of inline CACHE units, and how
+COMPARE_OP's argument names one of opcode.cmp_op), from
 which scripts/gen_python_opcodes.py writes sparkwire's per-release tables.
 
 PYSPARK_DIR and PY4J_DIR are the pure-Python `pyspark` and `py4j` packages of a
@@ -28,6 +29,7 @@ import os
 import shutil
 import sys
 import tempfile
+import uuid
 
 
 CASES_FILE = "/jobs/python_hint_cases.py"
@@ -117,8 +119,24 @@ def record_opcodes(out_path):
         else:
             n = 0
         ops[name] = [num, n]
+    # How COMPARE_OP's argument names its operator: index into opcode.cmp_op,
+    # shifted left by some bits in newer releases (low bits are flags). The
+    # shift is measured, not assumed: the least that maps each of the six rich
+    # comparisons, compiled here, back to its index.
+    import dis
+
+    args = []
+    for i, op in enumerate(opcode.cmp_op[:6]):
+        code = compile("a %s b" % op, "<compare>", "eval")
+        args.append([x.arg for x in dis.get_instructions(code) if x.opname == "COMPARE_OP"][0])
+    shift = min(s for s in range(9) if all(a >> s == i for i, a in enumerate(args)))
+    compare = {"opcode": opcode.opmap["COMPARE_OP"], "operators": len(opcode.cmp_op), "shift": shift}
     with open(out_path, "w") as f:
-        json.dump({"version_info": list(sys.version_info[:3]), "python": sys.version.split()[0], "opcodes": ops}, f, indent=1)
+        json.dump(
+            {"version_info": list(sys.version_info[:3]), "python": sys.version.split()[0], "opcodes": ops, "compare": compare},
+            f,
+            indent=1,
+        )
         f.write("\n")
 
 
@@ -140,6 +158,10 @@ def main():
         link_packages(pyspark_dir, py4j_dir, full=False)
     from pyspark import cloudpickle
 
+    # cloudpickle names each class it pickles by value with uuid4().hex; number
+    # them instead, so re-recording gives the same bytes (same length and form).
+    counter = iter(range(1, 1 << 30))
+    uuid.uuid4 = lambda: uuid.UUID(int=next(counter))
     payloads = []
     ns = load_cases()
     for name, fn in ns["cases"]():

@@ -14,7 +14,10 @@
 //!   `co_linetable` covers every bytecode byte (its address deltas add up to
 //!   `len(co_code)`), 3.8 and 3.9's `co_lnotab` stops at the last line's
 //!   start (fewer, and empty for one-line code);
-//! - every instruction is a real opcode of the release;
+//! - every instruction is a real opcode of the release, and every
+//!   `COMPARE_OP` names one of the release's comparison operators (3.8 also
+//!   compared with `in`, `is` and exception matches, indexes 6–11; 3.12 and
+//!   3.13 shift the index left by 4 and 5 bits: all measured by the recorder);
 //! - from 3.11, the code starts with `RESUME` after at most the release's
 //!   prologue instructions, and each instruction is followed by exactly the
 //!   number of inline `CACHE` units the release gives it, all zero (cloudpickle
@@ -168,9 +171,14 @@ fn code_fits(r: &Release, code: &[u8]) -> bool {
             _ => return false,
         }
     }
+    let (compare, operators, shift) = r.compare;
     let mut i = 0;
-    while let Some(&(op, _)) = units.get(i) {
+    while let Some(&(op, arg)) = units.get(i) {
         if !defined(r, op) {
+            return false;
+        }
+        let widened = i > 0 && units[i - 1].0 == r.extended_arg;
+        if op == compare && !widened && arg >> shift >= operators {
             return false;
         }
         let n = caches(r, op);
@@ -243,8 +251,14 @@ mod tests {
                 if name == "RESUME" {
                     assert_eq!(r.resume, Some(op));
                 }
+                if name == "EXTENDED_ARG" {
+                    assert_eq!(r.extended_arg, op);
+                }
             }
             assert_eq!(r.defined, want, "3.{}", r.minor);
+            let c = &facts["compare"];
+            let n = |k: &str| c[k].as_u64().expect("compare facts") as u8;
+            assert_eq!(r.compare, (n("opcode"), n("operators"), n("shift")));
             seen += 1;
         }
         assert_eq!(seen, 6, "3.8 to 3.13");

@@ -13,6 +13,11 @@ pub(crate) struct Release {
     pub resume: Option<u8>,
     /// What may come before `RESUME`: MAKE_CELL, COPY_FREE_VARS, RETURN_GENERATOR, POP_TOP.
     pub prologue: &'static [u8],
+    /// `EXTENDED_ARG`, which widens the next instruction's argument.
+    pub extended_arg: u8,
+    /// `COMPARE_OP`, how many operators `opcode.cmp_op` has, and how far
+    /// left the operator's index is shifted in the argument.
+    pub compare: (u8, u8, u8),
 }
 
 /// The releases recorded, oldest first.
@@ -28,6 +33,8 @@ pub(crate) const RELEASES: &[Release] = &[
         caches: &[],
         resume: None,
         prologue: &[1],
+        extended_arg: 144,
+        compare: (107, 12, 0),
     },
     Release {
         minor: 9,
@@ -40,6 +47,8 @@ pub(crate) const RELEASES: &[Release] = &[
         caches: &[],
         resume: None,
         prologue: &[1],
+        extended_arg: 144,
+        compare: (107, 6, 0),
     },
     Release {
         minor: 10,
@@ -52,6 +61,8 @@ pub(crate) const RELEASES: &[Release] = &[
         caches: &[],
         resume: None,
         prologue: &[1],
+        extended_arg: 144,
+        compare: (107, 6, 0),
     },
     Release {
         minor: 11,
@@ -76,6 +87,8 @@ pub(crate) const RELEASES: &[Release] = &[
         ],
         resume: Some(151),
         prologue: &[135, 149, 75, 1],
+        extended_arg: 144,
+        compare: (107, 6, 0),
     },
     Release {
         minor: 12,
@@ -101,6 +114,8 @@ pub(crate) const RELEASES: &[Release] = &[
         ],
         resume: Some(151),
         prologue: &[135, 149, 75, 1],
+        extended_arg: 144,
+        compare: (107, 6, 4),
     },
     Release {
         minor: 13,
@@ -133,5 +148,7 @@ pub(crate) const RELEASES: &[Release] = &[
         ],
         resume: Some(149),
         prologue: &[94, 62, 35, 32],
+        extended_arg: 71,
+        compare: (58, 6, 5),
     },
 ];
