@@ -208,6 +208,42 @@ def cases():
         ld = pa.ListArray.from_arrays(pa.array([2 * j for j in range(n + 1)], pa.int32()), li)
         batches.append(pa.record_batch([ds, di, ld], schema=schema))
     out.append(finish("dictionaries_with_deltas", schema, batches))
+    # The Arrow schema PySpark itself derives from a Spark schema (to_arrow_schema
+    # of the pinned pyspark: session time zone on timestamps, large types when
+    # spark.sql.execution.arrow.useLargeVarTypes is on), with values for it.
+    from pyspark.sql import types as T
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    spark_schema = T.StructType(
+        [
+            T.StructField("ts", T.TimestampType()),
+            T.StructField("ntz", T.TimestampNTZType()),
+            T.StructField("d", T.DateType()),
+            T.StructField("dec", T.DecimalType(12, 4)),
+            T.StructField("arr", T.ArrayType(T.StringType())),
+            T.StructField("m", T.MapType(T.StringType(), T.LongType())),
+            T.StructField("st", T.StructType([T.StructField("a", T.IntegerType()), T.StructField("b", T.BinaryType())])),
+            T.StructField("di", T.DayTimeIntervalType()),
+        ]
+    )
+    for tz in ["Etc/UTC", "UTC"]:
+        for large in [False, True]:
+            try:
+                arrow_schema = to_arrow_schema(spark_schema, timezone=tz, prefers_large_types=large)
+            except TypeError:  # older pysparks: always UTC, never large
+                arrow_schema = to_arrow_schema(spark_schema)
+            gens = [
+                in_datetime_range("us"),
+                in_datetime_range("us"),
+                lambda r: datetime.date(1970, 1, 1) + datetime.timedelta(days=r.randrange(-719162, 2932896)),
+                decimal_gen(12, 4),
+                lambda r: [text(r) for _ in range(r.randrange(0, 3))],
+                lambda r: [(text(r), i64(r)) for _ in range(r.randrange(0, 3))],
+                lambda r: {"a": r.randrange(-(2**31), 2**31), "b": bytes(r.randrange(256) for _ in range(r.randrange(0, 4)))},
+                lambda r: r.randrange(-(10**12), 10**12),
+            ]
+            columns = [(f.name, f.type, g) for f, g in zip(arrow_schema, gens)]
+            out.append(case("pyspark_schema_%s_%s" % (tz, "large" if large else "plain"), columns))
     # Nesting at sparkwire's depth limit (16 levels below the column) is read;
     # deeper is refused, though pyarrow reads it.
     for depth in [16, 40]:
