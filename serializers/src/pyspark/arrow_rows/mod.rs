@@ -206,6 +206,9 @@ fn short() -> String {
 
 /// The `i`th `bits`-wide little-endian integer of `data`.
 fn int_at(data: &[u8], i: usize, bits: u8, signed: bool) -> Result<i128, String> {
+    if !matches!(bits, 8 | 16 | 32 | 64) {
+        return Err(format!("{bits}-bit integers"));
+    }
     let w = usize::from(bits / 8);
     let b = le(data, i, w).ok_or_else(short)?;
     let mut x = [0u8; 8];
@@ -313,10 +316,12 @@ impl Reader<'_, '_> {
                     push(i, tuple(fields.iter().map(|f| f[i].as_str())));
                 }
             }
-            ColumnType::List { large } | ColumnType::Map { sorted: large } => {
-                let large = large && matches!(c.ty, ColumnType::List { .. });
+            ColumnType::List { .. } | ColumnType::Map { .. } => {
+                // Maps have 32-bit offsets, like List.
+                let large = matches!(c.ty, ColumnType::List { large: true });
                 let offsets = self.bufs.take()?;
-                let items = self.column(&c.children[0], depth + 1)?;
+                let item = c.children.first().ok_or("a list without an item field")?;
+                let items = self.column(item, depth + 1)?;
                 for i in 0..len {
                     if !valid(i) {
                         push(i, String::new());
@@ -329,10 +334,14 @@ impl Reader<'_, '_> {
             }
             ColumnType::FixedList(n) => {
                 let n = n as usize;
-                let items = self.column(&c.children[0], depth + 1)?;
+                let item = c.children.first().ok_or("a list without an item field")?;
+                let items = self.column(item, depth + 1)?;
                 for i in 0..len {
-                    let a = i.checked_mul(n).ok_or("a list lies past its items")?;
-                    let v = items.get(a..a + n).ok_or("a list lies past its items")?;
+                    let past = || "a list lies past its items".to_string();
+                    let a = i.checked_mul(n).ok_or_else(past)?;
+                    let v = items
+                        .get(a..a.checked_add(n).ok_or_else(past)?)
+                        .ok_or_else(past)?;
                     push(i, format!("[{}]", v.join(", ")));
                 }
             }
