@@ -31,11 +31,9 @@
 
 use super::python_opcodes::{Release, RELEASES};
 
-/// The oldest and newest minor versions of Python 3 the tables know.
-fn known() -> (u8, u8) {
-    let first = RELEASES.first().map_or(0, |r| r.minor);
-    let last = RELEASES.last().map_or(0, |r| r.minor);
-    (first, last)
+/// The newest minor version of Python 3 the tables know.
+fn newest() -> u8 {
+    RELEASES.last().map_or(0, |r| r.minor)
 }
 
 /// What the code objects of a payload say about the Python that pickled them.
@@ -62,17 +60,13 @@ impl PythonHint {
     /// or 3.10`, `newer than 3.13`, `3.7 or earlier`, or `unknown` when code
     /// objects disagree.
     pub fn label(&self) -> String {
-        let (_, last) = known();
         let names: Vec<String> = self.candidates.iter().map(|m| format!("3.{m}")).collect();
         match (names.as_slice(), self.newer, self.older) {
-            ([], true, false) => format!("newer than 3.{last}"),
+            ([], true, false) => format!("newer than 3.{}", newest()),
             ([], false, true) => "3.7 or earlier".into(),
-            ([one], false, false) => one.clone(),
             ([], _, _) | (_, true, _) | (_, _, true) => "unknown".into(),
-            (many, false, false) => {
-                let (last, rest) = many.split_last().expect("at least two candidates");
-                format!("{} or {last}", rest.join(", "))
-            }
+            ([one], false, false) => one.clone(),
+            ([rest @ .., last], false, false) => format!("{} or {last}", rest.join(", ")),
         }
     }
 }
@@ -98,7 +92,6 @@ struct Fit {
 }
 
 fn fit(e: &CodeEvidence) -> Fit {
-    let (_, last) = known();
     let mut minors = 0u64;
     match e.args {
         15 => {
@@ -126,7 +119,7 @@ fn fit(e: &CodeEvidence) -> Fit {
     Fit {
         minors,
         // The newest layout with bytecode no known release reads.
-        newer: minors == 0 && e.args == 18 && last >= 11,
+        newer: minors == 0 && e.args == 18 && newest() >= 11,
         older: false,
     }
 }
@@ -280,6 +273,28 @@ mod tests {
         assert_eq!(h(&[], true, false).label(), "newer than 3.13");
         assert_eq!(h(&[], false, true).label(), "3.7 or earlier");
         assert_eq!(h(&[], false, false).label(), "unknown");
+    }
+
+    #[test]
+    fn bytecode_no_release_reads_is_not_given_a_release() {
+        // The 3.11+ layout, but no RESUME any known release would start with.
+        let mut b = HintBuilder::default();
+        b.add(&CodeEvidence {
+            args: 18,
+            code: &[0xff, 0, 0xff, 0],
+            line_table: b"",
+        });
+        let h = b.finish().unwrap();
+        assert_eq!((h.candidates.len(), h.newer), (0, true));
+        assert_eq!(h.label(), "newer than 3.13");
+        // 3.7's 15-argument layout is older than every table.
+        let mut b = HintBuilder::default();
+        b.add(&CodeEvidence {
+            args: 15,
+            code: &[100, 0, 83, 0],
+            line_table: b"",
+        });
+        assert_eq!(b.finish().unwrap().label(), "3.7 or earlier");
     }
 
     #[test]
