@@ -257,9 +257,44 @@ fn repeat_budget(body: &[u8]) -> usize {
     body.len().saturating_mul(64).max(16 << 20)
 }
 
+/// A value error and the column it is in (outermost first, `s.in.d`).
+struct Located {
+    path: Vec<String>,
+    what: String,
+}
+
+impl From<String> for Located {
+    fn from(what: String) -> Located {
+        Located {
+            path: Vec::new(),
+            what,
+        }
+    }
+}
+
+impl From<&str> for Located {
+    fn from(what: &str) -> Located {
+        Located::from(what.to_string())
+    }
+}
+
+impl Located {
+    fn into_text(self) -> String {
+        format!("column {}: {}", self.path.join("."), self.what)
+    }
+}
+
 impl Reader<'_, '_> {
-    /// The Python repr of each value of one column (its node is the next one).
-    fn column(&mut self, c: &Column, depth: usize) -> Result<Vec<String>, String> {
+    /// The Python repr of each value of one column (its node is the next one);
+    /// an error names the column.
+    fn column(&mut self, c: &Column, depth: usize) -> Result<Vec<String>, Located> {
+        self.values(c, depth).map_err(|mut e| {
+            e.path.insert(0, c.name.clone());
+            e
+        })
+    }
+
+    fn values(&mut self, c: &Column, depth: usize) -> Result<Vec<String>, Located> {
         if depth > MAX_DEPTH {
             return Err("types nested too deeply".into());
         }
@@ -308,7 +343,8 @@ impl Reader<'_, '_> {
                         return Err(format!(
                             "struct field {:?} is shorter than its struct",
                             child.name
-                        ));
+                        )
+                        .into());
                     }
                     fields.push(f);
                 }
@@ -479,7 +515,7 @@ fn batch(
     };
     let mut cols = Vec::new();
     for c in columns {
-        let v = r.column(c, 0)?;
+        let v = r.column(c, 0).map_err(Located::into_text)?;
         if v.len() != length {
             return Err(format!(
                 "column {:?} has another length than the batch",
@@ -594,15 +630,21 @@ mod tests {
         at_limit[at..at + 8].copy_from_slice(&limit.to_le_bytes());
         assert_ne!(
             rows(&columns, &at_limit).unwrap_err(),
-            "more values than the body can hold"
+            "column ls.item.b: more values than the body can hold"
         );
         for len in [limit + 1, 1 << 40, i64::MAX] {
             batch[at..at + 8].copy_from_slice(&len.to_le_bytes());
             let err = rows(&columns, &batch).unwrap_err();
-            assert_eq!(err, "more values than the body can hold", "{len}");
+            assert_eq!(
+                err, "column ls.item.b: more values than the body can hold",
+                "{len}"
+            );
         }
         batch[at..at + 8].copy_from_slice(&(-1i64).to_le_bytes());
-        assert_eq!(rows(&columns, &batch).unwrap_err(), "malformed field node");
+        assert_eq!(
+            rows(&columns, &batch).unwrap_err(),
+            "column ls.item.b: malformed field node"
+        );
     }
 
     #[test]
@@ -654,9 +696,11 @@ mod tests {
                 }
             }
             assert!(lo > 0);
-            assert_eq!(
-                read(lo - 1).unwrap_err(),
-                "dictionary values repeat past the output limit"
+            let err = read(lo - 1).unwrap_err();
+            assert!(
+                err.starts_with("column ")
+                    && err.ends_with(": dictionary values repeat past the output limit"),
+                "{err}"
             );
             checked += 1;
         }
