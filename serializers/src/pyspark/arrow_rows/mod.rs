@@ -12,8 +12,9 @@
 //! `Timedelta` for nanoseconds, a map as a list of `(key, value)` tuples —
 //! except that a struct value is a tuple of its fields (as a Row) rather than
 //! a dict. Anything else (views, unions, intervals, run-end encoding,
-//! compressed bodies, zones with daylight saving, which need a time-zone database) is
-//! refused with a reason, so a caller can fall back to listing messages.
+//! compressed bodies, zones with daylight saving, which would need a time-zone
+//! database) is refused with a reason, so a caller can fall back to listing
+//! messages.
 //!
 //! Every offset and length read from the metadata or the body is checked
 //! against the bytes present; the values made are bounded by the body's size
