@@ -1,8 +1,8 @@
 //! Arrow IPC boundary finding with PySpark's group framing on arbitrary bytes:
 //! never panics, never reads past the input, and its offset accounts for every
-//! consumed byte. Each message is also read for values (schema, then rows),
-//! which must not panic either and never yields more rows than the body has
-//! bits.
+//! consumed byte. Each message is also read for values (schema, dictionary
+//! batches, then rows), which must not panic either and never yields more rows
+//! than the body has bits.
 #![no_main]
 
 use bytes::BytesMut;
@@ -26,6 +26,7 @@ fuzz_target!(|data: &[u8]| {
     let mut buf = BytesMut::from(rest);
     let mut seen = 0u64;
     let mut columns = None;
+    let mut dicts = arrow_rows::Dictionaries::default();
     for _ in 0..10_000 {
         match dec.decode(&mut buf) {
             Ok(Step::Item(SectionItem::End)) | Ok(Step::NeedMore) | Err(_) => break,
@@ -42,8 +43,20 @@ fuzz_target!(|data: &[u8]| {
                 bytes,
             }))) => {
                 seen += bytes.len() as u64;
-                if let Some(Ok(rows)) = columns.as_ref().map(|c| arrow_rows::rows(c, &bytes)) {
+                if let Some(Ok(rows)) = columns
+                    .as_ref()
+                    .map(|c| arrow_rows::rows_with(c, &dicts, &bytes))
+                {
                     assert!(rows.len() <= (bytes.len() * 8).max(1 << 16));
+                }
+            }
+            Ok(Step::Item(SectionItem::Arrow(ArrowItem::Message {
+                kind: MessageKind::DictionaryBatch,
+                bytes,
+            }))) => {
+                seen += bytes.len() as u64;
+                if let Some(c) = &columns {
+                    let _ = arrow_rows::dictionary_batch(c, &mut dicts, &bytes);
                 }
             }
             Ok(Step::Item(SectionItem::Arrow(

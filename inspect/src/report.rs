@@ -260,7 +260,7 @@ pub enum CommandDetail {
         /// Modules it imports.
         modules: Vec<String>,
         /// The Python the bytecode hints at.
-        python: Option<&'static str>,
+        python: Option<String>,
     },
     /// SQL UDFs.
     Udfs {
@@ -326,7 +326,7 @@ pub struct PickledReport {
     /// Modules it imports.
     pub modules: Vec<String>,
     /// The Python the bytecode hints at.
-    pub python: Option<&'static str>,
+    pub python: Option<String>,
 }
 
 /// One function found in a payload.
@@ -732,6 +732,7 @@ fn command(h: &TaskHeader) -> (CommandReport, Option<(Serializer, Serializer)>) 
 #[derive(Default)]
 struct ArrowRecords {
     columns: Option<Result<Vec<arrow_rows::Column>, String>>,
+    dicts: arrow_rows::Dictionaries,
 }
 
 impl ArrowRecords {
@@ -746,7 +747,7 @@ impl ArrowRecords {
                     Ok(c) => format!(
                         "ARROW_SCHEMA({})",
                         c.iter()
-                            .map(|c| c.name.as_str())
+                            .map(|c| c.to_string())
                             .collect::<Vec<_>>()
                             .join(", ")
                     ),
@@ -758,7 +759,7 @@ impl ArrowRecords {
                 kind: MessageKind::RecordBatch,
                 bytes,
             } => match self.columns.as_ref().map(|c| match c {
-                Ok(c) => arrow_rows::rows(c, bytes),
+                Ok(c) => arrow_rows::rows_with(c, &self.dicts, bytes),
                 Err(why) => Err(why.clone()),
             }) {
                 Some(Ok(rows)) => records.extend(rows),
@@ -767,6 +768,22 @@ impl ArrowRecords {
                     bytes.len()
                 )),
             },
+            ArrowItem::Message {
+                kind: MessageKind::DictionaryBatch,
+                bytes,
+            } => {
+                // Kept for the batches that use it; listed when it cannot be read.
+                let read = match &self.columns {
+                    Some(Ok(c)) => arrow_rows::dictionary_batch(c, &mut self.dicts, bytes).is_ok(),
+                    _ => false,
+                };
+                if !read {
+                    records.push(format!(
+                        "<Arrow DictionaryBatch message, {} bytes>",
+                        bytes.len()
+                    ));
+                }
+            }
             ArrowItem::Message { kind, bytes } => {
                 records.push(format!("<Arrow {kind:?} message, {} bytes>", bytes.len()))
             }

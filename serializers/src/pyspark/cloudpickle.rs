@@ -6,12 +6,14 @@
 //! `_function_setstate`; modules the function uses arrive as
 //! `subimport('name')`. The decoder keeps all of that as data, so this module
 //! can read it: the globals and modules referenced, each code object's name,
-//! file and first line, and which Python wrote it (the `CodeType` argument
-//! layout and the first bytecode change between releases). The serializers a
+//! file and first line, and which Python wrote it ([`python_hint`](super::python_hint):
+//! the `CodeType` layout, line table and bytecode checked against each
+//! release's recorded opcode tables). The serializers a
 //! NON_UDF command names are mapped back to [`Serializer`] values.
 
 use crate::pickle::{Construct, Graph, Int, NodeId, State, Value};
 
+use super::python_hint::{CodeEvidence, HintBuilder, PythonHint};
 use super::serializer::{PickleFlavor, Serializer, PYTHON_BEST_SIZE};
 
 /// One code object found in the payload.
@@ -40,8 +42,11 @@ pub struct Inspection {
     pub modules: Vec<String>,
     /// Code objects, in the order they appear.
     pub code: Vec<CodeInfo>,
-    /// Which Python wrote the code objects, as far as their layout tells.
-    pub python: Option<&'static str>,
+    /// Which Python wrote the code objects, as [`PythonHint::label`] says it
+    /// (`3.11`, `3.11 or 3.12`, …): a set when the evidence is ambiguous.
+    pub python: Option<String>,
+    /// The same, with the candidates and whether it is certain.
+    pub python_hint: Option<PythonHint>,
 }
 
 fn text(g: &Graph, id: NodeId) -> Option<String> {
@@ -75,6 +80,7 @@ fn global(g: &Graph, id: NodeId) -> Option<(String, String)> {
 /// Reads everything [`Inspection`] describes from a decoded payload.
 pub fn inspect(g: &Graph) -> Inspection {
     let mut out = Inspection::default();
+    let mut hint = HintBuilder::default();
     let push_module = |out: &mut Inspection, m: String| {
         if !out.modules.contains(&m) {
             out.modules.push(m);
@@ -105,17 +111,19 @@ pub fn inspect(g: &Graph) -> Inspection {
                         }
                     }
                 } else if is_code_type(g, callable) {
-                    if let Some((info, py)) = code_info(g, args) {
+                    if let Some(info) = code_info(g, args) {
                         out.code.push(info);
-                        if out.python.is_none() || out.python == Some("3.11 or later") {
-                            out.python = py;
-                        }
+                    }
+                    if let Some(e) = code_evidence(g, args) {
+                        hint.add(&e);
                     }
                 }
             }
             _ => {}
         }
     }
+    out.python_hint = hint.finish();
+    out.python = out.python_hint.as_ref().map(PythonHint::label);
     out
 }
 
@@ -136,56 +144,46 @@ fn is_code_type(g: &Graph, id: NodeId) -> bool {
 
 /// Reads the `CodeType(...)` arguments: 18 of them on Python 3.11–3.13
 /// (with `co_qualname` and the exception table), 16 on 3.8–3.10.
-fn code_info(g: &Graph, a: &[NodeId]) -> Option<(CodeInfo, Option<&'static str>)> {
+fn code_info(g: &Graph, a: &[NodeId]) -> Option<CodeInfo> {
     let names = |id: NodeId| -> Vec<String> {
         tuple(g, id)
             .map(|t| t.iter().filter_map(|&x| text(g, x)).collect())
             .unwrap_or_default()
     };
-    // RESUME comes first, or after the prologue of generators and closures
-    // (RETURN_GENERATOR, POP_TOP, COPY_FREE_VARS, MAKE_CELL): look at a few units.
-    let first_op = match g.try_get(a.get(6).copied()?)? {
-        Value::Bytes(b) => b
-            .iter()
-            .step_by(2)
-            .take(6)
-            .copied()
-            .find(|&op| op == 151 || op == 149),
+    let (qualname, first_line) = match a.len() {
+        18 => (text(g, a[12]), int(g, a[13])?),
+        16 => (None, int(g, a[12])?),
+        _ => return None,
+    };
+    Some(CodeInfo {
+        arg_count: int(g, a[0])?,
+        names: names(a[8]),
+        filename: text(g, a[10])?,
+        name: text(g, a[11])?,
+        qualname,
+        first_line,
+    })
+}
+
+/// What the `CodeType(...)` arguments tell about the Python that made them:
+/// their count, `co_code` and the line table (`co_lnotab` or `co_linetable`),
+/// by position in each layout (the 15-argument one is 3.7's and earlier).
+fn code_evidence<'g>(g: &'g Graph, a: &[NodeId]) -> Option<CodeEvidence<'g>> {
+    let bytes = |i: usize| match g.try_get(*a.get(i)?)? {
+        Value::Bytes(b) => Some(&b[..]),
         _ => None,
     };
-    match a.len() {
-        18 => {
-            // RESUME is opcode 151 in 3.11 and 3.12, 149 in 3.13.
-            let py = match first_op {
-                Some(151) => Some("3.11 or 3.12"),
-                Some(149) => Some("3.13"),
-                _ => Some("3.11 or later"),
-            };
-            Some((
-                CodeInfo {
-                    arg_count: int(g, a[0])?,
-                    names: names(a[8]),
-                    filename: text(g, a[10])?,
-                    name: text(g, a[11])?,
-                    qualname: text(g, a[12]),
-                    first_line: int(g, a[13])?,
-                },
-                py,
-            ))
-        }
-        16 => Some((
-            CodeInfo {
-                arg_count: int(g, a[0])?,
-                names: names(a[8]),
-                filename: text(g, a[10])?,
-                name: text(g, a[11])?,
-                qualname: None,
-                first_line: int(g, a[12])?,
-            },
-            Some("3.8 to 3.10"),
-        )),
-        _ => None,
-    }
+    let (code, line_table) = match a.len() {
+        18 => (6, 14),
+        16 => (6, 13),
+        15 => (5, 12),
+        _ => return None,
+    };
+    Some(CodeEvidence {
+        args: a.len(),
+        code: bytes(code)?,
+        line_table: bytes(line_table)?,
+    })
 }
 
 /// The state dict a serializer object was given (`BUILD`).

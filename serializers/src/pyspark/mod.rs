@@ -39,6 +39,8 @@ mod dump;
 mod element;
 mod error;
 mod load;
+pub mod python_hint;
+mod python_opcodes;
 mod serializer;
 pub mod shuffle;
 mod version;
