@@ -95,6 +95,12 @@ fn serde_rows(pickles: &[Bytes], total: usize, py_dec: Duration) {
             std::hint::black_box(from_slice_via_graph::<Vec<Row>>(p).unwrap());
         }
     });
+    type BRow<'a> = (i64, &'a str, f64, Option<()>, bool);
+    let borrowed = best(15, || {
+        for p in pickles {
+            std::hint::black_box(pickle::serde::from_slice_borrowed::<Vec<BRow>>(p).unwrap());
+        }
+    });
     let sp = best(15, || {
         for p in pickles {
             std::hint::black_box(
@@ -113,6 +119,11 @@ fn serde_rows(pickles: &[Bytes], total: usize, py_dec: Duration) {
             py_dec.as_secs_f64() / d.as_secs_f64()
         );
     }
+    println!(
+        "serde  row batches -> Vec<(i64, &str, f64, Option<()>, bool)> borrowed   : {:>8.1} MB/s, {:>5.2}x CPython pickle.loads",
+        mbps(total, borrowed),
+        py_dec.as_secs_f64() / borrowed.as_secs_f64()
+    );
 }
 
 fn mbps(bytes: usize, d: Duration) -> f64 {

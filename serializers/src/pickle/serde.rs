@@ -85,16 +85,39 @@ pub fn to_graph<T: Serialize + ?Sized>(value: &T) -> Result<Graph, SerdeError> {
 /// give the same result and the same errors (see `serde_direct`).
 pub fn from_slice<T: DeserializeOwned>(data: &[u8]) -> Result<T, SerdeError> {
     let limits = Limits::default();
-    if let Some(v) = super::serde_direct::try_from_slice(data, &limits) {
+    if let Some(v) = super::serde_direct::try_from_slice(data, &limits, MAX_SERDE_DEPTH) {
         return Ok(v);
     }
     from_slice_via_graph(data)
 }
 
+/// Reads a serde value that may borrow from `data`: `&str` and `&[u8]` fields
+/// (and `Cow`s) point into the pickle instead of being copied.
+///
+/// Borrowing needs the direct path (see [`from_slice`]); a pickle that needs the
+/// value graph (shared containers, objects, protocol 0/1 text opcodes, …) is
+/// read through the graph, where a borrowed field fails with serde's "expected a
+/// borrowed string" error and owned fields work as in [`from_slice`].
+pub fn from_slice_borrowed<'a, T: serde::Deserialize<'a>>(data: &'a [u8]) -> Result<T, SerdeError> {
+    let limits = Limits::default();
+    if let Some(v) = super::serde_direct::try_from_slice(data, &limits, MAX_SERDE_DEPTH) {
+        return Ok(v);
+    }
+    let d = decode_with(&Bytes::copy_from_slice(data), &limits)?;
+    let budget = Cell::new(limits.max_expanded);
+    T::deserialize(NodeDe {
+        g: &d.graph,
+        id: d.root(),
+        depth: 0,
+        budget: &budget,
+        max: limits.max_expanded,
+    })
+}
+
 /// The direct path of [`from_slice`] alone: `None` where the pickle needs the
 /// value graph. For benchmarks and for the tests that prove both paths agree.
 pub fn from_slice_direct<T: DeserializeOwned>(data: &[u8]) -> Option<T> {
-    super::serde_direct::try_from_slice(data, &Limits::default())
+    super::serde_direct::try_from_slice(data, &Limits::default(), MAX_SERDE_DEPTH)
 }
 
 /// [`from_slice`] through the value graph only, never the direct path.

@@ -18,7 +18,7 @@
 //! str with lone surrogates, an opcode the layout did not lead us to expect, a
 //! type the visitor refuses, a limit reached) is not an error here: it makes the
 //! caller fall back to the graph path, which then gives its exact result or error.
-//! The decode [`Limits`], [`MAX_SERDE_DEPTH`] and the expansion budget are charged
+//! The decode [`Limits`], the serde nesting limit and the expansion budget are charged
 //! at least as strictly as the graph path charges them, so this path never accepts
 //! what that one refuses.
 //!
@@ -30,10 +30,9 @@
 //! ahead. Simulation is charged against a budget linear in the input, so a hostile
 //! layout costs a bounded number of passes before the graph path takes over.
 
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Visitor};
 
 use super::limits::Limits;
-use super::serde::MAX_SERDE_DEPTH;
 
 /// Why the direct path gave up. Never shown to users: the graph path reruns.
 #[derive(Debug)]
@@ -56,9 +55,14 @@ impl de::Error for GiveUp {
 type R<T> = Result<T, GiveUp>;
 
 /// Deserializes `data` on the direct path; `None` when the graph path must decide.
-pub(super) fn try_from_slice<T: DeserializeOwned>(data: &[u8], limits: &Limits) -> Option<T> {
+/// `max_depth` is the graph deserializer's nesting limit, charged the same way.
+pub(super) fn try_from_slice<'a, T: Deserialize<'a>>(
+    data: &'a [u8],
+    limits: &Limits,
+    max_depth: usize,
+) -> Option<T> {
     for scan in [false, true] {
-        let mut p = Parser::new(data, limits, scan);
+        let mut p = Parser::new(data, limits, scan, max_depth);
         if let Ok(v) = p.document::<T>() {
             return Some(v);
         }
@@ -161,7 +165,7 @@ struct Parser<'a> {
     data: &'a [u8],
     pos: usize,
     memo: Vec<usize>,
-    limits: &'a Limits,
+    limits: Limits,
     /// Resolve ambiguous layouts by simulation (second pass) instead of guessing.
     scan: bool,
     /// Simulation work left, in opcodes; linear in the input.
@@ -176,16 +180,18 @@ struct Parser<'a> {
     /// The limits, read once (the graph decoder caps nodes below `u32::MAX`).
     max_nodes: usize,
     max_stack: usize,
+    /// Deepest nesting followed, as the graph deserializer counts it.
+    max_depth: usize,
 }
 
 impl<'a> Parser<'a> {
-    fn new(data: &'a [u8], limits: &'a Limits, scan: bool) -> Parser<'a> {
+    fn new(data: &'a [u8], limits: &Limits, scan: bool, max_depth: usize) -> Parser<'a> {
         Parser {
             data,
             pos: 0,
             // Real batches memoize about one entry per 8 bytes.
             memo: Vec::with_capacity((data.len() / 8).min(1 << 16)),
-            limits,
+            limits: *limits,
             scan,
             sim_left: 2 * data.len() as u64 + 4096,
             exhausted: false,
@@ -194,10 +200,11 @@ impl<'a> Parser<'a> {
             expanded: 0,
             max_nodes: limits.max_nodes.min(u32::MAX as usize - 1),
             max_stack: limits.max_stack,
+            max_depth,
         }
     }
 
-    fn document<T: DeserializeOwned>(&mut self) -> R<T> {
+    fn document<T: Deserialize<'a>>(&mut self) -> R<T> {
         if self.data.first() == Some(&op::PROTO) {
             match self.data.get(1) {
                 Some(&v) if v <= 5 => self.pos = 2,
@@ -532,7 +539,7 @@ struct De<'p, 'a> {
 
 impl<'a> De<'_, 'a> {
     fn child(&mut self) -> R<De<'_, 'a>> {
-        if self.depth + 1 > MAX_SERDE_DEPTH || self.p.expanded >= self.p.limits.max_expanded {
+        if self.depth + 1 > self.p.max_depth || self.p.expanded >= self.p.limits.max_expanded {
             return Err(GiveUp);
         }
         self.p.expanded += 1;
@@ -572,19 +579,19 @@ impl<'a> De<'_, 'a> {
         Ok(Some(atom))
     }
 
-    fn visit_atom<'de, V: Visitor<'de>>(atom: Atom<'_>, visitor: V) -> R<V::Value> {
+    fn visit_atom<V: Visitor<'a>>(atom: Atom<'a>, visitor: V) -> R<V::Value> {
         match atom {
             Atom::None => visitor.visit_unit(),
             Atom::Bool(b) => visitor.visit_bool(b),
             Atom::Int(v) => visitor.visit_i64(v),
             Atom::Float(f) => visitor.visit_f64(f),
-            Atom::Str(s) => visitor.visit_str(s),
-            Atom::Bytes(b) => visitor.visit_bytes(b),
+            Atom::Str(s) => visitor.visit_borrowed_str(s),
+            Atom::Bytes(b) => visitor.visit_borrowed_bytes(b),
         }
     }
 
     /// Any value, dispatched on its first opcode.
-    fn any<'de, V: Visitor<'de>>(mut self, visitor: V) -> R<V::Value> {
+    fn any<V: Visitor<'a>>(mut self, visitor: V) -> R<V::Value> {
         if let Some(atom) = self.atom()? {
             return Self::visit_atom(atom, visitor);
         }
@@ -605,7 +612,7 @@ impl<'a> De<'_, 'a> {
     }
 
     /// `MARK item… TUPLE/LIST/FROZENSET`: a sequence either way.
-    fn group<'de, V: Visitor<'de>>(self, visitor: V) -> R<V::Value> {
+    fn group<V: Visitor<'a>>(self, visitor: V) -> R<V::Value> {
         self.p.pos += 1;
         let mut seq = GroupSeq {
             de: self,
@@ -629,7 +636,7 @@ impl<'a> De<'_, 'a> {
     }
 
     /// A list, set or dict: the opener, then its batches.
-    fn container<'de, V: Visitor<'de>>(self, c: Container, visitor: V) -> R<V::Value> {
+    fn container<V: Visitor<'a>>(self, c: Container, visitor: V) -> R<V::Value> {
         self.p.pos += 1;
         self.p.pushed(true)?;
         self.p.memo_ops(SHARED)?;
@@ -651,7 +658,7 @@ impl<'a> De<'_, 'a> {
     }
 
     /// `item{n} TUPLEn`, read with the target's arity as the guide.
-    fn postfix<'de, V: Visitor<'de>>(self, n: usize, visitor: V) -> R<V::Value> {
+    fn postfix<V: Visitor<'a>>(self, n: usize, visitor: V) -> R<V::Value> {
         let mut seq = PostfixSeq { de: self, left: n };
         let v = visitor.visit_seq(&mut seq)?;
         while seq.left > 0 {
@@ -670,7 +677,7 @@ impl<'a> De<'_, 'a> {
     }
 
     /// A tuple-shaped target of `n` fields.
-    fn tuple<'de, V: Visitor<'de>>(self, n: usize, visitor: V) -> R<V::Value> {
+    fn tuple<V: Visitor<'a>>(self, n: usize, visitor: V) -> R<V::Value> {
         if !(1..=3).contains(&n) {
             return self.any(visitor);
         }
@@ -700,10 +707,10 @@ impl<'a> De<'_, 'a> {
     }
 }
 
-impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
+impl<'a> de::Deserializer<'a> for &mut De<'_, 'a> {
     type Error = GiveUp;
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> R<V::Value> {
+    fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> R<V::Value> {
         De {
             p: &mut *self.p,
             depth: self.depth,
@@ -711,7 +718,7 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
         .any(visitor)
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> R<V::Value> {
+    fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> R<V::Value> {
         if self.p.peek()? == op::NONE {
             // `None` alone, or the first item of a tuple: the atom decides, and a
             // wrong guess leaves the tuple's opcode for the parent to trip on.
@@ -721,7 +728,7 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
         visitor.visit_some(self)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> R<V::Value> {
+    fn deserialize_tuple<V: Visitor<'a>>(self, len: usize, visitor: V) -> R<V::Value> {
         De {
             p: &mut *self.p,
             depth: self.depth,
@@ -729,7 +736,7 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
         .tuple(len, visitor)
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
+    fn deserialize_tuple_struct<V: Visitor<'a>>(
         self,
         _: &'static str,
         len: usize,
@@ -738,7 +745,7 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
         self.deserialize_tuple(len, visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
+    fn deserialize_newtype_struct<V: Visitor<'a>>(
         self,
         _: &'static str,
         visitor: V,
@@ -746,7 +753,7 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
         visitor.visit_newtype_struct(self)
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
+    fn deserialize_enum<V: Visitor<'a>>(
         self,
         _: &'static str,
         _: &'static [&'static str],
@@ -756,6 +763,7 @@ impl<'de> de::Deserializer<'de> for &mut De<'_, '_> {
     }
 
     serde::forward_to_deserialize_any! {
+        <W: Visitor<'a>>
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct seq map struct identifier ignored_any
     }
@@ -782,7 +790,7 @@ struct GroupSeq<'p, 'a> {
     items: usize,
 }
 
-impl GroupSeq<'_, '_> {
+impl<'a> GroupSeq<'_, 'a> {
     fn at_closer(&mut self) -> R<bool> {
         Ok(matches!(
             self.de.p.peek()?,
@@ -803,7 +811,7 @@ impl GroupSeq<'_, '_> {
         Ok(())
     }
 
-    fn one<'de, T: DeserializeSeed<'de>>(&mut self, seed: T) -> R<T::Value> {
+    fn one<'de, T: DeserializeSeed<'a>>(&mut self, seed: T) -> R<T::Value> {
         let before = self.de.p.stack;
         let v = seed.deserialize(&mut self.de.child()?)?;
         if self.de.p.stack != before + 1 {
@@ -814,9 +822,9 @@ impl GroupSeq<'_, '_> {
     }
 }
 
-impl<'de> de::SeqAccess<'de> for &mut GroupSeq<'_, '_> {
+impl<'a> de::SeqAccess<'a> for &mut GroupSeq<'_, 'a> {
     type Error = GiveUp;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> R<Option<T::Value>> {
+    fn next_element_seed<T: DeserializeSeed<'a>>(&mut self, seed: T) -> R<Option<T::Value>> {
         if self.done || self.at_closer()? {
             self.done = true;
             return Ok(None);
@@ -831,9 +839,9 @@ struct PostfixSeq<'p, 'a> {
     left: usize,
 }
 
-impl<'de> de::SeqAccess<'de> for &mut PostfixSeq<'_, '_> {
+impl<'a> de::SeqAccess<'a> for &mut PostfixSeq<'_, 'a> {
     type Error = GiveUp;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> R<Option<T::Value>> {
+    fn next_element_seed<T: DeserializeSeed<'a>>(&mut self, seed: T) -> R<Option<T::Value>> {
         if self.left == 0 {
             return Ok(None);
         }
@@ -871,7 +879,7 @@ struct Items<'p, 'a> {
     batch_items: usize,
 }
 
-impl Items<'_, '_> {
+impl<'a> Items<'_, 'a> {
     /// Moves to the next element: `Ok(false)` when the container is complete.
     fn advance(&mut self) -> R<bool> {
         let (batch, single) = self.c.ops();
@@ -926,7 +934,7 @@ impl Items<'_, '_> {
         Ok(())
     }
 
-    fn one<'de, T: DeserializeSeed<'de>>(&mut self, seed: T) -> R<T::Value> {
+    fn one<'de, T: DeserializeSeed<'a>>(&mut self, seed: T) -> R<T::Value> {
         let before = self.de.p.stack;
         let v = seed.deserialize(&mut self.de.child()?)?;
         if self.de.p.stack != before + 1 {
@@ -948,9 +956,9 @@ impl Items<'_, '_> {
     }
 }
 
-impl<'de> de::SeqAccess<'de> for &mut Items<'_, '_> {
+impl<'a> de::SeqAccess<'a> for &mut Items<'_, 'a> {
     type Error = GiveUp;
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> R<Option<T::Value>> {
+    fn next_element_seed<T: DeserializeSeed<'a>>(&mut self, seed: T) -> R<Option<T::Value>> {
         if !self.advance()? {
             return Ok(None);
         }
@@ -960,15 +968,15 @@ impl<'de> de::SeqAccess<'de> for &mut Items<'_, '_> {
     }
 }
 
-impl<'de> de::MapAccess<'de> for &mut Items<'_, '_> {
+impl<'a> de::MapAccess<'a> for &mut Items<'_, 'a> {
     type Error = GiveUp;
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> R<Option<K::Value>> {
+    fn next_key_seed<K: DeserializeSeed<'a>>(&mut self, seed: K) -> R<Option<K::Value>> {
         if !self.advance()? {
             return Ok(None);
         }
         self.one(seed).map(Some)
     }
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> R<V::Value> {
+    fn next_value_seed<V: DeserializeSeed<'a>>(&mut self, seed: V) -> R<V::Value> {
         let v = self.one(seed)?;
         self.after()?;
         Ok(v)
