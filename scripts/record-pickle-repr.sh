@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Re-records tests/golden/pickle_repr/: values pickled in protocols 0-5 with each
+# pinned pyspark venv, and CPython 3.11's pickletester literals, each with
+# repr(pickle.loads(data)). Deterministic for a given Python and pyspark.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(SPARKWIRE_SKIP_FUZZ_TOOLS=1 scripts/setup.sh)"
+out=tests/golden/pickle_repr
+mkdir -p "$out"
+for v in $SPARKWIRE_PYSPARK_VERSIONS; do
+  var="SPARKWIRE_PY_$(echo "$v" | tr . _)"
+  PYTHONHASHSEED=0 "${!var}" scripts/record_pickle_repr.py values "$out/values-pyspark-$v.json"
+done
+# The venvs' CPython carries its test package (Lib/test/pickletester.py).
+var="SPARKWIRE_PY_$(echo "${SPARKWIRE_PYSPARK_VERSIONS##* }" | tr . _)"
+PYTHONHASHSEED=0 "${!var}" scripts/record_pickle_repr.py pickletester "$out/pickletester-cpython.json"
