@@ -191,3 +191,56 @@ fn repr_of_cpython_pickletester_literals_like_cpython() {
     assert!(t.mismatches.is_empty(), "{}", t.mismatches.join("\n"));
     assert!(t.exact >= 30, "only {} exact comparisons", t.exact);
 }
+
+/// Every real object the oracle pickles for the encoder tests
+/// (`object_pickles`: Rows in every form, aware datetimes, namedtuples,
+/// enums, classes with custom reducers, cloudpickle payloads …) in every
+/// pinned venv: wherever the repr view claims exactness it must equal
+/// `repr(pickle.loads(data))` — the claim itself is what is tested here.
+#[test]
+fn exact_claims_hold_on_real_objects_in_every_pinned_pyspark() {
+    use sparkwire_testkit::{oracle_versions, with_oracle};
+    for v in oracle_versions() {
+        let cases = with_oracle(&v, |o| {
+            o.call(serde_json::json!({"op": "object_pickles"})).unwrap()
+        });
+        let Some(cases) = cases else { continue };
+        let records: Vec<Record> = cases
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| Record {
+                name: format!(
+                    "{} via {}",
+                    c["name"].as_str().unwrap(),
+                    c["via"].as_str().unwrap()
+                ),
+                protocol: c["protocol"].as_u64(),
+                data: c["data"].as_str().map(unhex),
+                repr: c["repr"].as_str().map(str::to_owned),
+                error: None,
+            })
+            .collect();
+        let t = compare(&records);
+        eprintln!(
+            "pyspark {v} object_pickles: {} cases, {} exact, {} unordered, {} with addresses, {} call forms, {} mismatches",
+            records.len(),
+            t.exact,
+            t.unordered,
+            t.addresses,
+            t.call_forms.len(),
+            t.mismatches.len()
+        );
+        assert!(
+            t.mismatches.is_empty(),
+            "pyspark {v}:\n{}",
+            t.mismatches.join("\n")
+        );
+        assert!(t.exact >= 100, "pyspark {v}: only {} exact", t.exact);
+        if std::env::var_os("SPARKWIRE_SHOW_CALL_FORMS").is_some() {
+            t.call_forms
+                .iter()
+                .for_each(|c| eprintln!("call form: {c}"));
+        }
+    }
+}

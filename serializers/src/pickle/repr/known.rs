@@ -26,6 +26,8 @@ pub(crate) fn recognize(cx: &Ctx<'_>, id: NodeId) -> Result<Option<Shape>, ReprE
         "collections" => collections::shape(cx, &c),
         "array" => stdlib::array(cx, &c),
         "uuid" => stdlib::uuid(cx, &c),
+        "fractions" => numbers::fraction(cx, &c),
+        "zoneinfo" => stdlib::zoneinfo(cx, &c),
         m if m.starts_with("pyspark") => pyspark::shape(cx, &c),
         _ => None,
     })

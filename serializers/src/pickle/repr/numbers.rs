@@ -100,6 +100,42 @@ pub(crate) fn shape(cx: &Ctx<'_>, c: &Call<'_>) -> Result<Option<Shape>, ReprErr
     })
 }
 
+/// `fractions.Fraction('n/d')` (what `Fraction.__reduce__` pickles) →
+/// `Fraction(n, d)`; the text is taken only in its canonical lowest-terms form.
+pub(crate) fn fraction(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
+    if c.target.name != "Fraction" || !c.bare() || c.new {
+        return None;
+    }
+    let [a] = c.args[..] else { return None };
+    let t = cx.string(a)?;
+    let (n, d) = t.split_once('/').unwrap_or((t, "1"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let body = n.strip_prefix('-').unwrap_or(n);
+    // Past 4300 digits `int(text)` inside Fraction refuses, as repr would.
+    if !digits(body)
+        || !digits(d)
+        || (body.len() > 1 && body.starts_with('0'))
+        || d.starts_with('0')
+        || body.len().max(d.len()) > 4300
+    {
+        return None;
+    }
+    let (nb, db): (BigInt, BigInt) = (n.parse().ok()?, d.parse().ok()?);
+    let (mut x, mut y) = (nb.clone(), db.clone());
+    while y != BigInt::from(0) {
+        let r = &x % &y;
+        x = y;
+        y = r;
+    }
+    if x != BigInt::from(1) && x != BigInt::from(-1) && nb != BigInt::from(0) {
+        return None;
+    }
+    if nb == BigInt::from(0) && d != "1" {
+        return None;
+    }
+    Some(Shape::text(format!("Fraction({nb}, {db})")))
+}
+
 /// `repr(complex(re, im))`: the parts in `repr` style without `.0`, the real
 /// part left out when it is `+0.0`.
 fn complex(cx: &Ctx<'_>, args: &[NodeId]) -> Option<String> {

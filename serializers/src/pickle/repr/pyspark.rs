@@ -4,7 +4,7 @@
 //! `StorageLevel` (an empty `__new__` plus a BUILD of its five attributes).
 
 use super::super::value::Value;
-use super::shape::{Call, Ctx, Shape};
+use super::shape::{call, Call, Ctx, Shape};
 
 pub(crate) fn shape(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
     match (&*c.target.module, &*c.target.name) {
@@ -23,8 +23,20 @@ fn named_row(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
     let [fields, values] = c.args[..] else {
         return None;
     };
-    let (Value::List(fields) | Value::Tuple(fields)) = cx.get(fields)? else {
-        return None;
+    // A Row "class" (`Row('a', 'b')(1, 2)`) passes itself, a positional Row.
+    let fields: &[_] = match cx.get(fields)? {
+        Value::List(f) | Value::Tuple(f) => f,
+        Value::Object(_) => {
+            let fc = call(cx, fields)?;
+            if !fc.target.is("pyspark.sql.types", "Row") || !fc.new || !fc.bare() {
+                return None;
+            }
+            match fc.args[..] {
+                [t] => cx.tuple(t)?,
+                _ => return None,
+            }
+        }
+        _ => return None,
     };
     let (Value::List(values) | Value::Tuple(values)) = cx.get(values)? else {
         return None;

@@ -179,6 +179,29 @@ impl Call<'_> {
     }
 }
 
+/// `getattr(cls, 'name')` (how protocols below 4 reach a class attribute such
+/// as `ZoneInfo._unpickle`) as the dotted name `cls.name`.
+fn attribute<'g>(cx: &Ctx<'g>, id: NodeId) -> Option<Name<'g>> {
+    let Value::Object(o) = cx.get(id)? else {
+        return None;
+    };
+    let Construct::Reduce { callable, args } = &o.construct else {
+        return None;
+    };
+    if !cx.global(*callable)?.is("builtins", "getattr") || !o.states.is_empty() {
+        return None;
+    }
+    let [owner, attr] = cx.tuple(*args)? else {
+        return None;
+    };
+    let owner = cx.global(*owner)?;
+    let attr = cx.string(*attr)?;
+    Some(Name {
+        module: owner.module,
+        name: std::borrow::Cow::Owned(format!("{}.{attr}", owner.name)),
+    })
+}
+
 /// The object at `id` as a [`Call`], if its callable is a global.
 pub(crate) fn call<'g>(cx: &Ctx<'g>, id: NodeId) -> Option<Call<'g>> {
     let Some(Value::Object(obj)) = cx.get(id) else {
@@ -194,7 +217,7 @@ pub(crate) fn call<'g>(cx: &Ctx<'g>, id: NodeId) -> Option<Call<'g>> {
     };
     Some(match &obj.construct {
         Construct::Reduce { callable, args } => {
-            let target = cx.global(*callable)?;
+            let target = cx.global(*callable).or_else(|| attribute(cx, *callable))?;
             let args = cx.tuple(*args)?.to_vec();
             if target.is("copyreg", "_reconstructor") && args.len() == 3 {
                 let cls = cx.global(args[0])?;

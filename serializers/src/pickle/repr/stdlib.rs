@@ -271,8 +271,38 @@ fn machine(code: u8, data: &[u8]) -> Option<(Vec<Item>, Option<Vec<u32>>)> {
     })
 }
 
+/// `zoneinfo.ZoneInfo._unpickle(key, from_cache)` → `zoneinfo.ZoneInfo(key='…')`.
+pub(crate) fn zoneinfo(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
+    if c.target.name != "ZoneInfo._unpickle" || !c.bare() {
+        return None;
+    }
+    let [key, from_cache] = c.args[..] else {
+        return None;
+    };
+    cx.text(key)?;
+    cx.int(from_cache)?;
+    let mut s = Shape::new();
+    s.push("zoneinfo.ZoneInfo(key=").node(key).push(")");
+    Some(s)
+}
+
+/// `uuid.SafeUUID(value)` → `<SafeUUID.safe: 0>`.
+fn safe_uuid(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
+    let [v] = c.args[..] else { return None };
+    let text = match cx.get(v)? {
+        Value::None => "<SafeUUID.unknown: None>",
+        Value::Int(Int::Small(0)) => "<SafeUUID.safe: 0>",
+        Value::Int(Int::Small(-1)) => "<SafeUUID.unsafe: -1>",
+        _ => return None,
+    };
+    Some(Shape::text(text))
+}
+
 /// `uuid.UUID`: an empty `__new__` plus a BUILD of `{'int': n[, 'is_safe': …]}`.
 pub(crate) fn uuid(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
+    if c.target.name == "SafeUUID" && c.bare() && !c.new {
+        return safe_uuid(cx, c);
+    }
     if c.target.name != "UUID" || !c.new || !c.args.is_empty() {
         return None;
     }
