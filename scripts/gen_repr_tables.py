@@ -85,5 +85,24 @@ lines += ["/// The `OSError` family: `OSError(errno, strerror)` builds a subclas
           "pub(crate) const OS_ERRORS: &[&str] = &["]
 lines += [f"    {rs(n)}," for n in oserr]
 lines += ["];", ""]
+# Enum members reduce to `cls(value)`; their repr names the member.
+import http
+import re
+import signal
+import socket
+import uuid
+ENUMS = [http.HTTPStatus, http.HTTPMethod, signal.Signals, signal.Handlers, socket.AddressFamily,
+         socket.SocketKind, uuid.SafeUUID, re.RegexFlag]
+members = {}
+for cls in ENUMS:
+    for m in cls:
+        v = cls(m.value)
+        members[(cls.__module__, cls.__qualname__, repr(m.value))] = repr(v)
+lines += ["/// (module, class, repr(value)) → repr of `cls(value)` for a few standard",
+          "/// enums, sorted.",
+          "pub(crate) const ENUM_REPRS: &[((&str, &str, &str), &str)] = &["]
+for (m, c, v), r in sorted(members.items()):
+    lines.append(f"    (({rs(m)}, {rs(c)}, {rs(v)}), {rs(r)}),")
+lines += ["];", ""]
 out.write_text("\n".join(lines))
 print(f"wrote {out}: {len(reprs)} global reprs, {len(exc)} exceptions")

@@ -111,6 +111,20 @@ def values():
                   complex, slice, functools.partial]
     v["builtin_functions"] = [len, max, print, functools.reduce, getattr, isinstance, iter]
     v["constants"] = [Ellipsis, NotImplemented, None, True]
+    # standard enums, cookies
+    import http
+    import http.cookies
+    import re
+    import signal
+    import socket
+    v["enums"] = [http.HTTPStatus.OK, http.HTTPStatus.IM_A_TEAPOT, http.HTTPMethod.GET,
+                  signal.SIGINT, signal.Handlers.SIG_DFL, socket.AF_INET, socket.SOCK_STREAM,
+                  uuid.SafeUUID.safe, uuid.SafeUUID.unknown, re.IGNORECASE]
+    cookie = http.cookies.SimpleCookie()
+    cookie["key"] = "value"
+    cookie["a"] = "b c"
+    cookie["a"]["path"] = "/"
+    v["cookies"] = [cookie, http.cookies.SimpleCookie()]
     # PySpark
     v["rows"] = [Row(a=1, b="x"), Row(1, 2), Row(), Row(a=None, b=[Row(c=1.5)]),
                  Row(ts=dt.datetime(2020, 1, 1, tzinfo=tz.utc), d=D("1.10"))]

@@ -5,9 +5,10 @@ use num_traits::ToPrimitive;
 
 use super::super::pystr::PyStr;
 use super::super::pytext::{float_repr, str_repr};
-use super::super::value::{Int, State, Value};
+use super::super::value::{Int, NodeId, State, Value};
 use super::names::{exception as exception_name, is_os_error};
 use super::shape::{Call, Ctx, Shape};
+use super::tables::ENUM_REPRS;
 
 /// `BaseException.__repr__`: `Name(arg)` for one argument, `Name(a, b)` or
 /// `Name()` otherwise. Attributes set by BUILD do not show (unless they
@@ -271,6 +272,93 @@ fn machine(code: u8, data: &[u8]) -> Option<(Vec<Item>, Option<Vec<u32>>)> {
     })
 }
 
+/// A member of a standard enum: `cls(value)` → `<Cls.NAME: value>`, looked up
+/// in the generated table by the value's repr (ints, str and None only).
+pub(crate) fn enum_member(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
+    if !c.bare() || c.new {
+        return None;
+    }
+    let [v] = c.args[..] else { return None };
+    let value = match cx.get(v)? {
+        Value::None => "None".to_owned(),
+        Value::Int(Int::Small(i)) => i.to_string(),
+        Value::Str(s) => str_repr(s.as_bytes()),
+        _ => return None,
+    };
+    let key = (&*c.target.module, &*c.target.name, value.as_str());
+    let i = ENUM_REPRS
+        .binary_search_by(|(k, _)| (k.0, k.1, k.2).cmp(&key))
+        .ok()?;
+    Some(Shape::text(ENUM_REPRS[i].1))
+}
+
+/// `http.cookies.SimpleCookie` (Python 2's `Cookie.SimpleCookie`): an empty
+/// dict subclass whose items are `Morsel`s, each an empty dict subclass with
+/// its attributes as items and `key`/`value`/`coded_value` as BUILD state.
+/// `BaseCookie.__repr__`: `<SimpleCookie: k='v' …>`, sorted by key.
+pub(crate) fn cookie(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
+    let attrs_only = |o: &super::super::value::Object| {
+        o.list_items.is_empty()
+            && o.states.iter().all(|st| {
+                matches!(st, State::Build(b) if matches!(cx.get(*b), Some(Value::Dict(_) | Value::None)))
+            })
+    };
+    if c.target.name != "SimpleCookie" || !c.new || !attrs_only(c.obj) {
+        return None;
+    }
+    let pairs = dict_subclass_items(cx, c)?;
+    let mut items = Vec::with_capacity(pairs.len());
+    for (k, m) in pairs {
+        let key = cx.string(k)?;
+        let morsel = super::shape::call(cx, m)?;
+        if !morsel.target.is("http.cookies", "Morsel") || dict_subclass_items(cx, &morsel).is_none()
+        {
+            return None;
+        }
+        let Value::Dict(state) = cx.get(morsel.obj.states.first().and_then(|s| match s {
+            State::Build(b) if morsel.obj.states.len() == 1 => Some(*b),
+            _ => None,
+        })?)?
+        else {
+            return None;
+        };
+        let &(_, value) = state
+            .iter()
+            .rev()
+            .find(|(k, _)| cx.text(*k) == Some(b"value"))?;
+        items.push((key, value));
+    }
+    items.sort_by(|a, b| a.0.cmp(b.0));
+    let mut s = Shape::new();
+    s.push("<SimpleCookie: ");
+    for (i, (k, v)) in items.into_iter().enumerate() {
+        s.push(format!("{}{k}=", if i > 0 { " " } else { "" }))
+            .node(v);
+    }
+    s.push(">");
+    Some(s)
+}
+
+/// The items of a dict subclass built by `cls.__new__(cls)` plus SETITEMS, or
+/// by `copyreg._reconstructor(cls, dict, items)` (protocols 0–1, where
+/// `dict.__init__` fills it) plus SETITEMS.
+fn dict_subclass_items(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Vec<(NodeId, NodeId)>> {
+    if !c.new {
+        return None;
+    }
+    let mut kv: Vec<(NodeId, NodeId)> = match (&c.base, &c.args[..]) {
+        (None, []) => Vec::new(),
+        (Some(b), []) if b.is("builtins", "dict") => Vec::new(),
+        (Some(b), [d]) if b.is("builtins", "dict") => match cx.get(*d)? {
+            Value::Dict(kv) => kv.clone(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    kv.extend(&c.obj.dict_items);
+    Some(super::keys::dedup_pairs(cx.g, &kv))
+}
+
 /// `zoneinfo.ZoneInfo._unpickle(key, from_cache)` → `zoneinfo.ZoneInfo(key='…')`.
 pub(crate) fn zoneinfo(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
     if c.target.name != "ZoneInfo._unpickle" || !c.bare() {
@@ -286,23 +374,8 @@ pub(crate) fn zoneinfo(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
     Some(s)
 }
 
-/// `uuid.SafeUUID(value)` → `<SafeUUID.safe: 0>`.
-fn safe_uuid(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
-    let [v] = c.args[..] else { return None };
-    let text = match cx.get(v)? {
-        Value::None => "<SafeUUID.unknown: None>",
-        Value::Int(Int::Small(0)) => "<SafeUUID.safe: 0>",
-        Value::Int(Int::Small(-1)) => "<SafeUUID.unsafe: -1>",
-        _ => return None,
-    };
-    Some(Shape::text(text))
-}
-
 /// `uuid.UUID`: an empty `__new__` plus a BUILD of `{'int': n[, 'is_safe': …]}`.
 pub(crate) fn uuid(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
-    if c.target.name == "SafeUUID" && c.bare() && !c.new {
-        return safe_uuid(cx, c);
-    }
     if c.target.name != "UUID" || !c.new || !c.args.is_empty() {
         return None;
     }

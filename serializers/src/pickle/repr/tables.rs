@@ -1381,3 +1381,410 @@ pub(crate) const OS_ERRORS: &[&str] = &[
     "ProcessLookupError",
     "TimeoutError",
 ];
+
+/// (module, class, repr(value)) → repr of `cls(value)` for a few standard
+/// enums, sorted.
+pub(crate) const ENUM_REPRS: &[((&str, &str, &str), &str)] = &[
+    (("http", "HTTPMethod", "'CONNECT'"), "<HTTPMethod.CONNECT>"),
+    (("http", "HTTPMethod", "'DELETE'"), "<HTTPMethod.DELETE>"),
+    (("http", "HTTPMethod", "'GET'"), "<HTTPMethod.GET>"),
+    (("http", "HTTPMethod", "'HEAD'"), "<HTTPMethod.HEAD>"),
+    (("http", "HTTPMethod", "'OPTIONS'"), "<HTTPMethod.OPTIONS>"),
+    (("http", "HTTPMethod", "'PATCH'"), "<HTTPMethod.PATCH>"),
+    (("http", "HTTPMethod", "'POST'"), "<HTTPMethod.POST>"),
+    (("http", "HTTPMethod", "'PUT'"), "<HTTPMethod.PUT>"),
+    (("http", "HTTPMethod", "'TRACE'"), "<HTTPMethod.TRACE>"),
+    (("http", "HTTPStatus", "100"), "<HTTPStatus.CONTINUE: 100>"),
+    (
+        ("http", "HTTPStatus", "101"),
+        "<HTTPStatus.SWITCHING_PROTOCOLS: 101>",
+    ),
+    (
+        ("http", "HTTPStatus", "102"),
+        "<HTTPStatus.PROCESSING: 102>",
+    ),
+    (
+        ("http", "HTTPStatus", "103"),
+        "<HTTPStatus.EARLY_HINTS: 103>",
+    ),
+    (("http", "HTTPStatus", "200"), "<HTTPStatus.OK: 200>"),
+    (("http", "HTTPStatus", "201"), "<HTTPStatus.CREATED: 201>"),
+    (("http", "HTTPStatus", "202"), "<HTTPStatus.ACCEPTED: 202>"),
+    (
+        ("http", "HTTPStatus", "203"),
+        "<HTTPStatus.NON_AUTHORITATIVE_INFORMATION: 203>",
+    ),
+    (
+        ("http", "HTTPStatus", "204"),
+        "<HTTPStatus.NO_CONTENT: 204>",
+    ),
+    (
+        ("http", "HTTPStatus", "205"),
+        "<HTTPStatus.RESET_CONTENT: 205>",
+    ),
+    (
+        ("http", "HTTPStatus", "206"),
+        "<HTTPStatus.PARTIAL_CONTENT: 206>",
+    ),
+    (
+        ("http", "HTTPStatus", "207"),
+        "<HTTPStatus.MULTI_STATUS: 207>",
+    ),
+    (
+        ("http", "HTTPStatus", "208"),
+        "<HTTPStatus.ALREADY_REPORTED: 208>",
+    ),
+    (("http", "HTTPStatus", "226"), "<HTTPStatus.IM_USED: 226>"),
+    (
+        ("http", "HTTPStatus", "300"),
+        "<HTTPStatus.MULTIPLE_CHOICES: 300>",
+    ),
+    (
+        ("http", "HTTPStatus", "301"),
+        "<HTTPStatus.MOVED_PERMANENTLY: 301>",
+    ),
+    (("http", "HTTPStatus", "302"), "<HTTPStatus.FOUND: 302>"),
+    (("http", "HTTPStatus", "303"), "<HTTPStatus.SEE_OTHER: 303>"),
+    (
+        ("http", "HTTPStatus", "304"),
+        "<HTTPStatus.NOT_MODIFIED: 304>",
+    ),
+    (("http", "HTTPStatus", "305"), "<HTTPStatus.USE_PROXY: 305>"),
+    (
+        ("http", "HTTPStatus", "307"),
+        "<HTTPStatus.TEMPORARY_REDIRECT: 307>",
+    ),
+    (
+        ("http", "HTTPStatus", "308"),
+        "<HTTPStatus.PERMANENT_REDIRECT: 308>",
+    ),
+    (
+        ("http", "HTTPStatus", "400"),
+        "<HTTPStatus.BAD_REQUEST: 400>",
+    ),
+    (
+        ("http", "HTTPStatus", "401"),
+        "<HTTPStatus.UNAUTHORIZED: 401>",
+    ),
+    (
+        ("http", "HTTPStatus", "402"),
+        "<HTTPStatus.PAYMENT_REQUIRED: 402>",
+    ),
+    (("http", "HTTPStatus", "403"), "<HTTPStatus.FORBIDDEN: 403>"),
+    (("http", "HTTPStatus", "404"), "<HTTPStatus.NOT_FOUND: 404>"),
+    (
+        ("http", "HTTPStatus", "405"),
+        "<HTTPStatus.METHOD_NOT_ALLOWED: 405>",
+    ),
+    (
+        ("http", "HTTPStatus", "406"),
+        "<HTTPStatus.NOT_ACCEPTABLE: 406>",
+    ),
+    (
+        ("http", "HTTPStatus", "407"),
+        "<HTTPStatus.PROXY_AUTHENTICATION_REQUIRED: 407>",
+    ),
+    (
+        ("http", "HTTPStatus", "408"),
+        "<HTTPStatus.REQUEST_TIMEOUT: 408>",
+    ),
+    (("http", "HTTPStatus", "409"), "<HTTPStatus.CONFLICT: 409>"),
+    (("http", "HTTPStatus", "410"), "<HTTPStatus.GONE: 410>"),
+    (
+        ("http", "HTTPStatus", "411"),
+        "<HTTPStatus.LENGTH_REQUIRED: 411>",
+    ),
+    (
+        ("http", "HTTPStatus", "412"),
+        "<HTTPStatus.PRECONDITION_FAILED: 412>",
+    ),
+    (
+        ("http", "HTTPStatus", "413"),
+        "<HTTPStatus.REQUEST_ENTITY_TOO_LARGE: 413>",
+    ),
+    (
+        ("http", "HTTPStatus", "414"),
+        "<HTTPStatus.REQUEST_URI_TOO_LONG: 414>",
+    ),
+    (
+        ("http", "HTTPStatus", "415"),
+        "<HTTPStatus.UNSUPPORTED_MEDIA_TYPE: 415>",
+    ),
+    (
+        ("http", "HTTPStatus", "416"),
+        "<HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE: 416>",
+    ),
+    (
+        ("http", "HTTPStatus", "417"),
+        "<HTTPStatus.EXPECTATION_FAILED: 417>",
+    ),
+    (
+        ("http", "HTTPStatus", "418"),
+        "<HTTPStatus.IM_A_TEAPOT: 418>",
+    ),
+    (
+        ("http", "HTTPStatus", "421"),
+        "<HTTPStatus.MISDIRECTED_REQUEST: 421>",
+    ),
+    (
+        ("http", "HTTPStatus", "422"),
+        "<HTTPStatus.UNPROCESSABLE_ENTITY: 422>",
+    ),
+    (("http", "HTTPStatus", "423"), "<HTTPStatus.LOCKED: 423>"),
+    (
+        ("http", "HTTPStatus", "424"),
+        "<HTTPStatus.FAILED_DEPENDENCY: 424>",
+    ),
+    (("http", "HTTPStatus", "425"), "<HTTPStatus.TOO_EARLY: 425>"),
+    (
+        ("http", "HTTPStatus", "426"),
+        "<HTTPStatus.UPGRADE_REQUIRED: 426>",
+    ),
+    (
+        ("http", "HTTPStatus", "428"),
+        "<HTTPStatus.PRECONDITION_REQUIRED: 428>",
+    ),
+    (
+        ("http", "HTTPStatus", "429"),
+        "<HTTPStatus.TOO_MANY_REQUESTS: 429>",
+    ),
+    (
+        ("http", "HTTPStatus", "431"),
+        "<HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: 431>",
+    ),
+    (
+        ("http", "HTTPStatus", "451"),
+        "<HTTPStatus.UNAVAILABLE_FOR_LEGAL_REASONS: 451>",
+    ),
+    (
+        ("http", "HTTPStatus", "500"),
+        "<HTTPStatus.INTERNAL_SERVER_ERROR: 500>",
+    ),
+    (
+        ("http", "HTTPStatus", "501"),
+        "<HTTPStatus.NOT_IMPLEMENTED: 501>",
+    ),
+    (
+        ("http", "HTTPStatus", "502"),
+        "<HTTPStatus.BAD_GATEWAY: 502>",
+    ),
+    (
+        ("http", "HTTPStatus", "503"),
+        "<HTTPStatus.SERVICE_UNAVAILABLE: 503>",
+    ),
+    (
+        ("http", "HTTPStatus", "504"),
+        "<HTTPStatus.GATEWAY_TIMEOUT: 504>",
+    ),
+    (
+        ("http", "HTTPStatus", "505"),
+        "<HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: 505>",
+    ),
+    (
+        ("http", "HTTPStatus", "506"),
+        "<HTTPStatus.VARIANT_ALSO_NEGOTIATES: 506>",
+    ),
+    (
+        ("http", "HTTPStatus", "507"),
+        "<HTTPStatus.INSUFFICIENT_STORAGE: 507>",
+    ),
+    (
+        ("http", "HTTPStatus", "508"),
+        "<HTTPStatus.LOOP_DETECTED: 508>",
+    ),
+    (
+        ("http", "HTTPStatus", "510"),
+        "<HTTPStatus.NOT_EXTENDED: 510>",
+    ),
+    (
+        ("http", "HTTPStatus", "511"),
+        "<HTTPStatus.NETWORK_AUTHENTICATION_REQUIRED: 511>",
+    ),
+    (("re", "RegexFlag", "1"), "re.TEMPLATE"),
+    (("re", "RegexFlag", "128"), "re.DEBUG"),
+    (("re", "RegexFlag", "16"), "re.DOTALL"),
+    (("re", "RegexFlag", "2"), "re.IGNORECASE"),
+    (("re", "RegexFlag", "256"), "re.ASCII"),
+    (("re", "RegexFlag", "32"), "re.UNICODE"),
+    (("re", "RegexFlag", "4"), "re.LOCALE"),
+    (("re", "RegexFlag", "64"), "re.VERBOSE"),
+    (("re", "RegexFlag", "8"), "re.MULTILINE"),
+    (("signal", "Handlers", "0"), "<Handlers.SIG_DFL: 0>"),
+    (("signal", "Handlers", "1"), "<Handlers.SIG_IGN: 1>"),
+    (("signal", "Signals", "1"), "<Signals.SIGHUP: 1>"),
+    (("signal", "Signals", "10"), "<Signals.SIGUSR1: 10>"),
+    (("signal", "Signals", "11"), "<Signals.SIGSEGV: 11>"),
+    (("signal", "Signals", "12"), "<Signals.SIGUSR2: 12>"),
+    (("signal", "Signals", "13"), "<Signals.SIGPIPE: 13>"),
+    (("signal", "Signals", "14"), "<Signals.SIGALRM: 14>"),
+    (("signal", "Signals", "15"), "<Signals.SIGTERM: 15>"),
+    (("signal", "Signals", "16"), "<Signals.SIGSTKFLT: 16>"),
+    (("signal", "Signals", "17"), "<Signals.SIGCHLD: 17>"),
+    (("signal", "Signals", "18"), "<Signals.SIGCONT: 18>"),
+    (("signal", "Signals", "19"), "<Signals.SIGSTOP: 19>"),
+    (("signal", "Signals", "2"), "<Signals.SIGINT: 2>"),
+    (("signal", "Signals", "20"), "<Signals.SIGTSTP: 20>"),
+    (("signal", "Signals", "21"), "<Signals.SIGTTIN: 21>"),
+    (("signal", "Signals", "22"), "<Signals.SIGTTOU: 22>"),
+    (("signal", "Signals", "23"), "<Signals.SIGURG: 23>"),
+    (("signal", "Signals", "24"), "<Signals.SIGXCPU: 24>"),
+    (("signal", "Signals", "25"), "<Signals.SIGXFSZ: 25>"),
+    (("signal", "Signals", "26"), "<Signals.SIGVTALRM: 26>"),
+    (("signal", "Signals", "27"), "<Signals.SIGPROF: 27>"),
+    (("signal", "Signals", "28"), "<Signals.SIGWINCH: 28>"),
+    (("signal", "Signals", "29"), "<Signals.SIGIO: 29>"),
+    (("signal", "Signals", "3"), "<Signals.SIGQUIT: 3>"),
+    (("signal", "Signals", "30"), "<Signals.SIGPWR: 30>"),
+    (("signal", "Signals", "31"), "<Signals.SIGSYS: 31>"),
+    (("signal", "Signals", "34"), "<Signals.SIGRTMIN: 34>"),
+    (("signal", "Signals", "4"), "<Signals.SIGILL: 4>"),
+    (("signal", "Signals", "5"), "<Signals.SIGTRAP: 5>"),
+    (("signal", "Signals", "6"), "<Signals.SIGABRT: 6>"),
+    (("signal", "Signals", "64"), "<Signals.SIGRTMAX: 64>"),
+    (("signal", "Signals", "7"), "<Signals.SIGBUS: 7>"),
+    (("signal", "Signals", "8"), "<Signals.SIGFPE: 8>"),
+    (("signal", "Signals", "9"), "<Signals.SIGKILL: 9>"),
+    (
+        ("socket", "AddressFamily", "0"),
+        "<AddressFamily.AF_UNSPEC: 0>",
+    ),
+    (
+        ("socket", "AddressFamily", "1"),
+        "<AddressFamily.AF_UNIX: 1>",
+    ),
+    (
+        ("socket", "AddressFamily", "10"),
+        "<AddressFamily.AF_INET6: 10>",
+    ),
+    (
+        ("socket", "AddressFamily", "11"),
+        "<AddressFamily.AF_ROSE: 11>",
+    ),
+    (
+        ("socket", "AddressFamily", "13"),
+        "<AddressFamily.AF_NETBEUI: 13>",
+    ),
+    (
+        ("socket", "AddressFamily", "14"),
+        "<AddressFamily.AF_SECURITY: 14>",
+    ),
+    (
+        ("socket", "AddressFamily", "15"),
+        "<AddressFamily.AF_KEY: 15>",
+    ),
+    (
+        ("socket", "AddressFamily", "16"),
+        "<AddressFamily.AF_NETLINK: 16>",
+    ),
+    (
+        ("socket", "AddressFamily", "17"),
+        "<AddressFamily.AF_PACKET: 17>",
+    ),
+    (
+        ("socket", "AddressFamily", "18"),
+        "<AddressFamily.AF_ASH: 18>",
+    ),
+    (
+        ("socket", "AddressFamily", "19"),
+        "<AddressFamily.AF_ECONET: 19>",
+    ),
+    (
+        ("socket", "AddressFamily", "2"),
+        "<AddressFamily.AF_INET: 2>",
+    ),
+    (
+        ("socket", "AddressFamily", "20"),
+        "<AddressFamily.AF_ATMSVC: 20>",
+    ),
+    (
+        ("socket", "AddressFamily", "21"),
+        "<AddressFamily.AF_RDS: 21>",
+    ),
+    (
+        ("socket", "AddressFamily", "22"),
+        "<AddressFamily.AF_SNA: 22>",
+    ),
+    (
+        ("socket", "AddressFamily", "23"),
+        "<AddressFamily.AF_IRDA: 23>",
+    ),
+    (
+        ("socket", "AddressFamily", "24"),
+        "<AddressFamily.AF_PPPOX: 24>",
+    ),
+    (
+        ("socket", "AddressFamily", "25"),
+        "<AddressFamily.AF_WANPIPE: 25>",
+    ),
+    (
+        ("socket", "AddressFamily", "26"),
+        "<AddressFamily.AF_LLC: 26>",
+    ),
+    (
+        ("socket", "AddressFamily", "29"),
+        "<AddressFamily.AF_CAN: 29>",
+    ),
+    (
+        ("socket", "AddressFamily", "3"),
+        "<AddressFamily.AF_AX25: 3>",
+    ),
+    (
+        ("socket", "AddressFamily", "30"),
+        "<AddressFamily.AF_TIPC: 30>",
+    ),
+    (
+        ("socket", "AddressFamily", "38"),
+        "<AddressFamily.AF_ALG: 38>",
+    ),
+    (
+        ("socket", "AddressFamily", "4"),
+        "<AddressFamily.AF_IPX: 4>",
+    ),
+    (
+        ("socket", "AddressFamily", "40"),
+        "<AddressFamily.AF_VSOCK: 40>",
+    ),
+    (
+        ("socket", "AddressFamily", "42"),
+        "<AddressFamily.AF_QIPCRTR: 42>",
+    ),
+    (
+        ("socket", "AddressFamily", "5"),
+        "<AddressFamily.AF_APPLETALK: 5>",
+    ),
+    (
+        ("socket", "AddressFamily", "6"),
+        "<AddressFamily.AF_NETROM: 6>",
+    ),
+    (
+        ("socket", "AddressFamily", "7"),
+        "<AddressFamily.AF_BRIDGE: 7>",
+    ),
+    (
+        ("socket", "AddressFamily", "8"),
+        "<AddressFamily.AF_ATMPVC: 8>",
+    ),
+    (
+        ("socket", "AddressFamily", "9"),
+        "<AddressFamily.AF_X25: 9>",
+    ),
+    (("socket", "SocketKind", "1"), "<SocketKind.SOCK_STREAM: 1>"),
+    (("socket", "SocketKind", "2"), "<SocketKind.SOCK_DGRAM: 2>"),
+    (
+        ("socket", "SocketKind", "2048"),
+        "<SocketKind.SOCK_NONBLOCK: 2048>",
+    ),
+    (("socket", "SocketKind", "3"), "<SocketKind.SOCK_RAW: 3>"),
+    (("socket", "SocketKind", "4"), "<SocketKind.SOCK_RDM: 4>"),
+    (
+        ("socket", "SocketKind", "5"),
+        "<SocketKind.SOCK_SEQPACKET: 5>",
+    ),
+    (
+        ("socket", "SocketKind", "524288"),
+        "<SocketKind.SOCK_CLOEXEC: 524288>",
+    ),
+    (("uuid", "SafeUUID", "-1"), "<SafeUUID.unsafe: -1>"),
+    (("uuid", "SafeUUID", "0"), "<SafeUUID.safe: 0>"),
+    (("uuid", "SafeUUID", "None"), "<SafeUUID.unknown: None>"),
+];
