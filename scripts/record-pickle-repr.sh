@@ -14,3 +14,9 @@ done
 # The venvs' CPython carries its test package (Lib/test/pickletester.py).
 var="SPARKWIRE_PY_$(echo "${SPARKWIRE_PYSPARK_VERSIONS##* }" | tr . _)"
 PYTHONHASHSEED=0 "${!var}" scripts/record_pickle_repr.py pickletester "$out/pickletester-cpython.json"
+# Real Python 2.7 pickles (protocols 0-2), loaded by the same Python 3.
+py2="${SPARKWIRE_PYTHON2:-$HOME/.pyenv/versions/2.7.18/bin/python}"
+tmp="$(mktemp)"
+"$py2" scripts/record_pickle_repr_py2.py "$tmp"
+PYTHONHASHSEED=0 "${!var}" scripts/record_pickle_repr.py py2 "$tmp" "$out/python2-pickles.json"
+rm -f "$tmp"

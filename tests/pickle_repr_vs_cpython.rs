@@ -11,6 +11,8 @@
 //!   pickled in protocols 0–5. Every one must be recognized (no call form) and
 //!   print exactly as Python prints it; the one set of `str` (whose order is
 //!   hash-randomized) is compared as a multiset of characters.
+//! * `python2-pickles.json`: values pickled by Python 2.7 in protocols 0–2,
+//!   with what Python 3's `pickle.loads` makes of them.
 //! * `pickletester-cpython.json`: every bytes literal of CPython 3.11's
 //!   `Lib/test/pickletester.py`. Where Python loads it and its repr holds no
 //!   address, ours must be exact and equal it; where Python refuses, we must
@@ -193,6 +195,29 @@ fn repr_of_cpython_pickletester_literals_like_cpython() {
     // (Python 2 names, STRING opcodes, xrange, SimpleCookie, exceptions …).
     assert!(t.call_forms.is_empty(), "{}", t.call_forms.join("\n"));
     assert!(t.exact >= 36, "only {} exact comparisons", t.exact);
+}
+
+/// Pickles made by a real Python 2.7 (protocols 0–2: STRING opcodes,
+/// `__builtin__.xrange`, `exceptions.*`, `copy_reg._reconstructor`, longs)
+/// as Python 3 loads them with `fix_imports` and `encoding='ASCII'`.
+#[test]
+fn repr_of_python2_pickles_like_cpython_fix_imports() {
+    let records = load("python2-pickles.json");
+    let t = compare(&records);
+    eprintln!(
+        "python2 pickles: {} records, {} exact, {} unordered, {} call forms, {} Python refused \
+         (we refused {} of them), {} mismatches",
+        records.len(),
+        t.exact,
+        t.unordered,
+        t.call_forms.len(),
+        t.python_refused + t.both_refused,
+        t.both_refused,
+        t.mismatches.len()
+    );
+    assert!(t.mismatches.is_empty(), "{}", t.mismatches.join("\n"));
+    assert!(t.call_forms.is_empty(), "{}", t.call_forms.join("\n"));
+    assert!(t.exact >= 48, "only {} exact comparisons", t.exact);
 }
 
 /// Every real object the oracle pickles for the encoder tests

@@ -45,10 +45,31 @@ fn attrs_only(cx: &Ctx<'_>, c: &Call<'_>) -> bool {
 }
 
 fn ordered_dict(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
-    if !c.args.is_empty() || !c.obj.list_items.is_empty() || !attrs_only(cx, c) {
+    if !c.obj.list_items.is_empty() || !attrs_only(cx, c) {
         return None;
     }
-    let kv = dedup_pairs(cx.g, &c.obj.dict_items);
+    // Python 2 pickles `OrderedDict([[k, v], …])`; Python 3 an empty call and SETITEMS.
+    let mut all: Vec<(NodeId, NodeId)> = match c.args[..] {
+        [] => Vec::new(),
+        [items] => match cx.get(items)? {
+            Value::List(v) | Value::Tuple(v) => {
+                let mut pairs = Vec::with_capacity(v.len());
+                for &p in v {
+                    match cx.get(p)? {
+                        Value::List(kv) | Value::Tuple(kv) if kv.len() == 2 => {
+                            pairs.push((kv[0], kv[1]))
+                        }
+                        _ => return None,
+                    }
+                }
+                pairs
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    all.extend(&c.obj.dict_items);
+    let kv = dedup_pairs(cx.g, &all);
     if kv.is_empty() {
         return Some(Shape::text("OrderedDict()"));
     }

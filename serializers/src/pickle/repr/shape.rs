@@ -118,7 +118,8 @@ impl<'g> Ctx<'g> {
     /// or a `str` of code points below 256 (datetime accepts both as state).
     pub(crate) fn state_bytes(&self, id: NodeId) -> Option<Vec<u8>> {
         match self.get(id)? {
-            Value::Bytes(b) => Some(b.to_vec()),
+            // A non-ASCII Python 2 string makes `pickle.loads` raise first.
+            Value::Bytes(b) if !self.py2_str || b.is_ascii() => Some(b.to_vec()),
             Value::Str(s) => latin1(s),
             Value::Object(_) => match self.g.builtin(id)? {
                 super::super::value::Builtin::Bytes(b) => Some(b),
