@@ -113,6 +113,15 @@ def values():
                   complex, slice, functools.partial]
     v["builtin_functions"] = [len, max, print, functools.reduce, getattr, isinstance, iter]
     v["constants"] = [Ellipsis, NotImplemented, None, True]
+    # callables built from callables; struct sequences
+    import operator
+    import time
+    v["partials"] = [functools.partial(max, 1, key=abs), functools.partial(len),
+                     functools.partial(dt.date, 2020, month=2)]
+    v["operator_getters"] = [operator.itemgetter(1), operator.itemgetter(1, "a"),
+                             operator.attrgetter("a.b", "c"), operator.methodcaller("split", ","),
+                             operator.methodcaller("strip")]
+    v["struct_time"] = [time.gmtime(0), time.gmtime(1700000000)]
     # standard enums, cookies
     import http
     import http.cookies

@@ -5,7 +5,7 @@
 use super::super::value::NodeId;
 use super::output::ReprError;
 use super::shape::{call, Ctx, Shape};
-use super::{collections, datetime, decimal, numbers, pyspark, stdlib};
+use super::{collections, datetime, decimal, functional, numbers, pyspark, stdlib};
 
 /// The shape of a known object, or `None` to show it as a call.
 pub(crate) fn recognize(cx: &Ctx<'_>, id: NodeId) -> Result<Option<Shape>, ReprError> {
@@ -29,6 +29,9 @@ pub(crate) fn recognize(cx: &Ctx<'_>, id: NodeId) -> Result<Option<Shape>, ReprE
         "http" | "signal" | "socket" | "re" => stdlib::enum_member(cx, &c),
         "http.cookies" => stdlib::cookie(cx, &c),
         "fractions" => numbers::fraction(cx, &c),
+        "functools" | "_functools" => functional::partial(cx, &c),
+        "operator" | "_operator" => functional::operator(cx, &c),
+        "time" => stdlib::struct_time(cx, &c),
         "zoneinfo" => stdlib::zoneinfo(cx, &c),
         m if m.starts_with("pyspark") => pyspark::shape(cx, &c),
         _ => None,

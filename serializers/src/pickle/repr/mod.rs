@@ -22,6 +22,7 @@
 mod collections;
 mod datetime;
 mod decimal;
+mod functional;
 mod hash;
 mod keys;
 mod known;

@@ -359,6 +359,40 @@ fn dict_subclass_items(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Vec<(NodeId, NodeId
     Some(super::keys::dedup_pairs(cx.g, &kv))
 }
 
+/// `time.struct_time((fields…), {extra})` → `time.struct_time(tm_year=…, …)`:
+/// a struct sequence prints its nine visible fields.
+pub(crate) fn struct_time(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
+    const FIELDS: [&str; 9] = [
+        "tm_year", "tm_mon", "tm_mday", "tm_hour", "tm_min", "tm_sec", "tm_wday", "tm_yday",
+        "tm_isdst",
+    ];
+    if c.target.name != "struct_time" || !c.bare() || c.new {
+        return None;
+    }
+    let (seq, extra) = match c.args[..] {
+        [seq] => (seq, None),
+        [seq, extra] => (seq, Some(extra)),
+        _ => return None,
+    };
+    let items = match cx.get(seq)? {
+        Value::Tuple(v) | Value::List(v) if (9..=11).contains(&v.len()) => v,
+        _ => return None,
+    };
+    if let Some(e) = extra {
+        if !matches!(cx.get(e)?, Value::Dict(_) | Value::None) {
+            return None;
+        }
+    }
+    let mut s = Shape::new();
+    s.push("time.struct_time(");
+    for (i, (f, &v)) in FIELDS.iter().zip(items).enumerate() {
+        s.push(format!("{}{f}=", if i > 0 { ", " } else { "" }))
+            .node(v);
+    }
+    s.push(")");
+    Some(s)
+}
+
 /// `zoneinfo.ZoneInfo._unpickle(key, from_cache)` → `zoneinfo.ZoneInfo(key='…')`.
 pub(crate) fn zoneinfo(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
     if c.target.name != "ZoneInfo._unpickle" || !c.bare() {
