@@ -272,3 +272,42 @@ fn exact_claims_hold_on_real_objects_in_every_pinned_pyspark() {
         }
     }
 }
+
+/// Untrusted bytes: every recorded pickle with one byte changed (at up to 96
+/// positions each) or cut short must decode or fail cleanly, and whatever
+/// decodes must print without panicking, under a small expansion budget.
+#[test]
+fn mutated_real_pickles_never_panic_the_repr_view() {
+    let mut records = load("values-pyspark-4.3.0.json");
+    records.extend(load("python2-pickles.json"));
+    records.extend(load("pickletester-cpython.json"));
+    let mut opts = ReprOptions::default();
+    opts.limits.max_expanded = 1 << 16;
+    let (mut tried, mut printed) = (0usize, 0usize);
+    for r in &records {
+        let Some(data) = &r.data else { continue };
+        let step = (data.len() / 96).max(1);
+        for at in (0..data.len()).step_by(step) {
+            for variant in 0..3 {
+                let mut m = data.clone();
+                match variant {
+                    0 => m[at] ^= 0x55,
+                    1 => m[at] = m[at].wrapping_add(1),
+                    _ => m.truncate(at),
+                }
+                tried += 1;
+                if let Ok(d) = pickle::decode_slice(&m) {
+                    opts.protocol = Some(d.protocol.unwrap_or(0));
+                    if pickle::repr::python_repr(&d.graph, d.root(), &opts).is_ok() {
+                        printed += 1;
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("mutations: {tried} tried, {printed} decoded and printed");
+    assert!(
+        tried > 10_000 && printed > 1_000,
+        "{tried} tried, {printed} printed"
+    );
+}
