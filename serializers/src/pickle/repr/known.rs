@@ -5,7 +5,9 @@
 use super::super::value::NodeId;
 use super::output::ReprError;
 use super::shape::{call, Ctx, Shape};
-use super::{collections, datetime, decimal, functional, numbers, pyspark, stdlib};
+use super::{
+    array, collections, datetime, decimal, exceptions, functional, numbers, pyspark, stdlib,
+};
 
 /// The shape of a known object, or `None` to show it as a call.
 pub(crate) fn recognize(cx: &Ctx<'_>, id: NodeId) -> Result<Option<Shape>, ReprError> {
@@ -21,10 +23,10 @@ pub(crate) fn recognize(cx: &Ctx<'_>, id: NodeId) -> Result<Option<Shape>, ReprE
         "decimal" | "_decimal" | "_pydecimal" => decimal::shape(cx, &c),
         "builtins" => match numbers::shape(cx, &c)? {
             Some(s) => Some(s),
-            None => stdlib::exception(cx, &c),
+            None => exceptions::exception(cx, &c),
         },
         "collections" => collections::shape(cx, &c),
-        "array" => stdlib::array(cx, &c),
+        "array" => array::array(cx, &c),
         "uuid" => stdlib::uuid(cx, &c).or_else(|| stdlib::enum_member(cx, &c)),
         "http" | "signal" | "socket" | "re" => stdlib::enum_member(cx, &c),
         "http.cookies" => stdlib::cookie(cx, &c),

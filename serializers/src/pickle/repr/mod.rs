@@ -3,25 +3,33 @@
 //! For builtin types the text equals Python's: CPython's quote choice and
 //! escapes for `str` (its `isprintable` table) and `bytes`, the shortest
 //! round-trip float repr, `[...]` for a container that contains itself, sets
-//! in CPython's hash-table order ([`setorder`]) with equal elements and keys
-//! collapsed ([`keys`]), and the builtin reconstructions older protocols use
+//! in CPython 3.11's hash-table order (module `setorder`; where hashes are
+//! randomized or address-based, stored order) with equal elements and keys
+//! collapsed (`keys`), and the builtin reconstructions older protocols use
 //! (`set([...])`, `_codecs.encode(s, 'latin1')`, `bytearray(b)`).
 //!
 //! Objects built by reduce forms whose repr is deterministic print as Python
-//! prints them ([`known`]): datetime's types, Decimal, complex, range, slice,
+//! prints them (`known` dispatches): datetime's types (tzinfo, fold),
+//! timedelta, timezone, Decimal, Fraction, complex, range, slice,
 //! `collections`' containers, `array.array`, `uuid.UUID`, builtin exceptions,
-//! well-known classes and builtin functions, `pyspark.sql.Row` and
-//! `StorageLevel`. Protocols 0–2 may name Python 2 modules; they are mapped as
-//! the unpickler's `fix_imports` does ([`names`]). Everything else is shown as
-//! the call that would build it, e.g. `__main__.C.__new__(__main__.C)`, and
-//! [`Fidelity`] says so. Nothing is executed.
+//! well-known classes, builtin functions and constants, standard enum members,
+//! `functools.partial`, the `operator` getters, `time.struct_time`,
+//! `zoneinfo.ZoneInfo`, `http.cookies.SimpleCookie`, `pyspark.sql.Row` (named,
+//! positional, from a Row class) and `StorageLevel`; pure calls of builtins by
+//! their result (`int()` → `0`). Protocols 0–2 may name Python 2 modules;
+//! they are mapped as the unpickler's `fix_imports` does (`names`, from the
+//! generated `tables`). Everything else is shown as the call that would build
+//! it, e.g. `__main__.C.__new__(__main__.C)`, and [`Fidelity`] says so.
+//! Nothing is executed.
 //!
 //! The walk is iterative and charged against [`Limits::max_expanded`], so deep,
 //! cyclic or exponentially shared graphs cannot exhaust the stack or the memory.
 
+mod array;
 mod collections;
 mod datetime;
 mod decimal;
+mod exceptions;
 mod functional;
 mod hash;
 mod keys;
