@@ -10,6 +10,8 @@ mkdir -p "$out"
 for v in $SPARKWIRE_PYSPARK_VERSIONS; do
   var="SPARKWIRE_PY_$(echo "$v" | tr . _)"
   PYTHONHASHSEED=0 "${!var}" scripts/record_pickle_repr.py values "$out/values-pyspark-$v.json"
+  # Rows the JVM pickles (a local Spark per version); TZ fixed for `timestamp`.
+  TZ=UTC PYTHONHASHSEED=0 "${!var}" scripts/record_pickle_repr.py jvm "$out/jvm-rows-pyspark-$v.json" 2>/dev/null
 done
 # The venvs' CPython carries its test package (Lib/test/pickletester.py).
 var="SPARKWIRE_PY_$(echo "${SPARKWIRE_PYSPARK_VERSIONS##* }" | tr . _)"

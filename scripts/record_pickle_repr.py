@@ -5,6 +5,7 @@
     record_pickle_repr.py values OUT.json       # run with each pinned venv's Python
     record_pickle_repr.py pickletester OUT.json # run with a CPython that has `test`
     record_pickle_repr.py py2 IN.json OUT.json  # IN from record_pickle_repr_py2.py
+    record_pickle_repr.py jvm OUT.json          # starts a local Spark (Java needed)
 
 `values`: standard-library and PySpark values whose repr is deterministic
 (datetime, Decimal, complex, range, slice, collections, array, UUID, exceptions,
@@ -203,6 +204,51 @@ def record_pickletester(out):
     json.dump({"meta": meta, "records": recs}, out, indent=0)
 
 
+JVM_QUERIES = [
+    # (name, SQL) whose rows Spark's EvaluatePython pickles for Python.
+    ("scalars", "SELECT 1L AS i, 'a' AS s, 1.5D AS d, true AS b, CAST(NULL AS INT) AS n, "
+                "CAST(1.50 AS DECIMAL(10,2)) AS dec, X'6162' AS bin, 2Y AS by, 3S AS sh, 4.5F AS f"),
+    ("dates", "SELECT DATE'2020-01-02' AS d, DATE'1969-12-31' AS before, DATE'0001-01-01' AS first, "
+              "DATE'9999-12-31' AS last, CAST(NULL AS DATE) AS none"),
+    ("timestamp_ntz", "SELECT TIMESTAMP_NTZ'2020-01-02 03:04:05.123456' AS t, "
+                      "TIMESTAMP_NTZ'1969-12-31 23:59:59.999999' AS before, "
+                      "TIMESTAMP_NTZ'2020-01-02 00:00:00' AS midnight, TIMESTAMP_NTZ'2020-01-02 00:00:07' AS s"),
+    ("intervals", "SELECT INTERVAL '1 02:03:04.5' DAY TO SECOND AS a, INTERVAL '-3' DAY AS b, "
+                  "INTERVAL '0' SECOND AS z"),
+    ("nested", "SELECT array(DATE'2020-01-02', NULL) AS ad, map('k', DATE'2021-03-04') AS md, "
+               "named_struct('x', 1, 'd', DATE'2022-05-06', 'inner', named_struct('y', 'z')) AS st, "
+               "array(named_struct('a', 1), named_struct('a', 2)) AS arr_st, array() AS empty, "
+               "map(DATE'2020-01-01', array(1, 2)) AS date_keys"),
+    ("many_rows", "SELECT id, date_add(DATE'2020-02-27', CAST(id AS INT)) AS d, CAST(id AS STRING) AS s "
+                  "FROM range(5)"),
+    ("local_timestamp", "SELECT TIMESTAMP'2020-01-02 03:04:05' AS t"),
+]
+
+
+def record_jvm(out):
+    """Rows as the JVM pickles them for Python (`df._jdf.javaToPython()`), one
+    record per pickled batch, loaded here."""
+    import pyspark
+    from pyspark.sql import SparkSession
+    spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
+             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    recs = []
+    try:
+        for name, sql in JVM_QUERIES:
+            for data in spark.sql(sql)._jdf.javaToPython().collect():
+                data = bytes(data)
+                try:
+                    r, err = repr(pickle.loads(data)), None
+                except Exception as e:
+                    r, err = None, type(e).__name__
+                recs.append([name, 2, data.hex(), r, err])
+    finally:
+        spark.stop()
+    meta = {"python": sys.version.split()[0], "pyspark": pyspark.__version__, "TZ": "UTC",
+            "script": "scripts/record_pickle_repr.py jvm"}
+    json.dump({"meta": meta, "records": recs}, out, indent=0)
+
+
 def record_py2(src, out):
     """Python 2.7's pickles (from record_pickle_repr_py2.py), as this Python 3
     loads them with pickle.loads's defaults (fix_imports, encoding='ASCII')."""
@@ -225,4 +271,5 @@ if __name__ == "__main__":
         if mode == "py2":
             record_py2(sys.argv[2], f)
         else:
-            {"values": record_values, "pickletester": record_pickletester}[mode](f)
+            {"values": record_values, "pickletester": record_pickletester,
+             "jvm": record_jvm}[mode](f)

@@ -11,6 +11,8 @@
 //!   pickled in protocols 0–5. Every one must be recognized (no call form) and
 //!   print exactly as Python prints it; the one set of `str` (whose order is
 //!   hash-randomized) is compared as a multiset of characters.
+//! * `jvm-rows-pyspark-<v>.json`: rows a local Spark of each pinned pyspark
+//!   pickles for Python (`javaToPython`), with PySpark's repr of them.
 //! * `python2-pickles.json`: values pickled by Python 2.7 in protocols 0–2,
 //!   with what Python 3's `pickle.loads` makes of them.
 //! * `pickletester-cpython.json`: every bytes literal of CPython 3.11's
@@ -197,6 +199,39 @@ fn repr_of_cpython_pickletester_literals_like_cpython() {
     assert!(t.exact >= 36, "only {} exact comparisons", t.exact);
 }
 
+/// Rows as a real JVM pickles them for Python (`df._jdf.javaToPython()` in a
+/// local Spark of every pinned pyspark): `_create_row_inbound_converter(
+/// _parse_datatype_json_string(schema))(*values)`, with dates, timestamp_ntz
+/// and day-time intervals converted from their internal ints, in arrays, maps
+/// and nested structs too. `timestamp` depends on the reader's time zone, so
+/// that row must stay a call form.
+#[test]
+fn repr_of_jvm_rows_like_pyspark() {
+    for v in ["3.5.9", "4.0.1", "4.1.4", "4.2.1", "4.3.0"] {
+        let f = format!("jvm-rows-pyspark-{v}.json");
+        let (local, records): (Vec<Record>, Vec<Record>) = load(&f)
+            .into_iter()
+            .partition(|r| r.name == "local_timestamp");
+        let t = compare(&records);
+        eprintln!(
+            "{f}: {} batches, {} exact, {} call forms, {} mismatches",
+            records.len(),
+            t.exact,
+            t.call_forms.len(),
+            t.mismatches.len()
+        );
+        assert!(t.mismatches.is_empty(), "{f}:\n{}", t.mismatches.join("\n"));
+        assert!(t.call_forms.is_empty(), "{f}:\n{}", t.call_forms.join("\n"));
+        assert!(t.exact >= 8, "{f}: only {} exact", t.exact);
+        let t = compare(&local);
+        assert_eq!(
+            (t.exact, t.call_forms.len()),
+            (0, local.len()),
+            "{f}: local timestamps"
+        );
+    }
+}
+
 /// Pickles made by a real Python 2.7 (protocols 0–2: STRING opcodes,
 /// `__builtin__.xrange`, `exceptions.*`, `copy_reg._reconstructor`, longs)
 /// as Python 3 loads them with `fix_imports` and `encoding='ASCII'`.
@@ -280,6 +315,7 @@ fn exact_claims_hold_on_real_objects_in_every_pinned_pyspark() {
 fn mutated_real_pickles_never_panic_the_repr_view() {
     let mut records = load("values-pyspark-4.3.0.json");
     records.extend(load("python2-pickles.json"));
+    records.extend(load("jvm-rows-pyspark-4.3.0.json"));
     records.extend(load("pickletester-cpython.json"));
     let mut opts = ReprOptions::default();
     opts.limits.max_expanded = 1 << 16;

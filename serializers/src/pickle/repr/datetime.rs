@@ -119,7 +119,7 @@ fn datetime(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
 }
 
 /// `a, b[, s[, us]]`: the seconds and microseconds are dropped while zero.
-fn clock(head: &[u32], seconds: u32, us: u32) -> String {
+pub(crate) fn clock(head: &[u32], seconds: u32, us: u32) -> String {
     let mut parts: Vec<String> = head.iter().map(u32::to_string).collect();
     if us != 0 {
         parts.extend([seconds.to_string(), us.to_string()]);

@@ -6,11 +6,15 @@ use super::super::value::NodeId;
 use super::output::ReprError;
 use super::shape::{call, Ctx, Shape};
 use super::{
-    array, collections, datetime, decimal, exceptions, functional, numbers, pyspark, stdlib,
+    array, collections, datetime, decimal, exceptions, functional, jvm_rows, numbers, pyspark,
+    stdlib,
 };
 
 /// The shape of a known object, or `None` to show it as a call.
 pub(crate) fn recognize(cx: &Ctx<'_>, id: NodeId) -> Result<Option<Shape>, ReprError> {
+    if let Some(row) = jvm_rows::shape(cx, id) {
+        return Ok(Some(row));
+    }
     let Some(c) = call(cx, id) else {
         return Ok(None);
     };

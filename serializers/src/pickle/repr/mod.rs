@@ -15,7 +15,8 @@
 //! well-known classes, builtin functions and constants, standard enum members,
 //! `functools.partial`, the `operator` getters, `time.struct_time`,
 //! `zoneinfo.ZoneInfo`, `http.cookies.SimpleCookie`, `pyspark.sql.Row` (named,
-//! positional, from a Row class) and `StorageLevel`; pure calls of builtins by
+//! positional, from a Row class, and as the JVM pickles rows with their
+//! schema: `jvm_rows`) and `StorageLevel`; pure calls of builtins by
 //! their result (`int()` → `0`). Protocols 0–2 may name Python 2 modules;
 //! they are mapped as the unpickler's `fix_imports` does (`names`, from the
 //! generated `tables`). Everything else is shown as the call that would build
@@ -32,6 +33,7 @@ mod decimal;
 mod exceptions;
 mod functional;
 mod hash;
+mod jvm_rows;
 mod keys;
 mod known;
 mod names;
@@ -39,6 +41,7 @@ mod numbers;
 mod output;
 mod printer;
 mod pyspark;
+mod schema;
 mod setorder;
 mod shape;
 mod stdlib;

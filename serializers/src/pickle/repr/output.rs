@@ -27,7 +27,10 @@ pub struct ReprOptions {
     /// The protocol the pickle was written in, when known (0 for protocols
     /// 0–1, which have no PROTO opcode). Below 3, Python 2 names are mapped
     /// and STRING/BINSTRING bytes load as ASCII `str`, as `pickle.loads`
-    /// does by default; unknown maps names and keeps bytes as bytes.
+    /// does by default; unknown maps names and keeps bytes as bytes. (The
+    /// graph does not say which opcode made a bytes node, so a BINBYTES
+    /// inside a pickle labelled below 3 — which CPython never writes — would
+    /// be shown as a `str`.)
     pub protocol: Option<u8>,
 }
 

@@ -40,6 +40,7 @@ impl<'a> Printer<'a> {
                 fix_imports: opts.protocol.is_none_or(|p| p < 3),
                 py2_str: opts.protocol.is_some_and(|p| p < 3),
                 max_int_digits: opts.limits.max_int_digits,
+                schemas: Default::default(),
             },
             opts,
             out: String::new(),
@@ -207,6 +208,11 @@ impl<'a> Printer<'a> {
                         }
                         return Ok(());
                     }
+                    // Text pieces are output too: charged like nodes.
+                    self.budget = self
+                        .budget
+                        .checked_sub(shape.pieces.len() as u64)
+                        .ok_or(ReprError::TooLarge(self.opts.limits.max_expanded))?;
                     self.active.insert(id);
                     work.push(Work::Leave(id));
                     for p in shape.pieces.into_iter().rev() {

@@ -9,10 +9,14 @@
 //! then decides whether the call is one it can show exactly.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::super::pystr::PyStr;
 use super::super::value::{Construct, Graph, Int, NodeId, Object, State, Value};
 use super::names::{resolve, Name};
+use super::schema::DType;
 
 /// A piece of a known object's repr: literal text or a child value's repr.
 #[derive(Debug, Clone)]
@@ -76,6 +80,9 @@ pub(crate) struct Ctx<'g> {
     /// ASCII `str`, as `pickle.loads`'s default `encoding='ASCII'` does.
     pub(crate) py2_str: bool,
     pub(crate) max_int_digits: usize,
+    /// Spark schemas already parsed, by the node of their
+    /// `_parse_datatype_json_string` call (every row of a batch shares one).
+    pub(crate) schemas: RefCell<HashMap<NodeId, Option<Rc<DType>>>>,
 }
 
 impl<'g> Ctx<'g> {
