@@ -9,8 +9,9 @@
 use std::collections::HashMap;
 
 use num_bigint::BigInt;
+use num_traits::ToPrimitive;
 
-use super::super::value::{Graph, NodeId, Value};
+use super::super::value::{Graph, Int, NodeId, Value};
 use super::hash::{budget, float_as_int};
 
 /// Deepest tuple nesting canonicalized; deeper tuples compare by identity.
@@ -19,6 +20,9 @@ const MAX_DEPTH: u32 = 32;
 #[derive(Debug, PartialEq, Eq, Hash)]
 enum Key {
     None,
+    /// An int that fits in `i64` (always this variant then, so equal ints
+    /// have equal keys).
+    Small(i64),
     Int(BigInt),
     Float(u64),
     Str(Vec<u8>),
@@ -33,11 +37,12 @@ fn key_at(g: &Graph, id: NodeId, depth: u32, visits: &mut u32) -> Key {
     *visits = visits.saturating_sub(1);
     match g.try_get(id) {
         Some(Value::None) => Key::None,
-        Some(Value::Bool(b)) => Key::Int(BigInt::from(u8::from(*b))),
-        Some(Value::Int(i)) => Key::Int(i.to_big()),
+        Some(Value::Bool(b)) => Key::Small(i64::from(*b)),
+        Some(Value::Int(Int::Small(i))) => Key::Small(*i),
+        Some(Value::Int(Int::Big(b))) => int_key(b.clone()),
         Some(Value::Float(f)) if f.is_nan() => Key::Node(id),
         Some(Value::Float(f)) => match float_as_int(*f) {
-            Some(i) => Key::Int(i),
+            Some(i) => int_key(i),
             None => Key::Float(f.to_bits()),
         },
         Some(Value::Str(s)) => Key::Str(s.as_bytes().to_vec()),
@@ -51,6 +56,13 @@ fn key_at(g: &Graph, id: NodeId, depth: u32, visits: &mut u32) -> Key {
             )
         }
         _ => Key::Node(id),
+    }
+}
+
+fn int_key(i: BigInt) -> Key {
+    match i.to_i64() {
+        Some(s) => Key::Small(s),
+        None => Key::Int(i),
     }
 }
 

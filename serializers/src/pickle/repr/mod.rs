@@ -157,4 +157,16 @@ mod tests {
         let d = crate::pickle::decode_slice(data).unwrap();
         assert_eq!(repr_decoded(&d).unwrap(), "{1025, 5}");
     }
+
+    #[test]
+    fn equal_keys_and_elements_collapse_like_python() {
+        // Hand-made protocol-4 pickles; CPython 3.11's pickle.loads prints
+        // {1: 'c'} and {1.0, 2}: the first key or element stays, the last value wins.
+        let dict = b"\x80\x04}(K\x01X\x01\x00\x00\x00aG?\xf0\x00\x00\x00\x00\x00\x00X\x01\x00\x00\x00b\x88X\x01\x00\x00\x00cu.";
+        let d = crate::pickle::decode_slice(dict).unwrap();
+        assert_eq!(repr_decoded(&d).unwrap(), "{1: 'c'}");
+        let set = b"\x80\x04\x8f(G?\xf0\x00\x00\x00\x00\x00\x00K\x01\x88K\x02\x90.";
+        let d = crate::pickle::decode_slice(set).unwrap();
+        assert_eq!(repr_decoded(&d).unwrap(), "{1.0, 2}");
+    }
 }
