@@ -101,6 +101,15 @@ fn capture_text(s: &mut String, cap: &CaptureReport) {
             TcpKind::AccumulatorUpdates { updates, .. } => {
                 format!("accumulator updates {}", js(updates))
             }
+            TcpKind::WorkerInOtherLayout {
+                layouts_that_fit,
+                spark_version,
+                error,
+            } => format!(
+                "a worker connection that --spark {spark_version} does not read \
+                 (layouts that read it: {}): {error}",
+                layouts_that_fit.join(", ")
+            ),
             TcpKind::Other { note } => format!(
                 "other{}",
                 note.as_deref()
@@ -242,12 +251,17 @@ fn py4j_stream_text(s: &mut String, side: &str, r: &Py4jStreamReport) {
 fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report) {
     let _ = writeln!(
         s,
-        "connection {} — Spark {} ({} worker, pid {}; layouts that fit: {})",
+        "connection {} — Spark {} ({} worker, pid {}; layouts that fit: {}{})",
         c.name,
-        c.spark_version,
+        or_list(&c.spark_versions),
         c.mode,
-        c.pid,
+        c.pid
+            .map_or_else(|| "not read".to_owned(), |p| p.to_string()),
         c.layouts_that_fit.join(", "),
+        c.release_evidence
+            .as_deref()
+            .map(|e| format!("; {e}"))
+            .unwrap_or_default(),
     );
     if let Some(errno) = c.fork_errno {
         let _ = writeln!(
@@ -330,7 +344,7 @@ fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report) {
             let _ = writeln!(
                 s,
                 "    reply: the recording ends inside it{}",
-                if doc.killed(c.pid) {
+                if c.pid.is_some_and(|p| doc.killed(p)) {
                     " — the JVM asked the daemon to kill this worker (its pid on the daemon's stdin)"
                 } else {
                     " (the worker died or the connection was closed)"
@@ -343,6 +357,9 @@ fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report) {
                 t.end.unwrap_or("(none: the worker exits)")
             );
         }
+    }
+    for e in c.error.iter().chain(&c.further_errors) {
+        let _ = writeln!(s, "  decoding stopped: {e}");
     }
     if c.trailing_bytes > 0 {
         let _ = writeln!(
@@ -357,6 +374,15 @@ fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report) {
                 None => String::new(),
             }
         );
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }
 
@@ -401,11 +427,18 @@ impl Progress {
     }
 }
 
-/// Compares a re-encoded connection with its source bytes.
+/// Compares a re-encoded connection with the source bytes it decoded; the
+/// bytes after a stop were not decoded, so they are not verified, which is a
+/// failure too.
 fn verify(src: &Source, c: &Connection, report: &mut Vec<String>) -> io::Result<()> {
     let (t2, f2) = capture::reencode(c).map_err(|e| io::Error::other(e.to_string()))?;
-    for (dir, a, b) in [("to_worker", &src.to, &t2), ("from_worker", &src.from, &f2)] {
-        if a != b {
+    let decoded = [c.decoded.0, c.decoded.1].map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    for ((dir, a, b), n) in [("to_worker", &src.to, &t2), ("from_worker", &src.from, &f2)]
+        .into_iter()
+        .zip(decoded)
+    {
+        let a = &a[..n.min(a.len())];
+        if a != &b[..] {
             let at = a
                 .iter()
                 .zip(b.iter())
@@ -416,6 +449,20 @@ fn verify(src: &Source, c: &Connection, report: &mut Vec<String>) -> io::Result<
                 src.name
             ));
         }
+    }
+    for s in c
+        .stops
+        .iter()
+        .filter(|s| s.kind != capture::StopKind::Ended)
+    {
+        let total = match s.direction {
+            capture::Direction::ToWorker => src.to.len(),
+            capture::Direction::FromWorker => src.from.len(),
+        };
+        report.push(format!(
+            "connection {}, {}: bytes {}..{total} were not decoded, so not verified ({s})",
+            src.name, s.direction, s.offset
+        ));
     }
     Ok(())
 }
@@ -456,19 +503,26 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
         ),
     };
-    let mut failed = false;
     let mut verify_report = Vec::new();
     let mut capture_report = None;
     let mut decoded: Vec<(Source, Connection)> = Vec::new();
+    // Recorded connections of which not even the prelude could be read.
+    let mut unread = Vec::new();
     match &args.dir {
         Some(path) if path.is_file() => {
             let data = read_input(path)?;
-            let cap = pcap::read(&data).map_err(|source| {
-                inspect_err(InspectError::Pcap {
-                    path: path.clone(),
-                    source,
-                })
-            })?;
+            // A malformed capture file is bad input (exit 1), not a usage error.
+            let cap = match pcap::read(&data) {
+                Ok(cap) => cap,
+                Err(source) => {
+                    let e = InspectError::Pcap {
+                        path: path.clone(),
+                        source,
+                    };
+                    eprintln!("sparkwire decode: {e}");
+                    return Ok(ExitCode::from(1));
+                }
+            };
             let mut progress = Progress::new(data.len() as u64);
             let (report, workers) =
                 CaptureReport::new(cap, spark, |n, what| progress.advance(n, what));
@@ -486,7 +540,7 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
             );
             for r in recorded {
                 progress.advance((r.to_worker.len() + r.from_worker.len()) as u64, &r.name);
-                match capture::decode(&r.to_worker, &r.from_worker, spark) {
+                match capture::decode_best(&r.to_worker, &r.from_worker, spark) {
                     Ok(c) => decoded.push((
                         Source {
                             name: r.name,
@@ -495,10 +549,7 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
                         },
                         c,
                     )),
-                    Err(e) => {
-                        eprintln!("sparkwire decode: connection {}, {e}", r.name);
-                        failed = true;
-                    }
+                    Err(stop) => unread.push(ConnectionReport::unread(&r.name, &stop, spark)),
                 }
             }
         }
@@ -510,7 +561,28 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
         }
         connections.push(ConnectionReport::new(&src.name, c));
     }
-    failed |= !verify_report.is_empty();
+    connections.extend(unread);
+    // Connections that are not decoded: with --verify, their bytes are not
+    // verified; a worker connection the forced layout does not read is
+    // incomplete output either way.
+    let mut not_decoded = Vec::new();
+    for t in capture_report.iter().flat_map(|c| &c.tcp_connections) {
+        match &t.kind {
+            TcpKind::WorkerInOtherLayout { spark_version, .. } => not_decoded.push(format!(
+                "tcp {}: a worker connection the {spark_version} layout does not read",
+                t.name
+            )),
+            TcpKind::Other { note } if args.verify => verify_report.push(format!(
+                "tcp {}: not decoded ({}), so not verified",
+                t.name,
+                note.as_deref().unwrap_or("not recognised")
+            )),
+            _ => {}
+        }
+    }
+    if args.verify {
+        verify_report.extend(not_decoded.iter().map(|n| format!("{n}, so not verified")));
+    }
     let daemon = match (&capture_report, &args.dir) {
         (None, Some(dir)) => Some(
             capture_dir::read_daemon(dir)
@@ -527,13 +599,40 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
         ),
         _ => (None, None),
     };
-    let report = Report {
+    let mut report = Report {
         connections,
         capture: capture_report,
         daemon,
         broadcast_files,
         tap_log,
     };
+    // A worker the JVM had the daemon kill leaves a reply that ends between
+    // items: expected, not damage.
+    let killed: Vec<bool> = report
+        .connections
+        .iter()
+        .map(|c| c.pid.is_some_and(|p| report.killed(p)))
+        .collect();
+    for (c, k) in report.connections.iter_mut().zip(killed) {
+        if k {
+            c.forgive_ended();
+        }
+    }
+    let cut_file = report
+        .capture
+        .as_ref()
+        .filter(|c| c.truncated)
+        .map(|_| "capture: the file ends inside a packet".to_owned());
+    let incomplete: Vec<String> = cut_file
+        .into_iter()
+        .chain(not_decoded)
+        .chain(report.connections.iter().flat_map(|c| {
+            c.error
+                .iter()
+                .chain(&c.further_errors)
+                .map(move |e| format!("connection {}, {e}", c.name))
+        }))
+        .collect();
     let mut out = io::stdout().lock();
     match args.format {
         Format::Json => {
@@ -542,21 +641,26 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
         }
         Format::Text => out.write_all(text(&report).as_bytes())?,
     }
+    for e in &incomplete {
+        eprintln!("sparkwire decode: incomplete: {e}");
+    }
     if args.verify {
-        if verify_report.is_empty() && !failed {
+        if verify_report.is_empty() {
             eprintln!("verify: every byte re-encodes identically");
         }
-        for r in verify_report {
+        for r in &verify_report {
             eprintln!("verify: {r}");
         }
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
+    // Exit status: 0 every byte decoded (and verified when asked), 1 the
+    // input is damaged, incomplete or does not verify, 2 usage or I/O errors
+    // (returned as `Err` to `main`).
+    Ok(if incomplete.is_empty() && verify_report.is_empty() {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
