@@ -210,9 +210,12 @@ pub enum Problem {
         /// Where they start.
         at: u64,
     },
-    /// The JVM sent no task.
-    #[error("no task header")]
-    NoTaskHeader,
+    /// The JVM sent no task: the recording ends after the prelude.
+    #[error("no task header: the recording ends at stream byte {at}")]
+    NoTaskHeader {
+        /// Where the first header belongs.
+        at: u64,
+    },
     /// No modelled release reads the connection.
     #[error("no layout fits")]
     NoLayoutFits,
@@ -242,7 +245,7 @@ impl Problem {
                     | ReplyError::Frame(sparkwire_framing::DecodeError::Truncated { .. }),
                 ..
             } => StopKind::Cut,
-            Problem::EndsInside { .. } => StopKind::Ended,
+            Problem::EndsInside { .. } | Problem::NoTaskHeader { .. } => StopKind::Ended,
             Problem::Unpaired { .. } => StopKind::Cut,
             _ => StopKind::Corrupt,
         }
@@ -257,7 +260,8 @@ impl Problem {
             | Problem::Reply { at, .. }
             | Problem::CutInsideItem { at, .. }
             | Problem::EndsInside { at, .. }
-            | Problem::Unpaired { at, .. } => Some(*at),
+            | Problem::Unpaired { at, .. }
+            | Problem::NoTaskHeader { at } => Some(*at),
             _ => None,
         }
     }
@@ -562,7 +566,7 @@ fn read(
         to_stop = Some(err(
             Direction::ToWorker,
             Section::Header(0),
-            Problem::NoTaskHeader,
+            Problem::NoTaskHeader { at },
         ));
     }
     let to_decoded = match &to_stop {
