@@ -8,11 +8,12 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sparkwire_framing::Frame;
+use sparkwire_framing::{Frame, Step};
 use sparkwire_serializers::pickle;
 use sparkwire_serializers::pyspark::arrow::{ArrowItem, MessageKind, SectionItem};
 use sparkwire_serializers::pyspark::arrow_rows;
 use sparkwire_serializers::pyspark::cloudpickle::{command_serializers, inspect};
+use sparkwire_serializers::pyspark::shuffle::ShuffleDecoder;
 use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
 use sparkwire_worker::protocol::{
     sql_serializers, Arg, Command, ConnInfo, End, ReplyItem, SparkVersion, TaskHeader,
@@ -200,12 +201,17 @@ impl std::fmt::Display for StopReport {
 /// One task of a connection.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskReport {
+    /// Its index on the connection (0 is the first).
+    pub index: usize,
     /// The split index.
     pub partition_index: i32,
     /// The driver's Python.
     pub python_version: String,
     /// The eval type's code.
     pub eval_type: i32,
+    /// PySpark's name for it (`NON_UDF`, `SQL_BATCHED_UDF` …), `null` when
+    /// no modelled release defines it.
+    pub eval_type_name: Option<&'static str>,
     /// The task context.
     pub task_context: ContextReport,
     /// Broadcasts announced in the header.
@@ -216,8 +222,13 @@ pub struct TaskReport {
     pub input_records: Vec<String>,
     /// Markers of the input, in order.
     pub input_markers: Vec<Marker>,
-    /// Output records.
+    /// Output records. Shuffle-map output (`add_shuffle_key`'s alternating
+    /// partition ids and pickled buckets) is shown as Spark routes it: the
+    /// `(k, v)` pairs of every bucket, flattened, with `output_partitions`.
     pub output_records: Vec<String>,
+    /// Shuffle-map output: the partition each of `output_records` is bound
+    /// for (`null` for any other output).
+    pub output_partitions: Option<Vec<i64>>,
     /// Markers of the reply, in order.
     pub output_markers: Vec<String>,
     /// The traceback, when the task failed.
@@ -689,6 +700,53 @@ pub fn records(frames: &[Frame], ser: Option<&Serializer>, v: SparkVersion) -> V
     }
 }
 
+/// A shuffle map task's output read as the JVM's `PairwiseRDD` reads it:
+/// every `(partition id, pickled bucket)` pair ([`ShuffleDecoder`]) with the
+/// bucket's pairs flattened, each with its partition. PySpark's
+/// `partitionBy` runs `add_shuffle_key` in the worker, which yields
+/// `pack_long(split)` and then the bucket pickled with the context's unbatched
+/// serializer, through a `NoOpSerializer`; `None` for any other output, or
+/// when the frames are not such pairs (then they are shown raw).
+fn shuffle_map_output(
+    command: &CommandReport,
+    output: &[Frame],
+    v: SparkVersion,
+) -> Option<(Vec<String>, Vec<i64>)> {
+    let functions = match &command.detail {
+        CommandDetail::Rdd { functions, .. } => functions,
+        _ => return None,
+    };
+    let is_shuffle = command.serializer.as_deref() == Some("NoOpSerializer()")
+        && functions.iter().any(|f| f.name == "add_shuffle_key");
+    if !is_shuffle {
+        return None;
+    }
+    let mut stream = frames_stream(output);
+    stream.extend((-1i32).to_be_bytes());
+    let mut buf = bytes::BytesMut::from(&stream[..]);
+    let mut dec = ShuffleDecoder::new();
+    let (mut records_out, mut partitions) = (Vec::new(), Vec::new());
+    let bucket = Serializer::batched(Serializer::CPickle, -1);
+    loop {
+        match dec.decode(&mut buf).ok()? {
+            Step::Item(Some(block)) => {
+                let pairs = records(&[Frame::Data(block.payload)], Some(&bucket), v);
+                if pairs
+                    .first()
+                    .is_some_and(|r| r.starts_with("<not readable"))
+                {
+                    return None;
+                }
+                partitions.extend(std::iter::repeat_n(block.partition, pairs.len()));
+                records_out.extend(pairs);
+            }
+            Step::Item(None) => break,
+            Step::NeedMore => return None,
+        }
+    }
+    Some((records_out, partitions))
+}
+
 /// `repr` of a pickle, or `<unreadable>`.
 fn pickle_repr(bytes: &[u8]) -> String {
     pickle::decode_slice(bytes)
@@ -858,7 +916,7 @@ impl ArrowRecords {
 
 impl TaskReport {
     /// The report of one decoded task.
-    pub fn new(t: &Task, v: SparkVersion) -> TaskReport {
+    pub fn new(t: &Task, index: usize, v: SparkVersion) -> TaskReport {
         let h = &t.header;
         let (command, sers) = command(h);
         let output: Vec<Frame> = t
@@ -929,7 +987,11 @@ impl TaskReport {
                 .into(),
             ));
         }
-        let mut output_records = records(&output, sers.as_ref().map(|s| &s.1), v);
+        let shuffle = shuffle_map_output(&command, &output, v);
+        let (mut output_records, output_partitions) = match shuffle {
+            Some((records, partitions)) => (records, Some(partitions)),
+            None => (records(&output, sers.as_ref().map(|s| &s.1), v), None),
+        };
         output_records.extend(arrow_output);
         match t.finish {
             Some(-4) => input_markers.push(Marker::Name("END_OF_STREAM".into())),
@@ -938,9 +1000,11 @@ impl TaskReport {
         }
         let c = &h.context;
         TaskReport {
+            index,
             partition_index: h.partition_index,
             python_version: h.python_version.clone(),
             eval_type: h.eval_type.code(),
+            eval_type_name: h.eval_type.name(),
             task_context: ContextReport {
                 is_barrier: c.is_barrier,
                 barrier_conn: conn_report(&c.barrier_conn),
@@ -974,6 +1038,7 @@ impl TaskReport {
             input_records,
             input_markers,
             output_records,
+            output_partitions,
             output_markers,
             exception,
             reply_complete: t.reply_complete,
@@ -1037,7 +1102,8 @@ impl ConnectionReport {
         let tasks: Vec<TaskReport> = c
             .tasks
             .iter()
-            .map(|t| TaskReport::new(t, c.version))
+            .enumerate()
+            .map(|(i, t)| TaskReport::new(t, i, c.version))
             .collect();
         let fits: Vec<SparkVersion> = if c.fits.is_empty() {
             vec![c.version]

@@ -132,6 +132,20 @@ pub struct DecodeArgs {
     /// Re-encode everything decoded; exit 1 unless it equals the input byte for byte.
     #[arg(long)]
     pub verify: bool,
+    /// Show only this worker connection: its number in a capture directory,
+    /// or `client → server` (as printed) in a pcap.
+    #[arg(long)]
+    pub connection: Option<String>,
+    /// Show only the task with this index on each connection (0 is the first).
+    #[arg(long)]
+    pub task: Option<usize>,
+    /// Show only the tasks of this partition (the header's split index).
+    #[arg(long)]
+    pub partition: Option<i32>,
+    /// Text output: records shown per input or output section, the rest
+    /// counted (0: all). JSON always holds every record.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_records: usize,
 }
 
 /// Options of `sparkwire dis`.

@@ -12,7 +12,7 @@ use sparkwire_inspect::capture_dir::{self, Recorded};
 use sparkwire_inspect::pcap;
 use sparkwire_inspect::report::{
     BroadcastFileReport, CallReport, CaptureReport, CommandDetail, ConnectionReport, DaemonReport,
-    Py4jReport, Py4jStreamReport, Report, Source, TcpKind,
+    Py4jReport, Py4jStreamReport, Report, Source, TaskReport, TcpKind,
 };
 use sparkwire_inspect::InspectError;
 use sparkwire_worker::protocol::SparkVersion;
@@ -25,7 +25,7 @@ fn js<T: Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-fn text(doc: &Report) -> String {
+fn text(doc: &Report, max_records: usize) -> String {
     let mut s = String::new();
     if let Some(Some(d)) = &doc.daemon {
         daemon_text(&mut s, d);
@@ -40,7 +40,7 @@ fn text(doc: &Report) -> String {
         let _ = writeln!(s, "tap.log: {line}");
     }
     for c in &doc.connections {
-        connection_text(&mut s, c, doc);
+        connection_text(&mut s, c, doc, max_records);
     }
     s
 }
@@ -98,9 +98,19 @@ fn capture_text(s: &mut String, cap: &CaptureReport) {
                 "data socket, {server_frames} frames from the JVM: {}",
                 server_records.join(", ")
             ),
-            TcpKind::AccumulatorUpdates { updates, .. } => {
-                format!("accumulator updates {}", js(updates))
-            }
+            TcpKind::AccumulatorUpdates { updates, .. } => format!(
+                "accumulator updates (id, value) in {}: {}",
+                count_of(updates.len(), "batch", "batches"),
+                updates
+                    .iter()
+                    .map(|b| if b.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        b.join(", ")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
             TcpKind::WorkerInOtherLayout {
                 layouts_that_fit,
                 spark_version,
@@ -172,6 +182,8 @@ fn py4j_text(p: &Py4jReport) -> String {
         callback_errors,
         to_java,
         to_python,
+        calls,
+        constructors,
         ..
     } = p;
     let mut s = format!(
@@ -216,6 +228,16 @@ fn py4j_text(p: &Py4jReport) -> String {
     if !authenticated {
         s.push_str("; no accepted authentication");
     }
+    if !calls.is_empty() {
+        let _ = write!(s, "\n    calls: {}", calls_text(calls));
+    }
+    if !constructors.is_empty() {
+        let _ = write!(
+            s,
+            "\n    constructed: {}",
+            counted(constructors.iter().map(|c| (c.class.as_str(), c.count)))
+        );
+    }
     for t in error_texts {
         let first = t.lines().next().unwrap_or_default();
         let _ = write!(s, "\n    py4j error: {first}");
@@ -248,7 +270,7 @@ fn py4j_stream_text(s: &mut String, side: &str, r: &Py4jStreamReport) {
     }
 }
 
-fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report) {
+fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report, max_records: usize) {
     let _ = writeln!(
         s,
         "connection {} — Spark {} ({} worker, pid {}; layouts that fit: {}{})",
@@ -269,18 +291,23 @@ fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report) {
             "  the daemon could not fork a worker: errno {errno} sent where the pid belongs"
         );
     }
-    for (i, t) in c.tasks.iter().enumerate() {
+    for t in &c.tasks {
         let ctx = &t.task_context;
         let _ = writeln!(
             s,
-            "  task {i}: partition {}, stage {}, attempt {}, task attempt id {}, python {}, eval type {}",
+            "  task {}: partition {}, stage {}, attempt {}, task attempt id {}, python {}, eval type {}{}",
+            t.index,
             t.partition_index,
             ctx.stage_id,
             ctx.attempt_number,
             ctx.task_attempt_id,
             t.python_version,
-            t.eval_type
+            t.eval_type,
+            t.eval_type_name.map(|n| format!(" ({n})")).unwrap_or_default()
         );
+        if let Some(site) = ctx.local_properties.get("callSite.short") {
+            let _ = writeln!(s, "    call site: {site}");
+        }
         let cmd = &t.command;
         let _ = writeln!(
             s,
@@ -297,6 +324,8 @@ fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report) {
         for f in functions {
             let _ = writeln!(s, "      function {} ({}:{})", f.name, f.file, f.line);
         }
+        command_detail_text(s, &cmd.detail);
+        context_text(s, ctx);
         for b in &t.broadcasts {
             let _ = writeln!(
                 s,
@@ -305,20 +334,13 @@ fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report) {
                 b.path.as_deref().unwrap_or("")
             );
         }
-        let _ = writeln!(
-            s,
-            "    input: {} records: {}",
-            t.input_records.len(),
-            t.input_records.join(", ")
-        );
+        records_text(s, "input", &t.input_records, max_records);
         let markers: Vec<String> = t.input_markers.iter().map(ToString::to_string).collect();
         let _ = writeln!(s, "    input markers: {}", markers.join(", "));
-        let _ = writeln!(
-            s,
-            "    output: {} records: {}",
-            t.output_records.len(),
-            t.output_records.join(", ")
-        );
+        output_text(s, t, max_records);
+        if !t.output_markers.is_empty() {
+            let _ = writeln!(s, "    output markers: {}", t.output_markers.join(", "));
+        }
         if let Some(e) = &t.exception {
             let _ = writeln!(s, "    exception:");
             for line in e.lines() {
@@ -326,19 +348,21 @@ fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report) {
             }
         }
         if let Some(tm) = &t.timing {
+            // As the JVM's PythonRunner logs them: init = init − boot,
+            // finish = finish − init (the boot figure needs the JVM's start).
             let _ = writeln!(
                 s,
-                "    timing: boot {} init {} finish {} processing {} ms; spilled {} B memory, {} B disk",
+                "    timing: init {} ms, finish {} ms, processing {} (worker boot at {} ms since the epoch); spilled {} B memory, {} B disk",
+                tm.init_ms.saturating_sub(tm.boot_ms),
+                tm.finish_ms.saturating_sub(tm.init_ms),
+                tm.processing_ms.map_or_else(|| "not sent".to_owned(), |p| format!("{p} ms")),
                 tm.boot_ms,
-                tm.init_ms,
-                tm.finish_ms,
-                js(&tm.processing_ms),
                 tm.memory_bytes_spilled,
                 tm.disk_bytes_spilled
             );
         }
         for a in &t.accumulators {
-            let _ = writeln!(s, "    accumulator update {a}");
+            let _ = writeln!(s, "    accumulator update (id, value): {a}");
         }
         if !t.reply_complete {
             let _ = writeln!(
@@ -383,6 +407,148 @@ fn or_list(items: &[String]) -> String {
         None => String::new(),
         Some((last, [])) => last.clone(),
         Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// What the command holds beyond its functions: an RDD command's modules,
+/// each UDF's arguments and chain, a UDTF's name and arguments.
+fn command_detail_text(s: &mut String, d: &CommandDetail) {
+    let args = |a: &[sparkwire_inspect::report::ArgReport]| {
+        a.iter()
+            .map(|a| match &a.name {
+                Some(n) => format!("{n}={}", a.offset),
+                None => a.offset.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match d {
+        CommandDetail::Rdd { modules, .. } => {
+            if !modules.is_empty() {
+                let _ = writeln!(s, "      modules: {}", modules.join(", "));
+            }
+        }
+        CommandDetail::Udfs { udfs, .. } => {
+            for (i, u) in udfs.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "      udf {i}: arguments at row offsets [{}], {}",
+                    args(&u.args),
+                    count_of(u.chain.len(), "chained function", "chained functions")
+                );
+            }
+        }
+        CommandDetail::Udtf {
+            name,
+            args: a,
+            return_type,
+            ..
+        } => {
+            let _ = writeln!(
+                s,
+                "      udtf {}: arguments at row offsets [{}], returns {return_type}",
+                name.as_deref().unwrap_or("(unnamed)"),
+                args(a)
+            );
+        }
+    }
+}
+
+/// The task context beyond the ids in the task line.
+fn context_text(s: &mut String, c: &sparkwire_inspect::report::ContextReport) {
+    let barrier = match (&c.is_barrier, &c.barrier_conn) {
+        (false, _) => "no".to_owned(),
+        (true, Some(b)) => format!("yes, server {}", js(b)),
+        (true, None) => "yes".to_owned(),
+    };
+    let resources = if c.resources.is_empty() {
+        "none".to_owned()
+    } else {
+        c.resources
+            .iter()
+            .map(|r| format!("{} {} [{}]", r.key, r.name, r.addresses.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let _ = writeln!(
+        s,
+        "    context: cpus {}{}, barrier {barrier}, resources {resources}, {}",
+        c.cpus,
+        c.cpu_amount
+            .as_deref()
+            .map(|a| format!(" (amount {a})"))
+            .unwrap_or_default(),
+        count_of(
+            c.local_properties.len(),
+            "local property",
+            "local properties"
+        )
+    );
+}
+
+/// Records longer than this together are shown one per line.
+const ONE_LINE: usize = 100;
+
+/// `label: N records: a, b, c` — or one record per line when they are long,
+/// at most `max` of them (0: all) and a count of the rest.
+fn records_text(s: &mut String, label: &str, records: &[String], max: usize) {
+    let shown = if max == 0 {
+        records.len()
+    } else {
+        max.min(records.len())
+    };
+    let rest = records.len() - shown;
+    let records = &records[..shown];
+    let more = format!("… and {rest} more");
+    let long = records.iter().map(|r| r.len() + 2).sum::<usize>() > ONE_LINE
+        || records.iter().any(|r| r.contains('\n'));
+    if !long {
+        let mut line = records.join(", ");
+        if rest > 0 {
+            line.push_str(&format!(", {more}"));
+        }
+        let _ = writeln!(s, "    {label}: {} records: {line}", records.len() + rest);
+        return;
+    }
+    let _ = writeln!(s, "    {label}: {} records:", records.len() + rest);
+    for r in records {
+        let _ = writeln!(s, "      {r}");
+    }
+    if rest > 0 {
+        let _ = writeln!(s, "      {more}");
+    }
+}
+
+/// A task's output; shuffle-map output as Spark routes it, each run of
+/// records bound for one partition on its own line.
+fn output_text(s: &mut String, t: &TaskReport, max: usize) {
+    let Some(partitions) = &t.output_partitions else {
+        records_text(s, "output", &t.output_records, max);
+        return;
+    };
+    let _ = writeln!(
+        s,
+        "    output: shuffle map output (add_shuffle_key, read by PairwiseRDD): {} records",
+        t.output_records.len()
+    );
+    let limit = if max == 0 {
+        partitions.len()
+    } else {
+        max.min(partitions.len())
+    };
+    let mut i = 0;
+    while i < limit {
+        let p = partitions[i];
+        let n = partitions[i..limit].iter().take_while(|&&q| q == p).count();
+        let _ = writeln!(
+            s,
+            "      partition {p}: {}",
+            t.output_records[i..i + n].join(", ")
+        );
+        i += n;
+    }
+    if partitions.len() > limit {
+        let _ = writeln!(s, "      … and {} more", partitions.len() - limit);
     }
 }
 
@@ -492,6 +658,28 @@ fn recorded(args: &DecodeArgs) -> io::Result<Vec<Recorded>> {
         ));
     };
     capture_dir::read_dir(dir).map_err(inspect_err)
+}
+
+/// Narrows the report to what `--connection`, `--task` and `--partition`
+/// ask for (the exit status still speaks for the whole input).
+fn select(report: &mut Report, args: &DecodeArgs) -> io::Result<()> {
+    if let Some(name) = &args.connection {
+        if !report.connections.iter().any(|c| &c.name == name) {
+            let have: Vec<&str> = report.connections.iter().map(|c| c.name.as_str()).collect();
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("no connection {name} (there are: {})", have.join(", ")),
+            ));
+        }
+        report.connections.retain(|c| &c.name == name);
+    }
+    for c in &mut report.connections {
+        c.tasks.retain(|t| {
+            args.task.is_none_or(|i| t.index == i)
+                && args.partition.is_none_or(|p| t.partition_index == p)
+        });
+    }
+    Ok(())
 }
 
 /// `sparkwire decode`.
@@ -633,13 +821,14 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
                 .map(move |e| format!("connection {}, {e}", c.name))
         }))
         .collect();
+    select(&mut report, args)?;
     let mut out = io::stdout().lock();
     match args.format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, &report.to_json()?)?;
             writeln!(out)?;
         }
-        Format::Text => out.write_all(text(&report).as_bytes())?,
+        Format::Text => out.write_all(text(&report, args.max_records).as_bytes())?,
     }
     for e in &incomplete {
         eprintln!("sparkwire decode: incomplete: {e}");
@@ -683,6 +872,7 @@ mod tests {
             text,
             "Py4J, 2 commands (auth, call), 3 replies (2 errors, 0 fatal); 1 Java exception \
              thrown by org.apache.spark.api.python.PythonRDD.collectAndServe\n    \
+             calls: org.apache.spark.api.python.PythonRDD.collectAndServe\n    \
              py4j error: Method max does not exist\n    \
              Python → JVM: 1 message skipped for bad values\n      \
              message 2, line 4 at byte 98: call: not a canonical 32-bit integer\n    \
