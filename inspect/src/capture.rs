@@ -735,14 +735,15 @@ pub fn decode_best(to: &[u8], from: &[u8], v: Option<SparkVersion>) -> Result<Co
     if let Some(v) = v {
         return decode_partial(to, from, v);
     }
-    if let Ok(c) = decode(to, from, None) {
-        return Ok(c);
-    }
+    // Each layout reads the bytes once; the clean reads are chosen among as
+    // `decode` chooses, else the furthest.
+    let mut clean = Vec::new();
     let mut best: Vec<Connection> = Vec::new();
     let mut last_err = None;
     for v in SparkVersion::ALL {
-        match decode_partial(to, from, v) {
-            Ok(c) => {
+        match read(to, from, v) {
+            Ok((c, None)) => clean.push(c),
+            Ok((c, Some(_))) if clean.is_empty() => {
                 let reach = |c: &Connection| c.decoded.0 + c.decoded.1;
                 match best.first().map(reach) {
                     Some(r) if r > reach(&c) => {}
@@ -750,8 +751,17 @@ pub fn decode_best(to: &[u8], from: &[u8], v: Option<SparkVersion>) -> Result<Co
                     _ => best = vec![c],
                 }
             }
-            Err(e) => last_err = Some(e),
+            Ok(_) => {}
+            Err(e) => last_err = Some(Stop::from(&e)),
         }
+    }
+    if !clean.is_empty() {
+        // A layout that reads every reply to its end beats one that stops
+        // inside a reply (a wrong timing layout can look like a reply cut short).
+        if clean.iter().any(Connection::is_complete) {
+            clean.retain(Connection::is_complete);
+        }
+        best = clean;
     }
     let fits: Vec<SparkVersion> = best.iter().map(|c| c.version).collect();
     match best.into_iter().next() {

@@ -26,7 +26,10 @@ pub enum Command {
     #[command(subcommand)]
     Pickle(PickleCommand),
     /// Decode recorded JVM ⇄ worker connections: a capture directory as `tap`
-    /// writes it, or one pair of files.
+    /// writes it, or one pair of files. A damaged capture is shown up to the
+    /// damage, then where it stopped. Exit 0 when every byte was decoded, 1
+    /// when the input is damaged, incomplete or does not verify, 2 for usage
+    /// and I/O errors.
     Decode(DecodeArgs),
     /// Re-run captured tasks on a local worker of the recorded pyspark release
     /// and compare its output with the recording, record by record (timing
@@ -123,7 +126,8 @@ pub struct DecodeArgs {
     /// The worker → JVM direction of one connection.
     #[arg(long, requires = "to_worker")]
     pub from_worker: Option<PathBuf>,
-    /// auto (the layout that accounts for every byte), 3.5, 4.0, 4.1, 4.2 or 4.3.
+    /// auto (the layout that accounts for every byte, else the one that got
+    /// furthest), 3.5, 4.0, 4.1, 4.2 or 4.3.
     #[arg(long, default_value = "auto")]
     pub spark: String,
     /// Output format.
