@@ -221,6 +221,12 @@ fn cut_at_every_boundary_and_inside_items_names_the_place() {
 fn flipped_bits_never_panic_and_what_is_shown_is_what_was_sent() {
     let mut flips = 0;
     for (name, to, from) in recorded() {
+        let full = capture::decode(&to, &from, None).unwrap();
+        let bounds = if full.fork_errno.is_none() {
+            Some((to_boundaries(&to, &full), from_boundaries(&from, &full)))
+        } else {
+            None
+        };
         for (dir, len) in [
             (Direction::ToWorker, to.len()),
             (Direction::FromWorker, from.len()),
@@ -235,6 +241,29 @@ fn flipped_bits_never_panic_and_what_is_shown_is_what_was_sent() {
                 };
                 buf[at] ^= 1 << (i % 8);
                 let what = format!("{name}: {dir} bit {} of byte {at} flipped", i % 8);
+                // With the recording's layout, every item that ends before the
+                // flipped byte is read as before: decoding cannot stop earlier
+                // than the item holding it, and what it shows of that
+                // direction re-encodes to the bytes that were sent.
+                if let (Some((tb, fb)), Ok(c)) =
+                    (&bounds, capture::decode_partial(&t, &f, full.version))
+                {
+                    let (bounds, decoded, sent) = match dir {
+                        Direction::ToWorker => (tb, c.decoded.0, &t),
+                        Direction::FromWorker => (fb, c.decoded.1, &f),
+                    };
+                    let last = bounds.last().unwrap().0;
+                    if at as u64 >= bounds[0].0 && (at as u64) < last {
+                        let b = expected(bounds, at as u64).0;
+                        assert!(decoded >= b, "{what}: stopped at {decoded}, before {b}");
+                        let (t2, f2) = capture::reencode(&c).unwrap();
+                        let again = match dir {
+                            Direction::ToWorker => t2,
+                            Direction::FromWorker => f2,
+                        };
+                        assert_eq!(&again[..b as usize], &sent[..b as usize], "{what}");
+                    }
+                }
                 let Ok(c) = capture::decode_best(&t, &f, None) else {
                     continue;
                 };
