@@ -500,9 +500,15 @@ fn read(
                 break;
             }
         };
-        match &item {
+        pos = match &item {
+            TaskItem::Header(_) | TaskItem::Data(_) => Pos::InData,
+            TaskItem::Arrow(SectionItem::End) | TaskItem::EndOfData => Pos::AfterData,
+            TaskItem::Arrow(_) => Pos::InData,
+            TaskItem::Finish(_) => Pos::BeforeHeader,
+        };
+        match item {
             TaskItem::Header(h) => tasks.push(Task {
-                header: (**h).clone(),
+                header: *h,
                 input: Vec::new(),
                 arrow_input: Vec::new(),
                 end_of_data: false,
@@ -512,12 +518,12 @@ fn read(
             }),
             TaskItem::Data(f) => {
                 if let Some(t) = tasks.last_mut() {
-                    t.input.push(f.clone())
+                    t.input.push(f)
                 }
             }
             TaskItem::Arrow(a) => {
                 if let Some(t) = tasks.last_mut() {
-                    t.arrow_input.push(a.clone())
+                    t.arrow_input.push(a)
                 }
             }
             TaskItem::EndOfData => {
@@ -527,16 +533,10 @@ fn read(
             }
             TaskItem::Finish(x) => {
                 if let Some(t) = tasks.last_mut() {
-                    t.finish = Some(*x)
+                    t.finish = Some(x)
                 }
             }
         }
-        pos = match item {
-            TaskItem::Header(_) | TaskItem::Data(_) => Pos::InData,
-            TaskItem::Arrow(SectionItem::End) | TaskItem::EndOfData => Pos::AfterData,
-            TaskItem::Arrow(_) => Pos::InData,
-            TaskItem::Finish(_) => Pos::BeforeHeader,
-        };
     }
     let at = pt as u64 + dec.offset();
     if to_stop.is_none() && !buf.is_empty() {
