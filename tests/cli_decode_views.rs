@@ -99,6 +99,24 @@ fn shuffle_map_output_is_routed_where_the_jvm_delivered_it() {
         ),
         "{t}"
     );
+    // A reply cut inside the second bucket: the whole pairs before the cut.
+    let src = golden_dir().join("worker/spark-4.3.0/reduce_by_key");
+    let cut = std::env::temp_dir().join(format!("sparkwire-views-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cut);
+    std::fs::create_dir_all(&cut).unwrap();
+    std::fs::copy(src.join("to_worker.0.bin"), cut.join("to_worker.0.bin")).unwrap();
+    let from = std::fs::read(src.join("from_worker.0.bin")).unwrap();
+    std::fs::write(cut.join("from_worker.0.bin"), &from[..130]).unwrap();
+    let out = decode(&[cut.as_os_str(), "--format".as_ref(), "json".as_ref()]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let task = &doc["connections"][0]["tasks"][0];
+    assert_eq!(
+        task["output_records"],
+        serde_json::json!(["(0, 18)", "(2, 15)"])
+    );
+    assert_eq!(task["output_partitions"], serde_json::json!([0, 0]));
+    let _ = std::fs::remove_dir_all(&cut);
     // The same in a pcap.
     let doc = json_of(&golden_dir().join("pcap/spark-3.5.9.pcap"), &[]);
     let shuffled = doc["connections"]

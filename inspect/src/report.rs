@@ -706,7 +706,8 @@ pub fn records(frames: &[Frame], ser: Option<&Serializer>, v: SparkVersion) -> V
 /// `partitionBy` runs `add_shuffle_key` in the worker, which yields
 /// `pack_long(split)` and then the bucket pickled with the context's unbatched
 /// serializer, through a `NoOpSerializer`; `None` for any other output, or
-/// when the frames are not such pairs (then they are shown raw).
+/// when the frames are not such pairs (then they are shown raw). A partition
+/// id whose bucket was not recorded (a cut reply) is left out.
 fn shuffle_map_output(
     command: &CommandReport,
     output: &[Frame],
@@ -721,9 +722,9 @@ fn shuffle_map_output(
     if !is_shuffle {
         return None;
     }
-    let mut stream = frames_stream(output);
-    stream.extend((-1i32).to_be_bytes());
-    let mut buf = bytes::BytesMut::from(&stream[..]);
+    // No END_OF_DATA_SECTION: a reply cut between a partition id and its
+    // bucket shows the whole pairs before it.
+    let mut buf = bytes::BytesMut::from(&frames_stream(output)[..]);
     let mut dec = ShuffleDecoder::new();
     let (mut records_out, mut partitions) = (Vec::new(), Vec::new());
     let bucket = Serializer::batched(Serializer::CPickle, -1);
@@ -740,8 +741,7 @@ fn shuffle_map_output(
                 partitions.extend(std::iter::repeat_n(block.partition, pairs.len()));
                 records_out.extend(pairs);
             }
-            Step::Item(None) => break,
-            Step::NeedMore => return None,
+            Step::Item(None) | Step::NeedMore => break,
         }
     }
     Some((records_out, partitions))
