@@ -156,7 +156,19 @@ fn exit_status_is_0_complete_1_damaged_2_usage() {
         (c["mode"].as_str(), c["pid"].is_null()),
         (Some("unknown"), true)
     );
-    assert!(c["error"].is_object(), "{c}");
+    assert_eq!(
+        (
+            &c["error"]["section"],
+            &c["error"]["kind"],
+            &c["error"]["offset"]
+        ),
+        (
+            &serde_json::json!("auth"),
+            &serde_json::json!("cut"),
+            &serde_json::json!(0)
+        ),
+        "{c}"
+    );
     // A damaged pcap file is bad input too.
     let pcap = std::fs::read(golden_dir().join("pcap/spark-4.3.0.pcap")).unwrap();
     let cut = scratch("pcap").join("cut.pcap");

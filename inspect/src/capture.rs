@@ -151,15 +151,9 @@ impl fmt::Display for Section {
 /// prelude included.
 #[derive(Debug, Error)]
 pub enum Problem {
-    /// The auth prelude does not start with a `str`.
+    /// The auth prelude does not start with a `str` (a negative length).
     #[error("byte 0: expected the secret as a str")]
     ExpectedSecret,
-    /// The pid is missing.
-    #[error("byte {at}: expected i32 pid")]
-    ExpectedPid {
-        /// Where it belongs.
-        at: usize,
-    },
     /// The JVM → worker stream is malformed.
     #[error("{source} (stream byte {at})")]
     Task {
@@ -255,7 +249,6 @@ impl Problem {
     pub fn offset(&self) -> Option<u64> {
         match self {
             Problem::ExpectedSecret => Some(0),
-            Problem::ExpectedPid { at } => Some(*at as u64),
             Problem::Task { at, .. }
             | Problem::Reply { at, .. }
             | Problem::CutInsideItem { at, .. }
@@ -374,38 +367,54 @@ fn str_len(b: &[u8], at: usize) -> Option<usize> {
 /// Splits off the auth prelude: (mode, pid, JVM → worker prelude length,
 /// worker → JVM prelude length).
 fn prelude(to: &[u8], from: &[u8]) -> Result<(Mode, i32, usize, usize), CaptureError> {
-    if to.starts_with(REPLY_OK) {
-        // Simple: worker → JVM str secret, i32 pid; JVM → worker str "ok".
-        let n = str_len(from, 0).ok_or_else(|| {
+    // A missing secret or pid: cut when the recording ends before it would,
+    // corrupt otherwise.
+    let secret = |b: &[u8], direction| {
+        str_len(b, 0).ok_or_else(|| {
+            let declared = i32_at(b, 0).and_then(|n| u64::try_from(n).ok());
+            let problem = match declared {
+                Some(n) if n + 4 > b.len() as u64 => Some(n + 4),
+                None if b.len() < 4 => None,
+                _ => return err(direction, Section::Auth, Problem::ExpectedSecret),
+            };
             err(
-                Direction::FromWorker,
+                direction,
                 Section::Auth,
-                Problem::ExpectedSecret,
+                Problem::CutInsideItem {
+                    what: "the secret",
+                    at: 0,
+                    recorded: b.len(),
+                    declared: problem,
+                },
             )
-        })?;
-        let pid = i32_at(from, 4 + n).ok_or_else(|| {
+        })
+    };
+    let pid = |at: usize| {
+        i32_at(from, at).ok_or_else(|| {
             err(
                 Direction::FromWorker,
                 Section::Pid,
-                Problem::ExpectedPid { at: 4 + n },
+                Problem::CutInsideItem {
+                    what: "the pid",
+                    at: at as u64,
+                    recorded: from.len().saturating_sub(at),
+                    declared: Some(4),
+                },
             )
-        })?;
-        return Ok((Mode::Simple, pid, 6, 4 + n + 4));
+        })
+    };
+    if to.starts_with(REPLY_OK) {
+        // Simple: worker → JVM str secret, i32 pid; JVM → worker str "ok".
+        let n = secret(from, Direction::FromWorker)?;
+        return Ok((Mode::Simple, pid(4 + n)?, 6, 4 + n + 4));
     }
     // Daemon: worker → JVM i32 pid, str "ok"; JVM → worker str secret.
-    let pid = i32_at(from, 0).ok_or_else(|| {
-        err(
-            Direction::FromWorker,
-            Section::Pid,
-            Problem::ExpectedPid { at: 0 },
-        )
-    })?;
+    let pid = pid(0)?;
     if from.get(4..10) != Some(REPLY_OK) {
         // A Unix socket: no auth at all, the task header comes first.
         return Ok((Mode::Unix, pid, 0, 4));
     }
-    let n = str_len(to, 0)
-        .ok_or_else(|| err(Direction::ToWorker, Section::Auth, Problem::ExpectedSecret))?;
+    let n = secret(to, Direction::ToWorker)?;
     Ok((Mode::Daemon, pid, 4 + n, 10))
 }
 

@@ -1141,16 +1141,18 @@ impl ConnectionReport {
     /// The report of a connection of which not even the auth prelude and the
     /// worker's pid could be read.
     pub fn unread(name: &str, stop: &Stop, spark: Option<SparkVersion>) -> ConnectionReport {
-        let fits: Vec<String> = match spark {
+        // Nothing past the prelude was read: no layout was tried on it, and
+        // any release may have sent it.
+        let releases: Vec<String> = match spark {
             Some(v) => vec![v.to_string()],
             None => SparkVersion::ALL.iter().map(|v| v.to_string()).collect(),
         };
         ConnectionReport {
             name: name.to_string(),
-            spark_version: fits.first().cloned().unwrap_or_default(),
-            spark_versions: fits.clone(),
+            spark_version: spark.map_or_else(|| "unknown".to_owned(), |v| v.to_string()),
+            spark_versions: releases,
             release_evidence: None,
-            layouts_that_fit: fits,
+            layouts_that_fit: Vec::new(),
             mode: "unknown",
             pid: None,
             tasks: Vec::new(),

@@ -132,6 +132,14 @@ fn cut_at_every_boundary_and_inside_items_names_the_place() {
             continue;
         }
         let v = full.version;
+        // Inside the prelude: either no connection (the stop says why) or one
+        // that says where it stopped.
+        for cut in 0..full.prelude.1.len() {
+            match capture::decode_partial(&to, &from[..cut], v) {
+                Err(stop) => assert_eq!(stop.direction, Direction::FromWorker, "{name}: {stop}"),
+                Ok(c) => assert!(!c.stops.is_empty(), "{name}: from_worker cut at {cut}"),
+            }
+        }
         // JVM → worker: cut at each boundary, one byte after it and in the
         // middle of the next item.
         let tb = to_boundaries(&to, &full);

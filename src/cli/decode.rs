@@ -279,7 +279,11 @@ fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report, max_recor
         c.mode,
         c.pid
             .map_or_else(|| "not read".to_owned(), |p| p.to_string()),
-        c.layouts_that_fit.join(", "),
+        if c.layouts_that_fit.is_empty() {
+            "none tried".to_owned()
+        } else {
+            c.layouts_that_fit.join(", ")
+        },
         c.release_evidence
             .as_deref()
             .map(|e| format!("; {e}"))
