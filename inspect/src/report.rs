@@ -728,21 +728,16 @@ fn shuffle_map_output(
     let mut dec = ShuffleDecoder::new();
     let (mut records_out, mut partitions) = (Vec::new(), Vec::new());
     let bucket = Serializer::batched(Serializer::CPickle, -1);
-    loop {
-        match dec.decode(&mut buf).ok()? {
-            Step::Item(Some(block)) => {
-                let pairs = records(&[Frame::Data(block.payload)], Some(&bucket), v);
-                if pairs
-                    .first()
-                    .is_some_and(|r| r.starts_with("<not readable"))
-                {
-                    return None;
-                }
-                partitions.extend(std::iter::repeat_n(block.partition, pairs.len()));
-                records_out.extend(pairs);
-            }
-            Step::Item(None) | Step::NeedMore => break,
+    while let Step::Item(Some(block)) = dec.decode(&mut buf).ok()? {
+        let pairs = records(&[Frame::Data(block.payload)], Some(&bucket), v);
+        if pairs
+            .first()
+            .is_some_and(|r| r.starts_with("<not readable"))
+        {
+            return None;
         }
+        partitions.extend(std::iter::repeat_n(block.partition, pairs.len()));
+        records_out.extend(pairs);
     }
     Some((records_out, partitions))
 }
