@@ -1055,9 +1055,9 @@ const MOVED_TO_CORE: [&str; 5] = ["rdd", "context", "broadcast", "files", "statu
 /// why, when they narrow `fits` down (and do not contradict it).
 fn narrow_releases(
     fits: &[SparkVersion],
-    tasks: &[TaskReport],
+    commands: &[CommandReport],
 ) -> Option<(Vec<SparkVersion>, String)> {
-    let files = tasks.iter().flat_map(|t| match &t.command.detail {
+    let files = commands.iter().flat_map(|c| match &c.detail {
         CommandDetail::Rdd { functions, .. }
         | CommandDetail::Udfs { functions, .. }
         | CommandDetail::Udtf { functions, .. } => functions.iter().map(|f| f.file.as_str()),
@@ -1094,18 +1094,22 @@ impl ConnectionReport {
     /// The report of one decoded connection named `name`: everything decoded,
     /// and where decoding stopped when it did.
     pub fn new(name: &str, c: &Connection) -> ConnectionReport {
-        let tasks: Vec<TaskReport> = c
-            .tasks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| TaskReport::new(t, i, c.version))
-            .collect();
+        let mut report = ConnectionReport::summary(name, c);
+        report.tasks = task_reports(c, |_, _| true).collect();
+        report
+    }
+
+    /// The report of one decoded connection without its tasks (`tasks`
+    /// empty): what a rendering needs before it builds each task's report in
+    /// turn ([`task_reports`]), so that only one is held at a time.
+    pub fn summary(name: &str, c: &Connection) -> ConnectionReport {
+        let commands: Vec<CommandReport> = c.tasks.iter().map(|t| command(&t.header).0).collect();
         let fits: Vec<SparkVersion> = if c.fits.is_empty() {
             vec![c.version]
         } else {
             c.fits.clone()
         };
-        let (releases, release_evidence) = match narrow_releases(&fits, &tasks) {
+        let (releases, release_evidence) = match narrow_releases(&fits, &commands) {
             Some((r, why)) => (r, Some(why)),
             None => (fits.clone(), None),
         };
@@ -1124,7 +1128,7 @@ impl ConnectionReport {
                 Mode::Unix => "unix socket",
             },
             pid: Some(c.pid),
-            tasks,
+            tasks: Vec::new(),
             trailing_bytes: c.trailing.len(),
             trailing_exception: c.trailing_exception(),
             fork_errno: c.fork_errno,
@@ -1169,6 +1173,19 @@ impl ConnectionReport {
         self.error = all.next();
         self.further_errors = all.collect();
     }
+}
+
+/// The reports of a connection's tasks that `keep` (given each task's index)
+/// selects, built one at a time as the iterator is consumed.
+pub fn task_reports<'a>(
+    c: &'a Connection,
+    keep: impl Fn(usize, &Task) -> bool + 'a,
+) -> impl Iterator<Item = TaskReport> + 'a {
+    c.tasks
+        .iter()
+        .enumerate()
+        .filter(move |(i, t)| keep(*i, t))
+        .map(|(i, t)| TaskReport::new(t, i, c.version))
 }
 
 /// Where a decoded worker connection's bytes came from (for `--verify`).

@@ -7,13 +7,14 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use serde::Serialize;
-use sparkwire_inspect::capture::{self, Connection};
+use sparkwire_inspect::capture::{self, Connection, Task};
 use sparkwire_inspect::capture_dir::{self, Recorded};
 use sparkwire_inspect::pcap;
 use sparkwire_inspect::report::{
-    BroadcastFileReport, CallReport, CaptureReport, CommandDetail, ConnectionReport, DaemonReport,
-    Py4jReport, Py4jStreamReport, Report, Source, TaskReport, TcpKind,
+    task_reports, BroadcastFileReport, CallReport, CaptureReport, CommandDetail, ConnectionReport,
+    DaemonReport, Py4jReport, Py4jStreamReport, Report, Source, TaskReport, TcpKind,
 };
+use sparkwire_inspect::streamed::{Keep, Streamed};
 use sparkwire_inspect::InspectError;
 use sparkwire_worker::protocol::SparkVersion;
 
@@ -25,7 +26,15 @@ fn js<T: Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-fn text(doc: &Report, max_records: usize) -> String {
+/// The text rendering, written connection by connection and task by task:
+/// each task's report is built from `decoded` just before it is written.
+fn text(
+    out: &mut impl Write,
+    doc: &Report,
+    decoded: &[Option<&Connection>],
+    keep: Keep<'_>,
+    max_records: usize,
+) -> io::Result<()> {
     let mut s = String::new();
     if let Some(Some(d)) = &doc.daemon {
         daemon_text(&mut s, d);
@@ -39,10 +48,21 @@ fn text(doc: &Report, max_records: usize) -> String {
     for line in doc.tap_log.iter().flatten() {
         let _ = writeln!(s, "tap.log: {line}");
     }
-    for c in &doc.connections {
-        connection_text(&mut s, c, doc, max_records);
+    out.write_all(s.as_bytes())?;
+    for (c, conn) in doc.connections.iter().zip(decoded) {
+        let mut s = String::new();
+        connection_head_text(&mut s, c);
+        out.write_all(s.as_bytes())?;
+        for t in conn.iter().flat_map(|conn| task_reports(conn, keep)) {
+            let mut s = String::new();
+            task_text(&mut s, &t, c, doc, max_records);
+            out.write_all(s.as_bytes())?;
+        }
+        let mut s = String::new();
+        connection_tail_text(&mut s, c);
+        out.write_all(s.as_bytes())?;
     }
-    s
+    Ok(())
 }
 
 fn broadcast_files_text(s: &mut String, files: &[BroadcastFileReport]) {
@@ -270,7 +290,8 @@ fn py4j_stream_text(s: &mut String, side: &str, r: &Py4jStreamReport) {
     }
 }
 
-fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report, max_records: usize) {
+/// A connection's heading line (and a failed fork).
+fn connection_head_text(s: &mut String, c: &ConnectionReport) {
     let _ = writeln!(
         s,
         "connection {} — Spark {} ({} worker, pid {}; layouts that fit: {}{})",
@@ -295,97 +316,109 @@ fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report, max_recor
             "  the daemon could not fork a worker: errno {errno} sent where the pid belongs"
         );
     }
-    for t in &c.tasks {
-        let ctx = &t.task_context;
+}
+
+/// One task of connection `c`.
+fn task_text(
+    s: &mut String,
+    t: &TaskReport,
+    c: &ConnectionReport,
+    doc: &Report,
+    max_records: usize,
+) {
+    let ctx = &t.task_context;
+    let _ = writeln!(
+        s,
+        "  task {}: partition {}, stage {}, attempt {}, task attempt id {}, python {}, eval type {}{}",
+        t.index,
+        t.partition_index,
+        ctx.stage_id,
+        ctx.attempt_number,
+        ctx.task_attempt_id,
+        t.python_version,
+        t.eval_type,
+        t.eval_type_name.map(|n| format!(" ({n})")).unwrap_or_default()
+    );
+    if let Some(site) = ctx.local_properties.get("callSite.short") {
+        let _ = writeln!(s, "    call site: {site}");
+    }
+    let cmd = &t.command;
+    let _ = writeln!(
+        s,
+        "    command: {} bytes; {} → {}",
+        cmd.bytes,
+        cmd.deserializer.as_deref().unwrap_or("?"),
+        cmd.serializer.as_deref().unwrap_or("?")
+    );
+    let functions = match &cmd.detail {
+        CommandDetail::Rdd { functions, .. }
+        | CommandDetail::Udfs { functions, .. }
+        | CommandDetail::Udtf { functions, .. } => functions,
+    };
+    for f in functions {
+        let _ = writeln!(s, "      function {} ({}:{})", f.name, f.file, f.line);
+    }
+    command_detail_text(s, &cmd.detail);
+    context_text(s, ctx);
+    for b in &t.broadcasts {
         let _ = writeln!(
             s,
-            "  task {}: partition {}, stage {}, attempt {}, task attempt id {}, python {}, eval type {}{}",
-            t.index,
-            t.partition_index,
-            ctx.stage_id,
-            ctx.attempt_number,
-            ctx.task_attempt_id,
-            t.python_version,
-            t.eval_type,
-            t.eval_type_name.map(|n| format!(" ({n})")).unwrap_or_default()
+            "    broadcast {} {}",
+            b.id,
+            b.path.as_deref().unwrap_or("")
         );
-        if let Some(site) = ctx.local_properties.get("callSite.short") {
-            let _ = writeln!(s, "    call site: {site}");
-        }
-        let cmd = &t.command;
-        let _ = writeln!(
-            s,
-            "    command: {} bytes; {} → {}",
-            cmd.bytes,
-            cmd.deserializer.as_deref().unwrap_or("?"),
-            cmd.serializer.as_deref().unwrap_or("?")
-        );
-        let functions = match &cmd.detail {
-            CommandDetail::Rdd { functions, .. }
-            | CommandDetail::Udfs { functions, .. }
-            | CommandDetail::Udtf { functions, .. } => functions,
-        };
-        for f in functions {
-            let _ = writeln!(s, "      function {} ({}:{})", f.name, f.file, f.line);
-        }
-        command_detail_text(s, &cmd.detail);
-        context_text(s, ctx);
-        for b in &t.broadcasts {
-            let _ = writeln!(
-                s,
-                "    broadcast {} {}",
-                b.id,
-                b.path.as_deref().unwrap_or("")
-            );
-        }
-        records_text(s, "input", &t.input_records, max_records);
-        let markers: Vec<String> = t.input_markers.iter().map(ToString::to_string).collect();
-        let _ = writeln!(s, "    input markers: {}", markers.join(", "));
-        output_text(s, t, max_records);
-        if !t.output_markers.is_empty() {
-            let _ = writeln!(s, "    output markers: {}", t.output_markers.join(", "));
-        }
-        if let Some(e) = &t.exception {
-            let _ = writeln!(s, "    exception:");
-            for line in e.lines() {
-                let _ = writeln!(s, "      {line}");
-            }
-        }
-        if let Some(tm) = &t.timing {
-            // As the JVM's PythonRunner logs them: init = init − boot,
-            // finish = finish − init (the boot figure needs the JVM's start).
-            let _ = writeln!(
-                s,
-                "    timing: init {} ms, finish {} ms, processing {} (worker boot at {} ms since the epoch); spilled {} B memory, {} B disk",
-                tm.init_ms.saturating_sub(tm.boot_ms),
-                tm.finish_ms.saturating_sub(tm.init_ms),
-                tm.processing_ms.map_or_else(|| "not sent".to_owned(), |p| format!("{p} ms")),
-                tm.boot_ms,
-                tm.memory_bytes_spilled,
-                tm.disk_bytes_spilled
-            );
-        }
-        for a in &t.accumulators {
-            let _ = writeln!(s, "    accumulator update (id, value): {a}");
-        }
-        if !t.reply_complete {
-            let _ = writeln!(
-                s,
-                "    reply: the recording ends inside it{}",
-                if c.pid.is_some_and(|p| doc.killed(p)) {
-                    " — the JVM asked the daemon to kill this worker (its pid on the daemon's stdin)"
-                } else {
-                    " (the worker died or the connection was closed)"
-                }
-            );
-        } else {
-            let _ = writeln!(
-                s,
-                "    end: {}",
-                t.end.unwrap_or("(none: the worker exits)")
-            );
+    }
+    records_text(s, "input", &t.input_records, max_records);
+    let markers: Vec<String> = t.input_markers.iter().map(ToString::to_string).collect();
+    let _ = writeln!(s, "    input markers: {}", markers.join(", "));
+    output_text(s, t, max_records);
+    if !t.output_markers.is_empty() {
+        let _ = writeln!(s, "    output markers: {}", t.output_markers.join(", "));
+    }
+    if let Some(e) = &t.exception {
+        let _ = writeln!(s, "    exception:");
+        for line in e.lines() {
+            let _ = writeln!(s, "      {line}");
         }
     }
+    if let Some(tm) = &t.timing {
+        // As the JVM's PythonRunner logs them: init = init − boot,
+        // finish = finish − init (the boot figure needs the JVM's start).
+        let _ = writeln!(
+            s,
+            "    timing: init {} ms, finish {} ms, processing {} (worker boot at {} ms since the epoch); spilled {} B memory, {} B disk",
+            tm.init_ms.saturating_sub(tm.boot_ms),
+            tm.finish_ms.saturating_sub(tm.init_ms),
+            tm.processing_ms.map_or_else(|| "not sent".to_owned(), |p| format!("{p} ms")),
+            tm.boot_ms,
+            tm.memory_bytes_spilled,
+            tm.disk_bytes_spilled
+        );
+    }
+    for a in &t.accumulators {
+        let _ = writeln!(s, "    accumulator update (id, value): {a}");
+    }
+    if !t.reply_complete {
+        let _ = writeln!(
+            s,
+            "    reply: the recording ends inside it{}",
+            if c.pid.is_some_and(|p| doc.killed(p)) {
+                " — the JVM asked the daemon to kill this worker (its pid on the daemon's stdin)"
+            } else {
+                " (the worker died or the connection was closed)"
+            }
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "    end: {}",
+            t.end.unwrap_or("(none: the worker exits)")
+        );
+    }
+}
+
+/// Where decoding of connection `c` stopped, and its trailing bytes.
+fn connection_tail_text(s: &mut String, c: &ConnectionReport) {
     for e in c.error.iter().chain(&c.further_errors) {
         let _ = writeln!(s, "  decoding stopped: {e}");
     }
@@ -664,25 +697,28 @@ fn recorded(args: &DecodeArgs) -> io::Result<Vec<Recorded>> {
     capture_dir::read_dir(dir).map_err(inspect_err)
 }
 
-/// Narrows the report to what `--connection`, `--task` and `--partition`
-/// ask for (the exit status still speaks for the whole input).
-fn select(report: &mut Report, args: &DecodeArgs) -> io::Result<()> {
-    if let Some(name) = &args.connection {
-        if !report.connections.iter().any(|c| &c.name == name) {
-            let have: Vec<&str> = report.connections.iter().map(|c| c.name.as_str()).collect();
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("no connection {name} (there are: {})", have.join(", ")),
-            ));
-        }
-        report.connections.retain(|c| &c.name == name);
-    }
-    for c in &mut report.connections {
-        c.tasks.retain(|t| {
-            args.task.is_none_or(|i| t.index == i)
-                && args.partition.is_none_or(|p| t.partition_index == p)
-        });
-    }
+/// Narrows the report to the connection `--connection` names (the exit
+/// status still speaks for the whole input; `--task` and `--partition` are
+/// applied as the tasks are written).
+fn select(
+    report: &mut Report,
+    conns: &mut Vec<Option<&Connection>>,
+    args: &DecodeArgs,
+) -> io::Result<()> {
+    let Some(name) = &args.connection else {
+        return Ok(());
+    };
+    let Some(i) = report.connections.iter().position(|c| &c.name == name) else {
+        let have: Vec<&str> = report.connections.iter().map(|c| c.name.as_str()).collect();
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("no connection {name} (there are: {})", have.join(", ")),
+        ));
+    };
+    let c = report.connections.swap_remove(i);
+    let d = conns.swap_remove(i);
+    report.connections = vec![c];
+    *conns = vec![d];
     Ok(())
 }
 
@@ -746,13 +782,17 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
             }
         }
     }
+    // Summaries only: each task's report is built as it is written.
     let mut connections = Vec::new();
+    let mut conns: Vec<Option<&Connection>> = Vec::new();
     for (src, c) in &decoded {
         if args.verify {
             verify(src, c, &mut verify_report)?;
         }
-        connections.push(ConnectionReport::new(&src.name, c));
+        connections.push(ConnectionReport::summary(&src.name, c));
+        conns.push(Some(c));
     }
+    conns.extend(unread.iter().map(|_| None));
     connections.extend(unread);
     // Connections that are not decoded: with --verify, their bytes are not
     // verified; a worker connection the forced layout does not read is
@@ -825,15 +865,25 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
                 .map(move |e| format!("connection {}, {e}", c.name))
         }))
         .collect();
-    select(&mut report, args)?;
-    let mut out = io::stdout().lock();
+    select(&mut report, &mut conns, args)?;
+    let keep = |i: usize, t: &Task| {
+        args.task.is_none_or(|w| w == i)
+            && args.partition.is_none_or(|p| t.header.partition_index == p)
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report.to_json()?)?;
+            let doc = Streamed {
+                report: &report,
+                decoded: &conns,
+                keep: &keep,
+            };
+            serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
-        Format::Text => out.write_all(text(&report, args.max_records).as_bytes())?,
+        Format::Text => text(&mut out, &report, &conns, &keep, args.max_records)?,
     }
+    out.flush()?;
     for e in &incomplete {
         eprintln!("sparkwire decode: incomplete: {e}");
     }
