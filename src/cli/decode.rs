@@ -405,7 +405,7 @@ fn task_text(
             if c.pid.is_some_and(|p| doc.killed(p)) {
                 " — the JVM asked the daemon to kill this worker (its pid on the daemon's stdin)"
             } else {
-                " (the worker died or the connection was closed)"
+                " (the worker died, the connection was closed, or the capture stops there)"
             }
         );
     } else {
