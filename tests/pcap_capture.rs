@@ -63,6 +63,7 @@ fn real_captures_are_reassembled_and_recognised() {
                 Kind::Worker { ref conn, .. } => {
                     // 3.5 and 4.0 share the RDD layout, so both fit those.
                     assert!(conn.fits.contains(&want), "{release} {name}");
+                    assert!(conn.stops.is_empty(), "{release} {name}: {:?}", conn.stops);
                     let (to, from) = c.worker_streams().unwrap();
                     assert_eq!(
                         capture::reencode(conn).unwrap(),
@@ -88,6 +89,9 @@ fn real_captures_are_reassembled_and_recognised() {
                 }
                 Kind::Other(why) => {
                     assert_eq!(why.as_deref(), Some("no data"), "{release} {name}")
+                }
+                Kind::OtherLayout { why, .. } => {
+                    panic!("{release} {name}: only a forced layout can miss: {why}")
                 }
             }
         }

@@ -69,6 +69,13 @@ pub struct Connection {
     /// Daemon mode: the daemon could not fork a worker and sent this errno where
     /// the worker's pid belongs (`pid` holds it too); there are no tasks.
     pub fork_errno: Option<i32>,
+    /// Where decoding stopped short of a direction's last byte, at most one
+    /// per direction (JVM → worker first); empty when every byte was read.
+    /// Everything before a stop is in `tasks`.
+    pub stops: Vec<Stop>,
+    /// Bytes of each direction (JVM → worker, worker → JVM) accounted for,
+    /// prelude included: how far the layout got.
+    pub decoded: (u64, u64),
 }
 
 impl Connection {
@@ -116,10 +123,13 @@ pub enum Section {
     Auth,
     /// The worker's pid.
     Pid,
-    /// The first task header, when no layout reads it.
-    Header,
-    /// Task `n` of the JVM → worker direction.
-    Task(usize),
+    /// The header (with the command) of task `n`.
+    Header(usize),
+    /// The data section of task `n`.
+    Data(usize),
+    /// The `i32` after task `n`'s data section (END_OF_STREAM when the worker
+    /// may be reused).
+    Finish(usize),
     /// The worker's reply to task `n`.
     Reply(usize),
 }
@@ -129,8 +139,9 @@ impl fmt::Display for Section {
         match self {
             Section::Auth => f.write_str("auth"),
             Section::Pid => f.write_str("pid"),
-            Section::Header => f.write_str("header"),
-            Section::Task(n) => write!(f, "task {n}"),
+            Section::Header(n) => write!(f, "task {n} header"),
+            Section::Data(n) => write!(f, "task {n} data section"),
+            Section::Finish(n) => write!(f, "task {n} end-of-stream marker"),
             Section::Reply(n) => write!(f, "reply to task {n}"),
         }
     }
@@ -140,15 +151,9 @@ impl fmt::Display for Section {
 /// prelude included.
 #[derive(Debug, Error)]
 pub enum Problem {
-    /// The auth prelude does not start with a `str`.
+    /// The auth prelude does not start with a `str` (a negative length).
     #[error("byte 0: expected the secret as a str")]
     ExpectedSecret,
-    /// The pid is missing.
-    #[error("byte {at}: expected i32 pid")]
-    ExpectedPid {
-        /// Where it belongs.
-        at: usize,
-    },
     /// The JVM → worker stream is malformed.
     #[error("{source} (stream byte {at})")]
     Task {
@@ -167,24 +172,44 @@ pub enum Problem {
         /// Where the failing item starts.
         at: u64,
     },
-    /// A task was cut short: the connection was closed mid-task (or the layout
-    /// is wrong).
-    #[error("{bytes} bytes left undecoded at stream byte {at}")]
-    Undecoded {
-        /// Bytes left.
+    /// The recording ends inside an item (a connection closed mid-item, a
+    /// capture cut short, or a wrong layout).
+    #[error("the recording ends inside {what} at stream byte {at} ({recorded} bytes of it recorded{declared})", declared = declared.map(|n| format!(", {n} declared")).unwrap_or_default())]
+    CutInsideItem {
+        /// What was being read.
+        what: &'static str,
+        /// Where the item starts.
+        at: u64,
+        /// Its bytes that are in the recording.
+        recorded: usize,
+        /// Its length as its prefix declares, when that was read.
+        declared: Option<u64>,
+    },
+    /// The recording ends between two items of a task or a reply: the rest of
+    /// the connection is missing (the worker was killed or died, or the capture
+    /// stops there).
+    #[error("the recording ends at stream byte {at}, inside the {what}")]
+    EndsInside {
+        /// `task` or `reply`.
+        what: &'static str,
+        /// Where it ends.
+        at: u64,
+    },
+    /// Reply bytes after the replies to every task read: the JVM → worker
+    /// direction stopped before the tasks they answer.
+    #[error("{bytes} bytes from stream byte {at} answer tasks the to_worker direction does not hold readably (it stopped first)")]
+    Unpaired {
+        /// How many.
         bytes: usize,
         /// Where they start.
         at: u64,
     },
-    /// The reply ends inside an item.
-    #[error("cut short inside an item at stream byte {at}")]
-    CutInsideItem {
-        /// Where the item starts.
+    /// The JVM sent no task: the recording ends after the prelude.
+    #[error("no task header: the recording ends at stream byte {at}")]
+    NoTaskHeader {
+        /// Where the first header belongs.
         at: u64,
     },
-    /// The JVM sent no task.
-    #[error("no task header")]
-    NoTaskHeader,
     /// No modelled release reads the connection.
     #[error("no layout fits")]
     NoLayoutFits,
@@ -199,23 +224,137 @@ pub enum Problem {
     ReplyEncode(ReplyError),
 }
 
+impl Problem {
+    /// How bad it is for a reader of the capture.
+    pub fn kind(&self) -> StopKind {
+        match self {
+            Problem::CutInsideItem { .. }
+            | Problem::Task {
+                source: TaskError::Truncated { .. },
+                ..
+            }
+            | Problem::Reply {
+                source:
+                    ReplyError::Truncated { .. }
+                    | ReplyError::Frame(sparkwire_framing::DecodeError::Truncated { .. }),
+                ..
+            } => StopKind::Cut,
+            Problem::EndsInside { .. } | Problem::NoTaskHeader { .. } => StopKind::Ended,
+            Problem::Unpaired { .. } => StopKind::Cut,
+            _ => StopKind::Corrupt,
+        }
+    }
+
+    /// The stream byte offset it names, when it names one.
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            Problem::ExpectedSecret => Some(0),
+            Problem::Task { at, .. }
+            | Problem::Reply { at, .. }
+            | Problem::CutInsideItem { at, .. }
+            | Problem::EndsInside { at, .. }
+            | Problem::Unpaired { at, .. }
+            | Problem::NoTaskHeader { at } => Some(*at),
+            _ => None,
+        }
+    }
+}
+
 /// Why a recorded connection could not be decoded (or re-encoded): direction,
-/// section and what was wrong.
+/// section, the item within it and what was wrong.
 #[derive(Debug, Error)]
-#[error("{direction}, {section}: {problem}")]
+#[error("{direction}, {section}{}: {problem}", item.map(|i| format!(", item {i}")).unwrap_or_default())]
 pub struct CaptureError {
     /// Which direction.
     pub direction: Direction,
     /// Where.
     pub section: Section,
+    /// The index of the failing item within the section (a data frame of the
+    /// task's input, an item of the reply), when the section has items.
+    pub item: Option<usize>,
     /// What went wrong, with the byte offset.
     pub problem: Problem,
+}
+
+/// How a connection's decoding stopped short of its last byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopKind {
+    /// The recording ends inside an item.
+    Cut,
+    /// The recording ends between items of a task or reply: the worker was
+    /// killed or died, the connection was closed, or the capture stops there.
+    Ended,
+    /// The bytes are not what the layout expects there (damage, or a wrong
+    /// layout).
+    Corrupt,
+}
+
+impl StopKind {
+    /// Its name in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopKind::Cut => "cut",
+            StopKind::Ended => "ended",
+            StopKind::Corrupt => "corrupt",
+        }
+    }
+}
+
+/// Where and why decoding stopped, kept with the partly decoded connection
+/// (a [`CaptureError`] made cloneable: the codec's error as text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    /// Which direction.
+    pub direction: Direction,
+    /// Which section.
+    pub section: Section,
+    /// The item within the section (see [`CaptureError::item`]).
+    pub item: Option<usize>,
+    /// The stream byte offset where the unread item starts.
+    pub offset: u64,
+    /// Cut, ended or corrupt.
+    pub kind: StopKind,
+    /// What was wrong, as the codec says it.
+    pub reason: String,
+}
+
+impl From<&CaptureError> for Stop {
+    fn from(e: &CaptureError) -> Stop {
+        Stop {
+            direction: e.direction,
+            section: e.section,
+            item: e.item,
+            offset: e.problem.offset().unwrap_or(0),
+            kind: e.problem.kind(),
+            reason: e.problem.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}, {}", self.direction, self.section)?;
+        if let Some(i) = self.item {
+            write!(f, ", item {i}")?;
+        }
+        write!(f, ": {}", self.reason)
+    }
 }
 
 fn err(direction: Direction, section: Section, problem: Problem) -> CaptureError {
     CaptureError {
         direction,
         section,
+        item: None,
+        problem,
+    }
+}
+
+fn err_at(direction: Direction, section: Section, item: usize, problem: Problem) -> CaptureError {
+    CaptureError {
+        direction,
+        section,
+        item: Some(item),
         problem,
     }
 }
@@ -228,61 +367,156 @@ fn str_len(b: &[u8], at: usize) -> Option<usize> {
 /// Splits off the auth prelude: (mode, pid, JVM → worker prelude length,
 /// worker → JVM prelude length).
 fn prelude(to: &[u8], from: &[u8]) -> Result<(Mode, i32, usize, usize), CaptureError> {
-    if to.starts_with(REPLY_OK) {
-        // Simple: worker → JVM str secret, i32 pid; JVM → worker str "ok".
-        let n = str_len(from, 0).ok_or_else(|| {
+    // A missing secret or pid: cut when the recording ends before it would,
+    // corrupt otherwise.
+    let secret = |b: &[u8], direction| {
+        str_len(b, 0).ok_or_else(|| {
+            let declared = i32_at(b, 0).and_then(|n| u64::try_from(n).ok());
+            let problem = match declared {
+                Some(n) if n + 4 > b.len() as u64 => Some(n + 4),
+                None if b.len() < 4 => None,
+                _ => return err(direction, Section::Auth, Problem::ExpectedSecret),
+            };
             err(
-                Direction::FromWorker,
+                direction,
                 Section::Auth,
-                Problem::ExpectedSecret,
+                Problem::CutInsideItem {
+                    what: "the secret",
+                    at: 0,
+                    recorded: b.len(),
+                    declared: problem,
+                },
             )
-        })?;
-        let pid = i32_at(from, 4 + n).ok_or_else(|| {
+        })
+    };
+    let pid = |at: usize| {
+        i32_at(from, at).ok_or_else(|| {
             err(
                 Direction::FromWorker,
                 Section::Pid,
-                Problem::ExpectedPid { at: 4 + n },
+                Problem::CutInsideItem {
+                    what: "the pid",
+                    at: at as u64,
+                    recorded: from.len().saturating_sub(at),
+                    declared: Some(4),
+                },
             )
-        })?;
-        return Ok((Mode::Simple, pid, 6, 4 + n + 4));
+        })
+    };
+    if to.starts_with(REPLY_OK) {
+        // Simple: worker → JVM str secret, i32 pid; JVM → worker str "ok".
+        let n = secret(from, Direction::FromWorker)?;
+        return Ok((Mode::Simple, pid(4 + n)?, 6, 4 + n + 4));
     }
     // Daemon: worker → JVM i32 pid, str "ok"; JVM → worker str secret.
-    let pid = i32_at(from, 0).ok_or_else(|| {
-        err(
-            Direction::FromWorker,
-            Section::Pid,
-            Problem::ExpectedPid { at: 0 },
-        )
-    })?;
+    let pid = pid(0)?;
     if from.get(4..10) != Some(REPLY_OK) {
         // A Unix socket: no auth at all, the task header comes first.
         return Ok((Mode::Unix, pid, 0, 4));
     }
-    let n = str_len(to, 0)
-        .ok_or_else(|| err(Direction::ToWorker, Section::Auth, Problem::ExpectedSecret))?;
+    let n = secret(to, Direction::ToWorker)?;
     Ok((Mode::Daemon, pid, 4 + n, 10))
 }
 
-/// Decodes one connection with version `v`.
+/// Decodes one connection with version `v`; fails at the first byte the
+/// layout does not account for (see [`decode_partial`] for everything up to it).
 pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection, CaptureError> {
+    let (c, e) = read(to, from, v)?;
+    match e {
+        Some(e) => Err(e),
+        None => Ok(c),
+    }
+}
+
+/// Decodes one connection with version `v` as far as its bytes go: every
+/// task, data frame and reply item before the first damage is kept, and where
+/// and why each direction stopped is in [`Connection::stops`]. Fails only when
+/// not even the auth prelude and the pid can be read.
+pub fn decode_partial(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection, Stop> {
+    match read(to, from, v) {
+        Ok((c, _)) => Ok(c),
+        Err(e) => Err(Stop::from(&e)),
+    }
+}
+
+/// Where the JVM → worker decoder is, by the last item it returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pos {
+    /// Before a task header (at the start, or after a task's final `i32`).
+    BeforeHeader,
+    /// Inside a task's data section.
+    InData,
+    /// After the data section, before its final `i32`.
+    AfterData,
+}
+
+/// The section (and item within it) the decoder is reading at `pos`, and
+/// what it is reading there.
+fn to_worker_section(tasks: &[Task], pos: Pos) -> (Section, Option<usize>, &'static str) {
+    let n = tasks.len();
+    match (pos, tasks.last()) {
+        (Pos::InData, Some(t)) => (
+            Section::Data(n - 1),
+            Some(t.input.len() + t.arrow_input.len()),
+            "a data section item",
+        ),
+        (Pos::AfterData, Some(_)) => (
+            Section::Finish(n - 1),
+            None,
+            "the i32 after the data section",
+        ),
+        _ => (Section::Header(n), None, "a task header"),
+    }
+}
+
+/// The length a frame's prefix declares, when the cut item is a frame whose
+/// prefix was recorded.
+fn declared_len(buf: &[u8]) -> Option<u64> {
+    i32_at(buf, 0)
+        .and_then(|n| u64::try_from(n).ok())
+        .map(|n| n + 4)
+}
+
+/// Decodes both directions; the error is where decoding stopped (the
+/// connection holds everything before it). `Err`: no prelude.
+fn read(
+    to: &[u8],
+    from: &[u8],
+    v: SparkVersion,
+) -> Result<(Connection, Option<CaptureError>), CaptureError> {
     if let Some(c) = fork_failure(to, from, v) {
-        return Ok(c);
+        return Ok((c, None));
     }
     let (mode, pid, pt, pf) = prelude(to, from)?;
     let mut dec = TaskDecoder::new(v);
     let mut buf = BytesMut::from(&to[pt..]);
     let mut tasks: Vec<Task> = Vec::new();
+    let mut pos = Pos::BeforeHeader;
+    let mut to_stop = None;
     loop {
         let at = pt as u64 + dec.offset();
-        let item = dec.decode(&mut buf).map_err(|source| {
-            err(
-                Direction::ToWorker,
-                Section::Task(tasks.len()),
-                Problem::Task { source, at },
-            )
-        })?;
+        let item = match dec.decode(&mut buf) {
+            Ok(Step::Item(i)) => i,
+            Ok(Step::NeedMore) => break,
+            Err(source) => {
+                let (section, item, _) = to_worker_section(&tasks, pos);
+                to_stop = Some(CaptureError {
+                    direction: Direction::ToWorker,
+                    section,
+                    item,
+                    problem: Problem::Task { source, at },
+                });
+                break;
+            }
+        };
+        pos = match &item {
+            TaskItem::Header(_) | TaskItem::Data(_) => Pos::InData,
+            TaskItem::Arrow(SectionItem::End) | TaskItem::EndOfData => Pos::AfterData,
+            TaskItem::Arrow(_) => Pos::InData,
+            TaskItem::Finish(_) => Pos::BeforeHeader,
+        };
         match item {
-            Step::Item(TaskItem::Header(h)) => tasks.push(Task {
+            TaskItem::Header(h) => tasks.push(Task {
                 header: *h,
                 input: Vec::new(),
                 arrow_input: Vec::new(),
@@ -291,72 +525,103 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
                 reply: Vec::new(),
                 reply_complete: false,
             }),
-            Step::Item(TaskItem::Data(f)) => {
+            TaskItem::Data(f) => {
                 if let Some(t) = tasks.last_mut() {
                     t.input.push(f)
                 }
             }
-            Step::Item(TaskItem::Arrow(a)) => {
+            TaskItem::Arrow(a) => {
                 if let Some(t) = tasks.last_mut() {
                     t.arrow_input.push(a)
                 }
             }
-            Step::Item(TaskItem::EndOfData) => {
+            TaskItem::EndOfData => {
                 if let Some(t) = tasks.last_mut() {
                     t.end_of_data = true
                 }
             }
-            Step::Item(TaskItem::Finish(x)) => {
+            TaskItem::Finish(x) => {
                 if let Some(t) = tasks.last_mut() {
                     t.finish = Some(x)
                 }
             }
-            Step::NeedMore => break,
         }
     }
-    if !buf.is_empty() {
-        // A task cut short: the connection was closed mid-task (or the layout is wrong).
-        return Err(err(
-            Direction::ToWorker,
-            Section::Task(tasks.len().saturating_sub(1)),
-            Problem::Undecoded {
-                bytes: buf.len(),
-                at: pt as u64 + dec.offset(),
+    let at = pt as u64 + dec.offset();
+    if to_stop.is_none() && !buf.is_empty() {
+        let (section, item, what) = to_worker_section(&tasks, pos);
+        to_stop = Some(CaptureError {
+            direction: Direction::ToWorker,
+            section,
+            item,
+            problem: Problem::CutInsideItem {
+                what,
+                at,
+                recorded: buf.len(),
+                declared: matches!(section, Section::Data(_))
+                    .then(|| declared_len(&buf))
+                    .flatten(),
             },
-        ));
-    }
-    if tasks.is_empty() {
-        return Err(err(
+        });
+    } else if to_stop.is_none() && !dec.between_tasks() {
+        let (section, item, _) = to_worker_section(&tasks, pos);
+        to_stop = Some(CaptureError {
+            direction: Direction::ToWorker,
+            section,
+            item,
+            problem: Problem::EndsInside { what: "task", at },
+        });
+    } else if to_stop.is_none() && tasks.is_empty() {
+        to_stop = Some(err(
             Direction::ToWorker,
-            Section::Task(0),
-            Problem::NoTaskHeader,
+            Section::Header(0),
+            Problem::NoTaskHeader { at },
         ));
     }
+    let to_decoded = match &to_stop {
+        Some(e) => e.problem.offset().unwrap_or(at),
+        None => at,
+    };
     let mut rbuf = BytesMut::from(&from[pf..]);
     let mut consumed = pf as u64;
+    let mut from_stop = None;
     'tasks: for (i, task) in tasks.iter_mut().enumerate() {
         let mut r = ReplyDecoder::new(v);
         loop {
             let at = consumed + r.offset();
-            match r.decode(&mut rbuf).map_err(|source| {
-                err(
-                    Direction::FromWorker,
-                    Section::Reply(i),
-                    Problem::Reply { source, at },
-                )
-            })? {
-                Step::Item(Some(item)) => task.reply.push(item),
-                Step::Item(None) => break,
+            match r.decode(&mut rbuf) {
+                Ok(Step::Item(Some(item))) => task.reply.push(item),
+                Ok(Step::Item(None)) => break,
+                Err(source) => {
+                    from_stop = Some(err_at(
+                        Direction::FromWorker,
+                        Section::Reply(i),
+                        task.reply.len(),
+                        Problem::Reply { source, at },
+                    ));
+                    consumed = at;
+                    break 'tasks;
+                }
                 // The worker was killed, or the recording ends, mid-reply: the
                 // rest of the connection is missing, which `reply_complete` says.
-                Step::NeedMore => {
-                    if !rbuf.is_empty() {
-                        return Err(err(
-                            Direction::FromWorker,
-                            Section::Reply(i),
-                            Problem::CutInsideItem { at },
-                        ));
-                    }
+                Ok(Step::NeedMore) => {
+                    let problem = if rbuf.is_empty() {
+                        Problem::EndsInside { what: "reply", at }
+                    } else {
+                        Problem::CutInsideItem {
+                            what: "a reply item",
+                            at,
+                            recorded: rbuf.len(),
+                            declared: None,
+                        }
+                    };
+                    from_stop = Some(err_at(
+                        Direction::FromWorker,
+                        Section::Reply(i),
+                        task.reply.len(),
+                        problem,
+                    ));
+                    consumed = at;
                     break 'tasks;
                 }
             }
@@ -364,8 +629,41 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
         task.reply_complete = true;
         consumed += r.offset();
     }
-    let trailing = rbuf.to_vec();
-    Ok(Connection {
+    // Bytes after the last reply are the worker's (tolerated, spec §10) only
+    // when every reply was read: otherwise they are the unread rest.
+    let to_damaged = to_stop
+        .as_ref()
+        .is_some_and(|e| e.problem.kind() != StopKind::Ended);
+    let trailing = if from_stop.is_some() {
+        Vec::new()
+    } else if to_damaged && !rbuf.is_empty() {
+        // Replies to tasks whose bytes the JVM → worker direction does not
+        // hold readably: unread, not the worker's tolerated extra bytes.
+        from_stop = Some(err(
+            Direction::FromWorker,
+            Section::Reply(tasks.len()),
+            Problem::Unpaired {
+                bytes: rbuf.len(),
+                at: consumed,
+            },
+        ));
+        Vec::new()
+    } else {
+        consumed = from.len() as u64;
+        rbuf.to_vec()
+    };
+    let stops: Vec<Stop> = [&to_stop, &from_stop]
+        .into_iter()
+        .flatten()
+        .map(Stop::from)
+        .collect();
+    // A recording that ends between items is what a killed worker leaves:
+    // kept in `stops`, not an error of the strict decode.
+    let first = [to_stop, from_stop]
+        .into_iter()
+        .flatten()
+        .find(|e| e.problem.kind() != StopKind::Ended);
+    let c = Connection {
         version: v,
         fits: vec![v],
         mode,
@@ -374,7 +672,10 @@ pub fn decode_with(to: &[u8], from: &[u8], v: SparkVersion) -> Result<Connection
         tasks,
         trailing,
         fork_errno: None,
-    })
+        stops,
+        decoded: (to_decoded, consumed),
+    };
+    Ok((c, first))
 }
 
 /// Daemon mode, fork failure: the daemon wrote one `i32` errno where the
@@ -392,11 +693,14 @@ fn fork_failure(to: &[u8], from: &[u8], v: SparkVersion) -> Option<Connection> {
         tasks: Vec::new(),
         trailing: Vec::new(),
         fork_errno: Some(errno),
+        stops: Vec::new(),
+        decoded: (to.len() as u64, from.len() as u64),
     })
 }
 
 /// Decodes one connection, trying every version when `v` is `None`: the first
-/// (oldest) layout that accounts for every byte is used and all that do are listed.
+/// (oldest) layout that accounts for every byte is used and all that do are
+/// listed. Fails at the first byte the layout does not account for.
 pub fn decode(to: &[u8], from: &[u8], v: Option<SparkVersion>) -> Result<Connection, CaptureError> {
     if let Some(v) = v {
         return decode_with(to, from, v);
@@ -420,8 +724,67 @@ pub fn decode(to: &[u8], from: &[u8], v: Option<SparkVersion>) -> Result<Connect
             c.fits = fits;
             Ok(c)
         }
-        None => Err(last_err
-            .unwrap_or_else(|| err(Direction::ToWorker, Section::Header, Problem::NoLayoutFits))),
+        None => Err(last_err.unwrap_or_else(|| {
+            err(
+                Direction::ToWorker,
+                Section::Header(0),
+                Problem::NoLayoutFits,
+            )
+        })),
+    }
+}
+
+/// Like [`decode`], but as far as the bytes go ([`decode_partial`]). With
+/// `v` `None`: when some layout reads every byte, as [`decode`] chooses;
+/// otherwise the layout that got furthest (most bytes of both directions
+/// accounted for; the oldest of a tie), with every layout that got as far in
+/// `fits`, so that damage is reported where the right layout meets it rather
+/// than where a wrong one fails early. `Err`: no layout reads the prelude.
+pub fn decode_best(to: &[u8], from: &[u8], v: Option<SparkVersion>) -> Result<Connection, Stop> {
+    if let Some(v) = v {
+        return decode_partial(to, from, v);
+    }
+    // Each layout reads the bytes once; the clean reads are chosen among as
+    // `decode` chooses, else the furthest.
+    let mut clean = Vec::new();
+    let mut best: Vec<Connection> = Vec::new();
+    let mut last_err = None;
+    for v in SparkVersion::ALL {
+        match read(to, from, v) {
+            Ok((c, None)) => clean.push(c),
+            Ok((c, Some(_))) if clean.is_empty() => {
+                let reach = |c: &Connection| c.decoded.0 + c.decoded.1;
+                match best.first().map(reach) {
+                    Some(r) if r > reach(&c) => {}
+                    Some(r) if r == reach(&c) => best.push(c),
+                    _ => best = vec![c],
+                }
+            }
+            Ok(_) => {}
+            Err(e) => last_err = Some(Stop::from(&e)),
+        }
+    }
+    if !clean.is_empty() {
+        // A layout that reads every reply to its end beats one that stops
+        // inside a reply (a wrong timing layout can look like a reply cut short).
+        if clean.iter().any(Connection::is_complete) {
+            clean.retain(Connection::is_complete);
+        }
+        best = clean;
+    }
+    let fits: Vec<SparkVersion> = best.iter().map(|c| c.version).collect();
+    match best.into_iter().next() {
+        Some(mut c) => {
+            c.fits = fits;
+            Ok(c)
+        }
+        None => Err(last_err.unwrap_or_else(|| {
+            Stop::from(&err(
+                Direction::ToWorker,
+                Section::Header(0),
+                Problem::NoLayoutFits,
+            ))
+        })),
     }
 }
 
@@ -433,7 +796,7 @@ pub fn reencode(c: &Connection) -> Result<(Vec<u8>, Vec<u8>), CaptureError> {
     let mut to = c.prelude.0.clone();
     let mut from = c.prelude.1.clone();
     for (i, t) in c.tasks.iter().enumerate() {
-        let to_err = |p: Problem| err(Direction::ToWorker, Section::Task(i), p);
+        let to_err = |p: Problem| err(Direction::ToWorker, Section::Header(i), p);
         enc.header(&t.header, &mut to)
             .map_err(|e| to_err(e.into()))?;
         for f in &t.input {
@@ -504,6 +867,24 @@ mod tests {
         from.truncate(from.len() - 1);
         let e = decode(&to, &from, Some(SparkVersion::V4_3)).unwrap_err();
         assert!(matches!(e.problem, Problem::CutInsideItem { .. }), "{e}");
-        assert!(e.to_string().contains("cut short inside an item"), "{e}");
+        assert!(
+            e.to_string().contains(
+                "reply to task 0, item 0: the recording ends inside a reply item at stream byte 12"
+            ),
+            "{e}"
+        );
+        // Read as far as it goes: the task is there, and the stop says where.
+        let c = decode_partial(&to, &from, SparkVersion::V4_3).unwrap();
+        assert_eq!((c.tasks.len(), c.tasks[0].reply.len()), (1, 0));
+        assert_eq!(
+            (
+                c.stops[0].section,
+                c.stops[0].item,
+                c.stops[0].offset,
+                c.stops[0].kind
+            ),
+            (Section::Reply(0), Some(0), 12, StopKind::Cut)
+        );
+        assert_eq!(c.decoded, (to.len() as u64, 12));
     }
 }

@@ -11,7 +11,9 @@
 //!   socket, accumulator updates);
 //! * [`py4j`]: a Py4J connection read with the gateway's codec (commands,
 //!   calls, replies, Java exceptions, callbacks, where decoding stopped);
-//! * [`report`]: the typed report `sparkwire decode` renders as text and JSON.
+//! * [`report`]: the typed report `sparkwire decode` renders as text and JSON;
+//! * [`streamed`]: that report's JSON written task by task, one task's
+//!   records in memory at a time.
 //!
 //! It sits above the worker protocol and the gateway and uses their codecs;
 //! nothing below depends on it. Nothing read here is ever executed: pickles are
@@ -37,6 +39,7 @@ pub mod pcap;
 pub mod py4j;
 pub mod replay;
 pub mod report;
+pub mod streamed;
 pub mod traffic;
 
 pub use error::InspectError;

@@ -273,11 +273,11 @@ pub fn compare(
     v: SparkVersion,
     limit: usize,
 ) -> Comparison {
-    let before = TaskReport::new(recorded, v);
+    let before = TaskReport::new(recorded, 0, v);
     let mut again = recorded.clone();
     again.reply = replayed;
     again.reply_complete = true;
-    let after = TaskReport::new(&again, v);
+    let after = TaskReport::new(&again, 0, v);
     let mut differences = Vec::new();
     let mut more = 0;
     let n = before.output_records.len().max(after.output_records.len());

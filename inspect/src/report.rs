@@ -8,17 +8,18 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sparkwire_framing::Frame;
+use sparkwire_framing::{Frame, Step};
 use sparkwire_serializers::pickle;
 use sparkwire_serializers::pyspark::arrow::{ArrowItem, MessageKind, SectionItem};
 use sparkwire_serializers::pyspark::arrow_rows;
 use sparkwire_serializers::pyspark::cloudpickle::{command_serializers, inspect};
+use sparkwire_serializers::pyspark::shuffle::ShuffleDecoder;
 use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
 use sparkwire_worker::protocol::{
     sql_serializers, Arg, Command, ConnInfo, End, ReplyItem, SparkVersion, TaskHeader,
 };
 
-use crate::capture::{Connection, Mode, Task};
+use crate::capture::{Connection, Mode, Section, Stop, StopKind, Task};
 use crate::capture_dir::{BroadcastFile, DaemonChannel};
 use crate::pcap::Capture;
 use crate::py4j::{Py4jStream, Py4jSummary};
@@ -110,12 +111,20 @@ pub struct ConnectionReport {
     pub name: String,
     /// The release whose layout was used.
     pub spark_version: String,
-    /// Every release whose layout accounts for the bytes.
+    /// The releases the traffic can come from: those whose layout fits,
+    /// narrowed by evidence in the traffic when there is some
+    /// (`release_evidence`).
+    pub spark_versions: Vec<String>,
+    /// What narrowed `spark_versions` down from `layouts_that_fit`.
+    pub release_evidence: Option<String>,
+    /// Every release whose layout accounts for the bytes (up to the damage,
+    /// when decoding stopped: every layout that got as far).
     pub layouts_that_fit: Vec<String>,
-    /// `simple`, `daemon` or `unix socket`.
+    /// `simple`, `daemon`, `unix socket`, or `unknown` when not even the
+    /// auth prelude could be read.
     pub mode: &'static str,
-    /// The pid the worker announced.
-    pub pid: i32,
+    /// The pid the worker announced (`null` when not read).
+    pub pid: Option<i32>,
     /// Its tasks.
     pub tasks: Vec<TaskReport>,
     /// Bytes after the last reply.
@@ -124,17 +133,85 @@ pub struct ConnectionReport {
     pub trailing_exception: Option<String>,
     /// The errno of a daemon's failed fork.
     pub fork_errno: Option<i32>,
+    /// Where and why decoding stopped before the last byte (`null` when it
+    /// read everything); everything before it is in `tasks`.
+    pub error: Option<StopReport>,
+    /// When both directions stopped: the second one (the JVM → worker
+    /// direction's stop is `error`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub further_errors: Vec<StopReport>,
+}
+
+/// Where and why decoding of a connection stopped.
+#[derive(Debug, Clone, Serialize)]
+pub struct StopReport {
+    /// `to_worker` or `from_worker`.
+    pub direction: String,
+    /// The section (`auth`, `pid`, `task N header`, `task N data section`,
+    /// `task N end-of-stream marker`, `reply to task N`).
+    pub section: String,
+    /// The task the section belongs to.
+    pub task: Option<usize>,
+    /// The index of the unread item within the section (a data frame, a
+    /// reply item), when it has items.
+    pub item: Option<usize>,
+    /// The byte offset in that direction's stream where the unread item starts.
+    pub offset: u64,
+    /// `cut` (the recording ends inside an item), `ended` (it ends between
+    /// items of a task or a reply) or `corrupt` (bytes the layout does not
+    /// account for).
+    pub kind: &'static str,
+    /// What was wrong.
+    pub reason: String,
+}
+
+impl From<&Stop> for StopReport {
+    fn from(s: &Stop) -> StopReport {
+        StopReport {
+            direction: s.direction.to_string(),
+            section: s.section.to_string(),
+            task: match s.section {
+                Section::Header(n) | Section::Data(n) | Section::Finish(n) | Section::Reply(n) => {
+                    Some(n)
+                }
+                Section::Auth | Section::Pid => None,
+            },
+            item: s.item,
+            offset: s.offset,
+            kind: s.kind.name(),
+            reason: s.reason.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for StopReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, {}", self.direction, self.section)?;
+        if let Some(i) = self.item {
+            write!(f, ", item {i}")?;
+        }
+        write!(
+            f,
+            ", stream byte {} ({}): {}",
+            self.offset, self.kind, self.reason
+        )
+    }
 }
 
 /// One task of a connection.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskReport {
+    /// Its index on the connection (0 is the first).
+    pub index: usize,
     /// The split index.
     pub partition_index: i32,
     /// The driver's Python.
     pub python_version: String,
     /// The eval type's code.
     pub eval_type: i32,
+    /// PySpark's name for it (`NON_UDF`, `SQL_BATCHED_UDF` …), `null` when
+    /// no modelled release defines it.
+    pub eval_type_name: Option<&'static str>,
     /// The task context.
     pub task_context: ContextReport,
     /// Broadcasts announced in the header.
@@ -145,8 +222,13 @@ pub struct TaskReport {
     pub input_records: Vec<String>,
     /// Markers of the input, in order.
     pub input_markers: Vec<Marker>,
-    /// Output records.
+    /// Output records. Shuffle-map output (`add_shuffle_key`'s alternating
+    /// partition ids and pickled buckets) is shown as Spark routes it: the
+    /// `(k, v)` pairs of every bucket, flattened, with `output_partitions`.
     pub output_records: Vec<String>,
+    /// Shuffle-map output: the partition each of `output_records` is bound
+    /// for (`null` for any other output).
+    pub output_partitions: Option<Vec<i64>>,
     /// Markers of the reply, in order.
     pub output_markers: Vec<String>,
     /// The traceback, when the task failed.
@@ -419,6 +501,16 @@ pub enum TcpKind {
         /// Acknowledgements.
         acks: usize,
     },
+    /// A worker connection the `--spark` layout asked for does not read,
+    /// though other layouts do: not decoded.
+    WorkerInOtherLayout {
+        /// The layouts that read it.
+        layouts_that_fit: Vec<String>,
+        /// The layout asked for.
+        spark_version: String,
+        /// Where that layout fails.
+        error: String,
+    },
     /// Anything else.
     Other {
         /// Why it was not recognised.
@@ -608,6 +700,48 @@ pub fn records(frames: &[Frame], ser: Option<&Serializer>, v: SparkVersion) -> V
     }
 }
 
+/// A shuffle map task's output read as the JVM's `PairwiseRDD` reads it:
+/// every `(partition id, pickled bucket)` pair ([`ShuffleDecoder`]) with the
+/// bucket's pairs flattened, each with its partition. PySpark's
+/// `partitionBy` runs `add_shuffle_key` in the worker, which yields
+/// `pack_long(split)` and then the bucket pickled with the context's unbatched
+/// serializer, through a `NoOpSerializer`; `None` for any other output, or
+/// when the frames are not such pairs (then they are shown raw). A partition
+/// id whose bucket was not recorded (a cut reply) is left out.
+fn shuffle_map_output(
+    command: &CommandReport,
+    output: &[Frame],
+    v: SparkVersion,
+) -> Option<(Vec<String>, Vec<i64>)> {
+    let functions = match &command.detail {
+        CommandDetail::Rdd { functions, .. } => functions,
+        _ => return None,
+    };
+    let is_shuffle = command.serializer.as_deref() == Some("NoOpSerializer()")
+        && functions.iter().any(|f| f.name == "add_shuffle_key");
+    if !is_shuffle {
+        return None;
+    }
+    // No END_OF_DATA_SECTION: a reply cut between a partition id and its
+    // bucket shows the whole pairs before it.
+    let mut buf = bytes::BytesMut::from(&frames_stream(output)[..]);
+    let mut dec = ShuffleDecoder::new();
+    let (mut records_out, mut partitions) = (Vec::new(), Vec::new());
+    let bucket = Serializer::batched(Serializer::CPickle, -1);
+    while let Step::Item(Some(block)) = dec.decode(&mut buf).ok()? {
+        let pairs = records(&[Frame::Data(block.payload)], Some(&bucket), v);
+        if pairs
+            .first()
+            .is_some_and(|r| r.starts_with("<not readable"))
+        {
+            return None;
+        }
+        partitions.extend(std::iter::repeat_n(block.partition, pairs.len()));
+        records_out.extend(pairs);
+    }
+    Some((records_out, partitions))
+}
+
 /// `repr` of a pickle, or `<unreadable>`.
 fn pickle_repr(bytes: &[u8]) -> String {
     pickle::decode_slice(bytes)
@@ -794,7 +928,7 @@ impl ArrowRecords {
 
 impl TaskReport {
     /// The report of one decoded task.
-    pub fn new(t: &Task, v: SparkVersion) -> TaskReport {
+    pub fn new(t: &Task, index: usize, v: SparkVersion) -> TaskReport {
         let h = &t.header;
         let (command, sers) = command(h);
         let output: Vec<Frame> = t
@@ -865,7 +999,11 @@ impl TaskReport {
                 .into(),
             ));
         }
-        let mut output_records = records(&output, sers.as_ref().map(|s| &s.1), v);
+        let shuffle = shuffle_map_output(&command, &output, v);
+        let (mut output_records, output_partitions) = match shuffle {
+            Some((records, partitions)) => (records, Some(partitions)),
+            None => (records(&output, sers.as_ref().map(|s| &s.1), v), None),
+        };
         output_records.extend(arrow_output);
         match t.finish {
             Some(-4) => input_markers.push(Marker::Name("END_OF_STREAM".into())),
@@ -874,9 +1012,11 @@ impl TaskReport {
         }
         let c = &h.context;
         TaskReport {
+            index,
             partition_index: h.partition_index,
             python_version: h.python_version.clone(),
             eval_type: h.eval_type.code(),
+            eval_type_name: h.eval_type.name(),
             task_context: ContextReport {
                 is_barrier: c.is_barrier,
                 barrier_conn: conn_report(&c.barrier_conn),
@@ -910,6 +1050,7 @@ impl TaskReport {
             input_records,
             input_markers,
             output_records,
+            output_partitions,
             output_markers,
             exception,
             reply_complete: t.reply_complete,
@@ -920,29 +1061,148 @@ impl TaskReport {
     }
 }
 
+/// Modules PySpark 4.0 moved into the `pyspark.core` package: a function
+/// cloudpickled from `pyspark/<module>.py` was pickled by 3.5, one from
+/// `pyspark/core/…` by 4.0 or later (checked against the installed 3.5.9 and
+/// 4.0.1 packages, and by `tests/cli_decode_damaged.rs` on the golden
+/// captures of every release).
+const MOVED_TO_CORE: [&str; 5] = ["rdd", "context", "broadcast", "files", "status"];
+
+/// The releases among `fits` that the tasks' pickled functions allow, and
+/// why, when they narrow `fits` down (and do not contradict it).
+fn narrow_releases(
+    fits: &[SparkVersion],
+    commands: &[CommandReport],
+) -> Option<(Vec<SparkVersion>, String)> {
+    let files = commands.iter().flat_map(|c| match &c.detail {
+        CommandDetail::Rdd { functions, .. }
+        | CommandDetail::Udfs { functions, .. }
+        | CommandDetail::Udtf { functions, .. } => functions.iter().map(|f| f.file.as_str()),
+    });
+    let (mut core, mut flat) = (None, None);
+    for f in files {
+        let f = f.replace('\\', "/");
+        if let Some(i) = f.rfind("/pyspark/core/") {
+            core.get_or_insert_with(|| f[i + 1..].to_string());
+        } else if let Some(m) = f
+            .rsplit_once("/pyspark/")
+            .and_then(|(_, m)| m.strip_suffix(".py"))
+            .filter(|m| MOVED_TO_CORE.contains(m))
+        {
+            flat.get_or_insert_with(|| format!("pyspark/{m}.py"));
+        }
+    }
+    let (keep, why): (fn(&SparkVersion) -> bool, String) = match (core, flat) {
+        (Some(c), None) => (
+            |v| *v != SparkVersion::V3_5,
+            format!("a function from {c} (the pyspark.core package is 4.0's)"),
+        ),
+        (None, Some(m)) => (
+            |v| *v == SparkVersion::V3_5,
+            format!("a function from {m} (in pyspark.core from 4.0 on)"),
+        ),
+        _ => return None,
+    };
+    let narrowed: Vec<SparkVersion> = fits.iter().copied().filter(keep).collect();
+    (!narrowed.is_empty() && narrowed.len() < fits.len()).then_some((narrowed, why))
+}
+
 impl ConnectionReport {
-    /// The report of one decoded connection named `name`.
+    /// The report of one decoded connection named `name`: everything decoded,
+    /// and where decoding stopped when it did.
     pub fn new(name: &str, c: &Connection) -> ConnectionReport {
+        let mut report = ConnectionReport::summary(name, c);
+        report.tasks = task_reports(c, |_, _| true).collect();
+        report
+    }
+
+    /// The report of one decoded connection without its tasks (`tasks`
+    /// empty): what a rendering needs before it builds each task's report in
+    /// turn ([`task_reports`]), so that only one is held at a time.
+    pub fn summary(name: &str, c: &Connection) -> ConnectionReport {
+        let commands: Vec<CommandReport> = c.tasks.iter().map(|t| command(&t.header).0).collect();
+        let fits: Vec<SparkVersion> = if c.fits.is_empty() {
+            vec![c.version]
+        } else {
+            c.fits.clone()
+        };
+        let (releases, release_evidence) = match narrow_releases(&fits, &commands) {
+            Some((r, why)) => (r, Some(why)),
+            None => (fits.clone(), None),
+        };
+        let mut stops = c.stops.iter().map(StopReport::from);
         ConnectionReport {
             name: name.to_string(),
-            spark_version: c.version.to_string(),
-            layouts_that_fit: c.fits.iter().map(|v| v.to_string()).collect(),
+            // The narrowed release's layout fits too (it is in `fits`), and
+            // reads the bytes the same way.
+            spark_version: releases.first().unwrap_or(&c.version).to_string(),
+            spark_versions: releases.iter().map(|v| v.to_string()).collect(),
+            release_evidence,
+            layouts_that_fit: fits.iter().map(|v| v.to_string()).collect(),
             mode: match c.mode {
                 Mode::Simple => "simple",
                 Mode::Daemon => "daemon",
                 Mode::Unix => "unix socket",
             },
-            pid: c.pid,
-            tasks: c
-                .tasks
-                .iter()
-                .map(|t| TaskReport::new(t, c.version))
-                .collect(),
+            pid: Some(c.pid),
+            tasks: Vec::new(),
             trailing_bytes: c.trailing.len(),
             trailing_exception: c.trailing_exception(),
             fork_errno: c.fork_errno,
+            error: stops.next(),
+            further_errors: stops.collect(),
         }
     }
+
+    /// The report of a connection of which not even the auth prelude and the
+    /// worker's pid could be read.
+    pub fn unread(name: &str, stop: &Stop, spark: Option<SparkVersion>) -> ConnectionReport {
+        // Nothing past the prelude was read: no layout was tried on it, and
+        // any release may have sent it.
+        let releases: Vec<String> = match spark {
+            Some(v) => vec![v.to_string()],
+            None => SparkVersion::ALL.iter().map(|v| v.to_string()).collect(),
+        };
+        ConnectionReport {
+            name: name.to_string(),
+            spark_version: spark.map_or_else(|| "unknown".to_owned(), |v| v.to_string()),
+            spark_versions: releases,
+            release_evidence: None,
+            layouts_that_fit: Vec::new(),
+            mode: "unknown",
+            pid: None,
+            tasks: Vec::new(),
+            trailing_bytes: 0,
+            trailing_exception: None,
+            fork_errno: None,
+            error: Some(StopReport::from(stop)),
+            further_errors: Vec::new(),
+        }
+    }
+
+    /// Forgets a stop of kind `ended` (a recording that ends between items):
+    /// what a worker the JVM had killed leaves, no damage.
+    pub fn forgive_ended(&mut self) {
+        let mut all: Vec<StopReport> = self.error.take().into_iter().collect();
+        all.append(&mut self.further_errors);
+        all.retain(|s| s.kind != StopKind::Ended.name());
+        let mut all = all.into_iter();
+        self.error = all.next();
+        self.further_errors = all.collect();
+    }
+}
+
+/// The reports of a connection's tasks that `keep` (given each task's index)
+/// selects, built one at a time as the iterator is consumed.
+pub fn task_reports<'a>(
+    c: &'a Connection,
+    keep: impl Fn(usize, &Task) -> bool + 'a,
+) -> impl Iterator<Item = TaskReport> + 'a {
+    c.tasks
+        .iter()
+        .enumerate()
+        .filter(move |(i, t)| keep(*i, t))
+        .map(|(i, t)| TaskReport::new(t, i, c.version))
 }
 
 /// Where a decoded worker connection's bytes came from (for `--verify`).
@@ -1006,6 +1266,15 @@ impl CaptureReport {
                         .map(|b| b.iter().map(|u| pickle_repr(u)).collect())
                         .collect(),
                     acks: a.acks,
+                },
+                Kind::OtherLayout {
+                    ref fits,
+                    forced,
+                    ref why,
+                } => TcpKind::WorkerInOtherLayout {
+                    layouts_that_fit: fits.iter().map(ToString::to_string).collect(),
+                    spark_version: forced.to_string(),
+                    error: why.clone(),
                 },
                 Kind::Other(ref why) => TcpKind::Other { note: why.clone() },
             };

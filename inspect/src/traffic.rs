@@ -10,7 +10,7 @@ use bytes::BytesMut;
 use sparkwire_framing::auth::REPLY_OK;
 use sparkwire_framing::{i32_at, Frame, FrameDecoder, Step};
 
-use crate::capture::{self, Connection};
+use crate::capture::{self, Connection, StopKind};
 use crate::pcap::TcpConnection;
 use crate::py4j;
 pub use crate::py4j::Py4jSummary;
@@ -56,6 +56,15 @@ pub enum Kind {
     Data(DataSocket),
     /// Accumulator updates.
     Accumulators(AccumulatorUpdates),
+    /// A worker connection the forced layout does not read, though others do.
+    OtherLayout {
+        /// The layouts that read it.
+        fits: Vec<SparkVersion>,
+        /// The layout asked for.
+        forced: SparkVersion,
+        /// Where the forced layout fails.
+        why: String,
+    },
     /// Not recognised (a worker connection that does not decode lands here too,
     /// with the reason).
     Other(Option<String>),
@@ -154,6 +163,45 @@ fn accumulators(client: &[u8], server: &[u8]) -> Option<AccumulatorUpdates> {
     })
 }
 
+/// A worker connection, read in either orientation (server → client first):
+/// one that decodes to its last byte (or to a cut between items), else the
+/// one of the two that read at least one task header and got further — a
+/// damaged worker connection is still a worker connection, reported up to its
+/// damage. `Err`: why neither reads as one.
+fn worker(c: &[u8], s: &[u8], version: Option<SparkVersion>) -> Result<Kind, String> {
+    let clean = |w: &Connection| w.stops.iter().all(|s| s.kind == StopKind::Ended);
+    let reach = |w: &Connection| w.decoded.0 + w.decoded.1;
+    let mut best: Option<(Connection, bool)> = None;
+    let mut why = None;
+    for (to, from, jvm_is_client) in [(s, c, false), (c, s, true)] {
+        let w = match capture::decode_best(to, from, version) {
+            Ok(w) => w,
+            Err(stop) => {
+                why.get_or_insert(stop.to_string());
+                continue;
+            }
+        };
+        if clean(&w) {
+            return Ok(Kind::Worker {
+                conn: Box::new(w),
+                jvm_is_client,
+            });
+        }
+        why.get_or_insert(w.stops.first().map(ToString::to_string).unwrap_or_default());
+        let read_a_task = !w.tasks.is_empty();
+        if read_a_task && best.as_ref().is_none_or(|(b, _)| reach(b) < reach(&w)) {
+            best = Some((w, jvm_is_client));
+        }
+    }
+    match best {
+        Some((w, jvm_is_client)) => Ok(Kind::Worker {
+            conn: Box::new(w),
+            jvm_is_client,
+        }),
+        None => Err(why.unwrap_or_default()),
+    }
+}
+
 /// Classifies one connection; worker connections are decoded with `version`
 /// (or every version when `None`).
 pub fn classify(tcp: TcpConnection, version: Option<SparkVersion>) -> Classified {
@@ -168,26 +216,28 @@ pub fn classify(tcp: TcpConnection, version: Option<SparkVersion>) -> Classified
         // A simple worker connects to the JVM; the JVM connects to a daemon.
         // Without the handshake the client may be guessed wrong, so both
         // orientations are tried.
-        match (
-            capture::decode(s, c, version),
-            capture::decode(c, s, version),
-        ) {
-            (Ok(w), _) => Kind::Worker {
-                conn: Box::new(w),
-                jvm_is_client: false,
-            },
-            (_, Ok(w)) => Kind::Worker {
-                conn: Box::new(w),
-                jvm_is_client: true,
-            },
-            (Err(e), _) => match data_socket(c, s) {
-                Some(d) => Kind::Data(d),
-                None => Kind::Other(
-                    (secret_len(c).is_some() || secret_len(s).is_some())
-                        .then(|| format!("not a worker connection: {e}")),
+        worker(c, s, version).unwrap_or_else(|why| {
+            // A forced layout that does not read a worker connection another
+            // layout reads: say so, rather than guess it is something else.
+            let elsewhere = version.zip(match worker(c, s, None) {
+                Ok(Kind::Worker { conn, .. }) => Some(conn.fits),
+                _ => None,
+            });
+            match (elsewhere, data_socket(c, s)) {
+                (Some((v, fits)), _) => Kind::OtherLayout {
+                    fits,
+                    forced: v,
+                    why,
+                },
+                (None, Some(d)) => Kind::Data(d),
+                (None, None) => Kind::Other(
+                    (secret_len(c).is_some() || secret_len(s).is_some()).then(|| match version {
+                        Some(v) => format!("not a worker connection in the {v} layout: {why}"),
+                        None => format!("not a worker connection: {why}"),
+                    }),
                 ),
-            },
-        }
+            }
+        })
     };
     Classified { tcp, kind }
 }

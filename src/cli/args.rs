@@ -26,7 +26,10 @@ pub enum Command {
     #[command(subcommand)]
     Pickle(PickleCommand),
     /// Decode recorded JVM ⇄ worker connections: a capture directory as `tap`
-    /// writes it, or one pair of files.
+    /// writes it, or one pair of files. A damaged capture is shown up to the
+    /// damage, then where it stopped. Exit 0 when every byte was decoded, 1
+    /// when the input is damaged, incomplete or does not verify, 2 for usage
+    /// and I/O errors.
     Decode(DecodeArgs),
     /// Re-run captured tasks on a local worker of the recorded pyspark release
     /// and compare its output with the recording, record by record (timing
@@ -123,7 +126,8 @@ pub struct DecodeArgs {
     /// The worker → JVM direction of one connection.
     #[arg(long, requires = "to_worker")]
     pub from_worker: Option<PathBuf>,
-    /// auto (the layout that accounts for every byte), 3.5, 4.0, 4.1, 4.2 or 4.3.
+    /// auto (the layout that accounts for every byte, else the one that got
+    /// furthest), 3.5, 4.0, 4.1, 4.2 or 4.3.
     #[arg(long, default_value = "auto")]
     pub spark: String,
     /// Output format.
@@ -132,6 +136,20 @@ pub struct DecodeArgs {
     /// Re-encode everything decoded; exit 1 unless it equals the input byte for byte.
     #[arg(long)]
     pub verify: bool,
+    /// Show only this worker connection: its number in a capture directory,
+    /// or `client → server` (as printed) in a pcap.
+    #[arg(long)]
+    pub connection: Option<String>,
+    /// Show only the task with this index on each connection (0 is the first).
+    #[arg(long)]
+    pub task: Option<usize>,
+    /// Show only the tasks of this partition (the header's split index).
+    #[arg(long)]
+    pub partition: Option<i32>,
+    /// Text output: records shown per input or output section, the rest
+    /// counted (0: all). JSON always holds every record.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_records: usize,
 }
 
 /// Options of `sparkwire dis`.

@@ -7,13 +7,14 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use serde::Serialize;
-use sparkwire_inspect::capture::{self, Connection};
+use sparkwire_inspect::capture::{self, Connection, Task};
 use sparkwire_inspect::capture_dir::{self, Recorded};
 use sparkwire_inspect::pcap;
 use sparkwire_inspect::report::{
-    BroadcastFileReport, CallReport, CaptureReport, CommandDetail, ConnectionReport, DaemonReport,
-    Py4jReport, Py4jStreamReport, Report, Source, TcpKind,
+    task_reports, BroadcastFileReport, CallReport, CaptureReport, CommandDetail, ConnectionReport,
+    DaemonReport, Py4jReport, Py4jStreamReport, Report, Source, TaskReport, TcpKind,
 };
+use sparkwire_inspect::streamed::{Keep, Streamed};
 use sparkwire_inspect::InspectError;
 use sparkwire_worker::protocol::SparkVersion;
 
@@ -25,7 +26,15 @@ fn js<T: Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-fn text(doc: &Report) -> String {
+/// The text rendering, written connection by connection and task by task:
+/// each task's report is built from `decoded` just before it is written.
+fn text(
+    out: &mut impl Write,
+    doc: &Report,
+    decoded: &[Option<&Connection>],
+    keep: Keep<'_>,
+    max_records: usize,
+) -> io::Result<()> {
     let mut s = String::new();
     if let Some(Some(d)) = &doc.daemon {
         daemon_text(&mut s, d);
@@ -39,10 +48,21 @@ fn text(doc: &Report) -> String {
     for line in doc.tap_log.iter().flatten() {
         let _ = writeln!(s, "tap.log: {line}");
     }
-    for c in &doc.connections {
-        connection_text(&mut s, c, doc);
+    out.write_all(s.as_bytes())?;
+    for (c, conn) in doc.connections.iter().zip(decoded) {
+        let mut s = String::new();
+        connection_head_text(&mut s, c);
+        out.write_all(s.as_bytes())?;
+        for t in conn.iter().flat_map(|conn| task_reports(conn, keep)) {
+            let mut s = String::new();
+            task_text(&mut s, &t, c, doc, max_records);
+            out.write_all(s.as_bytes())?;
+        }
+        let mut s = String::new();
+        connection_tail_text(&mut s, c);
+        out.write_all(s.as_bytes())?;
     }
-    s
+    Ok(())
 }
 
 fn broadcast_files_text(s: &mut String, files: &[BroadcastFileReport]) {
@@ -98,9 +118,28 @@ fn capture_text(s: &mut String, cap: &CaptureReport) {
                 "data socket, {server_frames} frames from the JVM: {}",
                 server_records.join(", ")
             ),
-            TcpKind::AccumulatorUpdates { updates, .. } => {
-                format!("accumulator updates {}", js(updates))
-            }
+            TcpKind::AccumulatorUpdates { updates, .. } => format!(
+                "accumulator updates (id, value) in {}: {}",
+                count_of(updates.len(), "batch", "batches"),
+                updates
+                    .iter()
+                    .map(|b| if b.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        b.join(", ")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            TcpKind::WorkerInOtherLayout {
+                layouts_that_fit,
+                spark_version,
+                error,
+            } => format!(
+                "a worker connection that --spark {spark_version} does not read \
+                 (layouts that read it: {}): {error}",
+                layouts_that_fit.join(", ")
+            ),
             TcpKind::Other { note } => format!(
                 "other{}",
                 note.as_deref()
@@ -163,6 +202,8 @@ fn py4j_text(p: &Py4jReport) -> String {
         callback_errors,
         to_java,
         to_python,
+        calls,
+        constructors,
         ..
     } = p;
     let mut s = format!(
@@ -207,6 +248,16 @@ fn py4j_text(p: &Py4jReport) -> String {
     if !authenticated {
         s.push_str("; no accepted authentication");
     }
+    if !calls.is_empty() {
+        let _ = write!(s, "\n    calls: {}", calls_text(calls));
+    }
+    if !constructors.is_empty() {
+        let _ = write!(
+            s,
+            "\n    constructed: {}",
+            counted(constructors.iter().map(|c| (c.class.as_str(), c.count)))
+        );
+    }
     for t in error_texts {
         let first = t.lines().next().unwrap_or_default();
         let _ = write!(s, "\n    py4j error: {first}");
@@ -239,15 +290,25 @@ fn py4j_stream_text(s: &mut String, side: &str, r: &Py4jStreamReport) {
     }
 }
 
-fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report) {
+/// A connection's heading line (and a failed fork).
+fn connection_head_text(s: &mut String, c: &ConnectionReport) {
     let _ = writeln!(
         s,
-        "connection {} — Spark {} ({} worker, pid {}; layouts that fit: {})",
+        "connection {} — Spark {} ({} worker, pid {}; layouts that fit: {}{})",
         c.name,
-        c.spark_version,
+        or_list(&c.spark_versions),
         c.mode,
-        c.pid,
-        c.layouts_that_fit.join(", "),
+        c.pid
+            .map_or_else(|| "not read".to_owned(), |p| p.to_string()),
+        if c.layouts_that_fit.is_empty() {
+            "none tried".to_owned()
+        } else {
+            c.layouts_that_fit.join(", ")
+        },
+        c.release_evidence
+            .as_deref()
+            .map(|e| format!("; {e}"))
+            .unwrap_or_default(),
     );
     if let Some(errno) = c.fork_errno {
         let _ = writeln!(
@@ -255,94 +316,111 @@ fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report) {
             "  the daemon could not fork a worker: errno {errno} sent where the pid belongs"
         );
     }
-    for (i, t) in c.tasks.iter().enumerate() {
-        let ctx = &t.task_context;
+}
+
+/// One task of connection `c`.
+fn task_text(
+    s: &mut String,
+    t: &TaskReport,
+    c: &ConnectionReport,
+    doc: &Report,
+    max_records: usize,
+) {
+    let ctx = &t.task_context;
+    let _ = writeln!(
+        s,
+        "  task {}: partition {}, stage {}, attempt {}, task attempt id {}, python {}, eval type {}{}",
+        t.index,
+        t.partition_index,
+        ctx.stage_id,
+        ctx.attempt_number,
+        ctx.task_attempt_id,
+        t.python_version,
+        t.eval_type,
+        t.eval_type_name.map(|n| format!(" ({n})")).unwrap_or_default()
+    );
+    if let Some(site) = ctx.local_properties.get("callSite.short") {
+        let _ = writeln!(s, "    call site: {site}");
+    }
+    let cmd = &t.command;
+    let _ = writeln!(
+        s,
+        "    command: {} bytes; {} → {}",
+        cmd.bytes,
+        cmd.deserializer.as_deref().unwrap_or("?"),
+        cmd.serializer.as_deref().unwrap_or("?")
+    );
+    let functions = match &cmd.detail {
+        CommandDetail::Rdd { functions, .. }
+        | CommandDetail::Udfs { functions, .. }
+        | CommandDetail::Udtf { functions, .. } => functions,
+    };
+    for f in functions {
+        let _ = writeln!(s, "      function {} ({}:{})", f.name, f.file, f.line);
+    }
+    command_detail_text(s, &cmd.detail);
+    context_text(s, ctx);
+    for b in &t.broadcasts {
         let _ = writeln!(
             s,
-            "  task {i}: partition {}, stage {}, attempt {}, task attempt id {}, python {}, eval type {}",
-            t.partition_index,
-            ctx.stage_id,
-            ctx.attempt_number,
-            ctx.task_attempt_id,
-            t.python_version,
-            t.eval_type
+            "    broadcast {} {}",
+            b.id,
+            b.path.as_deref().unwrap_or("")
         );
-        let cmd = &t.command;
-        let _ = writeln!(
-            s,
-            "    command: {} bytes; {} → {}",
-            cmd.bytes,
-            cmd.deserializer.as_deref().unwrap_or("?"),
-            cmd.serializer.as_deref().unwrap_or("?")
-        );
-        let functions = match &cmd.detail {
-            CommandDetail::Rdd { functions, .. }
-            | CommandDetail::Udfs { functions, .. }
-            | CommandDetail::Udtf { functions, .. } => functions,
-        };
-        for f in functions {
-            let _ = writeln!(s, "      function {} ({}:{})", f.name, f.file, f.line);
+    }
+    records_text(s, "input", &t.input_records, max_records);
+    let markers: Vec<String> = t.input_markers.iter().map(ToString::to_string).collect();
+    let _ = writeln!(s, "    input markers: {}", markers.join(", "));
+    output_text(s, t, max_records);
+    if !t.output_markers.is_empty() {
+        let _ = writeln!(s, "    output markers: {}", t.output_markers.join(", "));
+    }
+    if let Some(e) = &t.exception {
+        let _ = writeln!(s, "    exception:");
+        for line in e.lines() {
+            let _ = writeln!(s, "      {line}");
         }
-        for b in &t.broadcasts {
-            let _ = writeln!(
-                s,
-                "    broadcast {} {}",
-                b.id,
-                b.path.as_deref().unwrap_or("")
-            );
-        }
+    }
+    if let Some(tm) = &t.timing {
+        // As the JVM's PythonRunner logs them: init = init − boot,
+        // finish = finish − init (the boot figure needs the JVM's start).
         let _ = writeln!(
             s,
-            "    input: {} records: {}",
-            t.input_records.len(),
-            t.input_records.join(", ")
+            "    timing: init {} ms, finish {} ms, processing {} (worker boot at {} ms since the epoch); spilled {} B memory, {} B disk",
+            tm.init_ms.saturating_sub(tm.boot_ms),
+            tm.finish_ms.saturating_sub(tm.init_ms),
+            tm.processing_ms.map_or_else(|| "not sent".to_owned(), |p| format!("{p} ms")),
+            tm.boot_ms,
+            tm.memory_bytes_spilled,
+            tm.disk_bytes_spilled
         );
-        let markers: Vec<String> = t.input_markers.iter().map(ToString::to_string).collect();
-        let _ = writeln!(s, "    input markers: {}", markers.join(", "));
+    }
+    for a in &t.accumulators {
+        let _ = writeln!(s, "    accumulator update (id, value): {a}");
+    }
+    if !t.reply_complete {
         let _ = writeln!(
             s,
-            "    output: {} records: {}",
-            t.output_records.len(),
-            t.output_records.join(", ")
-        );
-        if let Some(e) = &t.exception {
-            let _ = writeln!(s, "    exception:");
-            for line in e.lines() {
-                let _ = writeln!(s, "      {line}");
+            "    reply: the recording ends inside it{}",
+            if c.pid.is_some_and(|p| doc.killed(p)) {
+                " — the JVM asked the daemon to kill this worker (its pid on the daemon's stdin)"
+            } else {
+                " (the worker died, the connection was closed, or the capture stops there)"
             }
-        }
-        if let Some(tm) = &t.timing {
-            let _ = writeln!(
-                s,
-                "    timing: boot {} init {} finish {} processing {} ms; spilled {} B memory, {} B disk",
-                tm.boot_ms,
-                tm.init_ms,
-                tm.finish_ms,
-                js(&tm.processing_ms),
-                tm.memory_bytes_spilled,
-                tm.disk_bytes_spilled
-            );
-        }
-        for a in &t.accumulators {
-            let _ = writeln!(s, "    accumulator update {a}");
-        }
-        if !t.reply_complete {
-            let _ = writeln!(
-                s,
-                "    reply: the recording ends inside it{}",
-                if doc.killed(c.pid) {
-                    " — the JVM asked the daemon to kill this worker (its pid on the daemon's stdin)"
-                } else {
-                    " (the worker died or the connection was closed)"
-                }
-            );
-        } else {
-            let _ = writeln!(
-                s,
-                "    end: {}",
-                t.end.unwrap_or("(none: the worker exits)")
-            );
-        }
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "    end: {}",
+            t.end.unwrap_or("(none: the worker exits)")
+        );
+    }
+}
+
+/// Where decoding of connection `c` stopped, and its trailing bytes.
+fn connection_tail_text(s: &mut String, c: &ConnectionReport) {
+    for e in c.error.iter().chain(&c.further_errors) {
+        let _ = writeln!(s, "  decoding stopped: {e}");
     }
     if c.trailing_bytes > 0 {
         let _ = writeln!(
@@ -357,6 +435,157 @@ fn connection_text(s: &mut String, c: &ConnectionReport, doc: &Report) {
                 None => String::new(),
             }
         );
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// What the command holds beyond its functions: an RDD command's modules,
+/// each UDF's arguments and chain, a UDTF's name and arguments.
+fn command_detail_text(s: &mut String, d: &CommandDetail) {
+    let args = |a: &[sparkwire_inspect::report::ArgReport]| {
+        a.iter()
+            .map(|a| match &a.name {
+                Some(n) => format!("{n}={}", a.offset),
+                None => a.offset.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match d {
+        CommandDetail::Rdd { modules, .. } => {
+            if !modules.is_empty() {
+                let _ = writeln!(s, "      modules: {}", modules.join(", "));
+            }
+        }
+        CommandDetail::Udfs { udfs, .. } => {
+            for (i, u) in udfs.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "      udf {i}: arguments at row offsets [{}], {}",
+                    args(&u.args),
+                    count_of(u.chain.len(), "chained function", "chained functions")
+                );
+            }
+        }
+        CommandDetail::Udtf {
+            name,
+            args: a,
+            return_type,
+            ..
+        } => {
+            let _ = writeln!(
+                s,
+                "      udtf {}: arguments at row offsets [{}], returns {return_type}",
+                name.as_deref().unwrap_or("(unnamed)"),
+                args(a)
+            );
+        }
+    }
+}
+
+/// The task context beyond the ids in the task line.
+fn context_text(s: &mut String, c: &sparkwire_inspect::report::ContextReport) {
+    let barrier = match (&c.is_barrier, &c.barrier_conn) {
+        (false, _) => "no".to_owned(),
+        (true, Some(b)) => format!("yes, server {}", js(b)),
+        (true, None) => "yes".to_owned(),
+    };
+    let resources = if c.resources.is_empty() {
+        "none".to_owned()
+    } else {
+        c.resources
+            .iter()
+            .map(|r| format!("{} {} [{}]", r.key, r.name, r.addresses.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let _ = writeln!(
+        s,
+        "    context: cpus {}{}, barrier {barrier}, resources {resources}, {}",
+        c.cpus,
+        c.cpu_amount
+            .as_deref()
+            .map(|a| format!(" (amount {a})"))
+            .unwrap_or_default(),
+        count_of(
+            c.local_properties.len(),
+            "local property",
+            "local properties"
+        )
+    );
+}
+
+/// Records longer than this together are shown one per line.
+const ONE_LINE: usize = 100;
+
+/// `label: N records: a, b, c` — or one record per line when they are long,
+/// at most `max` of them (0: all) and a count of the rest.
+fn records_text(s: &mut String, label: &str, records: &[String], max: usize) {
+    let shown = if max == 0 {
+        records.len()
+    } else {
+        max.min(records.len())
+    };
+    let rest = records.len() - shown;
+    let records = &records[..shown];
+    let more = format!("… and {rest} more");
+    let long = records.iter().map(|r| r.len() + 2).sum::<usize>() > ONE_LINE
+        || records.iter().any(|r| r.contains('\n'));
+    if !long {
+        let mut line = records.join(", ");
+        if rest > 0 {
+            line.push_str(&format!(", {more}"));
+        }
+        let _ = writeln!(s, "    {label}: {} records: {line}", records.len() + rest);
+        return;
+    }
+    let _ = writeln!(s, "    {label}: {} records:", records.len() + rest);
+    for r in records {
+        let _ = writeln!(s, "      {r}");
+    }
+    if rest > 0 {
+        let _ = writeln!(s, "      {more}");
+    }
+}
+
+/// A task's output; shuffle-map output as Spark routes it, each run of
+/// records bound for one partition on its own line.
+fn output_text(s: &mut String, t: &TaskReport, max: usize) {
+    let Some(partitions) = &t.output_partitions else {
+        records_text(s, "output", &t.output_records, max);
+        return;
+    };
+    let _ = writeln!(
+        s,
+        "    output: shuffle map output (add_shuffle_key, read by PairwiseRDD): {} records",
+        t.output_records.len()
+    );
+    let limit = if max == 0 {
+        partitions.len()
+    } else {
+        max.min(partitions.len())
+    };
+    let mut i = 0;
+    while i < limit {
+        let p = partitions[i];
+        let n = partitions[i..limit].iter().take_while(|&&q| q == p).count();
+        let _ = writeln!(
+            s,
+            "      partition {p}: {}",
+            t.output_records[i..i + n].join(", ")
+        );
+        i += n;
+    }
+    if partitions.len() > limit {
+        let _ = writeln!(s, "      … and {} more", partitions.len() - limit);
     }
 }
 
@@ -401,11 +630,18 @@ impl Progress {
     }
 }
 
-/// Compares a re-encoded connection with its source bytes.
+/// Compares a re-encoded connection with the source bytes it decoded; the
+/// bytes after a stop were not decoded, so they are not verified, which is a
+/// failure too.
 fn verify(src: &Source, c: &Connection, report: &mut Vec<String>) -> io::Result<()> {
     let (t2, f2) = capture::reencode(c).map_err(|e| io::Error::other(e.to_string()))?;
-    for (dir, a, b) in [("to_worker", &src.to, &t2), ("from_worker", &src.from, &f2)] {
-        if a != b {
+    let decoded = [c.decoded.0, c.decoded.1].map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    for ((dir, a, b), n) in [("to_worker", &src.to, &t2), ("from_worker", &src.from, &f2)]
+        .into_iter()
+        .zip(decoded)
+    {
+        let a = &a[..n.min(a.len())];
+        if a != &b[..] {
             let at = a
                 .iter()
                 .zip(b.iter())
@@ -416,6 +652,20 @@ fn verify(src: &Source, c: &Connection, report: &mut Vec<String>) -> io::Result<
                 src.name
             ));
         }
+    }
+    for s in c
+        .stops
+        .iter()
+        .filter(|s| s.kind != capture::StopKind::Ended)
+    {
+        let total = match s.direction {
+            capture::Direction::ToWorker => src.to.len(),
+            capture::Direction::FromWorker => src.from.len(),
+        };
+        report.push(format!(
+            "connection {}, {}: bytes {}..{total} were not decoded, so not verified ({s})",
+            src.name, s.direction, s.offset
+        ));
     }
     Ok(())
 }
@@ -447,6 +697,31 @@ fn recorded(args: &DecodeArgs) -> io::Result<Vec<Recorded>> {
     capture_dir::read_dir(dir).map_err(inspect_err)
 }
 
+/// Narrows the report to the connection `--connection` names (the exit
+/// status still speaks for the whole input; `--task` and `--partition` are
+/// applied as the tasks are written).
+fn select(
+    report: &mut Report,
+    conns: &mut Vec<Option<&Connection>>,
+    args: &DecodeArgs,
+) -> io::Result<()> {
+    let Some(name) = &args.connection else {
+        return Ok(());
+    };
+    let Some(i) = report.connections.iter().position(|c| &c.name == name) else {
+        let have: Vec<&str> = report.connections.iter().map(|c| c.name.as_str()).collect();
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("no connection {name} (there are: {})", have.join(", ")),
+        ));
+    };
+    let c = report.connections.swap_remove(i);
+    let d = conns.swap_remove(i);
+    report.connections = vec![c];
+    *conns = vec![d];
+    Ok(())
+}
+
 /// `sparkwire decode`.
 pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
     let spark = match args.spark.as_str() {
@@ -456,19 +731,26 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
         ),
     };
-    let mut failed = false;
     let mut verify_report = Vec::new();
     let mut capture_report = None;
     let mut decoded: Vec<(Source, Connection)> = Vec::new();
+    // Recorded connections of which not even the prelude could be read.
+    let mut unread = Vec::new();
     match &args.dir {
         Some(path) if path.is_file() => {
             let data = read_input(path)?;
-            let cap = pcap::read(&data).map_err(|source| {
-                inspect_err(InspectError::Pcap {
-                    path: path.clone(),
-                    source,
-                })
-            })?;
+            // A malformed capture file is bad input (exit 1), not a usage error.
+            let cap = match pcap::read(&data) {
+                Ok(cap) => cap,
+                Err(source) => {
+                    let e = InspectError::Pcap {
+                        path: path.clone(),
+                        source,
+                    };
+                    eprintln!("sparkwire decode: {e}");
+                    return Ok(ExitCode::from(1));
+                }
+            };
             let mut progress = Progress::new(data.len() as u64);
             let (report, workers) =
                 CaptureReport::new(cap, spark, |n, what| progress.advance(n, what));
@@ -486,7 +768,7 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
             );
             for r in recorded {
                 progress.advance((r.to_worker.len() + r.from_worker.len()) as u64, &r.name);
-                match capture::decode(&r.to_worker, &r.from_worker, spark) {
+                match capture::decode_best(&r.to_worker, &r.from_worker, spark) {
                     Ok(c) => decoded.push((
                         Source {
                             name: r.name,
@@ -495,22 +777,44 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
                         },
                         c,
                     )),
-                    Err(e) => {
-                        eprintln!("sparkwire decode: connection {}, {e}", r.name);
-                        failed = true;
-                    }
+                    Err(stop) => unread.push(ConnectionReport::unread(&r.name, &stop, spark)),
                 }
             }
         }
     }
+    // Summaries only: each task's report is built as it is written.
     let mut connections = Vec::new();
+    let mut conns: Vec<Option<&Connection>> = Vec::new();
     for (src, c) in &decoded {
         if args.verify {
             verify(src, c, &mut verify_report)?;
         }
-        connections.push(ConnectionReport::new(&src.name, c));
+        connections.push(ConnectionReport::summary(&src.name, c));
+        conns.push(Some(c));
     }
-    failed |= !verify_report.is_empty();
+    conns.extend(unread.iter().map(|_| None));
+    connections.extend(unread);
+    // Connections that are not decoded: with --verify, their bytes are not
+    // verified; a worker connection the forced layout does not read is
+    // incomplete output either way.
+    let mut not_decoded = Vec::new();
+    for t in capture_report.iter().flat_map(|c| &c.tcp_connections) {
+        match &t.kind {
+            TcpKind::WorkerInOtherLayout { spark_version, .. } => not_decoded.push(format!(
+                "tcp {}: a worker connection the {spark_version} layout does not read",
+                t.name
+            )),
+            TcpKind::Other { note } if args.verify => verify_report.push(format!(
+                "tcp {}: not decoded ({}), so not verified",
+                t.name,
+                note.as_deref().unwrap_or("not recognised")
+            )),
+            _ => {}
+        }
+    }
+    if args.verify {
+        verify_report.extend(not_decoded.iter().map(|n| format!("{n}, so not verified")));
+    }
     let daemon = match (&capture_report, &args.dir) {
         (None, Some(dir)) => Some(
             capture_dir::read_daemon(dir)
@@ -527,36 +831,79 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
         ),
         _ => (None, None),
     };
-    let report = Report {
+    let mut report = Report {
         connections,
         capture: capture_report,
         daemon,
         broadcast_files,
         tap_log,
     };
-    let mut out = io::stdout().lock();
+    // A worker the JVM had the daemon kill leaves a reply that ends between
+    // items: expected, not damage.
+    let killed: Vec<bool> = report
+        .connections
+        .iter()
+        .map(|c| c.pid.is_some_and(|p| report.killed(p)))
+        .collect();
+    for (c, k) in report.connections.iter_mut().zip(killed) {
+        if k {
+            c.forgive_ended();
+        }
+    }
+    let cut_file = report
+        .capture
+        .as_ref()
+        .filter(|c| c.truncated)
+        .map(|_| "capture: the file ends inside a packet".to_owned());
+    let incomplete: Vec<String> = cut_file
+        .into_iter()
+        .chain(not_decoded)
+        .chain(report.connections.iter().flat_map(|c| {
+            c.error
+                .iter()
+                .chain(&c.further_errors)
+                .map(move |e| format!("connection {}, {e}", c.name))
+        }))
+        .collect();
+    select(&mut report, &mut conns, args)?;
+    let keep = |i: usize, t: &Task| {
+        args.task.is_none_or(|w| w == i)
+            && args.partition.is_none_or(|p| t.header.partition_index == p)
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
     match args.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report.to_json()?)?;
+            let doc = Streamed {
+                report: &report,
+                decoded: &conns,
+                keep: &keep,
+            };
+            serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
-        Format::Text => out.write_all(text(&report).as_bytes())?,
+        Format::Text => text(&mut out, &report, &conns, &keep, args.max_records)?,
+    }
+    out.flush()?;
+    for e in &incomplete {
+        eprintln!("sparkwire decode: incomplete: {e}");
     }
     if args.verify {
-        if verify_report.is_empty() && !failed {
+        if verify_report.is_empty() {
             eprintln!("verify: every byte re-encodes identically");
         }
-        for r in verify_report {
+        for r in &verify_report {
             eprintln!("verify: {r}");
         }
     }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
+    // Exit status: 0 every byte decoded (and verified when asked), 1 the
+    // input is damaged, incomplete or does not verify, 2 usage or I/O errors
+    // (returned as `Err` to `main`).
+    Ok(if incomplete.is_empty() && verify_report.is_empty() {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,6 +926,7 @@ mod tests {
             text,
             "Py4J, 2 commands (auth, call), 3 replies (2 errors, 0 fatal); 1 Java exception \
              thrown by org.apache.spark.api.python.PythonRDD.collectAndServe\n    \
+             calls: org.apache.spark.api.python.PythonRDD.collectAndServe\n    \
              py4j error: Method max does not exist\n    \
              Python → JVM: 1 message skipped for bad values\n      \
              message 2, line 4 at byte 98: call: not a canonical 32-bit integer\n    \
