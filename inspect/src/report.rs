@@ -742,11 +742,11 @@ fn shuffle_map_output(
     Some((records_out, partitions))
 }
 
-/// `repr` of a pickle, or `<unreadable>`.
+/// `repr(pickle.loads(bytes))`, or `<unreadable>`.
 fn pickle_repr(bytes: &[u8]) -> String {
     pickle::decode_slice(bytes)
         .ok()
-        .and_then(|d| pickle::repr(&d.graph).ok())
+        .and_then(|d| pickle::repr::repr_decoded(&d).ok())
         .unwrap_or_else(|| "<unreadable>".into())
 }
 
