@@ -3,9 +3,13 @@
 //! argument reprs, the stack and memo checks, and the closing
 //! `highest protocol among opcodes = N`. Where pickletools raises, [`dis`]
 //! returns the same message after writing the same lines.
+//!
+//! Lines are written to the output as they are made, so a disassembly held
+//! by a writer that streams (the CLI's stdout) costs memory for the input, the
+//! emulated stack and the memo keys only, however long the text.
 
-use std::collections::HashMap;
-use std::fmt::Write as _;
+use std::collections::HashSet;
+use std::fmt::Write;
 
 use num_bigint::BigInt;
 
@@ -28,8 +32,28 @@ pub struct DisError {
     pub offset: u64,
 }
 
-/// Memo keys as pickletools sees them: Python ints (True == 1).
-type Key = BigInt;
+/// Memo keys as pickletools sees them: Python ints (True == 1). Nearly all
+/// fit an `i64`, kept inline so that a memo of millions of entries stays
+/// small; the rest are normalised to `Big` only when they do not fit, so
+/// equal numbers are equal keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Small(i64),
+    Big(BigInt),
+}
+
+impl From<BigInt> for Key {
+    fn from(b: BigInt) -> Key {
+        match i64::try_from(&b) {
+            Ok(v) => Key::Small(v),
+            Err(_) => Key::Big(b),
+        }
+    }
+}
+
+/// What [`dis_with`] reports when the output refused a line (the writer's
+/// own error, e.g. a closed pipe, is the caller's to keep).
+pub const OUTPUT_FAILED: &str = "the output refused a line";
 
 /// Disassembles the pickle at the start of `data` into `out`.
 /// Returns the offset just past STOP.
@@ -37,11 +61,14 @@ pub fn dis(data: &[u8], out: &mut String) -> Result<usize, DisError> {
     dis_with(data, out, 4)
 }
 
-/// [`dis`] with pickletools' `indentlevel`.
-pub fn dis_with(data: &[u8], out: &mut String, indent: usize) -> Result<usize, DisError> {
-    // The emulated stack: true for the MARK object.
+/// [`dis`] with pickletools' `indentlevel`, into any writer; each line is
+/// written as soon as it is known. A writer error stops disassembly with
+/// [`OUTPUT_FAILED`].
+pub fn dis_with<W: Write>(data: &[u8], out: &mut W, indent: usize) -> Result<usize, DisError> {
+    // The emulated stack: true for the MARK object. Memo entries are never
+    // marks (storing one is an error), so a set of keys is the memo.
     let mut stack: Vec<bool> = Vec::new();
-    let mut memo: HashMap<Key, bool> = HashMap::new();
+    let mut memo: HashSet<Key> = HashSet::new();
     let mut markstack: Vec<usize> = Vec::new();
     let mut maxproto: i32 = -1;
     let mut pos = 0usize;
@@ -63,10 +90,10 @@ pub fn dis_with(data: &[u8], out: &mut String, indent: usize) -> Result<usize, D
         };
         let op = r.op;
         let arg = arg_repr(op, r.arg).map_err(fail)?;
-        let _ = write!(out, "{:5}: ", r.offset);
         let code = code_repr(op.byte());
         let mut line = format!(
-            "{code:<4} {}{}",
+            "{:5}: {code:<4} {}{}",
+            r.offset,
             " ".repeat(indent * markstack.len()),
             op.name()
         );
@@ -107,12 +134,11 @@ pub fn dis_with(data: &[u8], out: &mut String, indent: usize) -> Result<usize, D
                 let idx: Key = if op == Op::Memoize {
                     let n = memo.len();
                     markmsg = Some(format!("(as {n})"));
-                    BigInt::from(n)
+                    Key::from(BigInt::from(n))
                 } else {
                     arg_key(op, r.arg)
                 };
-                #[allow(clippy::map_entry)]
-                if memo.contains_key(&idx) {
+                if memo.contains(&idx) {
                     let shown = if op == Op::Memoize {
                         "None".to_string()
                     } else {
@@ -124,14 +150,14 @@ pub fn dis_with(data: &[u8], out: &mut String, indent: usize) -> Result<usize, D
                 } else if stack.last() == Some(&true) {
                     errormsg = Some("can't store markobject in the memo".into());
                 } else {
-                    memo.insert(idx, false);
+                    memo.insert(idx);
                 }
             }
             Op::Get | Op::BinGet | Op::LongBinGet => {
                 let idx = arg_key(op, r.arg);
-                match memo.get(&idx) {
-                    Some(&m) => pushes = vec![m],
-                    None => {
+                match memo.contains(&idx) {
+                    true => pushes = vec![false],
+                    false => {
                         errormsg = Some(format!(
                             "memo key {} has never been stored into",
                             arg.clone().unwrap_or_default()
@@ -152,8 +178,9 @@ pub fn dis_with(data: &[u8], out: &mut String, indent: usize) -> Result<usize, D
                 line.push_str(m);
             }
         }
-        out.push_str(&line);
-        out.push('\n');
+        line.push('\n');
+        out.write_str(&line)
+            .map_err(|_| fail(OUTPUT_FAILED.into()))?;
         if let Some(m) = errormsg {
             return Err(fail(m));
         }
@@ -173,7 +200,10 @@ pub fn dis_with(data: &[u8], out: &mut String, indent: usize) -> Result<usize, D
             break;
         }
     }
-    let _ = writeln!(out, "highest protocol among opcodes = {maxproto}");
+    writeln!(out, "highest protocol among opcodes = {maxproto}").map_err(|_| DisError {
+        message: OUTPUT_FAILED.into(),
+        offset: pos as u64,
+    })?;
     if !stack.is_empty() {
         let items: Vec<&str> = stack
             .iter()
@@ -219,17 +249,19 @@ fn reader_message(e: &super::error::DecodeError) -> String {
 
 fn arg_key(op: Op, arg: Arg) -> Key {
     match arg {
-        Arg::Uint(v) => BigInt::from(v),
+        Arg::Uint(v) => i64::try_from(v).map_or_else(|_| Key::Big(BigInt::from(v)), Key::Small),
         Arg::Line(s) => match s {
-            b"00" => BigInt::from(0),
-            b"01" => BigInt::from(1),
-            _ => parse_int(s, usize::MAX)
-                .map(|i| i.to_big())
-                .unwrap_or_default(),
+            b"00" => Key::Small(0),
+            b"01" => Key::Small(1),
+            _ => match parse_int(s, usize::MAX) {
+                Ok(Int::Small(v)) => Key::Small(v),
+                Ok(i) => Key::from(i.to_big()),
+                Err(_) => Key::Small(0),
+            },
         },
         _ => {
             let _ = op;
-            BigInt::from(-1)
+            Key::Small(-1)
         }
     }
 }
@@ -264,16 +296,18 @@ fn stringnl(s: &[u8], strip_quotes: bool) -> Result<String, String> {
             Some(&q @ (b'"' | b'\'')) => q,
             _ => return Err(format!("no string quotes around {}", bytes_repr(data))),
         };
-        if data.len() < 2 || data[data.len() - 1] != q {
+        if data.last() != Some(&q) {
             return Err(format!(
                 "strinq quote {} not found at both ends of {}",
                 bytes_repr(&[q]),
                 bytes_repr(data)
             ));
         }
-        data = &data[1..data.len() - 1];
+        // `data[1:-1]`: a lone quote is both ends, and what lies between is
+        // empty (pickletools accepts `S'`, where `pickle.loads` refuses it).
+        data = data.get(1..data.len() - 1).unwrap_or_default();
     }
-    let decoded = escape_decode(data).ok_or_else(|| "invalid \\x escape".to_string())?;
+    let decoded = escape_decode(data).ok_or_else(|| escape_error(data))?;
     if let Some(i) = decoded.iter().position(|c| !c.is_ascii()) {
         return Err(format!(
             "'ascii' codec can't decode byte 0x{:02x} in position {i}: ordinal not in range(128)",
@@ -281,6 +315,76 @@ fn stringnl(s: &[u8], strip_quotes: bool) -> Result<String, String> {
         ));
     }
     Ok(String::from_utf8(decoded).expect("ASCII"))
+}
+
+/// `codecs.escape_decode`'s message for bytes it refuses.
+fn escape_error(s: &[u8]) -> String {
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        match s.get(i + 1) {
+            None => return "Trailing \\ in string".into(),
+            Some(b'x') => {
+                let ok = s
+                    .get(i + 2..i + 4)
+                    .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+                if !ok {
+                    return format!("invalid \\x escape at position {i}");
+                }
+                i += 4;
+            }
+            Some(_) => i += 2,
+        }
+    }
+    "invalid escape".into()
+}
+
+/// The `raw-unicode-escape` codec's message for bytes it refuses: where the
+/// escape starts and where reading it stopped.
+fn raw_unicode_escape_error(s: &[u8]) -> String {
+    let mut i = 0;
+    while i < s.len() {
+        let run = s[i..].iter().take_while(|&&b| b == b'\\').count();
+        if run == 0 {
+            i += 1;
+            continue;
+        }
+        let at = i + run;
+        let kind = s.get(at).copied();
+        if run % 2 == 0 || !matches!(kind, Some(b'u' | b'U')) {
+            i = at;
+            continue;
+        }
+        let start = at - 1;
+        let n = if kind == Some(b'u') { 4 } else { 8 };
+        let digits = s[at + 1..]
+            .iter()
+            .take(n)
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
+        let end = at + 1 + digits;
+        let problem = if digits < n {
+            if n == 4 {
+                "truncated \\uXXXX escape"
+            } else {
+                "truncated \\UXXXXXXXX escape"
+            }
+        } else {
+            "\\Uxxxxxxxx out of range"
+        };
+        let hex = std::str::from_utf8(&s[at + 1..end]).unwrap_or("");
+        if digits < n || u32::from_str_radix(hex, 16).is_ok_and(|cp| cp > 0x10FFFF) {
+            return format!(
+                "'rawunicodeescape' codec can't decode bytes in position {start}-{}: {problem}",
+                end - 1
+            );
+        }
+        i = end;
+    }
+    "'rawunicodeescape' codec can't decode bytes".into()
 }
 
 /// `repr(arg)` as pickletools prints it, or its error.
@@ -311,10 +415,9 @@ fn arg_repr(op: Op, arg: Arg) -> Result<Option<String>, String> {
             stringnl(a, false)?,
             stringnl(b, false)?
         ))),
-        (K::UnicodeStringNl, Arg::Line(s)) => str_repr(
-            &raw_unicode_escape_decode(s)
-                .ok_or_else(|| "'rawunicodeescape' codec can't decode bytes".to_string())?,
-        ),
+        (K::UnicodeStringNl, Arg::Line(s)) => {
+            str_repr(&raw_unicode_escape_decode(s).ok_or_else(|| raw_unicode_escape_error(s))?)
+        }
         (K::String1 | K::String4, Arg::Data(d)) => latin1_repr(d),
         (K::Bytes1 | K::Bytes4 | K::Bytes8, Arg::Data(d)) => bytes_repr(d),
         (K::ByteArray8, Arg::Data(d)) => bytearray_repr(d),
