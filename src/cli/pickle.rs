@@ -84,11 +84,12 @@ fn check(data: &[u8]) -> io::Result<ExitCode> {
     for profile in profiles {
         match pickle::encode(&d.graph, profile) {
             Ok(bytes) if bytes == original => {
-                println!(
+                writeln!(
+                    io::stdout().lock(),
                     "ok: {} bytes re-encode byte for byte as {}",
                     original.len(),
                     profile_name(profile)
-                );
+                )?;
                 return Ok(ExitCode::SUCCESS);
             }
             Ok(bytes) => {
@@ -128,17 +129,26 @@ fn check(data: &[u8]) -> io::Result<ExitCode> {
     Ok(ExitCode::from(1))
 }
 
-fn encode(literal: &str, protocol: u8, profile: ProfileName) -> io::Result<ExitCode> {
+fn encode(literal: &str, protocol: Option<u8>, profile: ProfileName) -> io::Result<ExitCode> {
+    let profile = match (profile, protocol) {
+        (ProfileName::Cpython, p) => Profile::CPython {
+            protocol: p.unwrap_or(5),
+        },
+        (ProfileName::Pyrolite, None | Some(2)) => Profile::Pyrolite,
+        (ProfileName::Pyrolite, Some(p)) => {
+            // Writing protocol 2 when 5 was asked for would be a silent lie.
+            eprintln!(
+                "sparkwire pickle encode: the pyrolite profile writes protocol 2 only, not {p}"
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
     let g = match parse_literal(literal) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("sparkwire pickle encode: {e}");
             return Ok(ExitCode::from(2));
         }
-    };
-    let profile = match profile {
-        ProfileName::Cpython => Profile::CPython { protocol },
-        ProfileName::Pyrolite => Profile::Pyrolite,
     };
     match pickle::encode(&g, profile) {
         Ok(bytes) => {

@@ -51,6 +51,58 @@ impl From<BigInt> for Key {
     }
 }
 
+/// The emulated memo: which keys are stored. Keys below [`Memo::DENSE`] (all
+/// that picklers write: MEMOIZE counts from 0, PUT/BINPUT follow the memo's
+/// size) are bits, a few megabytes at most whatever the input; the rest, set.
+#[derive(Default)]
+struct Memo {
+    bits: Vec<u64>,
+    other: HashSet<Key>,
+    len: usize,
+}
+
+impl Memo {
+    /// Keys below this are bits: at most 8 MiB of them.
+    const DENSE: i64 = 1 << 26;
+
+    fn dense(k: &Key) -> Option<usize> {
+        match k {
+            Key::Small(v) if (0..Memo::DENSE).contains(v) => usize::try_from(*v).ok(),
+            _ => None,
+        }
+    }
+
+    fn contains(&self, k: &Key) -> bool {
+        match Memo::dense(k) {
+            Some(i) => self
+                .bits
+                .get(i / 64)
+                .is_some_and(|w| w & (1 << (i % 64)) != 0),
+            None => self.other.contains(k),
+        }
+    }
+
+    /// Stores a key known to be absent.
+    fn insert(&mut self, k: Key) {
+        match Memo::dense(&k) {
+            Some(i) => {
+                if self.bits.len() <= i / 64 {
+                    self.bits.resize(i / 64 + 1, 0);
+                }
+                self.bits[i / 64] |= 1 << (i % 64);
+            }
+            None => {
+                self.other.insert(k);
+            }
+        }
+        self.len += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
 /// What [`dis_with`] reports when the output refused a line (the writer's
 /// own error, e.g. a closed pipe, is the caller's to keep).
 pub const OUTPUT_FAILED: &str = "the output refused a line";
@@ -68,7 +120,7 @@ pub fn dis_with<W: Write>(data: &[u8], out: &mut W, indent: usize) -> Result<usi
     // The emulated stack: true for the MARK object. Memo entries are never
     // marks (storing one is an error), so a set of keys is the memo.
     let mut stack: Vec<bool> = Vec::new();
-    let mut memo: HashSet<Key> = HashSet::new();
+    let mut memo = Memo::default();
     let mut markstack: Vec<usize> = Vec::new();
     let mut maxproto: i32 = -1;
     let mut pos = 0usize;
