@@ -912,7 +912,11 @@ mod tests {
         assert_eq!(r("'\\u20ac\\U0001F600\\ud800'"), "'€😀\\ud800'");
         assert!(parse_literal("foo").is_err());
         assert!(parse_literal("[1,").is_err());
-        assert!(parse_literal("1j").is_err());
+        // Complex: `real ± imaginary` only, as literal_eval.
+        assert!(parse_literal("1j").is_ok());
+        assert!(parse_literal("-1.5-2j").is_ok());
+        assert!(parse_literal("1+2").is_err());
+        assert!(parse_literal("1j+2").is_err());
         assert!(parse_literal("01").is_err());
     }
 
