@@ -4,10 +4,12 @@
 //! * `encodes_like_cpython_*`: random value graphs (shared nodes, cycles, every
 //!   int/str/bytes size boundary, containers of 999/1000/1001 items, 64 KiB frame
 //!   boundaries) are built as real Python objects by the oracle and pickled with
-//!   `pickle.dumps`; our encoder must write the same bytes for every protocol 2–5.
+//!   `pickle.dumps`; our encoder must write the same bytes for every protocol
+//!   0–5 (0 and 1 for graphs without NEWOBJ objects, whose protocol-0/1 form
+//!   `copyreg._reduce_ex` decides from the class).
 //! * `decodes_like_cpython_*`: our decoder + repr on those pickles (protocols 0–5)
 //!   must equal `repr(pickle.loads(...))`, and re-encoding our decoding must
-//!   reproduce CPython's bytes.
+//!   reproduce CPython's bytes, in every protocol.
 //! * `disassembles_like_pickletools`: `dis` must print what `pickletools.dis` prints.
 
 use std::cell::RefCell;
@@ -62,11 +64,17 @@ fn differential_protocols(
     let py_repr = resp["repr"].as_str().map(str::to_string);
     for &proto in protocols {
         let theirs = unhex(resp["pickles"][proto.to_string()].as_str().unwrap());
-        // Encoder (protocols 2-5).
-        if proto >= 2 {
+        // Encoder, every protocol. Below protocol 2 an object CPython builds
+        // with NEWOBJ reduces through `copyreg._reduce_ex`, which the graph
+        // cannot predict: our encoder refuses those graphs, and they are
+        // compared from protocol 2 on.
+        if proto >= 2 || !has_newobj(&g) {
             let ours = pickle::encode(&g, Profile::CPython { protocol: proto })
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
             check_bytes(&format!("encode protocol {proto}"), &ours, &theirs)?;
+            if proto < 2 {
+                ENCODED_BELOW_2.with(|c| c.set(c.get() + 1));
+            }
         }
         // Decoder: repr equals Python's, re-encoding reproduces the bytes.
         let d = pickle::decode_slice(&theirs)
@@ -87,21 +95,32 @@ fn differential_protocols(
                 )));
             }
         }
-        if proto >= 2 {
-            let again = pickle::encode(&d.graph, Profile::CPython { protocol: proto })
-                .map_err(|e| TestCaseError::fail(e.to_string()))?;
-            check_bytes(
-                &format!("re-encode of decoded protocol {proto}"),
-                &again,
-                &theirs,
-            )?;
-        }
+        let again = pickle::encode(&d.graph, Profile::CPython { protocol: proto })
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        check_bytes(
+            &format!("re-encode of decoded protocol {proto}"),
+            &again,
+            &theirs,
+        )?;
     }
     Ok(())
 }
 
+thread_local! {
+    /// Built graphs encoded below protocol 2 and compared with CPython's
+    /// bytes in this test's thread (the rest hold a NEWOBJ object).
+    static ENCODED_BELOW_2: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn has_newobj(g: &Graph) -> bool {
+    g.ids().any(|id| {
+        matches!(g.get(id), Value::Object(o)
+            if matches!(o.construct, pickle::Construct::NewObj { .. } | pickle::Construct::NewObjEx { .. }))
+    })
+}
+
 fn run_graphs(cases: u32, max_nodes: usize, cfg: GenConfig) {
-    with_oracle(&cpython(), |oracle| {
+    let ran = with_oracle(&cpython(), |oracle| {
         let oracle = RefCell::new(oracle);
         runner(cases)
             .run(&graph_spec(max_nodes), |spec| {
@@ -109,6 +128,14 @@ fn run_graphs(cases: u32, max_nodes: usize, cfg: GenConfig) {
             })
             .unwrap();
     });
+    let below_2 = ENCODED_BELOW_2.with(|c| c.get());
+    eprintln!("{cases} graphs: {below_2} protocol-0/1 encodings compared with CPython");
+    // Most graphs hold no NEWOBJ object: protocols 0 and 1 must be compared
+    // for most of them, or the test proves nothing about those protocols.
+    assert!(
+        ran.is_none() || below_2 >= cases as usize,
+        "only {below_2} protocol-0/1 encodings compared"
+    );
 }
 
 #[test]

@@ -190,8 +190,8 @@ pub enum PickleCommand {
         file: PathBuf,
     },
     /// Exit 0 iff re-encoding the decoded value reproduces the file byte for byte
-    /// (CPython profile of its protocol, or Pyrolite for protocol 2); otherwise name
-    /// the first differing offset.
+    /// (CPython profile of its protocol, 0 to 5, or Pyrolite for protocol 2);
+    /// otherwise name the first differing offset.
     Check {
         /// The pickle ("-" for standard input).
         file: PathBuf,
@@ -199,9 +199,9 @@ pub enum PickleCommand {
     /// Write the pickle of a Python literal (as `ast.literal_eval` accepts it) to stdout.
     #[command(allow_negative_numbers = true)]
     Encode {
-        /// Pickle protocol (cpython profile): 2-5. Default 5, what PySpark uses;
+        /// Pickle protocol (cpython profile): 0-5. Default 5, what PySpark uses;
         /// the pyrolite profile writes protocol 2 only.
-        #[arg(long, value_parser = clap::value_parser!(u8).range(2..=5))]
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=5))]
         protocol: Option<u8>,
         /// Whose bytes: CPython's pickler or Pyrolite (Spark's JVM side, protocol 2).
         #[arg(long, value_enum, default_value_t = ProfileName::Cpython)]

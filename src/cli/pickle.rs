@@ -54,7 +54,8 @@ fn profile_name(p: Profile) -> String {
 }
 
 /// Exit 0 iff re-encoding the decoded value reproduces the pickle byte for byte,
-/// with the CPython profile of its protocol or (protocol 2) the Pyrolite one.
+/// with the CPython profile of its protocol (0 or 1 when it does not say) or
+/// (protocol 2) the Pyrolite one.
 fn check(data: &[u8]) -> io::Result<ExitCode> {
     let d = match pickle::decode_slice(data) {
         Ok(d) => d,
@@ -64,22 +65,16 @@ fn check(data: &[u8]) -> io::Result<ExitCode> {
         }
     };
     let original = &data[..d.end];
-    let mut profiles = Vec::new();
-    match d.protocol {
-        Some(p @ 2..=5) => {
-            profiles.push(Profile::CPython { protocol: p });
-            if p == 2 {
-                profiles.push(Profile::Pyrolite);
-            }
-        }
-        other => {
-            eprintln!(
-                "sparkwire pickle check: protocol {} pickles are decoded but not re-encoded (encoders write protocols 2-5)",
-                other.map_or("0/1".to_string(), |p| p.to_string())
-            );
-            return Ok(ExitCode::from(1));
-        }
-    }
+    // Without a PROTO opcode the pickle is protocol 0 or 1 (1 only adds
+    // binary opcodes): try both.
+    let profiles: Vec<Profile> = match d.protocol {
+        Some(2) => vec![Profile::CPython { protocol: 2 }, Profile::Pyrolite],
+        Some(p) => vec![Profile::CPython { protocol: p }],
+        None => vec![
+            Profile::CPython { protocol: 1 },
+            Profile::CPython { protocol: 0 },
+        ],
+    };
     let mut best: Option<(usize, Profile, String)> = None;
     for profile in profiles {
         match pickle::encode(&d.graph, profile) {
