@@ -49,13 +49,20 @@ pub enum BlockProblem {
         /// The stated length.
         len: u32,
     },
-    /// A block or record states more bytes than the file has left.
+    /// A block or record states more bytes than the file has left (reported
+    /// where the reader cannot treat it as a capture cut short).
     #[error("{what} states {len} bytes, the file has {left} left")]
     PastEnd {
         /// "block length" or "record length".
         what: &'static str,
         /// The stated length.
         len: u64,
+        /// Bytes from the block to the end of the file.
+        left: u64,
+    },
+    /// The file ends inside the 8 bytes of a block's type and length.
+    #[error("the file ends {left} bytes into a block's type and length")]
+    CutHeader {
         /// Bytes from the block to the end of the file.
         left: u64,
     },
@@ -141,11 +148,7 @@ fn diagnose(data: &[u8], offset: u64) -> BlockProblem {
         })
     };
     let (Some(ty), Some(len)) = (u32_at(0), u32_at(4)) else {
-        return BlockProblem::PastEnd {
-            what: "block length",
-            len: 12,
-            left,
-        };
+        return BlockProblem::CutHeader { left };
     };
     let kind = block_kind(ty);
     if len < 12 {
