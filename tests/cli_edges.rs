@@ -50,13 +50,22 @@ fn python() -> Option<PathBuf> {
 
 /// `pickle.dumps(ast.literal_eval(literal), protocol)` by real CPython, or its error.
 fn cpython_dumps(py: &Path, literal: &str, protocol: u8) -> Result<Vec<u8>, String> {
-    let out = Command::new(py)
+    // The literal goes through stdin: one argv entry holds at most 128 KiB.
+    let mut child = Command::new(py)
         .arg("-c")
-        .arg("import ast, pickle, sys\nsys.stdout.buffer.write(pickle.dumps(ast.literal_eval(sys.argv[1]), int(sys.argv[2])))")
-        .arg(literal)
+        .arg("import ast, pickle, sys\nsys.stdout.buffer.write(pickle.dumps(ast.literal_eval(sys.stdin.read()), int(sys.argv[1])))")
         .arg(protocol.to_string())
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(literal.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
     if out.status.success() {
         Ok(out.stdout)
     } else {
@@ -96,6 +105,76 @@ fn negative_numbers_are_values_not_options() {
         String::from_utf8_lossy(&ours.stdout),
         String::from_utf8_lossy(&theirs.stdout)
     );
+}
+
+/// `dis` reads its input in pieces: opcodes and lines that straddle the
+/// pieces, arguments longer than one piece, input cut inside one, and input
+/// on stdin disassemble as `python -m pickletools` does (same lines; failing
+/// where it fails).
+#[test]
+fn dis_streams_its_input_like_pickletools() {
+    let Some(py) = python() else { return };
+    // 75 KB of UTF-8 (more than one 64 KiB read); 150 KB as protocol 0's
+    // escaped line.
+    let big = "€".repeat(25_000);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "long str p5",
+            cpython_dumps(&py, &format!("['{big}', 1, '{big}']"), 5).unwrap(),
+        ),
+        (
+            "long line p0",
+            cpython_dumps(&py, &format!("['{big}', 1.5]"), 0).unwrap(),
+        ),
+        (
+            "many ops p2",
+            cpython_dumps(&py, &format!("{:?}", (0..40_000).collect::<Vec<_>>()), 2).unwrap(),
+        ),
+        ("empty", Vec::new()),
+    ];
+    let mut all = cases.clone();
+    for (name, data) in &cases {
+        if data.len() > 100 {
+            // Cut inside the long argument, and just before STOP.
+            all.push((name, data[..data.len() / 2].to_vec()));
+            all.push((name, data[..data.len() - 1].to_vec()));
+        }
+    }
+    let dir = scratch();
+    for (i, (name, data)) in all.iter().enumerate() {
+        let f = dir.join(format!("stream-{i}.pickle"));
+        std::fs::write(&f, data).unwrap();
+        let theirs = Command::new(&py)
+            .args(["-m", "pickletools"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        let ours = run(&["dis", f.to_str().unwrap()]);
+        assert_eq!(ours.stdout, theirs.stdout, "{name} ({} bytes)", data.len());
+        assert_eq!(
+            ours.status.success(),
+            theirs.status.success(),
+            "{name} ({} bytes)",
+            data.len()
+        );
+        // The same through standard input.
+        let mut child = Command::new(bin())
+            .args(["dis", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let feed = data.clone();
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = stdin.write_all(&feed);
+        });
+        let piped = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        assert_eq!(piped.stdout, theirs.stdout, "{name} on stdin");
+    }
 }
 
 /// `ast.literal_eval` evaluates `real ± imaginary`; the pickles of the complex

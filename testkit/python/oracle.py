@@ -727,6 +727,12 @@ def _object_cases():
     return cases
 
 
+def op_stack_after_names(req):
+    """Each opcode's name and the names of the stack objects pickletools
+    pushes for it (what its messages print)."""
+    return [[o.name, [s.name for s in o.stack_after]] for o in _pickletools.opcodes]
+
+
 def op_object_pickles_0_1(req):
     """The data objects of _object_cases pickled by pickle.dumps in protocols 0
     and 1 (what Python 2-era code and `protocol=0` callers write). Objects
