@@ -456,6 +456,12 @@ fn argument_message(op_and_rest: &[u8]) -> Option<String> {
         K::Bytes8 => ("uint8", "bytes8", 8),
         K::ByteArray8 => ("uint8", "bytearray8", 8),
         K::UnicodeString8 => ("uint8", "unicodestring8", 8),
+        // GLOBAL and INST read and decode their first line before looking
+        // for the second: a bad first line is the error even then.
+        K::StringNlNoescapePair => {
+            let nl = rest.iter().position(|&b| b == b'\n')?;
+            return stringnl(&rest[..nl], false).err();
+        }
         _ => return None,
     };
     let Some(raw) = le(width) else {
