@@ -33,7 +33,22 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(e) => {
+        Err(e) => exit_for(&e),
+    }
+}
+
+/// The documented exit scheme (see the long `--help`): a reader that stopped
+/// reading (`| head`) is no failure, so a broken pipe exits 0 quietly; input
+/// found malformed exits 1; anything else (usage, a file that cannot be read)
+/// exits 2.
+fn exit_for(e: &std::io::Error) -> ExitCode {
+    match e.kind() {
+        std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        std::io::ErrorKind::InvalidData => {
+            eprintln!("sparkwire: {e}");
+            ExitCode::from(1)
+        }
+        _ => {
             eprintln!("sparkwire: {e}");
             ExitCode::from(2)
         }

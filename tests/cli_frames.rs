@@ -34,7 +34,10 @@ fn readme_main_job_decodes_the_bundled_worker_exception() {
         lines[1].contains("marker  PYTHON_EXCEPTION_THROWN (-2)"),
         "{out}"
     );
-    assert!(lines[2].contains("\"Traceback (most recent c\""), "{out}");
+    assert!(
+        lines[2].contains("\"Traceback (most recent call last):\\n  Fil\"…"),
+        "{out}"
+    );
     assert!(
         lines[3].starts_with("2 frames (206 payload bytes), 0 nulls, 1 markers; 218 bytes"),
         "{out}"

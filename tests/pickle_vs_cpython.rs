@@ -4,10 +4,12 @@
 //! * `encodes_like_cpython_*`: random value graphs (shared nodes, cycles, every
 //!   int/str/bytes size boundary, containers of 999/1000/1001 items, 64 KiB frame
 //!   boundaries) are built as real Python objects by the oracle and pickled with
-//!   `pickle.dumps`; our encoder must write the same bytes for every protocol 2–5.
+//!   `pickle.dumps`; our encoder must write the same bytes for every protocol
+//!   0–5 (0 and 1 for graphs without NEWOBJ objects, whose protocol-0/1 form
+//!   `copyreg._reduce_ex` decides from the class).
 //! * `decodes_like_cpython_*`: our decoder + repr on those pickles (protocols 0–5)
 //!   must equal `repr(pickle.loads(...))`, and re-encoding our decoding must
-//!   reproduce CPython's bytes.
+//!   reproduce CPython's bytes, in every protocol.
 //! * `disassembles_like_pickletools`: `dis` must print what `pickletools.dis` prints.
 
 use std::cell::RefCell;
@@ -62,11 +64,17 @@ fn differential_protocols(
     let py_repr = resp["repr"].as_str().map(str::to_string);
     for &proto in protocols {
         let theirs = unhex(resp["pickles"][proto.to_string()].as_str().unwrap());
-        // Encoder (protocols 2-5).
-        if proto >= 2 {
+        // Encoder, every protocol. Below protocol 2 an object CPython builds
+        // with NEWOBJ reduces through `copyreg._reduce_ex`, which the graph
+        // cannot predict: our encoder refuses those graphs, and they are
+        // compared from protocol 2 on.
+        if proto >= 2 || !has_newobj(&g) {
             let ours = pickle::encode(&g, Profile::CPython { protocol: proto })
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
             check_bytes(&format!("encode protocol {proto}"), &ours, &theirs)?;
+            if proto < 2 {
+                ENCODED_BELOW_2.with(|c| c.set(c.get() + 1));
+            }
         }
         // Decoder: repr equals Python's, re-encoding reproduces the bytes.
         let d = pickle::decode_slice(&theirs)
@@ -87,21 +95,32 @@ fn differential_protocols(
                 )));
             }
         }
-        if proto >= 2 {
-            let again = pickle::encode(&d.graph, Profile::CPython { protocol: proto })
-                .map_err(|e| TestCaseError::fail(e.to_string()))?;
-            check_bytes(
-                &format!("re-encode of decoded protocol {proto}"),
-                &again,
-                &theirs,
-            )?;
-        }
+        let again = pickle::encode(&d.graph, Profile::CPython { protocol: proto })
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        check_bytes(
+            &format!("re-encode of decoded protocol {proto}"),
+            &again,
+            &theirs,
+        )?;
     }
     Ok(())
 }
 
+thread_local! {
+    /// Built graphs encoded below protocol 2 and compared with CPython's
+    /// bytes in this test's thread (the rest hold a NEWOBJ object).
+    static ENCODED_BELOW_2: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn has_newobj(g: &Graph) -> bool {
+    g.ids().any(|id| {
+        matches!(g.get(id), Value::Object(o)
+            if matches!(o.construct, pickle::Construct::NewObj { .. } | pickle::Construct::NewObjEx { .. }))
+    })
+}
+
 fn run_graphs(cases: u32, max_nodes: usize, cfg: GenConfig) {
-    with_oracle(&cpython(), |oracle| {
+    let ran = with_oracle(&cpython(), |oracle| {
         let oracle = RefCell::new(oracle);
         runner(cases)
             .run(&graph_spec(max_nodes), |spec| {
@@ -109,6 +128,14 @@ fn run_graphs(cases: u32, max_nodes: usize, cfg: GenConfig) {
             })
             .unwrap();
     });
+    let below_2 = ENCODED_BELOW_2.with(|c| c.get());
+    eprintln!("{cases} graphs: {below_2} protocol-0/1 encodings compared with CPython");
+    // Most graphs hold no NEWOBJ object: protocols 0 and 1 must be compared
+    // for most of them, or the test proves nothing about those protocols.
+    assert!(
+        ran.is_none() || below_2 >= cases as usize,
+        "only {below_2} protocol-0/1 encodings compared"
+    );
 }
 
 #[test]
@@ -210,6 +237,32 @@ fn opcode_table_matches_pickletools() {
     });
 }
 
+/// The stack objects `dis` pushes for each opcode are pickletools' (their
+/// names appear in its "stack not empty after STOP" message).
+#[test]
+fn dis_stack_objects_match_pickletools() {
+    with_oracle(&cpython(), |oracle| {
+        let table = oracle.call(json!({"op": "stack_after_names"})).unwrap();
+        let table = table.as_array().unwrap();
+        assert_eq!(table.len(), Op::ALL.len());
+        for (row, &op) in table.iter().zip(Op::ALL) {
+            assert_eq!(row[0].as_str().unwrap(), op.name());
+            let theirs: Vec<&str> = row[1]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            assert_eq!(
+                pickle::dis::stack_after_names(op),
+                &theirs[..],
+                "{}",
+                op.name()
+            );
+        }
+    });
+}
+
 fn dis_matches(oracle: &mut Oracle, data: &[u8]) -> Result<(), TestCaseError> {
     let resp = oracle
         .call(json!({"op": "pickletools", "data": hex(data)}))
@@ -230,7 +283,19 @@ fn dis_matches(oracle: &mut Oracle, data: &[u8]) -> Result<(), TestCaseError> {
         )));
     }
     match (&res, resp["error"].as_str()) {
-        (Ok(_), None) | (Err(_), Some(_)) => Ok(()),
+        (Ok(_), None) => Ok(()),
+        // The same message: pickletools' text after the exception's type.
+        (Err(e), Some(theirs)) => {
+            let message = theirs.split_once(": ").map_or(theirs, |(_, m)| m);
+            if e.message == message {
+                Ok(())
+            } else {
+                Err(TestCaseError::fail(format!(
+                    "message\n ours: {}\n them: {message}",
+                    e.message
+                )))
+            }
+        }
         (Ok(_), Some(e)) => Err(TestCaseError::fail(format!(
             "pickletools failed ({e}) where we did not"
         ))),
@@ -308,12 +373,297 @@ fn disassembles_hand_made_protocol_0_and_errors_like_pickletools() {
         b"q\x00.",
         b"(q\x00.",
         b"Np\x01\ng\x01\np01\n\x86.",
+        // UTF-8 errors: end of data, continuation, start byte; a surrogate passes.
+        b"X\x03\x00\x00\x00a\xe2\x82.",
+        b"X\x03\x00\x00\x00\xe2(\xa1.",
+        b"X\x01\x00\x00\x00\xc0.",
+        b"X\x03\x00\x00\x00\xed\xa0\x80.",
+        // Arguments cut short or with impossible lengths.
+        b"T\xff\xff\xff\xff.",
+        b"\x8b\xfe\xff\xff\xff.",
+        b"\x8e\xff\xff\xff\xff\xff\xff\xff\xff.",
+        b"\x8a\x05\x01",
+        b"B\x05\x00\x00\x00ab",
+        b"J\x01\x00",
+        b"G\x01",
+        // GLOBAL/INST decode the first line before reading the second.
+        b"c\x80r\x80R1\n.",
+        b"(i\xffmod",
+        b"cmod\nname",
+        // Leftovers are named as pickletools' stack objects ([None, None], [mark]).
+        b"Np0\ng0\n.",
+        b"((I1\n.",
+        b"\x80\x04N\x94h\x00K\x01.",
     ];
     with_oracle(&cpython(), |oracle| {
         for c in cases {
             dis_matches(oracle, c)
                 .unwrap_or_else(|e| panic!("{}: {e}", String::from_utf8_lossy(c)));
         }
+    });
+}
+
+/// The text arguments of protocol-0 opcodes at the edges of what pickletools'
+/// readers accept (`read_stringnl`'s quote test is `startswith`/`endswith`, so a
+/// lone quote is both ends; `int()`/`float()` on bytes; `escape_decode`;
+/// `raw-unicode-escape`): every line is disassembled by `pickletools.dis` and by
+/// us, and the printed lines, whether it failed, and the message must agree.
+/// Found this way: `S'` (accepted by pickletools, refused by us) and `S'\x+f'`
+/// (refused by CPython, accepted by us as `'\x0f'`).
+#[test]
+fn protocol_0_text_arguments_accepted_and_refused_like_pickletools() {
+    let lines: Vec<(u8, Vec<&[u8]>)> = vec![
+        (
+            b'I',
+            vec![
+                b"00",
+                b"01",
+                b" 1",
+                b"1 ",
+                b"+1",
+                b"-0",
+                b"1_0",
+                b"0x1",
+                b"",
+                b"\xd9\xa1",
+                b"1\r",
+                b" 01",
+                b"1__0",
+                b"0_7",
+                b"-",
+                b"\x0b1\x0c",
+                b"\x1c1",
+                b"+_1",
+                b"1_",
+            ],
+        ),
+        (
+            b'L',
+            vec![
+                b"1L", b"L", b"1LL", b"-1L", b" 1L", b"1 L", b"1", b"0L", b"1l",
+            ],
+        ),
+        (
+            b'F',
+            vec![
+                b"1.5",
+                b"nan",
+                b"-inf",
+                b"1e500",
+                b"1_0.5",
+                b" 1.5 ",
+                b"1.5\r",
+                b"infinity",
+                b"+nan",
+                b"0x1p3",
+                b"1e",
+                b".5",
+                b"5.",
+                b"1__0",
+                b"_1",
+                b"1_",
+                b"1e1_0",
+                b"1_e1",
+                b"1._5",
+                b"-.5e-3",
+                b"INF",
+                b"-NaN",
+                b"inFINity",
+                b"nan(1)",
+                b"1e+",
+                b"\xc2\xa01",
+                b"1\x00",
+                b"e5",
+                b".",
+                b"+.e1",
+                b"1.5e1.0",
+                b"1_.5",
+            ],
+        ),
+        (
+            b'S',
+            vec![
+                b"'",
+                b"\"",
+                b"''",
+                b"'a",
+                b"'\\x4'",
+                b"'\\'",
+                b"'\xc3\xa9'",
+                b"'\\xe9'",
+                b"'a\\\\'",
+                b"'\\q'",
+                b"'\\0'",
+                b"'\\777'",
+                b"'\\x'",
+                b"'\\",
+                b"a",
+                b"\"'",
+                b"'\"",
+                b"'\\N{DASH}'",
+                b"'\\u0041'",
+                b"'\\8'",
+                b"'\\x+f'",
+                b"'\\x4",
+            ],
+        ),
+        (
+            b'V',
+            vec![
+                b"\\u00e9",
+                b"\\u00",
+                b"\\U0010ffff",
+                b"\\U00110000",
+                b"\\x41",
+                b"\\",
+                b"\xe9",
+                b"\\\\u0041",
+                b"\\u12",
+                b"\\U",
+                b"a\\",
+                b"\\ud800",
+                b"\\\\",
+                b"\\\\\\u0041",
+                b"\\u0g12",
+                b"a\\u12x",
+                b"\\U0000004",
+                b"\\u+123",
+            ],
+        ),
+        (
+            b'P',
+            vec![b"abc", b"\\x41", b"\xc3\xa9", b"\\", b"'q'", b""],
+        ),
+    ];
+    let mut cases: Vec<Vec<u8>> = Vec::new();
+    for (op, args) in &lines {
+        for a in args {
+            cases.push([&[*op][..], a, b"\n."].concat());
+        }
+    }
+    for (m, n) in [
+        (&b"a"[..], &b"b"[..]),
+        (b"\\x41", b"b"),
+        (b"\xc3\xa9", b"b"),
+        (b"a\\", b"b"),
+        (b"'a'", b"b"),
+    ] {
+        cases.push([b"c", m, b"\n", n, b"\n."].concat());
+        cases.push([b"(i", m, b"\n", n, b"\n."].concat());
+    }
+    with_oracle(&cpython(), |oracle| {
+        for c in &cases {
+            let what = String::from_utf8_lossy(c).into_owned();
+            dis_matches(oracle, c).unwrap_or_else(|e| panic!("{what:?}: {e}"));
+            let resp = oracle
+                .call(json!({"op": "pickletools", "data": hex(c)}))
+                .unwrap();
+            let ours = pickle::dis(c, &mut String::new());
+            if let (Err(e), Some(theirs)) = (ours, resp["error"].as_str()) {
+                let (_, message) = theirs.split_once(": ").unwrap();
+                assert_eq!(e.message, message, "{what:?}");
+            }
+        }
+    });
+    eprintln!(
+        "{} protocol-0 argument lines compared with pickletools",
+        cases.len()
+    );
+}
+
+/// Random argument lines for every protocol-0 text opcode, from an alphabet of
+/// the bytes their readers treat specially (signs, digits, `_`, `.`, `e`, `L`,
+/// quotes, backslash escapes, whitespace, non-ASCII), disassembled by
+/// `pickletools.dis` and by us: the same lines, the same failure, the same
+/// message.
+#[test]
+fn random_protocol_0_text_lines_like_pickletools() {
+    use proptest::prelude::*;
+    let alphabet: &[u8] = b"0123456789+-_.eEL'\" xuUn afinFIN\r\t\x0b\x0c\xc3\xa9\xff";
+    let line = prop::collection::vec(prop::sample::select(alphabet.to_vec()), 0..12);
+    let opcode = prop::sample::select(vec![
+        b'I', b'L', b'F', b'S', b'V', b'P', b'c', b'i', b'p', b'g',
+    ]);
+    let compared = std::cell::Cell::new(0u32);
+    with_oracle(&cpython(), |oracle| {
+        let oracle = RefCell::new(oracle);
+        runner(3000)
+            .run(&(opcode, line.clone(), line), |(op, a, b)| {
+                // GLOBAL and INST take two lines; PUT/GET need something stored.
+                let data = match op {
+                    b'c' => [&[op][..], &a, b"\n", &b, b"\n."].concat(),
+                    b'i' => [&b"("[..], &[op], &a, b"\n", &b, b"\n."].concat(),
+                    b'p' | b'g' => [&b"Np0\n"[..], &[op], &a, b"\n."].concat(),
+                    _ => [&[op][..], &a, b"\n."].concat(),
+                };
+                dis_matches(&mut oracle.borrow_mut(), &data)?;
+                let resp = oracle
+                    .borrow_mut()
+                    .call(json!({"op": "pickletools", "data": hex(&data)}))
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                if let (Err(e), Some(theirs)) = (
+                    pickle::dis(&data, &mut String::new()),
+                    resp["error"].as_str(),
+                ) {
+                    let message = theirs.split_once(": ").map_or(theirs, |(_, m)| m);
+                    if e.message != message {
+                        return Err(TestCaseError::fail(format!(
+                            "{:?}: message\n ours: {}\n them: {message}",
+                            String::from_utf8_lossy(&data),
+                            e.message
+                        )));
+                    }
+                }
+                compared.set(compared.get() + 1);
+                Ok(())
+            })
+            .unwrap();
+    });
+    eprintln!(
+        "{} random protocol-0 lines compared with pickletools",
+        compared.get()
+    );
+}
+
+/// Random opcode sequences (every opcode, followed by one of a few argument
+/// fragments: empty, short, a length, a line, bytes that are not ASCII),
+/// mostly malformed: `dis` prints the same lines as `pickletools.dis`, fails
+/// where it fails, with its message. Found the float repr at powers of two
+/// and GLOBAL's first-line decoding.
+#[test]
+fn random_opcode_sequences_like_pickletools() {
+    use proptest::prelude::*;
+    let codes: Vec<u8> = Op::ALL.iter().map(|o| o.byte()).collect();
+    let fragments: Vec<&'static [u8]> = vec![
+        b"",
+        b"\x01",
+        b"\x00\x00\x00",
+        b"\x02\x00\x00\x00ab",
+        b"1\n",
+        b"a\nb\n",
+        b"'x'\n",
+        b"\xff\xff\xff\xff",
+        b"\x01\x00\x00\x00\x00\x00\x00\x00z",
+        b"\x05",
+        b"\x80",
+    ];
+    let piece = (prop::sample::select(codes), prop::sample::select(fragments));
+    let program = (prop::collection::vec(piece, 1..9), any::<bool>());
+    with_oracle(&cpython(), |oracle| {
+        let oracle = RefCell::new(oracle);
+        runner(2000)
+            .run(&program, |(pieces, stop)| {
+                let mut data = Vec::new();
+                for (code, arg) in pieces {
+                    data.push(code);
+                    data.extend_from_slice(arg);
+                }
+                if stop {
+                    data.push(b'.');
+                }
+                dis_matches(&mut oracle.borrow_mut(), &data)
+            })
+            .unwrap();
     });
 }
 
@@ -410,6 +760,14 @@ fn float_repr_like_cpython() {
             floats.push(f64::from_bits(x));
             // Dyadic values with short expansions: ties at the shortest length.
             floats.push((x % 1_000_000_007) as f64 / (1u64 << (i % 20)) as f64);
+        }
+        // Powers of two (a zero mantissa: the gap below is half the gap
+        // above), where exact rounding at the shortest length can miss the
+        // round-trip interval: 0x0100000000000000 printed ...397e-304 for
+        // CPython's ...398e-304 (found by a random dis comparison).
+        for exp in 1..2047u64 {
+            floats.push(f64::from_bits(exp << 52));
+            floats.push(f64::from_bits((exp << 52) | 1));
         }
         for chunk in floats.chunks(20_000) {
             let bits: Vec<String> = chunk.iter().map(|f| hex(&f.to_be_bytes())).collect();

@@ -6,8 +6,11 @@
 //!   null, Boolean, with shared Strings and containers) built both as a Java object
 //!   graph and as our value graph: our Pyrolite encoding must equal
 //!   `Pickler(true, false).dumps`.
+//!   Primitive arrays (int[], long[], short[], double[], float[]) are among
+//!   them: Pyrolite writes `array.array` calls for these.
 //! * `round_trips_what_pyrolite_writes`: whatever the jar writes (Calendar and
-//!   java.sql.Date included) decodes and re-encodes byte for byte.
+//!   java.sql.Date, primitive arrays of every kind included) decodes and
+//!   re-encodes byte for byte.
 
 use std::cell::RefCell;
 
@@ -32,6 +35,8 @@ enum J {
     List(Vec<J>),
     Map(Vec<(String, J)>),
     Set(Vec<i32>),
+    /// A primitive array: Java kind and values (floats as f64 bits).
+    Prim(&'static str, Vec<i64>),
     /// A reference back to an earlier String or container (by pre-order rank).
     Ref(usize),
 }
@@ -48,6 +53,36 @@ fn leaf() -> impl Strategy<Value = J> {
         prop::collection::vec(any::<u8>(), 0..8).prop_map(J::Bytes),
         ("-?[1-9][0-9]{0,6}", "[0-9]{1,4}").prop_map(|(a, b)| J::Decimal(format!("{a}.{b}"))),
         any::<usize>().prop_map(J::Ref),
+        prim(),
+    ]
+}
+
+/// int[], long[], short[], double[] and float[] with values at the edges of
+/// Pyrolite's integer opcodes (and of the i32 range, past which a long is
+/// memoized).
+fn prim() -> impl Strategy<Value = J> {
+    let ints = prop::collection::vec(
+        prop_oneof![any::<i32>().prop_map(i64::from), -300..70_000i64],
+        0..6,
+    );
+    let longs = prop::collection::vec(
+        prop_oneof![
+            any::<i64>(),
+            Just(1i64 << 31),
+            Just(-(1i64 << 31) - 1),
+            -300..300i64
+        ],
+        0..6,
+    );
+    let shorts = prop::collection::vec(any::<i16>().prop_map(i64::from), 0..6);
+    let doubles = prop::collection::vec(any::<u64>().prop_map(|b| b as i64), 0..6);
+    let floats = prop::collection::vec(any::<u32>().prop_map(i64::from), 0..6);
+    prop_oneof![
+        ints.prop_map(|v| J::Prim("int", v)),
+        longs.prop_map(|v| J::Prim("long", v)),
+        shorts.prop_map(|v| J::Prim("short", v)),
+        doubles.prop_map(|v| J::Prim("double", v)),
+        floats.prop_map(|v| J::Prim("float", v)),
     ]
 }
 
@@ -163,6 +198,38 @@ impl Builder {
                 self.spec.push(">".into());
                 self.g.add(Value::Set(ids))
             }
+            J::Prim(kind, values) => {
+                let text: Vec<String> = values
+                    .iter()
+                    .map(|&v| match *kind {
+                        "double" => format!("{:016x}", v as u64),
+                        "float" => format!("{:08x}", v as u32),
+                        _ => v.to_string(),
+                    })
+                    .collect();
+                self.spec.push(format!("A:{kind}:{}", text.join(",")));
+                let items: Vec<NodeId> = values
+                    .iter()
+                    .map(|&v| {
+                        self.g.add(match *kind {
+                            "double" => Value::Float(f64::from_bits(v as u64)),
+                            "float" => Value::Float(f32::from_bits(v as u32) as f64),
+                            _ => Value::Int(Int::Small(v)),
+                        })
+                    })
+                    .collect();
+                let code: &[u8] = match *kind {
+                    "int" => b"i",
+                    "long" => b"l",
+                    "short" => b"h",
+                    "double" => b"d",
+                    _ => b"f",
+                };
+                let code = self.g.add(Value::Bytes(code.to_vec().into()));
+                let list = self.g.add(Value::List(items));
+                let callable = self.g.global("array", "array");
+                self.g.reduce(callable, vec![code, list])
+            }
             J::Ref(_) => unreachable!("handled above"),
         };
         if matches!(v, J::Str(_) | J::Array(_) | J::List(_) | J::Map(_)) {
@@ -247,6 +314,16 @@ fn round_trips_what_pyrolite_writes() {
         "[ D:312e3530 D:2d302e303031 ]",
         "< s:61 s:62 i:1 >",
         "[ l:4294967296 l:4294967296 g:-170141183460469231731687303715884105728 ]",
+        // Primitive arrays: array.array calls (boolean[] is a tuple, char[] a str).
+        "A:int:1,2,-3",
+        "A:long:1,5000000000,-5000000000",
+        "A:double:3ff8000000000000,7ff8000000000001",
+        "A:float:3fc00000,ff800000",
+        "A:short:1,-2",
+        "A:int:",
+        "A:boolean:1,0,1,1",
+        "A:char:97,233,55357,56832",
+        "( A:int:1 A:int:2 [ A:long:4294967296 @3 ] )",
     ];
     for version in oracle_versions() {
         with_pyrolite(&version, |p| {

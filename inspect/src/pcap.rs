@@ -33,21 +33,141 @@ pub enum PcapReadError {
     },
 }
 
-/// What was wrong with a capture block, as the pcap reader reports it.
+/// What was wrong with a capture block, read from the block's own header so
+/// that the message speaks of the file, not of the parser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum BlockProblem {
-    /// The block is larger than the reader's buffer.
-    #[error("the block is larger than the reader's buffer")]
-    TooLarge,
-    /// The file header is neither pcap nor pcapng.
-    #[error("the file header is neither pcap nor pcapng")]
-    UnknownHeader,
-    /// A field does not parse (the parser's error kind).
-    #[error("malformed block ({})", .0.description())]
-    Malformed(pcap_parser::nom::error::ErrorKind),
-    /// Reading failed.
-    #[error("read error")]
-    Read,
+    /// A pcapng block states a total length below the 12 bytes of its framing.
+    #[error("block length {len} is shorter than a block's 12-byte framing")]
+    TooShort {
+        /// The stated length.
+        len: u32,
+    },
+    /// A pcapng block states a total length that is not a multiple of 4.
+    #[error("block length {len} is not a multiple of 4")]
+    Unaligned {
+        /// The stated length.
+        len: u32,
+    },
+    /// A block or record states more bytes than the file has left (reported
+    /// where the reader cannot treat it as a capture cut short).
+    #[error("{what} states {len} bytes, the file has {left} left")]
+    PastEnd {
+        /// "block length" or "record length".
+        what: &'static str,
+        /// The stated length.
+        len: u64,
+        /// Bytes from the block to the end of the file.
+        left: u64,
+    },
+    /// The file ends inside the 8 bytes of a block's type and length.
+    #[error("the file ends {left} bytes into a block's type and length")]
+    CutHeader {
+        /// Bytes from the block to the end of the file.
+        left: u64,
+    },
+    /// A pcapng block's trailing length differs from its leading one.
+    #[error("block length {lead} at its start but {trail} at its end")]
+    TrailerMismatch {
+        /// The leading length.
+        lead: u32,
+        /// The trailing length.
+        trail: u32,
+    },
+    /// The block's framing is sound but its body is not what its type requires.
+    #[error("the body of this {kind} does not parse")]
+    BadBody {
+        /// The block's type, named.
+        kind: &'static str,
+    },
+}
+
+/// Names a pcapng block type for messages.
+fn block_kind(ty: u32) -> &'static str {
+    match ty {
+        0x0A0D_0D0A => "section header block",
+        1 => "interface description block",
+        2 => "obsolete packet block",
+        3 => "simple packet block",
+        4 => "name resolution block",
+        5 => "interface statistics block",
+        6 => "enhanced packet block",
+        _ => "block",
+    }
+}
+
+/// Why the block at `offset` does not parse, from its framing.
+fn diagnose(data: &[u8], offset: u64) -> BlockProblem {
+    let at = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let rest = &data[at..];
+    let left = rest.len() as u64;
+    let pcapng = data.get(..4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]);
+    if !pcapng {
+        // Legacy pcap: a 24-byte file header, then 16-byte record headers whose
+        // third field is the captured length.
+        let big = data.get(..4) == Some(&[0xa1, 0xb2, 0xc3, 0xd4][..])
+            || data.get(..4) == Some(&[0xa1, 0xb2, 0x3c, 0x4d][..]);
+        let u32_at = |b: &[u8], i: usize| {
+            b.get(i..i + 4).map(|w| {
+                let w = [w[0], w[1], w[2], w[3]];
+                if big {
+                    u32::from_be_bytes(w)
+                } else {
+                    u32::from_le_bytes(w)
+                }
+            })
+        };
+        if at == 0 {
+            return BlockProblem::BadBody {
+                kind: "pcap file header",
+            };
+        }
+        return match u32_at(rest, 8) {
+            Some(incl) if 16 + u64::from(incl) > left => BlockProblem::PastEnd {
+                what: "record length",
+                len: 16 + u64::from(incl),
+                left,
+            },
+            _ => BlockProblem::BadBody {
+                kind: "packet record",
+            },
+        };
+    }
+    // pcapng: the byte order is the section header's (byte-order magic at +8).
+    let big = data.get(8..12) == Some(&[0x1a, 0x2b, 0x3c, 0x4d][..]);
+    let u32_at = |i: usize| {
+        rest.get(i..i + 4).map(|w| {
+            let w = [w[0], w[1], w[2], w[3]];
+            if big {
+                u32::from_be_bytes(w)
+            } else {
+                u32::from_le_bytes(w)
+            }
+        })
+    };
+    let (Some(ty), Some(len)) = (u32_at(0), u32_at(4)) else {
+        return BlockProblem::CutHeader { left };
+    };
+    let kind = block_kind(ty);
+    if len < 12 {
+        return BlockProblem::TooShort { len };
+    }
+    if len % 4 != 0 {
+        return BlockProblem::Unaligned { len };
+    }
+    if u64::from(len) > left {
+        return BlockProblem::PastEnd {
+            what: "block length",
+            len: u64::from(len),
+            left,
+        };
+    }
+    match u32_at(len as usize - 4) {
+        Some(trail) if trail != len => BlockProblem::TrailerMismatch { lead: len, trail },
+        _ => BlockProblem::BadBody { kind },
+    }
 }
 
 /// Whether `data` starts like a pcap or pcapng file.
@@ -382,7 +502,10 @@ pub fn read(data: &[u8]) -> Result<Capture, PcapReadError> {
     }
     // The whole file fits the reader's buffer, so running out of bytes means
     // the file ends inside a block.
-    let mut reader = create_reader(data.len().max(64), data).map_err(|_| PcapReadError::NotPcap)?;
+    let mut reader = create_reader(data.len().max(64), data).map_err(|_| PcapReadError::Block {
+        offset: 0,
+        problem: diagnose(data, 0),
+    })?;
     let mut r = Reassembler::default();
     let mut legacy_linktype = 1;
     let mut interfaces: Vec<i32> = Vec::new();
@@ -426,15 +549,8 @@ pub fn read(data: &[u8]) -> Result<Capture, PcapReadError> {
                     break;
                 }
             }
-            Err(e) => {
-                let problem = match e {
-                    PcapError::BufferTooSmall => BlockProblem::TooLarge,
-                    PcapError::HeaderNotRecognized => BlockProblem::UnknownHeader,
-                    PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
-                        BlockProblem::Malformed(kind)
-                    }
-                    _ => BlockProblem::Read,
-                };
+            Err(_) => {
+                let problem = diagnose(data, offset);
                 return Err(PcapReadError::Block { offset, problem });
             }
         }

@@ -5,9 +5,31 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// The top-level help's examples: one per everyday use.
+const EXAMPLES: &str = "Examples:
+  sparkwire frames examples/worker-exception.bin
+  sparkwire decode examples/capture-spark-4.3.0
+  sparkwire decode capture.pcapng --format json
+  sparkwire dis batch.pickle | head
+  sparkwire pickle show batch.pickle
+  sparkwire pickle encode --protocol 2 \"[(1, 'a'), {'k': 2.5}]\" > v.pickle
+  sparkwire submit examples/wordcount.py README.md";
+
 /// Decode and inspect the wire formats PySpark speaks.
 #[derive(Debug, Parser)]
-#[command(name = "sparkwire", version, about)]
+#[command(
+    name = "sparkwire",
+    version,
+    about,
+    long_about = "Decode and inspect the wire formats PySpark speaks: length-prefixed \
+frames, pickles, recorded JVM \u{21c4} worker connections and pcap captures.\n\n\
+Exit status, for every subcommand but submit and tap (which pass on their \
+program's): 0 success; 1 the input is bad (malformed, or not what was \
+claimed: the message names the file and the byte, frame or record); 2 usage \
+or I/O error (bad arguments, a file that cannot be read). Output cut short by \
+a closed pipe (`| head`) is no error: exit 0, nothing on stderr.",
+    after_help = EXAMPLES
+)]
 pub struct Args {
     /// The subcommand.
     #[command(subcommand)]
@@ -19,17 +41,27 @@ pub struct Args {
 pub enum Command {
     /// Split a length-prefixed stream (as PySpark's serializers, the JVM and the
     /// workers write them) into frames, nulls and markers.
+    #[command(
+        after_help = "Examples:\n  sparkwire frames examples/worker-exception.bin\n  sparkwire frames --format json --payloads from_worker.0.bin\n  cat stream.bin | sparkwire frames -"
+    )]
     Frames(FramesArgs),
     /// Disassemble a pickle exactly as `python -m pickletools FILE` does.
+    #[command(
+        allow_negative_numbers = true,
+        after_help = "Examples:\n  sparkwire dis batch.pickle\n  sparkwire dis -l 2 batch.pickle | head -20"
+    )]
     Dis(DisArgs),
     /// Show, check or write pickles.
     #[command(subcommand)]
     Pickle(PickleCommand),
     /// Decode recorded JVM ⇄ worker connections: a capture directory as `tap`
-    /// writes it, or one pair of files. A damaged capture is shown up to the
-    /// damage, then where it stopped. Exit 0 when every byte was decoded, 1
-    /// when the input is damaged, incomplete or does not verify, 2 for usage
-    /// and I/O errors.
+    /// writes it, a pcap/pcapng file, or one pair of files. A damaged capture
+    /// is shown up to the damage, then where it stopped. Exit 0 when every byte
+    /// was decoded, 1 when the input is damaged, incomplete or does not verify,
+    /// 2 for usage and I/O errors.
+    #[command(
+        after_help = "Examples:\n  sparkwire decode examples/capture-spark-4.3.0\n  sparkwire decode loopback.pcapng --format json\n  sparkwire decode --to-worker to_worker.0.bin --from-worker from_worker.0.bin --verify"
+    )]
     Decode(DecodeArgs),
     /// Re-run captured tasks on a local worker of the recorded pyspark release
     /// and compare its output with the recording, record by record (timing
@@ -119,6 +151,7 @@ pub struct SubmitArgs {
 pub struct DecodeArgs {
     /// A capture directory (`to_worker.N.bin` / `from_worker.N.bin`), or a pcap
     /// or pcapng file of loopback traffic.
+    #[arg(value_name = "CAPTURE")]
     pub dir: Option<PathBuf>,
     /// The JVM → worker direction of one connection.
     #[arg(long, requires = "from_worker")]
@@ -157,13 +190,17 @@ pub struct DecodeArgs {
 pub struct DisArgs {
     /// The pickle ("-" for standard input).
     pub file: PathBuf,
-    /// Blanks per MARK level (pickletools' --indentlevel).
+    /// Blanks per MARK level (pickletools' --indentlevel; a negative level
+    /// indents nothing, as in pickletools).
     #[arg(short = 'l', long, default_value_t = 4)]
-    pub indentlevel: usize,
+    pub indentlevel: i64,
 }
 
 /// `sparkwire pickle …`.
 #[derive(Debug, Subcommand)]
+#[command(
+    after_help = "Examples:\n  sparkwire pickle show batch.pickle\n  sparkwire pickle check batch.pickle\n  sparkwire pickle encode -5\n  sparkwire pickle encode --protocol 2 \"[1+2j, b'x', {1, 2}]\""
+)]
 pub enum PickleCommand {
     /// Print the value in Python repr syntax (as `repr(pickle.loads(data))` for builtin types).
     Show {
@@ -171,21 +208,25 @@ pub enum PickleCommand {
         file: PathBuf,
     },
     /// Exit 0 iff re-encoding the decoded value reproduces the file byte for byte
-    /// (CPython profile of its protocol, or Pyrolite for protocol 2); otherwise name
-    /// the first differing offset.
+    /// (CPython profile of its protocol, 0 to 5, or Pyrolite for protocol 2);
+    /// otherwise name the first differing offset.
     Check {
         /// The pickle ("-" for standard input).
         file: PathBuf,
     },
     /// Write the pickle of a Python literal (as `ast.literal_eval` accepts it) to stdout.
+    #[command(allow_negative_numbers = true)]
     Encode {
-        /// Pickle protocol (cpython profile): 2-5. Default 5, what PySpark uses.
-        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(2..=5))]
-        protocol: u8,
+        /// Pickle protocol (cpython profile): 0-5. Default 5, what PySpark uses;
+        /// the pyrolite profile writes protocol 2 only.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=5))]
+        protocol: Option<u8>,
         /// Whose bytes: CPython's pickler or Pyrolite (Spark's JVM side, protocol 2).
         #[arg(long, value_enum, default_value_t = ProfileName::Cpython)]
         profile: ProfileName,
-        /// The literal, e.g. "[(1, 'a'), {'k': 2.5}]".
+        /// The literal, e.g. "[(1, 'a'), {'k': 2.5}]" (one starting with a minus
+        /// sign, as `-1-2j`, is a literal too, not an option).
+        #[arg(allow_hyphen_values = true)]
         literal: String,
     },
 }
@@ -207,10 +248,13 @@ pub struct FramesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Largest frame accepted, in bytes (default 256 MiB; at most 2147483647).
-    #[arg(long)]
+    /// Largest frame accepted, in bytes (default 256 MiB; at most 2147483647,
+    /// the largest length an i32 prefix can state).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(i32::MAX)))]
     pub max_frame_len: Option<u32>,
-    /// Include every payload in full, as hex (JSON) or a hex dump (text).
+    /// Include every payload in full: UTF-8 text as text, anything else as a
+    /// hex dump (text); as hex (JSON). A first frame that looks like an auth
+    /// secret (hex digits only) is never shown.
     #[arg(long)]
     pub payloads: bool,
 }

@@ -1,7 +1,6 @@
 //! `sparkwire frames`: a stream, split into frames, nulls and markers.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use bytes::BytesMut;
@@ -9,7 +8,11 @@ use serde_json::{json, Value};
 use sparkwire::framing::{DecodeError, Frame, FrameDecoder, Limits, Step};
 
 use super::args::{Format, FramesArgs};
-use super::preview;
+use super::{named, open_input, preview};
+
+/// Characters of a text payload shown on its one-line summary (`--payloads`
+/// prints the whole text).
+const PREVIEW_CHARS: usize = 40;
 
 /// Input is read in pieces of this size, so memory stays bounded by the largest
 /// frame rather than the file.
@@ -18,11 +21,7 @@ const READ_SIZE: usize = 64 * 1024;
 /// Decodes the file, printing each item as soon as it is complete. Exit code 0 for
 /// a clean stream, 1 when it is malformed (the error names offset and frame index).
 pub fn run(args: &FramesArgs) -> io::Result<ExitCode> {
-    let mut input: Box<dyn Read> = if args.file.as_os_str() == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(File::open(&args.file)?)
-    };
+    let mut input = open_input(&args.file)?;
     let mut limits = Limits::default();
     if let Some(max) = args.max_frame_len {
         limits.max_frame_len = max.min(Limits::WIRE_MAX);
@@ -39,7 +38,7 @@ pub fn run(args: &FramesArgs) -> io::Result<ExitCode> {
             Ok(Step::Item(frame)) => report.item(&mut out, index, offset, &frame)?,
             Ok(Step::NeedMore) if eof => break dec.finish(&buf).err(),
             Ok(Step::NeedMore) => {
-                let n = input.read(&mut chunk)?;
+                let n = input.read(&mut chunk).map_err(|e| named(&args.file, e))?;
                 eof = n == 0;
                 buf.extend_from_slice(&chunk[..n]);
             }
@@ -115,15 +114,24 @@ impl Report {
         frame: &Frame,
     ) -> io::Result<()> {
         match frame {
+            Frame::Data(p) if preview::looks_like_secret(index, p) => writeln!(
+                out,
+                "#{index:<5} @{offset:<9} frame   {:>8} bytes  {}",
+                p.len(),
+                preview::SECRET_WITHHELD
+            ),
             Frame::Data(p) => {
                 writeln!(
                     out,
                     "#{index:<5} @{offset:<9} frame   {:>8} bytes  {}",
                     p.len(),
-                    preview::describe(p, 24)
+                    preview::describe(p, PREVIEW_CHARS)
                 )?;
                 if self.payloads {
-                    write!(out, "{}", preview::hex_dump(p, "        "))?;
+                    match preview::full_text(p) {
+                        Some(text) => writeln!(out, "        {text}")?,
+                        None => write!(out, "{}", preview::hex_dump(p, "        "))?,
+                    }
                 }
                 Ok(())
             }
@@ -134,6 +142,10 @@ impl Report {
 
     fn json_item(&self, index: u64, offset: u64, frame: &Frame) -> Value {
         match frame {
+            Frame::Data(p) if preview::looks_like_secret(index, p) => json!({
+                "index": index, "offset": offset, "kind": "frame", "len": p.len(),
+                "secret": true,
+            }),
             Frame::Data(p) => {
                 let mut v =
                     json!({"index": index, "offset": offset, "kind": "frame", "len": p.len()});

@@ -29,7 +29,7 @@ fn show(data: &[u8]) -> io::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    match pickle::repr(&d.graph) {
+    match pickle::repr::repr_decoded(&d) {
         Ok(text) => writeln!(io::stdout().lock(), "{text}")?,
         Err(e) => {
             eprintln!("sparkwire pickle show: {e}");
@@ -54,7 +54,8 @@ fn profile_name(p: Profile) -> String {
 }
 
 /// Exit 0 iff re-encoding the decoded value reproduces the pickle byte for byte,
-/// with the CPython profile of its protocol or (protocol 2) the Pyrolite one.
+/// with the CPython profile of its protocol (0 or 1 when it does not say) or
+/// (protocol 2) the Pyrolite one.
 fn check(data: &[u8]) -> io::Result<ExitCode> {
     let d = match pickle::decode_slice(data) {
         Ok(d) => d,
@@ -64,31 +65,26 @@ fn check(data: &[u8]) -> io::Result<ExitCode> {
         }
     };
     let original = &data[..d.end];
-    let mut profiles = Vec::new();
-    match d.protocol {
-        Some(p @ 2..=5) => {
-            profiles.push(Profile::CPython { protocol: p });
-            if p == 2 {
-                profiles.push(Profile::Pyrolite);
-            }
-        }
-        other => {
-            eprintln!(
-                "sparkwire pickle check: protocol {} pickles are decoded but not re-encoded (encoders write protocols 2-5)",
-                other.map_or("0/1".to_string(), |p| p.to_string())
-            );
-            return Ok(ExitCode::from(1));
-        }
-    }
+    // Without a PROTO opcode the pickle is protocol 0 or 1 (1 only adds
+    // binary opcodes): try both.
+    let profiles: Vec<Profile> = match d.protocol {
+        Some(2) => vec![Profile::CPython { protocol: 2 }, Profile::Pyrolite],
+        Some(p) => vec![Profile::CPython { protocol: p }],
+        None => vec![
+            Profile::CPython { protocol: 1 },
+            Profile::CPython { protocol: 0 },
+        ],
+    };
     let mut best: Option<(usize, Profile, String)> = None;
     for profile in profiles {
         match pickle::encode(&d.graph, profile) {
             Ok(bytes) if bytes == original => {
-                println!(
+                writeln!(
+                    io::stdout().lock(),
                     "ok: {} bytes re-encode byte for byte as {}",
                     original.len(),
                     profile_name(profile)
-                );
+                )?;
                 return Ok(ExitCode::SUCCESS);
             }
             Ok(bytes) => {
@@ -128,17 +124,26 @@ fn check(data: &[u8]) -> io::Result<ExitCode> {
     Ok(ExitCode::from(1))
 }
 
-fn encode(literal: &str, protocol: u8, profile: ProfileName) -> io::Result<ExitCode> {
+fn encode(literal: &str, protocol: Option<u8>, profile: ProfileName) -> io::Result<ExitCode> {
+    let profile = match (profile, protocol) {
+        (ProfileName::Cpython, p) => Profile::CPython {
+            protocol: p.unwrap_or(5),
+        },
+        (ProfileName::Pyrolite, None | Some(2)) => Profile::Pyrolite,
+        (ProfileName::Pyrolite, Some(p)) => {
+            // Writing protocol 2 when 5 was asked for would be a silent lie.
+            eprintln!(
+                "sparkwire pickle encode: the pyrolite profile writes protocol 2 only, not {p}"
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
     let g = match parse_literal(literal) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("sparkwire pickle encode: {e}");
             return Ok(ExitCode::from(2));
         }
-    };
-    let profile = match profile {
-        ProfileName::Cpython => Profile::CPython { protocol },
-        ProfileName::Pyrolite => Profile::Pyrolite,
     };
     match pickle::encode(&g, profile) {
         Ok(bytes) => {

@@ -15,6 +15,11 @@
 //   D:<hex of UTF-8 text>           new BigDecimal(text)
 //   C:<epoch millis>:<tz id>        GregorianCalendar in that time zone
 //   Q:<epoch millis>                java.sql.Date
+//   A:<kind>:<v>,<v>,…              a primitive array (kind: int, long, short,
+//                                   double, float, boolean, char); numbers in
+//                                   decimal (double/float as IEEE bits in hex),
+//                                   booleans as 0/1, chars as code units in
+//                                   decimal; "A:int:" is an empty int[]
 //   ( … )  [ … ]  { k v … }  < … >  Object[], ArrayList, LinkedHashMap, LinkedHashSet
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -123,12 +128,31 @@ public class PyroliteOracle {
                         break;
                     }
                     case 'Q': v = new java.sql.Date(Long.parseLong(arg)); break;
+                    case 'A': v = primitiveArray(arg); break;
                     default: throw new IllegalArgumentException("unknown token " + t);
                 }
             }
         }
         made.set(slot, v);
         return v;
+    }
+
+    private static Object primitiveArray(String arg) {
+        int colon = arg.indexOf(':');
+        String kind = arg.substring(0, colon);
+        String body = arg.substring(colon + 1);
+        String[] p = body.isEmpty() ? new String[0] : body.split(",");
+        int n = p.length;
+        switch (kind) {
+            case "int": { int[] a = new int[n]; for (int i = 0; i < n; i++) a[i] = Integer.parseInt(p[i]); return a; }
+            case "long": { long[] a = new long[n]; for (int i = 0; i < n; i++) a[i] = Long.parseLong(p[i]); return a; }
+            case "short": { short[] a = new short[n]; for (int i = 0; i < n; i++) a[i] = Short.parseShort(p[i]); return a; }
+            case "double": { double[] a = new double[n]; for (int i = 0; i < n; i++) a[i] = Double.longBitsToDouble(Long.parseUnsignedLong(p[i], 16)); return a; }
+            case "float": { float[] a = new float[n]; for (int i = 0; i < n; i++) a[i] = Float.intBitsToFloat(Integer.parseUnsignedInt(p[i], 16)); return a; }
+            case "boolean": { boolean[] a = new boolean[n]; for (int i = 0; i < n; i++) a[i] = p[i].equals("1"); return a; }
+            case "char": { char[] a = new char[n]; for (int i = 0; i < n; i++) a[i] = (char) Integer.parseInt(p[i]); return a; }
+            default: throw new IllegalArgumentException("unknown primitive array kind " + kind);
+        }
     }
 
     // Runs Spark's own org.apache.spark.api.python.SerDeUtil.AutoBatchedPickler

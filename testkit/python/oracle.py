@@ -727,6 +727,31 @@ def _object_cases():
     return cases
 
 
+def op_stack_after_names(req):
+    """Each opcode's name and the names of the stack objects pickletools
+    pushes for it (what its messages print)."""
+    return [[o.name, [s.name for s in o.stack_after]] for o in _pickletools.opcodes]
+
+
+def op_object_pickles_0_1(req):
+    """The data objects of _object_cases pickled by pickle.dumps in protocols 0
+    and 1 (what Python 2-era code and `protocol=0` callers write). Objects
+    CPython cannot pickle below protocol 2 are left out, with the reason.
+    Returns {"cases": [{"name", "protocol", "data": hex}], "refused": [[name, protocol, why]]}."""
+    cases, refused = [], []
+    for name, obj, kind in _object_cases():
+        if kind != "data":
+            continue
+        for p in (0, 1):
+            try:
+                data = _pickle.dumps(obj, p)
+            except Exception as e:
+                refused.append([name, p, "%s: %s" % (type(e).__name__, e)])
+                continue
+            cases.append({"name": name, "protocol": p, "data": data.hex()})
+    return {"cases": cases, "refused": refused}
+
+
 def op_object_pickles(req):
     """Real objects pickled by CPython and by PySpark's serializers (see
     _object_cases): for data, pickle.dumps in protocols 2-5 and

@@ -63,6 +63,12 @@ pub struct TapConfig {
 /// Runs the real Python with `args`, relaying and recording a worker
 /// connection if there is one; returns its exit code.
 pub fn run(config: &TapConfig, args: &[String]) -> io::Result<i32> {
+    let relays = std::env::var_os("PYTHON_WORKER_FACTORY_SOCK_PATH").is_some()
+        || std::env::var_os("PYTHON_WORKER_FACTORY_PORT").is_some()
+        || args.iter().any(|a| a.contains("daemon"));
+    if relays {
+        prepare_capture_dir(&config.dir)?;
+    }
     if let Some(jvm_path) = std::env::var_os("PYTHON_WORKER_FACTORY_SOCK_PATH") {
         return run_simple_unix(config, args, Path::new(&jvm_path));
     }
@@ -98,6 +104,36 @@ pub fn run(config: &TapConfig, args: &[String]) -> io::Result<i32> {
     let _ = up.join();
     let _ = down.join();
     Ok(status.code().unwrap_or(1))
+}
+
+/// Makes sure the capture directory exists and takes files, before any
+/// interpreter starts or any connection is accepted: a capture path that is a
+/// file, or a directory that cannot be written, then fails here with the path
+/// named, rather than as a worker connection reset mid-handshake.
+pub fn prepare_capture_dir(dir: &Path) -> io::Result<()> {
+    let named = |what: &str, e: io::Error| {
+        io::Error::new(
+            e.kind(),
+            format!(
+                "capture directory {} (SPARKWIRE_TAP_DIR): {what}: {e}",
+                dir.display()
+            ),
+        )
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "capture directory {} (SPARKWIRE_TAP_DIR) is not a directory",
+                dir.display()
+            ),
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| named("cannot create it", e))?;
+    let probe = dir.join(format!(".sparkwire-tap-probe-{}", std::process::id()));
+    File::create(&probe).map_err(|e| named("cannot write into it", e))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 /// A socket file of ours beside `theirs` (a directory Spark made for them).

@@ -879,7 +879,10 @@ pub(crate) fn escape_decode(s: &[u8]) -> Option<Vec<u8>> {
                 out.push(v as u8);
             }
             b'x' => {
-                let h = s.get(i..i + 2)?;
+                // Two hex digits exactly: `from_str_radix` alone would take "+f".
+                let h = s
+                    .get(i..i + 2)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))?;
                 let v = u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()?;
                 out.push(v);
                 i += 2;

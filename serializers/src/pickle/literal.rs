@@ -14,7 +14,7 @@ use num_traits::{ToPrimitive, Zero};
 
 use super::pystr::PyStr;
 use super::pytext::push_code_point;
-use super::value::{Graph, Int, NodeId, Value};
+use super::value::{Construct, Graph, Int, NodeId, Object, Value};
 
 /// Why a literal was refused, with the byte offset.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -176,6 +176,9 @@ impl Parser<'_> {
                         let v = self.value()?;
                         kv.push((k, v));
                     }
+                    if kv.len() > 1 && kv.iter().any(|(k, _)| is_complex(&self.g, *k)) {
+                        return self.err(COMPLEX_KEYS);
+                    }
                     let kv = dedupe_dict(&self.g, kv);
                     return Ok(self.g.add(Value::Dict(kv)));
                 }
@@ -185,6 +188,9 @@ impl Parser<'_> {
                     items.extend(rest);
                 } else if !self.eat(b'}') {
                     return self.err("expected ',' or '}'");
+                }
+                if items.len() > 1 && items.iter().any(|&i| is_complex(&self.g, i)) {
+                    return self.err(COMPLEX_KEYS);
                 }
                 let items = set_order(&self.g, items);
                 Ok(self.g.add(Value::Set(items)))
@@ -196,11 +202,11 @@ impl Parser<'_> {
                     return self.err("a sign must be followed by a number");
                 }
                 let v = self.number()?;
-                Ok(self.g.add(if neg { negate(v) } else { v }))
+                self.maybe_complex(if neg { v.negate() } else { v })
             }
             b'0'..=b'9' | b'.' => {
                 let v = self.number()?;
-                Ok(self.g.add(v))
+                self.maybe_complex(v)
             }
             b'"' | b'\'' => self.strings(),
             c if c.is_ascii_alphabetic() || c == b'_' => {
@@ -239,7 +245,70 @@ impl Parser<'_> {
         }
     }
 
-    fn number(&mut self) -> Result<Value, LiteralError> {
+    /// A number, or `real ± imaginary` (literal_eval's one binary operation:
+    /// a signed int or float on the left, an unsigned imaginary literal on the
+    /// right), or an imaginary literal alone: `complex` values, computed with
+    /// CPython's complex arithmetic so that signed zeros come out the same.
+    fn maybe_complex(&mut self, left: Num) -> Result<NodeId, LiteralError> {
+        let at = self.pos;
+        let op = match self.peek() {
+            Some(c @ (b'+' | b'-')) => c,
+            _ => {
+                return Ok(match left {
+                    Num::Real(v) => self.g.add(v),
+                    Num::Imag(re, im) => self.complex(re, im),
+                })
+            }
+        };
+        self.pos += 1;
+        if !matches!(self.peek(), Some(b'0'..=b'9' | b'.')) {
+            self.pos = at;
+            return self.err("only an imaginary number may be added to a number");
+        }
+        let right_at = self.pos;
+        let right = self.number()?;
+        let (Num::Real(l), Num::Imag(_, y)) = (&left, &right) else {
+            self.pos = at;
+            return self.err("only an imaginary number may be added to a number");
+        };
+        // int/float + complex: the left side becomes complex(l, 0.0) first.
+        let l = match l {
+            Value::Float(f) => *f,
+            Value::Int(i) => match i.to_big().to_f64().filter(|f| f.is_finite()) {
+                Some(f) => f,
+                None => {
+                    return Err(LiteralError {
+                        offset: right_at,
+                        what: "int too large to convert to float".into(),
+                    })
+                }
+            },
+            _ => unreachable!("number() makes ints and floats only"),
+        };
+        let (re, im) = if op == b'+' {
+            (l + 0.0, 0.0 + y)
+        } else {
+            (l - 0.0, 0.0 - y)
+        };
+        Ok(self.complex(re, im))
+    }
+
+    /// `complex(re, im)` as its pickle reduces it: `builtins.complex(re, im)`.
+    fn complex(&mut self, re: f64, im: f64) -> NodeId {
+        let module = self.g.add(Value::Str("builtins".into()));
+        let name = self.g.add(Value::Str("complex".into()));
+        let callable = self.g.add(Value::Global { module, name });
+        let re = self.g.add(Value::Float(re));
+        let im = self.g.add(Value::Float(im));
+        let args = self.g.add(Value::Tuple(vec![re, im]));
+        self.g
+            .add(Value::Object(Box::new(Object::new(Construct::Reduce {
+                callable,
+                args,
+            }))))
+    }
+
+    fn number(&mut self) -> Result<Num, LiteralError> {
         let start = self.pos;
         let s = self.s;
         let radix = match (
@@ -265,7 +334,7 @@ impl Parser<'_> {
                 .trim_start_matches('_')
                 .replace('_', "");
             return BigInt::parse_bytes(digits.as_bytes(), radix)
-                .map(|b| Value::Int(Int::from_big(b)))
+                .map(|b| Num::Real(Value::Int(Int::from_big(b))))
                 .ok_or(LiteralError {
                     offset: start,
                     what: "invalid number".into(),
@@ -301,12 +370,6 @@ impl Parser<'_> {
                 self.pos += 1;
             }
         }
-        if matches!(s.get(self.pos), Some(b'j' | b'J')) {
-            return Err(LiteralError {
-                offset: start,
-                what: "complex numbers have no pickle form here".into(),
-            });
-        }
         let text: String = std::str::from_utf8(&s[start..self.pos])
             .unwrap_or("")
             .replace('_', "");
@@ -314,8 +377,18 @@ impl Parser<'_> {
             offset: start,
             what: "invalid number".into(),
         };
+        if matches!(s.get(self.pos), Some(b'j' | b'J')) {
+            self.pos += 1;
+            // An imaginary literal is complex(0.0, float(digits)).
+            let im = text.parse::<f64>().map_err(|_| bad())?;
+            return Ok(Num::Imag(0.0, im));
+        }
         if float {
-            return text.parse::<f64>().map(Value::Float).map_err(|_| bad());
+            return text
+                .parse::<f64>()
+                .map(Value::Float)
+                .map(Num::Real)
+                .map_err(|_| bad());
         }
         if text.len() > 1 && text.starts_with('0') && text.bytes().any(|c| c != b'0') {
             return Err(LiteralError {
@@ -330,7 +403,7 @@ impl Parser<'_> {
             });
         }
         BigInt::parse_bytes(text.as_bytes(), 10)
-            .map(|b| Value::Int(Int::from_big(b)))
+            .map(|b| Num::Real(Value::Int(Int::from_big(b))))
             .ok_or_else(bad)
     }
 
@@ -504,26 +577,56 @@ fn unescape(body: &[u8], raw: bool, bytes: bool, out: &mut Vec<u8>) -> Result<()
     Ok(())
 }
 
-fn negate(v: Value) -> Value {
-    match v {
-        Value::Int(i) => Value::Int(Int::from_big(-i.to_big())),
-        Value::Float(f) => Value::Float(-f),
-        other => other,
+/// Why a complex key among others is refused: equal keys merge and set order
+/// follows hashes, and complex equality (`1 == 1+0j`) and hashing are not
+/// modelled here, so the result could differ from Python's.
+const COMPLEX_KEYS: &str =
+    "a complex number among other set elements or dict keys is not supported";
+
+/// Whether a node is a `complex` as [`Parser::complex`] builds it.
+fn is_complex(g: &Graph, id: NodeId) -> bool {
+    let Value::Object(o) = g.get(id) else {
+        return false;
+    };
+    let Construct::Reduce { callable, .. } = o.construct else {
+        return false;
+    };
+    matches!(g.get(callable), Value::Global { module, name }
+        if matches!(g.get(*module), Value::Str(m) if m.as_bytes() == b"builtins")
+            && matches!(g.get(*name), Value::Str(n) if n.as_bytes() == b"complex"))
+}
+
+/// A number literal: real, or `complex(re, im)` (an imaginary literal, maybe
+/// signed).
+enum Num {
+    Real(Value),
+    Imag(f64, f64),
+}
+
+impl Num {
+    /// Unary minus, as `int`, `float` and `complex` define it.
+    fn negate(self) -> Num {
+        match self {
+            Num::Real(Value::Int(i)) => Num::Real(Value::Int(Int::from_big(-i.to_big()))),
+            Num::Real(Value::Float(f)) => Num::Real(Value::Float(-f)),
+            Num::Real(other) => Num::Real(other),
+            Num::Imag(re, im) => Num::Imag(-re, -im),
+        }
     }
 }
 
 /// A number as Python compares it (`1 == 1.0 == True`).
 #[derive(Debug, Clone, PartialEq)]
-enum Num {
+enum Cmp {
     Int(BigInt),
     Float(f64),
 }
 
-fn num(v: &Value) -> Option<Num> {
+fn num(v: &Value) -> Option<Cmp> {
     match v {
-        Value::Bool(b) => Some(Num::Int(BigInt::from(*b as u8))),
-        Value::Int(i) => Some(Num::Int(i.to_big())),
-        Value::Float(f) => Some(Num::Float(*f)),
+        Value::Bool(b) => Some(Cmp::Int(BigInt::from(*b as u8))),
+        Value::Int(i) => Some(Cmp::Int(i.to_big())),
+        Value::Float(f) => Some(Cmp::Float(*f)),
         _ => None,
     }
 }
@@ -535,9 +638,9 @@ fn py_eq(g: &Graph, a: NodeId, b: NodeId) -> bool {
     let (x, y) = (g.get(a), g.get(b));
     if let (Some(p), Some(q)) = (num(x), num(y)) {
         return match (p, q) {
-            (Num::Int(i), Num::Int(j)) => i == j,
-            (Num::Float(f), Num::Float(h)) => f == h,
-            (Num::Int(i), Num::Float(f)) | (Num::Float(f), Num::Int(i)) => {
+            (Cmp::Int(i), Cmp::Int(j)) => i == j,
+            (Cmp::Float(f), Cmp::Float(h)) => f == h,
+            (Cmp::Int(i), Cmp::Float(f)) | (Cmp::Float(f), Cmp::Int(i)) => {
                 f.fract() == 0.0 && i.to_f64() == Some(f) && BigInt::from(f as i128) == i
             }
         };
@@ -809,7 +912,11 @@ mod tests {
         assert_eq!(r("'\\u20ac\\U0001F600\\ud800'"), "'€😀\\ud800'");
         assert!(parse_literal("foo").is_err());
         assert!(parse_literal("[1,").is_err());
-        assert!(parse_literal("1j").is_err());
+        // Complex: `real ± imaginary` only, as literal_eval.
+        assert!(parse_literal("1j").is_ok());
+        assert!(parse_literal("-1.5-2j").is_ok());
+        assert!(parse_literal("1+2").is_err());
+        assert!(parse_literal("1j+2").is_err());
         assert!(parse_literal("01").is_err());
     }
 

@@ -221,11 +221,22 @@ pub fn float_repr(v: f64) -> String {
     // the digits themselves come from exact rounding at that precision, which
     // breaks ties to even as CPython's dtoa does (Rust's shortest mode does not:
     // 17174081385682.0625 must print as ...062, not ...063).
+    //
+    // Exact rounding at that length does not always round-trip: where the gap
+    // below a power of two is half the gap above, the nearest n-digit decimal
+    // can fall outside the interval that reads back as `v`
+    // (7.291122019556398e-304, bits 0x0100000000000000, rounds exactly to
+    // ...397). Then the shortest digits themselves are CPython's.
     let shortest = format!("{:e}", v.abs());
     let n = shortest
         .split_once('e')
         .map_or(1, |(m, _)| m.chars().filter(char::is_ascii_digit).count());
-    let e = format!("{:.*e}", n.saturating_sub(1), v.abs());
+    let rounded = format!("{:.*e}", n.saturating_sub(1), v.abs());
+    let e = if rounded.parse::<f64>().ok() == Some(v.abs()) {
+        rounded
+    } else {
+        shortest
+    };
     let (mantissa, exp) = e.split_once('e').expect("{:e} always has an exponent");
     let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();

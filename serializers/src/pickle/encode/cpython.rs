@@ -1,5 +1,14 @@
-//! CPython's C pickler (`Modules/_pickle.c`, 3.11), protocols 2–5, as an
+//! CPython's C pickler (`Modules/_pickle.c`, 3.11), protocols 0–5, as an
 //! iterative task machine over the value graph.
+//!
+//! Protocols 0 and 1 differ in their leaves and container openings only
+//! ([`super::text0`] holds protocol 0's text forms): no PROTO opcode, `I01`
+//! for True, `L…L` for ints outside the i32 range, MARK … TUPLE for every
+//! non-empty tuple (POP_MARK, or in protocol 0 len + 1 POPs, when it turns
+//! out recursive), and in protocol 0 `(l`/`(d` with one APPEND/SETITEM per
+//! item, FLOAT, UNICODE and PUT/GET as text lines. Objects built with NEWOBJ
+//! need protocol 2: below it `object.__reduce_ex__` goes through
+//! `copyreg._reduce_ex`, whose result depends on the class, not the graph.
 //!
 //! The memo follows object identity: a node is "the same object" as itself
 //! only, except, in graphs that were built rather than decoded, for what CPython
@@ -22,6 +31,7 @@ use bytes::Bytes;
 
 use super::long::long_bytes_i64;
 use super::out::Out;
+use super::text0;
 use crate::pickle::error::EncodeError;
 use crate::pickle::pystr::PyStr;
 use crate::pickle::tables::{IMPORT_3TO2, NAME_3TO2};
@@ -94,7 +104,7 @@ struct Enc<'g> {
 }
 
 pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, EncodeError> {
-    if !(2..=5).contains(&proto) {
+    if proto > 5 {
         return Err(EncodeError::UnsupportedProtocol(proto));
     }
     let mut e = Enc {
@@ -112,7 +122,9 @@ pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, Enco
         latin1: None,
         fresh_strs: std::collections::HashSet::new(),
     };
-    e.out.bytes(&[0x80, proto]);
+    if proto >= 2 {
+        e.out.bytes(&[0x80, proto]);
+    }
     if proto >= 4 {
         e.out.start_framing();
     }
@@ -268,6 +280,8 @@ impl<'g> Enc<'g> {
         }
         if self.proto >= 4 {
             self.out.byte(0x94);
+        } else if self.proto == 0 {
+            self.out.bytes(&text0::put_line(idx));
         } else if idx < 256 {
             self.out.bytes(&[b'q', idx as u8]);
         } else {
@@ -278,7 +292,9 @@ impl<'g> Enc<'g> {
     }
 
     fn memo_get(&mut self, idx: u32) {
-        if idx < 256 {
+        if self.proto == 0 {
+            self.out.bytes(&text0::get_line(idx));
+        } else if idx < 256 {
             self.out.bytes(&[b'h', idx as u8]);
         } else {
             let mut b = [b'j', 0, 0, 0, 0];
@@ -307,21 +323,23 @@ impl<'g> Enc<'g> {
                     let v = self.val(id)?;
                     let key = self.key(id, &v)?;
                     if let Some(idx) = self.memo_lookup(&key) {
-                        if len <= 3 {
-                            for _ in 0..len {
-                                self.out.byte(b'0');
+                        // Recursive: throw away what was pushed, fetch it.
+                        match (self.tuple_mark(len), self.proto) {
+                            (true, 0) => {
+                                for _ in 0..=len {
+                                    self.out.byte(b'0');
+                                }
                             }
-                        } else {
-                            self.out.byte(b'1');
+                            (true, _) => self.out.byte(b'1'),
+                            (false, _) => {
+                                for _ in 0..len {
+                                    self.out.byte(b'0');
+                                }
+                            }
                         }
                         self.memo_get(idx);
                     } else {
-                        self.out.byte(match len {
-                            1 => 0x85,
-                            2 => 0x86,
-                            3 => 0x87,
-                            _ => b't',
-                        });
+                        self.out.byte(self.tuple_close(len));
                         self.memo_put(key);
                     }
                 }
@@ -358,12 +376,35 @@ impl<'g> Enc<'g> {
         let v = self.val(id)?;
         match &*v {
             Value::None => self.out.byte(b'N'),
+            Value::Bool(b) if self.proto < 2 => {
+                self.out.bytes(if *b { b"I01\n" } else { b"I00\n" })
+            }
             Value::Bool(b) => self.out.byte(if *b { 0x88 } else { 0x89 }),
-            Value::Int(i) => self.save_int(i),
+            Value::Int(i) => self.save_int(id, i)?,
+            Value::Float(f) if self.proto == 0 => self.out.bytes(&text0::float_line(*f)),
             Value::Float(f) => {
                 let mut b = [b'G'; 9];
                 b[1..].copy_from_slice(&f.to_be_bytes());
                 self.out.bytes(&b);
+            }
+            Value::PersId(p) if self.proto == 0 => {
+                // PERSID: `str(pid)` on a line, ASCII only.
+                let text = match p {
+                    PersId::Text(s) => Some(s.clone()),
+                    PersId::Value(v) => match &*self.val(*v)? {
+                        Value::Str(s) => Some(s.clone()),
+                        _ => None,
+                    },
+                };
+                let text = text
+                    .filter(|t| t.as_bytes().iter().all(|&b| b.is_ascii() && b != b'\n'))
+                    .ok_or_else(|| EncodeError::Unencodable {
+                        node: id.0,
+                        what: "persistent IDs in protocol 0 must be ASCII strings".into(),
+                    })?;
+                self.out.byte(b'P');
+                self.out.bytes(text.as_bytes());
+                self.out.byte(b'\n');
             }
             Value::PersId(p) => {
                 let pid = match p {
@@ -385,7 +426,31 @@ impl<'g> Enc<'g> {
         Ok(())
     }
 
-    fn save_int(&mut self, i: &Int) {
+    fn save_int(&mut self, id: NodeId, i: &Int) -> Result<(), EncodeError> {
+        if self.proto < 2 {
+            let small = i.as_i64().filter(|v| i32::try_from(*v).is_ok());
+            match small {
+                Some(v) if self.proto == 0 => self.out.bytes(&text0::int_line(v)),
+                Some(_) => self.save_bin_int(i),
+                None => {
+                    let line = text0::long_line(i).ok_or_else(|| EncodeError::Unencodable {
+                        node: id.0,
+                        what: format!(
+                            "an int of more than {} digits (its repr, which protocols 0 and 1 write, is refused)",
+                            text0::MAX_STR_DIGITS
+                        ),
+                    })?;
+                    self.out.bytes(&line);
+                }
+            }
+            return Ok(());
+        }
+        self.save_bin_int(i);
+        Ok(())
+    }
+
+    /// BININT1/BININT2/BININT, else (protocol 2+) LONG1/LONG4.
+    fn save_bin_int(&mut self, i: &Int) {
         match i {
             Int::Small(v) => {
                 let v = *v;
@@ -428,6 +493,10 @@ impl<'g> Enc<'g> {
     fn save_new(&mut self, id: NodeId, v: &Value, key: MemoKey) -> Result<(), EncodeError> {
         let proto = self.proto;
         match v {
+            Value::Str(s) if proto == 0 => {
+                self.out.bytes(&text0::unicode_line(s));
+                self.memo_put(key);
+            }
             Value::Str(s) => {
                 // SHORT_BINUNICODE (protocol 4+), BINUNICODE, BINUNICODE8.
                 let short = (proto >= 4).then_some(0x8c);
@@ -487,34 +556,50 @@ impl<'g> Enc<'g> {
             }
             Value::Tuple(items) => {
                 if items.is_empty() {
-                    self.out.byte(b')');
+                    // EMPTY_TUPLE, or MARK TUPLE in protocol 0; never memoized.
+                    self.out.bytes(if proto == 0 { b"(t" } else { b")" });
                     return Ok(());
                 }
+                let mark = self.tuple_mark(items.len());
                 if self.all_leaves(items) {
                     // Leaves cannot lead back to the tuple, so no recursion
                     // check is needed: save them in place (same bytes, no tasks).
-                    if items.len() > 3 {
+                    if mark {
                         self.out.byte(b'(');
                     }
                     for &i in items {
                         self.save_leaf(i)?;
                     }
-                    self.out.byte(match items.len() {
-                        1 => 0x85,
-                        2 => 0x86,
-                        3 => 0x87,
-                        _ => b't',
-                    });
+                    self.out.byte(self.tuple_close(items.len()));
                     self.memo_put(key);
                     return Ok(());
                 }
                 self.open_end()?;
                 self.tasks.push(Task::TupleEnd(id, items.len()));
-                if items.len() > 3 {
+                if mark {
                     self.out.byte(b'(');
                 }
                 self.tasks
                     .extend(items.iter().rev().map(|&i| Task::Save(i)));
+            }
+            Value::List(items) if proto == 0 => {
+                // MARK LIST, then one APPEND per item (batch_list, protocol 0).
+                self.out.bytes(b"(l");
+                self.memo_put(key);
+                for &i in items.iter().rev() {
+                    self.tasks.push(Task::Byte(b'a'));
+                    self.tasks.push(Task::Save(i));
+                }
+            }
+            Value::Dict(kv) if proto == 0 => {
+                // MARK DICT, then one SETITEM per pair (batch_dict, protocol 0).
+                self.out.bytes(b"(d");
+                self.memo_put(key);
+                for &(k, v) in kv.iter().rev() {
+                    self.tasks.push(Task::Byte(b's'));
+                    self.tasks.push(Task::Save(v));
+                    self.tasks.push(Task::Save(k));
+                }
             }
             Value::List(items) => {
                 self.out.byte(b']');
@@ -656,6 +741,13 @@ impl<'g> Enc<'g> {
                         &[Task::Save(*callable), Task::Save(*args), Task::Byte(b'R')],
                     )?
                 }
+                Construct::NewObj { .. } if proto < 2 => {
+                    return Err(EncodeError::NeedsProtocol {
+                        node: id.0,
+                        what: "NEWOBJ (below protocol 2 the class's copyreg._reduce_ex decides)",
+                        protocol: 2,
+                    });
+                }
                 Construct::NewObj { cls, args } => {
                     self.push_reduce(id, &[Task::Save(*cls), Task::Save(*args), Task::Byte(0x81)])?
                 }
@@ -702,6 +794,13 @@ impl<'g> Enc<'g> {
                     self.push_reduce(id, &seq)?
                 }
             },
+            Value::Ext(_) if proto < 2 => {
+                return Err(EncodeError::NeedsProtocol {
+                    node: id.0,
+                    what: "an extension code",
+                    protocol: 2,
+                });
+            }
             Value::Ext(code) => {
                 let c = *code;
                 if (1..=0xff).contains(&c) {
@@ -765,10 +864,13 @@ impl<'g> Enc<'g> {
     /// for them, without its dispatch).
     #[inline]
     fn save_leaf(&mut self, id: NodeId) -> Result<(), EncodeError> {
+        if self.proto < 2 {
+            return self.save(id);
+        }
         match self.g.get(id) {
             Value::Int(i) => {
                 self.out.boundary();
-                self.save_int(i);
+                self.save_bin_int(i);
                 Ok(())
             }
             Value::None => {
@@ -805,6 +907,22 @@ impl<'g> Enc<'g> {
                 Ok(())
             }
             _ => self.save(id),
+        }
+    }
+
+    /// Whether a tuple of `len` items is written MARK … TUPLE (TUPLE1–3 exist
+    /// from protocol 2).
+    fn tuple_mark(&self, len: usize) -> bool {
+        self.proto < 2 || len > 3
+    }
+
+    /// The opcode that closes a non-empty tuple of `len` items.
+    fn tuple_close(&self, len: usize) -> u8 {
+        match (self.tuple_mark(len), len) {
+            (true, _) => b't',
+            (false, 1) => 0x85,
+            (false, 2) => 0x86,
+            _ => 0x87,
         }
     }
 
@@ -866,6 +984,19 @@ impl<'g> Enc<'g> {
                         .extend([Task::Save(*state), Task::Save(id), Task::Save(*setter)]);
                 }
             }
+        }
+        if self.proto == 0 {
+            // batch_list / batch_dict in protocol 0: one APPEND / SETITEM each.
+            for &(k, v) in o.dict_items.iter().rev() {
+                self.tasks.push(Task::Byte(b's'));
+                self.tasks.push(Task::Save(v));
+                self.tasks.push(Task::Save(k));
+            }
+            for &i in o.list_items.iter().rev() {
+                self.tasks.push(Task::Byte(b'a'));
+                self.tasks.push(Task::Save(i));
+            }
+            return Ok(());
         }
         // batch_dict / batch_list over an iterator: full chunks of 1000, then a
         // remainder of one is SETITEM/APPEND, of two or more MARK … SETITEMS/APPENDS.

@@ -1,10 +1,11 @@
 //! Encoders: the same value graph written the way CPython's C pickler writes it
-//! (protocols 2–5) or the way Pyrolite, Spark's JVM pickler, writes it.
+//! (protocols 0–5) or the way Pyrolite, Spark's JVM pickler, writes it.
 
 mod cpython;
 mod long;
 mod out;
 mod pyrolite;
+mod text0;
 
 use super::error::EncodeError;
 use super::value::{Graph, NodeId};
@@ -12,10 +13,10 @@ use super::value::{Graph, NodeId};
 /// Whose bytes to reproduce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
-    /// CPython's C pickler (`pickle.dumps(obj, protocol)`), protocols 2–5.
+    /// CPython's C pickler (`pickle.dumps(obj, protocol)`), protocols 0–5.
     /// PySpark's Python side uses protocol 5.
     CPython {
-        /// 2, 3, 4 or 5.
+        /// 0 to 5.
         protocol: u8,
     },
     /// `net.razorvine.pickle.Pickler(useMemo=true, valueCompare=false)`, protocol 2:

@@ -5,7 +5,9 @@
 //! BINUNICODE, MARK … APPENDS/SETITEMS for every list and map (even empty ones),
 //! no 1000-item batching, a BINPUT after `()`, memoized longs outside the i32
 //! range, sets as `__builtin__.set([...])` and byte arrays as
-//! `__builtin__.bytearray(text, 'latin-1')`, globals written as text and not
+//! `__builtin__.bytearray(text, 'latin-1')`, primitive arrays (`int[]`,
+//! `double[]`, …) as `array.array(b'i', [...])` with the typecode a
+//! SHORT_BINSTRING and the list unmemoized, globals written as text and not
 //! memoized. Which objects Pyrolite memoizes depends on their Java class and on
 //! identity hashes; for a decoded graph the encoder therefore follows the memo
 //! layout recorded by the decoder ([`Hint`](crate::pickle::Hint)), and for a
@@ -313,6 +315,27 @@ impl<'g> Enc<'g> {
                 Construct::Reduce { callable, args }
                     if o.list_items.is_empty()
                         && o.dict_items.is_empty()
+                        && o.states.is_empty()
+                        && self.primitive_array(*callable, *args).is_some() =>
+                {
+                    let Some((code, items)) = self.primitive_array(*callable, *args) else {
+                        unreachable!("checked by the guard")
+                    };
+                    // put_arrayOfPrimitives: the global, the typecode as a
+                    // one-byte SHORT_BINSTRING, the items in a list that is
+                    // never memoized, TUPLE2, REDUCE, then the array's memo.
+                    self.out.extend_from_slice(b"carray\narray\nU\x01");
+                    self.out.push(code);
+                    self.out.extend_from_slice(b"](");
+                    self.tasks.push(Task::Memo(id, true));
+                    self.tasks
+                        .extend([Task::Byte(b'R'), Task::Byte(0x86), Task::Byte(b'e')]);
+                    self.tasks
+                        .extend(items.iter().rev().map(|&i| Task::Save(i)));
+                }
+                Construct::Reduce { callable, args }
+                    if o.list_items.is_empty()
+                        && o.dict_items.is_empty()
                         && o.states.is_empty() =>
                 {
                     self.tasks.push(Task::Memo(id, true));
@@ -341,6 +364,32 @@ impl<'g> Enc<'g> {
             }
         }
         Ok(())
+    }
+
+    /// A Java primitive array as Pyrolite pickles it: `array.array(typecode,
+    /// [items])` with a one-character typecode and an unshared, unmemoized
+    /// list. Returns the typecode and the items.
+    fn primitive_array(&self, callable: NodeId, args: NodeId) -> Option<(u8, &'g [NodeId])> {
+        let (m, n) = self.g.global_name(callable)?;
+        if m.as_bytes() != b"array" || n.as_bytes() != b"array" || self.hinted(args, false) {
+            return None;
+        }
+        let Some(Value::Tuple(parts)) = self.g.try_get(args) else {
+            return None;
+        };
+        let [code, list] = parts[..] else { return None };
+        // Decoded, SHORT_BINSTRING is a str (pickle's ASCII default); a
+        // built graph may say bytes.
+        let code = match self.g.try_get(code)? {
+            Value::Bytes(b) if b.len() == 1 => b[0],
+            Value::Str(t) if t.as_bytes().len() == 1 => t.as_bytes()[0],
+            _ => return None,
+        };
+        let shared = self.shared.get(list.index()).copied().unwrap_or(true);
+        match self.g.try_get(list)? {
+            Value::List(items) if !shared && !self.hinted(list, false) => Some((code, items)),
+            _ => None,
+        }
     }
 
     /// Object[] layout: `()`, TUPLE1–3 or MARK … TUPLE (MARK form also when the
