@@ -394,6 +394,30 @@ fn accumulator_updates_add_up_to_the_drivers_values() {
         }
         assert_eq!(sums, finals, "{release}");
     }
+    // In a pcap, the updates the executor forwarded to the driver's
+    // accumulator server are the ones the workers sent, id and value alike.
+    for release in RELEASES {
+        let name = format!("pcap/spark-{release}.pcap");
+        let doc = json_of(&golden_dir().join(&name), &[]);
+        let mut from_workers: Vec<serde_json::Value> = tasks(&doc)
+            .iter()
+            .flat_map(|t| t["accumulator_updates"].as_array().unwrap().clone())
+            .collect();
+        let mut to_driver: Vec<serde_json::Value> = doc["capture"]["tcp_connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == "accumulator_updates")
+            .flat_map(|c| c["accumulator_updates"].as_array().unwrap().clone())
+            .flat_map(|b| b.as_array().unwrap().clone())
+            .collect();
+        assert!(!to_driver.is_empty(), "{name}");
+        assert!(to_driver.iter().all(|u| u["id"].is_i64()), "{name}");
+        let key = |u: &serde_json::Value| u.to_string();
+        from_workers.sort_by_key(key);
+        to_driver.sort_by_key(key);
+        assert_eq!(from_workers, to_driver, "{name}");
+    }
     // The text view: one line per update, `accumulator ID: VALUE`.
     let t = text_of(
         &golden_dir().join("worker/spark-4.3.0/broadcast_accum"),

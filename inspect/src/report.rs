@@ -564,8 +564,10 @@ pub enum TcpKind {
     },
     /// Accumulator updates.
     AccumulatorUpdates {
-        /// Each batch's updates, as Python reprs.
+        /// Each batch's updates, as Python reprs of the `(id, value)` tuples.
         updates: Vec<Vec<String>>,
+        /// The same, as the driver applies them: id and value.
+        accumulator_updates: Vec<Vec<AccumulatorUpdate>>,
         /// Acknowledgements.
         acks: usize,
     },
@@ -1358,6 +1360,11 @@ impl CaptureReport {
                         .batches
                         .iter()
                         .map(|b| b.iter().map(|u| pickle_repr(u)).collect())
+                        .collect(),
+                    accumulator_updates: a
+                        .batches
+                        .iter()
+                        .map(|b| b.iter().map(|u| AccumulatorUpdate::new(u)).collect())
                         .collect(),
                     acks: a.acks,
                 },
