@@ -1,14 +1,17 @@
 """Records real Spark JVM <-> Python worker traffic with `sparkwire tap`.
 
-Usage: <python of a pinned pyspark venv> scripts/record_transcripts.py SPARKWIRE_BINARY OUT_DIR
+Usage: <python of a pinned pyspark venv> scripts/record_transcripts.py SPARKWIRE_BINARY OUT_DIR [JOB...]
 
 Runs small jobs on a real local Spark (non-daemon workers, so each task gets a
 fresh worker connection) with `sparkwire tap` as the executors' Python. Each job
 writes its captures (`to_worker.N.bin`, `from_worker.N.bin`) and an
 `expected.json` holding what the job returned, computed by Spark itself.
+With JOB names, only those jobs are recorded (the others' directories are left
+as they are).
 """
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -16,14 +19,33 @@ import tempfile
 import threading
 import time
 
-from pyspark import SparkConf, SparkContext
+from pyspark import AccumulatorParam, SparkConf, SparkContext
 
 sparkwire, out = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+only = set(sys.argv[3:])
+recorded = set()
+
+
+def wanted(name):
+    return not only or name in only
+
+
 tmp = tempfile.mkdtemp(prefix="sparkwire-record-")
 wrapper = os.path.join(tmp, "python-tap")
 with open(wrapper, "w") as f:
     f.write('#!/bin/sh\nSPARKWIRE_TAP_PYTHON="%s" exec "%s" tap -- "$@"\n' % (sys.executable, sparkwire))
 os.chmod(wrapper, os.stat(wrapper).st_mode | stat.S_IEXEC)
+
+# The JVM inherits this process's standard error: a file, so that each job can
+# save the executor's own "Times: total = …, boot = …, init = …, finish = …"
+# lines (what PythonRunner derives from each worker's TIMING_DATA). Python's
+# own errors still go to the original standard error.
+jvm_log = os.path.join(tmp, "jvm.log")
+sys.stderr.flush()
+sys.stderr = os.fdopen(os.dup(2), "w")
+log_fd = os.open(jvm_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+os.dup2(log_fd, 2)
+os.close(log_fd)
 
 # The Python SparkContext takes the workers' interpreter from PYSPARK_PYTHON.
 os.environ["PYSPARK_PYTHON"] = wrapper
@@ -39,15 +61,44 @@ sc = SparkContext(conf=conf)
 sc.setLogLevel("ERROR")
 
 
-def job(name, run):
+def python_logger(sc, level):
+    jvm = sc._jvm
+    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+        "org.apache.spark.api.python", jvm.org.apache.logging.log4j.Level.toLevel(level)
+    )
+
+
+
+def jvm_times(since):
+    """The executor's timing lines logged after byte `since` of the JVM's log."""
+    time.sleep(0.5)
+    with open(jvm_log, encoding="utf-8", errors="replace") as f:
+        f.seek(since)
+        text = f.read()
+    pattern = r"Times: total = (-?\d+), boot = (-?\d+), init = (-?\d+), finish = (-?\d+)"
+    keys = ("total", "boot", "init", "finish")
+    return [dict(zip(keys, map(int, m))) for m in re.findall(pattern, text)]
+
+
+def job(name, run, times=False):
+    if not wanted(name):
+        return
+    recorded.add(name)
     d = os.path.join(out, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     sc.environment["SPARKWIRE_TAP_DIR"] = d
+    if times:
+        # PythonRunner logs its "Times:" line at INFO.
+        python_logger(sc, "INFO")
+    since = os.path.getsize(jvm_log)
     try:
         result = {"ok": [repr(x) for x in run()]}
     except Exception as e:  # a failing task is one of the jobs
         result = {"error": type(e).__name__}
+    if times:
+        result["jvm_times"] = jvm_times(since)
+        python_logger(sc, "ERROR")
     with open(os.path.join(d, "expected.json"), "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)
         f.write("\n")
@@ -157,8 +208,58 @@ job("sql_udtf", sql_udtf)
 job("pandas_scalar", pandas_scalar)
 job("pandas_grouped", pandas_grouped)
 job("pandas_cogrouped", pandas_cogrouped)
+
+# Inputs the JVM sends as key and value frames in turn (PythonRDD writes each
+# (key, value) of its iterator as two frames), read by CartesianDeserializer
+# (the product of each batch pair) or PairDeserializer (zipped). The identity
+# map makes the records Python read the job's result.
+job("cartesian", lambda: sc.parallelize(range(6), 2).cartesian(sc.parallelize(["x", "y", "z"], 1)).map(lambda kv: kv).collect(), True)
+# zip() re-batches both sides to batches of 100 when their batch sizes differ
+# (here the mapped side's AutoBatchedSerializer): two more workers per task.
+job("zip", lambda: sc.parallelize(range(8), 2).zip(sc.parallelize(range(8), 2).map(lambda x: x * x)).map(lambda kv: kv).collect(), True)
+files = os.path.join(tmp, "files")
+os.makedirs(files)
+for name, body in (("a.txt", "one\ntwo\n"), ("b.txt", "three")):
+    with open(os.path.join(files, name), "w") as f:
+        f.write(body)
+# PairDeserializer(UTF8Deserializer(), UTF8Deserializer()): (path, text).
+job("whole_text_files", lambda: sorted(sc.wholeTextFiles(files, 1).map(lambda kv: kv).collect()), True)
+# PairDeserializer(UTF8Deserializer(), NoOpSerializer()): (path, bytes).
+job("binary_files", lambda: sorted(sc.binaryFiles(files, 1).map(lambda kv: kv).collect()), True)
+
+
+# Accumulator updates from several tasks: the driver's final values, by id,
+# are the sums of the (id, value) updates the workers sent.
+def accumulators():
+    count, total, seen = sc.accumulator(0), sc.accumulator(0.0), sc.accumulator([], ListParam())
+
+    def visit(x):
+        count.add(1)
+        total.add(x / 4)
+        seen.add([x])
+
+    sc.parallelize(range(10), 3).foreach(visit)
+    return [(a.aid, a.value) for a in (count, total, seen)]
+
+
+class ListParam(AccumulatorParam):
+    def zero(self, value):
+        return []
+
+    def addInPlace(self, a, b):
+        return a + b
+
+
+job("accumulators", accumulators, True)
 version = sc.version
 sc.stop()
+# The jobs below need SparkContexts of their own: recorded by full runs only.
+if only:
+    shutil.rmtree(tmp, ignore_errors=True)
+    if only - recorded:
+        sys.exit("not recorded (unknown, or recorded by full runs only): %s" % " ".join(sorted(only - recorded)))
+    print("recorded %s with pyspark %s into %s" % (" ".join(sorted(recorded)), version, out))
+    sys.exit(0)
 
 # Daemon mode: one daemon, its forked worker reused by two jobs in a row (one
 # connection carrying two tasks); the daemon's stdin/stdout are recorded too.

@@ -240,8 +240,11 @@ fn real_spark_transcripts_decode_completely() {
             .map(|j| j.file_name().unwrap().to_string_lossy().to_string())
             .collect();
         let mut want: Vec<&str> = vec![
+            "accumulators",
             "batching",
+            "binary_files",
             "broadcast_accum",
+            "cartesian",
             "daemon_kill",
             "daemon_reuse",
             "exception",
@@ -254,10 +257,13 @@ fn real_spark_transcripts_decode_completely() {
             "sql_udf",
             "sql_udtf",
             "text_file",
+            "whole_text_files",
+            "zip",
         ];
         // Unix-domain sockets exist from 4.1.
         if SparkVersion::of_release(&release).unwrap() >= SparkVersion::V4_1 {
             want.extend(["uds_daemon", "uds_simple"]);
+            want.sort();
         }
         assert_eq!(names, want, "{release}");
         for job in jobs {
@@ -297,6 +303,40 @@ fn real_spark_transcripts_decode_completely() {
                         tasks.iter().any(|t| t.serializer == Serializer::NoOp),
                         "{what}: map side"
                     );
+                }
+                "cartesian" | "zip" | "whole_text_files" | "binary_files" => {
+                    // The tasks fed key/value frame pairs (the others are the
+                    // Python workers computing a side, with no input) map
+                    // each pair to itself: what they read is the result.
+                    let paired: Vec<&&Task> =
+                        tasks.iter().filter(|t| !t.inputs.is_empty()).collect();
+                    assert!(!paired.is_empty(), "{what}");
+                    let mut got: Vec<String> =
+                        paired.iter().flat_map(|t| t.inputs.clone()).collect();
+                    let mut out: Vec<String> =
+                        paired.iter().flat_map(|t| t.outputs.clone()).collect();
+                    if name.ends_with("_files") {
+                        got.sort();
+                        out.sort();
+                    }
+                    assert_eq!(got, ok, "{what}: input pairs");
+                    assert_eq!(out, ok, "{what}: output");
+                }
+                "accumulators" => {
+                    // Three tasks, each updating the three accumulators whose
+                    // (id, final value) the driver saw.
+                    assert_eq!(tasks.len(), 3, "{what}");
+                    let ids: Vec<&str> = ok
+                        .iter()
+                        .map(|e| e.trim_start_matches('(').split(',').next().unwrap())
+                        .collect();
+                    for t in &tasks {
+                        assert_eq!(t.accumulators.len(), 3, "{what}");
+                        for a in &t.accumulators {
+                            let id = a.trim_start_matches('(').split(',').next().unwrap();
+                            assert!(ids.contains(&id), "{what}: {a}");
+                        }
+                    }
                 }
                 "text_file" => {
                     assert_eq!(tasks[0].inputs, ["'alpha'", "''", "'beta gamma'"], "{what}");

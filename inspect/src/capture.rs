@@ -9,8 +9,8 @@ use sparkwire_framing::auth::REPLY_OK;
 use sparkwire_framing::{i32_at, Frame, Step};
 use sparkwire_serializers::pyspark::arrow::SectionItem;
 use sparkwire_worker::protocol::{
-    encode_reply, HeaderError, ReplyDecoder, ReplyError, ReplyItem, SparkVersion, TaskDecoder,
-    TaskEncoder, TaskError, TaskHeader, TaskItem,
+    encode_reply_declaring, HeaderError, ReplyDecoder, ReplyError, ReplyItem, SparkVersion,
+    TaskDecoder, TaskEncoder, TaskError, TaskHeader, TaskItem,
 };
 use thiserror::Error;
 
@@ -47,6 +47,8 @@ pub struct Task {
     /// False when the recording ends inside the reply: the worker was killed
     /// (daemon mode: its pid on the daemon's stdin) or the connection dropped.
     pub reply_complete: bool,
+    /// The accumulator count the reply announced, when it was read.
+    pub declared_accumulators: Option<usize>,
 }
 
 /// A decoded connection.
@@ -524,6 +526,7 @@ fn read(
                 finish: None,
                 reply: Vec::new(),
                 reply_complete: false,
+                declared_accumulators: None,
             }),
             TaskItem::Data(f) => {
                 if let Some(t) = tasks.last_mut() {
@@ -589,7 +592,9 @@ fn read(
         let mut r = ReplyDecoder::new(v);
         loop {
             let at = consumed + r.offset();
-            match r.decode(&mut rbuf) {
+            let step = r.decode(&mut rbuf);
+            task.declared_accumulators = r.declared_accumulators();
+            match step {
                 Ok(Step::Item(Some(item))) => task.reply.push(item),
                 Ok(Step::Item(None)) => break,
                 Err(source) => {
@@ -810,7 +815,8 @@ pub fn reencode(c: &Connection) -> Result<(Vec<u8>, Vec<u8>), CaptureError> {
         if let Some(x) = t.finish {
             enc.finish(x, &mut to);
         }
-        from.extend(encode_reply(&t.reply, c.version).map_err(|e| {
+        let reply = encode_reply_declaring(&t.reply, c.version, t.declared_accumulators);
+        from.extend(reply.map_err(|e| {
             err(
                 Direction::FromWorker,
                 Section::Reply(i),

@@ -220,12 +220,23 @@ pub struct TaskReport {
     pub command: CommandReport,
     /// Input records (Python reprs, or Arrow rows as tuples).
     pub input_records: Vec<String>,
+    /// With `--max-records`: the input records left out (absent without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_records_more: Option<usize>,
+    /// Pair-framed input (`PairDeserializer`, `CartesianDeserializer`): the
+    /// `(key frame, value frame)` pairs the JVM sent, PythonRDD writing each
+    /// `(key, value)` of its iterator as two frames; `input_records` are the
+    /// pairs Python makes of them. `null` for other input.
+    pub input_frame_pairs: Option<usize>,
     /// Markers of the input, in order.
     pub input_markers: Vec<Marker>,
     /// Output records. Shuffle-map output (`add_shuffle_key`'s alternating
     /// partition ids and pickled buckets) is shown as Spark routes it: the
     /// `(k, v)` pairs of every bucket, flattened, with `output_partitions`.
     pub output_records: Vec<String>,
+    /// With `--max-records`: the output records left out (absent without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_records_more: Option<usize>,
     /// Shuffle-map output: the partition each of `output_records` is bound
     /// for (`null` for any other output).
     pub output_partitions: Option<Vec<i64>>,
@@ -237,10 +248,58 @@ pub struct TaskReport {
     pub reply_complete: bool,
     /// TIMING_DATA.
     pub timing: Option<TimingReport>,
-    /// Accumulator updates, as Python reprs.
+    /// Accumulator updates, each the repr of the whole `(id, value)` tuple.
     pub accumulators: Vec<String>,
+    /// The same updates as the driver applies them: accumulator id and value.
+    pub accumulator_updates: Vec<AccumulatorUpdate>,
     /// How the reply ended.
     pub end: Option<&'static str>,
+}
+
+/// One accumulator update: the worker pickles `(id, value)` and the driver
+/// adds `value` to accumulator `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccumulatorUpdate {
+    /// The accumulator's id (`null` when the pickle is not an `(int, value)`
+    /// tuple).
+    pub id: Option<i64>,
+    /// `repr(value)` (the whole pickle's repr when `id` is `null`).
+    pub value: String,
+}
+
+impl AccumulatorUpdate {
+    /// The update pickled in `bytes`.
+    fn new(bytes: &[u8]) -> AccumulatorUpdate {
+        let whole = || AccumulatorUpdate {
+            id: None,
+            value: pickle_repr(bytes),
+        };
+        let Ok(d) = pickle::decode_slice(bytes) else {
+            return whole();
+        };
+        let g = &d.graph;
+        let pair = match g.get(d.root()) {
+            pickle::Value::Tuple(items) => match items[..] {
+                [id, value] => match g.get(id) {
+                    pickle::Value::Int(i) => i.as_i64().map(|i| (i, value)),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some((id, value)) = pair else {
+            return whole();
+        };
+        let opts = pickle::repr::ReprOptions::for_decoded(&d);
+        match pickle::repr::python_repr(g, value, &opts) {
+            Ok(r) => AccumulatorUpdate {
+                id: Some(id),
+                value: r.text,
+            },
+            Err(_) => whole(),
+        }
+    }
 }
 
 /// A marker in the input: a name, or the raw value of an unexpected `i32`.
@@ -422,16 +481,25 @@ pub struct FunctionReport {
     pub line: i64,
 }
 
-/// TIMING_DATA.
+/// TIMING_DATA: the worker's timestamps, and the durations the JVM's
+/// PythonRunner derives from them. Its `boot` (bootTime − the executor's
+/// start) and `total` (finishTime − that start) need the executor's start
+/// time, which no byte carries.
 #[derive(Debug, Clone, Serialize)]
 pub struct TimingReport {
-    /// Boot (ms since the epoch).
+    /// bootTime: when the worker's `main()` began the task (ms since the epoch).
     pub boot_ms: i64,
-    /// Init.
+    /// initTime: when it had read the command (ms since the epoch).
     pub init_ms: i64,
-    /// Finish.
+    /// finishTime: when it had processed the data (ms since the epoch).
     pub finish_ms: i64,
-    /// Processing time (4.2+).
+    /// PythonRunner's `init` (metric `pythonInitTime` from 4.0): initTime −
+    /// bootTime, wrapping like the JVM's `Long` subtraction.
+    pub init_duration_ms: i64,
+    /// PythonRunner's `finish`: finishTime − initTime.
+    pub finish_duration_ms: i64,
+    /// The processing phase's duration as the worker measured it (4.2+,
+    /// metric `pythonProcessingTime`).
     pub processing_ms: Option<i64>,
     /// Memory bytes spilled.
     pub memory_bytes_spilled: i64,
@@ -496,8 +564,10 @@ pub enum TcpKind {
     },
     /// Accumulator updates.
     AccumulatorUpdates {
-        /// Each batch's updates, as Python reprs.
+        /// Each batch's updates, as Python reprs of the `(id, value)` tuples.
         updates: Vec<Vec<String>>,
+        /// The same, as the driver applies them: id and value.
+        accumulator_updates: Vec<Vec<AccumulatorUpdate>>,
         /// Acknowledgements.
         acks: usize,
     },
@@ -942,7 +1012,7 @@ impl TaskReport {
             .collect();
         let mut output_markers = Vec::new();
         let (mut exception, mut timing, mut end) = (None, None, None);
-        let mut accumulators = Vec::new();
+        let (mut accumulators, mut accumulator_updates) = (Vec::new(), Vec::new());
         let mut arrow_output = Vec::new();
         let mut arrow_out = ArrowRecords::default();
         for item in &t.reply {
@@ -959,12 +1029,17 @@ impl TaskReport {
                         boot_ms: tm.boot_ms,
                         init_ms: tm.init_ms,
                         finish_ms: tm.finish_ms,
+                        init_duration_ms: tm.init_ms.wrapping_sub(tm.boot_ms),
+                        finish_duration_ms: tm.finish_ms.wrapping_sub(tm.init_ms),
                         processing_ms: tm.processing_ms,
                         memory_bytes_spilled: tm.memory_bytes_spilled,
                         disk_bytes_spilled: tm.disk_bytes_spilled,
                     });
                 }
-                ReplyItem::Accumulator(b) => accumulators.push(pickle_repr(b)),
+                ReplyItem::Accumulator(b) => {
+                    accumulators.push(pickle_repr(b));
+                    accumulator_updates.push(AccumulatorUpdate::new(b));
+                }
                 ReplyItem::End(e) => {
                     output_markers.push("END_OF_DATA_SECTION".into());
                     end = Some(match e {
@@ -977,6 +1052,7 @@ impl TaskReport {
         }
         let mut input_markers = Vec::new();
         let mut input_records = Vec::new();
+        let mut input_frame_pairs = None;
         if h.eval_type.is_arrow() {
             let mut arrow_in = ArrowRecords::default();
             let mut names = Vec::new();
@@ -990,6 +1066,9 @@ impl TaskReport {
             input_markers.extend(names.into_iter().map(Marker::Name));
         } else {
             input_records = records(&t.input, sers.as_ref().map(|s| &s.0), v);
+            if let Some((Serializer::Pair(..) | Serializer::Cartesian(..), _)) = &sers {
+                input_frame_pairs = Some(t.input.len() / 2);
+            }
             input_markers.push(Marker::Name(
                 if t.end_of_data {
                     "END_OF_DATA_SECTION"
@@ -1048,15 +1127,32 @@ impl TaskReport {
                 .collect(),
             command,
             input_records,
+            input_records_more: None,
+            input_frame_pairs,
             input_markers,
             output_records,
+            output_records_more: None,
             output_partitions,
             output_markers,
             exception,
             reply_complete: t.reply_complete,
             timing,
             accumulators,
+            accumulator_updates,
             end,
+        }
+    }
+
+    /// Keeps the first `max` records of the input and of the output (with
+    /// their partitions) and counts the rest in `input_records_more` and
+    /// `output_records_more`.
+    pub fn limit_records(&mut self, max: usize) {
+        self.input_records_more = Some(self.input_records.len().saturating_sub(max));
+        self.input_records.truncate(max);
+        self.output_records_more = Some(self.output_records.len().saturating_sub(max));
+        self.output_records.truncate(max);
+        if let Some(p) = &mut self.output_partitions {
+            p.truncate(max);
         }
     }
 }
@@ -1265,6 +1361,11 @@ impl CaptureReport {
                         .iter()
                         .map(|b| b.iter().map(|u| pickle_repr(u)).collect())
                         .collect(),
+                    accumulator_updates: a
+                        .batches
+                        .iter()
+                        .map(|b| b.iter().map(|u| AccumulatorUpdate::new(u)).collect())
+                        .collect(),
                     acks: a.acks,
                 },
                 Kind::OtherLayout {
@@ -1308,5 +1409,30 @@ impl Report {
     /// sorted.
     pub fn to_json(&self) -> Result<serde_json::Value, serde_json::Error> {
         serde_json::to_value(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accumulator_updates_split_into_id_and_value() {
+        // pickle.dumps((3, 45), 2) without the memo, and (1, [0.5]).
+        let u = AccumulatorUpdate::new(b"\x80\x02K\x03K-\x86.");
+        assert_eq!((u.id, u.value.as_str()), (Some(3), "45"));
+        let u = AccumulatorUpdate::new(b"\x80\x02K\x01]G?\xe0\x00\x00\x00\x00\x00\x00a\x86.");
+        assert_eq!((u.id, u.value.as_str()), (Some(1), "[0.5]"));
+        // Not an (int, value) pair, or no pickle at all: the whole repr, no id.
+        for (bytes, whole) in [
+            (&b"\x80\x02K\x03."[..], "3"),
+            (b"\x80\x02X\x01\x00\x00\x00aK\x01\x86.", "('a', 1)"),
+            (b"\x80\x02K\x01K\x02K\x03\x87.", "(1, 2, 3)"),
+            (b"\x80\x02K", "<unreadable>"),
+            (b"", "<unreadable>"),
+        ] {
+            let u = AccumulatorUpdate::new(bytes);
+            assert_eq!((u.id, u.value.as_str()), (None, whole), "{bytes:?}");
+        }
     }
 }

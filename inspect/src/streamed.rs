@@ -24,6 +24,9 @@ pub struct Streamed<'a> {
     pub decoded: &'a [Option<&'a Connection>],
     /// Which tasks to write.
     pub keep: Keep<'a>,
+    /// Records kept per input and output section, the rest counted
+    /// ([`crate::report::TaskReport::limit_records`]); `None`: all.
+    pub max_records: Option<usize>,
 }
 
 /// Serializes `value` as a JSON object with sorted keys, writing the entry
@@ -66,6 +69,7 @@ impl Serialize for Connections<'_> {
                 summary,
                 decoded: *decoded,
                 keep: s.keep,
+                max_records: s.max_records,
             })?;
         }
         seq.end()
@@ -76,6 +80,7 @@ struct OneConnection<'a> {
     summary: &'a ConnectionReport,
     decoded: Option<&'a Connection>,
     keep: Keep<'a>,
+    max_records: Option<usize>,
 }
 
 impl Serialize for OneConnection<'_> {
@@ -91,7 +96,10 @@ impl Serialize for Tasks<'_> {
         let mut seq = serializer.serialize_seq(None)?;
         if let Some(c) = self.0.decoded {
             let keep = self.0.keep;
-            for t in task_reports(c, keep) {
+            for mut t in task_reports(c, keep) {
+                if let Some(n) = self.0.max_records {
+                    t.limit_records(n);
+                }
                 // Through a `Value`, for its keys sorted as the document's are.
                 let v = serde_json::to_value(&t).map_err(S::Error::custom)?;
                 seq.serialize_element(&v)?;
@@ -143,6 +151,7 @@ mod tests {
             report: &summaries,
             decoded: &refs,
             keep: &all,
+            max_records: None,
         };
         assert_eq!(
             serde_json::to_string_pretty(&streamed).unwrap(),
@@ -154,6 +163,7 @@ mod tests {
             report: &summaries,
             decoded: &refs,
             keep: &none,
+            max_records: None,
         };
         let v: serde_json::Value =
             serde_json::from_str(&serde_json::to_string(&filtered).unwrap()).unwrap();

@@ -179,10 +179,10 @@ pub struct DecodeArgs {
     /// Show only the tasks of this partition (the header's split index).
     #[arg(long)]
     pub partition: Option<i32>,
-    /// Text output: records shown per input or output section, the rest
-    /// counted (0: all). JSON always holds every record.
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    pub max_records: usize,
+    /// Records shown per input or output section, the rest counted (0: all).
+    /// Text: 20 unless given; JSON: every record unless given.
+    #[arg(long, value_name = "N")]
+    pub max_records: Option<usize>,
 }
 
 /// Options of `sparkwire dis`.

@@ -369,6 +369,19 @@ fn task_text(
         );
     }
     records_text(s, "input", &t.input_records, max_records);
+    if let Some(n) = t.input_frame_pairs {
+        let how = match cmd.deserializer.as_deref() {
+            Some(d) if d.starts_with("CartesianDeserializer(") => {
+                "CartesianDeserializer: the product of each pair's batches"
+            }
+            _ => "PairDeserializer: each pair's batches zipped",
+        };
+        let _ = writeln!(
+            s,
+            "    input frames: {} ({how})",
+            count_of(n, "key/value frame pair", "key/value frame pairs")
+        );
+    }
     let markers: Vec<String> = t.input_markers.iter().map(ToString::to_string).collect();
     let _ = writeln!(s, "    input markers: {}", markers.join(", "));
     output_text(s, t, max_records);
@@ -382,21 +395,31 @@ fn task_text(
         }
     }
     if let Some(tm) = &t.timing {
-        // As the JVM's PythonRunner logs them: init = init − boot,
-        // finish = finish − init (the boot figure needs the JVM's start).
+        // PythonRunner's init and finish durations and the worker's
+        // processing time; its boot and total count from the executor's
+        // start, which the traffic does not carry.
         let _ = writeln!(
             s,
-            "    timing: init {} ms, finish {} ms, processing {} (worker boot at {} ms since the epoch); spilled {} B memory, {} B disk",
-            tm.init_ms.saturating_sub(tm.boot_ms),
-            tm.finish_ms.saturating_sub(tm.init_ms),
-            tm.processing_ms.map_or_else(|| "not sent".to_owned(), |p| format!("{p} ms")),
+            "    timing: init {} ms, finish {} ms, processing {} (boot, total: need the \
+             executor's start); bootTime {} ms since the epoch; spilled {} B memory, {} B disk",
+            tm.init_duration_ms,
+            tm.finish_duration_ms,
+            tm.processing_ms
+                .map_or_else(|| "not sent".to_owned(), |p| format!("{p} ms")),
             tm.boot_ms,
             tm.memory_bytes_spilled,
             tm.disk_bytes_spilled
         );
     }
-    for a in &t.accumulators {
-        let _ = writeln!(s, "    accumulator update (id, value): {a}");
+    for u in &t.accumulator_updates {
+        let _ = match u.id {
+            Some(id) => writeln!(s, "    accumulator {id}: {}", u.value),
+            None => writeln!(
+                s,
+                "    accumulator update, not an (id, value) pair: {}",
+                u.value
+            ),
+        };
     }
     if !t.reply_complete {
         let _ = writeln!(
@@ -522,6 +545,9 @@ fn context_text(s: &mut String, c: &sparkwire_inspect::report::ContextReport) {
         )
     );
 }
+
+/// Records shown per section of the text output unless `--max-records` says.
+const TEXT_MAX_RECORDS: usize = 20;
 
 /// Records longer than this together are shown one per line.
 const ONE_LINE: usize = 100;
@@ -877,11 +903,19 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
                 report: &report,
                 decoded: &conns,
                 keep: &keep,
+                // Complete unless asked otherwise (0: all).
+                max_records: args.max_records.filter(|&n| n > 0),
             };
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
         }
-        Format::Text => text(&mut out, &report, &conns, &keep, args.max_records)?,
+        Format::Text => text(
+            &mut out,
+            &report,
+            &conns,
+            &keep,
+            args.max_records.unwrap_or(TEXT_MAX_RECORDS),
+        )?,
     }
     out.flush()?;
     for e in &incomplete {

@@ -34,6 +34,6 @@ pub use error::{EncodeProblem, FieldProblem, HeaderError, JsonError, ReplyError}
 pub use eval_type::{DataLayout, EvalType};
 pub use header::{BroadcastEntry, BroadcastServer, Broadcasts, Resource, TaskContext, TaskHeader};
 pub use limits::Limits;
-pub use reply::{encode_reply, End, ReplyDecoder, ReplyItem, Timing};
+pub use reply::{encode_reply, encode_reply_declaring, End, ReplyDecoder, ReplyItem, Timing};
 pub use task::{TaskDecoder, TaskError, TaskItem};
 pub use version::{CommandKind, HeaderStyle, SparkVersion, UnknownVersion, WorkerLayout};

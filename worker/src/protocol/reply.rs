@@ -77,6 +77,8 @@ pub struct ReplyDecoder {
     /// Bytes of finished Arrow streams (read outside the frame decoder).
     arrow_bytes: u64,
     state: State,
+    /// The accumulator count the worker sent, once read.
+    declared_accumulators: Option<usize>,
 }
 
 impl ReplyDecoder {
@@ -93,7 +95,15 @@ impl ReplyDecoder {
             frames: FrameDecoder::with_limits(limits.frames),
             arrow_bytes: 0,
             state: State::Data,
+            declared_accumulators: None,
         }
+    }
+
+    /// The number of accumulator updates the worker announced, once its count
+    /// was read: a reply cut among its updates re-encodes with it
+    /// ([`encode_reply_declaring`]).
+    pub fn declared_accumulators(&self) -> Option<usize> {
+        self.declared_accumulators
     }
 
     /// Bytes consumed so far.
@@ -218,6 +228,7 @@ impl ReplyDecoder {
             State::AccumulatorCount => match self.frames.decode_i32(buf)? {
                 Step::NeedMore => return Ok(Step::NeedMore),
                 Step::Item(n) if n >= 0 => {
+                    self.declared_accumulators = Some(n as usize);
                     self.state = if n == 0 {
                         State::EndMarker
                     } else {
@@ -320,20 +331,40 @@ impl ReplyItem {
 /// The bytes of a whole reply: items in order, with the `-1` and accumulator
 /// count that separate the data and timing from the accumulator updates.
 pub fn encode_reply(items: &[ReplyItem], version: SparkVersion) -> Result<Vec<u8>, ReplyError> {
+    encode_reply_declaring(items, version, None)
+}
+
+/// The bytes of a reply's items, with the accumulator count `declared` (the
+/// one [`ReplyDecoder::declared_accumulators`] read) instead of the number of
+/// updates among `items`: a reply the recording cuts among its updates
+/// re-encodes to the bytes that were sent, count included.
+pub fn encode_reply_declaring(
+    items: &[ReplyItem],
+    version: SparkVersion,
+    declared: Option<usize>,
+) -> Result<Vec<u8>, ReplyError> {
     let mut out = Vec::new();
-    let accumulators = items
-        .iter()
-        .filter(|i| matches!(i, ReplyItem::Accumulator(_)))
-        .count();
+    let accumulators = declared.unwrap_or_else(|| {
+        items
+            .iter()
+            .filter(|i| matches!(i, ReplyItem::Accumulator(_)))
+            .count()
+    });
+    let count = |out: &mut Vec<u8>| {
+        out.extend_from_slice(&SpecialLength::EndOfDataSection.value().to_be_bytes());
+        out.extend_from_slice(&(accumulators as i32).to_be_bytes());
+    };
     let mut counted = false;
     for item in items {
         let after_timing = matches!(item, ReplyItem::Accumulator(_) | ReplyItem::End(_));
         if after_timing && !counted {
-            out.extend_from_slice(&SpecialLength::EndOfDataSection.value().to_be_bytes());
-            out.extend_from_slice(&(accumulators as i32).to_be_bytes());
+            count(&mut out);
             counted = true;
         }
         item.encode(version, &mut out)?;
+    }
+    if !counted && declared.is_some() {
+        count(&mut out);
     }
     Ok(out)
 }
@@ -341,4 +372,60 @@ pub fn encode_reply(items: &[ReplyItem], version: SparkVersion) -> Result<Vec<u8
 /// The big-endian `i32` at `at`, if the buffer holds it.
 fn peek_i32(buf: &[u8], at: usize) -> Option<i32> {
     sparkwire_framing::i32_at(buf, at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reply cut inside its second of three accumulator updates: the items
+    /// before the cut, with the count the worker declared, re-encode to the
+    /// bytes that were sent; without the count they would claim one update.
+    #[test]
+    fn a_reply_cut_among_its_updates_reencodes_with_the_declared_count() {
+        let v = SparkVersion::V4_3;
+        let timing = ReplyItem::Timing(Timing {
+            boot_ms: 1,
+            init_ms: 2,
+            finish_ms: 3,
+            processing_ms: Some(1),
+            memory_bytes_spilled: 0,
+            disk_bytes_spilled: 0,
+        });
+        let update = |b: &'static [u8]| ReplyItem::Accumulator(Bytes::from_static(b));
+        let whole = [
+            timing,
+            update(b"one"),
+            update(b"two"),
+            update(b"three"),
+            ReplyItem::End(End::Reuse),
+        ];
+        let sent = encode_reply(&whole, v).unwrap();
+        // The second update starts 4 + 3 bytes after the first one's start.
+        let second = sent.len() - 4 - (4 + 5) - (4 + 3);
+        for cut in [second, second + 2, second + 5] {
+            let mut buf = BytesMut::from(&sent[..cut]);
+            let mut r = ReplyDecoder::new(v);
+            let mut items = Vec::new();
+            while let Ok(Step::Item(Some(item))) = r.decode(&mut buf) {
+                items.push(item);
+            }
+            assert_eq!(items.len(), 2, "cut at {cut}");
+            assert_eq!(r.declared_accumulators(), Some(3));
+            let again = encode_reply_declaring(&items, v, r.declared_accumulators()).unwrap();
+            assert_eq!(again, &sent[..second], "cut at {cut}");
+            assert_ne!(encode_reply(&items, v).unwrap(), &sent[..second]);
+        }
+        // Cut right after the count: the count is still there.
+        let first = second - (4 + 3);
+        let mut buf = BytesMut::from(&sent[..first]);
+        let mut r = ReplyDecoder::new(v);
+        let mut items = Vec::new();
+        while let Ok(Step::Item(Some(item))) = r.decode(&mut buf) {
+            items.push(item);
+        }
+        assert_eq!(items.len(), 1);
+        let again = encode_reply_declaring(&items, v, r.declared_accumulators()).unwrap();
+        assert_eq!(again, &sent[..first]);
+    }
 }
