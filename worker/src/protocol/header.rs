@@ -458,12 +458,12 @@ fn decode_init_message(
     match result {
         Ok(h) if whole && consumed == declared => Ok(h),
         // Fields that end before a body that is not all there: the rest of the
-        // body decides, once it arrives.
+        // body decides, once it arrives. The cut is in that rest.
         Ok(_) if !whole => Err(Stop::Incomplete(HeaderCut {
             field: "init message",
-            offset: at + 4,
-            needed: 4 + declared as u64,
-            had: 4 + body.len() as u64,
+            offset: at + 8 + consumed as u64,
+            needed: (declared - consumed) as u64,
+            had: (body.len() - consumed) as u64,
         })),
         Ok(_) => Err(Stop::Bad(HeaderError::InitLength {
             declared: declared as u64,
@@ -879,9 +879,9 @@ mod tests {
             p.end,
             PrefixEnd::Cut(HeaderCut {
                 field: "init message",
-                offset: 4,
-                needed: 4 + fields + 2,
-                had: 4 + fields,
+                offset: 8 + fields,
+                needed: 2,
+                had: 0,
             })
         );
         assert_eq!(p.read.eval_type, Some(EvalType::NON_UDF));

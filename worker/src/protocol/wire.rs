@@ -9,7 +9,9 @@ use super::error::{EncodeProblem, FieldProblem, HeaderError};
 /// many bytes it needs as far as its prefix tells, and how many were there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeaderCut {
-    /// The field (spec name), as in [`HeaderError::Field`].
+    /// The field (spec name), as in [`HeaderError::Field`]; `init message` when
+    /// 4.3's fields all end before the length its init message declares (the
+    /// cut is then in the rest of that body).
     pub field: &'static str,
     /// Offset of its first byte from the start of the header.
     pub offset: u64,
