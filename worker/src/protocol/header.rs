@@ -282,6 +282,21 @@ impl TaskHeader {
     /// header, or every field read before the bytes end (and where they end) or
     /// before a bad field (and the error). The fields are read by the same code as
     /// [`TaskHeader::decode`]'s; payloads are copied.
+    ///
+    /// ```
+    /// use sparkwire_worker::protocol::{Limits, PrefixEnd, SparkVersion, TaskHeader};
+    ///
+    /// let v = SparkVersion::V4_3;
+    /// let bytes = TaskHeader::example(b"\x80\x05N.".to_vec().into()).encode(v)?;
+    /// // The last 2 bytes of the 4-byte pickle are missing.
+    /// let p = TaskHeader::decode_prefix(&bytes[..bytes.len() - 2], v, &Limits::default());
+    /// assert_eq!(p.read.python_version.as_deref(), Some("3.11"));
+    /// assert_eq!(p.read.context.cpus, 1);
+    /// let PrefixEnd::Cut(cut) = p.end else { panic!("{:?}", p.end) };
+    /// assert_eq!((cut.field, cut.needed, cut.had), ("command", 8, 6));
+    /// assert_eq!(Some(cut.offset), p.read.command_at);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn decode_prefix(data: &[u8], v: SparkVersion, limits: &Limits) -> HeaderPrefix {
         let mut r = Reader::new(data, limits.max_field, Payloads::Copy).traced();
         let mut d = PartialHeader::default();
