@@ -4,11 +4,11 @@
 # 32 KiB are left out to keep fuzzing iterations fast.
 #
 #   scripts/seed-fuzz-corpus.sh [SECTION...]   sections: framing pickle streams
-#                                              worker host_reply pcap py4j
+#                                              worker header host_reply pcap py4j
 #                                              (default: all of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sections="${*:-framing pickle streams worker host_reply pcap py4j}"
+sections="${*:-framing pickle streams worker header host_reply pcap py4j}"
 want() { case " $sections " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 declare -A seen
 if want framing; then
@@ -63,6 +63,22 @@ for d in tests/golden/worker/spark-*; do
 done
 # Large seeds slow the fuzzer down more than they help.
 find fuzz/corpus/worker_streams -size +32k -delete
+fi
+if want header; then
+# Task headers (header_prefix): the first task of each real Spark connection in
+# simple mode (its prelude is the 6-byte "ok"), the version selector first.
+rm -rf fuzz/corpus/header_prefix
+mkdir -p fuzz/corpus/header_prefix
+for d in tests/golden/worker/spark-*; do
+  v=$(basename "$d" | sed 's/^spark-//')
+  idx=$(case "$v" in 3.5*) echo 0;; 4.0*) echo 1;; 4.1*) echo 2;; 4.2*) echo 3;; *) echo 4;; esac)
+  for f in "$d"/*/to_worker.*.bin; do
+    [ "$(head -c 6 "$f" | od -An -tx1 | tr -d ' \n')" = 000000026f6b ] || continue
+    job=$(basename "$(dirname "$f")")
+    { printf "\\x$(printf %02x "$idx")"; tail -c +7 "$f" | head -c 16384; } \
+      > "fuzz/corpus/header_prefix/spark-$v-$job-$(basename "$f" .bin).bin"
+  done
+done
 fi
 if want host_reply; then
 # The host's reply handling (host_reply): what real workers answered, behind a

@@ -112,6 +112,74 @@ fn a_task_cut_inside_its_header_names_the_header_and_the_replies_it_strands() {
     // "tolerated trailing bytes".
     assert_eq!(c["further_errors"][0]["direction"], "from_worker");
     assert_eq!(c["trailing_bytes"], 0);
+    // Everything read before the cut (issue 16), equal to what the whole
+    // capture's task 0 holds; the 4.3 layout read furthest, so it alone fits.
+    assert_eq!(c["layouts_that_fit"], serde_json::json!(["4.3"]));
+    let whole = json(&decode(&[
+        example().as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]));
+    let t = &whole["connections"][0]["tasks"][0];
+    let ctx = &t["task_context"];
+    let p = &c["error"]["partial_task"];
+    assert_eq!(p["index"], 0);
+    assert_eq!(p["cut_at"], 1000);
+    assert_eq!(p["field"], "command");
+    assert_eq!(p["field_offset"], 699);
+    assert_eq!(p["field_recorded"], 1000 - 699);
+    let pickle = t["command"]["bytes"].as_u64();
+    assert_eq!(p["field_needed"].as_u64(), pickle.map(|n| 4 + n), "{t}");
+    let read: Vec<(String, String)> = p["read"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap().into(),
+                f["value"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let text_of = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let count = |v: &serde_json::Value| match v {
+        serde_json::Value::Array(a) => a.len().to_string(),
+        serde_json::Value::Object(o) => o.len().to_string(),
+        other => panic!("{other}"),
+    };
+    let want = [
+        ("partition", text_of(&t["partition_index"])),
+        ("python", text_of(&t["python_version"])),
+        ("stage", text_of(&ctx["stage_id"])),
+        ("partition id", text_of(&ctx["partition_id"])),
+        ("attempt", text_of(&ctx["attempt_number"])),
+        ("task attempt id", text_of(&ctx["task_attempt_id"])),
+        ("cpus", text_of(&ctx["cpus"])),
+        ("resources", count(&ctx["resources"])),
+        ("local properties", count(&ctx["local_properties"])),
+    ];
+    for (name, value) in want {
+        assert!(
+            read.contains(&(name.to_owned(), value.clone())),
+            "{name} {value} not in {read:?}"
+        );
+    }
+    assert!(read.contains(&("broadcasts".into(), count(&t["broadcasts"]))));
+    assert!(read.contains(&("eval type".into(), text_of(&t["eval_type"]))));
+    let out = decode(&[d.as_os_str()]);
+    let shown = text(&out);
+    assert!(
+        shown.contains(
+            "    task 0 (header cut at stream byte 1000, inside command): partition 0, \
+             python 3.11, stage 1, partition id 0, attempt 0, task attempt id 2, cpus 1, \
+             resources 0, local properties 4, spark files dir /tmp/spark-"
+        ) && shown.contains("includes 0, broadcasts 1, eval type 0, runner conf 0, eval conf 0\n")
+            && shown.contains("in field command at stream byte 699 (301 of 1715 bytes)"),
+        "{shown}"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 

@@ -9,8 +9,9 @@ use sparkwire_framing::auth::REPLY_OK;
 use sparkwire_framing::{i32_at, Frame, Step};
 use sparkwire_serializers::pyspark::arrow::SectionItem;
 use sparkwire_worker::protocol::{
-    encode_reply_declaring, HeaderError, ReplyDecoder, ReplyError, ReplyItem, SparkVersion,
-    TaskDecoder, TaskEncoder, TaskError, TaskHeader, TaskItem,
+    encode_reply_declaring, HeaderCut, HeaderError, Limits, PartialHeader, PrefixEnd,
+    ReplyDecoder, ReplyError, ReplyItem, SparkVersion, TaskDecoder, TaskEncoder, TaskError,
+    TaskHeader, TaskItem,
 };
 use thiserror::Error;
 
@@ -187,6 +188,9 @@ pub enum Problem {
         /// Its length as its prefix declares, when that was read.
         declared: Option<u64>,
     },
+    /// The recording ends inside a task header: what was read of it.
+    #[error("{0}")]
+    CutInsideHeader(Box<CutHeader>),
     /// The recording ends between two items of a task or a reply: the rest of
     /// the connection is missing (the worker was killed or died, or the capture
     /// stops there).
@@ -231,6 +235,7 @@ impl Problem {
     pub fn kind(&self) -> StopKind {
         match self {
             Problem::CutInsideItem { .. }
+            | Problem::CutInsideHeader(_)
             | Problem::Task {
                 source: TaskError::Truncated { .. },
                 ..
@@ -257,8 +262,39 @@ impl Problem {
             | Problem::EndsInside { at, .. }
             | Problem::Unpaired { at, .. }
             | Problem::NoTaskHeader { at } => Some(*at),
+            Problem::CutInsideHeader(h) => Some(h.at),
             _ => None,
         }
+    }
+}
+
+/// What was read of a task header the recording ends inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CutHeader {
+    /// The stream byte the header starts at.
+    pub at: u64,
+    /// Its bytes that are in the recording.
+    pub recorded: usize,
+    /// Every field read in full.
+    pub read: PartialHeader,
+    /// The field the recording ends in (offset from the header's start).
+    pub cut: HeaderCut,
+}
+
+impl fmt::Display for CutHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.cut;
+        write!(
+            f,
+            "the recording ends inside a task header at stream byte {} ({} bytes of it \
+             recorded), in field {} at stream byte {} ({} of {} bytes)",
+            self.at,
+            self.recorded,
+            c.field,
+            self.at + c.offset,
+            c.had,
+            c.needed
+        )
     }
 }
 
@@ -318,11 +354,17 @@ pub struct Stop {
     pub kind: StopKind,
     /// What was wrong, as the codec says it.
     pub reason: String,
+    /// When the recording ends inside a task header: what was read of it.
+    pub header: Option<Box<CutHeader>>,
 }
 
 impl From<&CaptureError> for Stop {
     fn from(e: &CaptureError) -> Stop {
         Stop {
+            header: match &e.problem {
+                Problem::CutInsideHeader(h) => Some(h.clone()),
+                _ => None,
+            },
             direction: e.direction,
             section: e.section,
             item: e.item,
@@ -553,18 +595,32 @@ fn read(
     let at = pt as u64 + dec.offset();
     if to_stop.is_none() && !buf.is_empty() {
         let (section, item, what) = to_worker_section(&tasks, pos);
+        // Inside a header: every field read before the cut.
+        let prefix = matches!(section, Section::Header(_))
+            .then(|| TaskHeader::decode_prefix(&buf, v, &Limits::default()));
+        let problem = match prefix.map(|p| (p.read, p.end)) {
+            Some((read, PrefixEnd::Cut(cut))) => {
+                Some(Problem::CutInsideHeader(Box::new(CutHeader {
+                    at,
+                    recorded: buf.len(),
+                    read,
+                    cut,
+                })))
+            }
+            _ => None,
+        };
         to_stop = Some(CaptureError {
             direction: Direction::ToWorker,
             section,
             item,
-            problem: Problem::CutInsideItem {
+            problem: problem.unwrap_or(Problem::CutInsideItem {
                 what,
                 at,
                 recorded: buf.len(),
                 declared: matches!(section, Section::Data(_))
                     .then(|| declared_len(&buf))
                     .flatten(),
-            },
+            }),
         });
     } else if to_stop.is_none() && !dec.between_tasks() {
         let (section, item, _) = to_worker_section(&tasks, pos);
@@ -758,7 +814,12 @@ pub fn decode_best(to: &[u8], from: &[u8], v: Option<SparkVersion>) -> Result<Co
         match read(to, from, v) {
             Ok((c, None)) => clean.push(c),
             Ok((c, Some(_))) if clean.is_empty() => {
-                let reach = |c: &Connection| c.decoded.0 + c.decoded.1;
+                // A cut header's fields read in full count: the layout got
+                // that far into it.
+                let reach = |c: &Connection| {
+                    let header = c.stops.iter().filter_map(|s| s.header.as_ref());
+                    c.decoded.0 + c.decoded.1 + header.map(|h| h.cut.offset).sum::<u64>()
+                };
                 match best.first().map(reach) {
                     Some(r) if r > reach(&c) => {}
                     Some(r) if r == reach(&c) => best.push(c),

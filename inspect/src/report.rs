@@ -163,6 +163,57 @@ pub struct StopReport {
     pub kind: &'static str,
     /// What was wrong.
     pub reason: String,
+    /// When the recording ends inside a task header: what was read of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial_task: Option<PartialTaskReport>,
+}
+
+/// What was read of a task header the recording ends inside, and where it ends.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartialTaskReport {
+    /// The task's index on the connection.
+    pub index: usize,
+    /// The stream byte the recording ends at.
+    pub cut_at: u64,
+    /// The field it ends in (the spec's name).
+    pub field: &'static str,
+    /// The stream byte that field starts at.
+    pub field_offset: u64,
+    /// The bytes the field takes, as far as its length prefix tells (4 while
+    /// inside the prefix).
+    pub field_needed: u64,
+    /// Its bytes in the recording.
+    pub field_recorded: u64,
+    /// Every field read in full, in wire order, by name with its value (a
+    /// list or map by how many of its entries were read).
+    pub read: Vec<ReadField>,
+}
+
+/// A field of a cut task header.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadField {
+    /// `partition`, `python`, `stage` … `eval type`.
+    pub name: &'static str,
+    /// Its value.
+    pub value: String,
+}
+
+impl std::fmt::Display for PartialTaskReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "task {} (header cut at stream byte {}, inside {}):",
+            self.index, self.cut_at, self.field
+        )?;
+        for (i, r) in self.read.iter().enumerate() {
+            let sep = if i == 0 { " " } else { ", " };
+            write!(f, "{sep}{} {}", r.name, r.value)?;
+        }
+        if self.read.is_empty() {
+            f.write_str(" no field read in full")?;
+        }
+        Ok(())
+    }
 }
 
 impl From<&Stop> for StopReport {
@@ -180,6 +231,20 @@ impl From<&Stop> for StopReport {
             offset: s.offset,
             kind: s.kind.name(),
             reason: s.reason.clone(),
+            partial_task: match (&s.header, s.section) {
+                (Some(h), Section::Header(index)) => Some(PartialTaskReport {
+                    index,
+                    cut_at: h.at + h.recorded as u64,
+                    field: h.cut.field,
+                    field_offset: h.at + h.cut.offset,
+                    field_needed: h.cut.needed,
+                    field_recorded: h.cut.had,
+                    read: (h.read.summary().into_iter())
+                        .map(|(name, value)| ReadField { name, value })
+                        .collect(),
+                }),
+                _ => None,
+            },
         }
     }
 }

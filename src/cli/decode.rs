@@ -444,6 +444,9 @@ fn task_text(
 fn connection_tail_text(s: &mut String, c: &ConnectionReport) {
     for e in c.error.iter().chain(&c.further_errors) {
         let _ = writeln!(s, "  decoding stopped: {e}");
+        if let Some(p) = &e.partial_task {
+            let _ = writeln!(s, "    {p}");
+        }
     }
     if c.trailing_bytes > 0 {
         let _ = writeln!(

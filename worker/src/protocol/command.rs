@@ -190,7 +190,7 @@ fn read_args(r: &mut Reader, kwargs: bool) -> Result<Vec<Arg>, Stop> {
     let n = r.count("argument count")?;
     let mut args = Vec::new();
     for _ in 0..n {
-        let offset = r.i32()?;
+        let offset = r.i32("argument offset")?;
         let name = if kwargs && r.bool("isKwarg")? {
             Some(r.str("keyword name")?)
         } else {
@@ -222,7 +222,7 @@ fn read_ints(r: &mut Reader, field: &'static str) -> Result<Vec<i32>, Stop> {
     let n = r.count(field)?;
     let mut out = Vec::new();
     for _ in 0..n {
-        out.push(r.i32()?);
+        out.push(r.i32(field)?);
     }
     Ok(out)
 }
@@ -242,7 +242,7 @@ fn decode_udfs(r: &mut Reader, v: SparkVersion, eval_type: EvalType) -> Result<U
         if eval_type == EvalType::SQL_GROUPED_MAP_PANDAS_UDF_WITH_STATE {
             c.state_schema = Some(r.str("state schema")?);
         } else if v.state_server(eval_type) {
-            let port = r.i32()?;
+            let port = r.i32("state server port")?;
             let conn = if port == -1 && v.conn_info_paths() {
                 ConnInfo::Path(r.str("state server path")?)
             } else {
@@ -272,7 +272,11 @@ fn decode_udfs(r: &mut Reader, v: SparkVersion, eval_type: EvalType) -> Result<U
         for _ in 0..m {
             chain.push(r.payload("UDF function")?);
         }
-        let result_id = if with_result_id { Some(r.i64()?) } else { None };
+        let result_id = if with_result_id {
+            Some(r.i64("result id")?)
+        } else {
+            None
+        };
         c.udfs.push(Udf {
             args,
             chain,

@@ -9,7 +9,7 @@ use super::error::{EncodeProblem, FieldProblem, HeaderError};
 use super::eval_type::EvalType;
 use super::limits::Limits;
 use super::version::{HeaderStyle, SparkVersion, WorkerLayout};
-use super::wire::{Payloads, Reader, Stop, Writer};
+use super::wire::{FieldSpan, HeaderCut, Payloads, Reader, Stop, Writer};
 
 /// START_OF_INIT_MESSAGE (4.3).
 const INIT_MESSAGE: i32 = -8;
@@ -109,6 +109,120 @@ pub struct TaskHeader {
     pub command: Command,
 }
 
+/// What the fields of a header prefix hold, read in wire order until the bytes
+/// ran out or went bad: every field read in full, none guessed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PartialHeader {
+    /// The split index, once read.
+    pub partition_index: Option<i32>,
+    /// The driver's Python `"major.minor"`, once read.
+    pub python_version: Option<String>,
+    /// The task context's fields read so far: all of them when
+    /// `context_complete`, else (field-by-field layouts, 3.5 to 4.1) those named
+    /// in `fields`; the others hold their defaults.
+    pub context: TaskContext,
+    /// Whether the task context was read in full (JSON contexts: parsed).
+    pub context_complete: bool,
+    /// SparkFiles root, once read.
+    pub spark_files_dir: Option<String>,
+    /// The includes read in full.
+    pub python_includes: Vec<String>,
+    /// The decryption server once read, and the broadcast changes read in full.
+    pub broadcasts: Broadcasts,
+    /// The eval type, once read.
+    pub eval_type: Option<EvalType>,
+    /// Runner conf pairs read in full (4.2+).
+    pub runner_conf: Vec<(String, String)>,
+    /// Eval conf pairs read in full (4.2+).
+    pub eval_conf: Vec<(String, String)>,
+    /// Offset of the command's first byte, once reading it began.
+    pub command_at: Option<u64>,
+    /// Every field read in full, in wire order, with its bytes.
+    pub fields: Vec<FieldSpan>,
+}
+
+impl PartialHeader {
+    /// Whether a field of this name was read in full.
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.iter().any(|f| f.field == field)
+    }
+
+    /// What was read, as `(label, value)` pairs in wire order, for a report:
+    /// scalars by value, lists and maps by how many of their entries were read.
+    pub fn summary(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(p) = self.partition_index {
+            out.push(("partition", p.to_string()));
+        }
+        if let Some(p) = &self.python_version {
+            out.push(("python", p.clone()));
+        }
+        let c = &self.context;
+        let read = |field: &str| self.context_complete || self.has(field);
+        let ints = [
+            ("stage", "stageId", c.stage_id as i64),
+            ("partition id", "partitionId", c.partition_id as i64),
+            ("attempt", "attemptNumber", c.attempt_number as i64),
+            ("task attempt id", "taskAttemptId", c.task_attempt_id),
+            ("cpus", "cpus", c.cpus as i64),
+        ];
+        if read("isBarrier") && c.is_barrier {
+            out.push(("barrier", "yes".into()));
+        }
+        for (label, field, value) in ints {
+            if read(field) {
+                out.push((label, value.to_string()));
+            }
+        }
+        if read("resources") {
+            out.push(("resources", c.resources.len().to_string()));
+        }
+        if read("local properties") {
+            out.push(("local properties", c.local_properties.len().to_string()));
+        }
+        if let Some(d) = &self.spark_files_dir {
+            out.push(("spark files dir", d.clone()));
+        }
+        if self.has("python includes") {
+            out.push(("includes", self.python_includes.len().to_string()));
+        }
+        if self.has("broadcast count") {
+            out.push(("broadcasts", self.broadcasts.entries.len().to_string()));
+        }
+        if let Some(e) = self.eval_type {
+            out.push(("eval type", e.code().to_string()));
+        }
+        if self.has("runner conf") {
+            out.push(("runner conf", self.runner_conf.len().to_string()));
+        }
+        if self.has("eval conf") {
+            out.push(("eval conf", self.eval_conf.len().to_string()));
+        }
+        out
+    }
+}
+
+/// What the start of a header holds ([`TaskHeader::decode_prefix`]): the
+/// fields read, and how reading ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderPrefix {
+    /// Every field read in full (all of them when the header is complete).
+    pub read: PartialHeader,
+    /// How reading ended.
+    pub end: PrefixEnd,
+}
+
+/// How reading a header prefix ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrefixEnd {
+    /// All of the header was there: the header, and the bytes it took.
+    Complete(Box<TaskHeader>, usize),
+    /// The bytes end inside the header: in which field, where.
+    Cut(HeaderCut),
+    /// A field is bad: the error, with the field and its offset.
+    Bad(HeaderError),
+}
+
 impl TaskHeader {
     /// A plausible NON_UDF header for partition 0 carrying `command`.
     pub fn example(command: Bytes) -> TaskHeader {
@@ -162,6 +276,38 @@ impl TaskHeader {
     ) -> Result<Option<(TaskHeader, usize)>, HeaderError> {
         let payloads = Payloads::Share { whole: data, at: 0 };
         decode_with_payloads(Reader::new(data, limits.max_field, payloads), v)
+    }
+
+    /// Decodes as much of a header as the start of `data` holds: the whole
+    /// header, or every field read before the bytes end (and where they end) or
+    /// before a bad field (and the error). The fields are read by the same code as
+    /// [`TaskHeader::decode`]'s; payloads are copied.
+    ///
+    /// ```
+    /// use sparkwire_worker::protocol::{Limits, PrefixEnd, SparkVersion, TaskHeader};
+    ///
+    /// let v = SparkVersion::V4_3;
+    /// let bytes = TaskHeader::example(b"\x80\x05N.".to_vec().into()).encode(v)?;
+    /// // The last 2 bytes of the 4-byte pickle are missing.
+    /// let p = TaskHeader::decode_prefix(&bytes[..bytes.len() - 2], v, &Limits::default());
+    /// assert_eq!(p.read.python_version.as_deref(), Some("3.11"));
+    /// assert_eq!(p.read.context.cpus, 1);
+    /// let PrefixEnd::Cut(cut) = p.end else { panic!("{:?}", p.end) };
+    /// assert_eq!((cut.field, cut.needed, cut.had), ("command", 8, 6));
+    /// assert_eq!(Some(cut.offset), p.read.command_at);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decode_prefix(data: &[u8], v: SparkVersion, limits: &Limits) -> HeaderPrefix {
+        let mut r = Reader::new(data, limits.max_field, Payloads::Copy).traced();
+        let mut d = PartialHeader::default();
+        let result = decode_layout(&mut r, v, &mut d);
+        d.fields = r.trace.take().unwrap_or_default();
+        let end = match result {
+            Ok(h) => PrefixEnd::Complete(Box::new(h), r.pos),
+            Err(Stop::Incomplete(cut)) => PrefixEnd::Cut(cut),
+            Err(Stop::Bad(e)) => PrefixEnd::Bad(e),
+        };
+        HeaderPrefix { read: d, end }
     }
 
     /// How many bytes the header at the start of `data` takes, once all of it
@@ -288,9 +434,10 @@ fn write_conn(w: &mut Writer, conn: &ConnInfo, secret: Option<&str>) -> Result<(
 fn read_conn(
     r: &mut Reader,
     v: SparkVersion,
+    port_field: &'static str,
     field: &'static str,
 ) -> Result<(ConnInfo, Option<String>), Stop> {
-    let port = r.i32()?;
+    let port = r.i32(port_field)?;
     if port == -1 && v.conn_info_paths() {
         Ok((ConnInfo::Path(r.str(field)?), None))
     } else {
@@ -298,9 +445,15 @@ fn read_conn(
     }
 }
 
-fn decode_init_message(r: &mut Reader, v: SparkVersion) -> Result<TaskHeader, Stop> {
+/// 4.3: START_OF_INIT_MESSAGE, the body's length, the body. A body cut short
+/// is read as far as it goes, so that a prefix shows its fields.
+fn decode_init_message(
+    r: &mut Reader,
+    v: SparkVersion,
+    d: &mut PartialHeader,
+) -> Result<TaskHeader, Stop> {
     let at = r.offset();
-    let marker = r.i32()?;
+    let marker = r.i32("START_OF_INIT_MESSAGE")?;
     if marker != INIT_MESSAGE {
         return Err(r.bad(
             "START_OF_INIT_MESSAGE",
@@ -311,65 +464,83 @@ fn decode_init_message(r: &mut Reader, v: SparkVersion) -> Result<TaskHeader, St
             },
         ));
     }
-    let body = r.bytes("init message")?;
+    let (body, declared) = r.enclosing("init message")?;
     let mut inner = r.nested(body);
-    let h = match decode_body(&mut inner, v) {
-        Ok(h) => h,
+    let result = decode_body(&mut inner, v, d);
+    let consumed = inner.pos;
+    r.absorb(inner);
+    let whole = body.len() == declared;
+    match result {
+        Ok(h) if whole && consumed == declared => Ok(h),
+        // Fields that end before a body that is not all there: the rest of the
+        // body decides, once it arrives. The cut is in that rest.
+        Ok(_) if !whole => Err(Stop::Incomplete(HeaderCut {
+            field: "init message",
+            offset: at + 8 + consumed as u64,
+            needed: (declared - consumed) as u64,
+            had: (body.len() - consumed) as u64,
+        })),
+        Ok(_) => Err(Stop::Bad(HeaderError::InitLength {
+            declared: declared as u64,
+            consumed: consumed as u64,
+        })),
         // The body is complete, so running out inside it is a length mismatch.
-        Err(Stop::Incomplete) => {
-            return Err(Stop::Bad(HeaderError::InitLength {
-                declared: body.len() as u64,
-                consumed: u64::MAX,
-            }))
-        }
-        Err(e) => return Err(e),
-    };
-    if inner.pos != body.len() {
-        return Err(Stop::Bad(HeaderError::InitLength {
-            declared: body.len() as u64,
-            consumed: inner.pos as u64,
-        }));
+        Err(Stop::Incomplete(_)) if whole => Err(Stop::Bad(HeaderError::InitLength {
+            declared: declared as u64,
+            consumed: u64::MAX,
+        })),
+        Err(e) => Err(e),
     }
-    Ok(h)
+}
+
+/// The header in `v`'s layout, each field recorded in `d` as it is read.
+fn decode_layout(
+    r: &mut Reader,
+    v: SparkVersion,
+    d: &mut PartialHeader,
+) -> Result<TaskHeader, Stop> {
+    match v.header_style() {
+        HeaderStyle::Json { init_message: true } => decode_init_message(r, v, d),
+        _ => decode_body(r, v, d),
+    }
 }
 
 fn decode_with_payloads(
     mut r: Reader,
     v: SparkVersion,
 ) -> Result<Option<(TaskHeader, usize)>, HeaderError> {
-    let result = match v.header_style() {
-        HeaderStyle::Json { init_message: true } => decode_init_message(&mut r, v),
-        _ => decode_body(&mut r, v),
-    };
-    match result {
+    match decode_layout(&mut r, v, &mut PartialHeader::default()) {
         Ok(h) => Ok(Some((h, r.pos))),
-        Err(Stop::Incomplete) => Ok(None),
+        Err(Stop::Incomplete(_)) => Ok(None),
         Err(Stop::Bad(e)) => Err(e),
     }
 }
 
-fn decode_body(r: &mut Reader, v: SparkVersion) -> Result<TaskHeader, Stop> {
-    let partition_index = r.i32()?;
+/// The header's fields, in wire order: the one sequence both the whole-header
+/// decoders and [`TaskHeader::decode_prefix`] read. Each field is recorded in
+/// `d` as soon as it is read in full (list entries one by one).
+fn decode_body(r: &mut Reader, v: SparkVersion, d: &mut PartialHeader) -> Result<TaskHeader, Stop> {
+    let partition_index = r.i32("partition index")?;
+    d.partition_index = Some(partition_index);
     let python_version = r.str("python version")?;
-    let context = match v.header_style() {
+    d.python_version = Some(python_version.clone());
+    match v.header_style() {
         HeaderStyle::Fields { barrier_always } => {
-            let mut c = TaskContext {
-                is_barrier: r.bool("isBarrier")?,
-                ..TaskContext::default()
-            };
+            let c = &mut d.context;
+            c.is_barrier = r.bool("isBarrier")?;
             if barrier_always {
-                c.barrier_conn = Some(ConnInfo::Port(r.i32()?));
+                c.barrier_conn = Some(ConnInfo::Port(r.i32("barrier port")?));
                 c.barrier_secret = Some(r.str("barrier secret")?);
             } else if c.is_barrier {
-                let (conn, secret) = read_conn(r, v, "barrier secret")?;
+                let (conn, secret) = read_conn(r, v, "barrier port", "barrier secret")?;
                 c.barrier_conn = Some(conn);
                 c.barrier_secret = secret;
             }
-            c.stage_id = r.i32()?;
-            c.partition_id = r.i32()?;
-            c.attempt_number = r.i32()?;
-            c.task_attempt_id = r.i64()?;
-            c.cpus = r.i32()?;
+            c.stage_id = r.i32("stageId")?;
+            c.partition_id = r.i32("partitionId")?;
+            c.attempt_number = r.i32("attemptNumber")?;
+            c.task_attempt_id = r.i64("taskAttemptId")?;
+            c.cpus = r.i32("cpus")?;
             let n = r.count("resources")?;
             for _ in 0..n {
                 let key = r.str("resource key")?;
@@ -385,55 +556,55 @@ fn decode_body(r: &mut Reader, v: SparkVersion) -> Result<TaskHeader, Stop> {
                     addresses,
                 });
             }
-            c.local_properties = r.map("local properties")?;
-            c
+            r.map_into("local properties", &mut c.local_properties)?;
         }
         HeaderStyle::Json { .. } => {
             let at = r.offset();
             let text = r.str("task context")?;
-            parse_context(&text).map_err(|why| r.bad("task context", at, why))?
+            d.context = parse_context(&text).map_err(|why| r.bad("task context", at, why))?;
         }
     };
+    d.context_complete = true;
     let spark_files_dir = r.str("spark files dir")?;
+    d.spark_files_dir = Some(spark_files_dir.clone());
     let n = r.count("python includes")?;
-    let mut python_includes = Vec::new();
     for _ in 0..n {
-        python_includes.push(r.str("python include")?);
+        let include = r.str("python include")?;
+        d.python_includes.push(include);
     }
     let needs_server = r.bool("needs broadcast decryption server")?;
     let count = r.count("broadcast count")?;
-    let server = if needs_server {
-        let (conn, secret) = read_conn(r, v, "broadcast server")?;
-        Some(BroadcastServer { conn, secret })
-    } else {
-        None
-    };
-    let mut entries = Vec::new();
+    if needs_server {
+        let (conn, secret) = read_conn(r, v, "broadcast server port", "broadcast server")?;
+        d.broadcasts.server = Some(BroadcastServer { conn, secret });
+    }
     for _ in 0..count {
-        let id = r.i64()?;
-        let path = if id >= 0 && server.is_none() {
+        let id = r.i64("broadcast id")?;
+        let path = if id >= 0 && d.broadcasts.server.is_none() {
             Some(r.str("broadcast path")?)
         } else {
             None
         };
-        entries.push(BroadcastEntry { id, path });
+        d.broadcasts.entries.push(BroadcastEntry { id, path });
     }
-    let eval_type = EvalType::from(r.i32()?);
-    let (runner_conf, eval_conf) = match v.header_style() {
-        HeaderStyle::Json { .. } => (r.map("runner conf")?, r.map("eval conf")?),
-        HeaderStyle::Fields { .. } => (Vec::new(), Vec::new()),
-    };
+    let eval_type = EvalType::from(r.i32("eval type")?);
+    d.eval_type = Some(eval_type);
+    if let HeaderStyle::Json { .. } = v.header_style() {
+        r.map_into("runner conf", &mut d.runner_conf)?;
+        r.map_into("eval conf", &mut d.eval_conf)?;
+    }
+    d.command_at = Some(r.offset());
     let command = Command::decode(r, v, eval_type)?;
     Ok(TaskHeader {
         partition_index,
         python_version,
-        context,
+        context: d.context.clone(),
         spark_files_dir,
-        python_includes,
-        broadcasts: Broadcasts { server, entries },
+        python_includes: d.python_includes.clone(),
+        broadcasts: d.broadcasts.clone(),
         eval_type,
-        runner_conf,
-        eval_conf,
+        runner_conf: d.runner_conf.clone(),
+        eval_conf: d.eval_conf.clone(),
         command,
     })
 }
@@ -699,6 +870,69 @@ mod tests {
             problem(r#"{"isBarrier":false,"stageId":4294967296}"#),
             FieldProblem::JsonOutOfRange { key: "stageId" }
         );
+    }
+
+    /// 4.3's header with its init message declaring `extra` more bytes than its
+    /// fields take.
+    fn init_message_declaring(extra: i32) -> Vec<u8> {
+        let mut wire = TaskHeader::example(Bytes::from_static(b"\x80\x05N."))
+            .encode(SparkVersion::V4_3)
+            .unwrap();
+        let declared = i32::from_be_bytes([wire[4], wire[5], wire[6], wire[7]]) + extra;
+        wire[4..8].copy_from_slice(&declared.to_be_bytes());
+        wire
+    }
+
+    #[test]
+    fn an_init_message_longer_than_its_fields_is_cut_until_its_body_is_all_there() {
+        let v = SparkVersion::V4_3;
+        let limits = Limits::default();
+        let wire = init_message_declaring(2);
+        let fields = wire.len() as u64 - 8;
+        let p = TaskHeader::decode_prefix(&wire, v, &limits);
+        assert_eq!(
+            p.end,
+            PrefixEnd::Cut(HeaderCut {
+                field: "init message",
+                offset: 8 + fields,
+                needed: 2,
+                had: 0,
+            })
+        );
+        assert_eq!(p.read.eval_type, Some(EvalType::NON_UDF));
+        assert_eq!(TaskHeader::decode(&wire, v), Ok(None));
+        let mut whole = wire.clone();
+        whole.extend_from_slice(&[0, 0]);
+        let too_long = HeaderError::InitLength {
+            declared: fields + 2,
+            consumed: fields,
+        };
+        assert_eq!(TaskHeader::decode(&whole, v), Err(too_long.clone()));
+        let p = TaskHeader::decode_prefix(&whole, v, &limits);
+        assert_eq!(p.end, PrefixEnd::Bad(too_long));
+        assert_eq!(p.read.python_version.as_deref(), Some("3.11"));
+    }
+
+    #[test]
+    fn an_init_message_shorter_than_its_fields_is_refused_once_it_is_all_there() {
+        let v = SparkVersion::V4_3;
+        let wire = init_message_declaring(-1);
+        let declared = wire.len() as u64 - 8 - 1;
+        let too_short = HeaderError::InitLength {
+            declared,
+            consumed: u64::MAX,
+        };
+        assert_eq!(TaskHeader::decode(&wire, v), Err(too_short.clone()));
+        let p = TaskHeader::decode_prefix(&wire, v, &Limits::default());
+        assert_eq!(p.end, PrefixEnd::Bad(too_short));
+        // One byte short of the declared body: still only cut, inside the command.
+        let p = TaskHeader::decode_prefix(&wire[..wire.len() - 2], v, &Limits::default());
+        match p.end {
+            PrefixEnd::Cut(HeaderCut {
+                field: "command", ..
+            }) => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -5,11 +5,49 @@ use bytes::Bytes;
 
 use super::error::{EncodeProblem, FieldProblem, HeaderError};
 
+/// Where a header's bytes ran out: the field being read, where it starts, how
+/// many bytes it needs as far as its prefix tells, and how many were there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderCut {
+    /// The field (spec name), as in [`HeaderError::Field`]; `init message` when
+    /// 4.3's fields all end before the length its init message declares (the
+    /// cut is then in the rest of that body).
+    pub field: &'static str,
+    /// Offset of its first byte from the start of the header.
+    pub offset: u64,
+    /// Bytes it takes: its whole length once its length prefix was read, else
+    /// what the part being read takes (4 for a length prefix, 8 for an `i64`).
+    pub needed: u64,
+    /// Its bytes that are present (fewer than `needed`).
+    pub had: u64,
+}
+
+impl std::fmt::Display for HeaderCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "inside {} at header byte {}: {} of {} bytes",
+            self.field, self.offset, self.had, self.needed
+        )
+    }
+}
+
+/// One field read in full: its name and the bytes it took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpan {
+    /// The field (spec name).
+    pub field: &'static str,
+    /// Offset of its first byte from the start of the header.
+    pub offset: u64,
+    /// Its length, length prefix included.
+    pub len: u64,
+}
+
 /// Why a read stopped.
 #[derive(Debug)]
 pub(crate) enum Stop {
-    /// Not enough bytes yet.
-    Incomplete,
+    /// Not enough bytes yet: where they ran out.
+    Incomplete(HeaderCut),
     /// The bytes are wrong.
     Bad(HeaderError),
 }
@@ -39,6 +77,8 @@ pub(crate) struct Reader<'a> {
     /// Longest field accepted ([`super::Limits::max_field`]).
     max_field: usize,
     payloads: Payloads<'a>,
+    /// Every field read in full, when asked for ([`Reader::traced`]).
+    pub(crate) trace: Option<Vec<FieldSpan>>,
 }
 
 impl<'a> Reader<'a> {
@@ -49,7 +89,14 @@ impl<'a> Reader<'a> {
             base: 0,
             max_field,
             payloads,
+            trace: None,
         }
+    }
+
+    /// The same reader, recording a [`FieldSpan`] for every field it reads.
+    pub(crate) fn traced(mut self) -> Reader<'a> {
+        self.trace = Some(Vec::new());
+        self
     }
 
     /// A reader over `body`, the field just read (4.3's init message): same
@@ -68,6 +115,14 @@ impl<'a> Reader<'a> {
                 },
                 other => other,
             },
+            trace: self.trace.as_ref().map(|_| Vec::new()),
+        }
+    }
+
+    /// Appends the fields a [`Reader::nested`] reader read.
+    pub(crate) fn absorb(&mut self, inner: Reader<'a>) {
+        if let (Some(outer), Some(inner)) = (&mut self.trace, inner.trace) {
+            outer.extend(inner);
         }
     }
 
@@ -83,46 +138,82 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Stop> {
-        let end = self.pos.checked_add(n).ok_or(Stop::Incomplete)?;
-        let s = self.data.get(self.pos..end).ok_or(Stop::Incomplete)?;
-        self.pos = end;
-        Ok(s)
+    /// `n` more bytes of the field `field` that starts at `start` (a position
+    /// in `data`).
+    fn take(&mut self, field: &'static str, start: usize, n: usize) -> Result<&'a [u8], Stop> {
+        let end = self.pos.saturating_add(n);
+        match self.data.get(self.pos..end) {
+            Some(s) => {
+                self.pos = end;
+                Ok(s)
+            }
+            None => Err(Stop::Incomplete(HeaderCut {
+                field,
+                offset: self.base + start as u64,
+                needed: (self.pos - start) as u64 + n as u64,
+                had: (self.data.len() - start) as u64,
+            })),
+        }
     }
 
-    pub(crate) fn i32(&mut self) -> Result<i32, Stop> {
-        let b = self.take(4)?;
+    /// Records the field that started at `start` and ends here.
+    fn read(&mut self, field: &'static str, start: usize) {
+        if let Some(t) = &mut self.trace {
+            t.push(FieldSpan {
+                field,
+                offset: self.base + start as u64,
+                len: (self.pos - start) as u64,
+            });
+        }
+    }
+
+    fn raw_i32(&mut self, field: &'static str, start: usize) -> Result<i32, Stop> {
+        let b = self.take(field, start, 4)?;
         Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    pub(crate) fn i64(&mut self) -> Result<i64, Stop> {
-        let b = self.take(8)?;
+    pub(crate) fn i32(&mut self, field: &'static str) -> Result<i32, Stop> {
+        let start = self.pos;
+        let v = self.raw_i32(field, start)?;
+        self.read(field, start);
+        Ok(v)
+    }
+
+    pub(crate) fn i64(&mut self, field: &'static str) -> Result<i64, Stop> {
+        let start = self.pos;
+        let b = self.take(field, start, 8)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
+        self.read(field, start);
         Ok(i64::from_be_bytes(a))
     }
 
     pub(crate) fn bool(&mut self, field: &'static str) -> Result<bool, Stop> {
-        let at = self.offset();
-        match self.take(1)?[0] {
-            0 => Ok(false),
-            1 => Ok(true),
-            found => Err(self.bad(field, at, FieldProblem::NotBool { found })),
-        }
+        let (start, at) = (self.pos, self.offset());
+        let v = match self.take(field, start, 1)?[0] {
+            0 => false,
+            1 => true,
+            found => return Err(self.bad(field, at, FieldProblem::NotBool { found })),
+        };
+        self.read(field, start);
+        Ok(v)
     }
 
     /// A count that drives a loop: negative is refused (Python's `range` would
     /// silently run zero times; the JVM never writes one).
     pub(crate) fn count(&mut self, field: &'static str) -> Result<usize, Stop> {
-        let at = self.offset();
-        let n = self.i32()?;
-        usize::try_from(n)
-            .map_err(|_| self.bad(field, at, FieldProblem::NegativeCount { count: n }))
+        let (start, at) = (self.pos, self.offset());
+        let n = self.raw_i32(field, start)?;
+        let n = usize::try_from(n)
+            .map_err(|_| self.bad(field, at, FieldProblem::NegativeCount { count: n }))?;
+        self.read(field, start);
+        Ok(n)
     }
 
-    pub(crate) fn bytes(&mut self, field: &'static str) -> Result<&'a [u8], Stop> {
+    /// The length prefix of a byte string, checked against the field limit.
+    fn len_prefix(&mut self, field: &'static str, start: usize) -> Result<usize, Stop> {
         let at = self.offset();
-        let n = self.i32()?;
+        let n = self.raw_i32(field, start)?;
         let n = usize::try_from(n)
             .map_err(|_| self.bad(field, at, FieldProblem::NegativeLength { len: n }))?;
         if n > self.max_field {
@@ -135,7 +226,31 @@ impl<'a> Reader<'a> {
                 },
             ));
         }
-        self.take(n)
+        Ok(n)
+    }
+
+    fn raw_bytes(&mut self, field: &'static str, start: usize) -> Result<&'a [u8], Stop> {
+        let n = self.len_prefix(field, start)?;
+        self.take(field, start, n)
+    }
+
+    pub(crate) fn bytes(&mut self, field: &'static str) -> Result<&'a [u8], Stop> {
+        let start = self.pos;
+        let b = self.raw_bytes(field, start)?;
+        self.read(field, start);
+        Ok(b)
+    }
+
+    /// A length-prefixed field that holds the fields after it (4.3's init
+    /// message): its declared length and as much of its body as is present,
+    /// the length prefix recorded as the field.
+    pub(crate) fn enclosing(&mut self, field: &'static str) -> Result<(&'a [u8], usize), Stop> {
+        let start = self.pos;
+        let declared = self.len_prefix(field, start)?;
+        self.read(field, start);
+        let present = declared.min(self.data.len() - self.pos);
+        let body = self.take(field, start, present)?;
+        Ok((body, declared))
     }
 
     /// A pickled payload: a length-prefixed byte field as [`Bytes`], shared with
@@ -150,10 +265,13 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn str(&mut self, field: &'static str) -> Result<String, Stop> {
-        let at = self.offset();
-        let b = self.bytes(field)?;
+        let (start, at) = (self.pos, self.offset());
+        let b = self.raw_bytes(field, start)?;
         match std::str::from_utf8(b) {
-            Ok(s) => Ok(s.to_owned()),
+            Ok(s) => {
+                self.read(field, start);
+                Ok(s.to_owned())
+            }
             Err(e) => Err(self.bad(
                 field,
                 at,
@@ -164,14 +282,25 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(crate) fn map(&mut self, field: &'static str) -> Result<Vec<(String, String)>, Stop> {
+    /// A map of `str` pairs, each read in full pushed onto `out` (so that a
+    /// caller keeps the pairs read before a cut).
+    pub(crate) fn map_into(
+        &mut self,
+        field: &'static str,
+        out: &mut Vec<(String, String)>,
+    ) -> Result<(), Stop> {
         let n = self.count(field)?;
-        let mut out = Vec::new();
         for _ in 0..n {
             let k = self.str(field)?;
             let v = self.str(field)?;
             out.push((k, v));
         }
+        Ok(())
+    }
+
+    pub(crate) fn map(&mut self, field: &'static str) -> Result<Vec<(String, String)>, Stop> {
+        let mut out = Vec::new();
+        self.map_into(field, &mut out)?;
         Ok(out)
     }
 }
