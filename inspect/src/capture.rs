@@ -9,9 +9,8 @@ use sparkwire_framing::auth::REPLY_OK;
 use sparkwire_framing::{i32_at, Frame, Step};
 use sparkwire_serializers::pyspark::arrow::SectionItem;
 use sparkwire_worker::protocol::{
-    encode_reply_declaring, HeaderCut, HeaderError, Limits, PartialHeader, PrefixEnd,
-    ReplyDecoder, ReplyError, ReplyItem, SparkVersion, TaskDecoder, TaskEncoder, TaskError,
-    TaskHeader, TaskItem,
+    encode_reply_declaring, HeaderCut, HeaderError, Limits, PartialHeader, PrefixEnd, ReplyDecoder,
+    ReplyError, ReplyItem, SparkVersion, TaskDecoder, TaskEncoder, TaskError, TaskHeader, TaskItem,
 };
 use thiserror::Error;
 
