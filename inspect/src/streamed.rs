@@ -1,18 +1,40 @@
 //! The decode report's JSON written task by task: each connection's summary
 //! ([`ConnectionReport::summary`]) is serialized as it is, and its `tasks`
-//! are built from the decoded connection one at a time while they are
-//! written, so that only one task's records are held at once however many
-//! tasks a capture has. The document is the one [`Report::to_json`] gives
+//! are built from a [`TaskSource`] one at a time while they are written, so
+//! that only one task's records are held at once however many tasks a
+//! capture has (with a [`crate::recording::Recording`] as the source, only
+//! one task's frames too). The document is the one [`Report::to_json`] gives
 //! for a report holding every task: the same keys, sorted the same way.
 
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
 use crate::capture::{Connection, Task};
-use crate::report::{task_reports, ConnectionReport, Report};
+use crate::error::InspectError;
+use crate::report::{task_reports, ConnectionReport, Report, TaskReport};
 
 /// Which tasks to include, by index on their connection.
 pub type Keep<'a> = &'a dyn Fn(usize, &Task) -> bool;
+
+/// Where a connection's task reports come from, one at a time.
+pub trait TaskSource {
+    /// The reports of the tasks `keep` selects, in order, each built as the
+    /// iterator reaches it.
+    fn task_reports<'a>(
+        &'a self,
+        keep: Keep<'a>,
+    ) -> Box<dyn Iterator<Item = Result<TaskReport, InspectError>> + 'a>;
+}
+
+/// A connection decoded whole.
+impl TaskSource for Connection {
+    fn task_reports<'a>(
+        &'a self,
+        keep: Keep<'a>,
+    ) -> Box<dyn Iterator<Item = Result<TaskReport, InspectError>> + 'a> {
+        Box::new(task_reports(self, keep).map(Ok))
+    }
+}
 
 /// A [`Report`] whose connections carry no tasks, with the decoded
 /// connections to build them from (`None` for a connection that was not
@@ -21,7 +43,7 @@ pub struct Streamed<'a> {
     /// The report; its connections' `tasks` are ignored.
     pub report: &'a Report,
     /// Each connection of `report.connections`, decoded.
-    pub decoded: &'a [Option<&'a Connection>],
+    pub decoded: &'a [Option<&'a dyn TaskSource>],
     /// Which tasks to write.
     pub keep: Keep<'a>,
 }
@@ -74,7 +96,7 @@ impl Serialize for Connections<'_> {
 
 struct OneConnection<'a> {
     summary: &'a ConnectionReport,
-    decoded: Option<&'a Connection>,
+    decoded: Option<&'a dyn TaskSource>,
     keep: Keep<'a>,
 }
 
@@ -91,7 +113,8 @@ impl Serialize for Tasks<'_> {
         let mut seq = serializer.serialize_seq(None)?;
         if let Some(c) = self.0.decoded {
             let keep = self.0.keep;
-            for t in task_reports(c, keep) {
+            for t in c.task_reports(keep) {
+                let t = t.map_err(S::Error::custom)?;
                 // Through a `Value`, for its keys sorted as the document's are.
                 let v = serde_json::to_value(&t).map_err(S::Error::custom)?;
                 seq.serialize_element(&v)?;
@@ -137,7 +160,10 @@ mod tests {
                 .map(|(n, c)| ConnectionReport::summary(n, c))
                 .collect(),
         );
-        let refs: Vec<Option<&Connection>> = decoded.iter().map(|(_, c)| Some(c)).collect();
+        let refs: Vec<Option<&dyn TaskSource>> = decoded
+            .iter()
+            .map(|(_, c)| Some(c as &dyn TaskSource))
+            .collect();
         let all = |_: usize, _: &Task| true;
         let streamed = Streamed {
             report: &summaries,
