@@ -518,10 +518,11 @@ fn read_chunked(
 }
 
 /// Like [`decode_partial`] over two readers (files, usually), keeping of each
-/// task only its header (copied out of the read buffers) and whether its
-/// reply was complete: the skeleton a report's summary is made from, with
-/// the tasks' frames and replies dropped as they are read, so that what is
-/// held is one task at a time. The outer `Err` is a read error.
+/// task only its header (copied out of the read buffers; a command equal to
+/// the previous task's is shared with it) and whether its reply was
+/// complete: the skeleton a report's summary is made from, with the tasks'
+/// frames and replies dropped as they are read, so that what is held is one
+/// task at a time. The outer `Err` is a read error.
 pub fn read_skeleton<R: Read>(
     to: R,
     to_len: u64,
@@ -533,9 +534,17 @@ pub fn read_skeleton<R: Read>(
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
-    let mut tasks = Vec::new();
+    let mut tasks: Vec<Task> = Vec::new();
     while let Some(t) = r.next_task()? {
-        tasks.push(skeleton(t, v));
+        let mut t = skeleton(t, v);
+        // The tasks of a stage carry the same command: kept once.
+        if let Some(prev) = tasks
+            .last()
+            .filter(|p| p.header.command == t.header.command)
+        {
+            t.header.command = prev.header.command.clone();
+        }
+        tasks.push(t);
     }
     let (mut c, first) = r.finish()?;
     c.tasks = tasks;
@@ -1058,12 +1067,13 @@ pub fn decode_best(to: &[u8], from: &[u8], v: Option<SparkVersion>) -> Result<Co
 }
 
 /// Chooses among the reads of one connection with each layout, as
-/// [`decode_best`] does, holding only the candidates still in the running:
-/// the clean reads are chosen among as [`decode`] chooses, else the
-/// furthest.
+/// [`decode_best`] does, holding only the candidates still in the running,
+/// and the tasks of only the one that would be chosen now: the clean reads
+/// are chosen among as [`decode`] chooses, else the furthest.
 #[derive(Default)]
 pub struct Best {
-    clean: Vec<Connection>,
+    /// Each clean read, and whether every reply in it was complete.
+    clean: Vec<(Connection, bool)>,
     furthest: Vec<Connection>,
     last_err: Option<Stop>,
 }
@@ -1073,12 +1083,32 @@ impl Best {
     /// the prelude it could not read.
     pub fn push(&mut self, read: Result<(Connection, Option<CaptureError>), CaptureError>) {
         match read {
-            Ok((c, None)) => self.clean.push(c),
-            Ok((c, Some(_))) if self.clean.is_empty() => {
+            Ok((mut c, None)) => {
+                // A clean read beats every read that stopped.
+                self.furthest.clear();
+                let complete = c.is_complete();
+                let chosen_now = if complete {
+                    !self.clean.iter().any(|(_, k)| *k)
+                } else {
+                    self.clean.is_empty()
+                };
+                if chosen_now {
+                    for (o, _) in &mut self.clean {
+                        o.tasks = Vec::new();
+                    }
+                } else {
+                    c.tasks = Vec::new();
+                }
+                self.clean.push((c, complete));
+            }
+            Ok((mut c, Some(_))) if self.clean.is_empty() => {
                 let reach = |c: &Connection| c.decoded.0 + c.decoded.1;
                 match self.furthest.first().map(reach) {
                     Some(r) if r > reach(&c) => {}
-                    Some(r) if r == reach(&c) => self.furthest.push(c),
+                    Some(r) if r == reach(&c) => {
+                        c.tasks = Vec::new();
+                        self.furthest.push(c);
+                    }
                     _ => self.furthest = vec![c],
                 }
             }
@@ -1097,10 +1127,10 @@ impl Best {
         if !clean.is_empty() {
             // A layout that reads every reply to its end beats one that stops
             // inside a reply (a wrong timing layout can look like a reply cut short).
-            if clean.iter().any(Connection::is_complete) {
-                clean.retain(Connection::is_complete);
+            if clean.iter().any(|(_, complete)| *complete) {
+                clean.retain(|(_, complete)| *complete);
             }
-            furthest = clean;
+            furthest = clean.into_iter().map(|(c, _)| c).collect();
         }
         let fits: Vec<SparkVersion> = furthest.iter().map(|c| c.version).collect();
         match furthest.into_iter().next() {
