@@ -238,11 +238,12 @@ impl TaskSource for Recording {
     fn task_reports<'a>(
         &'a self,
         keep: Keep<'a>,
+        shown: Option<usize>,
     ) -> Box<dyn Iterator<Item = Result<TaskReport, InspectError>> + 'a> {
         let v = self.conn.version;
         match self.tasks() {
             Ok(tasks) => Box::new(tasks.filter_map(move |t| match t {
-                Ok((i, t)) => keep(i, &t).then(|| Ok(TaskReport::new(&t, i, v))),
+                Ok((i, t)) => keep(i, &t).then(|| Ok(TaskReport::upto(&t, i, v, shown))),
                 Err(e) => Some(Err(e)),
             })),
             Err(e) => Box::new(std::iter::once(Err(e))),

@@ -220,12 +220,20 @@ pub struct TaskReport {
     pub command: CommandReport,
     /// Input records (Python reprs, or Arrow rows as tuples).
     pub input_records: Vec<String>,
+    /// How many input records there are (more than `input_records` holds
+    /// when the report was built to show only the first few,
+    /// [`TaskReport::upto`]).
+    #[serde(skip)]
+    pub input_count: usize,
     /// Markers of the input, in order.
     pub input_markers: Vec<Marker>,
     /// Output records. Shuffle-map output (`add_shuffle_key`'s alternating
     /// partition ids and pickled buckets) is shown as Spark routes it: the
     /// `(k, v)` pairs of every bucket, flattened, with `output_partitions`.
     pub output_records: Vec<String>,
+    /// How many output records there are (see `input_count`).
+    #[serde(skip)]
+    pub output_count: usize,
     /// Shuffle-map output: the partition each of `output_records` is bound
     /// for (`null` for any other output).
     pub output_partitions: Option<Vec<i64>>,
@@ -680,23 +688,51 @@ impl Py4jReport {
     }
 }
 
-fn frames_stream(frames: &[Frame]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for f in frames {
-        let _ = f.encode(&mut out);
-    }
-    out
-}
-
 /// Records of a frame list, read with `ser` (raw frames as bytes without one).
 pub fn records(frames: &[Frame], ser: Option<&Serializer>, v: SparkVersion) -> Vec<String> {
+    records_upto(frames, ser, v, None).0
+}
+
+/// The first `shown` records of a frame list (all with `None`) and how many
+/// there are, read one frame at a time: what is held is one batch's elements
+/// and the records shown, however many frames there are. A stream that does
+/// not read as `ser` is one record saying why, as in [`records`].
+pub fn records_upto(
+    frames: &[Frame],
+    ser: Option<&Serializer>,
+    v: SparkVersion,
+    shown: Option<usize>,
+) -> (Vec<String>, usize) {
     let ser = ser.cloned().unwrap_or(Serializer::NoOp);
-    match StreamDecoder::new(ser.clone(), v).load_all(&frames_stream(frames)) {
-        Ok(items) => items
-            .iter()
-            .map(|e| e.repr().unwrap_or_else(|e| format!("<{e}>")))
-            .collect(),
-        Err(e) => vec![format!("<not readable as {ser}: {e}>")],
+    let mut dec = StreamDecoder::new(ser.clone(), v);
+    let mut buf = bytes::BytesMut::new();
+    let mut frames = frames.iter();
+    let (mut out, mut total) = (Vec::new(), 0usize);
+    let failed = |e: &dyn std::fmt::Display| (vec![format!("<not readable as {ser}: {e}>")], 1);
+    loop {
+        match dec.decode_chunk(&mut buf) {
+            Ok(Step::Item(Some(chunk))) => {
+                for e in chunk.into_elements() {
+                    total += 1;
+                    if shown.is_none_or(|n| out.len() < n) {
+                        out.push(e.repr().unwrap_or_else(|e| format!("<{e}>")));
+                    }
+                }
+            }
+            Ok(Step::Item(None)) => return (out, total),
+            Ok(Step::NeedMore) => match frames.next() {
+                Some(f) => {
+                    let _ = f.encode(&mut buf);
+                }
+                None => {
+                    return match dec.finish(&buf) {
+                        Ok(()) => (out, total),
+                        Err(e) => failed(&e),
+                    }
+                }
+            },
+            Err(e) => return failed(&e),
+        }
     }
 }
 
@@ -712,7 +748,8 @@ fn shuffle_map_output(
     command: &CommandReport,
     output: &[Frame],
     v: SparkVersion,
-) -> Option<(Vec<String>, Vec<i64>)> {
+    shown: Option<usize>,
+) -> Option<(Vec<String>, Vec<i64>, usize)> {
     let functions = match &command.detail {
         CommandDetail::Rdd { functions, .. } => functions,
         _ => return None,
@@ -723,23 +760,41 @@ fn shuffle_map_output(
         return None;
     }
     // No END_OF_DATA_SECTION: a reply cut between a partition id and its
-    // bucket shows the whole pairs before it.
-    let mut buf = bytes::BytesMut::from(&frames_stream(output)[..]);
+    // bucket shows the whole pairs before it. Fed a frame at a time.
+    let mut buf = bytes::BytesMut::new();
+    let mut frames = output.iter();
     let mut dec = ShuffleDecoder::new();
-    let (mut records_out, mut partitions) = (Vec::new(), Vec::new());
+    let (mut records_out, mut partitions, mut total) = (Vec::new(), Vec::new(), 0usize);
     let bucket = Serializer::batched(Serializer::CPickle, -1);
-    while let Step::Item(Some(block)) = dec.decode(&mut buf).ok()? {
-        let pairs = records(&[Frame::Data(block.payload)], Some(&bucket), v);
+    loop {
+        let block = match dec.decode(&mut buf).ok()? {
+            Step::Item(Some(block)) => block,
+            Step::Item(None) => break,
+            Step::NeedMore => match frames.next() {
+                Some(f) => {
+                    let _ = f.encode(&mut buf);
+                    continue;
+                }
+                None => break,
+            },
+        };
+        // At least the first pair, to tell a bucket that is not one.
+        let room = shown.map(|n| n.saturating_sub(records_out.len()).max(1));
+        let (mut pairs, n) = records_upto(&[Frame::Data(block.payload)], Some(&bucket), v, room);
         if pairs
             .first()
             .is_some_and(|r| r.starts_with("<not readable"))
         {
             return None;
         }
+        if let Some(n) = shown {
+            pairs.truncate(n.saturating_sub(records_out.len()));
+        }
         partitions.extend(std::iter::repeat_n(block.partition, pairs.len()));
         records_out.extend(pairs);
+        total += n;
     }
-    Some((records_out, partitions))
+    Some((records_out, partitions, total))
 }
 
 /// `repr(pickle.loads(bytes))`, or `<unreadable>`.
@@ -929,6 +984,14 @@ impl ArrowRecords {
 impl TaskReport {
     /// The report of one decoded task.
     pub fn new(t: &Task, index: usize, v: SparkVersion) -> TaskReport {
+        TaskReport::upto(t, index, v, None)
+    }
+
+    /// The report of one decoded task with only the first `shown` input and
+    /// output records (all with `None`; `input_count` and `output_count` say
+    /// how many there are): a text rendering that shows a few records of a
+    /// large task reads the rest one batch at a time without keeping them.
+    pub fn upto(t: &Task, index: usize, v: SparkVersion, shown: Option<usize>) -> TaskReport {
         let h = &t.header;
         let (command, sers) = command(h);
         let output: Vec<Frame> = t
@@ -977,6 +1040,7 @@ impl TaskReport {
         }
         let mut input_markers = Vec::new();
         let mut input_records = Vec::new();
+        let input_count;
         if h.eval_type.is_arrow() {
             let mut arrow_in = ArrowRecords::default();
             let mut names = Vec::new();
@@ -988,8 +1052,13 @@ impl TaskReport {
                 }
             }
             input_markers.extend(names.into_iter().map(Marker::Name));
+            input_count = input_records.len();
+            if let Some(n) = shown {
+                input_records.truncate(n);
+            }
         } else {
-            input_records = records(&t.input, sers.as_ref().map(|s| &s.0), v);
+            (input_records, input_count) =
+                records_upto(&t.input, sers.as_ref().map(|s| &s.0), v, shown);
             input_markers.push(Marker::Name(
                 if t.end_of_data {
                     "END_OF_DATA_SECTION"
@@ -999,12 +1068,19 @@ impl TaskReport {
                 .into(),
             ));
         }
-        let shuffle = shuffle_map_output(&command, &output, v);
-        let (mut output_records, output_partitions) = match shuffle {
-            Some((records, partitions)) => (records, Some(partitions)),
-            None => (records(&output, sers.as_ref().map(|s| &s.1), v), None),
+        let shuffle = shuffle_map_output(&command, &output, v, shown);
+        let (mut output_records, output_partitions, mut output_count) = match shuffle {
+            Some((records, partitions, n)) => (records, Some(partitions), n),
+            None => {
+                let (records, n) = records_upto(&output, sers.as_ref().map(|s| &s.1), v, shown);
+                (records, None, n)
+            }
         };
+        output_count += arrow_output.len();
         output_records.extend(arrow_output);
+        if let Some(n) = shown {
+            output_records.truncate(n);
+        }
         match t.finish {
             Some(-4) => input_markers.push(Marker::Name("END_OF_STREAM".into())),
             Some(x) => input_markers.push(Marker::Value(x)),
@@ -1048,8 +1124,10 @@ impl TaskReport {
                 .collect(),
             command,
             input_records,
+            input_count,
             input_markers,
             output_records,
+            output_count,
             output_partitions,
             output_markers,
             exception,

@@ -11,7 +11,7 @@ use serde::{Serialize, Serializer};
 
 use crate::capture::{Connection, Task};
 use crate::error::InspectError;
-use crate::report::{task_reports, ConnectionReport, Report, TaskReport};
+use crate::report::{ConnectionReport, Report, TaskReport};
 
 /// Which tasks to include, by index on their connection.
 pub type Keep<'a> = &'a dyn Fn(usize, &Task) -> bool;
@@ -19,10 +19,12 @@ pub type Keep<'a> = &'a dyn Fn(usize, &Task) -> bool;
 /// Where a connection's task reports come from, one at a time.
 pub trait TaskSource {
     /// The reports of the tasks `keep` selects, in order, each built as the
-    /// iterator reaches it.
+    /// iterator reaches it, with the first `shown` of its input and output
+    /// records (all with `None`; see [`TaskReport::upto`]).
     fn task_reports<'a>(
         &'a self,
         keep: Keep<'a>,
+        shown: Option<usize>,
     ) -> Box<dyn Iterator<Item = Result<TaskReport, InspectError>> + 'a>;
 }
 
@@ -31,8 +33,16 @@ impl TaskSource for Connection {
     fn task_reports<'a>(
         &'a self,
         keep: Keep<'a>,
+        shown: Option<usize>,
     ) -> Box<dyn Iterator<Item = Result<TaskReport, InspectError>> + 'a> {
-        Box::new(task_reports(self, keep).map(Ok))
+        let v = self.version;
+        Box::new(
+            self.tasks
+                .iter()
+                .enumerate()
+                .filter(move |(i, t)| keep(*i, t))
+                .map(move |(i, t)| Ok(TaskReport::upto(t, i, v, shown))),
+        )
     }
 }
 
@@ -113,7 +123,7 @@ impl Serialize for Tasks<'_> {
         let mut seq = serializer.serialize_seq(None)?;
         if let Some(c) = self.0.decoded {
             let keep = self.0.keep;
-            for t in c.task_reports(keep) {
+            for t in c.task_reports(keep, None) {
                 let t = t.map_err(S::Error::custom)?;
                 // Through a `Value`, for its keys sorted as the document's are.
                 let v = serde_json::to_value(&t).map_err(S::Error::custom)?;

@@ -54,7 +54,9 @@ fn text(
         let mut s = String::new();
         connection_head_text(&mut s, c);
         out.write_all(s.as_bytes())?;
-        for t in conn.iter().flat_map(|conn| conn.task_reports(keep)) {
+        // Only the records shown are kept (`--max-records`, 0: all).
+        let shown = (max_records > 0).then_some(max_records);
+        for t in conn.iter().flat_map(|conn| conn.task_reports(keep, shown)) {
             let t = t.map_err(inspect_err)?;
             let mut s = String::new();
             task_text(&mut s, &t, c, doc, max_records);
@@ -370,7 +372,7 @@ fn task_text(
             b.path.as_deref().unwrap_or("")
         );
     }
-    records_text(s, "input", &t.input_records, max_records);
+    records_text(s, "input", &t.input_records, t.input_count, max_records);
     let markers: Vec<String> = t.input_markers.iter().map(ToString::to_string).collect();
     let _ = writeln!(s, "    input markers: {}", markers.join(", "));
     output_text(s, t, max_records);
@@ -529,14 +531,15 @@ fn context_text(s: &mut String, c: &sparkwire_inspect::report::ContextReport) {
 const ONE_LINE: usize = 100;
 
 /// `label: N records: a, b, c` — or one record per line when they are long,
-/// at most `max` of them (0: all) and a count of the rest.
-fn records_text(s: &mut String, label: &str, records: &[String], max: usize) {
+/// at most `max` of them (0: all) and a count of the rest: `records` are the
+/// first of `total`.
+fn records_text(s: &mut String, label: &str, records: &[String], total: usize, max: usize) {
     let shown = if max == 0 {
         records.len()
     } else {
         max.min(records.len())
     };
-    let rest = records.len() - shown;
+    let rest = total.saturating_sub(shown);
     let records = &records[..shown];
     let more = format!("… and {rest} more");
     let long = records.iter().map(|r| r.len() + 2).sum::<usize>() > ONE_LINE
@@ -562,13 +565,14 @@ fn records_text(s: &mut String, label: &str, records: &[String], max: usize) {
 /// records bound for one partition on its own line.
 fn output_text(s: &mut String, t: &TaskReport, max: usize) {
     let Some(partitions) = &t.output_partitions else {
-        records_text(s, "output", &t.output_records, max);
+        records_text(s, "output", &t.output_records, t.output_count, max);
         return;
     };
+    // `partitions` are those of the records kept, the first of `output_count`.
     let _ = writeln!(
         s,
         "    output: shuffle map output (add_shuffle_key, read by PairwiseRDD): {} records",
-        t.output_records.len()
+        t.output_count
     );
     let limit = if max == 0 {
         partitions.len()
@@ -586,8 +590,8 @@ fn output_text(s: &mut String, t: &TaskReport, max: usize) {
         );
         i += n;
     }
-    if partitions.len() > limit {
-        let _ = writeln!(s, "      … and {} more", partitions.len() - limit);
+    if t.output_count > limit {
+        let _ = writeln!(s, "      … and {} more", t.output_count - limit);
     }
 }
 
