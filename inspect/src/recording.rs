@@ -9,6 +9,7 @@
 //! [`ConnReader`]) and the task holding it, plus one header per task; it does
 //! not grow with the number of tasks' records, frames or bytes.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -19,8 +20,7 @@ use crate::capture::{
     read_skeleton, reencode_task, Best, CaptureError, ConnReader, Connection, Stop, Task,
 };
 use crate::error::InspectError;
-use crate::report::TaskReport;
-use crate::streamed::{Keep, TaskSource};
+use crate::streamed::{Keep, TaskIter, TaskSource};
 
 /// Where a recording's two directions are.
 #[derive(Debug, Clone)]
@@ -235,15 +235,14 @@ impl Iterator for Tasks<'_> {
 }
 
 impl TaskSource for Recording {
-    fn task_reports<'a>(
-        &'a self,
-        keep: Keep<'a>,
-        shown: Option<usize>,
-    ) -> Box<dyn Iterator<Item = Result<TaskReport, InspectError>> + 'a> {
-        let v = self.conn.version;
-        match self.tasks() {
+    fn version(&self) -> SparkVersion {
+        self.conn.version
+    }
+
+    fn tasks<'a>(&'a self, keep: Keep<'a>) -> TaskIter<'a> {
+        match Recording::tasks(self) {
             Ok(tasks) => Box::new(tasks.filter_map(move |t| match t {
-                Ok((i, t)) => keep(i, &t).then(|| Ok(TaskReport::upto(&t, i, v, shown))),
+                Ok((i, t)) => keep(i, &t).then(|| Ok((i, Cow::Owned(t)))),
                 Err(e) => Some(Err(e)),
             })),
             Err(e) => Box::new(std::iter::once(Err(e))),

@@ -14,7 +14,7 @@ use sparkwire_serializers::pyspark::arrow::{ArrowItem, MessageKind, SectionItem}
 use sparkwire_serializers::pyspark::arrow_rows;
 use sparkwire_serializers::pyspark::cloudpickle::{command_serializers, inspect};
 use sparkwire_serializers::pyspark::shuffle::ShuffleDecoder;
-use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
+use sparkwire_serializers::pyspark::{Element, LoadError, Serializer, StreamDecoder};
 use sparkwire_worker::protocol::{
     sql_serializers, Arg, Command, ConnInfo, End, ReplyItem, SparkVersion, TaskHeader,
 };
@@ -704,34 +704,94 @@ pub fn records_upto(
     shown: Option<usize>,
 ) -> (Vec<String>, usize) {
     let ser = ser.cloned().unwrap_or(Serializer::NoOp);
+    let (mut out, mut total) = (Vec::new(), 0usize);
+    let read = visit_records(frames, &ser, v, &mut |e| {
+        total += 1;
+        if shown.is_none_or(|n| out.len() < n) {
+            out.push(record_repr(&e));
+        }
+        true
+    });
+    match read {
+        Ok(()) => (out, total),
+        Err(e) => (vec![format!("<not readable as {ser}: {e}>")], 1),
+    }
+}
+
+/// A record as the report shows it: its Python repr, or why there is none.
+pub fn record_repr(e: &Element) -> String {
+    e.repr().unwrap_or_else(|e| format!("<{e}>"))
+}
+
+/// Reads a frame list with `ser` one frame at a time, handing each element
+/// to `visit` (which returns false to stop early). `Err`: the stream does
+/// not read as `ser` (the elements before the error were visited).
+pub fn visit_records(
+    frames: &[Frame],
+    ser: &Serializer,
+    v: SparkVersion,
+    visit: &mut dyn FnMut(Element) -> bool,
+) -> Result<(), LoadError> {
     let mut dec = StreamDecoder::new(ser.clone(), v);
     let mut buf = bytes::BytesMut::new();
     let mut frames = frames.iter();
-    let (mut out, mut total) = (Vec::new(), 0usize);
-    let failed = |e: &dyn std::fmt::Display| (vec![format!("<not readable as {ser}: {e}>")], 1);
     loop {
-        match dec.decode_chunk(&mut buf) {
-            Ok(Step::Item(Some(chunk))) => {
+        match dec.decode_chunk(&mut buf)? {
+            Step::Item(Some(chunk)) => {
                 for e in chunk.into_elements() {
-                    total += 1;
-                    if shown.is_none_or(|n| out.len() < n) {
-                        out.push(e.repr().unwrap_or_else(|e| format!("<{e}>")));
+                    if !visit(e) {
+                        return Ok(());
                     }
                 }
             }
-            Ok(Step::Item(None)) => return (out, total),
-            Ok(Step::NeedMore) => match frames.next() {
+            Step::Item(None) => return Ok(()),
+            Step::NeedMore => match frames.next() {
                 Some(f) => {
                     let _ = f.encode(&mut buf);
                 }
-                None => {
-                    return match dec.finish(&buf) {
-                        Ok(()) => (out, total),
-                        Err(e) => failed(&e),
-                    }
-                }
+                None => return dec.finish(&buf),
             },
-            Err(e) => return failed(&e),
+        }
+    }
+}
+
+/// The serializers a task's data sections are read with (its input's, its
+/// output's), when its command names them.
+pub fn task_serializers(h: &TaskHeader) -> Option<(Serializer, Serializer)> {
+    command(h).1
+}
+
+/// Shuffle-map output ([`TaskReport::output_partitions`]) read a bucket at a
+/// time: each pair with the partition it is bound for. Only for an output
+/// [`TaskReport::new`] found to be one (a bucket that does not read stops it).
+pub fn visit_shuffle_output(
+    output: &[Frame],
+    v: SparkVersion,
+    visit: &mut dyn FnMut(i64, Element) -> bool,
+) {
+    let mut buf = bytes::BytesMut::new();
+    let mut frames = output.iter();
+    let mut dec = ShuffleDecoder::new();
+    let bucket = Serializer::batched(Serializer::CPickle, -1);
+    loop {
+        let block = match dec.decode(&mut buf) {
+            Ok(Step::Item(Some(block))) => block,
+            Ok(Step::NeedMore) => match frames.next() {
+                Some(f) => {
+                    let _ = f.encode(&mut buf);
+                    continue;
+                }
+                None => return,
+            },
+            Ok(Step::Item(None)) | Err(_) => return,
+        };
+        let mut go_on = true;
+        let read = visit_records(&[Frame::Data(block.payload)], &bucket, v, &mut |e| {
+            go_on = visit(block.partition, e);
+            go_on
+        });
+        if read.is_err() || !go_on {
+            return;
         }
     }
 }
@@ -1076,9 +1136,12 @@ impl TaskReport {
                 (records, None, n)
             }
         };
+        // The records of data frames are bounded already (an unreadable
+        // stream's one record included); Arrow rows are not.
         output_count += arrow_output.len();
+        let arrow_rows = !arrow_output.is_empty();
         output_records.extend(arrow_output);
-        if let Some(n) = shown {
+        if let (Some(n), true) = (shown, arrow_rows) {
             output_records.truncate(n);
         }
         match t.finish {

@@ -6,42 +6,65 @@
 //! one task's frames too). The document is the one [`Report::to_json`] gives
 //! for a report holding every task: the same keys, sorted the same way.
 
+use std::borrow::Cow;
+
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
+use sparkwire_framing::Frame;
+use sparkwire_serializers::pyspark::Serializer as Ser;
+use sparkwire_worker::protocol::{ReplyItem, SparkVersion};
 
 use crate::capture::{Connection, Task};
 use crate::error::InspectError;
-use crate::report::{ConnectionReport, Report, TaskReport};
+use crate::report::{
+    record_repr, task_serializers, visit_records, visit_shuffle_output, ConnectionReport, Report,
+    TaskReport,
+};
 
 /// Which tasks to include, by index on their connection.
 pub type Keep<'a> = &'a dyn Fn(usize, &Task) -> bool;
 
-/// Where a connection's task reports come from, one at a time.
+/// Where a connection's tasks come from, one at a time.
 pub trait TaskSource {
-    /// The reports of the tasks `keep` selects, in order, each built as the
-    /// iterator reaches it, with the first `shown` of its input and output
-    /// records (all with `None`; see [`TaskReport::upto`]).
-    fn task_reports<'a>(
-        &'a self,
-        keep: Keep<'a>,
-        shown: Option<usize>,
-    ) -> Box<dyn Iterator<Item = Result<TaskReport, InspectError>> + 'a>;
-}
+    /// The layout the tasks are read with.
+    fn version(&self) -> SparkVersion;
 
-/// A connection decoded whole.
-impl TaskSource for Connection {
+    /// The tasks `keep` selects, in order, with their index on the
+    /// connection, each read (or borrowed) as the iterator reaches it.
+    fn tasks<'a>(&'a self, keep: Keep<'a>) -> TaskIter<'a>;
+
+    /// The reports of those tasks, each built as the iterator reaches it,
+    /// with the first `shown` of its input and output records (all with
+    /// `None`; see [`TaskReport::upto`]).
     fn task_reports<'a>(
         &'a self,
         keep: Keep<'a>,
         shown: Option<usize>,
     ) -> Box<dyn Iterator<Item = Result<TaskReport, InspectError>> + 'a> {
-        let v = self.version;
+        let v = self.version();
+        Box::new(
+            self.tasks(keep)
+                .map(move |t| t.map(|(i, t)| TaskReport::upto(&t, i, v, shown))),
+        )
+    }
+}
+
+/// Tasks handed out one at a time, with their index.
+pub type TaskIter<'a> = Box<dyn Iterator<Item = Result<(usize, Cow<'a, Task>), InspectError>> + 'a>;
+
+/// A connection decoded whole.
+impl TaskSource for Connection {
+    fn version(&self) -> SparkVersion {
+        self.version
+    }
+
+    fn tasks<'a>(&'a self, keep: Keep<'a>) -> TaskIter<'a> {
         Box::new(
             self.tasks
                 .iter()
                 .enumerate()
                 .filter(move |(i, t)| keep(*i, t))
-                .map(move |(i, t)| Ok(TaskReport::upto(t, i, v, shown))),
+                .map(|(i, t)| Ok((i, Cow::Borrowed(t)))),
         )
     }
 }
@@ -122,15 +145,144 @@ impl Serialize for Tasks<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(None)?;
         if let Some(c) = self.0.decoded {
-            let keep = self.0.keep;
-            for t in c.task_reports(keep, None) {
-                let t = t.map_err(S::Error::custom)?;
-                // Through a `Value`, for its keys sorted as the document's are.
-                let v = serde_json::to_value(&t).map_err(S::Error::custom)?;
-                seq.serialize_element(&v)?;
+            let version = c.version();
+            for t in c.tasks(self.0.keep) {
+                let (index, task) = t.map_err(S::Error::custom)?;
+                seq.serialize_element(&OneTask {
+                    task: &task,
+                    index,
+                    version,
+                })?;
             }
         }
         seq.end()
+    }
+}
+
+/// One task's report, its records written as they are read, a batch at a
+/// time: the report is built without them ([`TaskReport::upto`] with none
+/// shown, which also tells whether they read at all), and each list of
+/// records is read again from the task's frames while it is written. Arrow
+/// sections are written from the whole report.
+struct OneTask<'a> {
+    task: &'a Task,
+    index: usize,
+    version: SparkVersion,
+}
+
+impl Serialize for OneTask<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (t, v) = (self.task, self.version);
+        let arrow = t.header.eval_type.is_arrow()
+            || t.reply
+                .iter()
+                .any(|r| matches!(r, ReplyItem::Arrow(_) | ReplyItem::ArrowStart));
+        if arrow {
+            // Through a `Value`, for its keys sorted as the document's are.
+            let value = serde_json::to_value(TaskReport::new(t, self.index, v))
+                .map_err(S::Error::custom)?;
+            return value.serialize(serializer);
+        }
+        let report = TaskReport::upto(t, self.index, v, Some(0));
+        let value = serde_json::to_value(&report).map_err(S::Error::custom)?;
+        let Some(map) = value.as_object() else {
+            return Err(S::Error::custom("a task report serializes to an object"));
+        };
+        let sers = task_serializers(&t.header);
+        let output: Vec<Frame> = t
+            .reply
+            .iter()
+            .filter_map(|i| match i {
+                ReplyItem::Data(b) => Some(Frame::Data(b.clone())),
+                ReplyItem::Null => Some(Frame::Null),
+                _ => None,
+            })
+            .collect();
+        let shuffle = report.output_partitions.is_some();
+        let mut m = serializer.serialize_map(Some(map.len()))?;
+        for (k, val) in map {
+            // An empty list here is the records not kept; a list of one is a
+            // stream that does not read, written as it is.
+            match k.as_str() {
+                "input_records" if report.input_records.is_empty() => {
+                    let records = Records::Frames(&t.input, sers.as_ref().map(|s| &s.0), v);
+                    m.serialize_entry(k, &records)?
+                }
+                "output_records" if report.output_records.is_empty() && shuffle => {
+                    m.serialize_entry(k, &Records::Shuffle(&output, v))?
+                }
+                "output_records" if report.output_records.is_empty() => {
+                    let records = Records::Frames(&output, sers.as_ref().map(|s| &s.1), v);
+                    m.serialize_entry(k, &records)?
+                }
+                "output_partitions" if shuffle => {
+                    m.serialize_entry(k, &Records::Partitions(&output, v))?
+                }
+                _ => m.serialize_entry(k, val)?,
+            }
+        }
+        m.end()
+    }
+}
+
+/// A list of records written as it is read from frames.
+enum Records<'a> {
+    /// Read with a serializer (bytes without one).
+    Frames(&'a [Frame], Option<&'a Ser>, SparkVersion),
+    /// Shuffle-map output's pairs.
+    Shuffle(&'a [Frame], SparkVersion),
+    /// The partition of each of those pairs.
+    Partitions(&'a [Frame], SparkVersion),
+}
+
+impl Serialize for Records<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        let mut failed = None;
+        let mut write = |item: Item| match seq.serialize_element(&item) {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        };
+        match self {
+            Records::Frames(frames, ser, v) => {
+                let ser = ser.cloned().unwrap_or(Ser::NoOp);
+                // Read once already (the report found them readable).
+                let read = visit_records(frames, &ser, *v, &mut |e| {
+                    write(Item::Record(record_repr(&e)))
+                });
+                if let (Err(e), None) = (read, &failed) {
+                    return Err(S::Error::custom(e));
+                }
+            }
+            Records::Shuffle(frames, v) => {
+                visit_shuffle_output(frames, *v, &mut |_, e| write(Item::Record(record_repr(&e))))
+            }
+            Records::Partitions(frames, v) => {
+                visit_shuffle_output(frames, *v, &mut |p, _| write(Item::Partition(p)))
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        seq.end()
+    }
+}
+
+/// One element of [`Records`].
+enum Item {
+    Record(String),
+    Partition(i64),
+}
+
+impl Serialize for Item {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Item::Record(r) => r.serialize(serializer),
+            Item::Partition(p) => p.serialize(serializer),
+        }
     }
 }
 
