@@ -1163,8 +1163,7 @@ pub fn reencode(c: &Connection) -> Result<(Vec<u8>, Vec<u8>), CaptureError> {
 }
 
 /// Task `i` of a connection re-encoded with `v`'s layout, appended to the two
-/// directions: what [`reencode`] writes for it, so that a connection read
-/// task by task can be verified task by task.
+/// directions: what [`reencode`] writes for it.
 pub fn reencode_task(
     t: &Task,
     i: usize,
@@ -1172,27 +1171,66 @@ pub fn reencode_task(
     to: &mut Vec<u8>,
     from: &mut Vec<u8>,
 ) -> Result<(), CaptureError> {
+    reencode_task_with(t, i, v, &mut |d, bytes| match d {
+        Direction::ToWorker => to.extend_from_slice(bytes),
+        Direction::FromWorker => from.extend_from_slice(bytes),
+    })
+}
+
+/// Task `i` re-encoded with `v`'s layout a piece at a time — the header, each
+/// data frame, the section's end, each reply item — each piece handed to
+/// `emit` with its direction as soon as it is written, so that a
+/// verification can compare frame by frame without the task's bytes
+/// re-encoded whole (an Arrow data section is one piece). The pieces of a
+/// direction, concatenated, are what [`reencode_task`] writes.
+pub fn reencode_task_with(
+    t: &Task,
+    i: usize,
+    v: SparkVersion,
+    emit: &mut dyn FnMut(Direction, &[u8]),
+) -> Result<(), CaptureError> {
     let enc = TaskEncoder::new(v);
     let to_err = |p: Problem| err(Direction::ToWorker, Section::Header(i), p);
-    enc.header(&t.header, to).map_err(|e| to_err(e.into()))?;
+    let mut buf = Vec::new();
+    enc.header(&t.header, &mut buf)
+        .map_err(|e| to_err(e.into()))?;
+    emit(Direction::ToWorker, &buf);
     for f in &t.input {
-        enc.frame(f, to).map_err(|e| to_err(e.into()))?;
+        buf.clear();
+        enc.frame(f, &mut buf).map_err(|e| to_err(e.into()))?;
+        emit(Direction::ToWorker, &buf);
     }
+    buf.clear();
     if t.header.eval_type.is_arrow() {
-        enc.arrow(&t.arrow_input, to);
+        enc.arrow(&t.arrow_input, &mut buf);
     } else if t.end_of_data {
-        enc.end_of_data(to);
+        enc.end_of_data(&mut buf);
     }
     if let Some(x) = t.finish {
-        enc.finish(x, to);
+        enc.finish(x, &mut buf);
     }
-    from.extend(encode_reply(&t.reply, v).map_err(|e| {
+    emit(Direction::ToWorker, &buf);
+    let reply_err = |e| {
         err(
             Direction::FromWorker,
             Section::Reply(i),
             Problem::ReplyEncode(e),
         )
-    })?);
+    };
+    // The items before the first accumulator or end marker stand alone; from
+    // there on the reply is written as one piece (the accumulator count goes
+    // before the first of them).
+    let k = t
+        .reply
+        .iter()
+        .position(|r| matches!(r, ReplyItem::Accumulator(_) | ReplyItem::End(_)))
+        .unwrap_or(t.reply.len());
+    for item in &t.reply[..k] {
+        let b = encode_reply(std::slice::from_ref(item), v).map_err(reply_err)?;
+        emit(Direction::FromWorker, &b);
+    }
+    let b = encode_reply(&t.reply[k..], v).map_err(reply_err)?;
+    emit(Direction::FromWorker, &b);
     Ok(())
 }
 

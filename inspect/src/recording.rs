@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use sparkwire_worker::protocol::SparkVersion;
 
 use crate::capture::{
-    read_skeleton, reencode_task, Best, CaptureError, ConnReader, Connection, Stop, Task,
+    read_skeleton, reencode_task_with, Best, CaptureError, ConnReader, Connection, Direction, Stop,
+    Task,
 };
 use crate::error::InspectError;
 use crate::streamed::{Keep, TaskIter, TaskSource};
@@ -167,8 +168,8 @@ impl Recording {
         })
     }
 
-    /// Re-encodes the recording task by task and compares each direction
-    /// with the recorded bytes as it goes: the first byte at which each
+    /// Re-encodes the recording task by task, frame by frame, and compares
+    /// each direction with the recorded bytes as it goes: the first byte at which each
     /// direction (JVM → worker, worker → JVM) differs from its re-encoding,
     /// up to the bytes decoding accounted for.
     pub fn verify(&self) -> Result<[Option<u64>; 2], InspectError> {
@@ -178,15 +179,24 @@ impl Recording {
         let mut from = Compare::new(f, fl.min(self.conn.decoded.1));
         to.push(&self.conn.prelude.0).map_err(io)?;
         from.push(&self.conn.prelude.1).map_err(io)?;
-        let (mut a, mut b) = (Vec::new(), Vec::new());
         for task in self.tasks()? {
             let (i, task) = task?;
-            a.clear();
-            b.clear();
-            reencode_task(&task, i, self.conn.version, &mut a, &mut b)
-                .map_err(|source| InspectError::Reencode { source })?;
-            to.push(&a).map_err(io)?;
-            from.push(&b).map_err(io)?;
+            // Compared a frame (or reply item) at a time; the first read
+            // error is kept and stops the comparing.
+            let mut failed = None;
+            reencode_task_with(&task, i, self.conn.version, &mut |d, bytes| {
+                if failed.is_none() {
+                    let side = match d {
+                        Direction::ToWorker => &mut to,
+                        Direction::FromWorker => &mut from,
+                    };
+                    failed = side.push(bytes).err();
+                }
+            })
+            .map_err(|source| InspectError::Reencode { source })?;
+            if let Some(e) = failed {
+                return Err(io(e));
+            }
         }
         from.push(&self.conn.trailing).map_err(io)?;
         Ok([to.end(), from.end()])
@@ -294,5 +304,50 @@ impl<R: Read> Compare<R> {
     /// recording differs where it ends).
     fn end(self) -> Option<u64> {
         self.differs.or((self.at < self.limit).then_some(self.at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where the whole-buffer comparison `verify` made before says two
+    /// byte strings differ: the first unequal byte, or the shorter's end.
+    fn whole(recorded: &[u8], limit: usize, again: &[u8]) -> Option<u64> {
+        let a = &recorded[..limit.min(recorded.len())];
+        (a != again).then(|| {
+            a.iter()
+                .zip(again)
+                .position(|(x, y)| x != y)
+                .unwrap_or(a.len().min(again.len())) as u64
+        })
+    }
+
+    #[test]
+    fn comparing_piece_by_piece_finds_what_comparing_whole_finds() {
+        let recorded: Vec<u8> = (0..40u8).collect();
+        let mut cases: Vec<(usize, Vec<u8>)> =
+            vec![(40, recorded.clone()), (25, recorded[..25].to_vec())];
+        for at in [0, 7, 24, 39] {
+            let mut b = recorded.clone();
+            b[at] ^= 1;
+            cases.push((40, b));
+        }
+        cases.push((40, recorded[..31].to_vec()));
+        cases.push((25, recorded.clone()));
+        cases.push((40, [&recorded[..], b"more"].concat()));
+        for (limit, again) in &cases {
+            for piece in [1, 3, 16, 64] {
+                let mut c = Compare::new(&recorded[..], *limit as u64);
+                for p in again.chunks(piece) {
+                    c.push(p).unwrap();
+                }
+                assert_eq!(
+                    c.end(),
+                    whole(&recorded, *limit, again),
+                    "limit {limit}, pieces of {piece}, {again:?}"
+                );
+            }
+        }
     }
 }
