@@ -1,10 +1,12 @@
 //! The decode report's JSON written task by task: each connection's summary
 //! ([`ConnectionReport::summary`]) is serialized as it is, and its `tasks`
-//! are built from a [`TaskSource`] one at a time while they are written, so
-//! that only one task's records are held at once however many tasks a
-//! capture has (with a [`crate::recording::Recording`] as the source, only
-//! one task's frames too). The document is the one [`Report::to_json`] gives
-//! for a report holding every task: the same keys, sorted the same way.
+//! are taken from a [`TaskSource`] one at a time while they are written, each
+//! task's records read from its frames a batch at a time as they are written,
+//! so that what is held is one task (with a [`crate::recording::Recording`]
+//! as the source, read again from the files) and one batch of its records,
+//! however many tasks and records a capture has. The document is the one
+//! [`Report::to_json`] gives for a report holding every task: the same keys,
+//! sorted the same way.
 
 use std::borrow::Cow;
 
