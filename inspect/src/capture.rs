@@ -3,14 +3,16 @@
 //! from the bytes when it is not given.
 
 use std::fmt;
+use std::io::Read;
 
 use bytes::BytesMut;
 use sparkwire_framing::auth::REPLY_OK;
 use sparkwire_framing::{i32_at, Frame, Step};
 use sparkwire_serializers::pyspark::arrow::SectionItem;
 use sparkwire_worker::protocol::{
-    encode_reply_declaring, HeaderCut, HeaderError, Limits, PartialHeader, PrefixEnd, ReplyDecoder,
-    ReplyError, ReplyItem, SparkVersion, TaskDecoder, TaskEncoder, TaskError, TaskHeader, TaskItem,
+    encode_reply, encode_reply_declaring, HeaderCut, HeaderError, Limits, PartialHeader, PrefixEnd,
+    ReplyDecoder, ReplyError, ReplyItem, SparkVersion, TaskDecoder, TaskEncoder, TaskError,
+    TaskHeader, TaskItem,
 };
 use thiserror::Error;
 
@@ -227,6 +229,9 @@ pub enum Problem {
     /// Re-encoding: a reply cannot be written.
     #[error(transparent)]
     ReplyEncode(ReplyError),
+    /// The recording could not be read.
+    #[error("reading the recording: {0}")]
+    Io(std::io::Error),
 }
 
 impl Problem {
@@ -495,9 +500,12 @@ enum Pos {
 
 /// The section (and item within it) the decoder is reading at `pos`, and
 /// what it is reading there.
-fn to_worker_section(tasks: &[Task], pos: Pos) -> (Section, Option<usize>, &'static str) {
-    let n = tasks.len();
-    match (pos, tasks.last()) {
+fn to_worker_section(
+    n: usize,
+    last: Option<&Task>,
+    pos: Pos,
+) -> (Section, Option<usize>, &'static str) {
+    match (pos, last) {
         (Pos::InData, Some(t)) => (
             Section::Data(n - 1),
             Some(t.input.len() + t.arrow_input.len()),
@@ -527,215 +535,524 @@ fn read(
     from: &[u8],
     v: SparkVersion,
 ) -> Result<(Connection, Option<CaptureError>), CaptureError> {
-    if let Some(c) = fork_failure(to, from, v) {
-        return Ok((c, None));
+    read_chunked(to, from, v, READ_CHUNK)
+}
+
+/// [`read`] fed `chunk` bytes at a time (at least).
+fn read_chunked(
+    to: &[u8],
+    from: &[u8],
+    v: SparkVersion,
+    chunk: usize,
+) -> Result<(Connection, Option<CaptureError>), CaptureError> {
+    // Reading a slice cannot fail.
+    let io = |e: std::io::Error| err(Direction::ToWorker, Section::Auth, Problem::Io(e));
+    let (tl, fl) = (to.len() as u64, from.len() as u64);
+    let mut r = match ConnReader::open_chunked(to, tl, from, fl, v, chunk) {
+        Ok(r) => r?,
+        Err(e) => return Err(io(e)),
+    };
+    let mut tasks = Vec::new();
+    while let Some(t) = r.next_task().map_err(io)? {
+        tasks.push(t);
     }
-    let (mode, pid, pt, pf) = prelude(to, from)?;
-    let mut dec = TaskDecoder::new(v);
-    let mut buf = BytesMut::from(&to[pt..]);
+    let (mut c, first) = r.finish().map_err(io)?;
+    c.tasks = tasks;
+    Ok((c, first))
+}
+
+/// Like [`decode_partial`] over two readers (files, usually), keeping of each
+/// task only its header (copied out of the read buffers; a command equal to
+/// the previous task's is shared with it) and whether its reply was
+/// complete: the skeleton a report's summary is made from, with the tasks'
+/// frames and replies dropped as they are read, so that what is held is one
+/// task at a time. The outer `Err` is a read error.
+pub fn read_skeleton<R: Read>(
+    to: R,
+    to_len: u64,
+    from: R,
+    from_len: u64,
+    v: SparkVersion,
+) -> std::io::Result<Result<(Connection, Option<CaptureError>), CaptureError>> {
+    let mut r = match ConnReader::open(to, to_len, from, from_len, v)? {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
     let mut tasks: Vec<Task> = Vec::new();
-    let mut pos = Pos::BeforeHeader;
-    let mut to_stop = None;
-    loop {
-        let at = pt as u64 + dec.offset();
-        let item = match dec.decode(&mut buf) {
-            Ok(Step::Item(i)) => i,
-            Ok(Step::NeedMore) => break,
-            Err(source) => {
-                let (section, item, _) = to_worker_section(&tasks, pos);
-                to_stop = Some(CaptureError {
-                    direction: Direction::ToWorker,
-                    section,
-                    item,
-                    problem: Problem::Task { source, at },
-                });
-                break;
-            }
-        };
-        pos = match &item {
-            TaskItem::Header(_) | TaskItem::Data(_) => Pos::InData,
-            TaskItem::Arrow(SectionItem::End) | TaskItem::EndOfData => Pos::AfterData,
-            TaskItem::Arrow(_) => Pos::InData,
-            TaskItem::Finish(_) => Pos::BeforeHeader,
-        };
-        match item {
-            TaskItem::Header(h) => tasks.push(Task {
-                header: *h,
-                input: Vec::new(),
-                arrow_input: Vec::new(),
-                end_of_data: false,
-                finish: None,
-                reply: Vec::new(),
-                reply_complete: false,
-                declared_accumulators: None,
-            }),
-            TaskItem::Data(f) => {
-                if let Some(t) = tasks.last_mut() {
-                    t.input.push(f)
-                }
-            }
-            TaskItem::Arrow(a) => {
-                if let Some(t) = tasks.last_mut() {
-                    t.arrow_input.push(a)
-                }
-            }
-            TaskItem::EndOfData => {
-                if let Some(t) = tasks.last_mut() {
-                    t.end_of_data = true
-                }
-            }
-            TaskItem::Finish(x) => {
-                if let Some(t) = tasks.last_mut() {
-                    t.finish = Some(x)
+    while let Some(t) = r.next_task()? {
+        let mut t = skeleton(t, v);
+        // The tasks of a stage carry the same command: kept once.
+        if let Some(prev) = tasks
+            .last()
+            .filter(|p| p.header.command == t.header.command)
+        {
+            t.header.command = prev.header.command.clone();
+        }
+        tasks.push(t);
+    }
+    let (mut c, first) = r.finish()?;
+    c.tasks = tasks;
+    Ok(Ok((c, first)))
+}
+
+/// A task without its data and reply items, its header copied out of the
+/// buffer it was read from (a shared slice would keep that whole buffer, data
+/// frames and all, alive).
+fn skeleton(t: Task, v: SparkVersion) -> Task {
+    let header = t
+        .header
+        .encode(v)
+        .ok()
+        .and_then(|b| TaskHeader::decode(&b, v).ok().flatten())
+        .map_or(t.header, |(h, _)| h);
+    Task {
+        header,
+        input: Vec::new(),
+        arrow_input: Vec::new(),
+        end_of_data: t.end_of_data,
+        finish: t.finish,
+        reply: Vec::new(),
+        reply_complete: t.reply_complete,
+        declared_accumulators: t.declared_accumulators,
+    }
+}
+
+/// The smallest read from a recording; a read is at least as large as what
+/// is already buffered, so that an item of `n` bytes takes O(log n) reads and
+/// O(n) copying however large it is.
+const READ_CHUNK: usize = 256 << 10;
+
+/// One direction of a recording, read as the decoder needs it: the buffer
+/// holds the item being read (and at most one read beyond it), not the
+/// recording.
+struct Input<R> {
+    reader: R,
+    buf: BytesMut,
+    /// Bytes of the recording not read yet.
+    left: u64,
+    /// The smallest read.
+    chunk: usize,
+    /// Named in read errors.
+    direction: Direction,
+}
+
+impl<R: Read> Input<R> {
+    fn new(reader: R, len: u64, chunk: usize, direction: Direction) -> Input<R> {
+        Input {
+            reader,
+            buf: BytesMut::new(),
+            left: len,
+            chunk: chunk.max(1),
+            direction,
+        }
+    }
+
+    /// Reads more into the buffer; false at the end of the recording.
+    fn more(&mut self) -> std::io::Result<bool> {
+        if self.left == 0 {
+            return Ok(false);
+        }
+        let want = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(self.chunk.max(self.buf.len()));
+        let start = self.buf.len();
+        self.buf.resize(start + want, 0);
+        let mut got = 0;
+        while got < want {
+            match self.reader.read(&mut self.buf[start + got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.truncate(start + got);
+                    let what = format!("{}: {e}", self.direction);
+                    return Err(std::io::Error::new(e.kind(), what));
                 }
             }
         }
+        self.buf.truncate(start + got);
+        // A file that got shorter since its length was taken ends here.
+        self.left = if got < want {
+            0
+        } else {
+            self.left - got as u64
+        };
+        Ok(got > 0)
     }
-    let at = pt as u64 + dec.offset();
-    if to_stop.is_none() && !buf.is_empty() {
-        let (section, item, what) = to_worker_section(&tasks, pos);
-        // Inside a header: every field read before the cut.
-        let prefix = matches!(section, Section::Header(_))
-            .then(|| TaskHeader::decode_prefix(&buf, v, &Limits::default()));
-        let problem = match prefix.map(|p| (p.read, p.end)) {
-            Some((read, PrefixEnd::Cut(cut))) => {
-                Some(Problem::CutInsideHeader(Box::new(CutHeader {
+
+    /// Reads until at least `n` bytes are buffered or the recording ends.
+    fn fill(&mut self, n: usize) -> std::io::Result<()> {
+        while self.buf.len() < n && self.more()? {}
+        Ok(())
+    }
+
+    /// Bytes not consumed: buffered or not read yet.
+    fn remaining(&self) -> u64 {
+        self.buf.len() as u64 + self.left
+    }
+}
+
+/// A recorded connection decoded with one layout, task by task, from two
+/// readers: each task is handed out with its reply as soon as both are read,
+/// so that what is held is one task (its frames and reply), not the
+/// recording. It reads what [`decode_partial`] reads and stops where it stops;
+/// [`ConnReader::finish`] says where.
+///
+/// Memory: besides the task handed out, each direction's buffer holds the
+/// item being read and at most one read beyond it. An item is held whole
+/// before it is handed out, so the bound is the largest item: a data frame
+/// or reply frame (at most the frame limit of [`sparkwire_worker::protocol::Limits`]),
+/// a header or an Arrow message; and the worker's bytes after its last
+/// reply, which are kept as they are ([`Connection::trailing`]).
+pub struct ConnReader<R> {
+    version: SparkVersion,
+    to: Input<R>,
+    from: Input<R>,
+    dec: TaskDecoder,
+    /// The JVM → worker prelude's length.
+    pt: u64,
+    mode: Mode,
+    pid: i32,
+    prelude: (Vec<u8>, Vec<u8>),
+    /// A failed fork: the whole connection, without tasks.
+    fork: Option<Connection>,
+    pos: Pos,
+    /// Task headers read.
+    tasks: usize,
+    /// The JVM → worker direction was read to its end or its stop.
+    to_done: bool,
+    to_stop: Option<CaptureError>,
+    to_decoded: u64,
+    from_stop: Option<CaptureError>,
+    /// Worker → JVM bytes accounted for, prelude included.
+    consumed: u64,
+    from_len: u64,
+}
+
+impl<R: Read> ConnReader<R> {
+    /// Reads the prelude. The outer `Err` is a read error, the inner one a
+    /// prelude that cannot be read.
+    pub fn open(
+        to: R,
+        to_len: u64,
+        from: R,
+        from_len: u64,
+        version: SparkVersion,
+    ) -> std::io::Result<Result<ConnReader<R>, CaptureError>> {
+        ConnReader::open_chunked(to, to_len, from, from_len, version, READ_CHUNK)
+    }
+
+    /// [`ConnReader::open`] with reads of at least `chunk` bytes (tests
+    /// read with tiny ones, to show that where the reads fall changes
+    /// nothing).
+    fn open_chunked(
+        to: R,
+        to_len: u64,
+        from: R,
+        from_len: u64,
+        version: SparkVersion,
+        chunk: usize,
+    ) -> std::io::Result<Result<ConnReader<R>, CaptureError>> {
+        let (mut to, mut from) = (
+            Input::new(to, to_len, chunk, Direction::ToWorker),
+            Input::new(from, from_len, chunk, Direction::FromWorker),
+        );
+        // Enough of both directions for the prelude: a secret (of the length
+        // its prefix declares, when the recording holds that many bytes), the
+        // pid and the "ok"; a shorter recording is read whole.
+        to.fill(4)?;
+        from.fill(4)?;
+        let declared = |b: &BytesMut, len: u64| {
+            i32_at(b, 0).map_or(0, |n| u64::try_from(n).unwrap_or(0).min(len))
+        };
+        let want = 16 + declared(&to.buf, to_len).max(declared(&from.buf, from_len));
+        let want = usize::try_from(want).unwrap_or(usize::MAX);
+        to.fill(want)?;
+        from.fill(want)?;
+        let whole = to.left == 0 && from.left == 0;
+        let mut r = ConnReader {
+            version,
+            dec: TaskDecoder::new(version),
+            pt: 0,
+            mode: Mode::Simple,
+            pid: 0,
+            prelude: (Vec::new(), Vec::new()),
+            fork: None,
+            pos: Pos::BeforeHeader,
+            tasks: 0,
+            to_done: false,
+            to_stop: None,
+            to_decoded: 0,
+            from_stop: None,
+            consumed: 0,
+            from_len,
+            to,
+            from,
+        };
+        if whole {
+            if let Some(c) = fork_failure(&r.to.buf, &r.from.buf, version) {
+                r.fork = Some(c);
+                r.to_done = true;
+                return Ok(Ok(r));
+            }
+        }
+        let (mode, pid, pt, pf) = match prelude(&r.to.buf, &r.from.buf) {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+        r.prelude = (
+            r.to.buf.split_to(pt).to_vec(),
+            r.from.buf.split_to(pf).to_vec(),
+        );
+        (r.mode, r.pid, r.pt, r.consumed) = (mode, pid, pt as u64, pf as u64);
+        Ok(Ok(r))
+    }
+
+    /// The next task with its reply, or `None` after the last one.
+    pub fn next_task(&mut self) -> std::io::Result<Option<Task>> {
+        if self.to_done {
+            return Ok(None);
+        }
+        let mut task: Option<Task> = None;
+        loop {
+            let at = self.pt + self.dec.offset();
+            let item = match self.dec.decode(&mut self.to.buf) {
+                Ok(Step::Item(i)) => i,
+                Ok(Step::NeedMore) if self.to.more()? => continue,
+                Ok(Step::NeedMore) => {
+                    self.end_to(task.as_ref());
+                    break;
+                }
+                Err(source) => {
+                    let (section, item, _) = to_worker_section(self.tasks, task.as_ref(), self.pos);
+                    self.to_stop = Some(CaptureError {
+                        direction: Direction::ToWorker,
+                        section,
+                        item,
+                        problem: Problem::Task { source, at },
+                    });
+                    self.end_to(task.as_ref());
+                    break;
+                }
+            };
+            self.pos = match &item {
+                TaskItem::Header(_) | TaskItem::Data(_) => Pos::InData,
+                TaskItem::Arrow(SectionItem::End) | TaskItem::EndOfData => Pos::AfterData,
+                TaskItem::Arrow(_) => Pos::InData,
+                TaskItem::Finish(_) => Pos::BeforeHeader,
+            };
+            match item {
+                TaskItem::Header(h) => {
+                    self.tasks += 1;
+                    task = Some(Task {
+                        header: *h,
+                        input: Vec::new(),
+                        arrow_input: Vec::new(),
+                        end_of_data: false,
+                        finish: None,
+                        reply: Vec::new(),
+                        reply_complete: false,
+                        declared_accumulators: None,
+                    });
+                }
+                TaskItem::Data(f) => {
+                    if let Some(t) = &mut task {
+                        t.input.push(f)
+                    }
+                }
+                TaskItem::Arrow(a) => {
+                    if let Some(t) = &mut task {
+                        t.arrow_input.push(a)
+                    }
+                }
+                TaskItem::EndOfData => {
+                    if let Some(t) = &mut task {
+                        t.end_of_data = true
+                    }
+                }
+                TaskItem::Finish(x) => {
+                    if let Some(t) = &mut task {
+                        t.finish = Some(x);
+                        break;
+                    }
+                }
+            }
+        }
+        let Some(mut task) = task else {
+            return Ok(None);
+        };
+        if self.from_stop.is_none() {
+            self.read_reply(&mut task)?;
+        }
+        Ok(Some(task))
+    }
+
+    /// Where the JVM → worker direction stopped, once it has.
+    fn end_to(&mut self, current: Option<&Task>) {
+        self.to_done = true;
+        let at = self.pt + self.dec.offset();
+        let buf = &self.to.buf;
+        if self.to_stop.is_none() && !buf.is_empty() {
+            let (section, item, what) = to_worker_section(self.tasks, current, self.pos);
+            // Inside a header: every field read before the cut.
+            let prefix = matches!(section, Section::Header(_))
+                .then(|| TaskHeader::decode_prefix(buf, self.version, &Limits::default()));
+            let problem = match prefix.map(|p| (p.read, p.end)) {
+                Some((read, PrefixEnd::Cut(cut))) => {
+                    Some(Problem::CutInsideHeader(Box::new(CutHeader {
+                        at,
+                        recorded: buf.len(),
+                        read,
+                        cut,
+                    })))
+                }
+                _ => None,
+            };
+            self.to_stop = Some(CaptureError {
+                direction: Direction::ToWorker,
+                section,
+                item,
+                problem: problem.unwrap_or(Problem::CutInsideItem {
+                    what,
                     at,
                     recorded: buf.len(),
-                    read,
-                    cut,
-                })))
-            }
-            _ => None,
+                    declared: matches!(section, Section::Data(_))
+                        .then(|| declared_len(buf))
+                        .flatten(),
+                }),
+            });
+        } else if self.to_stop.is_none() && !self.dec.between_tasks() {
+            let (section, item, _) = to_worker_section(self.tasks, current, self.pos);
+            self.to_stop = Some(CaptureError {
+                direction: Direction::ToWorker,
+                section,
+                item,
+                problem: Problem::EndsInside { what: "task", at },
+            });
+        } else if self.to_stop.is_none() && self.tasks == 0 {
+            self.to_stop = Some(err(
+                Direction::ToWorker,
+                Section::Header(0),
+                Problem::NoTaskHeader { at },
+            ));
+        }
+        self.to_decoded = match &self.to_stop {
+            Some(e) => e.problem.offset().unwrap_or(at),
+            None => at,
         };
-        to_stop = Some(CaptureError {
-            direction: Direction::ToWorker,
-            section,
-            item,
-            problem: problem.unwrap_or(Problem::CutInsideItem {
-                what,
-                at,
-                recorded: buf.len(),
-                declared: matches!(section, Section::Data(_))
-                    .then(|| declared_len(&buf))
-                    .flatten(),
-            }),
-        });
-    } else if to_stop.is_none() && !dec.between_tasks() {
-        let (section, item, _) = to_worker_section(&tasks, pos);
-        to_stop = Some(CaptureError {
-            direction: Direction::ToWorker,
-            section,
-            item,
-            problem: Problem::EndsInside { what: "task", at },
-        });
-    } else if to_stop.is_none() && tasks.is_empty() {
-        to_stop = Some(err(
-            Direction::ToWorker,
-            Section::Header(0),
-            Problem::NoTaskHeader { at },
-        ));
     }
-    let to_decoded = match &to_stop {
-        Some(e) => e.problem.offset().unwrap_or(at),
-        None => at,
-    };
-    let mut rbuf = BytesMut::from(&from[pf..]);
-    let mut consumed = pf as u64;
-    let mut from_stop = None;
-    'tasks: for (i, task) in tasks.iter_mut().enumerate() {
-        let mut r = ReplyDecoder::new(v);
+
+    /// The worker's reply to the task just read (the `self.tasks`th).
+    fn read_reply(&mut self, task: &mut Task) -> std::io::Result<()> {
+        let i = self.tasks.saturating_sub(1);
+        let mut r = ReplyDecoder::new(self.version);
         loop {
-            let at = consumed + r.offset();
-            let step = r.decode(&mut rbuf);
+            let at = self.consumed + r.offset();
+            let step = r.decode(&mut self.from.buf);
             task.declared_accumulators = r.declared_accumulators();
             match step {
                 Ok(Step::Item(Some(item))) => task.reply.push(item),
                 Ok(Step::Item(None)) => break,
                 Err(source) => {
-                    from_stop = Some(err_at(
+                    self.from_stop = Some(err_at(
                         Direction::FromWorker,
                         Section::Reply(i),
                         task.reply.len(),
                         Problem::Reply { source, at },
                     ));
-                    consumed = at;
-                    break 'tasks;
+                    self.consumed = at;
+                    return Ok(());
                 }
+                Ok(Step::NeedMore) if self.from.more()? => {}
                 // The worker was killed, or the recording ends, mid-reply: the
                 // rest of the connection is missing, which `reply_complete` says.
                 Ok(Step::NeedMore) => {
-                    let problem = if rbuf.is_empty() {
+                    let buf = &self.from.buf;
+                    let problem = if buf.is_empty() {
                         Problem::EndsInside { what: "reply", at }
                     } else {
                         Problem::CutInsideItem {
                             what: "a reply item",
                             at,
-                            recorded: rbuf.len(),
+                            recorded: buf.len(),
                             declared: None,
                         }
                     };
-                    from_stop = Some(err_at(
+                    self.from_stop = Some(err_at(
                         Direction::FromWorker,
                         Section::Reply(i),
                         task.reply.len(),
                         problem,
                     ));
-                    consumed = at;
-                    break 'tasks;
+                    self.consumed = at;
+                    return Ok(());
                 }
             }
         }
         task.reply_complete = true;
-        consumed += r.offset();
+        self.consumed += r.offset();
+        Ok(())
     }
-    // Bytes after the last reply are the worker's (tolerated, spec §10) only
-    // when every reply was read: otherwise they are the unread rest.
-    let to_damaged = to_stop
-        .as_ref()
-        .is_some_and(|e| e.problem.kind() != StopKind::Ended);
-    let trailing = if from_stop.is_some() {
-        Vec::new()
-    } else if to_damaged && !rbuf.is_empty() {
-        // Replies to tasks whose bytes the JVM → worker direction does not
-        // hold readably: unread, not the worker's tolerated extra bytes.
-        from_stop = Some(err(
-            Direction::FromWorker,
-            Section::Reply(tasks.len()),
-            Problem::Unpaired {
-                bytes: rbuf.len(),
-                at: consumed,
-            },
-        ));
-        Vec::new()
-    } else {
-        consumed = from.len() as u64;
-        rbuf.to_vec()
-    };
-    let stops: Vec<Stop> = [&to_stop, &from_stop]
-        .into_iter()
-        .flatten()
-        .map(Stop::from)
-        .collect();
-    // A recording that ends between items is what a killed worker leaves:
-    // kept in `stops`, not an error of the strict decode.
-    let first = [to_stop, from_stop]
-        .into_iter()
-        .flatten()
-        .find(|e| e.problem.kind() != StopKind::Ended);
-    let c = Connection {
-        version: v,
-        fits: vec![v],
-        mode,
-        pid,
-        prelude: (to[..pt].to_vec(), from[..pf].to_vec()),
-        tasks,
-        trailing,
-        fork_errno: None,
-        stops,
-        decoded: (to_decoded, consumed),
-    };
-    Ok((c, first))
+
+    /// The connection without its tasks (each was handed out by
+    /// [`ConnReader::next_task`]; any not taken are read and dropped), and
+    /// the first stop that is damage rather than an end.
+    pub fn finish(mut self) -> std::io::Result<(Connection, Option<CaptureError>)> {
+        if let Some(c) = self.fork.take() {
+            return Ok((c, None));
+        }
+        while self.next_task()?.is_some() {}
+        // Bytes after the last reply are the worker's (tolerated, spec §10) only
+        // when every reply was read: otherwise they are the unread rest.
+        let to_damaged = self
+            .to_stop
+            .as_ref()
+            .is_some_and(|e| e.problem.kind() != StopKind::Ended);
+        let rest = self.from.remaining();
+        let trailing = if self.from_stop.is_some() {
+            Vec::new()
+        } else if to_damaged && rest > 0 {
+            // Replies to tasks whose bytes the JVM → worker direction does not
+            // hold readably: unread, not the worker's tolerated extra bytes.
+            self.from_stop = Some(err(
+                Direction::FromWorker,
+                Section::Reply(self.tasks),
+                Problem::Unpaired {
+                    bytes: usize::try_from(rest).unwrap_or(usize::MAX),
+                    at: self.consumed,
+                },
+            ));
+            Vec::new()
+        } else {
+            while self.from.more()? {}
+            self.consumed = self.from_len;
+            self.from.buf.to_vec()
+        };
+        let stops: Vec<Stop> = [&self.to_stop, &self.from_stop]
+            .into_iter()
+            .flatten()
+            .map(Stop::from)
+            .collect();
+        // A recording that ends between items is what a killed worker leaves:
+        // kept in `stops`, not an error of the strict decode.
+        let first = [self.to_stop, self.from_stop]
+            .into_iter()
+            .flatten()
+            .find(|e| e.problem.kind() != StopKind::Ended);
+        let c = Connection {
+            version: self.version,
+            fits: vec![self.version],
+            mode: self.mode,
+            pid: self.pid,
+            prelude: self.prelude,
+            tasks: Vec::new(),
+            trailing,
+            fork_errno: None,
+            stops,
+            decoded: (self.to_decoded, self.consumed),
+        };
+        Ok((c, first))
+    }
 }
 
 /// Daemon mode, fork failure: the daemon wrote one `i32` errno where the
@@ -804,52 +1121,98 @@ pub fn decode_best(to: &[u8], from: &[u8], v: Option<SparkVersion>) -> Result<Co
     if let Some(v) = v {
         return decode_partial(to, from, v);
     }
-    // Each layout reads the bytes once; the clean reads are chosen among as
-    // `decode` chooses, else the furthest.
-    let mut clean = Vec::new();
-    let mut best: Vec<Connection> = Vec::new();
-    let mut last_err = None;
+    let mut best = Best::default();
     for v in SparkVersion::ALL {
-        match read(to, from, v) {
-            Ok((c, None)) => clean.push(c),
-            Ok((c, Some(_))) if clean.is_empty() => {
+        best.push(read(to, from, v));
+    }
+    best.finish()
+}
+
+/// Chooses among the reads of one connection with each layout, as
+/// [`decode_best`] does, holding only the candidates still in the running,
+/// and the tasks of only the one that would be chosen now: the clean reads
+/// are chosen among as [`decode`] chooses, else the furthest.
+#[derive(Default)]
+pub struct Best {
+    /// Each clean read, and whether every reply in it was complete.
+    clean: Vec<(Connection, bool)>,
+    furthest: Vec<Connection>,
+    last_err: Option<Stop>,
+}
+
+impl Best {
+    /// One layout's read: the connection and the damage it stopped at, or
+    /// the prelude it could not read.
+    pub fn push(&mut self, read: Result<(Connection, Option<CaptureError>), CaptureError>) {
+        match read {
+            Ok((mut c, None)) => {
+                // A clean read beats every read that stopped.
+                self.furthest.clear();
+                let complete = c.is_complete();
+                let chosen_now = if complete {
+                    !self.clean.iter().any(|(_, k)| *k)
+                } else {
+                    self.clean.is_empty()
+                };
+                if chosen_now {
+                    for (o, _) in &mut self.clean {
+                        o.tasks = Vec::new();
+                    }
+                } else {
+                    c.tasks = Vec::new();
+                }
+                self.clean.push((c, complete));
+            }
+            Ok((mut c, Some(_))) if self.clean.is_empty() => {
                 // A cut header's fields read in full count: the layout got
                 // that far into it.
                 let reach = |c: &Connection| {
                     let header = c.stops.iter().filter_map(|s| s.header.as_ref());
                     c.decoded.0 + c.decoded.1 + header.map(|h| h.cut.offset).sum::<u64>()
                 };
-                match best.first().map(reach) {
+                match self.furthest.first().map(reach) {
                     Some(r) if r > reach(&c) => {}
-                    Some(r) if r == reach(&c) => best.push(c),
-                    _ => best = vec![c],
+                    Some(r) if r == reach(&c) => {
+                        c.tasks = Vec::new();
+                        self.furthest.push(c);
+                    }
+                    _ => self.furthest = vec![c],
                 }
             }
             Ok(_) => {}
-            Err(e) => last_err = Some(Stop::from(&e)),
+            Err(e) => self.last_err = Some(Stop::from(&e)),
         }
     }
-    if !clean.is_empty() {
-        // A layout that reads every reply to its end beats one that stops
-        // inside a reply (a wrong timing layout can look like a reply cut short).
-        if clean.iter().any(Connection::is_complete) {
-            clean.retain(Connection::is_complete);
+
+    /// The chosen read, with every layout that did as well in `fits`.
+    pub fn finish(self) -> Result<Connection, Stop> {
+        let Best {
+            mut clean,
+            mut furthest,
+            last_err,
+        } = self;
+        if !clean.is_empty() {
+            // A layout that reads every reply to its end beats one that stops
+            // inside a reply (a wrong timing layout can look like a reply cut short).
+            if clean.iter().any(|(_, complete)| *complete) {
+                clean.retain(|(_, complete)| *complete);
+            }
+            furthest = clean.into_iter().map(|(c, _)| c).collect();
         }
-        best = clean;
-    }
-    let fits: Vec<SparkVersion> = best.iter().map(|c| c.version).collect();
-    match best.into_iter().next() {
-        Some(mut c) => {
-            c.fits = fits;
-            Ok(c)
+        let fits: Vec<SparkVersion> = furthest.iter().map(|c| c.version).collect();
+        match furthest.into_iter().next() {
+            Some(mut c) => {
+                c.fits = fits;
+                Ok(c)
+            }
+            None => Err(last_err.unwrap_or_else(|| {
+                Stop::from(&err(
+                    Direction::ToWorker,
+                    Section::Header(0),
+                    Problem::NoLayoutFits,
+                ))
+            })),
         }
-        None => Err(last_err.unwrap_or_else(|| {
-            Stop::from(&err(
-                Direction::ToWorker,
-                Section::Header(0),
-                Problem::NoLayoutFits,
-            ))
-        })),
     }
 }
 
@@ -857,35 +1220,85 @@ pub fn decode_best(to: &[u8], from: &[u8], v: Option<SparkVersion>) -> Result<Co
 /// recording when nothing was lost. The JVM → worker direction is written by
 /// the same [`TaskEncoder`] a host's session uses.
 pub fn reencode(c: &Connection) -> Result<(Vec<u8>, Vec<u8>), CaptureError> {
-    let enc = TaskEncoder::new(c.version);
     let mut to = c.prelude.0.clone();
     let mut from = c.prelude.1.clone();
     for (i, t) in c.tasks.iter().enumerate() {
-        let to_err = |p: Problem| err(Direction::ToWorker, Section::Header(i), p);
-        enc.header(&t.header, &mut to)
-            .map_err(|e| to_err(e.into()))?;
-        for f in &t.input {
-            enc.frame(f, &mut to).map_err(|e| to_err(e.into()))?;
-        }
-        if t.header.eval_type.is_arrow() {
-            enc.arrow(&t.arrow_input, &mut to);
-        } else if t.end_of_data {
-            enc.end_of_data(&mut to);
-        }
-        if let Some(x) = t.finish {
-            enc.finish(x, &mut to);
-        }
-        let reply = encode_reply_declaring(&t.reply, c.version, t.declared_accumulators);
-        from.extend(reply.map_err(|e| {
-            err(
-                Direction::FromWorker,
-                Section::Reply(i),
-                Problem::ReplyEncode(e),
-            )
-        })?);
+        reencode_task(t, i, c.version, &mut to, &mut from)?;
     }
     from.extend(&c.trailing);
     Ok((to, from))
+}
+
+/// Task `i` of a connection re-encoded with `v`'s layout, appended to the two
+/// directions: what [`reencode`] writes for it.
+pub fn reencode_task(
+    t: &Task,
+    i: usize,
+    v: SparkVersion,
+    to: &mut Vec<u8>,
+    from: &mut Vec<u8>,
+) -> Result<(), CaptureError> {
+    reencode_task_with(t, i, v, &mut |d, bytes| match d {
+        Direction::ToWorker => to.extend_from_slice(bytes),
+        Direction::FromWorker => from.extend_from_slice(bytes),
+    })
+}
+
+/// Task `i` re-encoded with `v`'s layout a piece at a time — the header, each
+/// data frame, the section's end, each reply item — each piece handed to
+/// `emit` with its direction as soon as it is written, so that a
+/// verification can compare frame by frame without the task's bytes
+/// re-encoded whole (an Arrow data section is one piece). The pieces of a
+/// direction, concatenated, are what [`reencode_task`] writes.
+pub fn reencode_task_with(
+    t: &Task,
+    i: usize,
+    v: SparkVersion,
+    emit: &mut dyn FnMut(Direction, &[u8]),
+) -> Result<(), CaptureError> {
+    let enc = TaskEncoder::new(v);
+    let to_err = |p: Problem| err(Direction::ToWorker, Section::Header(i), p);
+    let mut buf = Vec::new();
+    enc.header(&t.header, &mut buf)
+        .map_err(|e| to_err(e.into()))?;
+    emit(Direction::ToWorker, &buf);
+    for f in &t.input {
+        buf.clear();
+        enc.frame(f, &mut buf).map_err(|e| to_err(e.into()))?;
+        emit(Direction::ToWorker, &buf);
+    }
+    buf.clear();
+    if t.header.eval_type.is_arrow() {
+        enc.arrow(&t.arrow_input, &mut buf);
+    } else if t.end_of_data {
+        enc.end_of_data(&mut buf);
+    }
+    if let Some(x) = t.finish {
+        enc.finish(x, &mut buf);
+    }
+    emit(Direction::ToWorker, &buf);
+    let reply_err = |e| {
+        err(
+            Direction::FromWorker,
+            Section::Reply(i),
+            Problem::ReplyEncode(e),
+        )
+    };
+    // The items before the first accumulator or end marker stand alone; from
+    // there on the reply is written as one piece (the accumulator count goes
+    // before the first of them).
+    let k = t
+        .reply
+        .iter()
+        .position(|r| matches!(r, ReplyItem::Accumulator(_) | ReplyItem::End(_)))
+        .unwrap_or(t.reply.len());
+    for item in &t.reply[..k] {
+        let b = encode_reply(std::slice::from_ref(item), v).map_err(reply_err)?;
+        emit(Direction::FromWorker, &b);
+    }
+    let b = encode_reply_declaring(&t.reply[k..], v, t.declared_accumulators).map_err(reply_err)?;
+    emit(Direction::FromWorker, &b);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -952,5 +1365,56 @@ mod tests {
             (Section::Reply(0), Some(0), 12, StopKind::Cut)
         );
         assert_eq!(c.decoded, (to.len() as u64, 12));
+    }
+
+    /// Every golden capture, whole and cut or damaged at a spread of bytes,
+    /// reads the same however the reads fall: one byte at a time, a few, or
+    /// all at once.
+    #[test]
+    fn where_the_reads_fall_changes_nothing() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/worker");
+        let mut dirs = Vec::new();
+        for release in std::fs::read_dir(&root).unwrap() {
+            let release = release.unwrap().path();
+            if !release.is_dir() {
+                continue;
+            }
+            for job in std::fs::read_dir(release).unwrap() {
+                dirs.push(job.unwrap().path());
+            }
+        }
+        dirs.sort();
+        assert!(dirs.len() > 20, "{dirs:?}");
+        let mut checked = 0;
+        for dir in dirs.iter().step_by(3) {
+            let Ok(recorded) = crate::capture_dir::read_dir(dir) else {
+                continue;
+            };
+            for r in recorded.iter().take(2) {
+                let (to, from) = (&r.to_worker, &r.from_worker);
+                let mut cases = vec![(to.clone(), from.clone())];
+                for k in 1..4 {
+                    cases.push((to[..to.len() * k / 4].to_vec(), from.clone()));
+                    cases.push((to.clone(), from[..from.len() * k / 4].to_vec()));
+                    let mut bad = to.clone();
+                    let at = bad.len() * k / 4;
+                    if let Some(b) = bad.get_mut(at) {
+                        *b ^= 0x5a;
+                    }
+                    cases.push((bad, from.clone()));
+                }
+                for (t, f) in &cases {
+                    for v in [SparkVersion::V3_5, SparkVersion::V4_3] {
+                        let whole = format!("{:?}", read_chunked(t, f, v, usize::MAX));
+                        for chunk in [1, 7, 4096] {
+                            let got = format!("{:?}", read_chunked(t, f, v, chunk));
+                            assert!(got == whole, "{} chunk {chunk}", dir.display());
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 }

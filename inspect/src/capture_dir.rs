@@ -52,8 +52,37 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, InspectError> {
     })
 }
 
-/// Every recorded connection of a capture directory, in file-number order.
+/// One recorded connection's files: its name (the file number), then both
+/// directions' paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedFiles {
+    /// `N` of `to_worker.N.bin` (`0` for an unnumbered pair).
+    pub name: String,
+    /// The JVM → worker file.
+    pub to_worker: PathBuf,
+    /// The worker → JVM file.
+    pub from_worker: PathBuf,
+}
+
+/// Every recorded connection of a capture directory, in file-number order,
+/// read whole.
 pub fn read_dir(dir: &Path) -> Result<Vec<Recorded>, InspectError> {
+    list_dir(dir)?
+        .into_iter()
+        .map(|f| {
+            Ok(Recorded {
+                to_worker: read_file(&f.to_worker)?,
+                from_worker: read_file(&f.from_worker)?,
+                name: f.name,
+            })
+        })
+        .collect()
+}
+
+/// The files of every recorded connection of a capture directory, in
+/// file-number order, without reading them (a large capture is decoded from
+/// its files a task at a time).
+pub fn list_dir(dir: &Path) -> Result<Vec<RecordedFiles>, InspectError> {
     let io = |source| InspectError::Io {
         path: dir.to_path_buf(),
         source,
@@ -77,21 +106,21 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Recorded>, InspectError> {
             dir: dir.to_path_buf(),
         });
     }
-    let mut out = Vec::new();
-    for (_, n, to) in found {
-        let from_name = to
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .replacen("to_worker", "from_worker", 1);
-        let from = to.with_file_name(from_name);
-        out.push(Recorded {
-            name: if n.is_empty() { "0".into() } else { n },
-            to_worker: read_file(&to)?,
-            from_worker: read_file(&from)?,
-        });
-    }
-    Ok(out)
+    Ok(found
+        .into_iter()
+        .map(|(_, n, to)| {
+            let from_name = to
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .replacen("to_worker", "from_worker", 1);
+            RecordedFiles {
+                name: if n.is_empty() { "0".into() } else { n },
+                from_worker: to.with_file_name(from_name),
+                to_worker: to,
+            }
+        })
+        .collect())
 }
 
 /// The daemon's side channels as recorded.

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::capture::CaptureError;
 use crate::pcap::PcapReadError;
 
 /// Why a capture could not be read.
@@ -32,5 +33,12 @@ pub enum InspectError {
         /// Why.
         #[source]
         source: PcapReadError,
+    },
+    /// A decoded connection could not be re-encoded (for `--verify`).
+    #[error("{source}")]
+    Reencode {
+        /// Why.
+        #[source]
+        source: CaptureError,
     },
 }

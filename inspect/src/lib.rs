@@ -12,6 +12,9 @@
 //! * [`py4j`]: a Py4J connection read with the gateway's codec (commands,
 //!   calls, replies, Java exceptions, callbacks, where decoding stopped);
 //! * [`report`]: the typed report `sparkwire decode` renders as text and JSON;
+//! * [`recording`]: a recorded connection decoded from its files (or
+//!   buffers) without holding it: its tasks are read again one at a time to
+//!   be rendered or verified;
 //! * [`streamed`]: that report's JSON written task by task, one task's
 //!   records in memory at a time.
 //!
@@ -37,6 +40,7 @@ pub mod capture_dir;
 mod error;
 pub mod pcap;
 pub mod py4j;
+pub mod recording;
 pub mod replay;
 pub mod report;
 pub mod streamed;

@@ -14,7 +14,7 @@ use sparkwire_serializers::pyspark::arrow::{ArrowItem, MessageKind, SectionItem}
 use sparkwire_serializers::pyspark::arrow_rows;
 use sparkwire_serializers::pyspark::cloudpickle::{command_serializers, inspect};
 use sparkwire_serializers::pyspark::shuffle::ShuffleDecoder;
-use sparkwire_serializers::pyspark::{Serializer, StreamDecoder};
+use sparkwire_serializers::pyspark::{Element, LoadError, Serializer, StreamDecoder};
 use sparkwire_worker::protocol::{
     sql_serializers, Arg, Command, ConnInfo, End, ReplyItem, SparkVersion, TaskHeader,
 };
@@ -293,6 +293,11 @@ pub struct TaskReport {
     /// `(key, value)` of its iterator as two frames; `input_records` are the
     /// pairs Python makes of them. `null` for other input.
     pub input_frame_pairs: Option<usize>,
+    /// How many input records there are (more than `input_records` holds
+    /// when the report was built to show only the first few,
+    /// [`TaskReport::upto`]).
+    #[serde(skip)]
+    pub input_count: usize,
     /// Markers of the input, in order.
     pub input_markers: Vec<Marker>,
     /// Output records. Shuffle-map output (`add_shuffle_key`'s alternating
@@ -302,6 +307,9 @@ pub struct TaskReport {
     /// With `--max-records`: the output records left out (absent without it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_records_more: Option<usize>,
+    /// How many output records there are (see `input_count`).
+    #[serde(skip)]
+    pub output_count: usize,
     /// Shuffle-map output: the partition each of `output_records` is bound
     /// for (`null` for any other output).
     pub output_partitions: Option<Vec<i64>>,
@@ -815,23 +823,111 @@ impl Py4jReport {
     }
 }
 
-fn frames_stream(frames: &[Frame]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for f in frames {
-        let _ = f.encode(&mut out);
-    }
-    out
-}
-
 /// Records of a frame list, read with `ser` (raw frames as bytes without one).
 pub fn records(frames: &[Frame], ser: Option<&Serializer>, v: SparkVersion) -> Vec<String> {
+    records_upto(frames, ser, v, None).0
+}
+
+/// The first `shown` records of a frame list (all with `None`) and how many
+/// there are, read one frame at a time: what is held is one batch's elements
+/// and the records shown, however many frames there are. A stream that does
+/// not read as `ser` is one record saying why, as in [`records`].
+pub fn records_upto(
+    frames: &[Frame],
+    ser: Option<&Serializer>,
+    v: SparkVersion,
+    shown: Option<usize>,
+) -> (Vec<String>, usize) {
     let ser = ser.cloned().unwrap_or(Serializer::NoOp);
-    match StreamDecoder::new(ser.clone(), v).load_all(&frames_stream(frames)) {
-        Ok(items) => items
-            .iter()
-            .map(|e| e.repr().unwrap_or_else(|e| format!("<{e}>")))
-            .collect(),
-        Err(e) => vec![format!("<not readable as {ser}: {e}>")],
+    let (mut out, mut total) = (Vec::new(), 0usize);
+    let read = visit_records(frames, &ser, v, &mut |e| {
+        total += 1;
+        if shown.is_none_or(|n| out.len() < n) {
+            out.push(record_repr(&e));
+        }
+        true
+    });
+    match read {
+        Ok(()) => (out, total),
+        Err(e) => (vec![format!("<not readable as {ser}: {e}>")], 1),
+    }
+}
+
+/// A record as the report shows it: its Python repr, or why there is none.
+pub fn record_repr(e: &Element) -> String {
+    e.repr().unwrap_or_else(|e| format!("<{e}>"))
+}
+
+/// Reads a frame list with `ser` one frame at a time, handing each element
+/// to `visit` (which returns false to stop early). `Err`: the stream does
+/// not read as `ser` (the elements before the error were visited).
+pub fn visit_records(
+    frames: &[Frame],
+    ser: &Serializer,
+    v: SparkVersion,
+    visit: &mut dyn FnMut(Element) -> bool,
+) -> Result<(), LoadError> {
+    let mut dec = StreamDecoder::new(ser.clone(), v);
+    let mut buf = bytes::BytesMut::new();
+    let mut frames = frames.iter();
+    loop {
+        match dec.decode_chunk(&mut buf)? {
+            Step::Item(Some(chunk)) => {
+                for e in chunk.into_elements() {
+                    if !visit(e) {
+                        return Ok(());
+                    }
+                }
+            }
+            Step::Item(None) => return Ok(()),
+            Step::NeedMore => match frames.next() {
+                Some(f) => {
+                    let _ = f.encode(&mut buf);
+                }
+                None => return dec.finish(&buf),
+            },
+        }
+    }
+}
+
+/// The serializers a task's data sections are read with (its input's, its
+/// output's), when its command names them.
+pub fn task_serializers(h: &TaskHeader) -> Option<(Serializer, Serializer)> {
+    command(h).1
+}
+
+/// Shuffle-map output ([`TaskReport::output_partitions`]) read a bucket at a
+/// time: each pair with the partition it is bound for. Only for an output
+/// [`TaskReport::new`] found to be one (a bucket that does not read stops it).
+pub fn visit_shuffle_output(
+    output: &[Frame],
+    v: SparkVersion,
+    visit: &mut dyn FnMut(i64, Element) -> bool,
+) {
+    let mut buf = bytes::BytesMut::new();
+    let mut frames = output.iter();
+    let mut dec = ShuffleDecoder::new();
+    let bucket = Serializer::batched(Serializer::CPickle, -1);
+    loop {
+        let block = match dec.decode(&mut buf) {
+            Ok(Step::Item(Some(block))) => block,
+            Ok(Step::NeedMore) => match frames.next() {
+                Some(f) => {
+                    let _ = f.encode(&mut buf);
+                    continue;
+                }
+                None => return,
+            },
+            Ok(Step::Item(None)) | Err(_) => return,
+        };
+        let mut go_on = true;
+        let read = visit_records(&[Frame::Data(block.payload)], &bucket, v, &mut |e| {
+            go_on = visit(block.partition, e);
+            go_on
+        });
+        if read.is_err() || !go_on {
+            return;
+        }
     }
 }
 
@@ -847,7 +943,8 @@ fn shuffle_map_output(
     command: &CommandReport,
     output: &[Frame],
     v: SparkVersion,
-) -> Option<(Vec<String>, Vec<i64>)> {
+    shown: Option<usize>,
+) -> Option<(Vec<String>, Vec<i64>, usize)> {
     let functions = match &command.detail {
         CommandDetail::Rdd { functions, .. } => functions,
         _ => return None,
@@ -858,23 +955,41 @@ fn shuffle_map_output(
         return None;
     }
     // No END_OF_DATA_SECTION: a reply cut between a partition id and its
-    // bucket shows the whole pairs before it.
-    let mut buf = bytes::BytesMut::from(&frames_stream(output)[..]);
+    // bucket shows the whole pairs before it. Fed a frame at a time.
+    let mut buf = bytes::BytesMut::new();
+    let mut frames = output.iter();
     let mut dec = ShuffleDecoder::new();
-    let (mut records_out, mut partitions) = (Vec::new(), Vec::new());
+    let (mut records_out, mut partitions, mut total) = (Vec::new(), Vec::new(), 0usize);
     let bucket = Serializer::batched(Serializer::CPickle, -1);
-    while let Step::Item(Some(block)) = dec.decode(&mut buf).ok()? {
-        let pairs = records(&[Frame::Data(block.payload)], Some(&bucket), v);
+    loop {
+        let block = match dec.decode(&mut buf).ok()? {
+            Step::Item(Some(block)) => block,
+            Step::Item(None) => break,
+            Step::NeedMore => match frames.next() {
+                Some(f) => {
+                    let _ = f.encode(&mut buf);
+                    continue;
+                }
+                None => break,
+            },
+        };
+        // At least the first pair, to tell a bucket that is not one.
+        let room = shown.map(|n| n.saturating_sub(records_out.len()).max(1));
+        let (mut pairs, n) = records_upto(&[Frame::Data(block.payload)], Some(&bucket), v, room);
         if pairs
             .first()
             .is_some_and(|r| r.starts_with("<not readable"))
         {
             return None;
         }
+        if let Some(n) = shown {
+            pairs.truncate(n.saturating_sub(records_out.len()));
+        }
         partitions.extend(std::iter::repeat_n(block.partition, pairs.len()));
         records_out.extend(pairs);
+        total += n;
     }
-    Some((records_out, partitions))
+    Some((records_out, partitions, total))
 }
 
 /// `repr(pickle.loads(bytes))`, or `<unreadable>`.
@@ -1064,6 +1179,14 @@ impl ArrowRecords {
 impl TaskReport {
     /// The report of one decoded task.
     pub fn new(t: &Task, index: usize, v: SparkVersion) -> TaskReport {
+        TaskReport::upto(t, index, v, None)
+    }
+
+    /// The report of one decoded task with only the first `shown` input and
+    /// output records (all with `None`; `input_count` and `output_count` say
+    /// how many there are): a text rendering that shows a few records of a
+    /// large task reads the rest one batch at a time without keeping them.
+    pub fn upto(t: &Task, index: usize, v: SparkVersion, shown: Option<usize>) -> TaskReport {
         let h = &t.header;
         let (command, sers) = command(h);
         let output: Vec<Frame> = t
@@ -1118,6 +1241,7 @@ impl TaskReport {
         let mut input_markers = Vec::new();
         let mut input_records = Vec::new();
         let mut input_frame_pairs = None;
+        let input_count;
         if h.eval_type.is_arrow() {
             let mut arrow_in = ArrowRecords::default();
             let mut names = Vec::new();
@@ -1129,8 +1253,13 @@ impl TaskReport {
                 }
             }
             input_markers.extend(names.into_iter().map(Marker::Name));
+            input_count = input_records.len();
+            if let Some(n) = shown {
+                input_records.truncate(n);
+            }
         } else {
-            input_records = records(&t.input, sers.as_ref().map(|s| &s.0), v);
+            (input_records, input_count) =
+                records_upto(&t.input, sers.as_ref().map(|s| &s.0), v, shown);
             if let Some((Serializer::Pair(..) | Serializer::Cartesian(..), _)) = &sers {
                 input_frame_pairs = Some(t.input.len() / 2);
             }
@@ -1143,12 +1272,22 @@ impl TaskReport {
                 .into(),
             ));
         }
-        let shuffle = shuffle_map_output(&command, &output, v);
-        let (mut output_records, output_partitions) = match shuffle {
-            Some((records, partitions)) => (records, Some(partitions)),
-            None => (records(&output, sers.as_ref().map(|s| &s.1), v), None),
+        let shuffle = shuffle_map_output(&command, &output, v, shown);
+        let (mut output_records, output_partitions, mut output_count) = match shuffle {
+            Some((records, partitions, n)) => (records, Some(partitions), n),
+            None => {
+                let (records, n) = records_upto(&output, sers.as_ref().map(|s| &s.1), v, shown);
+                (records, None, n)
+            }
         };
+        // The records of data frames are bounded already (an unreadable
+        // stream's one record included); Arrow rows are not.
+        output_count += arrow_output.len();
+        let arrow_rows = !arrow_output.is_empty();
         output_records.extend(arrow_output);
+        if let (Some(n), true) = (shown, arrow_rows) {
+            output_records.truncate(n);
+        }
         match t.finish {
             Some(-4) => input_markers.push(Marker::Name("END_OF_STREAM".into())),
             Some(x) => input_markers.push(Marker::Value(x)),
@@ -1194,9 +1333,11 @@ impl TaskReport {
             input_records,
             input_records_more: None,
             input_frame_pairs,
+            input_count,
             input_markers,
             output_records,
             output_records_more: None,
+            output_count,
             output_partitions,
             output_markers,
             exception,

@@ -1,18 +1,75 @@
 //! The decode report's JSON written task by task: each connection's summary
 //! ([`ConnectionReport::summary`]) is serialized as it is, and its `tasks`
-//! are built from the decoded connection one at a time while they are
-//! written, so that only one task's records are held at once however many
-//! tasks a capture has. The document is the one [`Report::to_json`] gives
-//! for a report holding every task: the same keys, sorted the same way.
+//! are taken from a [`TaskSource`] one at a time while they are written, each
+//! task's records read from its frames a batch at a time as they are written,
+//! so that what is held is one task (with a [`crate::recording::Recording`]
+//! as the source, read again from the files) and one batch of its records,
+//! however many tasks and records a capture has. The document is the one
+//! [`Report::to_json`] gives for a report holding every task: the same keys,
+//! sorted the same way.
+
+use std::borrow::Cow;
 
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
+use sparkwire_framing::Frame;
+use sparkwire_serializers::pyspark::Serializer as Ser;
+use sparkwire_worker::protocol::{ReplyItem, SparkVersion};
 
 use crate::capture::{Connection, Task};
-use crate::report::{task_reports, ConnectionReport, Report};
+use crate::error::InspectError;
+use crate::report::{
+    record_repr, task_serializers, visit_records, visit_shuffle_output, ConnectionReport, Report,
+    TaskReport,
+};
 
 /// Which tasks to include, by index on their connection.
 pub type Keep<'a> = &'a dyn Fn(usize, &Task) -> bool;
+
+/// Where a connection's tasks come from, one at a time.
+pub trait TaskSource {
+    /// The layout the tasks are read with.
+    fn version(&self) -> SparkVersion;
+
+    /// The tasks `keep` selects, in order, with their index on the
+    /// connection, each read (or borrowed) as the iterator reaches it.
+    fn tasks<'a>(&'a self, keep: Keep<'a>) -> TaskIter<'a>;
+
+    /// The reports of those tasks, each built as the iterator reaches it,
+    /// with the first `shown` of its input and output records (all with
+    /// `None`; see [`TaskReport::upto`]).
+    fn task_reports<'a>(
+        &'a self,
+        keep: Keep<'a>,
+        shown: Option<usize>,
+    ) -> Box<dyn Iterator<Item = Result<TaskReport, InspectError>> + 'a> {
+        let v = self.version();
+        Box::new(
+            self.tasks(keep)
+                .map(move |t| t.map(|(i, t)| TaskReport::upto(&t, i, v, shown))),
+        )
+    }
+}
+
+/// Tasks handed out one at a time, with their index.
+pub type TaskIter<'a> = Box<dyn Iterator<Item = Result<(usize, Cow<'a, Task>), InspectError>> + 'a>;
+
+/// A connection decoded whole.
+impl TaskSource for Connection {
+    fn version(&self) -> SparkVersion {
+        self.version
+    }
+
+    fn tasks<'a>(&'a self, keep: Keep<'a>) -> TaskIter<'a> {
+        Box::new(
+            self.tasks
+                .iter()
+                .enumerate()
+                .filter(move |(i, t)| keep(*i, t))
+                .map(|(i, t)| Ok((i, Cow::Borrowed(t)))),
+        )
+    }
+}
 
 /// A [`Report`] whose connections carry no tasks, with the decoded
 /// connections to build them from (`None` for a connection that was not
@@ -21,7 +78,7 @@ pub struct Streamed<'a> {
     /// The report; its connections' `tasks` are ignored.
     pub report: &'a Report,
     /// Each connection of `report.connections`, decoded.
-    pub decoded: &'a [Option<&'a Connection>],
+    pub decoded: &'a [Option<&'a dyn TaskSource>],
     /// Which tasks to write.
     pub keep: Keep<'a>,
     /// Records kept per input and output section, the rest counted
@@ -78,7 +135,7 @@ impl Serialize for Connections<'_> {
 
 struct OneConnection<'a> {
     summary: &'a ConnectionReport,
-    decoded: Option<&'a Connection>,
+    decoded: Option<&'a dyn TaskSource>,
     keep: Keep<'a>,
     max_records: Option<usize>,
 }
@@ -95,17 +152,155 @@ impl Serialize for Tasks<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(None)?;
         if let Some(c) = self.0.decoded {
-            let keep = self.0.keep;
-            for mut t in task_reports(c, keep) {
-                if let Some(n) = self.0.max_records {
-                    t.limit_records(n);
+            let version = c.version();
+            for t in c.tasks(self.0.keep) {
+                let (index, task) = t.map_err(S::Error::custom)?;
+                match self.0.max_records {
+                    // Asked for: the first records of each section and a count
+                    // of the rest, from the task's report (one task at a time).
+                    Some(n) => {
+                        let mut report = TaskReport::new(&task, index, version);
+                        report.limit_records(n);
+                        // Through a `Value`, for its keys sorted as the document's are.
+                        let v = serde_json::to_value(&report).map_err(S::Error::custom)?;
+                        seq.serialize_element(&v)?;
+                    }
+                    None => seq.serialize_element(&OneTask {
+                        task: &task,
+                        index,
+                        version,
+                    })?,
                 }
-                // Through a `Value`, for its keys sorted as the document's are.
-                let v = serde_json::to_value(&t).map_err(S::Error::custom)?;
-                seq.serialize_element(&v)?;
             }
         }
         seq.end()
+    }
+}
+
+/// One task's report, its records written as they are read, a batch at a
+/// time: the report is built without them ([`TaskReport::upto`] with none
+/// shown, which also tells whether they read at all), and each list of
+/// records is read again from the task's frames while it is written. Arrow
+/// sections are written from the whole report.
+struct OneTask<'a> {
+    task: &'a Task,
+    index: usize,
+    version: SparkVersion,
+}
+
+impl Serialize for OneTask<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (t, v) = (self.task, self.version);
+        let arrow = t.header.eval_type.is_arrow()
+            || t.reply
+                .iter()
+                .any(|r| matches!(r, ReplyItem::Arrow(_) | ReplyItem::ArrowStart));
+        if arrow {
+            // Through a `Value`, for its keys sorted as the document's are.
+            let value = serde_json::to_value(TaskReport::new(t, self.index, v))
+                .map_err(S::Error::custom)?;
+            return value.serialize(serializer);
+        }
+        let report = TaskReport::upto(t, self.index, v, Some(0));
+        let value = serde_json::to_value(&report).map_err(S::Error::custom)?;
+        let Some(map) = value.as_object() else {
+            return Err(S::Error::custom("a task report serializes to an object"));
+        };
+        let sers = task_serializers(&t.header);
+        let output: Vec<Frame> = t
+            .reply
+            .iter()
+            .filter_map(|i| match i {
+                ReplyItem::Data(b) => Some(Frame::Data(b.clone())),
+                ReplyItem::Null => Some(Frame::Null),
+                _ => None,
+            })
+            .collect();
+        let shuffle = report.output_partitions.is_some();
+        let mut m = serializer.serialize_map(Some(map.len()))?;
+        for (k, val) in map {
+            // An empty list here is the records not kept; a list of one is a
+            // stream that does not read, written as it is.
+            match k.as_str() {
+                "input_records" if report.input_records.is_empty() => {
+                    let records = Records::Frames(&t.input, sers.as_ref().map(|s| &s.0), v);
+                    m.serialize_entry(k, &records)?
+                }
+                "output_records" if report.output_records.is_empty() && shuffle => {
+                    m.serialize_entry(k, &Records::Shuffle(&output, v))?
+                }
+                "output_records" if report.output_records.is_empty() => {
+                    let records = Records::Frames(&output, sers.as_ref().map(|s| &s.1), v);
+                    m.serialize_entry(k, &records)?
+                }
+                "output_partitions" if shuffle => {
+                    m.serialize_entry(k, &Records::Partitions(&output, v))?
+                }
+                _ => m.serialize_entry(k, val)?,
+            }
+        }
+        m.end()
+    }
+}
+
+/// A list of records written as it is read from frames.
+enum Records<'a> {
+    /// Read with a serializer (bytes without one).
+    Frames(&'a [Frame], Option<&'a Ser>, SparkVersion),
+    /// Shuffle-map output's pairs.
+    Shuffle(&'a [Frame], SparkVersion),
+    /// The partition of each of those pairs.
+    Partitions(&'a [Frame], SparkVersion),
+}
+
+impl Serialize for Records<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        let mut failed = None;
+        let mut write = |item: Item| match seq.serialize_element(&item) {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        };
+        match self {
+            Records::Frames(frames, ser, v) => {
+                let ser = ser.cloned().unwrap_or(Ser::NoOp);
+                // Read once already (the report found them readable).
+                let read = visit_records(frames, &ser, *v, &mut |e| {
+                    write(Item::Record(record_repr(&e)))
+                });
+                if let (Err(e), None) = (read, &failed) {
+                    return Err(S::Error::custom(e));
+                }
+            }
+            Records::Shuffle(frames, v) => {
+                visit_shuffle_output(frames, *v, &mut |_, e| write(Item::Record(record_repr(&e))))
+            }
+            Records::Partitions(frames, v) => {
+                visit_shuffle_output(frames, *v, &mut |p, _| write(Item::Partition(p)))
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        seq.end()
+    }
+}
+
+/// One element of [`Records`].
+enum Item {
+    Record(String),
+    Partition(i64),
+}
+
+impl Serialize for Item {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Item::Record(r) => r.serialize(serializer),
+            Item::Partition(p) => p.serialize(serializer),
+        }
     }
 }
 
@@ -145,7 +340,10 @@ mod tests {
                 .map(|(n, c)| ConnectionReport::summary(n, c))
                 .collect(),
         );
-        let refs: Vec<Option<&Connection>> = decoded.iter().map(|(_, c)| Some(c)).collect();
+        let refs: Vec<Option<&dyn TaskSource>> = decoded
+            .iter()
+            .map(|(_, c)| Some(c as &dyn TaskSource))
+            .collect();
         let all = |_: usize, _: &Task| true;
         let streamed = Streamed {
             report: &summaries,

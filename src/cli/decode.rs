@@ -7,14 +7,15 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use serde::Serialize;
-use sparkwire_inspect::capture::{self, Connection, Task};
-use sparkwire_inspect::capture_dir::{self, Recorded};
+use sparkwire_inspect::capture::{self, Task};
+use sparkwire_inspect::capture_dir;
 use sparkwire_inspect::pcap;
+use sparkwire_inspect::recording::{Origin, Recording};
 use sparkwire_inspect::report::{
-    task_reports, BroadcastFileReport, CallReport, CaptureReport, CommandDetail, ConnectionReport,
-    DaemonReport, Py4jReport, Py4jStreamReport, Report, Source, TaskReport, TcpKind,
+    BroadcastFileReport, CallReport, CaptureReport, CommandDetail, ConnectionReport, DaemonReport,
+    Py4jReport, Py4jStreamReport, Report, TaskReport, TcpKind,
 };
-use sparkwire_inspect::streamed::{Keep, Streamed};
+use sparkwire_inspect::streamed::{Keep, Streamed, TaskSource};
 use sparkwire_inspect::InspectError;
 use sparkwire_worker::protocol::SparkVersion;
 
@@ -31,7 +32,7 @@ fn js<T: Serialize + ?Sized>(v: &T) -> String {
 fn text(
     out: &mut impl Write,
     doc: &Report,
-    decoded: &[Option<&Connection>],
+    decoded: &[Option<&dyn TaskSource>],
     keep: Keep<'_>,
     max_records: usize,
 ) -> io::Result<()> {
@@ -53,7 +54,10 @@ fn text(
         let mut s = String::new();
         connection_head_text(&mut s, c);
         out.write_all(s.as_bytes())?;
-        for t in conn.iter().flat_map(|conn| task_reports(conn, keep)) {
+        // Only the records shown are kept (`--max-records`, 0: all).
+        let shown = (max_records > 0).then_some(max_records);
+        for t in conn.iter().flat_map(|conn| conn.task_reports(keep, shown)) {
+            let t = t.map_err(inspect_err)?;
             let mut s = String::new();
             task_text(&mut s, &t, c, doc, max_records);
             out.write_all(s.as_bytes())?;
@@ -368,7 +372,7 @@ fn task_text(
             b.path.as_deref().unwrap_or("")
         );
     }
-    records_text(s, "input", &t.input_records, max_records);
+    records_text(s, "input", &t.input_records, t.input_count, max_records);
     if let Some(n) = t.input_frame_pairs {
         let how = match cmd.deserializer.as_deref() {
             Some(d) if d.starts_with("CartesianDeserializer(") => {
@@ -556,14 +560,15 @@ const TEXT_MAX_RECORDS: usize = 20;
 const ONE_LINE: usize = 100;
 
 /// `label: N records: a, b, c` — or one record per line when they are long,
-/// at most `max` of them (0: all) and a count of the rest.
-fn records_text(s: &mut String, label: &str, records: &[String], max: usize) {
+/// at most `max` of them (0: all) and a count of the rest: `records` are the
+/// first of `total`.
+fn records_text(s: &mut String, label: &str, records: &[String], total: usize, max: usize) {
     let shown = if max == 0 {
         records.len()
     } else {
         max.min(records.len())
     };
-    let rest = records.len() - shown;
+    let rest = total.saturating_sub(shown);
     let records = &records[..shown];
     let more = format!("… and {rest} more");
     let long = records.iter().map(|r| r.len() + 2).sum::<usize>() > ONE_LINE
@@ -589,13 +594,14 @@ fn records_text(s: &mut String, label: &str, records: &[String], max: usize) {
 /// records bound for one partition on its own line.
 fn output_text(s: &mut String, t: &TaskReport, max: usize) {
     let Some(partitions) = &t.output_partitions else {
-        records_text(s, "output", &t.output_records, max);
+        records_text(s, "output", &t.output_records, t.output_count, max);
         return;
     };
+    // `partitions` are those of the records kept, the first of `output_count`.
     let _ = writeln!(
         s,
         "    output: shuffle map output (add_shuffle_key, read by PairwiseRDD): {} records",
-        t.output_records.len()
+        t.output_count
     );
     let limit = if max == 0 {
         partitions.len()
@@ -613,8 +619,8 @@ fn output_text(s: &mut String, t: &TaskReport, max: usize) {
         );
         i += n;
     }
-    if partitions.len() > limit {
-        let _ = writeln!(s, "      … and {} more", partitions.len() - limit);
+    if t.output_count > limit {
+        let _ = writeln!(s, "      … and {} more", t.output_count - limit);
     }
 }
 
@@ -659,63 +665,71 @@ impl Progress {
     }
 }
 
-/// Compares a re-encoded connection with the source bytes it decoded; the
-/// bytes after a stop were not decoded, so they are not verified, which is a
-/// failure too.
-fn verify(src: &Source, c: &Connection, report: &mut Vec<String>) -> io::Result<()> {
-    let (t2, f2) = capture::reencode(c).map_err(|e| io::Error::other(e.to_string()))?;
-    let decoded = [c.decoded.0, c.decoded.1].map(|n| usize::try_from(n).unwrap_or(usize::MAX));
-    for ((dir, a, b), n) in [("to_worker", &src.to, &t2), ("from_worker", &src.from, &f2)]
-        .into_iter()
-        .zip(decoded)
-    {
-        let a = &a[..n.min(a.len())];
-        if a != &b[..] {
-            let at = a
-                .iter()
-                .zip(b.iter())
-                .position(|(x, y)| x != y)
-                .unwrap_or(a.len().min(b.len()));
+/// Compares a re-encoded connection with the source bytes it decoded, task
+/// by task as it reads them again; the bytes after a stop were not decoded,
+/// so they are not verified, which is a failure too.
+fn verify(r: &Recording, report: &mut Vec<String>) -> io::Result<()> {
+    let differs = r.verify().map_err(inspect_err)?;
+    for (dir, at) in ["to_worker", "from_worker"].into_iter().zip(differs) {
+        if let Some(at) = at {
             report.push(format!(
                 "connection {}, {dir}: re-encoding differs at byte {at}",
-                src.name
+                r.name
             ));
         }
     }
-    for s in c
+    let (to_len, from_len) = lengths(&r.origin)?;
+    for s in r
+        .conn
         .stops
         .iter()
         .filter(|s| s.kind != capture::StopKind::Ended)
     {
         let total = match s.direction {
-            capture::Direction::ToWorker => src.to.len(),
-            capture::Direction::FromWorker => src.from.len(),
+            capture::Direction::ToWorker => to_len,
+            capture::Direction::FromWorker => from_len,
         };
         report.push(format!(
             "connection {}, {}: bytes {}..{total} were not decoded, so not verified ({s})",
-            src.name, s.direction, s.offset
+            r.name, s.direction, s.offset
         ));
     }
     Ok(())
+}
+
+/// The lengths of a recording's two directions.
+fn lengths(origin: &Origin) -> io::Result<(u64, u64)> {
+    let len = |p: &std::path::Path| -> io::Result<u64> {
+        std::fs::metadata(p).map(|m| m.len()).map_err(|source| {
+            inspect_err(InspectError::Io {
+                path: p.to_path_buf(),
+                source,
+            })
+        })
+    };
+    Ok(match origin {
+        Origin::Files { to, from } => (len(to)?, len(from)?),
+        Origin::Memory { to, from } => (to.len() as u64, from.len() as u64),
+    })
 }
 
 fn inspect_err(e: InspectError) -> io::Error {
     let kind = match &e {
         InspectError::Io { source, .. } => source.kind(),
         InspectError::NoConnections { .. } => io::ErrorKind::NotFound,
-        InspectError::Pcap { .. } => io::ErrorKind::InvalidData,
+        InspectError::Pcap { .. } | InspectError::Reencode { .. } => io::ErrorKind::InvalidData,
     };
     io::Error::new(kind, e)
 }
 
-/// The recorded connections named by the arguments.
-fn recorded(args: &DecodeArgs) -> io::Result<Vec<Recorded>> {
+/// The recorded connections named by the arguments, not read yet.
+fn recorded(args: &DecodeArgs) -> io::Result<Vec<(String, Origin)>> {
     if let (Some(t), Some(f)) = (&args.to_worker, &args.from_worker) {
-        return Ok(vec![Recorded {
-            name: "0".into(),
-            to_worker: read_input(t)?,
-            from_worker: read_input(f)?,
-        }]);
+        let origin = Origin::Memory {
+            to: read_input(t)?,
+            from: read_input(f)?,
+        };
+        return Ok(vec![("0".into(), origin)]);
     }
     let Some(dir) = &args.dir else {
         return Err(io::Error::new(
@@ -723,7 +737,17 @@ fn recorded(args: &DecodeArgs) -> io::Result<Vec<Recorded>> {
             "give a capture directory, or --to-worker and --from-worker",
         ));
     };
-    capture_dir::read_dir(dir).map_err(inspect_err)
+    Ok(capture_dir::list_dir(dir)
+        .map_err(inspect_err)?
+        .into_iter()
+        .map(|f| {
+            let origin = Origin::Files {
+                to: f.to_worker,
+                from: f.from_worker,
+            };
+            (f.name, origin)
+        })
+        .collect())
 }
 
 /// Narrows the report to the connection `--connection` names (the exit
@@ -731,7 +755,7 @@ fn recorded(args: &DecodeArgs) -> io::Result<Vec<Recorded>> {
 /// applied as the tasks are written).
 fn select(
     report: &mut Report,
-    conns: &mut Vec<Option<&Connection>>,
+    conns: &mut Vec<Option<&dyn TaskSource>>,
     args: &DecodeArgs,
 ) -> io::Result<()> {
     let Some(name) = &args.connection else {
@@ -762,7 +786,7 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
     };
     let mut verify_report = Vec::new();
     let mut capture_report = None;
-    let mut decoded: Vec<(Source, Connection)> = Vec::new();
+    let mut decoded: Vec<Recording> = Vec::new();
     // Recorded connections of which not even the prelude could be read.
     let mut unread = Vec::new();
     match &args.dir {
@@ -785,41 +809,46 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
                 CaptureReport::new(cap, spark, |n, what| progress.advance(n, what));
             progress.advance(progress.total.saturating_sub(progress.done), "done");
             capture_report = Some(report);
-            decoded = workers;
+            // Each worker connection's tasks are read again from its
+            // reassembled streams as they are written.
+            decoded = workers
+                .into_iter()
+                .map(|(src, c)| {
+                    let origin = Origin::Memory {
+                        to: src.to,
+                        from: src.from,
+                    };
+                    Recording::from_decoded(&src.name, origin, c)
+                })
+                .collect();
         }
         _ => {
             let recorded = recorded(args)?;
-            let mut progress = Progress::new(
-                recorded
-                    .iter()
-                    .map(|r| (r.to_worker.len() + r.from_worker.len()) as u64)
-                    .sum(),
-            );
-            for r in recorded {
-                progress.advance((r.to_worker.len() + r.from_worker.len()) as u64, &r.name);
-                match capture::decode_best(&r.to_worker, &r.from_worker, spark) {
-                    Ok(c) => decoded.push((
-                        Source {
-                            name: r.name,
-                            to: r.to_worker,
-                            from: r.from_worker,
-                        },
-                        c,
-                    )),
-                    Err(stop) => unread.push(ConnectionReport::unread(&r.name, &stop, spark)),
+            let mut sizes = Vec::new();
+            for (_, origin) in &recorded {
+                let (t, f) = lengths(origin)?;
+                sizes.push(t + f);
+            }
+            let mut progress = Progress::new(sizes.iter().sum());
+            for ((name, origin), size) in recorded.into_iter().zip(sizes) {
+                progress.advance(size, &name);
+                match Recording::decode(&name, origin, spark).map_err(inspect_err)? {
+                    Ok(r) => decoded.push(r),
+                    Err(stop) => unread.push(ConnectionReport::unread(&name, &stop, spark)),
                 }
             }
         }
     }
-    // Summaries only: each task's report is built as it is written.
+    // Summaries only: each task's report is built as it is written, from
+    // the task read again.
     let mut connections = Vec::new();
-    let mut conns: Vec<Option<&Connection>> = Vec::new();
-    for (src, c) in &decoded {
+    let mut conns: Vec<Option<&dyn TaskSource>> = Vec::new();
+    for r in &decoded {
         if args.verify {
-            verify(src, c, &mut verify_report)?;
+            verify(r, &mut verify_report)?;
         }
-        connections.push(ConnectionReport::summary(&src.name, c));
-        conns.push(Some(c));
+        connections.push(ConnectionReport::summary(&r.name, &r.conn));
+        conns.push(Some(r as &dyn TaskSource));
     }
     conns.extend(unread.iter().map(|_| None));
     connections.extend(unread);

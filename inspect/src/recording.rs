@@ -1,0 +1,353 @@
+//! A recorded worker connection decoded from where its bytes are — two files
+//! of a capture directory, or two buffers — without holding more than one
+//! task of it: the layout is chosen by reading the bytes once per candidate
+//! release and keeping only each task's header ([`crate::capture::read_skeleton`]),
+//! and the tasks are read again, one at a time, when they are rendered
+//! ([`Recording::task_reports`]) or verified ([`Recording::verify`]).
+//!
+//! Memory is bounded by the largest item of the recording (see
+//! [`ConnReader`]) and the task holding it, plus one header per task; it does
+//! not grow with the number of tasks' records, frames or bytes.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sparkwire_worker::protocol::SparkVersion;
+
+use crate::capture::{
+    read_skeleton, reencode_task_with, Best, CaptureError, ConnReader, Connection, Direction, Stop,
+    Task,
+};
+use crate::error::InspectError;
+use crate::streamed::{Keep, TaskIter, TaskSource};
+
+/// Where a recording's two directions are.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// Two files (`to_worker.N.bin`, `from_worker.N.bin`).
+    Files {
+        /// JVM → worker.
+        to: PathBuf,
+        /// Worker → JVM.
+        from: PathBuf,
+    },
+    /// Two buffers (standard input, or a pcap's reassembled streams).
+    Memory {
+        /// JVM → worker.
+        to: Vec<u8>,
+        /// Worker → JVM.
+        from: Vec<u8>,
+    },
+}
+
+/// The two directions opened for reading, with their lengths.
+type Opened<'a> = (Box<dyn Read + 'a>, u64, Box<dyn Read + 'a>, u64);
+
+impl Origin {
+    fn open(&self) -> Result<Opened<'_>, InspectError> {
+        match self {
+            Origin::Files { to, from } => {
+                let (t, tl) = open_file(to)?;
+                let (f, fl) = open_file(from)?;
+                Ok((Box::new(t), tl, Box::new(f), fl))
+            }
+            Origin::Memory { to, from } => Ok((
+                Box::new(&to[..]),
+                to.len() as u64,
+                Box::new(&from[..]),
+                from.len() as u64,
+            )),
+        }
+    }
+
+    /// A read error, named by the file it happened in when there is one.
+    fn io_error(&self, source: std::io::Error) -> InspectError {
+        let path = match self {
+            Origin::Files { to, from } => {
+                if source.to_string().starts_with("from_worker") {
+                    from.clone()
+                } else {
+                    to.clone()
+                }
+            }
+            Origin::Memory { .. } => PathBuf::from("-"),
+        };
+        InspectError::Io { path, source }
+    }
+}
+
+fn open_file(path: &Path) -> Result<(File, u64), InspectError> {
+    let io = |source| InspectError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let f = File::open(path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len();
+    Ok((f, len))
+}
+
+/// A decoded recording: the connection without its tasks' data and replies
+/// (each task's header, whether its reply was complete, where decoding
+/// stopped), and where to read the tasks again.
+#[derive(Debug)]
+pub struct Recording {
+    /// The connection's name.
+    pub name: String,
+    /// Where its bytes are.
+    pub origin: Origin,
+    /// The connection as [`crate::capture::decode_best`] gives it, except that its
+    /// tasks hold only their headers and reply flags.
+    pub conn: Connection,
+}
+
+impl Recording {
+    /// Decodes a recording as [`crate::capture::decode_best`] does — with `spark`'s
+    /// layout, or choosing among every release's — reading it once per layout
+    /// tried. The inner `Err` is a recording whose prelude no layout reads.
+    pub fn decode(
+        name: &str,
+        origin: Origin,
+        spark: Option<SparkVersion>,
+    ) -> Result<Result<Recording, Stop>, InspectError> {
+        let read = |v: SparkVersion| -> Result<_, InspectError> {
+            let (t, tl, f, fl) = origin.open()?;
+            read_skeleton(t, tl, f, fl, v).map_err(|e| origin.io_error(e))
+        };
+        let conn = match spark {
+            Some(v) => match read(v)? {
+                Ok((c, _)) => Ok(c),
+                Err(e) => Err(Stop::from(&e)),
+            },
+            None => {
+                let mut best = Best::default();
+                for v in SparkVersion::ALL {
+                    best.push(read(v)?);
+                }
+                best.finish()
+            }
+        };
+        Ok(conn.map(|conn| Recording {
+            name: name.to_owned(),
+            origin,
+            conn,
+        }))
+    }
+
+    /// A recording already decoded whole (a pcap's worker connection): its
+    /// tasks are dropped, to be read again from `origin` one at a time.
+    pub fn from_decoded(name: &str, origin: Origin, mut conn: Connection) -> Recording {
+        for t in &mut conn.tasks {
+            t.input = Vec::new();
+            t.arrow_input = Vec::new();
+            t.reply = Vec::new();
+        }
+        Recording {
+            name: name.to_owned(),
+            origin,
+            conn,
+        }
+    }
+
+    /// The tasks, read again one at a time with the chosen layout; each
+    /// comes with its index on the connection.
+    pub fn tasks(&self) -> Result<Tasks<'_>, InspectError> {
+        let (t, tl, f, fl) = self.origin.open()?;
+        let reader = match ConnReader::open(t, tl, f, fl, self.conn.version) {
+            Ok(Ok(r)) => Some(r),
+            // It was read once: it reads again, unless the files changed.
+            Ok(Err(e)) => return Err(changed(&self.origin, &e)),
+            Err(e) => return Err(self.origin.io_error(e)),
+        };
+        Ok(Tasks {
+            origin: &self.origin,
+            reader,
+            index: 0,
+            expected: self.conn.tasks.len(),
+        })
+    }
+
+    /// Re-encodes the recording task by task, frame by frame, and compares
+    /// each direction with the recorded bytes as it goes: the first byte at which each
+    /// direction (JVM → worker, worker → JVM) differs from its re-encoding,
+    /// up to the bytes decoding accounted for.
+    pub fn verify(&self) -> Result<[Option<u64>; 2], InspectError> {
+        let (t, tl, f, fl) = self.origin.open()?;
+        let io = |e| self.origin.io_error(e);
+        let mut to = Compare::new(t, tl.min(self.conn.decoded.0));
+        let mut from = Compare::new(f, fl.min(self.conn.decoded.1));
+        to.push(&self.conn.prelude.0).map_err(io)?;
+        from.push(&self.conn.prelude.1).map_err(io)?;
+        for task in self.tasks()? {
+            let (i, task) = task?;
+            // Compared a frame (or reply item) at a time; the first read
+            // error is kept and stops the comparing.
+            let mut failed = None;
+            reencode_task_with(&task, i, self.conn.version, &mut |d, bytes| {
+                if failed.is_none() {
+                    let side = match d {
+                        Direction::ToWorker => &mut to,
+                        Direction::FromWorker => &mut from,
+                    };
+                    failed = side.push(bytes).err();
+                }
+            })
+            .map_err(|source| InspectError::Reencode { source })?;
+            if let Some(e) = failed {
+                return Err(io(e));
+            }
+        }
+        from.push(&self.conn.trailing).map_err(io)?;
+        Ok([to.end(), from.end()])
+    }
+}
+
+/// The recording no longer reads as it did.
+fn changed(origin: &Origin, e: &CaptureError) -> InspectError {
+    origin.io_error(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("the recording changed while it was decoded: {e}"),
+    ))
+}
+
+/// A recording's tasks, read one at a time ([`Recording::tasks`]).
+pub struct Tasks<'a> {
+    origin: &'a Origin,
+    reader: Option<ConnReader<Box<dyn Read + 'a>>>,
+    index: usize,
+    /// How many the first reading found.
+    expected: usize,
+}
+
+impl Iterator for Tasks<'_> {
+    type Item = Result<(usize, Task), InspectError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let reader = self.reader.as_mut()?;
+        let next = match reader.next_task() {
+            Ok(Some(t)) if self.index < self.expected => {
+                self.index += 1;
+                Some(Ok((self.index - 1, t)))
+            }
+            Ok(Some(_)) => Some(Err(self.origin.io_error(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the recording changed while it was decoded: more tasks than before",
+            )))),
+            Ok(None) => None,
+            Err(e) => Some(Err(self.origin.io_error(e))),
+        };
+        if !matches!(next, Some(Ok(_))) {
+            self.reader = None;
+        }
+        next
+    }
+}
+
+impl TaskSource for Recording {
+    fn version(&self) -> SparkVersion {
+        self.conn.version
+    }
+
+    fn tasks<'a>(&'a self, keep: Keep<'a>) -> TaskIter<'a> {
+        match Recording::tasks(self) {
+            Ok(tasks) => Box::new(tasks.filter_map(move |t| match t {
+                Ok((i, t)) => keep(i, &t).then(|| Ok((i, Cow::Owned(t)))),
+                Err(e) => Some(Err(e)),
+            })),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        }
+    }
+}
+
+/// Compares bytes pushed in order with a recording's, reading it as it goes:
+/// where they first differ, within the recording's first `limit` bytes.
+struct Compare<R> {
+    reader: R,
+    limit: u64,
+    at: u64,
+    differs: Option<u64>,
+    buf: Vec<u8>,
+}
+
+impl<R: Read> Compare<R> {
+    fn new(reader: R, limit: u64) -> Compare<R> {
+        Compare {
+            reader,
+            limit,
+            at: 0,
+            differs: None,
+            buf: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.differs.is_some() {
+            return Ok(());
+        }
+        let n = usize::try_from(self.limit - self.at)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        self.buf.resize(n, 0);
+        self.reader.read_exact(&mut self.buf)?;
+        if let Some(i) = self.buf.iter().zip(bytes).position(|(a, b)| a != b) {
+            self.differs = Some(self.at + i as u64);
+        } else if n < bytes.len() {
+            // Longer than the recording's decoded bytes.
+            self.differs = Some(self.limit);
+        }
+        self.at += n as u64;
+        Ok(())
+    }
+
+    /// Where they differ, if they do (a re-encoding shorter than the
+    /// recording differs where it ends).
+    fn end(self) -> Option<u64> {
+        self.differs.or((self.at < self.limit).then_some(self.at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where the whole-buffer comparison `verify` made before says two
+    /// byte strings differ: the first unequal byte, or the shorter's end.
+    fn whole(recorded: &[u8], limit: usize, again: &[u8]) -> Option<u64> {
+        let a = &recorded[..limit.min(recorded.len())];
+        (a != again).then(|| {
+            a.iter()
+                .zip(again)
+                .position(|(x, y)| x != y)
+                .unwrap_or(a.len().min(again.len())) as u64
+        })
+    }
+
+    #[test]
+    fn comparing_piece_by_piece_finds_what_comparing_whole_finds() {
+        let recorded: Vec<u8> = (0..40u8).collect();
+        let mut cases: Vec<(usize, Vec<u8>)> =
+            vec![(40, recorded.clone()), (25, recorded[..25].to_vec())];
+        for at in [0, 7, 24, 39] {
+            let mut b = recorded.clone();
+            b[at] ^= 1;
+            cases.push((40, b));
+        }
+        cases.push((40, recorded[..31].to_vec()));
+        cases.push((25, recorded.clone()));
+        cases.push((40, [&recorded[..], b"more"].concat()));
+        for (limit, again) in &cases {
+            for piece in [1, 3, 16, 64] {
+                let mut c = Compare::new(&recorded[..], *limit as u64);
+                for p in again.chunks(piece) {
+                    c.push(p).unwrap();
+                }
+                assert_eq!(
+                    c.end(),
+                    whole(&recorded, *limit, again),
+                    "limit {limit}, pieces of {piece}, {again:?}"
+                );
+            }
+        }
+    }
+}
