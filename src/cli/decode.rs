@@ -122,15 +122,21 @@ fn capture_text(s: &mut String, cap: &CaptureReport) {
                 "data socket, {server_frames} frames from the JVM: {}",
                 server_records.join(", ")
             ),
-            TcpKind::AccumulatorUpdates { updates, .. } => format!(
-                "accumulator updates (id, value) in {}: {}",
-                count_of(updates.len(), "batch", "batches"),
-                updates
+            TcpKind::AccumulatorUpdates {
+                accumulator_updates,
+                ..
+            } => format!(
+                "accumulator updates in {}: {}",
+                count_of(accumulator_updates.len(), "batch", "batches"),
+                accumulator_updates
                     .iter()
                     .map(|b| if b.is_empty() {
                         "none".to_owned()
                     } else {
-                        b.join(", ")
+                        b.iter()
+                            .map(accumulator_text)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     })
                     .collect::<Vec<_>>()
                     .join("; ")
@@ -1001,5 +1007,13 @@ mod tests {
         );
         // The auth token is never shown.
         assert!(!text.contains("0123abcd"));
+    }
+}
+
+/// One accumulator update as the task text shows it: `accumulator ID: VALUE`.
+fn accumulator_text(u: &sparkwire_inspect::report::AccumulatorUpdate) -> String {
+    match u.id {
+        Some(id) => format!("accumulator {id}: {}", u.value),
+        None => format!("not an (id, value) pair: {}", u.value),
     }
 }
