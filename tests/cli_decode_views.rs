@@ -214,7 +214,10 @@ fn the_text_names_eval_types_call_sites_timing_and_py4j_calls() {
         "{p}"
     );
     assert!(
-        p.contains("accumulator updates (id, value) in 4 batches: (0, 15); (0, 15); none; none")
+        p.contains(
+            "accumulator updates in 4 batches: accumulator 0: 15; accumulator 0: 15; none; none"
+        ),
+        "{p}"
     );
 }
 
