@@ -65,6 +65,8 @@ struct Decoder<'a> {
     graph: Graph,
     stack: Vec<NodeId>,
     marks: Vec<usize>,
+    /// MARK tuples whose hint is not yet written into the graph.
+    mark_tuples: Vec<u32>,
     memo: Memo,
     protocol: Option<u8>,
     buffers: u32,
@@ -80,6 +82,7 @@ impl<'a> Decoder<'a> {
             graph: Graph::new(),
             stack: Vec::new(),
             marks: Vec::new(),
+            mark_tuples: Vec::new(),
             memo: Memo::default(),
             protocol: None,
             buffers: 0,
@@ -95,8 +98,40 @@ impl<'a> Decoder<'a> {
         if self.graph.len() >= self.max_nodes {
             return Err(limit(r, "node", self.max_nodes));
         }
-        self.graph.hints_mut().push(Hint::default());
         Ok(self.graph.add(v))
+    }
+
+    /// Notes that a tuple was built with `MARK … TUPLE`. Hints are written into
+    /// the graph's table (one byte per node, mostly default) by
+    /// [`Self::flush_hints`], cheaper than a push per node: MARK tuples are
+    /// listed here, memoized nodes are the memo's contents.
+    #[inline]
+    fn hint_mark_tuple(&mut self, id: NodeId) {
+        self.mark_tuples.push(id.0);
+    }
+
+    /// Makes the graph's hint table complete: one hint per node.
+    fn flush_hints(&mut self) {
+        let n = self.graph.len();
+        let hints = self.graph.hints_mut();
+        hints.resize(n, Hint::default());
+        for id in self.mark_tuples.drain(..) {
+            if let Some(h) = hints.get_mut(id as usize) {
+                h.set_mark_tuple();
+            }
+        }
+        let memo = &self.memo;
+        // EMPTY slots are u32::MAX, past any node.
+        for &id in memo.dense.iter().chain(&memo.replaced) {
+            if let Some(h) = hints.get_mut(id as usize) {
+                h.set_memoized();
+            }
+        }
+        for id in memo.sparse.values() {
+            if let Some(h) = hints.get_mut(id.index()) {
+                h.set_memoized();
+            }
+        }
     }
 
     fn push(&mut self, r: &RawOp, id: NodeId) -> Result<(), DecodeError> {
@@ -147,7 +182,6 @@ impl<'a> Decoder<'a> {
             return Err(limit(r, "memo", self.limits.max_memo));
         }
         self.memo.put(idx, top);
-        self.graph.hints_mut()[top.index()].set_memoized();
         Ok(())
     }
 
@@ -183,6 +217,9 @@ impl<'a> Decoder<'a> {
 
     fn str_value(&self, r: &RawOp, s: &[u8]) -> Result<Value, DecodeError> {
         let b = self.slice(s);
+        if s.is_ascii() {
+            return Ok(Value::Str(PyStr::from_validated(b)));
+        }
         PyStr::from_utf8(b)
             .map(Value::Str)
             .map_err(|at| DecodeError::InvalidUtf8 {
@@ -234,6 +271,7 @@ impl<'a> Decoder<'a> {
             if r.op == Op::Stop {
                 let root = self.pop(&r)?;
                 self.graph.set_root(root);
+                self.flush_hints();
                 return Ok(Decoded {
                     graph: self.graph,
                     protocol: self.protocol,
@@ -296,10 +334,11 @@ impl<'a> Decoder<'a> {
                 let Some(body) = data.get(pos + 2..pos + 2 + n as usize) else {
                     return Ok(None);
                 };
-                if super::pytext::validate(body).is_err() {
+                // Almost every real string is ASCII: checked a word at a time.
+                if !body.is_ascii() && super::pytext::validate(body).is_err() {
                     return Ok(None);
                 }
-                let s = PyStr::from_validated(self.data.slice_ref(body));
+                let s = PyStr::from_validated(self.data.slice(pos + 2..pos + 2 + n as usize));
                 (Value::Str(s), pos + 2 + n as usize)
             }
             0x94 => {
@@ -309,7 +348,6 @@ impl<'a> Decoder<'a> {
                 let top = *self.stack.last().expect("above the fence");
                 let idx = self.memo.len() as u64;
                 self.memo.put(idx, top);
-                self.graph.hints_mut()[top.index()].set_memoized();
                 return Ok(Some(pos + 1));
             }
             b'(' => {
@@ -332,11 +370,10 @@ impl<'a> Decoder<'a> {
                 let Some(mark) = self.marks.pop() else {
                     return Ok(None);
                 };
-                let items = self.stack.split_off(mark);
+                let items = self.stack[mark..].to_vec();
+                self.stack.truncate(mark);
                 let id = self.graph.add(Value::Tuple(items));
-                let mut h = Hint::default();
-                h.set_mark_tuple();
-                self.graph.hints_mut().push(h);
+                self.hint_mark_tuple(id);
                 self.stack.push(id);
                 return Ok(Some(pos + 1));
             }
@@ -386,10 +423,62 @@ impl<'a> Decoder<'a> {
             _ => return Ok(None),
         };
         let (v, next) = value;
-        self.graph.hints_mut().push(Hint::default());
         let id = self.graph.add(v);
         self.stack.push(id);
+        // A list of ints is one opcode after another: take the rest of the run
+        // in a tighter loop.
+        if matches!(b, b'K' | b'M' | b'J') && data.get(next) == Some(&b) {
+            return Ok(Some(self.atom_run(data, next)));
+        }
         Ok(Some(next))
+    }
+
+    /// A run of atoms (BININT1/2, BININT, BINFLOAT, NONE, NEWTRUE/NEWFALSE),
+    /// each a node pushed on the stack, in one loop: the node and stack
+    /// limits are turned into one count of ops allowed before the run starts,
+    /// with the same bound [`Self::fast_step`] checks per op. Returns the
+    /// position after the run (`pos` itself when the first op is not one of
+    /// these, is cut short, or a limit is reached: the general path decides).
+    #[inline]
+    fn atom_run(&mut self, data: &[u8], mut pos: usize) -> usize {
+        let room = (self.max_nodes.saturating_sub(self.graph.len() + 1))
+            .min(self.limits.max_stack.saturating_sub(self.stack.len() + 1));
+        let mut done = 0;
+        while done < room {
+            let (v, next) = match data.get(pos) {
+                Some(b'K') => match data.get(pos + 1) {
+                    Some(&v) => (Value::Int(Int::Small(v as i64)), pos + 2),
+                    None => break,
+                },
+                Some(b'M') => match data.get(pos + 1..pos + 3) {
+                    Some(&[a, b]) => (
+                        Value::Int(Int::Small(u16::from_le_bytes([a, b]) as i64)),
+                        pos + 3,
+                    ),
+                    _ => break,
+                },
+                Some(b'J') => match data.get(pos + 1..pos + 5) {
+                    Some(&[a, b, c, d]) => (
+                        Value::Int(Int::Small(i32::from_le_bytes([a, b, c, d]) as i64)),
+                        pos + 5,
+                    ),
+                    _ => break,
+                },
+                Some(b'G') => match data.get(pos + 1..pos + 9).and_then(|v| v.try_into().ok()) {
+                    Some(v) => (Value::Float(f64::from_be_bytes(v)), pos + 9),
+                    None => break,
+                },
+                Some(b'N') => (Value::None, pos + 1),
+                Some(0x88) => (Value::Bool(true), pos + 1),
+                Some(0x89) => (Value::Bool(false), pos + 1),
+                _ => break,
+            };
+            let id = self.graph.add(v);
+            self.stack.push(id);
+            pos = next;
+            done += 1;
+        }
+        pos
     }
 
     fn step(&mut self, r: &RawOp, remaining: usize) -> Result<(), DecodeError> {
@@ -511,7 +600,7 @@ impl<'a> Decoder<'a> {
             (Op::Tuple, _) => {
                 let items = self.pop_mark(r)?;
                 let id = self.node(r, Value::Tuple(items))?;
-                self.graph.hints_mut()[id.index()].set_mark_tuple();
+                self.hint_mark_tuple(id);
                 self.push(r, id)?
             }
             (Op::FrozenSet, _) => {
@@ -726,6 +815,7 @@ impl<'a> Decoder<'a> {
     /// when a POP discards exactly that shape, keep it as the object's state
     /// instead of losing it.
     fn note_popped(&mut self, popped: NodeId) {
+        self.flush_hints();
         let Value::Object(o) = self.graph.get(popped) else {
             return;
         };
@@ -763,6 +853,9 @@ struct Memo {
     dense: Vec<u32>,
     sparse: HashMap<u64, NodeId>,
     len: usize,
+    /// Nodes that were stored and later replaced by another PUT at the same
+    /// index: memoized all the same.
+    replaced: Vec<u32>,
 }
 
 const EMPTY: u32 = u32::MAX;
@@ -783,8 +876,19 @@ impl Memo {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, idx: u64, id: NodeId) {
+        // The common case, MEMOIZE or PUT numbering slots 0, 1, 2, …: append.
+        if idx == self.dense.len() as u64 && idx < EMPTY as u64 && self.sparse.is_empty() {
+            self.dense.push(id.0);
+            self.len += 1;
+        } else {
+            self.put_other(idx, id)
+        }
+    }
+
+    #[inline(never)]
+    fn put_other(&mut self, idx: u64, id: NodeId) {
         if idx < self.dense.len() as u64 + DENSE_SLACK
             && idx < EMPTY as u64
             && !self.sparse.contains_key(&idx)
@@ -795,12 +899,15 @@ impl Memo {
             } else if i > self.dense.len() {
                 self.dense.resize(i + 1, EMPTY);
             }
-            if self.dense[i] == EMPTY {
-                self.len += 1;
+            match std::mem::replace(&mut self.dense[i], id.0) {
+                EMPTY => self.len += 1,
+                old => self.replaced.push(old),
             }
-            self.dense[i] = id.0;
-        } else if self.sparse.insert(idx, id).is_none() {
-            self.len += 1;
+        } else {
+            match self.sparse.insert(idx, id) {
+                None => self.len += 1,
+                Some(old) => self.replaced.push(old.0),
+            }
         }
     }
 }
