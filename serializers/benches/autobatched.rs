@@ -72,7 +72,31 @@ fn encode() -> Vec<u8> {
     enc.finish().expect("finish")
 }
 
+/// One pass of `what` over our stream, untimed, for instruction counting.
+#[inline(never)]
+fn profile_once(what: &str, stream: &[u8]) {
+    let dec = || StreamDecoder::new(Serializer::rdd_default(), SparkVersion::V4_3);
+    match what {
+        "decode" => drop(std::hint::black_box(
+            dec().load_all(stream).expect("decode"),
+        )),
+        "chunks" => drop(std::hint::black_box(
+            dec().load_chunks(stream).expect("decode"),
+        )),
+        "encode" => drop(std::hint::black_box(encode())),
+        other => panic!("--profile decode|chunks|encode, not {other}"),
+    }
+}
+
 fn main() {
+    // `-- --profile decode|chunks|encode`: one pass over our own stream (byte-identical
+    // to PySpark's, as the timed run checks), no timings, for callgrind.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--profile") {
+        let stream = encode();
+        profile_once(args.get(i + 1).map_or("decode", |s| s.as_str()), &stream);
+        return;
+    }
     let version = sparkwire_testkit::oracle_versions()
         .last()
         .cloned()
