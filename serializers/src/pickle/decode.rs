@@ -167,6 +167,22 @@ impl<'a> Decoder<'a> {
         Ok(*self.stack.last().expect("checked above the fence"))
     }
 
+    /// The top `n` (1 to 3) stack items, popped, as a tuple's items: built
+    /// in place rather than copied out by a `memcpy` call. The caller has
+    /// checked that there are `n` items above the fence.
+    #[inline]
+    fn take_top(&mut self, n: usize) -> Vec<NodeId> {
+        let l = self.stack.len();
+        let s = &self.stack;
+        let items = match n {
+            1 => vec![s[l - 1]],
+            2 => vec![s[l - 2], s[l - 1]],
+            _ => vec![s[l - 3], s[l - 2], s[l - 1]],
+        };
+        self.stack.truncate(l - n);
+        items
+    }
+
     /// Pops everything above the topmost MARK, and the MARK.
     fn pop_mark(&mut self, r: &RawOp) -> Result<Vec<NodeId>, DecodeError> {
         let mark = self.marks.pop().ok_or(DecodeError::NoMark {
@@ -362,7 +378,7 @@ impl<'a> Decoder<'a> {
                 if self.stack.len() < fence + n {
                     return Ok(None);
                 }
-                let items = self.stack.split_off(self.stack.len() - n);
+                let items = self.take_top(n);
                 (Value::Tuple(items), pos + 1)
             }
             b't' => {
