@@ -110,7 +110,9 @@ impl<'a> Decoder<'a> {
         self.mark_tuples.push(id.0);
     }
 
-    /// Makes the graph's hint table complete: one hint per node.
+    /// Makes the graph's hint table complete: one hint per node. Each memo
+    /// store and each MARK tuple is looked at once over the whole decode, however
+    /// often this runs (every POP of an object asks for it).
     fn flush_hints(&mut self) {
         let n = self.graph.len();
         let hints = self.graph.hints_mut();
@@ -120,18 +122,18 @@ impl<'a> Decoder<'a> {
                 h.set_mark_tuple();
             }
         }
-        let memo = &self.memo;
-        // EMPTY slots are u32::MAX, past any node.
-        for &id in memo.dense.iter().chain(&memo.replaced) {
+        let memo = &mut self.memo;
+        // Appended slots since the last flush (EMPTY is u32::MAX, past any
+        // node), then every store the append path did not make.
+        let fresh = memo.dense.get(memo.hinted_dense..).unwrap_or_default();
+        let other = memo.other_puts.get(memo.hinted_other..).unwrap_or_default();
+        for &id in fresh.iter().chain(other) {
             if let Some(h) = hints.get_mut(id as usize) {
                 h.set_memoized();
             }
         }
-        for id in memo.sparse.values() {
-            if let Some(h) = hints.get_mut(id.index()) {
-                h.set_memoized();
-            }
-        }
+        memo.hinted_dense = memo.dense.len();
+        memo.hinted_other = memo.other_puts.len();
     }
 
     fn push(&mut self, r: &RawOp, id: NodeId) -> Result<(), DecodeError> {
@@ -869,9 +871,13 @@ struct Memo {
     dense: Vec<u32>,
     sparse: HashMap<u64, NodeId>,
     len: usize,
-    /// Nodes that were stored and later replaced by another PUT at the same
-    /// index: memoized all the same.
-    replaced: Vec<u32>,
+    /// Every node stored other than by appending to `dense` (sparse slots,
+    /// holes filled, overwrites), and every node an overwrite replaced: all
+    /// memoized, for the hints. One entry per PUT, so bounded by the input.
+    other_puts: Vec<u32>,
+    /// How much of `dense` and `other_puts` the hints already reflect.
+    hinted_dense: usize,
+    hinted_other: usize,
 }
 
 const EMPTY: u32 = u32::MAX;
@@ -917,14 +923,15 @@ impl Memo {
             }
             match std::mem::replace(&mut self.dense[i], id.0) {
                 EMPTY => self.len += 1,
-                old => self.replaced.push(old),
+                old => self.other_puts.push(old),
             }
         } else {
             match self.sparse.insert(idx, id) {
                 None => self.len += 1,
-                Some(old) => self.replaced.push(old.0),
+                Some(old) => self.other_puts.push(old.0),
             }
         }
+        self.other_puts.push(id.0);
     }
 }
 
@@ -1186,6 +1193,27 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn hints_survive_pops_sparse_puts_and_overwrites() {
+        // [] MEMOIZE; None BINPUT 0 (replaces the list's slot before any
+        // flush); POP (asks for the hints mid-decode); MARK 1 2 3 4 TUPLE
+        // LONG_BINPUT 65535 (sparse); POP; None MEMOIZE (slot 2, a hole at 1);
+        // 7 BINPUT 2 (overwrites the None's slot); POP POP; STOP.
+        let d =
+            dec(b"\x80\x04]\x94Nq\x000(K\x01K\x02K\x03K\x04tr\xff\xff\x00\x000N\x94K\x07q\x0200.")
+                .unwrap();
+        let flags: Vec<(bool, bool)> = d
+            .graph
+            .ids()
+            .map(|id| {
+                let h = d.graph.hint(id).unwrap();
+                (h.memoized(), h.mark_tuple())
+            })
+            .collect();
+        let (m, t, o) = ((true, false), (true, true), (false, false));
+        assert_eq!(flags, [m, m, o, o, o, o, t, m, m]);
     }
 
     #[test]
