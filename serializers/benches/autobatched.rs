@@ -72,7 +72,60 @@ fn encode() -> Vec<u8> {
     enc.finish().expect("finish")
 }
 
+/// One pass of `what` over our stream, untimed, for instruction counting.
+#[inline(never)]
+fn profile_once(what: &str, stream: &[u8]) {
+    let dec = || StreamDecoder::new(Serializer::rdd_default(), SparkVersion::V4_3);
+    match what {
+        "decode" => drop(std::hint::black_box(
+            dec().load_all(stream).expect("decode"),
+        )),
+        "chunks" => drop(std::hint::black_box(
+            dec().load_chunks(stream).expect("decode"),
+        )),
+        "encode" => drop(std::hint::black_box(encode())),
+        "split" => {
+            // Prices per-element graphs: every record copied out of its batch's
+            // graph into its own Arc<Graph> (no hint table, so a lower bound on
+            // what a decoder building them directly would add per record).
+            use sparkwire_serializers::pickle::Graph;
+            use sparkwire_serializers::pyspark::{Chunk, Element};
+            use std::sync::Arc;
+            let chunks = dec().load_chunks(stream).expect("decode");
+            let mut out = Vec::with_capacity(1_000_000);
+            for c in chunks {
+                let Chunk::Nodes { graph, items } = c else {
+                    panic!()
+                };
+                for id in items {
+                    let mut g = Graph::new();
+                    let Value::Tuple(kids) = graph.get(id) else {
+                        panic!()
+                    };
+                    let mut nk = Vec::with_capacity(kids.len());
+                    for &k in kids {
+                        nk.push(g.add(graph.get(k).clone()));
+                    }
+                    let root = g.add(Value::Tuple(nk));
+                    g.set_root(root);
+                    out.push(Element::Pickled(Arc::new(g), root));
+                }
+            }
+            drop(std::hint::black_box(out));
+        }
+        other => panic!("--profile decode|chunks|split|encode, not {other}"),
+    }
+}
+
 fn main() {
+    // `-- --profile decode|chunks|split|encode`: one pass over our own stream (byte-identical
+    // to PySpark's, as the timed run checks), no timings, for callgrind.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--profile") {
+        let stream = encode();
+        profile_once(args.get(i + 1).map_or("decode", |s| s.as_str()), &stream);
+        return;
+    }
     let version = sparkwire_testkit::oracle_versions()
         .last()
         .cloned()

@@ -10,6 +10,16 @@
 //! `decode` into the value graph for us; "encode" is `pickle.dumps` of those
 //! objects and `encode` of the graph. serde-pickle decodes to its `Value` and
 //! encodes that (its output is not CPython's, see the spec §5).
+//!
+//! Pyrolite (the JVM's pickler, what Spark's executors use) is timed inside its
+//! own JVM through the testkit's Java oracle: `Unpickler.loads` of the same
+//! pickles and `Pickler(true, false).dumps` of what it loaded, best of 15 after
+//! 10 warm-up rounds (3 after 1 for the million ints, which Pyrolite loads in
+//! seconds), against our `decode` and our `encode` in Pyrolite's
+//! layout ([`Profile::Pyrolite`]), whose bytes must equal what Pyrolite wrote.
+//!
+//! `-- --profile <decode|encode> <workload>` skips the timings and runs just
+//! that operation once over the workload (for `valgrind --tool=callgrind`).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -34,7 +44,7 @@ for name, objs in work.items():
         for _ in range(reps):
             t = time.perf_counter(); f(); b = min(b, time.perf_counter() - t)
         return b
-    reps = 15
+    reps = int(sys.argv[1])
     dec = best(lambda: [pickle.loads(d) for d in data], reps)
     enc = best(lambda: [pickle.dumps(o, 5) for o in objs], reps)
     out[name] = {"pickles": [d.hex() for d in data], "decode_s": dec, "encode_s": enc}
@@ -126,6 +136,78 @@ fn serde_rows(pickles: &[Bytes], total: usize, py_dec: Duration) {
     );
 }
 
+/// Pyrolite's loads and dumps timed in its JVM, beside our decode and our
+/// Pyrolite-layout encode; checks that both wrote the same bytes.
+fn versus_pyrolite(version: &str, name: &str, pickles: &[Bytes], total: usize, ours_dec: Duration) {
+    let refs: Vec<&[u8]> = pickles.iter().map(|p| p.as_ref()).collect();
+    // Pyrolite's APPENDS of a million items takes seconds: fewer rounds there.
+    let (warmups, reps) = if name == "1M small ints" {
+        (1, 3)
+    } else {
+        (10, 15)
+    };
+    let Some(theirs) =
+        sparkwire_testkit::pyrolite::with_pyrolite(version, |p| p.bench(warmups, reps, &refs))
+    else {
+        println!("pyrolite {name}: oracle missing, skipped");
+        return;
+    };
+    let theirs = theirs.expect("Pyrolite benchmark");
+    let graphs: Vec<_> = pickles
+        .iter()
+        .map(|p| pickle::decode(p).unwrap().graph)
+        .collect();
+    assert_eq!(theirs.dumped.len(), graphs.len());
+    for (g, d) in graphs.iter().zip(&theirs.dumped) {
+        assert!(
+            pickle::encode(g, Profile::Pyrolite).unwrap() == *d,
+            "{name}: our Pyrolite-layout encoding differs from Pyrolite's dumps"
+        );
+    }
+    let ours_enc = best(15, || {
+        for g in &graphs {
+            std::hint::black_box(pickle::encode(g, Profile::Pyrolite).unwrap());
+        }
+    });
+    let out: usize = theirs.dumped.iter().map(|d| d.len()).sum();
+    println!(
+        "decode {name:<14} ({:>6.1} MB): sparkwire {:>8.1} MB/s, Pyrolite {:>8.1} MB/s -> {:>5.2}x (Unpickler.loads, JIT warm)",
+        total as f64 / 1e6,
+        mbps(total, ours_dec),
+        mbps(total, theirs.loads),
+        theirs.loads.as_secs_f64() / ours_dec.as_secs_f64(),
+    );
+    println!(
+        "encode {name:<14} ({:>6.1} MB): sparkwire {:>8.1} MB/s, Pyrolite {:>8.1} MB/s -> {:>5.2}x (Pickler.dumps, protocol 2, same bytes)",
+        out as f64 / 1e6,
+        mbps(out, ours_enc),
+        mbps(out, theirs.dumps),
+        theirs.dumps.as_secs_f64() / ours_enc.as_secs_f64(),
+    );
+}
+
+/// One operation over one workload, untimed, for instruction counting.
+#[inline(never)]
+fn profile_once(op: &str, pickles: &[Bytes]) {
+    match op {
+        "decode" => {
+            for p in pickles {
+                std::hint::black_box(pickle::decode(p).unwrap());
+            }
+        }
+        "encode" => {
+            let graphs: Vec<_> = pickles
+                .iter()
+                .map(|p| pickle::decode(p).unwrap().graph)
+                .collect();
+            for g in &graphs {
+                std::hint::black_box(pickle::encode(g, Profile::PYSPARK).unwrap());
+            }
+        }
+        other => panic!("--profile decode|encode, not {other}"),
+    }
+}
+
 fn mbps(bytes: usize, d: Duration) -> f64 {
     bytes as f64 / 1e6 / d.as_secs_f64()
 }
@@ -138,9 +220,15 @@ fn main() {
     let python = sparkwire_testkit::oracle::python_for(&version)
         .map(|p| p.into_os_string())
         .unwrap_or_else(|| "python3".into());
+    let args: Vec<String> = std::env::args().collect();
+    let profile = args
+        .iter()
+        .position(|a| a == "--profile")
+        .map(|i| (args.get(i + 1).cloned(), args.get(i + 2).cloned()));
     let out = Command::new(&python)
         .arg("-c")
         .arg(PY)
+        .arg(if profile.is_some() { "1" } else { "15" })
         .output()
         .expect("run CPython");
     assert!(
@@ -165,6 +253,12 @@ fn main() {
         let total: usize = pickles.iter().map(|p| p.len()).sum();
         let py_dec = Duration::from_secs_f64(r["decode_s"].as_f64().unwrap());
         let py_enc = Duration::from_secs_f64(r["encode_s"].as_f64().unwrap());
+        if let Some((op, workload)) = &profile {
+            if workload.as_deref() == Some(name) {
+                profile_once(op.as_deref().unwrap_or("decode"), &pickles);
+            }
+            continue;
+        }
 
         let ours_dec = best(15, || {
             for p in &pickles {
@@ -210,5 +304,6 @@ fn main() {
         if name == "row batches" {
             serde_rows(&pickles, total, py_dec);
         }
+        versus_pyrolite(&version, name, &pickles, total, ours_dec);
     }
 }

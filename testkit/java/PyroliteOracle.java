@@ -21,6 +21,12 @@
 //                                   booleans as 0/1, chars as code units in
 //                                   decimal; "A:int:" is an empty int[]
 //   ( … )  [ … ]  { k v … }  < … >  Object[], ArrayList, LinkedHashMap, LinkedHashSet
+// Special requests:
+//   AUTOBATCH <value>               Spark's SerDeUtil.AutoBatchedPickler over an Object[]
+//   BENCH <warmups> <reps> <hex,…>  times Unpickler.loads over all the pickles and
+//                                   Pickler(true, false).dumps over the loaded objects,
+//                                   each best of <reps> after <warmups> untimed rounds;
+//                                   answers "OK <loads ns> <dumps ns> <hex of each dump,…>"
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -38,6 +44,7 @@ import java.util.Set;
 import java.util.TimeZone;
 
 import net.razorvine.pickle.Pickler;
+import net.razorvine.pickle.Unpickler;
 
 public class PyroliteOracle {
     private final String[] toks;
@@ -51,7 +58,9 @@ public class PyroliteOracle {
     private static byte[] unhex(String h) {
         byte[] b = new byte[h.length() / 2];
         for (int i = 0; i < b.length; i++) {
-            b[i] = (byte) Integer.parseInt(h.substring(2 * i, 2 * i + 2), 16);
+            int hi = Character.digit(h.charAt(2 * i), 16), lo = Character.digit(h.charAt(2 * i + 1), 16);
+            if (hi < 0 || lo < 0) throw new IllegalArgumentException("bad hex at " + 2 * i);
+            b[i] = (byte) (hi << 4 | lo);
         }
         return b;
     }
@@ -59,7 +68,7 @@ public class PyroliteOracle {
     private static String hex(byte[] b) {
         StringBuilder sb = new StringBuilder(b.length * 2);
         for (byte x : b) {
-            sb.append(String.format("%02x", x & 0xff));
+            sb.append(Character.forDigit((x >> 4) & 0xf, 16)).append(Character.forDigit(x & 0xf, 16));
         }
         return sb.toString();
     }
@@ -182,6 +191,42 @@ public class PyroliteOracle {
         return sb.toString();
     }
 
+    // Pyrolite's own speed, for the benchmark's same-run ratios. One Unpickler and
+    // one Pickler per round, reused across the pickles as Spark's SerDeUtil reuses
+    // them across a partition's batches; the loaded objects stay alive until the
+    // round ends, so allocation (and any collection it triggers) is timed.
+    private static String bench(int warmups, int reps, String hexes) throws Exception {
+        String[] parts = hexes.isEmpty() ? new String[0] : hexes.split(",");
+        byte[][] pickles = new byte[parts.length][];
+        for (int i = 0; i < parts.length; i++) pickles[i] = unhex(parts[i]);
+        Object[] loaded = new Object[pickles.length];
+        byte[][] dumped = new byte[pickles.length][];
+        long bestLoads = Long.MAX_VALUE, bestDumps = Long.MAX_VALUE;
+        for (int round = 0; round < warmups + reps; round++) {
+            java.util.Arrays.fill(loaded, null);
+            long t0 = System.nanoTime();
+            Unpickler u = new Unpickler();
+            for (int i = 0; i < pickles.length; i++) loaded[i] = u.loads(pickles[i]);
+            u.close();
+            long t1 = System.nanoTime();
+            Pickler p = new Pickler(true, false);
+            for (int i = 0; i < loaded.length; i++) dumped[i] = p.dumps(loaded[i]);
+            p.close();
+            long t2 = System.nanoTime();
+            if (round >= warmups) {
+                bestLoads = Math.min(bestLoads, t1 - t0);
+                bestDumps = Math.min(bestDumps, t2 - t1);
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append(bestLoads).append(' ').append(bestDumps).append(' ');
+        for (int i = 0; i < dumped.length; i++) {
+            if (i > 0) sb.append(',');
+            sb.append(hex(dumped[i]));
+        }
+        return sb.toString();
+    }
+
     public static void main(String[] args) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         PrintStream out = new PrintStream(System.out, true, "UTF-8");
@@ -199,7 +244,11 @@ public class PyroliteOracle {
         while ((line = in.readLine()) != null) {
             String reply;
             try {
-                if (line.startsWith("AUTOBATCH ")) {
+                if (line.startsWith("BENCH ")) {
+                    String[] p = line.split(" ", 4);
+                    reply = "OK " + bench(Integer.parseInt(p[1]), Integer.parseInt(p[2]),
+                        p.length > 3 ? p[3] : "");
+                } else if (line.startsWith("AUTOBATCH ")) {
                     Object[] items = (Object[]) new PyroliteOracle(line.substring(10)).value();
                     reply = "OK " + autoBatch(items);
                 } else {

@@ -62,6 +62,53 @@ impl Pyrolite {
     }
 }
 
+/// Pyrolite's own timings over a set of pickles, measured inside the JVM.
+#[derive(Debug, Clone)]
+pub struct PyroliteBench {
+    /// Best round of `Unpickler.loads` over all the pickles.
+    pub loads: std::time::Duration,
+    /// Best round of `Pickler(true, false).dumps` over all the loaded objects.
+    pub dumps: std::time::Duration,
+    /// What `dumps` wrote for each loaded pickle (protocol 2, Pyrolite's layout).
+    pub dumped: Vec<Vec<u8>>,
+}
+
+impl Pyrolite {
+    /// Times Pyrolite's unpickler and pickler over `pickles` (one `Unpickler` and
+    /// one `Pickler` per round, as Spark reuses them across a partition's
+    /// batches): best of `reps` rounds after `warmups` untimed ones, so that the
+    /// JIT has compiled the hot paths.
+    pub fn bench(
+        &mut self,
+        warmups: u32,
+        reps: u32,
+        pickles: &[&[u8]],
+    ) -> Result<PyroliteBench, String> {
+        let hexes: Vec<String> = pickles.iter().map(|p| crate::hex(p)).collect();
+        let answer = self.request(&format!("BENCH {warmups} {reps} {}", hexes.join(",")))?;
+        let mut it = answer.splitn(3, ' ');
+        let mut ns = || -> Result<std::time::Duration, String> {
+            it.next()
+                .and_then(|t| t.parse().ok())
+                .map(std::time::Duration::from_nanos)
+                .ok_or_else(|| format!("bad BENCH answer {:?}", &answer[..answer.len().min(80)]))
+        };
+        let (loads, dumps) = (ns()?, ns()?);
+        let dumped = it
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .filter(|h| !h.is_empty())
+            .map(crate::unhex)
+            .collect();
+        Ok(PyroliteBench {
+            loads,
+            dumps,
+            dumped,
+        })
+    }
+}
+
 /// The Pyrolite jar bundled with pyspark `version`, if that venv is installed.
 pub fn jar_for(version: &str) -> Option<PathBuf> {
     let py = python_for(version)?;

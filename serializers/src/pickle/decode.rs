@@ -65,6 +65,8 @@ struct Decoder<'a> {
     graph: Graph,
     stack: Vec<NodeId>,
     marks: Vec<usize>,
+    /// MARK tuples whose hint is not yet written into the graph.
+    mark_tuples: Vec<u32>,
     memo: Memo,
     protocol: Option<u8>,
     buffers: u32,
@@ -80,6 +82,7 @@ impl<'a> Decoder<'a> {
             graph: Graph::new(),
             stack: Vec::new(),
             marks: Vec::new(),
+            mark_tuples: Vec::new(),
             memo: Memo::default(),
             protocol: None,
             buffers: 0,
@@ -95,8 +98,42 @@ impl<'a> Decoder<'a> {
         if self.graph.len() >= self.max_nodes {
             return Err(limit(r, "node", self.max_nodes));
         }
-        self.graph.hints_mut().push(Hint::default());
         Ok(self.graph.add(v))
+    }
+
+    /// Notes that a tuple was built with `MARK … TUPLE`. Hints are written into
+    /// the graph's table (one byte per node, mostly default) by
+    /// [`Self::flush_hints`], cheaper than a push per node: MARK tuples are
+    /// listed here, memoized nodes are the memo's contents.
+    #[inline]
+    fn hint_mark_tuple(&mut self, id: NodeId) {
+        self.mark_tuples.push(id.0);
+    }
+
+    /// Makes the graph's hint table complete: one hint per node. Each memo
+    /// store and each MARK tuple is looked at once over the whole decode, however
+    /// often this runs (every POP of an object asks for it).
+    fn flush_hints(&mut self) {
+        let n = self.graph.len();
+        let hints = self.graph.hints_mut();
+        hints.resize(n, Hint::default());
+        for id in self.mark_tuples.drain(..) {
+            if let Some(h) = hints.get_mut(id as usize) {
+                h.set_mark_tuple();
+            }
+        }
+        let memo = &mut self.memo;
+        // Appended slots since the last flush (EMPTY is u32::MAX, past any
+        // node), then every store the append path did not make.
+        let fresh = memo.dense.get(memo.hinted_dense..).unwrap_or_default();
+        let other = memo.other_puts.get(memo.hinted_other..).unwrap_or_default();
+        for &id in fresh.iter().chain(other) {
+            if let Some(h) = hints.get_mut(id as usize) {
+                h.set_memoized();
+            }
+        }
+        memo.hinted_dense = memo.dense.len();
+        memo.hinted_other = memo.other_puts.len();
     }
 
     fn push(&mut self, r: &RawOp, id: NodeId) -> Result<(), DecodeError> {
@@ -132,6 +169,22 @@ impl<'a> Decoder<'a> {
         Ok(*self.stack.last().expect("checked above the fence"))
     }
 
+    /// The top `n` (1 to 3) stack items, popped, as a tuple's items: built
+    /// in place rather than copied out by a `memcpy` call. The caller has
+    /// checked that there are `n` items above the fence.
+    #[inline]
+    fn take_top(&mut self, n: usize) -> Vec<NodeId> {
+        let l = self.stack.len();
+        let s = &self.stack;
+        let items = match n {
+            1 => vec![s[l - 1]],
+            2 => vec![s[l - 2], s[l - 1]],
+            _ => vec![s[l - 3], s[l - 2], s[l - 1]],
+        };
+        self.stack.truncate(l - n);
+        items
+    }
+
     /// Pops everything above the topmost MARK, and the MARK.
     fn pop_mark(&mut self, r: &RawOp) -> Result<Vec<NodeId>, DecodeError> {
         let mark = self.marks.pop().ok_or(DecodeError::NoMark {
@@ -147,7 +200,6 @@ impl<'a> Decoder<'a> {
             return Err(limit(r, "memo", self.limits.max_memo));
         }
         self.memo.put(idx, top);
-        self.graph.hints_mut()[top.index()].set_memoized();
         Ok(())
     }
 
@@ -183,6 +235,9 @@ impl<'a> Decoder<'a> {
 
     fn str_value(&self, r: &RawOp, s: &[u8]) -> Result<Value, DecodeError> {
         let b = self.slice(s);
+        if s.is_ascii() {
+            return Ok(Value::Str(PyStr::from_validated(b)));
+        }
         PyStr::from_utf8(b)
             .map(Value::Str)
             .map_err(|at| DecodeError::InvalidUtf8 {
@@ -234,6 +289,7 @@ impl<'a> Decoder<'a> {
             if r.op == Op::Stop {
                 let root = self.pop(&r)?;
                 self.graph.set_root(root);
+                self.flush_hints();
                 return Ok(Decoded {
                     graph: self.graph,
                     protocol: self.protocol,
@@ -296,10 +352,11 @@ impl<'a> Decoder<'a> {
                 let Some(body) = data.get(pos + 2..pos + 2 + n as usize) else {
                     return Ok(None);
                 };
-                if super::pytext::validate(body).is_err() {
+                // Almost every real string is ASCII: checked a word at a time.
+                if !body.is_ascii() && super::pytext::validate(body).is_err() {
                     return Ok(None);
                 }
-                let s = PyStr::from_validated(self.data.slice_ref(body));
+                let s = PyStr::from_validated(self.data.slice(pos + 2..pos + 2 + n as usize));
                 (Value::Str(s), pos + 2 + n as usize)
             }
             0x94 => {
@@ -309,7 +366,6 @@ impl<'a> Decoder<'a> {
                 let top = *self.stack.last().expect("above the fence");
                 let idx = self.memo.len() as u64;
                 self.memo.put(idx, top);
-                self.graph.hints_mut()[top.index()].set_memoized();
                 return Ok(Some(pos + 1));
             }
             b'(' => {
@@ -324,7 +380,7 @@ impl<'a> Decoder<'a> {
                 if self.stack.len() < fence + n {
                     return Ok(None);
                 }
-                let items = self.stack.split_off(self.stack.len() - n);
+                let items = self.take_top(n);
                 (Value::Tuple(items), pos + 1)
             }
             b't' => {
@@ -332,11 +388,10 @@ impl<'a> Decoder<'a> {
                 let Some(mark) = self.marks.pop() else {
                     return Ok(None);
                 };
-                let items = self.stack.split_off(mark);
+                let items = self.stack[mark..].to_vec();
+                self.stack.truncate(mark);
                 let id = self.graph.add(Value::Tuple(items));
-                let mut h = Hint::default();
-                h.set_mark_tuple();
-                self.graph.hints_mut().push(h);
+                self.hint_mark_tuple(id);
                 self.stack.push(id);
                 return Ok(Some(pos + 1));
             }
@@ -386,10 +441,62 @@ impl<'a> Decoder<'a> {
             _ => return Ok(None),
         };
         let (v, next) = value;
-        self.graph.hints_mut().push(Hint::default());
         let id = self.graph.add(v);
         self.stack.push(id);
+        // A list of ints is one opcode after another: take the rest of the run
+        // in a tighter loop.
+        if matches!(b, b'K' | b'M' | b'J') && data.get(next) == Some(&b) {
+            return Ok(Some(self.atom_run(data, next)));
+        }
         Ok(Some(next))
+    }
+
+    /// A run of atoms (BININT1/2, BININT, BINFLOAT, NONE, NEWTRUE/NEWFALSE),
+    /// each a node pushed on the stack, in one loop: the node and stack
+    /// limits are turned into one count of ops allowed before the run starts,
+    /// with the same bound [`Self::fast_step`] checks per op. Returns the
+    /// position after the run (`pos` itself when the first op is not one of
+    /// these, is cut short, or a limit is reached: the general path decides).
+    #[inline]
+    fn atom_run(&mut self, data: &[u8], mut pos: usize) -> usize {
+        let room = (self.max_nodes.saturating_sub(self.graph.len() + 1))
+            .min(self.limits.max_stack.saturating_sub(self.stack.len() + 1));
+        let mut done = 0;
+        while done < room {
+            let (v, next) = match data.get(pos) {
+                Some(b'K') => match data.get(pos + 1) {
+                    Some(&v) => (Value::Int(Int::Small(v as i64)), pos + 2),
+                    None => break,
+                },
+                Some(b'M') => match data.get(pos + 1..pos + 3) {
+                    Some(&[a, b]) => (
+                        Value::Int(Int::Small(u16::from_le_bytes([a, b]) as i64)),
+                        pos + 3,
+                    ),
+                    _ => break,
+                },
+                Some(b'J') => match data.get(pos + 1..pos + 5) {
+                    Some(&[a, b, c, d]) => (
+                        Value::Int(Int::Small(i32::from_le_bytes([a, b, c, d]) as i64)),
+                        pos + 5,
+                    ),
+                    _ => break,
+                },
+                Some(b'G') => match data.get(pos + 1..pos + 9).and_then(|v| v.try_into().ok()) {
+                    Some(v) => (Value::Float(f64::from_be_bytes(v)), pos + 9),
+                    None => break,
+                },
+                Some(b'N') => (Value::None, pos + 1),
+                Some(0x88) => (Value::Bool(true), pos + 1),
+                Some(0x89) => (Value::Bool(false), pos + 1),
+                _ => break,
+            };
+            let id = self.graph.add(v);
+            self.stack.push(id);
+            pos = next;
+            done += 1;
+        }
+        pos
     }
 
     fn step(&mut self, r: &RawOp, remaining: usize) -> Result<(), DecodeError> {
@@ -511,7 +618,7 @@ impl<'a> Decoder<'a> {
             (Op::Tuple, _) => {
                 let items = self.pop_mark(r)?;
                 let id = self.node(r, Value::Tuple(items))?;
-                self.graph.hints_mut()[id.index()].set_mark_tuple();
+                self.hint_mark_tuple(id);
                 self.push(r, id)?
             }
             (Op::FrozenSet, _) => {
@@ -726,6 +833,7 @@ impl<'a> Decoder<'a> {
     /// when a POP discards exactly that shape, keep it as the object's state
     /// instead of losing it.
     fn note_popped(&mut self, popped: NodeId) {
+        self.flush_hints();
         let Value::Object(o) = self.graph.get(popped) else {
             return;
         };
@@ -763,6 +871,13 @@ struct Memo {
     dense: Vec<u32>,
     sparse: HashMap<u64, NodeId>,
     len: usize,
+    /// Every node stored other than by appending to `dense` (sparse slots,
+    /// holes filled, overwrites), and every node an overwrite replaced: all
+    /// memoized, for the hints. One entry per PUT, so bounded by the input.
+    other_puts: Vec<u32>,
+    /// How much of `dense` and `other_puts` the hints already reflect.
+    hinted_dense: usize,
+    hinted_other: usize,
 }
 
 const EMPTY: u32 = u32::MAX;
@@ -783,8 +898,19 @@ impl Memo {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, idx: u64, id: NodeId) {
+        // The common case, MEMOIZE or PUT numbering slots 0, 1, 2, …: append.
+        if idx == self.dense.len() as u64 && idx < EMPTY as u64 && self.sparse.is_empty() {
+            self.dense.push(id.0);
+            self.len += 1;
+        } else {
+            self.put_other(idx, id)
+        }
+    }
+
+    #[inline(never)]
+    fn put_other(&mut self, idx: u64, id: NodeId) {
         if idx < self.dense.len() as u64 + DENSE_SLACK
             && idx < EMPTY as u64
             && !self.sparse.contains_key(&idx)
@@ -795,13 +921,17 @@ impl Memo {
             } else if i > self.dense.len() {
                 self.dense.resize(i + 1, EMPTY);
             }
-            if self.dense[i] == EMPTY {
-                self.len += 1;
+            match std::mem::replace(&mut self.dense[i], id.0) {
+                EMPTY => self.len += 1,
+                old => self.other_puts.push(old),
             }
-            self.dense[i] = id.0;
-        } else if self.sparse.insert(idx, id).is_none() {
-            self.len += 1;
+        } else {
+            match self.sparse.insert(idx, id) {
+                None => self.len += 1,
+                Some(old) => self.other_puts.push(old.0),
+            }
         }
+        self.other_puts.push(id.0);
     }
 }
 
@@ -1066,6 +1196,27 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn hints_survive_pops_sparse_puts_and_overwrites() {
+        // [] MEMOIZE; None BINPUT 0 (replaces the list's slot before any
+        // flush); POP (asks for the hints mid-decode); MARK 1 2 3 4 TUPLE
+        // LONG_BINPUT 65535 (sparse); POP; None MEMOIZE (slot 2, a hole at 1);
+        // 7 BINPUT 2 (overwrites the None's slot); POP POP; STOP.
+        let d =
+            dec(b"\x80\x04]\x94Nq\x000(K\x01K\x02K\x03K\x04tr\xff\xff\x00\x000N\x94K\x07q\x0200.")
+                .unwrap();
+        let flags: Vec<(bool, bool)> = d
+            .graph
+            .ids()
+            .map(|id| {
+                let h = d.graph.hint(id).unwrap();
+                (h.memoized(), h.mark_tuple())
+            })
+            .collect();
+        let (m, t, o) = ((true, false), (true, true), (false, false));
+        assert_eq!(flags, [m, m, o, o, o, o, t, m, m]);
     }
 
     #[test]

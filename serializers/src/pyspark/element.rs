@@ -117,6 +117,22 @@ impl Chunk {
         }
     }
 
+    /// Appends the elements to `out`, without the boxed iterator of
+    /// [`Chunk::into_elements`] (one indirect call per element).
+    pub(crate) fn append_to(self, out: &mut Vec<Element>) {
+        match self {
+            Chunk::Nodes { graph, items } => {
+                out.extend(items.iter().map(|&id| Element::Pickled(graph.clone(), id)))
+            }
+            Chunk::Marshalled { value, items } => out.extend(
+                items
+                    .iter()
+                    .map(|&id| Element::Marshalled(value.clone(), id)),
+            ),
+            Chunk::Elements(e) => out.extend(e),
+        }
+    }
+
     /// A batch element's items as a chunk; the type name when it is not a list or tuple.
     pub(crate) fn of_batch(e: Element) -> Result<Chunk, &'static str> {
         match e {

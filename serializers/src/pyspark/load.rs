@@ -106,9 +106,11 @@ impl StreamDecoder {
 
     /// Decodes a whole in-memory stream (up to `END_OF_DATA_SECTION` or the end).
     pub fn load_all(self, data: &[u8]) -> Result<Vec<Element>, LoadError> {
-        let mut out = Vec::new();
-        for chunk in self.load_chunks(data)? {
-            out.extend(chunk.into_elements());
+        let chunks = self.load_chunks(data)?;
+        // Sized from what was decoded, not from anything the input declares.
+        let mut out = Vec::with_capacity(chunks.iter().map(Chunk::len).sum());
+        for chunk in chunks {
+            chunk.append_to(&mut out);
         }
         Ok(out)
     }
