@@ -976,6 +976,14 @@ pub fn run(args: &DecodeArgs) -> io::Result<ExitCode> {
         ExitCode::from(1)
     })
 }
+/// One accumulator update as the task text shows it: `accumulator ID: VALUE`.
+fn accumulator_text(u: &sparkwire_inspect::report::AccumulatorUpdate) -> String {
+    match u.id {
+        Some(id) => format!("accumulator {id}: {}", u.value),
+        None => format!("not an (id, value) pair: {}", u.value),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1007,13 +1015,5 @@ mod tests {
         );
         // The auth token is never shown.
         assert!(!text.contains("0123abcd"));
-    }
-}
-
-/// One accumulator update as the task text shows it: `accumulator ID: VALUE`.
-fn accumulator_text(u: &sparkwire_inspect::report::AccumulatorUpdate) -> String {
-    match u.id {
-        Some(id) => format!("accumulator {id}: {}", u.value),
-        None => format!("not an (id, value) pair: {}", u.value),
     }
 }
