@@ -1189,15 +1189,7 @@ impl TaskReport {
     pub fn upto(t: &Task, index: usize, v: SparkVersion, shown: Option<usize>) -> TaskReport {
         let h = &t.header;
         let (command, sers) = command(h);
-        let output: Vec<Frame> = t
-            .reply
-            .iter()
-            .filter_map(|i| match i {
-                ReplyItem::Data(b) => Some(Frame::Data(b.clone())),
-                ReplyItem::Null => Some(Frame::Null),
-                _ => None,
-            })
-            .collect();
+        let output = output_frames(t);
         let mut output_markers = Vec::new();
         let (mut exception, mut timing, mut end) = (None, None, None);
         let (mut accumulators, mut accumulator_updates) = (Vec::new(), Vec::new());
@@ -1616,6 +1608,18 @@ impl Report {
     pub fn to_json(&self) -> Result<serde_json::Value, serde_json::Error> {
         serde_json::to_value(self)
     }
+}
+
+/// A task's output as frames: its reply's data and null items, in order.
+pub(crate) fn output_frames(t: &Task) -> Vec<Frame> {
+    t.reply
+        .iter()
+        .filter_map(|i| match i {
+            ReplyItem::Data(b) => Some(Frame::Data(b.clone())),
+            ReplyItem::Null => Some(Frame::Null),
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -19,8 +19,8 @@ use sparkwire_worker::protocol::{ReplyItem, SparkVersion};
 use crate::capture::{Connection, Task};
 use crate::error::InspectError;
 use crate::report::{
-    record_repr, task_serializers, visit_records, visit_shuffle_output, ConnectionReport, Report,
-    TaskReport,
+    output_frames, record_repr, task_serializers, visit_records, visit_shuffle_output,
+    ConnectionReport, Report, TaskReport,
 };
 
 /// Which tasks to include, by index on their connection.
@@ -207,15 +207,7 @@ impl Serialize for OneTask<'_> {
             return Err(S::Error::custom("a task report serializes to an object"));
         };
         let sers = task_serializers(&t.header);
-        let output: Vec<Frame> = t
-            .reply
-            .iter()
-            .filter_map(|i| match i {
-                ReplyItem::Data(b) => Some(Frame::Data(b.clone())),
-                ReplyItem::Null => Some(Frame::Null),
-                _ => None,
-            })
-            .collect();
+        let output = output_frames(t);
         let shuffle = report.output_partitions.is_some();
         let mut m = serializer.serialize_map(Some(map.len()))?;
         for (k, val) in map {

@@ -727,7 +727,7 @@ pub(crate) fn py_hash(g: &Graph, id: NodeId) -> Option<i64> {
                 r
             }
         }
-        Value::Float(f) => hash_double(*f)?,
+        Value::Float(f) => super::repr::float_hash(*f)?,
         Value::Tuple(items) => {
             const P1: u64 = 11400714785074694791;
             const P2: u64 = 14029467366897019727;
@@ -749,60 +749,6 @@ pub(crate) fn py_hash(g: &Graph, id: NodeId) -> Option<i64> {
         _ => return None,
     };
     Some(h)
-}
-
-/// `_Py_HashDouble`.
-fn hash_double(v: f64) -> Option<i64> {
-    if v.is_nan() {
-        return None;
-    }
-    if v.is_infinite() {
-        return Some(if v > 0.0 { 314159 } else { -314159 });
-    }
-    let (mut m, mut e) = frexp(v);
-    let mut sign: i64 = 1;
-    if m < 0.0 {
-        sign = -1;
-        m = -m;
-    }
-    let mut x: u64 = 0;
-    while m != 0.0 {
-        x = ((x << 28) & MODULUS) | (x >> (61 - 28));
-        m *= 268435456.0;
-        e -= 28;
-        let y = m as u64;
-        m -= y as f64;
-        x += y;
-        if x >= MODULUS {
-            x -= MODULUS;
-        }
-    }
-    let e = if e >= 0 {
-        e % 61
-    } else {
-        61 - 1 - ((-1 - e) % 61)
-    } as u32;
-    x = ((x << e) & MODULUS) | (x >> (61 - e));
-    let mut r = (x as i64).wrapping_mul(sign);
-    if r == -1 {
-        r = -2;
-    }
-    Some(r)
-}
-
-fn frexp(v: f64) -> (f64, i32) {
-    if v == 0.0 {
-        return (v, 0);
-    }
-    let bits = v.to_bits();
-    let exp = ((bits >> 52) & 0x7ff) as i32;
-    if exp == 0 {
-        // Subnormal: scale up first.
-        let (m, e) = frexp(v * 2f64.powi(64));
-        return (m, e - 64);
-    }
-    let m = f64::from_bits((bits & !(0x7ffu64 << 52)) | (1022u64 << 52));
-    (m, exp - 1022)
 }
 
 /// `set(elements)`: first of equal elements kept, CPython's table order when all

@@ -195,17 +195,7 @@ fn civil(ordinal: i64) -> Option<(i64, u32, u32)> {
     if !(1..=MAX_ORDINAL).contains(&ordinal) {
         return None;
     }
-    // Days since 0000-03-01 in the proleptic Gregorian calendar.
-    let z = ordinal - EPOCH_ORDINAL + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    Some((y, m, d))
+    Some(crate::calendar::civil_from_days(ordinal - EPOCH_ORDINAL))
 }
 
 #[cfg(test)]

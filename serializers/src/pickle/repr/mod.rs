@@ -33,6 +33,7 @@ mod decimal;
 mod exceptions;
 mod functional;
 mod hash;
+pub(crate) use hash::float_hash;
 mod jvm_rows;
 mod keys;
 mod known;
