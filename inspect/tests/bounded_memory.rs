@@ -129,6 +129,28 @@ fn streamed(dir: &Path) -> usize {
     counted.0
 }
 
+/// Decodes, builds each task's report as text shows it (its first 20
+/// records of each section and how many there are) and verifies, task by
+/// task, each task read a frame at a time; how many records were read.
+fn streamed_text(dir: &Path) -> usize {
+    let f = &capture_dir::list_dir(dir).unwrap()[0];
+    let origin = Origin::Files {
+        to: f.to_worker.clone(),
+        from: f.from_worker.clone(),
+    };
+    let r = Recording::decode(&f.name, origin, None).unwrap().unwrap();
+    assert_eq!(r.verify().unwrap(), [None, None]);
+    let all = |_: usize, _: &capture::Task| true;
+    let (mut counted, mut records) = (Counter(0), 0);
+    for t in r.task_reports(&all, Some(20)) {
+        let t = t.unwrap();
+        assert_eq!(t.input_records.len(), 20.min(t.input_count));
+        serde_json::to_writer(&mut counted, &t).unwrap();
+        records += t.input_count + t.output_count;
+    }
+    records
+}
+
 /// The same, with the capture read and decoded whole.
 fn eager(dir: &Path) -> usize {
     let r = &capture_dir::read_dir(dir).unwrap()[0];
@@ -200,5 +222,44 @@ fn peak_memory_does_not_grow_with_the_number_of_tasks() {
         s_large < 2 * s_small,
         "streamed: {s_small} for {n} tasks, {s_large} for {}",
         10 * n
+    );
+
+    // One task of `b` batches against one of ten times as many: the text
+    // report and the verification read a task a frame at a time, so the
+    // peak does not grow with the task. (`b` makes each direction larger
+    // than a reader's buffer grows to, two reads of 256 KiB: a recording
+    // smaller than that is read in fewer, smaller reads.)
+    let b = 16000;
+    let tiny = root.join("tiny");
+    capture(&tiny, 1, b / 10);
+    capture(&small, 1, b);
+    capture(&large, 1, 10 * b);
+    let sizes = (size(&small), size(&large));
+    assert!(sizes.1 > 9 * sizes.0, "{sizes:?}");
+    let t_small = peak_of(|| out.0 = streamed_text(&small));
+    let t_large = peak_of(|| out.1 = streamed_text(&large));
+    // Every record was read: ten times as many.
+    assert!(out.0 > 0 && out.1 == 10 * out.0, "{out:?}");
+    let e_tiny = peak_of(|| _ = eager(&tiny));
+    let e_small = peak_of(|| _ = eager(&small));
+    let _ = std::fs::remove_dir_all(&root);
+    eprintln!(
+        "peak live bytes, one task: text and verify {t_small} for {b} batches, {t_large} for {}; \
+         whole {e_tiny} for {}, {e_small} for {b}; capture {} and {} bytes",
+        10 * b,
+        b / 10,
+        sizes.0,
+        sizes.1
+    );
+    // The control: the task decoded whole grows with it.
+    assert!(e_small > 5 * e_tiny, "{e_tiny} {e_small}");
+    // Read a piece at a time: ten times the task (23 MB more), the peak
+    // grows by at most what one reader's buffer can grow by (one more read of
+    // 256 KiB: where the reads fall against the items decides whether the
+    // smaller capture needs it), and stays far below the task's size.
+    assert!(
+        t_large < t_small + (320 << 10) && (t_large as u64) < sizes.1 / 10,
+        "one task read a piece at a time: {t_small} for {b} batches, {t_large} for {}",
+        10 * b
     );
 }
