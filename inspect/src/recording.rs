@@ -10,15 +10,20 @@
 //! reports ([`TaskSource::task_reports`]) and the verification read each task
 //! a frame or reply item at a time ([`ConnReader::next_task_with`]) and hold
 //! none of its data, so memory grows neither with the number of tasks nor
-//! with a task's records, frames or bytes. The JSON report still holds one
-//! task at a time ([`TaskSource::tasks`]).
+//! with a task's records, frames or bytes. The JSON report reads each task
+//! once for its report and once more for each list of records it writes
+//! from the frames ([`TaskSource::json_tasks`]); an Arrow task is held
+//! whole while it is written.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use sparkwire_worker::protocol::SparkVersion;
+use sparkwire_framing::Frame;
+use sparkwire_worker::protocol::{ReplyItem, SparkVersion};
 
 use crate::capture::{
     read_skeleton, Best, CaptureError, ConnReader, Connection, Direction, Piece, PieceEncoder,
@@ -26,7 +31,7 @@ use crate::capture::{
 };
 use crate::error::InspectError;
 use crate::report::{TaskReport, TaskReportBuilder};
-use crate::streamed::{Keep, TaskIter, TaskSource};
+use crate::streamed::{JsonTask, Keep, List, Reread, TaskIter, TaskSource};
 
 /// Where a recording's two directions are.
 #[derive(Debug, Clone)]
@@ -311,7 +316,7 @@ struct Reports<'a> {
 }
 
 impl Iterator for Reports<'_> {
-    type Item = Result<TaskReport, InspectError>;
+    type Item = Result<(usize, Task, TaskReport), InspectError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
@@ -330,7 +335,10 @@ impl Iterator for Reports<'_> {
                 _ => {}
             });
             match (read?, b) {
-                (Ok((i, t)), Some(b)) => return Some(Ok(b.finish(&t, i))),
+                (Ok((i, t)), Some(b)) => {
+                    let report = b.finish(&t, i);
+                    return Some(Ok((i, t, report)));
+                }
                 (Ok(_), None) => {}
                 (Err(e), _) => return Some(Err(e)),
             }
@@ -349,14 +357,46 @@ impl TaskSource for Recording {
         shown: Option<usize>,
     ) -> Box<dyn Iterator<Item = Result<TaskReport, InspectError>> + 'a> {
         match Recording::tasks(self) {
-            Ok(tasks) => Box::new(Reports {
-                tasks,
-                keep,
-                shown,
-                version: self.conn.version,
-            }),
+            Ok(tasks) => Box::new(
+                Reports {
+                    tasks,
+                    keep,
+                    shown,
+                    version: self.conn.version,
+                }
+                .map(|r| r.map(|(_, _, report)| report)),
+            ),
             Err(e) => Box::new(std::iter::once(Err(e))),
         }
+    }
+
+    fn json_tasks<'a>(
+        &'a self,
+        keep: Keep<'a>,
+        shown: usize,
+    ) -> Box<dyn Iterator<Item = Result<JsonTask<'a>, InspectError>> + 'a> {
+        let tasks = match Recording::tasks(self) {
+            Ok(tasks) => tasks,
+            Err(e) => return Box::new(std::iter::once(Err(e))),
+        };
+        let again: Rc<dyn Reread + 'a> = Rc::new(Rereader {
+            recording: self,
+            readers: RefCell::new(Vec::new()),
+        });
+        let reports = Reports {
+            tasks,
+            keep,
+            shown: Some(shown),
+            version: self.conn.version,
+        };
+        Box::new(reports.map(move |r| {
+            r.map(|(index, task, report)| JsonTask {
+                index,
+                task: Cow::Owned(task),
+                report,
+                again: Some(again.clone()),
+            })
+        }))
     }
 
     fn tasks<'a>(&'a self, keep: Keep<'a>) -> TaskIter<'a> {
@@ -366,6 +406,83 @@ impl TaskSource for Recording {
                 Err(e) => Some(Err(e)),
             })),
             Err(e) => Box::new(std::iter::once(Err(e))),
+        }
+    }
+}
+
+/// A recording's tasks read again, each from a reader that has read the
+/// tasks before it (without holding them): the JSON report reads each list of
+/// a task's records from the task's frames while it writes them, one reader
+/// per list, each going through the recording once.
+struct Rereader<'a> {
+    recording: &'a Recording,
+    /// Readers not in use, each before the task it reads next.
+    readers: RefCell<Vec<Tasks<'a>>>,
+}
+
+impl<'a> Rereader<'a> {
+    /// A reader before task `index`: the one closest to it of those not
+    /// past it, or a new one.
+    fn at(&self, index: usize) -> Result<Tasks<'a>, InspectError> {
+        let mut readers = self.readers.borrow_mut();
+        let closest = (readers.iter().enumerate())
+            .filter(|(_, t)| t.index <= index)
+            .max_by_key(|(_, t)| t.index)
+            .map(|(i, _)| i);
+        let mut tasks = match closest {
+            Some(i) => readers.swap_remove(i),
+            None => self.recording.tasks()?,
+        };
+        drop(readers);
+        while tasks.index < index {
+            match tasks.read(&mut |_, _| {}) {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e),
+                None => return Err(fewer(&self.recording.origin)),
+            }
+        }
+        Ok(tasks)
+    }
+}
+
+/// The recording no longer holds a task it held.
+fn fewer(origin: &Origin) -> InspectError {
+    origin.io_error(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "the recording changed while it was decoded: fewer tasks than before",
+    ))
+}
+
+impl Reread for Rereader<'_> {
+    fn frames(
+        &self,
+        index: usize,
+        list: List,
+        visit: &mut dyn FnMut(&Frame),
+    ) -> Result<(), InspectError> {
+        let mut tasks = self.at(index)?;
+        let read = tasks.read(&mut |_, p| match (p, list) {
+            (Piece::Input(f), List::Input) => visit(f),
+            (Piece::Reply(ReplyItem::Data(b)), List::Output) => visit(&Frame::Data(b.clone())),
+            (Piece::Reply(ReplyItem::Null), List::Output) => visit(&Frame::Null),
+            _ => {}
+        });
+        self.readers.borrow_mut().push(tasks);
+        match read {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(e)) => Err(e),
+            None => Err(fewer(&self.recording.origin)),
+        }
+    }
+
+    fn whole(&self, index: usize) -> Result<Task, InspectError> {
+        let mut tasks = self.at(index)?;
+        let read = tasks.next();
+        self.readers.borrow_mut().push(tasks);
+        match read {
+            Some(Ok((_, t))) => Ok(t),
+            Some(Err(e)) => Err(e),
+            None => Err(fewer(&self.recording.origin)),
         }
     }
 }

@@ -845,55 +845,55 @@ pub fn records_upto(
     r.finish()
 }
 
-/// [`records_upto`] fed a frame at a time, as the frames are read: what is
-/// held is the frame being read (with a batch split across frames, the
-/// batch), its elements and the records shown.
-struct RecordsUpto {
-    ser: Serializer,
+/// A frame list read with a serializer a frame at a time, as the frames are
+/// read, each element handed to a visitor (which returns false to stop):
+/// what is held is the frame being read (with a batch split across frames,
+/// the batch) and its elements. [`visit_records`] over frames that come one
+/// at a time.
+pub struct RecordReader {
     dec: StreamDecoder,
     buf: bytes::BytesMut,
-    shown: Option<usize>,
-    out: Vec<String>,
-    total: usize,
-    /// The stream ended (its own end marker): later frames are not read.
+    /// The stream ended (its own end marker, or the visitor said stop):
+    /// later frames are not read.
     ended: bool,
     failed: Option<LoadError>,
 }
 
-impl RecordsUpto {
-    fn new(ser: Option<&Serializer>, v: SparkVersion, shown: Option<usize>) -> RecordsUpto {
-        let ser = ser.cloned().unwrap_or(Serializer::NoOp);
-        let mut r = RecordsUpto {
+impl RecordReader {
+    /// Reads with `ser`; `visit` sees what the empty stream already yields.
+    pub fn new(
+        ser: &Serializer,
+        v: SparkVersion,
+        visit: &mut dyn FnMut(Element) -> bool,
+    ) -> RecordReader {
+        let mut r = RecordReader {
             dec: StreamDecoder::new(ser.clone(), v),
-            ser,
             buf: bytes::BytesMut::new(),
-            shown,
-            out: Vec::new(),
-            total: 0,
             ended: false,
             failed: None,
         };
-        r.drain();
+        r.drain(visit);
         r
     }
 
-    fn push(&mut self, f: &Frame) {
+    /// The next frame.
+    pub fn push(&mut self, f: &Frame, visit: &mut dyn FnMut(Element) -> bool) {
         if self.ended || self.failed.is_some() {
             return;
         }
         let _ = f.encode(&mut self.buf);
-        self.drain();
+        self.drain(visit);
     }
 
     /// Reads every element the buffered bytes hold.
-    fn drain(&mut self) {
+    fn drain(&mut self, visit: &mut dyn FnMut(Element) -> bool) {
         loop {
             match self.dec.decode_chunk(&mut self.buf) {
                 Ok(Step::Item(Some(chunk))) => {
                     for e in chunk.into_elements() {
-                        self.total += 1;
-                        if self.shown.is_none_or(|n| self.out.len() < n) {
-                            self.out.push(record_repr(&e));
+                        if !visit(e) {
+                            self.ended = true;
+                            return;
                         }
                     }
                 }
@@ -910,17 +910,62 @@ impl RecordsUpto {
         }
     }
 
-    fn finish(self) -> (Vec<String>, usize) {
-        let read = match self.failed {
+    /// After the last frame: `Err` when the stream does not read (the
+    /// elements before the error were visited).
+    pub fn finish(self) -> Result<(), LoadError> {
+        match self.failed {
             Some(e) => Err(e),
             None if self.ended => Ok(()),
             None => self.dec.finish(&self.buf),
-        };
-        match read {
+        }
+    }
+}
+
+/// [`records_upto`] fed a frame at a time, as the frames are read: what is
+/// held is a [`RecordReader`]'s and the records shown.
+struct RecordsUpto {
+    ser: Serializer,
+    reader: RecordReader,
+    shown: Option<usize>,
+    out: Vec<String>,
+    total: usize,
+}
+
+impl RecordsUpto {
+    fn new(ser: Option<&Serializer>, v: SparkVersion, shown: Option<usize>) -> RecordsUpto {
+        let ser = ser.cloned().unwrap_or(Serializer::NoOp);
+        let (mut out, mut total) = (Vec::new(), 0);
+        let reader = RecordReader::new(&ser, v, &mut |e| keep_upto(&mut out, &mut total, shown, e));
+        RecordsUpto {
+            ser,
+            reader,
+            shown,
+            out,
+            total,
+        }
+    }
+
+    fn push(&mut self, f: &Frame) {
+        let (out, total, shown) = (&mut self.out, &mut self.total, self.shown);
+        self.reader
+            .push(f, &mut |e| keep_upto(out, total, shown, e));
+    }
+
+    fn finish(self) -> (Vec<String>, usize) {
+        match self.reader.finish() {
             Ok(()) => (self.out, self.total),
             Err(e) => (vec![format!("<not readable as {}: {e}>", self.ser)], 1),
         }
     }
+}
+
+/// Counts a record, and keeps its repr while fewer than `shown` are kept.
+fn keep_upto(out: &mut Vec<String>, total: &mut usize, shown: Option<usize>, e: Element) -> bool {
+    *total += 1;
+    if shown.is_none_or(|n| out.len() < n) {
+        out.push(record_repr(&e));
+    }
+    true
 }
 
 /// A record as the report shows it: its Python repr, or why there is none.
@@ -937,27 +982,11 @@ pub fn visit_records(
     v: SparkVersion,
     visit: &mut dyn FnMut(Element) -> bool,
 ) -> Result<(), LoadError> {
-    let mut dec = StreamDecoder::new(ser.clone(), v);
-    let mut buf = bytes::BytesMut::new();
-    let mut frames = frames.iter();
-    loop {
-        match dec.decode_chunk(&mut buf)? {
-            Step::Item(Some(chunk)) => {
-                for e in chunk.into_elements() {
-                    if !visit(e) {
-                        return Ok(());
-                    }
-                }
-            }
-            Step::Item(None) => return Ok(()),
-            Step::NeedMore => match frames.next() {
-                Some(f) => {
-                    let _ = f.encode(&mut buf);
-                }
-                None => return dec.finish(&buf),
-            },
-        }
+    let mut r = RecordReader::new(ser, v, visit);
+    for f in frames {
+        r.push(f, visit);
     }
+    r.finish()
 }
 
 /// The serializers a task's data sections are read with (its input's, its
@@ -974,29 +1003,61 @@ pub fn visit_shuffle_output(
     v: SparkVersion,
     visit: &mut dyn FnMut(i64, Element) -> bool,
 ) {
-    let mut buf = bytes::BytesMut::new();
-    let mut frames = output.iter();
-    let mut dec = ShuffleDecoder::new();
-    let bucket = Serializer::batched(Serializer::CPickle, -1);
-    loop {
-        let block = match dec.decode(&mut buf) {
-            Ok(Step::Item(Some(block))) => block,
-            Ok(Step::NeedMore) => match frames.next() {
-                Some(f) => {
-                    let _ = f.encode(&mut buf);
-                    continue;
-                }
-                None => return,
-            },
-            Ok(Step::Item(None)) | Err(_) => return,
+    let mut r = ShuffleReader::new(v, visit);
+    for f in output {
+        r.push(f, visit);
+    }
+}
+
+/// [`visit_shuffle_output`] fed a frame at a time, as the frames are read.
+pub struct ShuffleReader {
+    v: SparkVersion,
+    dec: ShuffleDecoder,
+    buf: bytes::BytesMut,
+    bucket: Serializer,
+    stopped: bool,
+}
+
+impl ShuffleReader {
+    /// `visit` sees what the empty output already yields.
+    pub fn new(v: SparkVersion, visit: &mut dyn FnMut(i64, Element) -> bool) -> ShuffleReader {
+        let mut r = ShuffleReader {
+            v,
+            dec: ShuffleDecoder::new(),
+            buf: bytes::BytesMut::new(),
+            bucket: Serializer::batched(Serializer::CPickle, -1),
+            stopped: false,
         };
-        let mut go_on = true;
-        let read = visit_records(&[Frame::Data(block.payload)], &bucket, v, &mut |e| {
-            go_on = visit(block.partition, e);
-            go_on
-        });
-        if read.is_err() || !go_on {
+        r.drain(visit);
+        r
+    }
+
+    /// The next frame of the output.
+    pub fn push(&mut self, f: &Frame, visit: &mut dyn FnMut(i64, Element) -> bool) {
+        if self.stopped {
             return;
+        }
+        let _ = f.encode(&mut self.buf);
+        self.drain(visit);
+    }
+
+    fn drain(&mut self, visit: &mut dyn FnMut(i64, Element) -> bool) {
+        while !self.stopped {
+            let block = match self.dec.decode(&mut self.buf) {
+                Ok(Step::Item(Some(block))) => block,
+                Ok(Step::NeedMore) => return,
+                Ok(Step::Item(None)) | Err(_) => {
+                    self.stopped = true;
+                    return;
+                }
+            };
+            let mut go_on = true;
+            let frame = [Frame::Data(block.payload)];
+            let read = visit_records(&frame, &self.bucket, self.v, &mut |e| {
+                go_on = visit(block.partition, e);
+                go_on
+            });
+            self.stopped = read.is_err() || !go_on;
         }
     }
 }
@@ -1555,6 +1616,14 @@ impl TaskReportBuilder {
 }
 
 impl TaskReport {
+    /// For a report built to show the first `max` records
+    /// ([`TaskReport::upto`]): how many were left out, as
+    /// [`TaskReport::limit_records`] says them.
+    pub fn count_more(&mut self, max: usize) {
+        self.input_records_more = Some(self.input_count.saturating_sub(max));
+        self.output_records_more = Some(self.output_count.saturating_sub(max));
+    }
+
     /// Keeps the first `max` records of the input and of the output (with
     /// their partitions) and counts the rest in `input_records_more` and
     /// `output_records_more`.
