@@ -561,7 +561,8 @@ fn read_chunked(
 /// task only its header (copied out of the read buffers; a command equal to
 /// the previous task's is shared with it) and whether its reply was
 /// complete: the skeleton a report's summary is made from, with the tasks'
-/// frames and replies dropped as they are read, so that what is held is one
+/// frames and replies dropped as they are read
+/// ([`ConnReader::next_task_with`]), so that what is held is one frame of a
 /// task at a time. The outer `Err` is a read error.
 pub fn read_skeleton<R: Read>(
     to: R,
