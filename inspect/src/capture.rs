@@ -1498,11 +1498,9 @@ mod tests {
         assert_eq!(c.decoded, (to.len() as u64, 12));
     }
 
-    /// Every golden capture, whole and cut or damaged at a spread of bytes,
-    /// reads the same however the reads fall: one byte at a time, a few, or
-    /// all at once.
-    #[test]
-    fn where_the_reads_fall_changes_nothing() {
+    /// Every third golden worker connection (two per job), whole, cut in
+    /// either direction and with a byte flipped: (job, to, from).
+    fn golden_cases() -> Vec<(String, Vec<u8>, Vec<u8>)> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/worker");
         let mut dirs = Vec::new();
         for release in std::fs::read_dir(&root).unwrap() {
@@ -1516,34 +1514,123 @@ mod tests {
         }
         dirs.sort();
         assert!(dirs.len() > 20, "{dirs:?}");
-        let mut checked = 0;
+        let mut cases = Vec::new();
         for dir in dirs.iter().step_by(3) {
             let Ok(recorded) = crate::capture_dir::read_dir(dir) else {
                 continue;
             };
+            let name = dir.display().to_string();
             for r in recorded.iter().take(2) {
                 let (to, from) = (&r.to_worker, &r.from_worker);
-                let mut cases = vec![(to.clone(), from.clone())];
+                cases.push((name.clone(), to.clone(), from.clone()));
                 for k in 1..4 {
-                    cases.push((to[..to.len() * k / 4].to_vec(), from.clone()));
-                    cases.push((to.clone(), from[..from.len() * k / 4].to_vec()));
+                    let cut_to = to[..to.len() * k / 4].to_vec();
+                    cases.push((name.clone(), cut_to, from.clone()));
+                    let cut_from = from[..from.len() * k / 4].to_vec();
+                    cases.push((name.clone(), to.clone(), cut_from));
                     let mut bad = to.clone();
                     let at = bad.len() * k / 4;
                     if let Some(b) = bad.get_mut(at) {
                         *b ^= 0x5a;
                     }
-                    cases.push((bad, from.clone()));
+                    cases.push((name.clone(), bad, from.clone()));
                 }
-                for (t, f) in &cases {
-                    for v in [SparkVersion::V3_5, SparkVersion::V4_3] {
-                        let whole = format!("{:?}", read_chunked(t, f, v, usize::MAX));
-                        for chunk in [1, 7, 4096] {
-                            let got = format!("{:?}", read_chunked(t, f, v, chunk));
-                            assert!(got == whole, "{} chunk {chunk}", dir.display());
-                        }
-                        checked += 1;
+            }
+        }
+        cases
+    }
+
+    /// Every golden capture, whole and cut or damaged at a spread of bytes,
+    /// reads the same however the reads fall: one byte at a time, a few, or
+    /// all at once.
+    #[test]
+    fn where_the_reads_fall_changes_nothing() {
+        let mut checked = 0;
+        for (dir, t, f) in &golden_cases() {
+            for v in [SparkVersion::V3_5, SparkVersion::V4_3] {
+                let whole = format!("{:?}", read_chunked(t, f, v, usize::MAX));
+                for chunk in [1, 7, 4096] {
+                    let got = format!("{:?}", read_chunked(t, f, v, chunk));
+                    assert!(got == whole, "{dir} chunk {chunk}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    /// Reading a task a piece at a time hands out every data frame and reply
+    /// item, in order, keeps none of the data it handed out before the
+    /// reply's tail, and reads and stops where reading it whole does; its
+    /// pieces re-encode to what the whole task re-encodes to.
+    #[test]
+    fn reading_a_piece_at_a_time_hands_out_what_reading_whole_keeps() {
+        let mut checked = 0;
+        for (dir, t, f) in &golden_cases() {
+            for v in [SparkVersion::V3_5, SparkVersion::V4_3] {
+                let whole = read_chunked(t, f, v, usize::MAX);
+                let (tl, fl) = (t.len() as u64, f.len() as u64);
+                let mut r = match ConnReader::open(&t[..], tl, &f[..], fl, v).unwrap() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        assert_eq!(format!("{whole:?}"), format!("{:?}", Err::<(), _>(e)));
+                        continue;
                     }
+                };
+                let mut tasks = Vec::new();
+                loop {
+                    let (mut input, mut reply) = (Vec::new(), Vec::new());
+                    let mut enc = PieceEncoder::new(tasks.len(), v);
+                    let (mut to, mut from) = (Vec::new(), Vec::new());
+                    let mut emit = |d: Direction, b: &[u8]| match d {
+                        Direction::ToWorker => to.extend_from_slice(b),
+                        Direction::FromWorker => from.extend_from_slice(b),
+                    };
+                    let mut encoded = Ok(());
+                    let read = r.next_task_with(&mut |p| {
+                        match p {
+                            Piece::Input(f) => input.push(f.clone()),
+                            Piece::Reply(item) => reply.push(item.clone()),
+                            Piece::Header(_) => {}
+                        }
+                        if encoded.is_ok() {
+                            encoded = enc.piece(p, &mut emit);
+                        }
+                    });
+                    let Some(mut task) = read.unwrap() else { break };
+                    assert!(task.input.is_empty(), "{dir}");
+                    // Kept: the reply's markers, and its tail whole.
+                    let tail = reply.iter().position(starts_tail).unwrap_or(reply.len());
+                    let kept: Vec<&ReplyItem> = (reply[..tail].iter())
+                        .filter(|i| !matches!(i, ReplyItem::Data(_) | ReplyItem::Null))
+                        .chain(&reply[tail..])
+                        .collect();
+                    assert_eq!(
+                        format!("{:?}", task.reply.iter().collect::<Vec<_>>()),
+                        format!("{kept:?}"),
+                        "{dir}"
+                    );
+                    task.input = input;
+                    task.reply = reply;
+                    if encoded.is_ok() {
+                        encoded = enc.finish(&task, &mut emit);
+                    }
+                    let (mut to_whole, mut from_whole) = (Vec::new(), Vec::new());
+                    let again =
+                        reencode_task(&task, tasks.len(), v, &mut to_whole, &mut from_whole);
+                    assert_eq!(format!("{encoded:?}"), format!("{again:?}"), "{dir}");
+                    if again.is_ok() {
+                        assert!(to == to_whole && from == from_whole, "{dir}");
+                    }
+                    tasks.push(task);
                 }
+                let (mut c, first) = r.finish().unwrap();
+                c.tasks = tasks;
+                assert!(
+                    format!("{:?}", Ok::<_, CaptureError>((c, first))) == format!("{whole:?}"),
+                    "{dir}"
+                );
+                checked += 1;
             }
         }
         assert!(checked > 100, "{checked}");
