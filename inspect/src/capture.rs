@@ -502,15 +502,11 @@ enum Pos {
 /// what it is reading there.
 fn to_worker_section(
     n: usize,
-    last: Option<&Task>,
+    items: Option<usize>,
     pos: Pos,
 ) -> (Section, Option<usize>, &'static str) {
-    match (pos, last) {
-        (Pos::InData, Some(t)) => (
-            Section::Data(n - 1),
-            Some(t.input.len() + t.arrow_input.len()),
-            "a data section item",
-        ),
+    match (pos, items) {
+        (Pos::InData, Some(items)) => (Section::Data(n - 1), Some(items), "a data section item"),
         (Pos::AfterData, Some(_)) => (
             Section::Finish(n - 1),
             None,
@@ -565,7 +561,8 @@ fn read_chunked(
 /// task only its header (copied out of the read buffers; a command equal to
 /// the previous task's is shared with it) and whether its reply was
 /// complete: the skeleton a report's summary is made from, with the tasks'
-/// frames and replies dropped as they are read, so that what is held is one
+/// frames and replies dropped as they are read
+/// ([`ConnReader::next_task_with`]), so that what is held is one frame of a
 /// task at a time. The outer `Err` is a read error.
 pub fn read_skeleton<R: Read>(
     to: R,
@@ -579,7 +576,7 @@ pub fn read_skeleton<R: Read>(
         Err(e) => return Ok(Err(e)),
     };
     let mut tasks: Vec<Task> = Vec::new();
-    while let Some(t) = r.next_task()? {
+    while let Some(t) = r.next_task_with(&mut |_| {})? {
         let mut t = skeleton(t, v);
         // The tasks of a stage carry the same command: kept once.
         if let Some(prev) = tasks
@@ -615,6 +612,24 @@ fn skeleton(t: Task, v: SparkVersion) -> Task {
         reply_complete: t.reply_complete,
         declared_accumulators: t.declared_accumulators,
     }
+}
+
+/// A piece of a task as [`ConnReader::next_task_with`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub enum Piece<'a> {
+    /// The header: a task begins.
+    Header(&'a TaskHeader),
+    /// A frame of its data section.
+    Input(&'a Frame),
+    /// An item of its reply.
+    Reply(&'a ReplyItem),
+}
+
+/// Whether a reply item begins the reply's tail: the accumulator updates and
+/// the end marker, re-encoded as one piece (the accumulator count goes before
+/// the first update), and kept in the task even when read piece by piece.
+fn starts_tail(item: &ReplyItem) -> bool {
+    matches!(item, ReplyItem::Accumulator(_) | ReplyItem::End(_))
 }
 
 /// The smallest read from a recording; a read is at least as large as what
@@ -695,7 +710,8 @@ impl<R: Read> Input<R> {
 /// A recorded connection decoded with one layout, task by task, from two
 /// readers: each task is handed out with its reply as soon as both are read,
 /// so that what is held is one task (its frames and reply), not the
-/// recording. It reads what [`decode_partial`] reads and stops where it stops;
+/// recording — or, read with [`ConnReader::next_task_with`], one frame or
+/// reply item of it. It reads what [`decode_partial`] reads and stops where it stops;
 /// [`ConnReader::finish`] says where.
 ///
 /// Memory: besides the task handed out, each direction's buffer holds the
@@ -810,28 +826,56 @@ impl<R: Read> ConnReader<R> {
 
     /// The next task with its reply, or `None` after the last one.
     pub fn next_task(&mut self) -> std::io::Result<Option<Task>> {
+        self.read_task(true, &mut |_| {})
+    }
+
+    /// The next task, its pieces handed to `visit` as they are read — the
+    /// header, each data frame, each reply item — and dropped: the task
+    /// returned holds neither its data frames nor the reply's data items
+    /// ([`ReplyItem::Data`], [`ReplyItem::Null`]) before its first
+    /// accumulator or end marker (see [`Piece`]), so that what is held of a
+    /// task is one frame or reply item, however many it has. Everything else
+    /// (header, Arrow sections, markers) is kept as [`ConnReader::next_task`]
+    /// keeps it, and it reads and stops exactly where that does.
+    pub fn next_task_with(
+        &mut self,
+        visit: &mut dyn FnMut(Piece<'_>),
+    ) -> std::io::Result<Option<Task>> {
+        self.read_task(false, visit)
+    }
+
+    /// [`ConnReader::next_task`] (`keep`: data kept in the task) or
+    /// [`ConnReader::next_task_with`].
+    fn read_task(
+        &mut self,
+        keep: bool,
+        visit: &mut dyn FnMut(Piece<'_>),
+    ) -> std::io::Result<Option<Task>> {
         if self.to_done {
             return Ok(None);
         }
         let mut task: Option<Task> = None;
+        // Data section items read, kept or not (named in a stop).
+        let mut inputs = 0usize;
         loop {
+            let items = task.as_ref().map(|t| inputs + t.arrow_input.len());
             let at = self.pt + self.dec.offset();
             let item = match self.dec.decode(&mut self.to.buf) {
                 Ok(Step::Item(i)) => i,
                 Ok(Step::NeedMore) if self.to.more()? => continue,
                 Ok(Step::NeedMore) => {
-                    self.end_to(task.as_ref());
+                    self.end_to(items);
                     break;
                 }
                 Err(source) => {
-                    let (section, item, _) = to_worker_section(self.tasks, task.as_ref(), self.pos);
+                    let (section, item, _) = to_worker_section(self.tasks, items, self.pos);
                     self.to_stop = Some(CaptureError {
                         direction: Direction::ToWorker,
                         section,
                         item,
                         problem: Problem::Task { source, at },
                     });
-                    self.end_to(task.as_ref());
+                    self.end_to(items);
                     break;
                 }
             };
@@ -844,6 +888,8 @@ impl<R: Read> ConnReader<R> {
             match item {
                 TaskItem::Header(h) => {
                     self.tasks += 1;
+                    inputs = 0;
+                    visit(Piece::Header(&h));
                     task = Some(Task {
                         header: *h,
                         input: Vec::new(),
@@ -857,7 +903,11 @@ impl<R: Read> ConnReader<R> {
                 }
                 TaskItem::Data(f) => {
                     if let Some(t) = &mut task {
-                        t.input.push(f)
+                        inputs += 1;
+                        visit(Piece::Input(&f));
+                        if keep {
+                            t.input.push(f)
+                        }
                     }
                 }
                 TaskItem::Arrow(a) => {
@@ -882,13 +932,13 @@ impl<R: Read> ConnReader<R> {
             return Ok(None);
         };
         if self.from_stop.is_none() {
-            self.read_reply(&mut task)?;
+            self.read_reply(&mut task, keep, visit)?;
         }
         Ok(Some(task))
     }
 
     /// Where the JVM → worker direction stopped, once it has.
-    fn end_to(&mut self, current: Option<&Task>) {
+    fn end_to(&mut self, current: Option<usize>) {
         self.to_done = true;
         let at = self.pt + self.dec.offset();
         let buf = &self.to.buf;
@@ -943,21 +993,36 @@ impl<R: Read> ConnReader<R> {
     }
 
     /// The worker's reply to the task just read (the `self.tasks`th).
-    fn read_reply(&mut self, task: &mut Task) -> std::io::Result<()> {
+    fn read_reply(
+        &mut self,
+        task: &mut Task,
+        keep: bool,
+        visit: &mut dyn FnMut(Piece<'_>),
+    ) -> std::io::Result<()> {
         let i = self.tasks.saturating_sub(1);
         let mut r = ReplyDecoder::new(self.version);
+        // Items read, kept or not (named in a stop); whether the reply's
+        // tail (its first accumulator or end marker on) has begun.
+        let (mut items, mut tail) = (0usize, false);
         loop {
             let at = self.consumed + r.offset();
             let step = r.decode(&mut self.from.buf);
             task.declared_accumulators = r.declared_accumulators();
             match step {
-                Ok(Step::Item(Some(item))) => task.reply.push(item),
+                Ok(Step::Item(Some(item))) => {
+                    items += 1;
+                    tail |= starts_tail(&item);
+                    visit(Piece::Reply(&item));
+                    if keep || tail || !matches!(item, ReplyItem::Data(_) | ReplyItem::Null) {
+                        task.reply.push(item)
+                    }
+                }
                 Ok(Step::Item(None)) => break,
                 Err(source) => {
                     self.from_stop = Some(err_at(
                         Direction::FromWorker,
                         Section::Reply(i),
-                        task.reply.len(),
+                        items,
                         Problem::Reply { source, at },
                     ));
                     self.consumed = at;
@@ -981,7 +1046,7 @@ impl<R: Read> ConnReader<R> {
                     self.from_stop = Some(err_at(
                         Direction::FromWorker,
                         Section::Reply(i),
-                        task.reply.len(),
+                        items,
                         problem,
                     ));
                     self.consumed = at;
@@ -1001,7 +1066,7 @@ impl<R: Read> ConnReader<R> {
         if let Some(c) = self.fork.take() {
             return Ok((c, None));
         }
-        while self.next_task()?.is_some() {}
+        while self.next_task_with(&mut |_| {})?.is_some() {}
         // Bytes after the last reply are the worker's (tolerated, spec §10) only
         // when every reply was read: otherwise they are the unread rest.
         let to_damaged = self
@@ -1245,7 +1310,7 @@ pub fn reencode_task(
 }
 
 /// Task `i` re-encoded with `v`'s layout a piece at a time — the header, each
-/// data frame, the section's end, each reply item — each piece handed to
+/// data frame, the section's end, each reply item ([`PieceEncoder`]) — each piece handed to
 /// `emit` with its direction as soon as it is written, so that a
 /// verification can compare frame by frame without the task's bytes
 /// re-encoded whole (an Arrow data section is one piece). The pieces of a
@@ -1256,49 +1321,115 @@ pub fn reencode_task_with(
     v: SparkVersion,
     emit: &mut dyn FnMut(Direction, &[u8]),
 ) -> Result<(), CaptureError> {
-    let enc = TaskEncoder::new(v);
-    let to_err = |p: Problem| err(Direction::ToWorker, Section::Header(i), p);
-    let mut buf = Vec::new();
-    enc.header(&t.header, &mut buf)
-        .map_err(|e| to_err(e.into()))?;
-    emit(Direction::ToWorker, &buf);
+    let mut enc = PieceEncoder::new(i, v);
+    enc.piece(Piece::Header(&t.header), emit)?;
     for f in &t.input {
-        buf.clear();
-        enc.frame(f, &mut buf).map_err(|e| to_err(e.into()))?;
-        emit(Direction::ToWorker, &buf);
+        enc.piece(Piece::Input(f), emit)?;
     }
-    buf.clear();
-    if t.header.eval_type.is_arrow() {
-        enc.arrow(&t.arrow_input, &mut buf);
-    } else if t.end_of_data {
-        enc.end_of_data(&mut buf);
+    for item in &t.reply {
+        enc.piece(Piece::Reply(item), emit)?;
     }
-    if let Some(x) = t.finish {
-        enc.finish(x, &mut buf);
+    enc.finish(t, emit)
+}
+
+/// Task `i` re-encoded a piece at a time as it is read
+/// ([`ConnReader::next_task_with`]): each piece with [`PieceEncoder::piece`]
+/// as it comes, then the rest with [`PieceEncoder::finish`] and the task the
+/// reader returned. What it emits is what [`reencode_task_with`] emits for
+/// the task read whole.
+pub struct PieceEncoder {
+    i: usize,
+    v: SparkVersion,
+    enc: TaskEncoder,
+    /// The reply's tail has begun: its items are written by `finish`.
+    tail: bool,
+    buf: Vec<u8>,
+}
+
+impl PieceEncoder {
+    /// For task `i`, with `v`'s layout.
+    pub fn new(i: usize, v: SparkVersion) -> PieceEncoder {
+        PieceEncoder {
+            i,
+            v,
+            enc: TaskEncoder::new(v),
+            tail: false,
+            buf: Vec::new(),
+        }
     }
-    emit(Direction::ToWorker, &buf);
-    let reply_err = |e| {
+
+    fn to_err(&self, p: Problem) -> CaptureError {
+        err(Direction::ToWorker, Section::Header(self.i), p)
+    }
+
+    fn reply_err(&self, e: ReplyError) -> CaptureError {
         err(
             Direction::FromWorker,
-            Section::Reply(i),
+            Section::Reply(self.i),
             Problem::ReplyEncode(e),
         )
-    };
-    // The items before the first accumulator or end marker stand alone; from
-    // there on the reply is written as one piece (the accumulator count goes
-    // before the first of them).
-    let k = t
-        .reply
-        .iter()
-        .position(|r| matches!(r, ReplyItem::Accumulator(_) | ReplyItem::End(_)))
-        .unwrap_or(t.reply.len());
-    for item in &t.reply[..k] {
-        let b = encode_reply(std::slice::from_ref(item), v).map_err(reply_err)?;
-        emit(Direction::FromWorker, &b);
     }
-    let b = encode_reply_declaring(&t.reply[k..], v, t.declared_accumulators).map_err(reply_err)?;
-    emit(Direction::FromWorker, &b);
-    Ok(())
+
+    /// Re-encodes one piece: the header, a data frame, or a reply item
+    /// before the reply's tail (the items before the first accumulator or
+    /// end marker stand alone; from there on the reply is one piece, written
+    /// by `finish`).
+    pub fn piece(
+        &mut self,
+        p: Piece<'_>,
+        emit: &mut dyn FnMut(Direction, &[u8]),
+    ) -> Result<(), CaptureError> {
+        self.buf.clear();
+        match p {
+            Piece::Header(h) => {
+                let r = self.enc.header(h, &mut self.buf);
+                r.map_err(|e| self.to_err(e.into()))?;
+                emit(Direction::ToWorker, &self.buf);
+            }
+            Piece::Input(f) => {
+                let r = self.enc.frame(f, &mut self.buf);
+                r.map_err(|e| self.to_err(e.into()))?;
+                emit(Direction::ToWorker, &self.buf);
+            }
+            Piece::Reply(item) => {
+                self.tail |= starts_tail(item);
+                if !self.tail {
+                    let b = encode_reply(std::slice::from_ref(item), self.v)
+                        .map_err(|e| self.reply_err(e))?;
+                    emit(Direction::FromWorker, &b);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The end of the data section (or the Arrow section), the `i32` after
+    /// it, and the reply's tail, from the task as it was returned.
+    pub fn finish(
+        mut self,
+        t: &Task,
+        emit: &mut dyn FnMut(Direction, &[u8]),
+    ) -> Result<(), CaptureError> {
+        self.buf.clear();
+        if t.header.eval_type.is_arrow() {
+            self.enc.arrow(&t.arrow_input, &mut self.buf);
+        } else if t.end_of_data {
+            self.enc.end_of_data(&mut self.buf);
+        }
+        if let Some(x) = t.finish {
+            self.enc.finish(x, &mut self.buf);
+        }
+        emit(Direction::ToWorker, &self.buf);
+        let k = t
+            .reply
+            .iter()
+            .position(starts_tail)
+            .unwrap_or(t.reply.len());
+        let b = encode_reply_declaring(&t.reply[k..], self.v, t.declared_accumulators)
+            .map_err(|e| self.reply_err(e))?;
+        emit(Direction::FromWorker, &b);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -1367,11 +1498,9 @@ mod tests {
         assert_eq!(c.decoded, (to.len() as u64, 12));
     }
 
-    /// Every golden capture, whole and cut or damaged at a spread of bytes,
-    /// reads the same however the reads fall: one byte at a time, a few, or
-    /// all at once.
-    #[test]
-    fn where_the_reads_fall_changes_nothing() {
+    /// Every third golden worker connection (two per job), whole, cut in
+    /// either direction and with a byte flipped: (job, to, from).
+    fn golden_cases() -> Vec<(String, Vec<u8>, Vec<u8>)> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/worker");
         let mut dirs = Vec::new();
         for release in std::fs::read_dir(&root).unwrap() {
@@ -1385,34 +1514,123 @@ mod tests {
         }
         dirs.sort();
         assert!(dirs.len() > 20, "{dirs:?}");
-        let mut checked = 0;
+        let mut cases = Vec::new();
         for dir in dirs.iter().step_by(3) {
             let Ok(recorded) = crate::capture_dir::read_dir(dir) else {
                 continue;
             };
+            let name = dir.display().to_string();
             for r in recorded.iter().take(2) {
                 let (to, from) = (&r.to_worker, &r.from_worker);
-                let mut cases = vec![(to.clone(), from.clone())];
+                cases.push((name.clone(), to.clone(), from.clone()));
                 for k in 1..4 {
-                    cases.push((to[..to.len() * k / 4].to_vec(), from.clone()));
-                    cases.push((to.clone(), from[..from.len() * k / 4].to_vec()));
+                    let cut_to = to[..to.len() * k / 4].to_vec();
+                    cases.push((name.clone(), cut_to, from.clone()));
+                    let cut_from = from[..from.len() * k / 4].to_vec();
+                    cases.push((name.clone(), to.clone(), cut_from));
                     let mut bad = to.clone();
                     let at = bad.len() * k / 4;
                     if let Some(b) = bad.get_mut(at) {
                         *b ^= 0x5a;
                     }
-                    cases.push((bad, from.clone()));
+                    cases.push((name.clone(), bad, from.clone()));
                 }
-                for (t, f) in &cases {
-                    for v in [SparkVersion::V3_5, SparkVersion::V4_3] {
-                        let whole = format!("{:?}", read_chunked(t, f, v, usize::MAX));
-                        for chunk in [1, 7, 4096] {
-                            let got = format!("{:?}", read_chunked(t, f, v, chunk));
-                            assert!(got == whole, "{} chunk {chunk}", dir.display());
-                        }
-                        checked += 1;
+            }
+        }
+        cases
+    }
+
+    /// Every golden capture, whole and cut or damaged at a spread of bytes,
+    /// reads the same however the reads fall: one byte at a time, a few, or
+    /// all at once.
+    #[test]
+    fn where_the_reads_fall_changes_nothing() {
+        let mut checked = 0;
+        for (dir, t, f) in &golden_cases() {
+            for v in [SparkVersion::V3_5, SparkVersion::V4_3] {
+                let whole = format!("{:?}", read_chunked(t, f, v, usize::MAX));
+                for chunk in [1, 7, 4096] {
+                    let got = format!("{:?}", read_chunked(t, f, v, chunk));
+                    assert!(got == whole, "{dir} chunk {chunk}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    /// Reading a task a piece at a time hands out every data frame and reply
+    /// item, in order, keeps none of the data it handed out before the
+    /// reply's tail, and reads and stops where reading it whole does; its
+    /// pieces re-encode to what the whole task re-encodes to.
+    #[test]
+    fn reading_a_piece_at_a_time_hands_out_what_reading_whole_keeps() {
+        let mut checked = 0;
+        for (dir, t, f) in &golden_cases() {
+            for v in [SparkVersion::V3_5, SparkVersion::V4_3] {
+                let whole = read_chunked(t, f, v, usize::MAX);
+                let (tl, fl) = (t.len() as u64, f.len() as u64);
+                let mut r = match ConnReader::open(&t[..], tl, &f[..], fl, v).unwrap() {
+                    Ok(r) => r,
+                    Err(e) => {
+                        assert_eq!(format!("{whole:?}"), format!("{:?}", Err::<(), _>(e)));
+                        continue;
                     }
+                };
+                let mut tasks = Vec::new();
+                loop {
+                    let (mut input, mut reply) = (Vec::new(), Vec::new());
+                    let mut enc = PieceEncoder::new(tasks.len(), v);
+                    let (mut to, mut from) = (Vec::new(), Vec::new());
+                    let mut emit = |d: Direction, b: &[u8]| match d {
+                        Direction::ToWorker => to.extend_from_slice(b),
+                        Direction::FromWorker => from.extend_from_slice(b),
+                    };
+                    let mut encoded = Ok(());
+                    let read = r.next_task_with(&mut |p| {
+                        match p {
+                            Piece::Input(f) => input.push(f.clone()),
+                            Piece::Reply(item) => reply.push(item.clone()),
+                            Piece::Header(_) => {}
+                        }
+                        if encoded.is_ok() {
+                            encoded = enc.piece(p, &mut emit);
+                        }
+                    });
+                    let Some(mut task) = read.unwrap() else { break };
+                    assert!(task.input.is_empty(), "{dir}");
+                    // Kept: the reply's markers, and its tail whole.
+                    let tail = reply.iter().position(starts_tail).unwrap_or(reply.len());
+                    let kept: Vec<&ReplyItem> = (reply[..tail].iter())
+                        .filter(|i| !matches!(i, ReplyItem::Data(_) | ReplyItem::Null))
+                        .chain(&reply[tail..])
+                        .collect();
+                    assert_eq!(
+                        format!("{:?}", task.reply.iter().collect::<Vec<_>>()),
+                        format!("{kept:?}"),
+                        "{dir}"
+                    );
+                    task.input = input;
+                    task.reply = reply;
+                    if encoded.is_ok() {
+                        encoded = enc.finish(&task, &mut emit);
+                    }
+                    let (mut to_whole, mut from_whole) = (Vec::new(), Vec::new());
+                    let again =
+                        reencode_task(&task, tasks.len(), v, &mut to_whole, &mut from_whole);
+                    assert_eq!(format!("{encoded:?}"), format!("{again:?}"), "{dir}");
+                    if again.is_ok() {
+                        assert!(to == to_whole && from == from_whole, "{dir}");
+                    }
+                    tasks.push(task);
                 }
+                let (mut c, first) = r.finish().unwrap();
+                c.tasks = tasks;
+                assert!(
+                    format!("{:?}", Ok::<_, CaptureError>((c, first))) == format!("{whole:?}"),
+                    "{dir}"
+                );
+                checked += 1;
             }
         }
         assert!(checked > 100, "{checked}");

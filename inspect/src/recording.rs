@@ -6,22 +6,32 @@
 //! ([`Recording::task_reports`]) or verified ([`Recording::verify`]).
 //!
 //! Memory is bounded by the largest item of the recording (see
-//! [`ConnReader`]) and the task holding it, plus one header per task; it does
-//! not grow with the number of tasks' records, frames or bytes.
+//! [`ConnReader`]), plus one header per task: the layout search, the text
+//! reports ([`TaskSource::task_reports`]) and the verification read each task
+//! a frame or reply item at a time ([`ConnReader::next_task_with`]) and hold
+//! none of its data, so memory grows neither with the number of tasks nor
+//! with a task's records, frames or bytes. The JSON report reads each task
+//! once for its report and once more for each list of records it writes
+//! from the frames ([`TaskSource::json_tasks`]); an Arrow task is held
+//! whole while it is written.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-use sparkwire_worker::protocol::SparkVersion;
+use sparkwire_framing::Frame;
+use sparkwire_worker::protocol::{ReplyItem, SparkVersion};
 
 use crate::capture::{
-    read_skeleton, reencode_task_with, Best, CaptureError, ConnReader, Connection, Direction, Stop,
-    Task,
+    read_skeleton, Best, CaptureError, ConnReader, Connection, Direction, Piece, PieceEncoder,
+    Stop, Task,
 };
 use crate::error::InspectError;
-use crate::streamed::{Keep, TaskIter, TaskSource};
+use crate::report::{TaskReport, TaskReportBuilder};
+use crate::streamed::{JsonTask, Keep, List, Reread, TaskIter, TaskSource};
 
 /// Where a recording's two directions are.
 #[derive(Debug, Clone)]
@@ -164,7 +174,7 @@ impl Recording {
             origin: &self.origin,
             reader,
             index: 0,
-            expected: self.conn.tasks.len(),
+            skeleton: &self.conn.tasks,
         })
     }
 
@@ -179,24 +189,43 @@ impl Recording {
         let mut from = Compare::new(f, fl.min(self.conn.decoded.1));
         to.push(&self.conn.prelude.0).map_err(io)?;
         from.push(&self.conn.prelude.1).map_err(io)?;
-        for task in self.tasks()? {
-            let (i, task) = task?;
-            // Compared a frame (or reply item) at a time; the first read
-            // error is kept and stops the comparing.
-            let mut failed = None;
-            reencode_task_with(&task, i, self.conn.version, &mut |d, bytes| {
-                if failed.is_none() {
-                    let side = match d {
-                        Direction::ToWorker => &mut to,
-                        Direction::FromWorker => &mut from,
-                    };
-                    failed = side.push(bytes).err();
-                }
-            })
-            .map_err(|source| InspectError::Reencode { source })?;
-            if let Some(e) = failed {
-                return Err(io(e));
+        let mut tasks = self.tasks()?;
+        let v = self.conn.version;
+        // Compared a frame (or reply item) at a time, as it is read: neither
+        // the task nor its re-encoding is held. The first read error is kept
+        // and stops the comparing; so does the first re-encoding error.
+        let mut failed = None;
+        let mut compare = |d: Direction, bytes: &[u8]| {
+            if failed.is_none() {
+                let side = match d {
+                    Direction::ToWorker => &mut to,
+                    Direction::FromWorker => &mut from,
+                };
+                failed = side.push(bytes).err();
             }
+        };
+        let mut enc: Option<PieceEncoder> = None;
+        let mut bad = None;
+        loop {
+            let next = tasks.read(&mut |i, p| {
+                if let Piece::Header(_) = p {
+                    enc = Some(PieceEncoder::new(i, v));
+                }
+                if let (Some(e), None) = (&mut enc, &bad) {
+                    bad = e.piece(p, &mut compare).err();
+                }
+            });
+            let Some(next) = next else { break };
+            let (_, task) = next?;
+            if let (Some(e), None) = (enc.take(), &bad) {
+                bad = e.finish(&task, &mut compare).err();
+            }
+            if let Some(source) = bad.take() {
+                return Err(InspectError::Reencode { source });
+            }
+        }
+        if let Some(e) = failed {
+            return Err(io(e));
         }
         from.push(&self.conn.trailing).map_err(io)?;
         Ok([to.end(), from.end()])
@@ -216,17 +245,41 @@ pub struct Tasks<'a> {
     origin: &'a Origin,
     reader: Option<ConnReader<Box<dyn Read + 'a>>>,
     index: usize,
-    /// How many the first reading found.
-    expected: usize,
+    /// The tasks the first reading found, headers only.
+    skeleton: &'a [Task],
 }
 
-impl Iterator for Tasks<'_> {
-    type Item = Result<(usize, Task), InspectError>;
+impl Tasks<'_> {
+    /// The next task read a piece at a time, each piece handed to `visit`
+    /// with the task's index as it is read and dropped
+    /// ([`ConnReader::next_task_with`]); the task comes back without its data.
+    pub fn read(
+        &mut self,
+        visit: &mut dyn FnMut(usize, Piece<'_>),
+    ) -> Option<Result<(usize, Task), InspectError>> {
+        let i = self.index;
+        self.next_read(false, &mut |p| visit(i, p))
+    }
 
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The header of the next task as the first reading found it (what
+    /// [`Keep`] is asked about before the task is read).
+    pub fn next_header(&self) -> Option<&Task> {
+        self.skeleton.get(self.index)
+    }
+
+    fn next_read(
+        &mut self,
+        whole: bool,
+        visit: &mut dyn FnMut(Piece<'_>),
+    ) -> Option<Result<(usize, Task), InspectError>> {
         let reader = self.reader.as_mut()?;
-        let next = match reader.next_task() {
-            Ok(Some(t)) if self.index < self.expected => {
+        let read = if whole {
+            reader.next_task()
+        } else {
+            reader.next_task_with(visit)
+        };
+        let next = match read {
+            Ok(Some(t)) if self.index < self.skeleton.len() => {
                 self.index += 1;
                 Some(Ok((self.index - 1, t)))
             }
@@ -244,9 +297,106 @@ impl Iterator for Tasks<'_> {
     }
 }
 
+impl Iterator for Tasks<'_> {
+    type Item = Result<(usize, Task), InspectError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_read(true, &mut |_| {})
+    }
+}
+
+/// Task reports built as each task is read, a piece at a time
+/// ([`TaskReportBuilder`]): what is held is one frame or reply item of the
+/// task, its records and the records shown.
+struct Reports<'a> {
+    tasks: Tasks<'a>,
+    keep: Keep<'a>,
+    shown: Option<usize>,
+    version: SparkVersion,
+}
+
+impl Iterator for Reports<'_> {
+    type Item = Result<(usize, Task, TaskReport), InspectError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            // Tasks the filter leaves out are read and dropped; past the
+            // first reading's tasks, `read` says the recording changed.
+            let kept = self
+                .tasks
+                .next_header()
+                .is_none_or(|t| (self.keep)(self.tasks.index, t));
+            let (v, shown) = (self.version, self.shown);
+            let mut b: Option<TaskReportBuilder> = None;
+            let read = self.tasks.read(&mut |_, p| match (p, &mut b) {
+                (Piece::Header(h), _) if kept => b = Some(TaskReportBuilder::new(h, v, shown)),
+                (Piece::Input(f), Some(b)) => b.input(f),
+                (Piece::Reply(item), Some(b)) => b.reply(item),
+                _ => {}
+            });
+            match (read?, b) {
+                (Ok((i, t)), Some(b)) => {
+                    let report = b.finish(&t, i);
+                    return Some(Ok((i, t, report)));
+                }
+                (Ok(_), None) => {}
+                (Err(e), _) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
 impl TaskSource for Recording {
     fn version(&self) -> SparkVersion {
         self.conn.version
+    }
+
+    fn task_reports<'a>(
+        &'a self,
+        keep: Keep<'a>,
+        shown: Option<usize>,
+    ) -> Box<dyn Iterator<Item = Result<TaskReport, InspectError>> + 'a> {
+        match Recording::tasks(self) {
+            Ok(tasks) => Box::new(
+                Reports {
+                    tasks,
+                    keep,
+                    shown,
+                    version: self.conn.version,
+                }
+                .map(|r| r.map(|(_, _, report)| report)),
+            ),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        }
+    }
+
+    fn json_tasks<'a>(
+        &'a self,
+        keep: Keep<'a>,
+        shown: usize,
+    ) -> Box<dyn Iterator<Item = Result<JsonTask<'a>, InspectError>> + 'a> {
+        let tasks = match Recording::tasks(self) {
+            Ok(tasks) => tasks,
+            Err(e) => return Box::new(std::iter::once(Err(e))),
+        };
+        let again: Rc<dyn Reread + 'a> = Rc::new(Rereader {
+            recording: self,
+            readers: RefCell::new(Vec::new()),
+        });
+        let reports = Reports {
+            tasks,
+            keep,
+            shown: Some(shown),
+            version: self.conn.version,
+        };
+        Box::new(reports.map(move |r| {
+            r.map(|(index, task, report)| JsonTask {
+                index,
+                task: Cow::Owned(task),
+                report,
+                again: Some(again.clone()),
+            })
+        }))
     }
 
     fn tasks<'a>(&'a self, keep: Keep<'a>) -> TaskIter<'a> {
@@ -256,6 +406,83 @@ impl TaskSource for Recording {
                 Err(e) => Some(Err(e)),
             })),
             Err(e) => Box::new(std::iter::once(Err(e))),
+        }
+    }
+}
+
+/// A recording's tasks read again, each from a reader that has read the
+/// tasks before it (without holding them): the JSON report reads each list of
+/// a task's records from the task's frames while it writes them, one reader
+/// per list, each going through the recording once.
+struct Rereader<'a> {
+    recording: &'a Recording,
+    /// Readers not in use, each before the task it reads next.
+    readers: RefCell<Vec<Tasks<'a>>>,
+}
+
+impl<'a> Rereader<'a> {
+    /// A reader before task `index`: the one closest to it of those not
+    /// past it, or a new one.
+    fn at(&self, index: usize) -> Result<Tasks<'a>, InspectError> {
+        let mut readers = self.readers.borrow_mut();
+        let closest = (readers.iter().enumerate())
+            .filter(|(_, t)| t.index <= index)
+            .max_by_key(|(_, t)| t.index)
+            .map(|(i, _)| i);
+        let mut tasks = match closest {
+            Some(i) => readers.swap_remove(i),
+            None => self.recording.tasks()?,
+        };
+        drop(readers);
+        while tasks.index < index {
+            match tasks.read(&mut |_, _| {}) {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e),
+                None => return Err(fewer(&self.recording.origin)),
+            }
+        }
+        Ok(tasks)
+    }
+}
+
+/// The recording no longer holds a task it held.
+fn fewer(origin: &Origin) -> InspectError {
+    origin.io_error(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "the recording changed while it was decoded: fewer tasks than before",
+    ))
+}
+
+impl Reread for Rereader<'_> {
+    fn frames(
+        &self,
+        index: usize,
+        list: List,
+        visit: &mut dyn FnMut(&Frame),
+    ) -> Result<(), InspectError> {
+        let mut tasks = self.at(index)?;
+        let read = tasks.read(&mut |_, p| match (p, list) {
+            (Piece::Input(f), List::Input) => visit(f),
+            (Piece::Reply(ReplyItem::Data(b)), List::Output) => visit(&Frame::Data(b.clone())),
+            (Piece::Reply(ReplyItem::Null), List::Output) => visit(&Frame::Null),
+            _ => {}
+        });
+        self.readers.borrow_mut().push(tasks);
+        match read {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(e)) => Err(e),
+            None => Err(fewer(&self.recording.origin)),
+        }
+    }
+
+    fn whole(&self, index: usize) -> Result<Task, InspectError> {
+        let mut tasks = self.at(index)?;
+        let read = tasks.next();
+        self.readers.borrow_mut().push(tasks);
+        match read {
+            Some(Ok((_, t))) => Ok(t),
+            Some(Err(e)) => Err(e),
+            None => Err(fewer(&self.recording.origin)),
         }
     }
 }

@@ -838,19 +838,134 @@ pub fn records_upto(
     v: SparkVersion,
     shown: Option<usize>,
 ) -> (Vec<String>, usize) {
-    let ser = ser.cloned().unwrap_or(Serializer::NoOp);
-    let (mut out, mut total) = (Vec::new(), 0usize);
-    let read = visit_records(frames, &ser, v, &mut |e| {
-        total += 1;
-        if shown.is_none_or(|n| out.len() < n) {
-            out.push(record_repr(&e));
-        }
-        true
-    });
-    match read {
-        Ok(()) => (out, total),
-        Err(e) => (vec![format!("<not readable as {ser}: {e}>")], 1),
+    let mut r = RecordsUpto::new(ser, v, shown);
+    for f in frames {
+        r.push(f);
     }
+    r.finish()
+}
+
+/// A frame list read with a serializer a frame at a time, as the frames are
+/// read, each element handed to a visitor (which returns false to stop):
+/// what is held is the frame being read (with a batch split across frames,
+/// the batch) and its elements. [`visit_records`] over frames that come one
+/// at a time.
+pub struct RecordReader {
+    dec: StreamDecoder,
+    buf: bytes::BytesMut,
+    /// The stream ended (its own end marker, or the visitor said stop):
+    /// later frames are not read.
+    ended: bool,
+    failed: Option<LoadError>,
+}
+
+impl RecordReader {
+    /// Reads with `ser`; `visit` sees what the empty stream already yields.
+    pub fn new(
+        ser: &Serializer,
+        v: SparkVersion,
+        visit: &mut dyn FnMut(Element) -> bool,
+    ) -> RecordReader {
+        let mut r = RecordReader {
+            dec: StreamDecoder::new(ser.clone(), v),
+            buf: bytes::BytesMut::new(),
+            ended: false,
+            failed: None,
+        };
+        r.drain(visit);
+        r
+    }
+
+    /// The next frame.
+    pub fn push(&mut self, f: &Frame, visit: &mut dyn FnMut(Element) -> bool) {
+        if self.ended || self.failed.is_some() {
+            return;
+        }
+        let _ = f.encode(&mut self.buf);
+        self.drain(visit);
+    }
+
+    /// Reads every element the buffered bytes hold.
+    fn drain(&mut self, visit: &mut dyn FnMut(Element) -> bool) {
+        loop {
+            match self.dec.decode_chunk(&mut self.buf) {
+                Ok(Step::Item(Some(chunk))) => {
+                    for e in chunk.into_elements() {
+                        if !visit(e) {
+                            self.ended = true;
+                            return;
+                        }
+                    }
+                }
+                Ok(Step::Item(None)) => {
+                    self.ended = true;
+                    return;
+                }
+                Ok(Step::NeedMore) => return,
+                Err(e) => {
+                    self.failed = Some(e);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// After the last frame: `Err` when the stream does not read (the
+    /// elements before the error were visited).
+    pub fn finish(self) -> Result<(), LoadError> {
+        match self.failed {
+            Some(e) => Err(e),
+            None if self.ended => Ok(()),
+            None => self.dec.finish(&self.buf),
+        }
+    }
+}
+
+/// [`records_upto`] fed a frame at a time, as the frames are read: what is
+/// held is a [`RecordReader`]'s and the records shown.
+struct RecordsUpto {
+    ser: Serializer,
+    reader: RecordReader,
+    shown: Option<usize>,
+    out: Vec<String>,
+    total: usize,
+}
+
+impl RecordsUpto {
+    fn new(ser: Option<&Serializer>, v: SparkVersion, shown: Option<usize>) -> RecordsUpto {
+        let ser = ser.cloned().unwrap_or(Serializer::NoOp);
+        let (mut out, mut total) = (Vec::new(), 0);
+        let reader = RecordReader::new(&ser, v, &mut |e| keep_upto(&mut out, &mut total, shown, e));
+        RecordsUpto {
+            ser,
+            reader,
+            shown,
+            out,
+            total,
+        }
+    }
+
+    fn push(&mut self, f: &Frame) {
+        let (out, total, shown) = (&mut self.out, &mut self.total, self.shown);
+        self.reader
+            .push(f, &mut |e| keep_upto(out, total, shown, e));
+    }
+
+    fn finish(self) -> (Vec<String>, usize) {
+        match self.reader.finish() {
+            Ok(()) => (self.out, self.total),
+            Err(e) => (vec![format!("<not readable as {}: {e}>", self.ser)], 1),
+        }
+    }
+}
+
+/// Counts a record, and keeps its repr while fewer than `shown` are kept.
+fn keep_upto(out: &mut Vec<String>, total: &mut usize, shown: Option<usize>, e: Element) -> bool {
+    *total += 1;
+    if shown.is_none_or(|n| out.len() < n) {
+        out.push(record_repr(&e));
+    }
+    true
 }
 
 /// A record as the report shows it: its Python repr, or why there is none.
@@ -867,27 +982,11 @@ pub fn visit_records(
     v: SparkVersion,
     visit: &mut dyn FnMut(Element) -> bool,
 ) -> Result<(), LoadError> {
-    let mut dec = StreamDecoder::new(ser.clone(), v);
-    let mut buf = bytes::BytesMut::new();
-    let mut frames = frames.iter();
-    loop {
-        match dec.decode_chunk(&mut buf)? {
-            Step::Item(Some(chunk)) => {
-                for e in chunk.into_elements() {
-                    if !visit(e) {
-                        return Ok(());
-                    }
-                }
-            }
-            Step::Item(None) => return Ok(()),
-            Step::NeedMore => match frames.next() {
-                Some(f) => {
-                    let _ = f.encode(&mut buf);
-                }
-                None => return dec.finish(&buf),
-            },
-        }
+    let mut r = RecordReader::new(ser, v, visit);
+    for f in frames {
+        r.push(f, visit);
     }
+    r.finish()
 }
 
 /// The serializers a task's data sections are read with (its input's, its
@@ -904,92 +1003,169 @@ pub fn visit_shuffle_output(
     v: SparkVersion,
     visit: &mut dyn FnMut(i64, Element) -> bool,
 ) {
-    let mut buf = bytes::BytesMut::new();
-    let mut frames = output.iter();
-    let mut dec = ShuffleDecoder::new();
-    let bucket = Serializer::batched(Serializer::CPickle, -1);
-    loop {
-        let block = match dec.decode(&mut buf) {
-            Ok(Step::Item(Some(block))) => block,
-            Ok(Step::NeedMore) => match frames.next() {
-                Some(f) => {
-                    let _ = f.encode(&mut buf);
-                    continue;
-                }
-                None => return,
-            },
-            Ok(Step::Item(None)) | Err(_) => return,
+    let mut r = ShuffleReader::new(v, visit);
+    for f in output {
+        r.push(f, visit);
+    }
+}
+
+/// [`visit_shuffle_output`] fed a frame at a time, as the frames are read.
+pub struct ShuffleReader {
+    v: SparkVersion,
+    dec: ShuffleDecoder,
+    buf: bytes::BytesMut,
+    bucket: Serializer,
+    stopped: bool,
+}
+
+impl ShuffleReader {
+    /// `visit` sees what the empty output already yields.
+    pub fn new(v: SparkVersion, visit: &mut dyn FnMut(i64, Element) -> bool) -> ShuffleReader {
+        let mut r = ShuffleReader {
+            v,
+            dec: ShuffleDecoder::new(),
+            buf: bytes::BytesMut::new(),
+            bucket: Serializer::batched(Serializer::CPickle, -1),
+            stopped: false,
         };
-        let mut go_on = true;
-        let read = visit_records(&[Frame::Data(block.payload)], &bucket, v, &mut |e| {
-            go_on = visit(block.partition, e);
-            go_on
-        });
-        if read.is_err() || !go_on {
+        r.drain(visit);
+        r
+    }
+
+    /// The next frame of the output.
+    pub fn push(&mut self, f: &Frame, visit: &mut dyn FnMut(i64, Element) -> bool) {
+        if self.stopped {
             return;
+        }
+        let _ = f.encode(&mut self.buf);
+        self.drain(visit);
+    }
+
+    fn drain(&mut self, visit: &mut dyn FnMut(i64, Element) -> bool) {
+        while !self.stopped {
+            let block = match self.dec.decode(&mut self.buf) {
+                Ok(Step::Item(Some(block))) => block,
+                Ok(Step::NeedMore) => return,
+                Ok(Step::Item(None)) | Err(_) => {
+                    self.stopped = true;
+                    return;
+                }
+            };
+            let mut go_on = true;
+            let frame = [Frame::Data(block.payload)];
+            let read = visit_records(&frame, &self.bucket, self.v, &mut |e| {
+                go_on = visit(block.partition, e);
+                go_on
+            });
+            self.stopped = read.is_err() || !go_on;
         }
     }
 }
 
-/// A shuffle map task's output read as the JVM's `PairwiseRDD` reads it:
-/// every `(partition id, pickled bucket)` pair ([`ShuffleDecoder`]) with the
-/// bucket's pairs flattened, each with its partition. PySpark's
+/// Whether a task's command makes shuffle-map output: PySpark's
 /// `partitionBy` runs `add_shuffle_key` in the worker, which yields
-/// `pack_long(split)` and then the bucket pickled with the context's unbatched
-/// serializer, through a `NoOpSerializer`; `None` for any other output, or
-/// when the frames are not such pairs (then they are shown raw). A partition
-/// id whose bucket was not recorded (a cut reply) is left out.
-fn shuffle_map_output(
-    command: &CommandReport,
-    output: &[Frame],
-    v: SparkVersion,
-    shown: Option<usize>,
-) -> Option<(Vec<String>, Vec<i64>, usize)> {
+/// `pack_long(split)` and then the bucket pickled with the context's
+/// unbatched serializer, through a `NoOpSerializer`.
+fn is_shuffle_map(command: &CommandReport) -> bool {
     let functions = match &command.detail {
         CommandDetail::Rdd { functions, .. } => functions,
-        _ => return None,
+        _ => return false,
     };
-    let is_shuffle = command.serializer.as_deref() == Some("NoOpSerializer()")
-        && functions.iter().any(|f| f.name == "add_shuffle_key");
-    if !is_shuffle {
-        return None;
-    }
-    // No END_OF_DATA_SECTION: a reply cut between a partition id and its
-    // bucket shows the whole pairs before it. Fed a frame at a time.
-    let mut buf = bytes::BytesMut::new();
-    let mut frames = output.iter();
-    let mut dec = ShuffleDecoder::new();
-    let (mut records_out, mut partitions, mut total) = (Vec::new(), Vec::new(), 0usize);
-    let bucket = Serializer::batched(Serializer::CPickle, -1);
-    loop {
-        let block = match dec.decode(&mut buf).ok()? {
-            Step::Item(Some(block)) => block,
-            Step::Item(None) => break,
-            Step::NeedMore => match frames.next() {
-                Some(f) => {
-                    let _ = f.encode(&mut buf);
-                    continue;
-                }
-                None => break,
-            },
+    command.serializer.as_deref() == Some("NoOpSerializer()")
+        && functions.iter().any(|f| f.name == "add_shuffle_key")
+}
+
+/// A shuffle map task's output read as the JVM's `PairwiseRDD` reads it, fed
+/// a frame at a time as the frames are read: every `(partition id, pickled
+/// bucket)` pair ([`ShuffleDecoder`]) with the bucket's pairs flattened, each
+/// with its partition; `None` from `finish` when the frames are not such
+/// pairs (then they are shown raw). No END_OF_DATA_SECTION: a reply cut
+/// between a partition id and its bucket shows the whole pairs before it (a
+/// partition id whose bucket was not recorded is left out).
+struct ShuffleUpto {
+    v: SparkVersion,
+    shown: Option<usize>,
+    dec: ShuffleDecoder,
+    buf: bytes::BytesMut,
+    bucket: Serializer,
+    records: Vec<String>,
+    partitions: Vec<i64>,
+    total: usize,
+    /// The output ended: later frames are not read.
+    ended: bool,
+    /// Not shuffle-map pairs after all.
+    not_pairs: bool,
+}
+
+impl ShuffleUpto {
+    fn new(v: SparkVersion, shown: Option<usize>) -> ShuffleUpto {
+        let mut r = ShuffleUpto {
+            v,
+            shown,
+            dec: ShuffleDecoder::new(),
+            buf: bytes::BytesMut::new(),
+            bucket: Serializer::batched(Serializer::CPickle, -1),
+            records: Vec::new(),
+            partitions: Vec::new(),
+            total: 0,
+            ended: false,
+            not_pairs: false,
         };
-        // At least the first pair, to tell a bucket that is not one.
-        let room = shown.map(|n| n.saturating_sub(records_out.len()).max(1));
-        let (mut pairs, n) = records_upto(&[Frame::Data(block.payload)], Some(&bucket), v, room);
-        if pairs
-            .first()
-            .is_some_and(|r| r.starts_with("<not readable"))
-        {
-            return None;
-        }
-        if let Some(n) = shown {
-            pairs.truncate(n.saturating_sub(records_out.len()));
-        }
-        partitions.extend(std::iter::repeat_n(block.partition, pairs.len()));
-        records_out.extend(pairs);
-        total += n;
+        r.drain();
+        r
     }
-    Some((records_out, partitions, total))
+
+    fn push(&mut self, f: &Frame) {
+        if self.ended || self.not_pairs {
+            return;
+        }
+        let _ = f.encode(&mut self.buf);
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        loop {
+            let block = match self.dec.decode(&mut self.buf) {
+                Ok(Step::Item(Some(block))) => block,
+                Ok(Step::Item(None)) => {
+                    self.ended = true;
+                    return;
+                }
+                Ok(Step::NeedMore) => return,
+                Err(_) => {
+                    self.not_pairs = true;
+                    return;
+                }
+            };
+            // At least the first pair, to tell a bucket that is not one.
+            let room = (self.shown).map(|n| n.saturating_sub(self.records.len()).max(1));
+            let (mut pairs, n) = records_upto(
+                &[Frame::Data(block.payload)],
+                Some(&self.bucket),
+                self.v,
+                room,
+            );
+            if pairs
+                .first()
+                .is_some_and(|r| r.starts_with("<not readable"))
+            {
+                self.not_pairs = true;
+                return;
+            }
+            if let Some(n) = self.shown {
+                pairs.truncate(n.saturating_sub(self.records.len()));
+            }
+            let partition = block.partition;
+            self.partitions
+                .extend(std::iter::repeat_n(partition, pairs.len()));
+            self.records.extend(pairs);
+            self.total += n;
+        }
+    }
+
+    fn finish(self) -> Option<(Vec<String>, Vec<i64>, usize)> {
+        (!self.not_pairs).then_some((self.records, self.partitions, self.total))
+    }
 }
 
 /// `repr(pickle.loads(bytes))`, or `<unreadable>`.
@@ -1187,9 +1363,101 @@ impl TaskReport {
     /// how many there are): a text rendering that shows a few records of a
     /// large task reads the rest one batch at a time without keeping them.
     pub fn upto(t: &Task, index: usize, v: SparkVersion, shown: Option<usize>) -> TaskReport {
-        let h = &t.header;
+        let mut b = TaskReportBuilder::with(&t.header, v, shown, false);
+        for f in &t.input {
+            b.input(f);
+        }
+        for item in &t.reply {
+            b.reply(item);
+        }
+        b.finish(t, index)
+    }
+}
+
+/// A [`TaskReport::upto`] built as a task is read, a piece at a time
+/// ([`crate::capture::ConnReader::next_task_with`]): each data frame and
+/// reply item is read for its records as it comes and dropped, so that what
+/// is held is one frame (or the batch it belongs to), its records and the
+/// records shown.
+pub struct TaskReportBuilder {
+    v: SparkVersion,
+    shown: Option<usize>,
+    command: CommandReport,
+    sers: Option<(Serializer, Serializer)>,
+    /// The input's records (none for Arrow eval types).
+    input: Option<RecordsUpto>,
+    input_frames: usize,
+    /// Shuffle-map output, when the command makes it.
+    shuffle: Option<ShuffleUpto>,
+    /// The output's records read with the command's serializer: shown
+    /// unless the output is shuffle-map pairs. `None`: read in `finish`,
+    /// from the task's frames (a task read whole).
+    output: Option<RecordsUpto>,
+}
+
+impl TaskReportBuilder {
+    /// For the task whose header is `h`, showing its first `shown` input and
+    /// output records (all with `None`).
+    pub fn new(h: &TaskHeader, v: SparkVersion, shown: Option<usize>) -> TaskReportBuilder {
+        TaskReportBuilder::with(h, v, shown, true)
+    }
+
+    /// `streamed`: the frames are not there to read again in `finish`, so
+    /// output that might be shuffle-map pairs is read both ways as it comes.
+    fn with(
+        h: &TaskHeader,
+        v: SparkVersion,
+        shown: Option<usize>,
+        streamed: bool,
+    ) -> TaskReportBuilder {
         let (command, sers) = command(h);
-        let output = output_frames(t);
+        let shuffle = is_shuffle_map(&command).then(|| ShuffleUpto::new(v, shown));
+        let input = (!h.eval_type.is_arrow())
+            .then(|| RecordsUpto::new(sers.as_ref().map(|s| &s.0), v, shown));
+        let output = (streamed || shuffle.is_none())
+            .then(|| RecordsUpto::new(sers.as_ref().map(|s| &s.1), v, shown));
+        TaskReportBuilder {
+            v,
+            shown,
+            command,
+            sers,
+            input,
+            input_frames: 0,
+            shuffle,
+            output,
+        }
+    }
+
+    /// A frame of the data section.
+    pub fn input(&mut self, f: &Frame) {
+        self.input_frames += 1;
+        if let Some(r) = &mut self.input {
+            r.push(f);
+        }
+    }
+
+    /// An item of the reply: its data frames are read here, the rest in
+    /// `finish`.
+    pub fn reply(&mut self, item: &ReplyItem) {
+        let f = match item {
+            ReplyItem::Data(b) => Frame::Data(b.clone()),
+            ReplyItem::Null => Frame::Null,
+            _ => return,
+        };
+        if let Some(s) = &mut self.shuffle {
+            s.push(&f);
+        }
+        if let Some(r) = &mut self.output {
+            r.push(&f);
+        }
+    }
+
+    /// The report of task `index`, `t` being the task as read (its header,
+    /// markers and flags; its data frames and reply data items were handed
+    /// to `input` and `reply`, whether or not `t` holds them too).
+    pub fn finish(self, t: &Task, index: usize) -> TaskReport {
+        let (v, shown, command, sers) = (self.v, self.shown, self.command, self.sers);
+        let h = &t.header;
         let mut output_markers = Vec::new();
         let (mut exception, mut timing, mut end) = (None, None, None);
         let (mut accumulators, mut accumulator_updates) = (Vec::new(), Vec::new());
@@ -1234,7 +1502,20 @@ impl TaskReport {
         let mut input_records = Vec::new();
         let mut input_frame_pairs = None;
         let input_count;
-        if h.eval_type.is_arrow() {
+        if let Some(input) = self.input {
+            (input_records, input_count) = input.finish();
+            if let Some((Serializer::Pair(..) | Serializer::Cartesian(..), _)) = &sers {
+                input_frame_pairs = Some(self.input_frames / 2);
+            }
+            input_markers.push(Marker::Name(
+                if t.end_of_data {
+                    "END_OF_DATA_SECTION"
+                } else {
+                    "(the recording ends inside the data section)"
+                }
+                .into(),
+            ));
+        } else {
             let mut arrow_in = ArrowRecords::default();
             let mut names = Vec::new();
             for item in &t.arrow_input {
@@ -1249,26 +1530,18 @@ impl TaskReport {
             if let Some(n) = shown {
                 input_records.truncate(n);
             }
-        } else {
-            (input_records, input_count) =
-                records_upto(&t.input, sers.as_ref().map(|s| &s.0), v, shown);
-            if let Some((Serializer::Pair(..) | Serializer::Cartesian(..), _)) = &sers {
-                input_frame_pairs = Some(t.input.len() / 2);
-            }
-            input_markers.push(Marker::Name(
-                if t.end_of_data {
-                    "END_OF_DATA_SECTION"
-                } else {
-                    "(the recording ends inside the data section)"
-                }
-                .into(),
-            ));
         }
-        let shuffle = shuffle_map_output(&command, &output, v, shown);
+        let shuffle = self.shuffle.and_then(ShuffleUpto::finish);
         let (mut output_records, output_partitions, mut output_count) = match shuffle {
             Some((records, partitions, n)) => (records, Some(partitions), n),
             None => {
-                let (records, n) = records_upto(&output, sers.as_ref().map(|s| &s.1), v, shown);
+                let (records, n) = match self.output {
+                    Some(r) => r.finish(),
+                    None => {
+                        let ser = sers.as_ref().map(|s| &s.1);
+                        records_upto(&output_frames(t), ser, v, shown)
+                    }
+                };
                 (records, None, n)
             }
         };
@@ -1339,6 +1612,16 @@ impl TaskReport {
             accumulator_updates,
             end,
         }
+    }
+}
+
+impl TaskReport {
+    /// For a report built to show the first `max` records
+    /// ([`TaskReport::upto`]): how many were left out, as
+    /// [`TaskReport::limit_records`] says them.
+    pub fn count_more(&mut self, max: usize) {
+        self.input_records_more = Some(self.input_count.saturating_sub(max));
+        self.output_records_more = Some(self.output_count.saturating_sub(max));
     }
 
     /// Keeps the first `max` records of the input and of the output (with

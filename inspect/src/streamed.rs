@@ -3,12 +3,15 @@
 //! are taken from a [`TaskSource`] one at a time while they are written, each
 //! task's records read from its frames a batch at a time as they are written,
 //! so that what is held is one task (with a [`crate::recording::Recording`]
-//! as the source, read again from the files) and one batch of its records,
-//! however many tasks and records a capture has. The document is the one
+//! as the source, one frame of it: the report is built as the task is read,
+//! and each list of records is read again from the files while it is
+//! written, [`TaskSource::json_tasks`]) and one batch of its records, however
+//! many tasks and records a capture has. The document is the one
 //! [`Report::to_json`] gives for a report holding every task: the same keys,
 //! sorted the same way.
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -19,8 +22,8 @@ use sparkwire_worker::protocol::{ReplyItem, SparkVersion};
 use crate::capture::{Connection, Task};
 use crate::error::InspectError;
 use crate::report::{
-    output_frames, record_repr, task_serializers, visit_records, visit_shuffle_output,
-    ConnectionReport, Report, TaskReport,
+    record_repr, task_serializers, ConnectionReport, RecordReader, Report, ShuffleReader,
+    TaskReport,
 };
 
 /// Which tasks to include, by index on their connection.
@@ -48,6 +51,90 @@ pub trait TaskSource {
             self.tasks(keep)
                 .map(move |t| t.map(|(i, t)| TaskReport::upto(&t, i, v, shown))),
         )
+    }
+
+    /// The tasks `keep` selects for the JSON report, each with its report
+    /// built to show the first `shown` records (counting the rest), and its
+    /// data there or readable again.
+    fn json_tasks<'a>(
+        &'a self,
+        keep: Keep<'a>,
+        shown: usize,
+    ) -> Box<dyn Iterator<Item = Result<JsonTask<'a>, InspectError>> + 'a> {
+        let v = self.version();
+        Box::new(self.tasks(keep).map(move |t| {
+            t.map(|(index, task)| JsonTask {
+                index,
+                report: TaskReport::upto(&task, index, v, Some(shown)),
+                task,
+                again: None,
+            })
+        }))
+    }
+}
+
+/// One task for the JSON report.
+pub struct JsonTask<'a> {
+    /// Its index on the connection.
+    pub index: usize,
+    /// The task: whole, or (with `again`) without its data frames and reply
+    /// data items ([`crate::capture::ConnReader::next_task_with`]).
+    pub task: Cow<'a, Task>,
+    /// Its report built to show the first `shown` records asked for
+    /// ([`TaskSource::json_tasks`]).
+    pub report: TaskReport,
+    /// Where to read its data again; `None`: `task` holds it.
+    pub again: Option<Rc<dyn Reread + 'a>>,
+}
+
+/// Which of a task's frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    /// The data section's frames.
+    Input,
+    /// The reply's data frames (null frames included).
+    Output,
+}
+
+/// A task's data read again from where it was recorded.
+pub trait Reread {
+    /// Hands task `index`'s `list` frames to `visit` in order, one at a time.
+    fn frames(
+        &self,
+        index: usize,
+        list: List,
+        visit: &mut dyn FnMut(&Frame),
+    ) -> Result<(), InspectError>;
+
+    /// Task `index` read whole.
+    fn whole(&self, index: usize) -> Result<Task, InspectError>;
+}
+
+impl JsonTask<'_> {
+    fn frames(&self, list: List, visit: &mut dyn FnMut(&Frame)) -> Result<(), InspectError> {
+        if let Some(r) = &self.again {
+            return r.frames(self.index, list, visit);
+        }
+        match list {
+            List::Input => self.task.input.iter().for_each(visit),
+            List::Output => {
+                for item in &self.task.reply {
+                    match item {
+                        ReplyItem::Data(b) => visit(&Frame::Data(b.clone())),
+                        ReplyItem::Null => visit(&Frame::Null),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn whole(&self) -> Result<Cow<'_, Task>, InspectError> {
+        match &self.again {
+            Some(r) => r.whole(self.index).map(Cow::Owned),
+            None => Ok(Cow::Borrowed(&*self.task)),
+        }
     }
 }
 
@@ -153,23 +240,19 @@ impl Serialize for Tasks<'_> {
         let mut seq = serializer.serialize_seq(None)?;
         if let Some(c) = self.0.decoded {
             let version = c.version();
-            for t in c.tasks(self.0.keep) {
-                let (index, task) = t.map_err(S::Error::custom)?;
+            let shown = self.0.max_records.unwrap_or(0);
+            for t in c.json_tasks(self.0.keep, shown) {
+                let mut t = t.map_err(S::Error::custom)?;
                 match self.0.max_records {
                     // Asked for: the first records of each section and a count
                     // of the rest, from the task's report (one task at a time).
                     Some(n) => {
-                        let mut report = TaskReport::new(&task, index, version);
-                        report.limit_records(n);
+                        t.report.count_more(n);
                         // Through a `Value`, for its keys sorted as the document's are.
-                        let v = serde_json::to_value(&report).map_err(S::Error::custom)?;
+                        let v = serde_json::to_value(&t.report).map_err(S::Error::custom)?;
                         seq.serialize_element(&v)?;
                     }
-                    None => seq.serialize_element(&OneTask {
-                        task: &task,
-                        index,
-                        version,
-                    })?,
+                    None => seq.serialize_element(&OneTask { t: &t, version })?,
                 }
             }
         }
@@ -183,31 +266,31 @@ impl Serialize for Tasks<'_> {
 /// records is read again from the task's frames while it is written. Arrow
 /// sections are written from the whole report.
 struct OneTask<'a> {
-    task: &'a Task,
-    index: usize,
+    t: &'a JsonTask<'a>,
     version: SparkVersion,
 }
 
 impl Serialize for OneTask<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let (t, v) = (self.task, self.version);
+        let (jt, v) = (self.t, self.version);
+        let t = &*jt.task;
         let arrow = t.header.eval_type.is_arrow()
             || t.reply
                 .iter()
                 .any(|r| matches!(r, ReplyItem::Arrow(_) | ReplyItem::ArrowStart));
         if arrow {
             // Through a `Value`, for its keys sorted as the document's are.
-            let value = serde_json::to_value(TaskReport::new(t, self.index, v))
+            let whole = jt.whole().map_err(S::Error::custom)?;
+            let value = serde_json::to_value(TaskReport::new(&whole, jt.index, v))
                 .map_err(S::Error::custom)?;
             return value.serialize(serializer);
         }
-        let report = TaskReport::upto(t, self.index, v, Some(0));
-        let value = serde_json::to_value(&report).map_err(S::Error::custom)?;
+        let report = &jt.report;
+        let value = serde_json::to_value(report).map_err(S::Error::custom)?;
         let Some(map) = value.as_object() else {
             return Err(S::Error::custom("a task report serializes to an object"));
         };
         let sers = task_serializers(&t.header);
-        let output = output_frames(t);
         let shuffle = report.output_partitions.is_some();
         let mut m = serializer.serialize_map(Some(map.len()))?;
         for (k, val) in map {
@@ -215,18 +298,20 @@ impl Serialize for OneTask<'_> {
             // stream that does not read, written as it is.
             match k.as_str() {
                 "input_records" if report.input_records.is_empty() => {
-                    let records = Records::Frames(&t.input, sers.as_ref().map(|s| &s.0), v);
+                    let ser = sers.as_ref().map(|s| &s.0);
+                    let records = Records(jt, List::Input, Read::Frames(ser), v);
                     m.serialize_entry(k, &records)?
                 }
                 "output_records" if report.output_records.is_empty() && shuffle => {
-                    m.serialize_entry(k, &Records::Shuffle(&output, v))?
+                    m.serialize_entry(k, &Records(jt, List::Output, Read::Shuffle, v))?
                 }
                 "output_records" if report.output_records.is_empty() => {
-                    let records = Records::Frames(&output, sers.as_ref().map(|s| &s.1), v);
+                    let ser = sers.as_ref().map(|s| &s.1);
+                    let records = Records(jt, List::Output, Read::Frames(ser), v);
                     m.serialize_entry(k, &records)?
                 }
                 "output_partitions" if shuffle => {
-                    m.serialize_entry(k, &Records::Partitions(&output, v))?
+                    m.serialize_entry(k, &Records(jt, List::Output, Read::Partitions, v))?
                 }
                 _ => m.serialize_entry(k, val)?,
             }
@@ -235,18 +320,23 @@ impl Serialize for OneTask<'_> {
     }
 }
 
-/// A list of records written as it is read from frames.
-enum Records<'a> {
-    /// Read with a serializer (bytes without one).
-    Frames(&'a [Frame], Option<&'a Ser>, SparkVersion),
+/// A list of records written as it is read from a task's frames, a frame at
+/// a time.
+struct Records<'a>(&'a JsonTask<'a>, List, Read<'a>, SparkVersion);
+
+/// How [`Records`] reads its frames.
+enum Read<'a> {
+    /// With a serializer (bytes without one).
+    Frames(Option<&'a Ser>),
     /// Shuffle-map output's pairs.
-    Shuffle(&'a [Frame], SparkVersion),
+    Shuffle,
     /// The partition of each of those pairs.
-    Partitions(&'a [Frame], SparkVersion),
+    Partitions,
 }
 
 impl Serialize for Records<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Records(t, list, read, v) = self;
         let mut seq = serializer.serialize_seq(None)?;
         let mut failed = None;
         let mut write = |item: Item| match seq.serialize_element(&item) {
@@ -256,22 +346,27 @@ impl Serialize for Records<'_> {
                 false
             }
         };
-        match self {
-            Records::Frames(frames, ser, v) => {
+        match read {
+            Read::Frames(ser) => {
                 let ser = ser.cloned().unwrap_or(Ser::NoOp);
+                let mut visit = |e| write(Item::Record(record_repr(&e)));
+                let mut r = RecordReader::new(&ser, *v, &mut visit);
+                t.frames(*list, &mut |f| r.push(f, &mut visit))
+                    .map_err(S::Error::custom)?;
                 // Read once already (the report found them readable).
-                let read = visit_records(frames, &ser, *v, &mut |e| {
-                    write(Item::Record(record_repr(&e)))
-                });
-                if let (Err(e), None) = (read, &failed) {
+                if let (Err(e), None) = (r.finish(), &failed) {
                     return Err(S::Error::custom(e));
                 }
             }
-            Records::Shuffle(frames, v) => {
-                visit_shuffle_output(frames, *v, &mut |_, e| write(Item::Record(record_repr(&e))))
-            }
-            Records::Partitions(frames, v) => {
-                visit_shuffle_output(frames, *v, &mut |p, _| write(Item::Partition(p)))
+            Read::Shuffle | Read::Partitions => {
+                let partitions = matches!(read, Read::Partitions);
+                let mut visit = |p, e| match partitions {
+                    true => write(Item::Partition(p)),
+                    false => write(Item::Record(record_repr(&e))),
+                };
+                let mut r = ShuffleReader::new(*v, &mut visit);
+                t.frames(*list, &mut |f| r.push(f, &mut visit))
+                    .map_err(S::Error::custom)?;
             }
         }
         if let Some(e) = failed {

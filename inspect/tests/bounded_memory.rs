@@ -1,9 +1,11 @@
-//! Decoding a capture directory holds one task at a time: the peak of live
-//! heap bytes while a capture is decoded, written as the JSON report and
-//! verified does not grow with its records and bytes — ten times the tasks
-//! add only the header kept for each task (what the connection's summary,
-//! written before the tasks, is made from) — where decoding the same
-//! capture whole grows with it (the control that shows the count can tell).
+//! Decoding a capture directory holds one frame of a task at a time: the
+//! peak of live heap bytes while a capture is decoded, written as the text
+//! and JSON reports and verified does not grow with its records and bytes —
+//! ten times the tasks add only the header kept for each task (what the
+//! connection's summary, written before the tasks, is made from), ten times
+//! the batches of one task add nothing but reader buffers — where decoding
+//! the same capture whole grows with it (the control that shows the count
+//! can tell).
 //!
 //! The captures are built from a real one (`tests/golden/worker/spark-4.3.0/
 //! reduce_by_key`, recorded from PySpark): its first task, with its input
@@ -129,6 +131,28 @@ fn streamed(dir: &Path) -> usize {
     counted.0
 }
 
+/// Decodes, builds each task's report as text shows it (its first 20
+/// records of each section and how many there are) and verifies, task by
+/// task, each task read a frame at a time; how many records were read.
+fn streamed_text(dir: &Path) -> usize {
+    let f = &capture_dir::list_dir(dir).unwrap()[0];
+    let origin = Origin::Files {
+        to: f.to_worker.clone(),
+        from: f.from_worker.clone(),
+    };
+    let r = Recording::decode(&f.name, origin, None).unwrap().unwrap();
+    assert_eq!(r.verify().unwrap(), [None, None]);
+    let all = |_: usize, _: &capture::Task| true;
+    let (mut counted, mut records) = (Counter(0), 0);
+    for t in r.task_reports(&all, Some(20)) {
+        let t = t.unwrap();
+        assert_eq!(t.input_records.len(), 20.min(t.input_count));
+        serde_json::to_writer(&mut counted, &t).unwrap();
+        records += t.input_count + t.output_count;
+    }
+    records
+}
+
 /// The same, with the capture read and decoded whole.
 fn eager(dir: &Path) -> usize {
     let r = &capture_dir::read_dir(dir).unwrap()[0];
@@ -175,16 +199,25 @@ fn peak_memory_does_not_grow_with_the_number_of_tasks() {
     assert!(sizes.1 > 9 * sizes.0, "{sizes:?}");
 
     let mut out = (0, 0);
+    let e_small = peak_of(|| out.0 = eager(&small));
+    let e_large = peak_of(|| out.1 = eager(&large));
+    // Streamed, with more tasks: each direction of the smaller capture
+    // (2 MB) larger than the reader buffers grow to (two reads of 256 KiB
+    // each, for each of the four readers the JSON report uses: one reads
+    // the tasks, one more for each list of records written from frames).
+    let n = 3 * n;
+    capture(&small, n, batches);
+    capture(&large, 10 * n, batches);
+    let sizes = (size(&small), size(&large));
     let s_small = peak_of(|| out.0 = streamed(&small));
     let s_large = peak_of(|| out.1 = streamed(&large));
     // Every task was written: ten times the output for ten times the tasks.
     assert!(out.1 > 9 * out.0, "{out:?}");
-    let e_small = peak_of(|| out.0 = eager(&small));
-    let e_large = peak_of(|| out.1 = eager(&large));
-    let _ = std::fs::remove_dir_all(&root);
     eprintln!(
-        "peak live bytes: streamed {s_small} for {n} tasks, {s_large} for {}; \
-         whole {e_small}, {e_large}; capture {} and {} bytes",
+        "peak live bytes: whole {e_small} for {} tasks, {e_large} for {}; \
+         streamed {s_small} for {n} tasks, {s_large} for {}; capture {} and {} bytes",
+        n / 3,
+        10 * n / 3,
         10 * n,
         sizes.0,
         sizes.1
@@ -200,5 +233,47 @@ fn peak_memory_does_not_grow_with_the_number_of_tasks() {
         s_large < 2 * s_small,
         "streamed: {s_small} for {n} tasks, {s_large} for {}",
         10 * n
+    );
+
+    // One task of `b` batches against one of ten times as many: the text
+    // and JSON reports and the verification read a task a frame at a time,
+    // so the peak does not grow with the task. (`b` makes each direction larger
+    // than a reader's buffer grows to, two reads of 256 KiB: a recording
+    // smaller than that is read in fewer, smaller reads.)
+    let b = 16000;
+    let tiny = root.join("tiny");
+    capture(&tiny, 1, b / 10);
+    capture(&small, 1, b);
+    capture(&large, 1, 10 * b);
+    let sizes = (size(&small), size(&large));
+    assert!(sizes.1 > 9 * sizes.0, "{sizes:?}");
+    let mut json = (0, 0);
+    let t_small = peak_of(|| (out.0, json.0) = (streamed_text(&small), streamed(&small)));
+    let t_large = peak_of(|| (out.1, json.1) = (streamed_text(&large), streamed(&large)));
+    // Every record was read, and written as JSON: ten times as many.
+    assert!(out.0 > 0 && out.1 == 10 * out.0, "{out:?}");
+    assert!(json.1 > 9 * json.0, "{json:?}");
+    let e_tiny = peak_of(|| _ = eager(&tiny));
+    let e_small = peak_of(|| _ = eager(&small));
+    let _ = std::fs::remove_dir_all(&root);
+    eprintln!(
+        "peak live bytes, one task: text, JSON and verify {t_small} for {b} batches, {t_large} for {}; \
+         whole {e_tiny} for {}, {e_small} for {b}; capture {} and {} bytes",
+        10 * b,
+        b / 10,
+        sizes.0,
+        sizes.1
+    );
+    // The control: the task decoded whole grows with it.
+    assert!(e_small > 5 * e_tiny, "{e_tiny} {e_small}");
+    // Read a piece at a time: ten times the task (23 MB more), the peak
+    // grows by at most what the readers' buffers can grow by (one more read
+    // of 256 KiB for each of the four: where the reads fall against the
+    // items decides whether the smaller capture needs it), and stays far
+    // below the task's size.
+    assert!(
+        t_large < t_small + 4 * (320 << 10) && (t_large as u64) < sizes.1 / 5,
+        "one task read a piece at a time: {t_small} for {b} batches, {t_large} for {}",
+        10 * b
     );
 }
