@@ -1007,7 +1007,12 @@ impl<R: Read> ConnReader<R> {
         loop {
             let at = self.consumed + r.offset();
             let step = r.decode(&mut self.from.buf);
-            task.declared_accumulators = r.declared_accumulators();
+            // The count the worker declared, once read; not from an item that
+            // turns out damaged, where decoding (and re-encoding) stops before
+            // the item, count included.
+            if !step.is_err() {
+                task.declared_accumulators = r.declared_accumulators();
+            }
             match step {
                 Ok(Step::Item(Some(item))) => {
                     items += 1;
