@@ -322,6 +322,22 @@ impl<'g> Enc<'g> {
         }
     }
 
+    /// `memo_put` of a node's own identity, without building a key: the
+    /// common case, once per str and tuple of a row.
+    #[inline]
+    fn memo_put_node(&mut self, id: NodeId) {
+        if self.proto >= 4 {
+            if let Some(slot) = self.by_node.get_mut(id.index()) {
+                let idx = self.memo_len;
+                self.memo_len += 1;
+                *slot = idx.wrapping_add(1);
+                self.out.byte(0x94);
+                return;
+            }
+        }
+        self.memo_put(MemoKey::Node(id.0));
+    }
+
     fn memo_put(&mut self, key: MemoKey) {
         let idx = self.memo_len;
         self.memo_len += 1;
@@ -615,7 +631,10 @@ impl<'g> Enc<'g> {
                         self.save_leaf(i)?;
                     }
                     self.out.byte(self.tuple_close(items.len()));
-                    self.memo_put(key);
+                    // A tuple's key is its identity (only strs, bytes and
+                    // globals are shared by value).
+                    debug_assert!(matches!(key, MemoKey::Node(n) if n == id.0));
+                    self.memo_put_node(id);
                     return Ok(());
                 }
                 self.open_end()?;
@@ -666,7 +685,15 @@ impl<'g> Enc<'g> {
                             }
                             self.out.byte(b'(');
                             for &i in chunk {
-                                self.save_leaf(i)?;
+                                // Ints inline (protocol 2+ writes them alike):
+                                // the 1 M-ints case, without save_leaf's call.
+                                match self.g.get(i) {
+                                    Value::Int(Int::Small(v)) if proto >= 2 => {
+                                        self.out.boundary();
+                                        small_int(&mut self.out, *v);
+                                    }
+                                    _ => self.save_leaf(i)?,
+                                }
                             }
                             self.out.byte(b'e');
                             done += chunk.len();
@@ -932,7 +959,7 @@ impl<'g> Enc<'g> {
                 let b = s.as_bytes();
                 self.out.bytes(&[0x8c, b.len() as u8]);
                 self.out.bytes(b);
-                self.memo_put(MemoKey::Node(id.0));
+                self.memo_put_node(id);
                 Ok(())
             }
             _ => self.save(id),
