@@ -115,7 +115,10 @@ pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, Enco
         // Most pickles take a few bytes a node; one reservation saves the
         // doublings (and their copies) of a buffer grown from empty.
         out: Out::with_capacity(g.len().saturating_mul(8).min(1 << 22)),
-        by_node: vec![0; g.len()],
+        // Grown as nodes are memoized: a list of a million ints memoizes one
+        // node, and a table for all of them (calloc'd, but cleared by memset
+        // when the allocator reuses memory) cost more than its lookups save.
+        by_node: Vec::new(),
         by_value: HashMap::new(),
         memo_len: 0,
         tasks: Vec::new(),
@@ -345,7 +348,16 @@ impl<'g> Enc<'g> {
             MemoKey::Node(i) => {
                 let i = i as usize;
                 if i >= self.by_node.len() {
-                    self.by_node.resize(i + 1, 0);
+                    // A few slots while only the first nodes are memoized (a
+                    // list of ints: the list alone), then the whole graph's.
+                    let n = if i < 64 {
+                        64
+                    } else {
+                        (i + 1)
+                            .max(self.g.len())
+                            .max(self.by_node.len().saturating_mul(2))
+                    };
+                    self.by_node.resize(n, 0);
                 }
                 self.by_node[i] = idx.wrapping_add(1);
             }
