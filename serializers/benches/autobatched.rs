@@ -3,7 +3,8 @@
 //!
 //! Workload: 1 M records `(i, "name-%d" % i, i * 0.5)`, the RDD default serializer.
 //! PySpark's encode is timed both over a prebuilt list and over a generator that
-//! builds the records; ours always builds each record in the encoder's graph. Decode is
+//! builds the records; ours builds each record in the encoder's graph, and
+//! separately passes it to `push_row` (kept flat, no graph). Decode is
 //! `list(load_stream(...))` against collecting our `StreamDecoder`'s elements
 //! (`load_all`) and its per-frame chunks (`load_chunks`); everything stays alive
 //! until the end on both sides.
@@ -12,7 +13,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sparkwire_serializers::pickle::{Int, Value};
+use sparkwire_serializers::pickle::{Field, Int, Value};
 use sparkwire_serializers::pyspark::{Serializer, StreamDecoder, StreamEncoder};
 use sparkwire_serializers::SparkVersion;
 
@@ -54,6 +55,26 @@ fn best<R>(reps: usize, mut f: impl FnMut() -> R) -> (Duration, R) {
     (b, out.expect("at least one repetition"))
 }
 
+/// The same records through `push_row`: kept flat, each batch pickled
+/// without a graph.
+fn encode_rows() -> Vec<u8> {
+    let mut enc =
+        StreamEncoder::new(Serializer::rdd_default(), SparkVersion::V4_3).expect("serializer");
+    let mut text = String::new();
+    for i in 0..N {
+        use std::fmt::Write;
+        text.clear();
+        let _ = write!(text, "name-{i}");
+        enc.push_row(&[
+            Field::Int(i),
+            Field::Str(&text),
+            Field::Float(i as f64 * 0.5),
+        ])
+        .expect("push");
+    }
+    enc.finish().expect("finish")
+}
+
 fn encode() -> Vec<u8> {
     let mut enc =
         StreamEncoder::new(Serializer::rdd_default(), SparkVersion::V4_3).expect("serializer");
@@ -84,6 +105,7 @@ fn profile_once(what: &str, stream: &[u8]) {
             dec().load_chunks(stream).expect("decode"),
         )),
         "encode" => drop(std::hint::black_box(encode())),
+        "encode-rows" => drop(std::hint::black_box(encode_rows())),
         "split" => {
             // Prices per-element graphs: every record copied out of its batch's
             // graph into its own Arc<Graph> (no hint table, so a lower bound on
@@ -113,12 +135,12 @@ fn profile_once(what: &str, stream: &[u8]) {
             }
             drop(std::hint::black_box(out));
         }
-        other => panic!("--profile decode|chunks|split|encode, not {other}"),
+        other => panic!("--profile decode|chunks|split|encode|encode-rows, not {other}"),
     }
 }
 
 fn main() {
-    // `-- --profile decode|chunks|split|encode`: one pass over our own stream (byte-identical
+    // `-- --profile decode|chunks|split|encode|encode-rows`: one pass over our own stream (byte-identical
     // to PySpark's, as the timed run checks), no timings, for callgrind.
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--profile") {
@@ -153,6 +175,8 @@ fn main() {
     let (enc_t, ours) = best(5, encode);
     assert_eq!(ours.len(), theirs.len(), "stream lengths differ");
     assert!(ours == theirs, "streams differ");
+    let (rows_t, rows) = best(5, encode_rows);
+    assert!(rows == theirs, "push_row's stream differs");
     let (dec_t, n) = best(5, || {
         StreamDecoder::new(Serializer::rdd_default(), SparkVersion::V4_3)
             .load_all(&ours)
@@ -184,6 +208,12 @@ fn main() {
         "  encode incl. building the records on both sides: pyspark {:8.1} ms  ratio {:.2}x",
         py_built * 1e3,
         py_built / enc_t.as_secs_f64()
+    );
+    println!(
+        "  encode with push_row (no graph): sparkwire {:8.1} ms  ratio {:.2}x prebuilt, {:.2}x built",
+        rows_t.as_secs_f64() * 1e3,
+        py_enc / rows_t.as_secs_f64(),
+        py_built / rows_t.as_secs_f64()
     );
     println!(
         "  decode (elements): sparkwire {:8.1} ms  pyspark {:8.1} ms  ratio {:.2}x",

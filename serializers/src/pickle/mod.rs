@@ -40,7 +40,8 @@ mod value;
 
 pub use decode::{decode, decode_slice, decode_with, Decoded};
 pub use dis::{dis, DisError};
-pub use encode::{encode, encode_node, Profile};
+pub(crate) use encode::RowBatch;
+pub use encode::{encode, encode_node, Field, Profile};
 pub use error::{DecodeError, EncodeError};
 pub use limits::Limits;
 pub use op::Op;

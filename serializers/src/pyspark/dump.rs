@@ -9,7 +9,7 @@ use sparkwire_framing::{length_prefix, SpecialLength};
 use super::error::DumpError;
 use super::serializer::Serializer;
 use super::version::Batching;
-use crate::pickle::{self, Graph, NodeId, Profile, PyStr, Value};
+use crate::pickle::{self, Field, Graph, Int, NodeId, Profile, PyStr, RowBatch, Value};
 use crate::SparkVersion;
 
 /// How the encoder groups pushed elements into frames.
@@ -57,6 +57,13 @@ pub struct StreamEncoder {
     out: Vec<u8>,
     /// Batching by `count == n` (≤ 4.1), whose loop variable holds the last item.
     count_equals: bool,
+    /// Records pushed with [`StreamEncoder::push_row`], kept flat when the
+    /// batch is a CPython-pickled list and holds nothing else (then `items`
+    /// is empty).
+    rows: RowBatch,
+    /// Whether batches are lists pickled by CPython's profile, which
+    /// [`RowBatch`] writes directly.
+    rows_direct: bool,
 }
 
 impl StreamEncoder {
@@ -104,16 +111,20 @@ impl StreamEncoder {
             return Err(DumpError::NotFramed(inner.to_string()));
         }
         Ok(StreamEncoder {
-            ser,
-            inner,
-            plan,
-            profile,
             graph: Graph::new(),
             items: Vec::new(),
             imported: HashMap::new(),
             arena: BytesMut::new(),
             out: Vec::new(),
             count_equals: matches!(version.batching(), Batching::CountEquals),
+            rows: RowBatch::default(),
+            rows_direct: profile == Profile::PYSPARK
+                && matches!(inner, Serializer::CPickle | Serializer::Pickled(_))
+                && matches!(plan, Plan::Batched { .. } | Plan::Auto { .. }),
+            ser,
+            inner,
+            plan,
+            profile,
         })
     }
 
@@ -155,11 +166,70 @@ impl StreamEncoder {
         self.push(copied)
     }
 
+    /// Pushes a tuple of fresh leaves, as [`StreamEncoder::push`] of the same
+    /// tuple built in [`StreamEncoder::graph`] would, with the same bytes. For
+    /// the batching serializers over CPickle (the RDD default among them) the
+    /// records are kept flat and their batch is pickled without a graph.
+    pub fn push_row(&mut self, fields: &[Field<'_>]) -> Result<(), DumpError> {
+        if !self.rows_direct || !self.items.is_empty() {
+            let id = self.add_row(fields);
+            return self.push(id);
+        }
+        self.rows.push(fields);
+        let pending = self.rows.len();
+        match self.plan {
+            Plan::Batched { n: Some(n), .. } if pending == n => {
+                self.flush_batch()?;
+            }
+            Plan::Auto { batch, best } if pending == batch => {
+                let size = self.flush_batch()?;
+                self.plan = Plan::Auto {
+                    batch: next_batch(batch, best, size),
+                    best,
+                };
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The tuple of `fields`, added to the graph.
+    fn add_row(&mut self, fields: &[Field<'_>]) -> NodeId {
+        let mut items = Vec::with_capacity(fields.len());
+        for f in fields {
+            let id = match *f {
+                Field::None => self.graph.add(Value::None),
+                Field::Bool(b) => self.graph.add(Value::Bool(b)),
+                Field::Int(v) => self.graph.add(Value::Int(Int::Small(v))),
+                Field::Float(v) => self.graph.add(Value::Float(v)),
+                Field::Str(s) => self.add_str(s),
+            };
+            items.push(id);
+        }
+        self.graph.add(Value::Tuple(items))
+    }
+
+    /// Moves the flat records of the current batch into the graph, in order,
+    /// before something that needs the graph joins the batch.
+    fn rows_to_graph(&mut self) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let rows = std::mem::take(&mut self.rows);
+        rows.for_each(|fields| {
+            let id = self.add_row(fields);
+            self.items.push(id);
+        });
+        self.rows = rows;
+        self.rows.clear();
+    }
+
     /// Pushes an element built in [`StreamEncoder::graph`].
     pub fn push(&mut self, id: NodeId) -> Result<(), DumpError> {
         if self.graph.try_get(id).is_none() {
             return Err(pickle::EncodeError::DanglingNode(id.0).into());
         }
+        self.rows_to_graph();
         self.items.push(id);
         match self.plan.clone() {
             Plan::Framed => {
@@ -174,14 +244,10 @@ impl StreamEncoder {
             Plan::Auto { batch, best } => {
                 if self.items.len() == batch {
                     let size = self.flush_batch()?;
-                    let batch = if size < best {
-                        batch.saturating_mul(2)
-                    } else if size > best.saturating_mul(10) && batch > 1 {
-                        batch / 2
-                    } else {
-                        batch
+                    self.plan = Plan::Auto {
+                        batch: next_batch(batch, best, size),
+                        best,
                     };
-                    self.plan = Plan::Auto { batch, best };
                 }
             }
             Plan::Flattened(n) => {
@@ -227,16 +293,21 @@ impl StreamEncoder {
                 write_empty,
                 drop_all,
                 ..
-            } if !drop_all && (write_empty || !self.items.is_empty()) => {
+            } if !drop_all && (write_empty || self.pending() > 0) => {
                 self.flush_batch()?;
             }
-            Plan::Auto { .. } if !self.items.is_empty() => {
+            Plan::Auto { .. } if self.pending() > 0 => {
                 self.flush_batch()?;
             }
             Plan::Pair { .. } if !self.items.is_empty() => self.flush_pairs()?,
             _ => {}
         }
         Ok(self.out)
+    }
+
+    /// Elements in the current batch.
+    fn pending(&self) -> usize {
+        self.items.len() + self.rows.len()
     }
 
     fn frame(&mut self, payload: &[u8]) -> Result<(), DumpError> {
@@ -246,6 +317,7 @@ impl StreamEncoder {
     }
 
     fn reset(&mut self) {
+        self.rows.clear();
         self.graph.clear();
         self.items.clear();
         self.imported.clear();
@@ -254,6 +326,23 @@ impl StreamEncoder {
     /// Writes the pending items as one list (a tuple for the JVM) and returns the
     /// pickle's size, which drives the auto-batching ladder.
     fn flush_batch(&mut self) -> Result<usize, DumpError> {
+        if !self.rows.is_empty() {
+            // Written in place after a length placeholder, then the length.
+            let at = self.out.len();
+            self.out.extend_from_slice(&[0; 4]);
+            self.out = self.rows.encode_list_into(std::mem::take(&mut self.out));
+            let len = self.out.len() - at - 4;
+            let prefix = length_prefix(len);
+            self.reset();
+            match prefix {
+                Ok(p) => self.out[at..at + 4].copy_from_slice(&p),
+                Err(e) => {
+                    self.out.truncate(at);
+                    return Err(e.into());
+                }
+            }
+            return Ok(len);
+        }
         let items = std::mem::take(&mut self.items);
         let payload = if self.profile == Profile::Pyrolite {
             let list = self.graph.add(Value::Tuple(items));
@@ -339,6 +428,18 @@ impl StreamEncoder {
         }
         self.reset();
         Ok(())
+    }
+}
+
+/// The adaptive ladder's next batch size after a batch pickled to `size`
+/// bytes: double below `best`, halve above `10 × best`.
+fn next_batch(batch: usize, best: usize, size: usize) -> usize {
+    if size < best {
+        batch.saturating_mul(2)
+    } else if size > best.saturating_mul(10) && batch > 1 {
+        batch / 2
+    } else {
+        batch
     }
 }
 

@@ -37,7 +37,7 @@ use crate::pickle::pystr::PyStr;
 use crate::pickle::tables::{IMPORT_3TO2, NAME_3TO2};
 use crate::pickle::value::{Construct, Graph, Int, NodeId, PersId, State, Value};
 
-const BATCHSIZE: usize = 1000;
+pub(super) const BATCHSIZE: usize = 1000;
 
 /// Maximum nesting of pending saves before an encoder gives up: deep enough for
 /// anything a decoder accepts with default limits, and the guard against a
@@ -87,7 +87,8 @@ struct Enc<'g> {
     extra: Vec<Rc<Value>>,
     proto: u8,
     out: Out,
-    /// Memo entries of nodes (by identity), indexed by node: u32::MAX = none.
+    /// Memo entries of nodes (by identity), indexed by node: the entry + 1, 0 =
+    /// none (a zeroed table comes from the allocator without being written).
     by_node: Vec<u32>,
     /// Memo entries shared by value (singletons, globals).
     by_value: HashMap<MemoKey, u32>,
@@ -111,8 +112,13 @@ pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, Enco
         g,
         extra: Vec::new(),
         proto,
-        out: Out::new(),
-        by_node: vec![u32::MAX; g.len()],
+        // Most pickles take a few bytes a node; one reservation saves the
+        // doublings (and their copies) of a buffer grown from empty.
+        out: Out::with_capacity(g.len().saturating_mul(8).min(1 << 22)),
+        // Grown as nodes are memoized: a list of a million ints memoizes one
+        // node, and a table for all of them (calloc'd, but cleared by memset
+        // when the allocator reuses memory) cost more than its lookups save.
+        by_node: Vec::new(),
         by_value: HashMap::new(),
         memo_len: 0,
         tasks: Vec::new(),
@@ -133,10 +139,65 @@ pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, Enco
     Ok(e.out.finish())
 }
 
+/// BININT1/BININT2/BININT, else (protocol 2+) LONG1, of an `i64`.
+#[inline(always)]
+pub(super) fn small_int(out: &mut Out, v: i64) {
+    if (0..=0xff).contains(&v) {
+        out.bytes(&[b'K', v as u8]);
+    } else if (0..=0xffff).contains(&v) {
+        out.bytes(&[b'M', v as u8, (v >> 8) as u8]);
+    } else if i32::try_from(v).is_ok() {
+        let mut b = [b'J', 0, 0, 0, 0];
+        b[1..].copy_from_slice(&(v as i32).to_le_bytes());
+        out.bytes(&b);
+    } else {
+        let d = long_bytes_i64(v);
+        out.bytes(&[0x8a, d.len() as u8]);
+        out.bytes(&d);
+    }
+}
+
+/// A length-prefixed payload (see [`Enc::sized`]); false when it needs protocol 4.
+pub(super) fn sized(
+    out: &mut Out,
+    proto: u8,
+    short: Option<u8>,
+    op4: u8,
+    op8: u8,
+    payload: &[u8],
+) -> bool {
+    let n = payload.len();
+    match short {
+        Some(op) if n <= 0xff => out.header_and_payload(&[op, n as u8], payload),
+        _ if n <= u32::MAX as usize => {
+            let mut h = [op4, 0, 0, 0, 0];
+            h[1..].copy_from_slice(&(n as u32).to_le_bytes());
+            out.header_and_payload(&h, payload);
+        }
+        _ if proto >= 4 => {
+            let mut h = [op8; 9];
+            h[1..].copy_from_slice(&(n as u64).to_le_bytes());
+            out.header_and_payload(&h, payload);
+        }
+        _ => return false,
+    }
+    true
+}
+
 fn canonical_str(s: &PyStr) -> bool {
-    // '' and one code point below U+0100 (1 byte, or 2 bytes starting C2/C3).
-    let b = s.as_bytes();
-    b.is_empty() || b.len() == 1 || (b.len() == 2 && (b[0] == 0xC2 || b[0] == 0xC3))
+    canonical_slot(s.as_bytes()).is_some()
+}
+
+/// For the UTF-8 of a string CPython keeps one shared object of (`''` and one
+/// code point below U+0100: 1 byte, or 2 bytes starting C2/C3), a slot of its
+/// own below 257: the code point, 256 for `''`.
+pub(super) fn canonical_slot(b: &[u8]) -> Option<usize> {
+    match *b {
+        [] => Some(256),
+        [c] => Some(c as usize),
+        [h @ (0xC2 | 0xC3), t] => Some((((h & 0x1F) as usize) << 6) | (t & 0x3F) as usize),
+        _ => None,
+    }
 }
 
 /// The protocol-2 spelling of a global (`_compat_pickle`'s reverse mappings).
@@ -258,9 +319,26 @@ impl<'g> Enc<'g> {
                 .by_node
                 .get(*i as usize)
                 .copied()
-                .filter(|&v| v != u32::MAX),
+                .filter(|&v| v != 0)
+                .map(|v| v - 1),
             other => self.by_value.get(other).copied(),
         }
+    }
+
+    /// `memo_put` of a node's own identity, without building a key: the
+    /// common case, once per str and tuple of a row.
+    #[inline]
+    fn memo_put_node(&mut self, id: NodeId) {
+        if self.proto >= 4 {
+            if let Some(slot) = self.by_node.get_mut(id.index()) {
+                let idx = self.memo_len;
+                self.memo_len += 1;
+                *slot = idx.wrapping_add(1);
+                self.out.byte(0x94);
+                return;
+            }
+        }
+        self.memo_put(MemoKey::Node(id.0));
     }
 
     fn memo_put(&mut self, key: MemoKey) {
@@ -270,9 +348,18 @@ impl<'g> Enc<'g> {
             MemoKey::Node(i) => {
                 let i = i as usize;
                 if i >= self.by_node.len() {
-                    self.by_node.resize(i + 1, u32::MAX);
+                    // A few slots while only the first nodes are memoized (a
+                    // list of ints: the list alone), then the whole graph's.
+                    let n = if i < 64 {
+                        64
+                    } else {
+                        (i + 1)
+                            .max(self.g.len())
+                            .max(self.by_node.len().saturating_mul(2))
+                    };
+                    self.by_node.resize(n, 0);
                 }
-                self.by_node[i] = idx;
+                self.by_node[i] = idx.wrapping_add(1);
             }
             other => {
                 self.by_value.insert(other, idx);
@@ -452,22 +539,7 @@ impl<'g> Enc<'g> {
     /// BININT1/BININT2/BININT, else (protocol 2+) LONG1/LONG4.
     fn save_bin_int(&mut self, i: &Int) {
         match i {
-            Int::Small(v) => {
-                let v = *v;
-                if (0..=0xff).contains(&v) {
-                    self.out.bytes(&[b'K', v as u8]);
-                } else if (0..=0xffff).contains(&v) {
-                    self.out.bytes(&[b'M', v as u8, (v >> 8) as u8]);
-                } else if i32::try_from(v).is_ok() {
-                    let mut b = [b'J', 0, 0, 0, 0];
-                    b[1..].copy_from_slice(&(v as i32).to_le_bytes());
-                    self.out.bytes(&b);
-                } else {
-                    let d = long_bytes_i64(v);
-                    self.out.bytes(&[0x8a, d.len() as u8]);
-                    self.out.bytes(&d);
-                }
-            }
+            Int::Small(v) => small_int(&mut self.out, *v),
             Int::Big(b) => {
                 let d = b.to_signed_bytes_le();
                 if d.len() <= 0xff {
@@ -571,7 +643,10 @@ impl<'g> Enc<'g> {
                         self.save_leaf(i)?;
                     }
                     self.out.byte(self.tuple_close(items.len()));
-                    self.memo_put(key);
+                    // A tuple's key is its identity (only strs, bytes and
+                    // globals are shared by value).
+                    debug_assert!(matches!(key, MemoKey::Node(n) if n == id.0));
+                    self.memo_put_node(id);
                     return Ok(());
                 }
                 self.open_end()?;
@@ -622,7 +697,15 @@ impl<'g> Enc<'g> {
                             }
                             self.out.byte(b'(');
                             for &i in chunk {
-                                self.save_leaf(i)?;
+                                // Ints inline (protocol 2+ writes them alike):
+                                // the 1 M-ints case, without save_leaf's call.
+                                match self.g.get(i) {
+                                    Value::Int(Int::Small(v)) if proto >= 2 => {
+                                        self.out.boundary();
+                                        small_int(&mut self.out, *v);
+                                    }
+                                    _ => self.save_leaf(i)?,
+                                }
                             }
                             self.out.byte(b'e');
                             done += chunk.len();
@@ -842,22 +925,7 @@ impl<'g> Enc<'g> {
     /// payload fits, else the u32 one, else (protocol 4+) the u64 one. False when
     /// the payload needs protocol 4.
     fn sized(&mut self, short: Option<u8>, op4: u8, op8: u8, payload: &[u8]) -> bool {
-        let n = payload.len();
-        match short {
-            Some(op) if n <= 0xff => self.out.header_and_payload(&[op, n as u8], payload),
-            _ if n <= u32::MAX as usize => {
-                let mut h = [op4, 0, 0, 0, 0];
-                h[1..].copy_from_slice(&(n as u32).to_le_bytes());
-                self.out.header_and_payload(&h, payload);
-            }
-            _ if self.proto >= 4 => {
-                let mut h = [op8; 9];
-                h[1..].copy_from_slice(&(n as u64).to_le_bytes());
-                self.out.header_and_payload(&h, payload);
-            }
-            _ => return false,
-        }
-        true
+        sized(&mut self.out, self.proto, short, op4, op8, payload)
     }
 
     /// `save` of a leaf, with the atoms written in place (what `save` writes
@@ -896,14 +964,14 @@ impl<'g> Enc<'g> {
                 if self.proto >= 4 && s.as_bytes().len() <= 0xff && self.g.hint(id).is_some() =>
             {
                 self.out.boundary();
-                if let Some(&idx) = self.by_node.get(id.index()).filter(|&&v| v != u32::MAX) {
-                    self.memo_get(idx);
+                if let Some(&idx) = self.by_node.get(id.index()).filter(|&&v| v != 0) {
+                    self.memo_get(idx - 1);
                     return Ok(());
                 }
                 let b = s.as_bytes();
                 self.out.bytes(&[0x8c, b.len() as u8]);
                 self.out.bytes(b);
-                self.memo_put(MemoKey::Node(id.0));
+                self.memo_put_node(id);
                 Ok(())
             }
             _ => self.save(id),

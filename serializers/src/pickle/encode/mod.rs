@@ -5,7 +5,11 @@ mod cpython;
 mod long;
 mod out;
 mod pyrolite;
+mod rows;
 mod text0;
+
+pub use rows::Field;
+pub(crate) use rows::RowBatch;
 
 use super::error::EncodeError;
 use super::value::{Graph, NodeId};

@@ -15,9 +15,19 @@ pub(crate) struct Out {
 }
 
 impl Out {
-    pub(crate) fn new() -> Out {
+    pub(crate) fn with_capacity(n: usize) -> Out {
         Out {
-            buf: Vec::new(),
+            buf: Vec::with_capacity(n),
+            framing: false,
+            frame_start: None,
+        }
+    }
+
+    /// Appends to `buf` (frame positions are absolute, so what it holds
+    /// already is left alone).
+    pub(crate) fn from_vec(buf: Vec<u8>) -> Out {
+        Out {
+            buf,
             framing: false,
             frame_start: None,
         }

@@ -164,6 +164,30 @@ impl<'g> Enc<'g> {
         }
     }
 
+    /// BINUNICODE of the text whose code points are `b`'s bytes (UTF-8: one
+    /// byte below 0x80, two from it), written straight into the output with
+    /// runs of ASCII copied whole: a second buffer and a per-byte encoder were
+    /// what made large bytes slower than Pyrolite's own loop.
+    fn latin1_string(&mut self, b: &[u8]) {
+        let high = b.iter().filter(|&&c| c >= 0x80).count();
+        let len = b.len() + high;
+        self.out.reserve(5 + len);
+        self.out.push(b'X');
+        self.out.extend((len as u32).to_le_bytes());
+        if high == 0 {
+            self.out.extend_from_slice(b);
+            return;
+        }
+        let mut rest = b;
+        while let Some(p) = rest.iter().position(|&c| c >= 0x80) {
+            self.out.extend_from_slice(&rest[..p]);
+            let c = rest[p];
+            self.out.extend([0xC0 | (c >> 6), 0x80 | (c & 0x3F)]);
+            rest = &rest[p + 1..];
+        }
+        self.out.extend_from_slice(rest);
+    }
+
     fn string(&mut self, utf8: &[u8]) {
         self.out.push(b'X');
         self.out.extend((utf8.len() as u32).to_le_bytes());
@@ -236,11 +260,7 @@ impl<'g> Enc<'g> {
             }
             Value::Bytes(b) | Value::ByteArray(b) => {
                 self.out.extend_from_slice(b"c__builtin__\nbytearray\n");
-                let mut text = Vec::with_capacity(b.len() * 2);
-                for &c in b.iter() {
-                    push_code_point(&mut text, c as u32);
-                }
-                self.string(&text);
+                self.latin1_string(b);
                 // The text is a fresh Java String (memoized under its own
                 // identity), except for the interned empty string.
                 if !b.is_empty() || !self.empty_text_memoized {
