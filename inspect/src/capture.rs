@@ -1010,7 +1010,7 @@ impl<R: Read> ConnReader<R> {
             // The count the worker declared, once read; not from an item that
             // turns out damaged, where decoding (and re-encoding) stops before
             // the item, count included.
-            if !step.is_err() {
+            if step.is_ok() {
                 task.declared_accumulators = r.declared_accumulators();
             }
             match step {
