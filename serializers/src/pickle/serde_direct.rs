@@ -378,6 +378,39 @@ impl<'a> Parser<'a> {
         Ok(Some((atom, end)))
     }
 
+    /// Where the atom at `at` ends, if the opcode there is one: its lengths
+    /// checked, its value not decoded (the simulation only needs its extent;
+    /// the parse that follows decodes and validates it once).
+    #[inline]
+    fn atom_end(&self, at: usize) -> R<Option<usize>> {
+        let b = *self.data.get(at).ok_or(GiveUp)?;
+        let end = match b {
+            op::NONE | op::NEWTRUE | op::NEWFALSE => at + 1,
+            op::BININT1 => at + 2,
+            op::BININT2 => at + 3,
+            op::BININT => at + 5,
+            op::BINFLOAT => at + 9,
+            op::LONG1 => at + 2 + *self.data.get(at + 1).ok_or(GiveUp)? as usize,
+            op::SHORT_BINUNICODE
+            | op::BINUNICODE
+            | op::BINUNICODE8
+            | op::SHORT_BINBYTES
+            | op::BINBYTES
+            | op::BINBYTES8
+            | op::BYTEARRAY8 => {
+                let (n, head) = self.length(b, at)?;
+                at.checked_add(head)
+                    .and_then(|e| e.checked_add(n))
+                    .ok_or(GiveUp)?
+            }
+            _ => return Ok(None),
+        };
+        if end > self.data.len() {
+            return Err(GiveUp);
+        }
+        Ok(Some(end))
+    }
+
     /// A length-prefixed argument's length and the bytes before its body.
     #[inline]
     fn length(&self, b: u8, at: usize) -> R<(usize, usize)> {
@@ -394,7 +427,7 @@ impl<'a> Parser<'a> {
     /// Where the opcode at `at` ends, for the opcodes the grammar knows.
     #[inline]
     fn skip_at(&self, at: usize) -> R<usize> {
-        if let Some((_, end)) = self.atom_at(at)? {
+        if let Some(end) = self.atom_end(at)? {
             return Ok(end);
         }
         let b = *self.data.get(at).ok_or(GiveUp)?;
@@ -474,7 +507,7 @@ impl<'a> Parser<'a> {
                 op::MEMOIZE | op::BINPUT | op::LONG_BINPUT | op::FRAME => {}
                 op::EMPTY_LIST | op::EMPTY_DICT | op::EMPTY_SET | op::EMPTY_TUPLE => h += 1,
                 op::BINGET | op::LONG_BINGET => h += 1,
-                _ => match self.atom_at(at) {
+                _ => match self.atom_end(at) {
                     Ok(Some(_)) => h += 1,
                     _ => return Event::Unknown,
                 },
@@ -504,7 +537,7 @@ impl<'a> Parser<'a> {
                     | op::BINGET
                     | op::LONG_BINGET
             )
-            || self.atom_at(self.pos)?.is_some();
+            || self.atom_end(self.pos)?.is_some();
         if !starts_item {
             return Ok(Next::Done);
         }
