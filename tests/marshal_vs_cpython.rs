@@ -22,7 +22,7 @@ fn newest() -> String {
 fn one_char_or_seeded_set(g: &Graph) -> bool {
     g.ids().any(|id| match g.get(id) {
         Value::Str(s) => s.char_len() == 1,
-        Value::Set(items) | Value::FrozenSet(items) => items.iter().any(|&i| {
+        Value::Set(items) | Value::FrozenSet(items) => g.items(*items).iter().any(|&i| {
             !matches!(
                 g.get(i),
                 Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None

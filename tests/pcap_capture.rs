@@ -25,7 +25,7 @@ fn elements(batches: &[bytes::Bytes]) -> Vec<String> {
         let Value::List(items) = d.graph.get(d.root()) else {
             panic!("a batch is a list")
         };
-        for &i in items {
+        for &i in d.graph.items(*items) {
             out.push(pickle::repr_node(&d.graph, i, &Default::default()).unwrap());
         }
     }

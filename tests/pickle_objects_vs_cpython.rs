@@ -136,6 +136,7 @@ fn known_object(g: &Graph, id: NodeId) -> bool {
     let Value::Tuple(args) = g.get(*args) else {
         return false;
     };
+    let args = g.items(*args);
     // Bytes, or their protocol-2 spelling `_codecs.encode(text, 'latin1')`.
     let bytes = |i: usize| match args.get(i).map(|a| (*a, g.get(*a))) {
         Some((_, Value::Bytes(b))) => Some(b.to_vec()),
@@ -498,13 +499,13 @@ impl Build {
         self.g.add(Value::Bytes(b.to_vec().into()))
     }
     fn tuple(&mut self, items: Vec<NodeId>) -> NodeId {
-        self.g.add(Value::Tuple(items))
+        self.g.add_tuple(&items)
     }
     fn list(&mut self, items: Vec<NodeId>) -> NodeId {
-        self.g.add(Value::List(items))
+        self.g.add_list(&items)
     }
     fn dict(&mut self, kv: Vec<(NodeId, NodeId)>) -> NodeId {
-        self.g.add(Value::Dict(kv))
+        self.g.add_dict(&kv)
     }
     fn object(&mut self, construct: Construct, fill: impl FnOnce(&mut Object)) -> NodeId {
         let mut o = Object::new(construct);
@@ -709,8 +710,10 @@ fn built_objects() -> Vec<(&'static str, Graph, &'static [u8])> {
         o.states.push(State::Build(db))
     });
     let (na, nb) = (b.s("a"), b.s("b"));
-    *b.g.get_mut(da) = Value::Dict(vec![(kname, na), (kother, pb)]);
-    *b.g.get_mut(db) = Value::Dict(vec![(kname, nb), (kother, pa)]);
+    let p = b.g.new_pairs(&[(kname, na), (kother, pb)]);
+    *b.g.get_mut(da) = Value::Dict(p);
+    let p = b.g.new_pairs(&[(kname, nb), (kother, pa)]);
+    *b.g.get_mut(db) = Value::Dict(p);
     let root = b.list(vec![pa, pb]);
     out.push(("mutual_cycle", b.done(root), ALL));
 
@@ -799,7 +802,8 @@ fn built_objects() -> Vec<(&'static str, Graph, &'static [u8])> {
     let odv = b.object(Construct::Reduce { callable: od, args }, |o| {
         o.dict_items = vec![(k, l)]
     });
-    *b.g.get_mut(l) = Value::List(vec![dt, odv, dt]);
+    let s = b.g.new_items(&[dt, odv, dt]);
+    *b.g.get_mut(l) = Value::List(s);
     out.push(("shared_and_cyclic", b.done(l), ALL));
     out
 }

@@ -165,34 +165,37 @@ fn encodes_like_cpython_shared_and_cyclic() {
         // x = [1]; [x, x]
         let mut g = Graph::new();
         let one = g.add(Value::Int(1.into()));
-        let x = g.add(Value::List(vec![one]));
-        let r = g.add(Value::List(vec![x, x]));
+        let x = g.add_list(&[one]);
+        let r = g.add_list(&[x, x]);
         g.set_root(r);
         cases.push(g);
         // l = []; l.append(l)
         let mut g = Graph::new();
-        let l = g.add(Value::List(vec![]));
-        *g.get_mut(l) = Value::List(vec![l]);
+        let l = g.add_list(&[]);
+        let s = g.new_items(&[l]);
+        *g.get_mut(l) = Value::List(s);
         g.set_root(l);
         cases.push(g);
         // l = []; t = (l, 1); l.append(t); [t]  -> recursion through a tuple
         let mut g = Graph::new();
-        let l = g.add(Value::List(vec![]));
+        let l = g.add_list(&[]);
         let one = g.add(Value::Int(1.into()));
-        let t = g.add(Value::Tuple(vec![l, one, one, one]));
-        let t3 = g.add(Value::Tuple(vec![l]));
-        *g.get_mut(l) = Value::List(vec![t, t3]);
-        let root = g.add(Value::List(vec![t3, t]));
+        let t = g.add_tuple(&[l, one, one, one]);
+        let t3 = g.add_tuple(&[l]);
+        let s = g.new_items(&[t, t3]);
+        *g.get_mut(l) = Value::List(s);
+        let root = g.add_list(&[t3, t]);
         g.set_root(root);
         cases.push(g);
         // d = {}; d['self'] = d; frozenset-free dict cycle and shared strings
         let mut g = Graph::new();
-        let d = g.add(Value::Dict(vec![]));
+        let d = g.add_dict(&[]);
         let k = g.add(Value::Str("self".into()));
         let a = g.add(Value::Str("a".into()));
         let a2 = g.add(Value::Str("a".into()));
-        *g.get_mut(d) = Value::Dict(vec![(k, d)]);
-        let root = g.add(Value::List(vec![d, a, a2, k]));
+        let p = g.new_pairs(&[(k, d)]);
+        *g.get_mut(d) = Value::Dict(p);
+        let root = g.add_list(&[d, a, a2, k]);
         g.set_root(root);
         cases.push(g);
         for g in cases {
@@ -679,15 +682,18 @@ fn encodes_like_cpython_at_every_boundary() {
                     .map(|i| g.add(Value::Int(((i * 7) as i64).into())))
                     .collect();
                 let v = match kind {
-                    0 => Value::List(items),
-                    1 => Value::Tuple(items),
-                    2 => Value::Dict(items.iter().map(|&k| (k, k)).collect()),
-                    3 => Value::Set(items),
-                    4 => Value::FrozenSet(items),
+                    0 => Value::List(g.new_items(&items)),
+                    1 => Value::Tuple(g.new_items(&items)),
+                    2 => {
+                        let kv: Vec<_> = items.iter().map(|&k| (k, k)).collect();
+                        Value::Dict(g.new_pairs(&kv))
+                    }
+                    3 => Value::Set(g.new_items(&items)),
+                    4 => Value::FrozenSet(g.new_items(&items)),
                     _ => {
                         // An object with n list items (a reducer's listitems).
-                        let list = g.add(Value::List(items));
-                        let root = g.add(Value::List(vec![list, list]));
+                        let list = g.add_list(&items);
+                        let root = g.add_list(&[list, list]);
                         g.set_root(root);
                         differential_case(oracle, g)
                             .unwrap_or_else(|e| panic!("shared list n={n}: {e}"));
@@ -707,7 +713,7 @@ fn encodes_like_cpython_at_every_boundary() {
             let b = g.add(Value::Bytes(vec![7u8; n].into()));
             let a = g.add(Value::ByteArray(vec![9u8; n].into()));
             let small = g.add(Value::Bytes(b"q".to_vec().into()));
-            let root = g.add(Value::List(vec![small, s, b, a, small]));
+            let root = g.add_list(&[small, s, b, a, small]);
             g.set_root(root);
             differential_case(oracle, g).unwrap_or_else(|e| panic!("payload n={n}: {e}"));
         }
@@ -738,7 +744,7 @@ fn frames_like_cpython_around_64k() {
                         _ => g.add(Value::None),
                     })
                     .collect();
-                let root = g.add(Value::List(items));
+                let root = g.add_list(&items);
                 g.set_root(root);
                 differential_protocols(&mut oracle.borrow_mut(), g, &[4, 5], false)
             })

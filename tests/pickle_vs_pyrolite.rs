@@ -176,11 +176,11 @@ impl Builder {
                 self.spec.push(open.into());
                 let ids: Vec<NodeId> = items.iter().map(|x| self.build(x)).collect();
                 self.spec.push(close.into());
-                self.g.add(if matches!(v, J::Array(_)) {
-                    Value::Tuple(ids)
+                if matches!(v, J::Array(_)) {
+                    self.g.add_tuple(&ids)
                 } else {
-                    Value::List(ids)
-                })
+                    self.g.add_list(&ids)
+                }
             }
             J::Map(kv) => {
                 self.spec.push("{".into());
@@ -190,13 +190,13 @@ impl Builder {
                     pairs.push((kid, self.build(x)));
                 }
                 self.spec.push("}".into());
-                self.g.add(Value::Dict(pairs))
+                self.g.add_dict(&pairs)
             }
             J::Set(items) => {
                 self.spec.push("<".into());
                 let ids: Vec<NodeId> = items.iter().map(|&i| self.build(&J::Integer(i))).collect();
                 self.spec.push(">".into());
-                self.g.add(Value::Set(ids))
+                self.g.add_set(&ids)
             }
             J::Prim(kind, values) => {
                 let text: Vec<String> = values
@@ -226,7 +226,7 @@ impl Builder {
                     _ => b"f",
                 };
                 let code = self.g.add(Value::Bytes(code.to_vec().into()));
-                let list = self.g.add(Value::List(items));
+                let list = self.g.add_list(&items);
                 let callable = self.g.global("array", "array");
                 self.g.reduce(callable, vec![code, list])
             }

@@ -73,7 +73,7 @@ fn stream_values(max_nodes: usize, cfg: GenConfig) -> impl Strategy<Value = (Gra
         .prop_map(|(mut g, picks)| {
             let ids: Vec<NodeId> = g.ids().collect();
             let elems: Vec<NodeId> = picks.iter().map(|i| ids[i.index(ids.len())]).collect();
-            let root = g.add(Value::List(elems.clone()));
+            let root = g.add_list(&elems);
             g.set_root(root);
             (g, elems)
         })
@@ -238,7 +238,7 @@ fn has_one_char_str(g: &Graph) -> bool {
 
 fn has_seeded_set(g: &Graph) -> bool {
     g.ids().any(|id| match g.get(id) {
-        Value::Set(items) | Value::FrozenSet(items) => items.iter().any(|&i| {
+        Value::Set(items) | Value::FrozenSet(items) => g.items(*items).iter().any(|&i| {
             !matches!(
                 g.get(i),
                 Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::None
@@ -366,16 +366,16 @@ fn flattened_values_like_pyspark() {
                 for (k, len, as_tuple) in shape {
                     let vals: Vec<NodeId> =
                         (0..len).map(|i| ids[(i * 7 + len) % ids.len()]).collect();
-                    let vals = g.add(if as_tuple {
-                        Value::Tuple(vals)
+                    let vals = if as_tuple {
+                        g.add_tuple(&vals)
                     } else {
-                        Value::List(vals)
-                    });
+                        g.add_list(&vals)
+                    };
                     let key = ids[k.index(ids.len())];
-                    pairs.push(g.add(Value::Tuple(vec![key, vals])));
+                    pairs.push(g.add_tuple(&[key, vals]));
                 }
                 let _ = elems;
-                let root = g.add(Value::List(pairs.clone()));
+                let root = g.add_list(&pairs);
                 g.set_root(root);
                 let ser = Serializer::FlattenedValues(Box::new(Serializer::CPickle), n);
                 compared.add(dump_case(
@@ -404,7 +404,7 @@ fn noop_like_pyspark() {
                     .into_iter()
                     .map(|b| g.add(Value::Bytes(b.into())))
                     .collect();
-                let root = g.add(Value::List(elems.clone()));
+                let root = g.add_list(&elems);
                 g.set_root(root);
                 // Plain bytes: every case must be compared.
                 prop_assert!(dump_case(
@@ -523,7 +523,7 @@ fn autobatched_ladder_crosses_thresholds() {
         for i in 0..2000 {
             elems.push(g.add(Value::Int(Int::Small(i * 1000))));
         }
-        let root = g.add(Value::List(elems.clone()));
+        let root = g.add_list(&elems);
         g.set_root(root);
         for ser in [
             Serializer::rdd_default(),
@@ -608,10 +608,10 @@ fn push_row_dumps_like_pyspark() {
                     Field::Str(s) => Value::Str(PyStr::from(s)),
                 })
             })
-            .collect();
-        elems.push(g.add(Value::Tuple(items)));
+            .collect::<Vec<_>>();
+        elems.push(g.add_tuple(&items));
     }
-    let root = g.add(Value::List(elems.clone()));
+    let root = g.add_list(&elems);
     g.set_root(root);
     let desc = describe(&g).expect("describable");
     for_each_version(|oracle, version| {

@@ -30,13 +30,13 @@ fn build(pairs: &[(Key, String)]) -> (Graph, Vec<NodeId>) {
             Key::Pair(i, b) => {
                 let a = g.add(Value::Int(Int::Small(*i)));
                 let b = g.add(Value::Bool(*b));
-                g.add(Value::Tuple(vec![a, b]))
+                g.add_tuple(&[a, b])
             }
         };
         let v = g.add(Value::Str(PyStr::from(v.as_str())));
-        ids.push(g.add(Value::Tuple(vec![k, v])));
+        ids.push(g.add_tuple(&[k, v]));
     }
-    let root = g.add(Value::List(ids.clone()));
+    let root = g.add_list(&ids);
     g.set_root(root);
     (g, ids)
 }
@@ -47,7 +47,7 @@ fn ours(g: &Graph, pairs: &[NodeId], partitions: u64) -> Vec<u8> {
         let Value::Tuple(kv) = g.get(p) else {
             unreachable!()
         };
-        let h = portable_hash(g, kv[0]).expect("hashable key");
+        let h = portable_hash(g, g.items(*kv)[0]).expect("hashable key");
         // Copy the pair into the writer's graph.
         let wg = w.graph();
         let copy = copy_into(wg, g, p);
@@ -60,7 +60,12 @@ fn copy_into(dst: &mut Graph, src: &Graph, id: NodeId) -> NodeId {
     let v = src.get(id).clone();
     let v = match v {
         Value::Tuple(items) => {
-            Value::Tuple(items.into_iter().map(|c| copy_into(dst, src, c)).collect())
+            let ids: Vec<NodeId> = src
+                .items(items)
+                .iter()
+                .map(|&c| copy_into(dst, src, c))
+                .collect();
+            Value::Tuple(dst.new_items(&ids))
         }
         other => other,
     };

@@ -352,7 +352,7 @@ impl AccumulatorUpdate {
         };
         let g = &d.graph;
         let pair = match g.get(d.root()) {
-            pickle::Value::Tuple(items) => match items[..] {
+            pickle::Value::Tuple(items) => match g.items(*items)[..] {
                 [id, value] => match g.get(id) {
                     pickle::Value::Int(i) => i.as_i64().map(|i| (i, value)),
                     _ => None,

@@ -87,7 +87,7 @@ fn encode() -> Vec<u8> {
         let g = enc.graph();
         let a = g.add(Value::Int(Int::Small(i)));
         let c = g.add(Value::Float(i as f64 * 0.5));
-        let t = g.add(Value::Tuple(vec![a, b, c]));
+        let t = g.add_tuple(&[a, b, c]);
         enc.push(t).expect("push");
     }
     enc.finish().expect("finish")
@@ -125,10 +125,10 @@ fn profile_once(what: &str, stream: &[u8]) {
                         panic!()
                     };
                     let mut nk = Vec::with_capacity(kids.len());
-                    for &k in kids {
+                    for &k in graph.items(*kids) {
                         nk.push(g.add(graph.get(k).clone()));
                     }
-                    let root = g.add(Value::Tuple(nk));
+                    let root = g.add_tuple(&nk);
                     g.set_root(root);
                     out.push(Element::Pickled(Arc::new(g), root));
                 }

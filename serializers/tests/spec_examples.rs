@@ -123,8 +123,8 @@ fn framed_examples() {
     enc.push_with(|g| {
         let k = g.add(Value::Str(PyStr::from("k")));
         let xs: Vec<_> = (1..=3).map(|i| g.add(Value::Int(Int::Small(i)))).collect();
-        let l = g.add(Value::List(xs));
-        g.add(Value::Tuple(vec![k, l]))
+        let l = g.add_list(&xs);
+        g.add_tuple(&[k, l])
     })
     .unwrap();
     assert_eq!(
@@ -202,8 +202,8 @@ fn ours(id: &str, v: SparkVersion) -> Result<String, String> {
             enc.push_with(|g| {
                 let k = g.add(Value::Str(PyStr::from("k")));
                 let xs: Vec<_> = (1..=3).map(|i| g.add(Value::Int(Int::Small(i)))).collect();
-                let l = g.add(Value::List(xs));
-                g.add(Value::Tuple(vec![k, l]))
+                let l = g.add_list(&xs);
+                g.add_tuple(&[k, l])
             })
             .map_err(|e| e.to_string())
         }),

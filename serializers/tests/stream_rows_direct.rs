@@ -104,7 +104,7 @@ fn via_graph(ser: &Serializer, version: SparkVersion, recs: &[Rec]) -> Result<Ve
                 F::Float(v) => enc.graph().add(Value::Float(*v)),
             });
         }
-        let t = enc.graph().add(Value::Tuple(items));
+        let t = enc.graph().add_tuple(&items);
         enc.push(t).map_err(|e| e.to_string())?;
     }
     enc.finish().map_err(|e| e.to_string())
@@ -126,7 +126,7 @@ fn via_rows(ser: &Serializer, version: SparkVersion, recs: &[Rec]) -> Result<Vec
                     F::Float(v) => enc.graph().add(Value::Float(*v)),
                 });
             }
-            let t = enc.graph().add(Value::Tuple(items));
+            let t = enc.graph().add_tuple(&items);
             enc.push(t).map_err(|e| e.to_string())?;
         } else {
             let fs: Vec<Field<'_>> = fields.iter().map(F::field).collect();

@@ -29,13 +29,16 @@ pub fn describe(g: &Graph) -> Result<J, String> {
             Value::Str(s) => json!(["str", hex(s.as_bytes())]),
             Value::Bytes(b) => json!(["bytes", hex(b)]),
             Value::ByteArray(b) => json!(["bytearray", hex(b)]),
-            Value::Tuple(v) => json!(["tuple", v.iter().map(idx).collect::<Vec<_>>()]),
-            Value::List(v) => json!(["list", v.iter().map(idx).collect::<Vec<_>>()]),
-            Value::Set(v) => json!(["set", v.iter().map(idx).collect::<Vec<_>>()]),
-            Value::FrozenSet(v) => json!(["frozenset", v.iter().map(idx).collect::<Vec<_>>()]),
+            Value::Tuple(v) => json!(["tuple", g.items(*v).iter().map(idx).collect::<Vec<_>>()]),
+            Value::List(v) => json!(["list", g.items(*v).iter().map(idx).collect::<Vec<_>>()]),
+            Value::Set(v) => json!(["set", g.items(*v).iter().map(idx).collect::<Vec<_>>()]),
+            Value::FrozenSet(v) => {
+                json!(["frozenset", g.items(*v).iter().map(idx).collect::<Vec<_>>()])
+            }
             Value::Dict(kv) => json!([
                 "dict",
-                kv.iter()
+                g.pairs(*kv)
+                    .iter()
                     .map(|(k, v)| json!([k.index(), v.index()]))
                     .collect::<Vec<_>>()
             ]),
@@ -101,10 +104,17 @@ pub fn apply_set_orders(g: &mut Graph, orders: &J) {
                     .collect()
             })
             .unwrap_or_default();
-        if let Value::Set(items) | Value::FrozenSet(items) = g.get_mut(id) {
-            let old = items.clone();
-            if order.iter().all(|&i| i < old.len()) && order.len() == old.len() {
-                *items = order.iter().map(|&i| old[i]).collect();
+        let Some(old) = g.seq_items(id).map(<[NodeId]>::to_vec) else {
+            continue;
+        };
+        if !matches!(g.get(id), Value::Set(_) | Value::FrozenSet(_)) {
+            continue;
+        }
+        if order.iter().all(|&i| i < old.len()) && order.len() == old.len() {
+            let new: Vec<NodeId> = order.iter().map(|&i| old[i]).collect();
+            let new = g.new_items(&new);
+            if let Value::Set(items) | Value::FrozenSet(items) = g.get_mut(id) {
+                *items = new;
             }
         }
     }

@@ -69,8 +69,8 @@ fn input(records: u64, made: Arc<AtomicU64>) -> TaskInput<'static> {
         g.clear();
         let items = (start..end)
             .map(|x| g.add(Value::Int(Int::Small(x as i64))))
-            .collect();
-        let list = g.add(Value::List(items));
+            .collect::<Vec<_>>();
+        let list = g.add_list(&items);
         g.set_root(list);
         made.store(end, Ordering::Relaxed);
         Frame::Data(pickle::encode(&g, Profile::PYSPARK).unwrap().into())
@@ -83,7 +83,8 @@ fn batch_ints(frame: &Bytes) -> Vec<i64> {
     let Value::List(items) = d.graph.get(d.root()) else {
         panic!("not a list: {}", d.graph.get(d.root()).type_name());
     };
-    items
+    d.graph
+        .items(*items)
         .iter()
         .map(|&id| match d.graph.get(id) {
             Value::Int(Int::Small(v)) => *v,

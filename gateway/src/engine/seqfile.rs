@@ -209,12 +209,13 @@ pub fn from_pickled(batches: &[Bytes]) -> Result<Vec<(Writable, Writable)>, JobE
             .root()
             .ok_or_else(|| unsupported("an empty pickle".into()))?;
         let items = match g.get(root) {
-            Value::List(items) | Value::Tuple(items) => items.clone(),
+            Value::List(items) | Value::Tuple(items) => g.items(*items).to_vec(),
             _ => vec![root],
         };
         for item in items {
             match g.get(item) {
                 Value::Tuple(kv) | Value::List(kv) if kv.len() == 2 => {
+                    let kv = g.items(*kv);
                     out.push((Writable::from_node(g, kv[0])?, Writable::from_node(g, kv[1])?))
                 }
                 other => {
@@ -240,7 +241,7 @@ pub fn to_pickled(
         enc.push_with(|g| {
             let k = k.to_node(g);
             let v = v.to_node(g);
-            g.add(Value::Tuple(vec![k, v]))
+            g.add_tuple(&[k, v])
         })
         .map_err(err)?;
     }

@@ -183,6 +183,7 @@ impl Canon<'_> {
                     self.out.extend_from_slice(b);
                 }
                 PValue::Tuple(items) => {
+                    let items = self.g.items(*items);
                     if items.len() < 256 {
                         self.out.push(b')' | flag);
                         self.out.push(items.len() as u8);
@@ -194,6 +195,7 @@ impl Canon<'_> {
                     tasks.extend(items.iter().rev().map(|&c| Task::Node(c, false)));
                 }
                 PValue::List(items) => {
+                    let items = self.g.items(*items);
                     self.out.push(b'[' | flag);
                     self.out
                         .extend_from_slice(&(items.len() as u32).to_le_bytes());
@@ -210,7 +212,9 @@ impl Canon<'_> {
                         .extend_from_slice(&(items.len() as u32).to_le_bytes());
                     // CPython ≥ 3.11 writes set elements sorted by each element's
                     // own `marshal.dumps`, made while only the set holds it.
-                    let mut keyed = items
+                    let mut keyed = self
+                        .g
+                        .items(*items)
                         .iter()
                         .map(|&c| canonical(self.g, c, &[], false, self.sets + 1).map(|k| (k, c)))
                         .collect::<Result<Vec<_>, _>>()?;
@@ -221,7 +225,7 @@ impl Canon<'_> {
                 PValue::Dict(pairs) => {
                     self.out.push(b'{' | flag);
                     tasks.push(Task::Byte(b'0'));
-                    for &(k, val) in pairs.iter().rev() {
+                    for &(k, val) in self.g.pairs(*pairs).iter().rev() {
                         tasks.push(Task::Node(val, false));
                         tasks.push(Task::Node(k, false));
                     }
@@ -300,15 +304,17 @@ pub fn to_pickle_node(m: &Marshalled, root: MNodeId) -> Result<Graph, MarshalErr
                 .collect::<Result<Vec<_>, _>>()
         };
         let v = match &n.value {
-            MValue::Tuple(items, _) => PValue::Tuple(ids(items)?),
-            MValue::List(items) => PValue::List(ids(items)?),
-            MValue::Set(items) => PValue::Set(ids(items)?),
-            MValue::FrozenSet(items) => PValue::FrozenSet(ids(items)?),
+            MValue::Tuple(items, _) => PValue::Tuple(g.new_items(&ids(items)?)),
+            MValue::List(items) => PValue::List(g.new_items(&ids(items)?)),
+            MValue::Set(items) => PValue::Set(g.new_items(&ids(items)?)),
+            MValue::FrozenSet(items) => PValue::FrozenSet(g.new_items(&ids(items)?)),
             MValue::Dict(pairs) => PValue::Dict(
-                pairs
-                    .iter()
-                    .map(|&(k, v)| Ok((lookup(k)?, lookup(v)?)))
-                    .collect::<Result<Vec<_>, MarshalError>>()?,
+                g.new_pairs(
+                    &pairs
+                        .iter()
+                        .map(|&(k, v)| Ok((lookup(k)?, lookup(v)?)))
+                        .collect::<Result<Vec<_>, MarshalError>>()?,
+                ),
             ),
             _ => continue,
         };

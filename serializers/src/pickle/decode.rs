@@ -20,7 +20,9 @@ use super::pyparse::{parse_float, parse_int, IntTextError};
 use super::pystr::PyStr;
 use super::pytext::push_code_point;
 use super::reader::{read_op, Arg, RawOp};
-use super::value::{Construct, Graph, Hint, Int, NodeId, Object, PersId, State, Value};
+use super::value::{
+    Construct, Graph, Hint, Int, Items, NodeId, Object, Pairs, PersId, State, Value,
+};
 
 /// A decoded pickle.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,20 +171,11 @@ impl<'a> Decoder<'a> {
         Ok(*self.stack.last().expect("checked above the fence"))
     }
 
-    /// The top `n` (1 to 3) stack items, popped, as a tuple's items: built
-    /// in place rather than copied out by a `memcpy` call. The caller has
-    /// checked that there are `n` items above the fence.
-    #[inline]
-    fn take_top(&mut self, n: usize) -> Vec<NodeId> {
-        let l = self.stack.len();
-        let s = &self.stack;
-        let items = match n {
-            1 => vec![s[l - 1]],
-            2 => vec![s[l - 2], s[l - 1]],
-            _ => vec![s[l - 3], s[l - 2], s[l - 1]],
-        };
-        self.stack.truncate(l - n);
-        items
+    /// `ids` stored in the graph's item arena, for a new container.
+    fn new_items(&mut self, r: &RawOp, ids: &[NodeId]) -> Result<Items, DecodeError> {
+        self.graph
+            .try_new_items(ids)
+            .map_err(|_| limit(r, "container item", u32::MAX as usize))
     }
 
     /// Pops everything above the topmost MARK, and the MARK.
@@ -344,7 +337,10 @@ impl<'a> Decoder<'a> {
             b'N' => (Value::None, pos + 1),
             0x88 => (Value::Bool(true), pos + 1),
             0x89 => (Value::Bool(false), pos + 1),
-            b']' => (Value::List(Vec::new()), pos + 1),
+            b']' => match self.graph.try_new_items(&[]) {
+                Ok(items) => (Value::List(items), pos + 1),
+                Err(_) => return Ok(None),
+            },
             0x8c => {
                 let Some(&n) = data.get(pos + 1) else {
                     return Ok(None);
@@ -380,15 +376,22 @@ impl<'a> Decoder<'a> {
                 if self.stack.len() < fence + n {
                     return Ok(None);
                 }
-                let items = self.take_top(n);
+                let l = self.stack.len();
+                let Ok(items) = self.graph.try_new_items(&self.stack[l - n..]) else {
+                    return Ok(None);
+                };
+                self.stack.truncate(l - n);
                 (Value::Tuple(items), pos + 1)
             }
             b't' => {
                 // MARK … TUPLE (rows of 4+ fields): the items above the MARK.
-                let Some(mark) = self.marks.pop() else {
+                let Some(&mark) = self.marks.last() else {
                     return Ok(None);
                 };
-                let items = self.stack[mark..].to_vec();
+                let Ok(items) = self.graph.try_new_items(&self.stack[mark..]) else {
+                    return Ok(None);
+                };
+                self.marks.pop();
                 self.stack.truncate(mark);
                 let id = self.graph.add(Value::Tuple(items));
                 self.hint_mark_tuple(id);
@@ -428,13 +431,16 @@ impl<'a> Decoder<'a> {
                 if !matches!(self.graph.get(target), Value::List(_)) {
                     return Ok(None);
                 }
+                if self
+                    .graph
+                    .extend_items(target, &self.stack[items_from..])
+                    .is_err()
+                {
+                    return Ok(None);
+                }
                 if b == b'e' {
                     self.marks.pop();
                 }
-                let Value::List(v) = self.graph.get_mut(target) else {
-                    unreachable!("checked")
-                };
-                v.extend_from_slice(&self.stack[items_from..]);
                 self.stack.truncate(items_from);
                 return Ok(Some(pos + 1));
             }
@@ -607,27 +613,43 @@ impl<'a> Decoder<'a> {
                 let v = self.str_value(r, d)?;
                 self.push_new(r, v)?
             }
-            (Op::EmptyList, _) => self.push_new(r, Value::List(Vec::new()))?,
-            (Op::EmptyTuple, _) => self.push_new(r, Value::Tuple(Vec::new()))?,
-            (Op::EmptyDict, _) => self.push_new(r, Value::Dict(Vec::new()))?,
-            (Op::EmptySet, _) => self.push_new(r, Value::Set(Vec::new()))?,
+            (Op::EmptyList, _) => {
+                let items = self.new_items(r, &[])?;
+                self.push_new(r, Value::List(items))?
+            }
+            (Op::EmptyTuple, _) => {
+                let items = self.new_items(r, &[])?;
+                self.push_new(r, Value::Tuple(items))?
+            }
+            (Op::EmptyDict, _) => {
+                let pairs = self.new_pairs(r, &[])?;
+                self.push_new(r, Value::Dict(pairs))?
+            }
+            (Op::EmptySet, _) => {
+                let items = self.new_items(r, &[])?;
+                self.push_new(r, Value::Set(items))?
+            }
             (Op::List, _) => {
                 let items = self.pop_mark(r)?;
+                let items = self.new_items(r, &items)?;
                 self.push_new(r, Value::List(items))?
             }
             (Op::Tuple, _) => {
                 let items = self.pop_mark(r)?;
+                let items = self.new_items(r, &items)?;
                 let id = self.node(r, Value::Tuple(items))?;
                 self.hint_mark_tuple(id);
                 self.push(r, id)?
             }
             (Op::FrozenSet, _) => {
                 let items = self.pop_mark(r)?;
+                let items = self.new_items(r, &items)?;
                 self.push_new(r, Value::FrozenSet(items))?
             }
             (Op::Dict, _) => {
                 let items = self.pop_mark(r)?;
                 let pairs = pairs(r, items)?;
+                let pairs = self.new_pairs(r, &pairs)?;
                 self.push_new(r, Value::Dict(pairs))?
             }
             (Op::Tuple1 | Op::Tuple2 | Op::Tuple3, _) => {
@@ -642,7 +664,9 @@ impl<'a> Decoder<'a> {
                         op: r.op,
                     });
                 }
-                let items = self.stack.split_off(self.stack.len() - n);
+                let l = self.stack.len();
+                let items = self.new_items(r, &self.stack[l - n..].to_vec())?;
+                self.stack.truncate(l - n);
                 self.push_new(r, Value::Tuple(items))?
             }
             (Op::Append, _) => {
@@ -669,10 +693,10 @@ impl<'a> Decoder<'a> {
             (Op::AddItems, _) => {
                 let items = self.pop_mark(r)?;
                 let target = self.top(r)?;
-                match self.graph.get_mut(target) {
-                    Value::Set(v) => v.extend(items),
-                    _ => return Err(self.wrong_type(r, "a set", target)),
+                if !matches!(self.graph.get(target), Value::Set(_)) {
+                    return Err(self.wrong_type(r, "a set", target));
                 }
+                self.extend_items(r, target, &items)?;
             }
             (Op::Pop, _) => {
                 if self.marks.last() == Some(&self.stack.len()) {
@@ -808,11 +832,31 @@ impl<'a> Decoder<'a> {
 
     fn append(&mut self, r: &RawOp, target: NodeId, items: Vec<NodeId>) -> Result<(), DecodeError> {
         match self.graph.get_mut(target) {
-            Value::List(v) => v.extend(items),
+            Value::List(_) => self.extend_items(r, target, &items)?,
             Value::Object(o) => o.list_items.extend(items),
             _ => return Err(self.wrong_type(r, "a list or an object", target)),
         }
         Ok(())
+    }
+
+    /// `ids` appended to the list or set `target`.
+    fn extend_items(
+        &mut self,
+        r: &RawOp,
+        target: NodeId,
+        ids: &[NodeId],
+    ) -> Result<(), DecodeError> {
+        self.graph
+            .extend_items(target, ids)
+            .map_err(|_| limit(r, "container item", u32::MAX as usize))?;
+        Ok(())
+    }
+
+    /// `kv` stored in the graph's pair arena, for a new dict.
+    fn new_pairs(&mut self, r: &RawOp, kv: &[(NodeId, NodeId)]) -> Result<Pairs, DecodeError> {
+        self.graph
+            .try_new_pairs(kv)
+            .map_err(|_| limit(r, "dict item", u32::MAX as usize))
     }
 
     fn set_items(
@@ -822,7 +866,11 @@ impl<'a> Decoder<'a> {
         kv: Vec<(NodeId, NodeId)>,
     ) -> Result<(), DecodeError> {
         match self.graph.get_mut(target) {
-            Value::Dict(v) => v.extend(kv),
+            Value::Dict(_) => {
+                self.graph
+                    .extend_pairs(target, &kv)
+                    .map_err(|_| limit(r, "dict item", u32::MAX as usize))?;
+            }
             Value::Object(o) => o.dict_items.extend(kv),
             _ => return Err(self.wrong_type(r, "a dict or an object", target)),
         }
@@ -853,7 +901,9 @@ impl<'a> Decoder<'a> {
         let Value::Tuple(t) = self.graph.get(args) else {
             return;
         };
-        let [obj, state] = t[..] else { return };
+        let [obj, state] = self.graph.items(*t)[..] else {
+            return;
+        };
         if obj == popped {
             return;
         }
@@ -1069,6 +1119,7 @@ mod tests {
         let Value::List(items) = d.graph.get(d.root()) else {
             panic!()
         };
+        let items = d.graph.items(*items);
         assert_eq!(items.len(), 2);
         assert_eq!(items[0], items[1]);
     }
@@ -1080,7 +1131,7 @@ mod tests {
         let Value::List(items) = d.graph.get(d.root()) else {
             panic!()
         };
-        assert_eq!(items, &vec![d.root()]);
+        assert_eq!(d.graph.items(*items), &[d.root()]);
     }
 
     #[test]

@@ -164,15 +164,21 @@ impl GraphSpec {
                     let _ = c;
                     Value::None
                 }
-                NodeSpec::Tuple(c) => Value::Tuple(c.iter().map(|&i| pick(&ids, i)).collect()),
-                NodeSpec::List(c) => Value::List(c.iter().map(|&i| pick(&ids, i)).collect()),
+                NodeSpec::Tuple(c) => {
+                    let items: Vec<NodeId> = c.iter().map(|&i| pick(&ids, i)).collect();
+                    Value::Tuple(g.new_items(&items))
+                }
+                NodeSpec::List(c) => {
+                    let items: Vec<NodeId> = c.iter().map(|&i| pick(&ids, i)).collect();
+                    Value::List(g.new_items(&items))
+                }
                 NodeSpec::Dict(c) => {
                     let mut kv = Vec::new();
                     for (k, &i) in c.iter().enumerate() {
                         let key = g.add(Value::Str(PyStr::from(format!("k{k}"))));
                         kv.push((key, pick(&ids, i)));
                     }
-                    Value::Dict(kv)
+                    Value::Dict(g.new_pairs(&kv))
                 }
                 NodeSpec::Set(n, seed) | NodeSpec::FrozenSet(n, seed) => {
                     let n = if cfg.large_containers { *n } else { n % 20 };
@@ -187,6 +193,7 @@ impl GraphSpec {
                         s ^= s << 17;
                         items.swap(i, (s % (i as u64 + 1)) as usize);
                     }
+                    let items = g.new_items(&items);
                     if matches!(spec, NodeSpec::Set(..)) {
                         Value::Set(items)
                     } else {
@@ -195,24 +202,22 @@ impl GraphSpec {
                 }
                 NodeSpec::BigList(n) => {
                     let n = if cfg.large_containers { *n } else { n % 20 };
-                    Value::List(
-                        (0..n)
-                            .map(|i| g.add(Value::Int(Int::Small((i % 300) as i64))))
-                            .collect(),
-                    )
+                    let items: Vec<NodeId> = (0..n)
+                        .map(|i| g.add(Value::Int(Int::Small((i % 300) as i64))))
+                        .collect();
+                    Value::List(g.new_items(&items))
                 }
                 NodeSpec::BigDict(n) => {
                     let n = if cfg.large_containers { *n } else { n % 20 };
-                    Value::Dict(
-                        (0..n)
-                            .map(|i| {
-                                (
-                                    g.add(Value::Int(Int::Small(i as i64 * 3))),
-                                    g.add(Value::None),
-                                )
-                            })
-                            .collect(),
-                    )
+                    let kv: Vec<(NodeId, NodeId)> = (0..n)
+                        .map(|i| {
+                            (
+                                g.add(Value::Int(Int::Small(i as i64 * 3))),
+                                g.add(Value::None),
+                            )
+                        })
+                        .collect();
+                    Value::Dict(g.new_pairs(&kv))
                 }
             };
             ids.push(g.add(v));
@@ -227,9 +232,8 @@ impl GraphSpec {
                 break;
             }
             let target = pick(&ids, item);
-            if let Value::List(v) = g.get_mut(pick(&lists, l)) {
-                v.push(target);
-            }
+            g.extend_items(pick(&lists, l), &[target])
+                .expect("a generated graph is far below the arena's bound");
         }
         // Every recipe node must end up in the pickle: the root is the list of
         // the nodes nothing else refers to (or that node alone).
@@ -252,7 +256,7 @@ impl GraphSpec {
             }
             [one] => g.set_root(*one),
             _ => {
-                let root = g.add(Value::List(free));
+                let root = g.add_list(&free);
                 g.set_root(root);
             }
         }
@@ -522,8 +526,9 @@ impl ObjectGraphSpec {
                         }
                         _ => {
                             let n = fields.unwrap_or(values.len()) % (ROW_FIELD_NAMES.len() + 1);
-                            let names = ROW_FIELD_NAMES[..n].iter().map(|f| g.intern(f)).collect();
-                            let list = g.add(Value::List(names));
+                            let names: Vec<NodeId> =
+                                ROW_FIELD_NAMES[..n].iter().map(|f| g.intern(f)).collect();
+                            let list = g.add_list(&names);
                             row_fields.push(list);
                             list
                         }
@@ -538,13 +543,13 @@ impl ObjectGraphSpec {
                             None => g.add(Value::None),
                         })
                         .collect();
-                    let vals = g.add(Value::Tuple(vals));
+                    let vals = g.add_tuple(&vals);
                     let callable = g.global("pyspark.sql.types", "_create_row");
                     g.reduce(callable, vec![list, vals])
                 }
                 ObjectSpec::OrderedDict(values, attr) => {
                     let callable = c_global(&mut g, "collections", "OrderedDict");
-                    let args = g.add(Value::Tuple(Vec::new()));
+                    let args = g.add_tuple(&[]);
                     let mut o = Object::new(Construct::Reduce { callable, args });
                     for (k, &v) in values.iter().enumerate() {
                         let key = g.add(Value::Str(PyStr::from(format!("k{k}"))));
@@ -552,14 +557,14 @@ impl ObjectGraphSpec {
                     }
                     if let Some(a) = attr {
                         let key = g.intern("attr");
-                        let state = g.add(Value::Dict(vec![(key, pick(&pool, *a))]));
+                        let state = g.add_dict(&[(key, pick(&pool, *a))]);
                         o.states.push(State::Build(state));
                     }
                     g.add(Value::Object(Box::new(o)))
                 }
                 ObjectSpec::Deque(items) => {
                     let callable = c_global(&mut g, "collections", "deque");
-                    let args = g.add(Value::Tuple(Vec::new()));
+                    let args = g.add_tuple(&[]);
                     let mut o = Object::new(Construct::Reduce { callable, args });
                     o.list_items = items.iter().map(|&i| pick(&pool, i)).collect();
                     g.add(Value::Object(Box::new(o)))
@@ -572,15 +577,18 @@ impl ObjectGraphSpec {
             for &(l, o) in &self.back_edges {
                 let target = objects[o % objects.len()];
                 let list = lists[l % lists.len()];
-                if let Value::List(v) = g.get_mut(list) {
-                    v.push(target);
-                }
+                let before = g.seq_items(list).map(<[NodeId]>::to_vec);
+                g.extend_items(list, &[target])
+                    .expect("a generated graph is far below the arena's bound");
                 // No cycle through an object's own constructor arguments:
                 // CPython calls __reduce__ again when it meets the object there,
                 // and a graph cannot say what that second call returned.
                 if objects.iter().any(|&obj| args_reach(&g, obj)) {
-                    if let Value::List(v) = g.get_mut(list) {
-                        v.pop();
+                    if let Some(before) = &before {
+                        let items = g.new_items(before);
+                        if let Value::List(v) = g.get_mut(list) {
+                            *v = items;
+                        }
                     }
                 }
             }
@@ -593,7 +601,7 @@ impl ObjectGraphSpec {
         }
         let mut top = vec![base_root];
         top.extend(objects.iter().filter(|o| !referenced[o.index()]));
-        let root = g.add(Value::List(top));
+        let root = g.add_list(&top);
         g.set_root(root);
         g
     }

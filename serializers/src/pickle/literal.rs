@@ -102,7 +102,7 @@ impl Parser<'_> {
             }
             items.push(self.value()?);
         }
-        Ok(self.g.add(Value::Tuple(items)))
+        Ok(self.g.add_tuple(&items))
     }
 
     fn seq(&mut self, close: u8) -> Result<(Vec<NodeId>, bool), LiteralError> {
@@ -143,17 +143,17 @@ impl Parser<'_> {
                 if items.len() == 1 && !comma {
                     return Ok(items[0]);
                 }
-                Ok(self.g.add(Value::Tuple(items)))
+                Ok(self.g.add_tuple(&items))
             }
             b'[' => {
                 self.pos += 1;
                 let (items, _) = self.seq(b']')?;
-                Ok(self.g.add(Value::List(items)))
+                Ok(self.g.add_list(&items))
             }
             b'{' => {
                 self.pos += 1;
                 if self.eat(b'}') {
-                    return Ok(self.g.add(Value::Dict(Vec::new())));
+                    return Ok(self.g.add_dict(&[]));
                 }
                 let first = self.value()?;
                 if self.eat(b':') {
@@ -180,7 +180,7 @@ impl Parser<'_> {
                         return self.err(COMPLEX_KEYS);
                     }
                     let kv = dedupe_dict(&self.g, kv);
-                    return Ok(self.g.add(Value::Dict(kv)));
+                    return Ok(self.g.add_dict(&kv));
                 }
                 let mut items = vec![first];
                 if self.eat(b',') {
@@ -193,7 +193,7 @@ impl Parser<'_> {
                     return self.err(COMPLEX_KEYS);
                 }
                 let items = set_order(&self.g, items);
-                Ok(self.g.add(Value::Set(items)))
+                Ok(self.g.add_set(&items))
             }
             b'-' | b'+' => {
                 self.pos += 1;
@@ -229,7 +229,7 @@ impl Parser<'_> {
                     b"False" => Ok(self.g.add(Value::Bool(false))),
                     b"set" => {
                         if self.eat(b'(') && self.eat(b')') {
-                            Ok(self.g.add(Value::Set(Vec::new())))
+                            Ok(self.g.add_set(&[]))
                         } else {
                             self.pos = start;
                             self.err("only set() is a literal call")
@@ -300,7 +300,7 @@ impl Parser<'_> {
         let callable = self.g.add(Value::Global { module, name });
         let re = self.g.add(Value::Float(re));
         let im = self.g.add(Value::Float(im));
-        let args = self.g.add(Value::Tuple(vec![re, im]));
+        let args = self.g.add_tuple(&[re, im]);
         self.g
             .add(Value::Object(Box::new(Object::new(Construct::Reduce {
                 callable,
@@ -650,6 +650,7 @@ fn py_eq(g: &Graph, a: NodeId, b: NodeId) -> bool {
         (Value::Str(s), Value::Str(t)) => s == t,
         (Value::Bytes(s), Value::Bytes(t)) => s == t,
         (Value::Tuple(s), Value::Tuple(t)) => {
+            let (s, t) = (g.items(*s), g.items(*t));
             s.len() == t.len() && s.iter().zip(t).all(|(a, b)| py_eq(g, *a, *b))
         }
         _ => false,
@@ -666,7 +667,7 @@ fn bucket(g: &Graph, id: NodeId) -> u64 {
         Value::None => 3u8.hash(&mut h),
         Value::Tuple(items) => {
             4u8.hash(&mut h);
-            for &i in items {
+            for &i in g.items(*items) {
                 bucket(g, i).hash(&mut h);
             }
         }
@@ -733,7 +734,7 @@ pub(crate) fn py_hash(g: &Graph, id: NodeId) -> Option<i64> {
             const P2: u64 = 14029467366897019727;
             const P5: u64 = 2870177450012600261;
             let mut acc = P5;
-            for &it in items {
+            for &it in g.items(*items) {
                 let lane = py_hash(g, it)? as u64;
                 acc = acc.wrapping_add(lane.wrapping_mul(P2));
                 acc = acc.rotate_left(31);
@@ -760,10 +761,11 @@ pub fn reorder_sets(g: &mut Graph) {
     let ids: Vec<NodeId> = g.ids().collect();
     for id in ids {
         let items = match g.get(id) {
-            Value::Set(items) | Value::FrozenSet(items) => items.clone(),
+            Value::Set(items) | Value::FrozenSet(items) => g.items(*items).to_vec(),
             _ => continue,
         };
         let ordered = set_order(g, items);
+        let ordered = g.new_items(&ordered);
         if let Value::Set(items) | Value::FrozenSet(items) = g.get_mut(id) {
             *items = ordered;
         }

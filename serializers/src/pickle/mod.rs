@@ -47,4 +47,7 @@ pub use limits::Limits;
 pub use op::Op;
 pub use pystr::{CodePoints, PyStr};
 pub use repr::{repr, repr_node, ReprError};
-pub use value::{Builtin, Construct, Graph, Hint, Int, NodeId, Object, PersId, State, Value};
+pub use value::{
+    ArenaFull, Builtin, Construct, Graph, Hint, Int, Items, NodeId, Object, Pairs, PersId, State,
+    Value,
+};

@@ -172,7 +172,7 @@ fn wrap_variant(g: &mut Graph, variant: Option<&'static str>, inner: NodeId) -> 
         None => inner,
         Some(v) => {
             let k = g.add(Value::Str(PyStr::from(v)));
-            g.add(Value::Dict(vec![(k, inner)]))
+            g.add_dict(&[(k, inner)])
         }
     }
 }
@@ -341,8 +341,8 @@ impl SeqSer<'_> {
     }
     fn finish(self) -> Result<NodeId, SerdeError> {
         let v = match self.kind {
-            SeqKind::List => Value::List(self.items),
-            SeqKind::Tuple => Value::Tuple(self.items),
+            SeqKind::List => Value::List(self.g.new_items(&self.items)),
+            SeqKind::Tuple => Value::Tuple(self.g.new_items(&self.items)),
         };
         let id = self.g.add(v);
         Ok(wrap_variant(self.g, self.variant, id))
@@ -370,7 +370,7 @@ seq_impl!(SerializeTupleVariant, serialize_field);
 
 impl MapSer<'_> {
     fn finish(self) -> Result<NodeId, SerdeError> {
-        let id = self.g.add(Value::Dict(self.pairs));
+        let id = self.g.add_dict(&self.pairs);
         Ok(wrap_variant(self.g, self.variant, id))
     }
     fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<(), SerdeError> {
@@ -565,7 +565,7 @@ impl<'de> de::EnumAccess<'de> for Variant<'_> {
             Value::Dict(kv) if kv.len() == 1 => self
                 .parent
                 .g
-                .str_of(kv[0].0)
+                .str_of(self.parent.g.pairs(*kv)[0].0)
                 .ok_or_else(|| self.parent.wrong("a str variant name"))?,
             _ => return Err(self.parent.wrong("an enum (str or one-entry dict)")),
         };
@@ -603,11 +603,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
             | Value::Set(items)
             | Value::FrozenSet(items) => visitor.visit_seq(Items {
                 parent: self,
-                items: items.iter().copied(),
+                items: self.g.items(*items).iter().copied(),
             }),
             Value::Dict(pairs) => visitor.visit_map(Pairs {
                 parent: self,
-                pairs: pairs.iter(),
+                pairs: self.g.pairs(*pairs).iter(),
                 value: None,
             }),
             Value::Object(_) => match self.g.builtin(self.id) {
@@ -636,7 +636,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
         visitor: V,
     ) -> Result<V::Value, SerdeError> {
         let content = match self.value()? {
-            Value::Dict(kv) if kv.len() == 1 => Some(kv[0].1),
+            Value::Dict(kv) if kv.len() == 1 => Some(self.g.pairs(*kv)[0].1),
             _ => None,
         };
         visitor.visit_enum(Variant {
@@ -697,23 +697,23 @@ pub mod serde_pickle_value {
                     .to_string(),
             ),
             Value::Bytes(b) | Value::ByteArray(b) => SP::Bytes(b.to_vec()),
-            Value::List(v) => SP::List(items(&n, v)?),
-            Value::Tuple(v) => SP::Tuple(items(&n, v)?),
+            Value::List(v) => SP::List(items(&n, n.g.items(*v))?),
+            Value::Tuple(v) => SP::Tuple(items(&n, n.g.items(*v))?),
             Value::Set(v) => SP::Set(
-                items(&n, v)?
+                items(&n, n.g.items(*v))?
                     .into_iter()
                     .map(hashable)
                     .collect::<Result<_, _>>()?,
             ),
             Value::FrozenSet(v) => SP::FrozenSet(
-                items(&n, v)?
+                items(&n, n.g.items(*v))?
                     .into_iter()
                     .map(hashable)
                     .collect::<Result<_, _>>()?,
             ),
             Value::Dict(kv) => {
                 let mut m = std::collections::BTreeMap::new();
-                for (k, v) in kv {
+                for (k, v) in n.g.pairs(*kv) {
                     m.insert(hashable(conv(n.child(*k)?)?)?, conv(n.child(*v)?)?);
                 }
                 SP::Dict(m)
@@ -760,25 +760,35 @@ pub mod serde_pickle_value {
             SP::F64(f) => Value::Float(*f),
             SP::Bytes(b) => Value::Bytes(Bytes::copy_from_slice(b)),
             SP::String(s) => Value::Str(PyStr::from(s.as_str())),
-            SP::List(items) => Value::List(items.iter().map(|i| add(g, i)).collect()),
-            SP::Tuple(items) => Value::Tuple(items.iter().map(|i| add(g, i)).collect()),
-            SP::Set(items) => Value::Set(
-                items
+            SP::List(items) => {
+                let ids: Vec<NodeId> = items.iter().map(|i| add(g, i)).collect();
+                Value::List(g.new_items(&ids))
+            }
+            SP::Tuple(items) => {
+                let ids: Vec<NodeId> = items.iter().map(|i| add(g, i)).collect();
+                Value::Tuple(g.new_items(&ids))
+            }
+            SP::Set(items) => {
+                let ids: Vec<NodeId> = items
                     .iter()
                     .map(|i| add(g, &i.clone().into_value()))
-                    .collect(),
-            ),
-            SP::FrozenSet(items) => Value::FrozenSet(
-                items
+                    .collect();
+                Value::Set(g.new_items(&ids))
+            }
+            SP::FrozenSet(items) => {
+                let ids: Vec<NodeId> = items
                     .iter()
                     .map(|i| add(g, &i.clone().into_value()))
-                    .collect(),
-            ),
-            SP::Dict(m) => Value::Dict(
-                m.iter()
+                    .collect();
+                Value::FrozenSet(g.new_items(&ids))
+            }
+            SP::Dict(m) => {
+                let kv: Vec<(NodeId, NodeId)> = m
+                    .iter()
                     .map(|(k, v)| (add(g, &k.clone().into_value()), add(g, v)))
-                    .collect(),
-            ),
+                    .collect();
+                Value::Dict(g.new_pairs(&kv))
+            }
         };
         g.add(val)
     }

@@ -11,8 +11,17 @@
 //! `NEWOBJ`, `BUILD`, persistent ids, extension codes, out-of-band buffers) are
 //! kept as data: nothing is imported, resolved or called.
 //!
-//! Dropping a [`Graph`] frees a flat `Vec`, so arbitrarily deep or cyclic values
-//! cannot overflow the stack when they go away.
+//! Why one arena for the children of every container: a row batch is a list of
+//! thousands of small tuples, and a `Vec` per tuple cost an allocation, a free
+//! and a 24-byte header each, about half the decode time of a row. A container
+//! holds an [`Items`] (or [`Pairs`]) run of the graph's shared item (pair)
+//! arena instead, read through [`Graph::items`] ([`Graph::pairs`]); appending to
+//! a container whose run is not at the arena's end moves it there with room to
+//! double, so growth stays amortized linear however containers interleave.
+//!
+//! Dropping a [`Graph`] frees a few flat `Vec`s, so arbitrarily deep or cyclic
+//! values cannot overflow the stack when they go away, and a batch is freed in a
+//! handful of deallocations however many containers it holds.
 
 use bytes::Bytes;
 use num_bigint::BigInt;
@@ -170,8 +179,114 @@ pub enum PersId {
     Value(NodeId),
 }
 
-/// One Python value. Children are [`NodeId`]s into the same [`Graph`].
-#[derive(Debug, Clone, PartialEq)]
+/// The children of a tuple, list, set or frozenset: a run of its graph's item
+/// arena, read with [`Graph::items`]. Only meaningful with the graph that made
+/// it; comparing two of them compares positions, not contents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Items(Run);
+
+/// The `(key, value)` pairs of a dict: a run of its graph's pair arena, read
+/// with [`Graph::pairs`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pairs(Run);
+
+/// `len` used slots of the `cap` reserved from `start` in an arena.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Run {
+    start: u32,
+    len: u32,
+    cap: u32,
+}
+
+impl Run {
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.start as usize + self.len as usize
+    }
+}
+
+impl Items {
+    /// Number of children.
+    pub fn len(self) -> usize {
+        self.0.len as usize
+    }
+    /// True when the container is empty.
+    pub fn is_empty(self) -> bool {
+        self.0.len == 0
+    }
+}
+
+impl Pairs {
+    /// Number of pairs.
+    pub fn len(self) -> usize {
+        self.0.len as usize
+    }
+    /// True when the dict is empty.
+    pub fn is_empty(self) -> bool {
+        self.0.len == 0
+    }
+}
+
+/// An arena would outgrow the `u32` positions a run is numbered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArenaFull;
+
+/// Appends `more` to `run` in `arena`: in its reserved room, at the arena's
+/// end when the run ends there, else by moving the run to the end with room to
+/// double (amortized linear growth whatever the interleaving). The arena's
+/// length never passes `u32::MAX`.
+fn extend_run<T: Copy>(
+    arena: &mut Vec<T>,
+    run: &mut Run,
+    more: &[T],
+    fill: T,
+) -> Result<(), ArenaFull> {
+    let len = run.len as usize;
+    let need = len.checked_add(more.len()).ok_or(ArenaFull)?;
+    let start = run.start as usize;
+    if need <= run.cap as usize {
+        arena[start + len..start + need].copy_from_slice(more);
+    } else if start + run.cap as usize == arena.len() {
+        if start + need > u32::MAX as usize {
+            return Err(ArenaFull);
+        }
+        arena.truncate(start + len);
+        arena.extend_from_slice(more);
+        run.cap = need as u32;
+    } else {
+        let cap = need.max(len.saturating_mul(2)).max(4);
+        let new_start = arena.len();
+        if new_start.saturating_add(cap) > u32::MAX as usize {
+            return Err(ArenaFull);
+        }
+        arena.reserve(cap);
+        arena.extend_from_within(start..start + len);
+        arena.extend_from_slice(more);
+        arena.resize(new_start + cap, fill);
+        run.start = new_start as u32;
+        run.cap = cap as u32;
+    }
+    run.len = need as u32;
+    Ok(())
+}
+
+/// A new run holding `items`, at the arena's end.
+fn new_run<T: Copy>(arena: &mut Vec<T>, items: &[T]) -> Result<Run, ArenaFull> {
+    let start = arena.len();
+    if start.saturating_add(items.len()) > u32::MAX as usize {
+        return Err(ArenaFull);
+    }
+    arena.extend_from_slice(items);
+    Ok(Run {
+        start: start as u32,
+        len: items.len() as u32,
+        cap: items.len() as u32,
+    })
+}
+
+/// One Python value. Children are [`NodeId`]s into the same [`Graph`]; a
+/// container's are in the graph's arena (see [`Graph::items`]), which is why
+/// values are compared through [`Graph::same_value`], not `==`.
+#[derive(Debug, Clone)]
 pub enum Value {
     /// `None`.
     None,
@@ -188,15 +303,15 @@ pub enum Value {
     /// `bytearray`.
     ByteArray(Bytes),
     /// `tuple`.
-    Tuple(Vec<NodeId>),
+    Tuple(Items),
     /// `list`.
-    List(Vec<NodeId>),
+    List(Items),
     /// `dict`, in insertion order (duplicate keys kept as written).
-    Dict(Vec<(NodeId, NodeId)>),
+    Dict(Pairs),
     /// `set`, in stored order.
-    Set(Vec<NodeId>),
+    Set(Items),
     /// `frozenset`, in stored order.
-    FrozenSet(Vec<NodeId>),
+    FrozenSet(Items),
     /// A module-level name (class or function), never resolved.
     Global {
         /// A `Str` node: the module.
@@ -280,13 +395,29 @@ impl Hint {
 }
 
 /// An arena of values plus the root the pickle evaluates to.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Graph {
     nodes: Vec<Value>,
+    /// The children of every tuple, list, set and frozenset (see [`Items`]).
+    items: Vec<NodeId>,
+    /// The pairs of every dict (see [`Pairs`]).
+    pairs: Vec<(NodeId, NodeId)>,
     root: Option<NodeId>,
     interned: std::collections::HashMap<Vec<u8>, NodeId>,
     /// Parallel to `nodes` for decoded graphs; empty for built ones.
     hints: Vec<Hint>,
+}
+
+/// Two graphs are equal when they hold the same values under the same ids (what
+/// is in an arena's unused room, or where a run sits, does not matter).
+impl PartialEq for Graph {
+    fn eq(&self, other: &Graph) -> bool {
+        self.root == other.root
+            && self.nodes.len() == other.nodes.len()
+            && self.hints == other.hints
+            && self.interned == other.interned
+            && self.ids().all(|id| self.same_value(id, other, id))
+    }
 }
 
 impl Graph {
@@ -310,12 +441,15 @@ impl Graph {
     /// Removes every node, keeping the allocations for reuse.
     pub fn clear(&mut self) {
         self.nodes.clear();
+        self.items.clear();
+        self.pairs.clear();
         self.hints.clear();
         self.interned.clear();
         self.root = None;
     }
 
-    /// Removes the nodes added after the first `len` (nothing may still refer to them).
+    /// Removes the nodes added after the first `len` (nothing may still refer to
+    /// them). Their children's arena slots are left as unused room.
     pub fn truncate(&mut self, len: usize) {
         self.nodes.truncate(len);
         self.hints.truncate(len);
@@ -328,6 +462,199 @@ impl Graph {
     /// Reserves room for `n` more nodes.
     pub fn reserve(&mut self, n: usize) {
         self.nodes.reserve(n);
+    }
+
+    /// Reserves room for `n` more container children in the item arena.
+    pub fn reserve_items(&mut self, n: usize) {
+        self.items.reserve(n);
+    }
+
+    /// The children of a tuple, list, set or frozenset.
+    ///
+    /// # Panics
+    /// If `s` belongs to another graph and is out of range.
+    #[inline]
+    pub fn items(&self, s: Items) -> &[NodeId] {
+        &self.items[s.0.range()]
+    }
+
+    /// The pairs of a dict.
+    ///
+    /// # Panics
+    /// If `p` belongs to another graph and is out of range.
+    #[inline]
+    pub fn pairs(&self, p: Pairs) -> &[(NodeId, NodeId)] {
+        &self.pairs[p.0.range()]
+    }
+
+    /// Children stored in the item arena, for a new container value.
+    ///
+    /// # Panics
+    /// If the arena would pass `u32::MAX` slots (decoding checks first).
+    pub fn new_items(&mut self, ids: &[NodeId]) -> Items {
+        self.try_new_items(ids)
+            .expect("item arena holds at most u32::MAX slots")
+    }
+
+    /// [`Graph::new_items`], refusing instead of panicking when the arena is full.
+    #[inline]
+    pub fn try_new_items(&mut self, ids: &[NodeId]) -> Result<Items, ArenaFull> {
+        new_run(&mut self.items, ids).map(Items)
+    }
+
+    /// Pairs stored in the pair arena, for a new dict value.
+    ///
+    /// # Panics
+    /// If the arena would pass `u32::MAX` slots (decoding checks first).
+    pub fn new_pairs(&mut self, kv: &[(NodeId, NodeId)]) -> Pairs {
+        self.try_new_pairs(kv)
+            .expect("pair arena holds at most u32::MAX slots")
+    }
+
+    /// [`Graph::new_pairs`], refusing instead of panicking when the arena is full.
+    pub fn try_new_pairs(&mut self, kv: &[(NodeId, NodeId)]) -> Result<Pairs, ArenaFull> {
+        new_run(&mut self.pairs, kv).map(Pairs)
+    }
+
+    /// Adds a tuple of `ids`.
+    pub fn add_tuple(&mut self, ids: &[NodeId]) -> NodeId {
+        let s = self.new_items(ids);
+        self.add(Value::Tuple(s))
+    }
+
+    /// Adds a list of `ids`.
+    pub fn add_list(&mut self, ids: &[NodeId]) -> NodeId {
+        let s = self.new_items(ids);
+        self.add(Value::List(s))
+    }
+
+    /// Adds a set of `ids`, in this order.
+    pub fn add_set(&mut self, ids: &[NodeId]) -> NodeId {
+        let s = self.new_items(ids);
+        self.add(Value::Set(s))
+    }
+
+    /// Adds a frozenset of `ids`, in this order.
+    pub fn add_frozenset(&mut self, ids: &[NodeId]) -> NodeId {
+        let s = self.new_items(ids);
+        self.add(Value::FrozenSet(s))
+    }
+
+    /// Adds a dict of `kv`, in this order.
+    pub fn add_dict(&mut self, kv: &[(NodeId, NodeId)]) -> NodeId {
+        let p = self.new_pairs(kv);
+        self.add(Value::Dict(p))
+    }
+
+    /// The children of `id` if it is a tuple, list, set or frozenset.
+    pub fn seq_items(&self, id: NodeId) -> Option<&[NodeId]> {
+        match self.try_get(id)? {
+            Value::Tuple(s) | Value::List(s) | Value::Set(s) | Value::FrozenSet(s) => {
+                Some(self.items(*s))
+            }
+            _ => None,
+        }
+    }
+
+    /// Appends children to the tuple, list, set or frozenset `id` (a tuple only
+    /// while it is being built, e.g. to close a cycle). Returns `Ok(false)`,
+    /// changing nothing, when `id` is not one of those.
+    ///
+    /// # Panics
+    /// If `id` is out of range.
+    pub fn extend_items(&mut self, id: NodeId, more: &[NodeId]) -> Result<bool, ArenaFull> {
+        let (Value::Tuple(s) | Value::List(s) | Value::Set(s) | Value::FrozenSet(s)) =
+            &mut self.nodes[id.index()]
+        else {
+            return Ok(false);
+        };
+        extend_run(&mut self.items, &mut s.0, more, NodeId(u32::MAX))?;
+        Ok(true)
+    }
+
+    /// Replaces the children of the tuple, list, set or frozenset `id` (in place
+    /// when they fit its run). Returns `Ok(false)`, changing nothing, when `id`
+    /// is not one of those.
+    ///
+    /// # Panics
+    /// If `id` is out of range.
+    pub fn replace_items(&mut self, id: NodeId, ids: &[NodeId]) -> Result<bool, ArenaFull> {
+        let (Value::Tuple(s) | Value::List(s) | Value::Set(s) | Value::FrozenSet(s)) =
+            &mut self.nodes[id.index()]
+        else {
+            return Ok(false);
+        };
+        s.0.len = 0;
+        extend_run(&mut self.items, &mut s.0, ids, NodeId(u32::MAX))?;
+        Ok(true)
+    }
+
+    /// Appends pairs to the dict `id`. Returns `Ok(false)`, changing nothing,
+    /// when `id` is not a dict.
+    ///
+    /// # Panics
+    /// If `id` is out of range.
+    pub fn extend_pairs(
+        &mut self,
+        id: NodeId,
+        more: &[(NodeId, NodeId)],
+    ) -> Result<bool, ArenaFull> {
+        let Value::Dict(p) = &mut self.nodes[id.index()] else {
+            return Ok(false);
+        };
+        let fill = (NodeId(u32::MAX), NodeId(u32::MAX));
+        extend_run(&mut self.pairs, &mut p.0, more, fill)?;
+        Ok(true)
+    }
+
+    /// Slots used by the item arena (children of every container, plus room
+    /// left by moved runs): what decoding limits.
+    pub fn item_slots(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Slots used by the pair arena.
+    pub fn pair_slots(&self) -> usize {
+        self.pairs.len()
+    }
+
+    /// Whether node `a` of this graph and node `b` of `other` are the same
+    /// value one level deep: same variant and payload, containers with the
+    /// same child ids in the same order.
+    pub fn same_value(&self, a: NodeId, other: &Graph, b: NodeId) -> bool {
+        match (self.get(a), other.get(b)) {
+            (Value::Tuple(x), Value::Tuple(y))
+            | (Value::List(x), Value::List(y))
+            | (Value::Set(x), Value::Set(y))
+            | (Value::FrozenSet(x), Value::FrozenSet(y)) => self.items(*x) == other.items(*y),
+            (Value::Dict(x), Value::Dict(y)) => self.pairs(*x) == other.pairs(*y),
+            (Value::None, Value::None) => true,
+            (Value::Bool(x), Value::Bool(y)) => x == y,
+            (Value::Int(x), Value::Int(y)) => x == y,
+            (Value::Float(x), Value::Float(y)) => x == y,
+            (Value::Str(x), Value::Str(y)) => x == y,
+            (Value::Bytes(x), Value::Bytes(y)) | (Value::ByteArray(x), Value::ByteArray(y)) => {
+                x == y
+            }
+            (
+                Value::Global { module, name },
+                Value::Global {
+                    module: m2,
+                    name: n2,
+                },
+            ) => module == m2 && name == n2,
+            (Value::Object(x), Value::Object(y)) => x == y,
+            (Value::PersId(x), Value::PersId(y)) => x == y,
+            (Value::Ext(x), Value::Ext(y)) => x == y,
+            (
+                Value::Buffer { index, readonly },
+                Value::Buffer {
+                    index: i2,
+                    readonly: r2,
+                },
+            ) => index == i2 && readonly == r2,
+            _ => false,
+        }
     }
 
     /// Adds a `str`, shared by value with every other string added through this
@@ -364,7 +691,7 @@ impl Graph {
 
     /// Adds `callable(*args)` as a REDUCE object.
     pub fn reduce(&mut self, callable: NodeId, args: Vec<NodeId>) -> NodeId {
-        let args = self.add(Value::Tuple(args));
+        let args = self.add_tuple(&args);
         self.add(Value::Object(Box::new(Object::new(Construct::Reduce {
             callable,
             args,
@@ -446,8 +773,13 @@ impl Graph {
     pub fn children(&self, id: NodeId) -> Vec<NodeId> {
         let mut out = Vec::new();
         match self.get(id) {
-            Value::Tuple(v) | Value::List(v) | Value::Set(v) | Value::FrozenSet(v) => out.extend(v),
-            Value::Dict(kv) => kv.iter().for_each(|(k, v)| out.extend([*k, *v])),
+            Value::Tuple(v) | Value::List(v) | Value::Set(v) | Value::FrozenSet(v) => {
+                out.extend(self.items(*v))
+            }
+            Value::Dict(kv) => self
+                .pairs(*kv)
+                .iter()
+                .for_each(|(k, v)| out.extend([*k, *v])),
             Value::Global { module, name } => out.extend([*module, *name]),
             Value::Object(o) => {
                 match &o.construct {
@@ -476,17 +808,46 @@ impl Graph {
     }
 }
 
+impl Graph {
+    /// Node `id` of `src` as a value of this graph, with every child id passed
+    /// through `f` (for copying nodes between graphs): a container's children
+    /// are written into this graph's arena.
+    ///
+    /// # Panics
+    /// If `id` is out of range in `src`, or this graph's arena is full.
+    pub fn import_value(
+        &mut self,
+        src: &Graph,
+        id: NodeId,
+        mut f: impl FnMut(NodeId) -> NodeId,
+    ) -> Value {
+        let v = match src.get(id).clone() {
+            Value::Tuple(s) => Value::Tuple(self.copy_items(src, s, &mut f)),
+            Value::List(s) => Value::List(self.copy_items(src, s, &mut f)),
+            Value::Set(s) => Value::Set(self.copy_items(src, s, &mut f)),
+            Value::FrozenSet(s) => Value::FrozenSet(self.copy_items(src, s, &mut f)),
+            Value::Dict(p) => {
+                let kv: Vec<(NodeId, NodeId)> =
+                    src.pairs(p).iter().map(|&(k, v)| (f(k), f(v))).collect();
+                Value::Dict(self.new_pairs(&kv))
+            }
+            other => other.map_children(f),
+        };
+        v
+    }
+
+    fn copy_items(&mut self, src: &Graph, s: Items, f: &mut impl FnMut(NodeId) -> NodeId) -> Items {
+        let ids: Vec<NodeId> = src.items(s).iter().map(|&c| f(c)).collect();
+        self.new_items(&ids)
+    }
+}
+
 impl Value {
-    /// The same value with every child id passed through `f` (for copying nodes
-    /// between graphs).
-    pub fn map_children(self, mut f: impl FnMut(NodeId) -> NodeId) -> Value {
-        let mut seq = |v: Vec<NodeId>| v.into_iter().map(&mut f).collect::<Vec<_>>();
+    /// The same value with every child id passed through `f`. Containers are
+    /// returned as they are: their children live in a graph's arena, so
+    /// [`Graph::import_value`] is what copies those.
+    fn map_children(self, mut f: impl FnMut(NodeId) -> NodeId) -> Value {
         match self {
-            Value::Tuple(v) => Value::Tuple(seq(v)),
-            Value::List(v) => Value::List(seq(v)),
-            Value::Set(v) => Value::Set(seq(v)),
-            Value::FrozenSet(v) => Value::FrozenSet(seq(v)),
-            Value::Dict(kv) => Value::Dict(kv.into_iter().map(|(k, v)| (f(k), f(v))).collect()),
             Value::Global { module, name } => Value::Global {
                 module: f(module),
                 name: f(name),
@@ -577,6 +938,7 @@ impl Graph {
         let Some(Value::Tuple(args)) = self.try_get(*args) else {
             return None;
         };
+        let args = self.items(*args);
         let builtins = matches!(module.as_bytes(), b"builtins" | b"__builtin__");
         let latin1 = |s: &PyStr| -> Option<Vec<u8>> {
             s.code_points().map(|c| u8::try_from(c).ok()).collect()
@@ -597,16 +959,11 @@ impl Graph {
                 _ => None,
             }
         };
-        match (
-            builtins,
-            module.as_bytes(),
-            name.as_bytes(),
-            args.as_slice(),
-        ) {
+        match (builtins, module.as_bytes(), name.as_bytes(), args) {
             (true, _, b"set" | b"frozenset", items) if items.len() <= 1 => {
                 let elems = match items.first().and_then(|&a| self.try_get(a)) {
                     None => Vec::new(),
-                    Some(Value::List(v) | Value::Tuple(v)) => v.clone(),
+                    Some(Value::List(v) | Value::Tuple(v)) => self.items(*v).to_vec(),
                     _ => return None,
                 };
                 Some(if name.as_bytes() == b"set" {
@@ -633,5 +990,114 @@ impl Graph {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(g: &mut Graph, v: i64) -> NodeId {
+        g.add(Value::Int(Int::Small(v)))
+    }
+
+    #[test]
+    fn interleaved_appends_keep_every_container_whole_and_the_arena_linear() {
+        // Two lists and a set grown in turns, one child at a time: each append
+        // lands after the others' runs, so runs move; they must keep their
+        // children and order, and the moves must stay amortized.
+        let mut g = Graph::new();
+        let a = g.add_list(&[]);
+        let b = g.add_list(&[]);
+        let s = g.add_set(&[]);
+        let n = 10_000;
+        for i in 0..n {
+            let x = int(&mut g, i);
+            for id in [a, b, s] {
+                assert_eq!(g.extend_items(id, &[x]), Ok(true));
+            }
+        }
+        for id in [a, b, s] {
+            let items = g.seq_items(id).unwrap();
+            assert_eq!(items.len(), n as usize);
+            assert!(items
+                .iter()
+                .enumerate()
+                .all(|(i, &c)| matches!(g.get(c), Value::Int(Int::Small(v)) if *v == i as i64)));
+        }
+        // Each run's room is at most twice its length, and the rooms it left
+        // behind when it moved sum to less than its own: at most 4 slots per child.
+        assert!(
+            g.item_slots() <= 4 * 3 * n as usize,
+            "{} slots",
+            g.item_slots()
+        );
+    }
+
+    #[test]
+    fn dict_pairs_grow_like_items() {
+        let mut g = Graph::new();
+        let d = g.add_dict(&[]);
+        let e = g.add_dict(&[]);
+        for i in 0..1000 {
+            let k = int(&mut g, i);
+            assert_eq!(g.extend_pairs(d, &[(k, k)]), Ok(true));
+            assert_eq!(g.extend_pairs(e, &[(k, d)]), Ok(true));
+        }
+        let Value::Dict(p) = g.get(d) else { panic!() };
+        assert_eq!(g.pairs(*p).len(), 1000);
+        assert!(g.pairs(*p).iter().all(|(k, v)| k == v));
+        assert!(g.pair_slots() <= 4 * 2 * 1000, "{} slots", g.pair_slots());
+        // Not a dict: nothing changes.
+        let l = g.add_list(&[]);
+        assert_eq!(g.extend_pairs(l, &[(d, d)]), Ok(false));
+    }
+
+    #[test]
+    fn replacing_items_in_place_and_beyond_the_run() {
+        let mut g = Graph::new();
+        let xs: Vec<NodeId> = (0..5).map(|i| int(&mut g, i)).collect();
+        let t = g.add_tuple(&xs);
+        let after = g.add_list(&xs[..1]);
+        assert_eq!(g.replace_items(t, &xs[..2]), Ok(true));
+        assert_eq!(g.seq_items(t).unwrap(), &xs[..2]);
+        assert_eq!(
+            g.replace_items(t, &[xs[4], xs[3], xs[2], xs[1], xs[0], xs[0]]),
+            Ok(true)
+        );
+        assert_eq!(
+            g.seq_items(t).unwrap(),
+            &[xs[4], xs[3], xs[2], xs[1], xs[0], xs[0]]
+        );
+        // The list after it was not touched by the move.
+        assert_eq!(g.seq_items(after).unwrap(), &xs[..1]);
+        let i = xs[0];
+        assert_eq!(g.replace_items(i, &xs), Ok(false));
+    }
+
+    #[test]
+    fn graphs_compare_by_contents_not_by_where_runs_sit() {
+        // The same values, one built directly, one through a moved run.
+        let mut a = Graph::new();
+        let x = int(&mut a, 1);
+        let l = a.add_list(&[x, x]);
+        a.set_root(l);
+        let mut b = Graph::new();
+        let y = int(&mut b, 1);
+        let m = b.add_list(&[]);
+        b.new_items(&[y, y, y]); // other children in between
+        b.extend_items(m, &[y]).unwrap();
+        b.extend_items(m, &[y]).unwrap();
+        b.set_root(m);
+        assert_eq!(a, b);
+        b.extend_items(m, &[y]).unwrap();
+        assert_ne!(a, b);
+        // Copying between graphs writes the children into the target's arena.
+        let mut c = Graph::new();
+        c.new_items(&[NodeId(0); 7]);
+        let z = c.add(Value::None);
+        let v = c.import_value(&a, l, |_| z);
+        let id = c.add(v);
+        assert_eq!(c.seq_items(id).unwrap(), &[z, z]);
     }
 }

@@ -66,7 +66,7 @@ fn int(g: &Graph, id: NodeId) -> Option<i64> {
 
 fn tuple(g: &Graph, id: NodeId) -> Option<&[NodeId]> {
     match g.try_get(id)? {
-        Value::Tuple(items) => Some(items),
+        Value::Tuple(items) => Some(g.items(*items)),
         _ => None,
     }
 }
@@ -209,7 +209,11 @@ fn state(g: &Graph, id: NodeId) -> Option<(String, Vec<(String, NodeId)>)> {
     for s in &o.states {
         if let State::Build(d) = s {
             if let Some(Value::Dict(kv)) = g.try_get(*d) {
-                fields.extend(kv.iter().filter_map(|&(k, v)| Some((text(g, k)?, v))));
+                fields.extend(
+                    g.pairs(*kv)
+                        .iter()
+                        .filter_map(|&(k, v)| Some((text(g, k)?, v))),
+                );
             }
         }
     }

@@ -206,7 +206,7 @@ impl StreamEncoder {
             };
             items.push(id);
         }
-        self.graph.add(Value::Tuple(items))
+        self.graph.add_tuple(&items)
     }
 
     /// Moves the flat records of the current batch into the graph, in order,
@@ -345,7 +345,7 @@ impl StreamEncoder {
         }
         let items = std::mem::take(&mut self.items);
         let payload = if self.profile == Profile::Pyrolite {
-            let list = self.graph.add(Value::Tuple(items));
+            let list = self.graph.add_tuple(&items);
             pickle::encode_node(&self.graph, list, Profile::Pyrolite)?
         } else {
             // PySpark ≤ 4.1's `_batched` loop variable still holds the last item
@@ -356,7 +356,7 @@ impl StreamEncoder {
                 } if self.count_equals => items.last().copied().into_iter().collect(),
                 _ => Vec::new(),
             };
-            let list = self.graph.add(Value::List(items));
+            let list = self.graph.add_list(&items);
             self.inner.dumps(&self.graph, list, &held)?
         };
         self.frame(&payload)?;
@@ -368,15 +368,15 @@ impl StreamEncoder {
         let Value::Tuple(kv) = self.graph.get(id) else {
             return Err(DumpError::NotAPair(self.ser.to_string()));
         };
-        let &[key, values] = kv.as_slice() else {
+        let &[key, values] = self.graph.items(*kv) else {
             return Err(DumpError::NotAPair(self.ser.to_string()));
         };
         let Some(values_node) = self.graph.try_get(values) else {
             return Err(pickle::EncodeError::DanglingNode(values.0).into());
         };
         let (vals, tuple) = match values_node {
-            Value::List(v) => (v.clone(), false),
-            Value::Tuple(v) => (v.clone(), true),
+            Value::List(v) => (self.graph.items(*v).to_vec(), false),
+            Value::Tuple(v) => (self.graph.items(*v).to_vec(), true),
             other => return Err(DumpError::NotAList(other.type_name())),
         };
         if n == 0 {
@@ -386,13 +386,14 @@ impl StreamEncoder {
         }
         let mark = self.graph.len();
         for chunk in vals.chunks(n) {
+            let part = self.graph.new_items(chunk);
             let part = if tuple {
-                Value::Tuple(chunk.to_vec())
+                Value::Tuple(part)
             } else {
-                Value::List(chunk.to_vec())
+                Value::List(part)
             };
             let part = self.graph.add(part);
-            let pair = self.graph.add(Value::Tuple(vec![key, part]));
+            let pair = self.graph.add_tuple(&[key, part]);
             let payload = self.inner.dumps(&self.graph, pair, &[key])?;
             self.frame(&payload)?;
             self.graph.truncate(mark);
@@ -410,6 +411,7 @@ impl StreamEncoder {
         for id in items {
             match self.graph.get(id) {
                 Value::Tuple(kv) if kv.len() == 2 => {
+                    let kv = self.graph.items(*kv);
                     keys.push(kv[0]);
                     vals.push(kv[1]);
                 }
@@ -419,7 +421,7 @@ impl StreamEncoder {
         for (side, ser) in [(keys, ks), (vals, vs)] {
             let payload = match ser.batch_inner() {
                 Some(inner) => {
-                    let list = self.graph.add(Value::List(side));
+                    let list = self.graph.add_list(&side);
                     inner.dumps(&self.graph, list, &[])?
                 }
                 None => ser.dumps(&self.graph, side[0], &[])?,
@@ -509,10 +511,7 @@ fn import(
         stack.extend(src.children(n));
     }
     for n in order {
-        let v = src
-            .get(n)
-            .clone()
-            .map_children(|c| map.get(&c).copied().unwrap_or(c));
+        let v = dst.import_value(src, n, |c| map.get(&c).copied().unwrap_or(c));
         *dst.get_mut(map[&n]) = v;
     }
     Ok(map[&id])

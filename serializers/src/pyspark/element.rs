@@ -138,7 +138,7 @@ impl Chunk {
         match e {
             Element::Pickled(graph, id) => match graph.get(id) {
                 crate::pickle::Value::List(items) | crate::pickle::Value::Tuple(items) => {
-                    let items = items.clone();
+                    let items = graph.items(*items).to_vec();
                     Ok(Chunk::Nodes { graph, items })
                 }
                 other => Err(other.type_name()),

@@ -91,7 +91,7 @@ impl ShuffleWriter {
     fn write_bucket(&mut self, split: i64, items: Vec<NodeId>) -> Result<u64, DumpError> {
         self.out.extend_from_slice(&8i32.to_be_bytes());
         self.out.extend_from_slice(&split.to_be_bytes());
-        let list = self.graph.add(Value::List(items));
+        let list = self.graph.add_list(&items);
         let d = pickle::encode_node(&self.graph, list, Profile::PYSPARK)?;
         self.out.extend_from_slice(&length_prefix(d.len())?);
         self.out.extend_from_slice(&d);
@@ -119,7 +119,7 @@ pub fn portable_hash(g: &Graph, k: NodeId) -> Option<i64> {
             // h = 0x345678; for i in x: h ^= portable_hash(i); h *= 1000003; h &= sys.maxsize
             // h ^= len(x); if h == -1: h = -2
             let mut h: i64 = 0x345678;
-            for &i in items {
+            for &i in g.items(*items) {
                 h ^= portable_hash(g, i)?;
                 h = h.wrapping_mul(1_000_003) & i64::MAX;
             }

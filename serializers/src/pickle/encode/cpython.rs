@@ -24,6 +24,7 @@
 //! saved (recursion through a mutable container) the parts are popped and the
 //! memo entry is fetched instead, exactly as `save_tuple`/`save_reduce` do.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -35,7 +36,7 @@ use super::text0;
 use crate::pickle::error::EncodeError;
 use crate::pickle::pystr::PyStr;
 use crate::pickle::tables::{IMPORT_3TO2, NAME_3TO2};
-use crate::pickle::value::{Construct, Graph, Int, NodeId, PersId, State, Value};
+use crate::pickle::value::{Construct, Graph, Int, Items, NodeId, PersId, State, Value};
 
 pub(super) const BATCHSIZE: usize = 1000;
 
@@ -85,6 +86,8 @@ struct Enc<'g> {
     /// Values CPython creates on the fly (the reduce forms of bytes, sets and
     /// bytearrays in older protocols), numbered after the graph's nodes.
     extra: Vec<Rc<Value>>,
+    /// The children of the containers in `extra`.
+    extra_items: Graph,
     proto: u8,
     out: Out,
     /// Memo entries of nodes (by identity), indexed by node: the entry + 1, 0 =
@@ -111,6 +114,7 @@ pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, Enco
     let mut e = Enc {
         g,
         extra: Vec::new(),
+        extra_items: Graph::new(),
         proto,
         // Most pickles take a few bytes a node; one reservation saves the
         // doublings (and their copies) of a buffer grown from empty.
@@ -228,6 +232,21 @@ impl<'g> Enc<'g> {
         }
     }
 
+    /// The children of container `id` (a graph node or one in `extra`).
+    fn items_of(&self, id: NodeId, s: Items) -> Cow<'g, [NodeId]> {
+        if id.index() < self.g.len() {
+            Cow::Borrowed(self.g.items(s))
+        } else {
+            Cow::Owned(self.extra_items.items(s).to_vec())
+        }
+    }
+
+    /// A tuple CPython makes on the fly.
+    fn synth_tuple(&mut self, ids: &[NodeId]) -> NodeId {
+        let items = self.extra_items.new_items(ids);
+        self.synth(Value::Tuple(items))
+    }
+
     fn synth(&mut self, v: Value) -> NodeId {
         self.extra.push(Rc::new(v));
         NodeId((self.g.len() + self.extra.len() - 1) as u32)
@@ -291,7 +310,7 @@ impl<'g> Enc<'g> {
             return;
         }
         if let Value::Tuple(items) = self.g.get(args) {
-            if let [text] = items.as_slice() {
+            if let [text] = self.g.items(*items) {
                 if matches!(self.g.get(*text), Value::Str(_)) {
                     self.fresh_strs.insert(text.0);
                 }
@@ -601,7 +620,7 @@ impl<'g> Enc<'g> {
                     };
                     (self.synth_global("_codecs", "encode"), vec![text, latin1])
                 };
-                let args = self.synth(Value::Tuple(args));
+                let args = self.synth_tuple(&args);
                 self.push_reduce(
                     id,
                     &[Task::Save(callable), Task::Save(args), Task::Byte(b'R')],
@@ -620,26 +639,27 @@ impl<'g> Enc<'g> {
                 } else {
                     vec![self.synth(Value::Bytes(b.clone()))]
                 };
-                let args = self.synth(Value::Tuple(args));
+                let args = self.synth_tuple(&args);
                 self.push_reduce(
                     id,
                     &[Task::Save(callable), Task::Save(args), Task::Byte(b'R')],
                 )?;
             }
             Value::Tuple(items) => {
+                let items = self.items_of(id, *items);
                 if items.is_empty() {
                     // EMPTY_TUPLE, or MARK TUPLE in protocol 0; never memoized.
                     self.out.bytes(if proto == 0 { b"(t" } else { b")" });
                     return Ok(());
                 }
                 let mark = self.tuple_mark(items.len());
-                if self.all_leaves(items) {
+                if self.all_leaves(&items) {
                     // Leaves cannot lead back to the tuple, so no recursion
                     // check is needed: save them in place (same bytes, no tasks).
                     if mark {
                         self.out.byte(b'(');
                     }
-                    for &i in items {
+                    for &i in items.iter() {
                         self.save_leaf(i)?;
                     }
                     self.out.byte(self.tuple_close(items.len()));
@@ -658,6 +678,7 @@ impl<'g> Enc<'g> {
                     .extend(items.iter().rev().map(|&i| Task::Save(i)));
             }
             Value::List(items) if proto == 0 => {
+                let items = self.items_of(id, *items);
                 // MARK LIST, then one APPEND per item (batch_list, protocol 0).
                 self.out.bytes(b"(l");
                 self.memo_put(key);
@@ -667,6 +688,7 @@ impl<'g> Enc<'g> {
                 }
             }
             Value::Dict(kv) if proto == 0 => {
+                let kv = self.g.pairs(*kv);
                 // MARK DICT, then one SETITEM per pair (batch_dict, protocol 0).
                 self.out.bytes(b"(d");
                 self.memo_put(key);
@@ -677,6 +699,7 @@ impl<'g> Enc<'g> {
                 }
             }
             Value::List(items) => {
+                let items = self.items_of(id, *items);
                 self.out.byte(b']');
                 self.memo_put(key);
                 match items.len() {
@@ -720,6 +743,7 @@ impl<'g> Enc<'g> {
                 }
             }
             Value::Dict(kv) => {
+                let kv = self.g.pairs(*kv);
                 self.out.byte(b'}');
                 self.memo_put(key);
                 match kv.len() {
@@ -747,6 +771,7 @@ impl<'g> Enc<'g> {
                 }
             }
             Value::Set(items) if proto >= 4 => {
+                let items = self.items_of(id, *items);
                 self.out.byte(0x8f);
                 self.memo_put(key);
                 if !items.is_empty() {
@@ -763,6 +788,7 @@ impl<'g> Enc<'g> {
                 }
             }
             Value::FrozenSet(items) if proto >= 4 => {
+                let items = self.items_of(id, *items);
                 self.out.byte(b'(');
                 self.open_end()?;
                 self.tasks.push(Task::FrozenSetEnd(id));
@@ -776,8 +802,10 @@ impl<'g> Enc<'g> {
                     "frozenset"
                 };
                 let callable = self.synth_global("builtins", name);
-                let list = self.synth(Value::List(items.clone()));
-                let args = self.synth(Value::Tuple(vec![list]));
+                let items = self.items_of(id, *items).to_vec();
+                let list = self.extra_items.new_items(&items);
+                let list = self.synth(Value::List(list));
+                let args = self.synth_tuple(&[list]);
                 self.push_reduce(
                     id,
                     &[Task::Save(callable), Task::Save(args), Task::Byte(b'R')],

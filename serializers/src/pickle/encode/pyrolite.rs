@@ -278,7 +278,7 @@ impl<'g> Enc<'g> {
             }
             Value::Tuple(items) => {
                 self.tasks.push(Task::Memo(id, true));
-                self.push_tuple(id, items);
+                self.push_tuple(id, g.items(*items));
             }
             Value::List(items) => {
                 self.out.push(b']');
@@ -286,14 +286,14 @@ impl<'g> Enc<'g> {
                 self.out.push(b'(');
                 self.tasks.push(Task::Byte(b'e'));
                 self.tasks
-                    .extend(items.iter().rev().map(|&i| Task::Save(i)));
+                    .extend(g.items(*items).iter().rev().map(|&i| Task::Save(i)));
             }
             Value::Dict(kv) => {
                 self.out.push(b'}');
                 self.write_memo(id, true);
                 self.out.push(b'(');
                 self.tasks.push(Task::Byte(b'u'));
-                for (k, v) in kv.iter().rev() {
+                for (k, v) in g.pairs(*kv).iter().rev() {
                     self.tasks.push(Task::Save(*v));
                     self.tasks.push(Task::Save(*k));
                 }
@@ -304,7 +304,7 @@ impl<'g> Enc<'g> {
                 self.tasks
                     .extend([Task::Byte(b'R'), Task::Byte(0x85), Task::Byte(b'e')]);
                 self.tasks
-                    .extend(items.iter().rev().map(|&i| Task::Save(i)));
+                    .extend(g.items(*items).iter().rev().map(|&i| Task::Save(i)));
             }
             Value::Global { module, name } => {
                 let (m, n) = match (g.str_of(*module), g.str_of(*name)) {
@@ -363,7 +363,7 @@ impl<'g> Enc<'g> {
                     match self.val(*args)? {
                         // Custom picklers write their arguments inline, unmemoized.
                         Value::Tuple(items) if !self.hinted(*args, false) => {
-                            self.push_tuple(*args, items)
+                            self.push_tuple(*args, self.g.items(*items))
                         }
                         _ => self.tasks.push(Task::Save(*args)),
                     }
@@ -397,7 +397,9 @@ impl<'g> Enc<'g> {
         let Some(Value::Tuple(parts)) = self.g.try_get(args) else {
             return None;
         };
-        let [code, list] = parts[..] else { return None };
+        let [code, list] = self.g.items(*parts)[..] else {
+            return None;
+        };
         // Decoded, SHORT_BINSTRING is a str (pickle's ASCII default); a
         // built graph may say bytes.
         let code = match self.g.try_get(code)? {
@@ -407,7 +409,9 @@ impl<'g> Enc<'g> {
         };
         let shared = self.shared.get(list.index()).copied().unwrap_or(true);
         match self.g.try_get(list)? {
-            Value::List(items) if !shared && !self.hinted(list, false) => Some((code, items)),
+            Value::List(items) if !shared && !self.hinted(list, false) => {
+                Some((code, self.g.items(*items)))
+            }
             _ => None,
         }
     }

@@ -70,7 +70,7 @@ pub(crate) fn array(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
                 };
                 if t == "u" {
                     let mut cps = Vec::with_capacity(v.len());
-                    for &it in v {
+                    for &it in cx.items(*v) {
                         cps.push(
                             PyStr::from_utf8(bytes::Bytes::copy_from_slice(cx.text(it)?))
                                 .ok()?
@@ -80,7 +80,7 @@ pub(crate) fn array(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
                     (t, Vec::new(), Some(cps))
                 } else {
                     let mut items = Vec::with_capacity(v.len());
-                    for &it in v {
+                    for &it in cx.items(*v) {
                         items.push(match cx.get(it)? {
                             Value::Float(f) => Item::Float(*f),
                             _ => Item::Int(cx.int(it)?.to_big().to_i128()?),

@@ -54,10 +54,10 @@ fn ordered_dict(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
         [items] => match cx.get(items)? {
             Value::List(v) | Value::Tuple(v) => {
                 let mut pairs = Vec::with_capacity(v.len());
-                for &p in v {
+                for &p in cx.items(*v) {
                     match cx.get(p)? {
                         Value::List(kv) | Value::Tuple(kv) if kv.len() == 2 => {
-                            pairs.push((kv[0], kv[1]))
+                            pairs.push((cx.items(*kv)[0], cx.items(*kv)[1]))
                         }
                         _ => return None,
                     }
@@ -103,7 +103,7 @@ fn deque(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
     }
     let mut items: Vec<NodeId> = match c.args.first().map(|&a| cx.get(a)) {
         None => Vec::new(),
-        Some(Some(Value::List(v) | Value::Tuple(v))) => v.clone(),
+        Some(Some(Value::List(v) | Value::Tuple(v))) => cx.items(*v).to_vec(),
         Some(_) => return None,
     };
     let maxlen = match c.args.get(1) {
@@ -133,7 +133,7 @@ fn counter(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
     let kv = match c.args[..] {
         [] => Vec::new(),
         [d] => match cx.get(d)? {
-            Value::Dict(kv) => dedup_pairs(cx.g, kv),
+            Value::Dict(kv) => dedup_pairs(cx.g, cx.pairs(*kv)),
             _ => return None,
         },
         _ => return None,

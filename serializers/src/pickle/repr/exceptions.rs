@@ -20,7 +20,11 @@ pub(crate) fn exception(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
         match st {
             State::Build(s) => match cx.get(*s)? {
                 Value::None => {}
-                Value::Dict(kv) if !kv.iter().any(|(k, _)| cx.text(*k) == Some(b"args")) => {}
+                Value::Dict(kv)
+                    if !cx
+                        .pairs(*kv)
+                        .iter()
+                        .any(|(k, _)| cx.text(*k) == Some(b"args")) => {}
                 _ => return None,
             },
             State::Setter { .. } => return None,

@@ -23,7 +23,7 @@ pub(crate) fn partial(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
     let args = cx.tuple(*args)?;
     let kw: &[_] = match cx.get(*kw)? {
         Value::None => &[],
-        Value::Dict(kv) => kv,
+        Value::Dict(kv) => cx.pairs(*kv),
         _ => return None,
     };
     if !matches!(cx.get(*attrs)?, Value::None | Value::Dict(_)) {

@@ -45,7 +45,7 @@ fn hash_at(g: &Graph, id: NodeId, depth: u32, visits: &mut u32) -> Option<i64> {
         Value::Float(f) => float_hash(*f),
         Value::Tuple(items) if depth < MAX_DEPTH => {
             let mut lanes = Vec::with_capacity(items.len());
-            for &it in items {
+            for &it in g.items(*items) {
                 lanes.push(hash_at(g, it, depth + 1, visits)?);
             }
             Some(tuple_hash(&lanes))
@@ -176,7 +176,7 @@ fn eq_at(g: &Graph, a: NodeId, b: NodeId, depth: u32, visits: &mut u32) -> Optio
             if depth >= MAX_DEPTH {
                 return None;
             }
-            for (&i, &j) in x.iter().zip(y) {
+            for (&i, &j) in g.items(*x).iter().zip(g.items(*y)) {
                 if !eq_at(g, i, j, depth + 1, visits)? {
                     return Some(false);
                 }

@@ -153,7 +153,7 @@ fn convert(cx: &Ctx<'_>, ty: &DType, v: NodeId, s: &mut Shape, depth: u32) -> Op
                 return None;
             };
             s.push("[");
-            for (i, &it) in items.iter().enumerate() {
+            for (i, &it) in cx.items(*items).iter().enumerate() {
                 if i > 0 {
                     s.push(", ");
                 }
@@ -164,7 +164,7 @@ fn convert(cx: &Ctx<'_>, ty: &DType, v: NodeId, s: &mut Shape, depth: u32) -> Op
         DType::Map(k, val) => {
             let Value::Dict(kv) = value else { return None };
             s.push("{");
-            for (i, &(key, it)) in kv.iter().enumerate() {
+            for (i, &(key, it)) in cx.pairs(*kv).iter().enumerate() {
                 if i > 0 {
                     s.push(", ");
                 }
@@ -183,7 +183,9 @@ fn convert(cx: &Ctx<'_>, ty: &DType, v: NodeId, s: &mut Shape, depth: u32) -> Op
                 converter_schema(cx, *callable)?;
                 s.node(v);
             }
-            Value::Tuple(items) | Value::List(items) => named_row(cx, ty, items, s, depth + 1)?,
+            Value::Tuple(items) | Value::List(items) => {
+                named_row(cx, ty, cx.items(*items), s, depth + 1)?
+            }
             _ => return None,
         },
     }

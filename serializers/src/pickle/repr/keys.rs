@@ -49,7 +49,7 @@ fn key_at(g: &Graph, id: NodeId, depth: u32, visits: &mut u32) -> Key {
         Some(Value::Bytes(b)) => Key::Bytes(b.to_vec()),
         Some(Value::Tuple(items)) if depth < MAX_DEPTH && *visits as usize > items.len() => {
             Key::Tuple(
-                items
+                g.items(*items)
                     .iter()
                     .map(|&i| key_at(g, i, depth + 1, visits))
                     .collect(),

@@ -127,13 +127,13 @@ mod tests {
         let one = g.add(super::super::value::Value::Int(
             super::super::value::Int::Small(1),
         ));
-        let mut t = g.add(super::super::value::Value::Tuple(vec![one]));
+        let mut t = g.add_tuple(&[one]);
         for _ in 0..60 {
-            t = g.add(super::super::value::Value::Tuple(vec![t, t]));
+            t = g.add_tuple(&[t, t]);
         }
-        let set = g.add(super::super::value::Value::Set(vec![t, t, t]));
-        let dict = g.add(super::super::value::Value::Dict(vec![(t, one), (t, one)]));
-        let both = g.add(super::super::value::Value::List(vec![set, dict]));
+        let set = g.add_set(&[t, t, t]);
+        let dict = g.add_dict(&[(t, one), (t, one)]);
+        let both = g.add_list(&[set, dict]);
         let limits = Limits {
             max_expanded: 10_000,
             ..Limits::default()

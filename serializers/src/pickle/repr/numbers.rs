@@ -86,7 +86,8 @@ pub(crate) fn shape(cx: &Ctx<'_>, c: &Call<'_>) -> Result<Option<Shape>, ReprErr
             Some(Value::List(items) | Value::Tuple(items)) => {
                 let tuple = c.target.name == "tuple";
                 let mut s = Shape::new();
-                s.push(if tuple { "(" } else { "[" }).joined(items);
+                s.push(if tuple { "(" } else { "[" })
+                    .joined(cx.items(*items));
                 s.push(match (tuple, items.len()) {
                     (true, 1) => ",)",
                     (true, _) => ")",

@@ -155,17 +155,19 @@ impl<'a> Printer<'a> {
             }
             Value::ByteArray(b) => write_bytearray_repr(&mut self.out, b),
             Value::List(_) if recursive => self.out.push_str("[...]"),
-            Value::List(items) => self.seq(work, id, "[", items, "]"),
+            Value::List(items) => self.seq(work, id, "[", self.cx.items(*items), "]"),
             Value::Tuple(_) if recursive => self.out.push_str("(...)"),
-            Value::Tuple(items) if items.len() == 1 => self.seq(work, id, "(", items, ",)"),
-            Value::Tuple(items) => self.seq(work, id, "(", items, ")"),
+            Value::Tuple(items) if items.len() == 1 => {
+                self.seq(work, id, "(", self.cx.items(*items), ",)")
+            }
+            Value::Tuple(items) => self.seq(work, id, "(", self.cx.items(*items), ")"),
             Value::Dict(_) if recursive => self.out.push_str("{...}"),
             Value::Dict(kv) => {
-                let kv = dedup_pairs(self.cx.g, kv);
+                let kv = dedup_pairs(self.cx.g, self.cx.pairs(*kv));
                 self.pairs(work, id, "{", &kv, "}");
             }
-            Value::Set(items) => self.set(work, id, items, false),
-            Value::FrozenSet(items) => self.set(work, id, items, true),
+            Value::Set(items) => self.set(work, id, self.cx.items(*items), false),
+            Value::FrozenSet(items) => self.set(work, id, self.cx.items(*items), true),
             Value::Global { module, name } => {
                 match self.cx.global(id).and_then(|n| global_repr(&n)) {
                     Some(text) => self.out.push_str(text),
@@ -368,7 +370,7 @@ impl<'a> Printer<'a> {
                 args,
             } => {
                 match self.get(*args)? {
-                    Value::Tuple(t) => call(work, t),
+                    Value::Tuple(t) => call(work, self.cx.items(*t)),
                     _ => {
                         work.push(Work::Text(")"));
                         work.push(Work::Node(*args));

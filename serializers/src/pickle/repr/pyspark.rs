@@ -25,7 +25,7 @@ fn named_row(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
     };
     // A Row "class" (`Row('a', 'b')(1, 2)`) passes itself, a positional Row.
     let fields: &[_] = match cx.get(fields)? {
-        Value::List(f) | Value::Tuple(f) => f,
+        Value::List(f) | Value::Tuple(f) => cx.items(*f),
         Value::Object(_) => {
             let fc = call(cx, fields)?;
             if !fc.target.is("pyspark.sql.types", "Row") || !fc.new || !fc.bare() {
@@ -43,7 +43,7 @@ fn named_row(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
     };
     let mut s = Shape::new();
     s.push("Row(");
-    for (i, (&f, &v)) in fields.iter().zip(values).enumerate() {
+    for (i, (&f, &v)) in fields.iter().zip(cx.items(*values)).enumerate() {
         // `%s` of the field name: its text as it is.
         let name = cx.string(f)?;
         s.push(if i > 0 {
@@ -82,7 +82,11 @@ fn storage_level(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
         return None;
     };
     let field = |name: &[u8]| -> Option<String> {
-        let &(_, v) = kv.iter().rev().find(|(k, _)| cx.text(*k) == Some(name))?;
+        let &(_, v) = cx
+            .pairs(*kv)
+            .iter()
+            .rev()
+            .find(|(k, _)| cx.text(*k) == Some(name))?;
         Some(match cx.get(v)? {
             Value::Bool(b) => if *b { "True" } else { "False" }.to_owned(),
             Value::Int(i) => i.as_i64()?.to_string(),

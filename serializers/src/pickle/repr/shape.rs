@@ -86,12 +86,20 @@ pub(crate) struct Ctx<'g> {
 }
 
 impl<'g> Ctx<'g> {
+    /// The children of a container of this graph.
+    pub(crate) fn items(&self, s: crate::pickle::Items) -> &'g [NodeId] {
+        self.g.items(s)
+    }
+    /// The pairs of a dict of this graph.
+    pub(crate) fn pairs(&self, p: crate::pickle::Pairs) -> &'g [(NodeId, NodeId)] {
+        self.g.pairs(p)
+    }
     pub(crate) fn get(&self, id: NodeId) -> Option<&'g Value> {
         self.g.try_get(id)
     }
     pub(crate) fn tuple(&self, id: NodeId) -> Option<&'g [NodeId]> {
         match self.get(id)? {
-            Value::Tuple(t) => Some(t),
+            Value::Tuple(t) => Some(self.g.items(*t)),
             _ => None,
         }
     }

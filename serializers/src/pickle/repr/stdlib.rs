@@ -57,7 +57,8 @@ pub(crate) fn cookie(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
         else {
             return None;
         };
-        let &(_, value) = state
+        let &(_, value) = cx
+            .pairs(*state)
             .iter()
             .rev()
             .find(|(k, _)| cx.text(*k) == Some(b"value"))?;
@@ -85,7 +86,7 @@ fn dict_subclass_items(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Vec<(NodeId, NodeId
         (None, []) => Vec::new(),
         (Some(b), []) if b.is("builtins", "dict") => Vec::new(),
         (Some(b), [d]) if b.is("builtins", "dict") => match cx.get(*d)? {
-            Value::Dict(kv) => kv.clone(),
+            Value::Dict(kv) => cx.pairs(*kv).to_vec(),
             _ => return None,
         },
         _ => return None,
@@ -110,7 +111,7 @@ pub(crate) fn struct_time(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
         _ => return None,
     };
     let items = match cx.get(seq)? {
-        Value::Tuple(v) | Value::List(v) if (9..=11).contains(&v.len()) => v,
+        Value::Tuple(v) | Value::List(v) if (9..=11).contains(&v.len()) => cx.items(*v),
         _ => return None,
     };
     if let Some(e) = extra {
@@ -155,7 +156,7 @@ pub(crate) fn uuid(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
         return None;
     };
     let mut int: Option<Int> = None;
-    for &(k, v) in kv {
+    for &(k, v) in cx.pairs(*kv) {
         match cx.text(k)? {
             b"int" => int = Some(cx.int(v)?),
             b"is_safe" => {}
