@@ -270,6 +270,7 @@ impl<'a> Decoder<'a> {
         // (never from anything the input declares) saves the regrowth copies.
         let estimate = (data.len() / 3).min(self.max_nodes).min(1 << 24);
         self.graph.reserve(estimate);
+        self.graph.reserve_items(estimate);
         self.graph.hints_mut().reserve(estimate);
         let mut pos = 0usize;
         loop {

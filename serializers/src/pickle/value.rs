@@ -23,6 +23,8 @@
 //! values cannot overflow the stack when they go away, and a batch is freed in a
 //! handful of deallocations however many containers it holds.
 
+use std::mem::ManuallyDrop;
+
 use bytes::Bytes;
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
@@ -397,7 +399,8 @@ impl Hint {
 /// An arena of values plus the root the pickle evaluates to.
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
-    nodes: Vec<Value>,
+    /// Dropped by [`Graph`]'s `Drop`, which visits only nodes that own memory.
+    nodes: Vec<ManuallyDrop<Value>>,
     /// The children of every tuple, list, set and frozenset (see [`Items`]).
     items: Vec<NodeId>,
     /// The pairs of every dict (see [`Pairs`]).
@@ -406,6 +409,41 @@ pub struct Graph {
     interned: std::collections::HashMap<Vec<u8>, NodeId>,
     /// Parallel to `nodes` for decoded graphs; empty for built ones.
     hints: Vec<Hint>,
+}
+
+/// Dropping a graph visits only the nodes that own memory. Most nodes of a
+/// decoded batch (ints, floats, None, bools, containers, whose children are in
+/// the arenas) own none, yet a `Vec<Value>`'s drop calls the out-of-line drop
+/// of `Value` once per node: for a list of a million ints that call was a third
+/// of decode-plus-drop. Nodes are kept as `ManuallyDrop` so the buffer is freed
+/// without it, and the few that own memory are dropped here.
+impl Drop for Graph {
+    fn drop(&mut self) {
+        release(&mut self.nodes);
+    }
+}
+
+/// Drops what the nodes own, leaving `None`s (the caller frees the buffer).
+fn release(nodes: &mut [ManuallyDrop<Value>]) {
+    for v in nodes {
+        if !matches!(
+            **v,
+            Value::None
+                | Value::Bool(_)
+                | Value::Int(Int::Small(_))
+                | Value::Float(_)
+                | Value::Tuple(_)
+                | Value::List(_)
+                | Value::Dict(_)
+                | Value::Set(_)
+                | Value::FrozenSet(_)
+                | Value::Global { .. }
+                | Value::Ext(_)
+                | Value::Buffer { .. }
+        ) {
+            drop(std::mem::replace(&mut **v, Value::None));
+        }
+    }
 }
 
 /// Two graphs are equal when they hold the same values under the same ids (what
@@ -434,12 +472,13 @@ impl Graph {
     #[inline]
     pub fn add(&mut self, v: Value) -> NodeId {
         let id = u32::try_from(self.nodes.len()).expect("graph holds at most u32::MAX nodes");
-        self.nodes.push(v);
+        self.nodes.push(ManuallyDrop::new(v));
         NodeId(id)
     }
 
     /// Removes every node, keeping the allocations for reuse.
     pub fn clear(&mut self) {
+        release(&mut self.nodes);
         self.nodes.clear();
         self.items.clear();
         self.pairs.clear();
@@ -451,6 +490,9 @@ impl Graph {
     /// Removes the nodes added after the first `len` (nothing may still refer to
     /// them). Their children's arena slots are left as unused room.
     pub fn truncate(&mut self, len: usize) {
+        if len < self.nodes.len() {
+            release(&mut self.nodes[len..]);
+        }
         self.nodes.truncate(len);
         self.hints.truncate(len);
         self.interned.retain(|_, id| id.index() < len);
@@ -564,7 +606,7 @@ impl Graph {
     /// If `id` is out of range.
     pub fn extend_items(&mut self, id: NodeId, more: &[NodeId]) -> Result<bool, ArenaFull> {
         let (Value::Tuple(s) | Value::List(s) | Value::Set(s) | Value::FrozenSet(s)) =
-            &mut self.nodes[id.index()]
+            &mut *self.nodes[id.index()]
         else {
             return Ok(false);
         };
@@ -580,7 +622,7 @@ impl Graph {
     /// If `id` is out of range.
     pub fn replace_items(&mut self, id: NodeId, ids: &[NodeId]) -> Result<bool, ArenaFull> {
         let (Value::Tuple(s) | Value::List(s) | Value::Set(s) | Value::FrozenSet(s)) =
-            &mut self.nodes[id.index()]
+            &mut *self.nodes[id.index()]
         else {
             return Ok(false);
         };
@@ -599,7 +641,7 @@ impl Graph {
         id: NodeId,
         more: &[(NodeId, NodeId)],
     ) -> Result<bool, ArenaFull> {
-        let Value::Dict(p) = &mut self.nodes[id.index()] else {
+        let Value::Dict(p) = &mut *self.nodes[id.index()] else {
             return Ok(false);
         };
         let fill = (NodeId(u32::MAX), NodeId(u32::MAX));
@@ -717,7 +759,7 @@ impl Graph {
 
     /// The node behind an id, if it exists.
     pub fn try_get(&self, id: NodeId) -> Option<&Value> {
-        self.nodes.get(id.index())
+        self.nodes.get(id.index()).map(|v| &**v)
     }
 
     /// Mutable access, for building cycles after the fact.
@@ -1099,5 +1141,47 @@ mod tests {
         let v = c.import_value(&a, l, |_| z);
         let id = c.add(v);
         assert_eq!(c.seq_items(id).unwrap(), &[z, z]);
+    }
+
+    #[test]
+    fn dropping_truncating_and_clearing_release_what_nodes_own() {
+        // Nodes are kept as ManuallyDrop: whatever a node owns must still be
+        // released, here seen as the shared buffer becoming unique again.
+        let buf = Bytes::from(vec![b'a'; 64]);
+        let fill = |g: &mut Graph| {
+            let s = g.add(Value::Str(PyStr::from_validated(buf.slice(0..3))));
+            let b = g.add(Value::Bytes(buf.slice(1..9)));
+            g.add(Value::ByteArray(buf.clone()));
+            g.add(Value::Int(Int::Big(BigInt::from(u64::MAX) * 7)));
+            let args = g.add_tuple(&[s, b]);
+            let callable = g.global("m", "f");
+            g.add(Value::Object(Box::new(Object::new(Construct::Reduce {
+                callable,
+                args,
+            }))));
+            g.add(Value::PersId(PersId::Text(PyStr::from_validated(
+                buf.slice(2..4),
+            ))));
+        };
+        let mut g = Graph::new();
+        fill(&mut g);
+        assert!(!buf.is_unique());
+        let copy = g.clone();
+        drop(g);
+        assert!(!buf.is_unique(), "the clone still holds its own references");
+        assert_eq!(copy.len(), 10);
+        drop(copy);
+        assert!(buf.is_unique());
+
+        let mut g = Graph::new();
+        let keep = g.add(Value::Int(Int::Small(1)));
+        fill(&mut g);
+        g.truncate(1);
+        assert!(buf.is_unique());
+        assert!(matches!(g.get(keep), Value::Int(Int::Small(1))));
+        fill(&mut g);
+        g.clear();
+        assert!(buf.is_unique());
+        assert!(g.is_empty());
     }
 }
