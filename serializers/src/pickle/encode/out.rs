@@ -3,24 +3,27 @@
 //! at the start of a `save()` once it holds ≥ 64 KiB, loses its header when it
 //! ends up shorter than 4 bytes, and payloads of ≥ 64 KiB bypass framing.
 
+use super::atoms::Atom;
+
 pub(crate) const FRAME_SIZE_TARGET: usize = 64 * 1024;
 const FRAME_SIZE_MIN: usize = 4;
-const FRAME_HEADER: usize = 9;
+pub(crate) const FRAME_HEADER: usize = 9;
 const FRAME: u8 = 0x95;
 
 pub(crate) struct Out {
     pub(crate) buf: Vec<u8>,
     framing: bool,
     frame_start: Option<usize>,
+    /// The output length at which the next `save()` must leave the slow way:
+    /// where the open frame reaches the commit size, 0 while framing with no
+    /// frame open (the next write opens one), `usize::MAX` without framing.
+    /// [`Out::atom`] compares against it alone.
+    limit: usize,
 }
 
 impl Out {
     pub(crate) fn with_capacity(n: usize) -> Out {
-        Out {
-            buf: Vec::with_capacity(n),
-            framing: false,
-            frame_start: None,
-        }
+        Out::from_vec(Vec::with_capacity(n))
     }
 
     /// Appends to `buf` (frame positions are absolute, so what it holds
@@ -30,11 +33,22 @@ impl Out {
             buf,
             framing: false,
             frame_start: None,
+            limit: usize::MAX,
         }
+    }
+
+    #[inline]
+    fn refresh_limit(&mut self) {
+        self.limit = match (self.framing, self.frame_start) {
+            (false, _) => usize::MAX,
+            (true, None) => 0,
+            (true, Some(start)) => start + FRAME_HEADER + FRAME_SIZE_TARGET,
+        };
     }
 
     pub(crate) fn start_framing(&mut self) {
         self.framing = true;
+        self.refresh_limit();
     }
 
     #[inline]
@@ -42,6 +56,7 @@ impl Out {
         if self.framing && self.frame_start.is_none() {
             self.frame_start = Some(self.buf.len());
             self.buf.extend_from_slice(&[0xFE; FRAME_HEADER]);
+            self.refresh_limit();
         }
     }
 
@@ -55,6 +70,30 @@ impl Out {
     pub(crate) fn bytes(&mut self, b: &[u8]) {
         self.open_frame();
         self.buf.extend_from_slice(b);
+    }
+
+    /// Room for `n` more bytes (a hint: writes grow the buffer anyway).
+    #[inline]
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.buf.reserve(n);
+    }
+
+    /// `save()` of an atom: the opcode boundary, then its bytes, in one
+    /// comparison while the open frame has room. The atom's two words are
+    /// stored whole and the buffer cut back to its length (one fixed-size
+    /// store instead of a copy of a variable length).
+    #[inline(always)]
+    pub(crate) fn atom(&mut self, a: &Atom) {
+        if self.buf.len() >= self.limit {
+            self.boundary();
+            self.open_frame();
+        }
+        let len = self.buf.len();
+        let mut w = [0; 16];
+        w[..8].copy_from_slice(&a.lo.to_le_bytes());
+        w[8..].copy_from_slice(&a.hi.to_le_bytes());
+        self.buf.extend_from_slice(&w);
+        self.buf.truncate(len + a.len);
     }
 
     /// `_Pickler_OpcodeBoundary`: called at the start of every `save()`.
@@ -72,6 +111,7 @@ impl Out {
         let Some(start) = self.frame_start.take() else {
             return;
         };
+        self.refresh_limit();
         let len = self.buf.len() - start - FRAME_HEADER;
         if len >= FRAME_SIZE_MIN {
             self.buf[start] = FRAME;
@@ -86,10 +126,8 @@ impl Out {
     pub(crate) fn header_and_payload(&mut self, header: &[u8], payload: &[u8]) {
         if payload.len() >= FRAME_SIZE_TARGET && self.framing {
             self.commit();
-            self.framing = false;
             self.buf.extend_from_slice(header);
             self.buf.extend_from_slice(payload);
-            self.framing = true;
         } else {
             self.bytes(header);
             self.bytes(payload);
