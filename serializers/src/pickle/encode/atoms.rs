@@ -57,10 +57,18 @@ pub(super) fn float_atom(f: f64) -> Atom {
     }
 }
 
+/// NONE.
+pub(super) const NONE: Atom = Atom {
+    lo: b'N' as u64,
+    hi: 0,
+    len: 1,
+};
+
+/// NEWTRUE / NEWFALSE.
 #[inline(always)]
-fn byte_atom(b: u8) -> Atom {
+pub(super) fn bool_atom(b: bool) -> Atom {
     Atom {
-        lo: b as u64,
+        lo: if b { 0x88 } else { 0x89 },
         hi: 0,
         len: 1,
     }
@@ -72,9 +80,8 @@ pub(super) fn atom(v: &Value) -> Option<Atom> {
     Some(match v {
         Value::Int(Int::Small(i)) => int_atom(*i),
         Value::Float(f) => float_atom(*f),
-        Value::None => byte_atom(b'N'),
-        Value::Bool(true) => byte_atom(0x88),
-        Value::Bool(false) => byte_atom(0x89),
+        Value::None => NONE,
+        Value::Bool(b) => bool_atom(*b),
         _ => return None,
     })
 }
@@ -129,11 +136,6 @@ mod tests {
             assert_eq!(got, want, "{v}");
         }
     }
-}
-
-#[cfg(test)]
-mod float_tests {
-    use super::*;
 
     #[test]
     fn float_atoms_are_binfloat() {

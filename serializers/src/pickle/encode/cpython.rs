@@ -142,7 +142,7 @@ pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, Enco
 
 /// BININT1/BININT2/BININT, else (protocol 2+) LONG1, of an `i64`.
 #[inline(always)]
-pub(super) fn small_int(out: &mut Out, v: i64) {
+fn small_int(out: &mut Out, v: i64) {
     if (0..=0xff).contains(&v) {
         out.bytes(&[b'K', v as u8]);
     } else if (0..=0xffff).contains(&v) {
@@ -937,24 +937,36 @@ impl<'g> Enc<'g> {
                 self.save_bin_int(i);
                 Ok(())
             }
-            // A short str of a decoded graph (identity is the node): the common
-            // case in row batches, without the general path's dispatch.
-            Value::Str(s)
-                if self.proto >= 4 && s.as_bytes().len() <= 0xff && self.g.hint(id).is_some() =>
-            {
-                self.out.boundary();
-                if let Some(&idx) = self.by_node.get(id.index()).filter(|&&v| v != 0) {
-                    self.memo_get(idx - 1);
-                    return Ok(());
-                }
-                let b = s.as_bytes();
+            Value::Str(s) if self.save_decoded_short_str(id, s) => Ok(()),
+            _ => self.save(id),
+        }
+    }
+
+    /// `save()` of a short str of a decoded graph (identity is the node): the
+    /// common case in row batches, without the general path's dispatch. False
+    /// (nothing written) for any other str.
+    #[inline(always)]
+    fn save_decoded_short_str(&mut self, id: NodeId, s: &PyStr) -> bool {
+        let b = s.as_bytes();
+        if self.proto < 4 || b.len() > 0xff || self.g.hint(id).is_none() {
+            return false;
+        }
+        self.out.boundary();
+        match self.by_node.get_mut(id.index()) {
+            Some(&mut idx) if idx != 0 => self.memo_get(idx - 1),
+            Some(slot) => {
+                // SHORT_BINUNICODE, MEMOIZE in one write.
+                *slot = self.memo_len.wrapping_add(1);
+                self.memo_len += 1;
+                self.out.short_str_memoized(b);
+            }
+            None => {
                 self.out.bytes(&[0x8c, b.len() as u8]);
                 self.out.bytes(b);
                 self.memo_put_node(id);
-                Ok(())
             }
-            _ => self.save(id),
         }
+        true
     }
 
     /// Saves the leading children of `items` that schedule nothing: leaves,
@@ -977,8 +989,8 @@ impl<'g> Enc<'g> {
                 Value::Tuple(t) if self.all_leaves(t) => {
                     // `save()` of the tuple: boundary, memo, then its items.
                     self.out.boundary();
-                    if let Some(idx) = self.memo_lookup(&MemoKey::Node(id.0)) {
-                        self.memo_get(idx);
+                    if let Some(&idx) = self.by_node.get(id.index()).filter(|&&v| v != 0) {
+                        self.memo_get(idx - 1);
                     } else if t.is_empty() {
                         // EMPTY_TUPLE, or MARK TUPLE in protocol 0; never memoized.
                         self.out.bytes(if self.proto == 0 { b"(t" } else { b")" });
@@ -1002,11 +1014,37 @@ impl<'g> Enc<'g> {
         if mark {
             self.out.byte(b'(');
         }
+        let g = self.g;
         for &i in items {
-            self.save_leaf(i)?;
+            match g.try_get(i) {
+                Some(v) if self.proto >= 2 => {
+                    if let Some(a) = atom(v) {
+                        self.out.atom(&a);
+                        continue;
+                    }
+                    if let Value::Str(s) = v {
+                        if self.save_decoded_short_str(i, s) {
+                            continue;
+                        }
+                    }
+                    self.save_leaf(i)?
+                }
+                _ => self.save_leaf(i)?,
+            }
         }
-        self.out.byte(self.tuple_close(items.len()));
-        self.memo_put_node(id);
+        let close = self.tuple_close(items.len());
+        match self.by_node.get_mut(id.index()) {
+            Some(slot) if self.proto >= 4 => {
+                // The closing opcode and MEMOIZE in one write.
+                *slot = self.memo_len.wrapping_add(1);
+                self.memo_len += 1;
+                self.out.bytes(&[close, 0x94]);
+            }
+            _ => {
+                self.out.byte(close);
+                self.memo_put_node(id);
+            }
+        }
         Ok(())
     }
 

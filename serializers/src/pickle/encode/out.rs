@@ -51,13 +51,21 @@ impl Out {
         self.refresh_limit();
     }
 
-    #[inline]
+    /// Opens a frame when framing with none open (the only state in which
+    /// `limit` is 0).
+    #[inline(always)]
     fn open_frame(&mut self) {
-        if self.framing && self.frame_start.is_none() {
-            self.frame_start = Some(self.buf.len());
-            self.buf.extend_from_slice(&[0xFE; FRAME_HEADER]);
-            self.refresh_limit();
+        if self.limit == 0 {
+            self.open_frame_now();
         }
+    }
+
+    #[cold]
+    fn open_frame_now(&mut self) {
+        debug_assert!(self.framing && self.frame_start.is_none());
+        self.frame_start = Some(self.buf.len());
+        self.buf.extend_from_slice(&[0xFE; FRAME_HEADER]);
+        self.refresh_limit();
     }
 
     #[inline]
@@ -85,7 +93,7 @@ impl Out {
     #[inline(always)]
     pub(crate) fn atom(&mut self, a: &Atom) {
         if self.buf.len() >= self.limit {
-            self.boundary();
+            self.boundary_check();
             self.open_frame();
         }
         let len = self.buf.len();
@@ -96,9 +104,26 @@ impl Out {
         self.buf.truncate(len + a.len);
     }
 
-    /// `_Pickler_OpcodeBoundary`: called at the start of every `save()`.
+    /// SHORT_BINUNICODE of a str of at most 255 bytes, then MEMOIZE.
     #[inline]
+    pub(crate) fn short_str_memoized(&mut self, b: &[u8]) {
+        self.open_frame();
+        self.buf.reserve(b.len() + 3);
+        self.buf.extend_from_slice(&[0x8c, b.len() as u8]);
+        self.buf.extend_from_slice(b);
+        self.buf.push(0x94);
+    }
+
+    /// `_Pickler_OpcodeBoundary`: called at the start of every `save()`. Below
+    /// `limit` the open frame (if any) is short of the target.
+    #[inline(always)]
     pub(crate) fn boundary(&mut self) {
+        if self.buf.len() >= self.limit {
+            self.boundary_check();
+        }
+    }
+
+    fn boundary_check(&mut self) {
         if let Some(start) = self.frame_start {
             if self.buf.len() - start - FRAME_HEADER >= FRAME_SIZE_TARGET {
                 self.commit();
