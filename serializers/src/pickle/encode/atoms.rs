@@ -89,12 +89,44 @@ pub(super) fn atom(v: &Value) -> Option<Atom> {
 /// Saves the leading atoms of `items` (protocol 2+), each after its opcode
 /// boundary, as `save()` would; returns how many were written. Stops at the
 /// first child that is not an atom of `g`.
+///
+/// Atoms are gathered in a block on the stack while the open frame has room
+/// (so no boundary can commit it) and appended a block at a time; the atom at
+/// which the frame reaches its target goes the slow way ([`Out::atom`]).
 pub(super) fn atom_run(out: &mut Out, g: &Graph, items: &[NodeId]) -> usize {
-    for (k, &id) in items.iter().enumerate() {
-        let Some(a) = g.try_get(id).and_then(atom) else {
+    const BLOCK: usize = 512;
+    const MAX_ATOM: usize = 16;
+    match items.first() {
+        Some(&id) if g.try_get(id).and_then(atom).is_some() => {}
+        _ => return 0,
+    }
+    let mut block = [0u8; BLOCK];
+    let mut k = 0;
+    while k < items.len() {
+        let room = out.room();
+        if room == 0 {
+            let Some(a) = g.try_get(items[k]).and_then(atom) else {
+                return k;
+            };
+            out.atom(&a);
+            k += 1;
+            continue;
+        }
+        let start = k;
+        let mut pos = 0;
+        while pos < room && pos <= BLOCK - MAX_ATOM {
+            let Some(a) = items.get(k).and_then(|&id| g.try_get(id)).and_then(atom) else {
+                break;
+            };
+            block[pos..pos + 8].copy_from_slice(&a.lo.to_le_bytes());
+            block[pos + 8..pos + MAX_ATOM].copy_from_slice(&a.hi.to_le_bytes());
+            pos += a.len;
+            k += 1;
+        }
+        out.extend_within_frame(&block[..pos]);
+        if k == start {
             return k;
-        };
-        out.atom(&a);
+        }
     }
     items.len()
 }

@@ -104,6 +104,21 @@ impl Out {
         self.buf.truncate(len + a.len);
     }
 
+    /// How many bytes can follow before a `save()` must check the frame (0:
+    /// it must now, or a frame is to be opened).
+    #[inline]
+    pub(crate) fn room(&self) -> usize {
+        self.limit.saturating_sub(self.buf.len())
+    }
+
+    /// Bytes of whole opcodes that start within [`Out::room`]: no boundary
+    /// among them commits a frame, and a frame is open when framing.
+    #[inline]
+    pub(crate) fn extend_within_frame(&mut self, b: &[u8]) {
+        debug_assert!(self.limit > self.buf.len() || b.is_empty());
+        self.buf.extend_from_slice(b);
+    }
+
     /// SHORT_BINUNICODE of a str of at most 255 bytes, then MEMOIZE.
     #[inline]
     pub(crate) fn short_str_memoized(&mut self, b: &[u8]) {
