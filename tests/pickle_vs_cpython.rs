@@ -16,7 +16,7 @@ use std::cell::RefCell;
 
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::json;
-use sparkwire_serializers::pickle::generate::{graph_spec, GenConfig};
+use sparkwire_serializers::pickle::generate::{graph_spec, int_boundaries, GenConfig};
 use sparkwire_serializers::pickle::{self, Graph, NodeId, Op, Profile, Value};
 use sparkwire_testkit::pickle_desc::{apply_set_orders, describe};
 use sparkwire_testkit::{hex, oracle_versions, unhex, with_oracle, Oracle};
@@ -747,6 +747,98 @@ fn frames_like_cpython_around_64k() {
                 let root = g.add_list(&items);
                 g.set_root(root);
                 differential_protocols(&mut oracle.borrow_mut(), g, &[4, 5], false)
+            })
+            .unwrap();
+    });
+}
+
+/// A list of what `kinds` names (kind, seed): the children the encoder saves
+/// in one run (ints of every encoding size, floats, None, bools, short and
+/// one-character strs, tuples of leaves fresh or shared) and some it does not
+/// (ints beyond an `i64`, a nested list, after which the rest of the batch is
+/// scheduled).
+fn atom_list(kinds: &[(u8, u16)]) -> Graph {
+    let ints = int_boundaries();
+    let mut g = Graph::new();
+    let mut shared = None;
+    let items: Vec<NodeId> = kinds
+        .iter()
+        .map(|&(k, r)| {
+            let r64 = i64::from(r);
+            match k % 10 {
+                0 => g.add(Value::Int(ints[r as usize % ints.len()].clone())),
+                1 => g.add(Value::Int((r64 * r64 * 37 - 1_000_000).into())),
+                2 if r % 7 == 0 => g.add(Value::Float(-0.0)),
+                2 => g.add(Value::Float(r64 as f64 * 0.25 - 100.0)),
+                3 => g.add(Value::None),
+                4 => g.add(Value::Bool(r % 2 == 0)),
+                5 if r % 3 == 0 => g.add(Value::Str((r % 4).to_string().as_str().into())),
+                5 => g.add(Value::Str(format!("s{}", r % 300).as_str().into())),
+                6 => {
+                    let fields = [
+                        Value::Int(r64.into()),
+                        Value::Str(format!("name-{r}").as_str().into()),
+                        Value::Float(r64 as f64 * 0.5),
+                        Value::None,
+                        Value::Bool(r % 3 == 0),
+                    ];
+                    let n = 1 + r as usize % 5;
+                    let t: Vec<NodeId> = fields.into_iter().take(n).map(|v| g.add(v)).collect();
+                    g.add_tuple(&t)
+                }
+                7 => *shared.get_or_insert_with(|| {
+                    let a = g.add(Value::Int(7.into()));
+                    let b = g.add(Value::Float(1.5));
+                    g.add_tuple(&[a, b])
+                }),
+                8 if r % 40 == 0 => {
+                    let a = g.add(Value::Int(r64.into()));
+                    g.add_list(&[a])
+                }
+                8 => g.add_tuple(&[]),
+                _ => g.add(Value::Int((r64 - 40_000).into())),
+            }
+        })
+        .collect();
+    let root = g.add_list(&items);
+    g.set_root(root);
+    g
+}
+
+/// Runs of atoms and tuples of leaves in lists, around every batch size and
+/// across 64 KiB frames: built graphs, and their decodings re-encoded,
+/// against `pickle.dumps` in protocols 0–5.
+#[test]
+fn encodes_atom_runs_like_cpython() {
+    use proptest::prelude::*;
+    with_oracle(&cpython(), |oracle| {
+        for n in [0usize, 1, 2, 3, 4, 999, 1000, 1001, 1999, 2000, 2001] {
+            for k in 0..10u8 {
+                // One kind alone, then every kind in turn.
+                let one: Vec<(u8, u16)> = (0..n).map(|i| (k, (i * 131) as u16)).collect();
+                differential_protocols(oracle, atom_list(&one), &[0, 1, 2, 3, 4, 5], false)
+                    .unwrap_or_else(|e| panic!("kind {k} n={n}: {e}"));
+            }
+            let mixed: Vec<(u8, u16)> = (0..n)
+                .map(|i| ((i % 10) as u8, (i * 7919) as u16))
+                .collect();
+            differential_protocols(oracle, atom_list(&mixed), &[0, 1, 2, 3, 4, 5], false)
+                .unwrap_or_else(|e| panic!("mixed n={n}: {e}"));
+        }
+        // 30 000 floats: 270 KB, four frames committed inside runs.
+        let floats: Vec<(u8, u16)> = (0..30_000).map(|i| (2, (i % 65_000) as u16)).collect();
+        differential_protocols(oracle, atom_list(&floats), &[2, 4, 5], false)
+            .unwrap_or_else(|e| panic!("floats: {e}"));
+        let oracle = RefCell::new(oracle);
+        let kinds = prop::collection::vec((0u8..10, any::<u16>()), 0..25_000);
+        runner(30)
+            .run(&kinds, |kinds| {
+                differential_protocols(
+                    &mut oracle.borrow_mut(),
+                    atom_list(&kinds),
+                    &[0, 1, 2, 3, 4, 5],
+                    false,
+                )
             })
             .unwrap();
     });

@@ -666,7 +666,10 @@ impl<'a> Decoder<'a> {
                     });
                 }
                 let l = self.stack.len();
-                let items = self.new_items(r, &self.stack[l - n..].to_vec())?;
+                let items = self
+                    .graph
+                    .try_new_items(&self.stack[l - n..])
+                    .map_err(|_| limit(r, "container item", u32::MAX as usize))?;
                 self.stack.truncate(l - n);
                 self.push_new(r, Value::Tuple(items))?
             }

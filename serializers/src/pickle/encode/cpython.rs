@@ -30,6 +30,7 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 
+use super::atoms::{atom, atom_run};
 use super::long::long_bytes_i64;
 use super::out::Out;
 use super::text0;
@@ -145,7 +146,7 @@ pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, Enco
 
 /// BININT1/BININT2/BININT, else (protocol 2+) LONG1, of an `i64`.
 #[inline(always)]
-pub(super) fn small_int(out: &mut Out, v: i64) {
+fn small_int(out: &mut Out, v: i64) {
     if (0..=0xff).contains(&v) {
         out.bytes(&[b'K', v as u8]);
     } else if (0..=0xffff).contains(&v) {
@@ -654,20 +655,10 @@ impl<'g> Enc<'g> {
                 }
                 let mark = self.tuple_mark(items.len());
                 if self.all_leaves(&items) {
-                    // Leaves cannot lead back to the tuple, so no recursion
-                    // check is needed: save them in place (same bytes, no tasks).
-                    if mark {
-                        self.out.byte(b'(');
-                    }
-                    for &i in items.iter() {
-                        self.save_leaf(i)?;
-                    }
-                    self.out.byte(self.tuple_close(items.len()));
                     // A tuple's key is its identity (only strs, bytes and
                     // globals are shared by value).
                     debug_assert!(matches!(key, MemoKey::Node(n) if n == id.0));
-                    self.memo_put_node(id);
-                    return Ok(());
+                    return self.save_leaf_tuple_new(id, &items);
                 }
                 self.open_end()?;
                 self.tasks.push(Task::TupleEnd(id, items.len()));
@@ -710,34 +701,34 @@ impl<'g> Enc<'g> {
                     }
                     _ => {
                         // batch_list_exact: chunks of 1000, no empty chunk.
-                        // Batches of leaves are written in place; from the first
-                        // batch that is not, the rest is scheduled in order (it
-                        // runs right after this save returns, so order holds).
-                        let mut done = 0;
-                        for chunk in items.chunks(BATCHSIZE) {
-                            if !self.all_leaves(chunk) {
+                        // Children that schedule nothing (leaves, tuples of
+                        // leaves) are saved in place; from the first that
+                        // does, the rest is scheduled in order (it runs right
+                        // after this save returns, so order holds).
+                        let mut rest = None;
+                        for (c, chunk) in items.chunks(BATCHSIZE).enumerate() {
+                            self.out.byte(b'(');
+                            let k = self.save_simple_run(chunk)?;
+                            if k < chunk.len() {
+                                rest = Some((c, k));
                                 break;
                             }
-                            self.out.byte(b'(');
-                            for &i in chunk {
-                                // Ints inline (protocol 2+ writes them alike):
-                                // the 1 M-ints case, without save_leaf's call.
-                                match self.g.get(i) {
-                                    Value::Int(Int::Small(v)) if proto >= 2 => {
-                                        self.out.boundary();
-                                        small_int(&mut self.out, *v);
-                                    }
-                                    _ => self.save_leaf(i)?,
+                            self.out.byte(b'e');
+                        }
+                        if let Some((c, k)) = rest {
+                            let after = (c + 1) * BATCHSIZE;
+                            if after < items.len() {
+                                for chunk in items[after..].chunks(BATCHSIZE).rev() {
+                                    self.tasks.push(Task::Byte(b'e'));
+                                    self.tasks
+                                        .extend(chunk.iter().rev().map(|&i| Task::Save(i)));
+                                    self.tasks.push(Task::Byte(b'('));
                                 }
                             }
-                            self.out.byte(b'e');
-                            done += chunk.len();
-                        }
-                        for chunk in items[done..].chunks(BATCHSIZE).rev() {
                             self.tasks.push(Task::Byte(b'e'));
+                            let chunk = &items[c * BATCHSIZE..after.min(items.len())];
                             self.tasks
-                                .extend(chunk.iter().rev().map(|&i| Task::Save(i)));
-                            self.tasks.push(Task::Byte(b'('));
+                                .extend(chunk[k..].iter().rev().map(|&i| Task::Save(i)));
                         }
                     }
                 }
@@ -775,7 +766,7 @@ impl<'g> Enc<'g> {
                 self.out.byte(0x8f);
                 self.memo_put(key);
                 if !items.is_empty() {
-                    if items.len() % BATCHSIZE == 0 {
+                    if items.len().is_multiple_of(BATCHSIZE) {
                         self.tasks.push(Task::Byte(0x90));
                         self.tasks.push(Task::Byte(b'('));
                     }
@@ -963,47 +954,127 @@ impl<'g> Enc<'g> {
         if self.proto < 2 {
             return self.save(id);
         }
-        match self.g.get(id) {
+        let v = self.g.get(id);
+        if let Some(a) = atom(v) {
+            self.out.atom(&a);
+            return Ok(());
+        }
+        match v {
             Value::Int(i) => {
                 self.out.boundary();
                 self.save_bin_int(i);
                 Ok(())
             }
-            Value::None => {
-                self.out.boundary();
-                self.out.byte(b'N');
-                Ok(())
+            Value::Str(s) if self.save_decoded_short_str(id, s) => Ok(()),
+            _ => self.save(id),
+        }
+    }
+
+    /// `save()` of a short str of a decoded graph (identity is the node): the
+    /// common case in row batches, without the general path's dispatch. False
+    /// (nothing written) for any other str.
+    #[inline(always)]
+    fn save_decoded_short_str(&mut self, id: NodeId, s: &PyStr) -> bool {
+        let b = s.as_bytes();
+        if self.proto < 4 || b.len() > 0xff || self.g.hint(id).is_none() {
+            return false;
+        }
+        self.out.boundary();
+        match self.by_node.get_mut(id.index()) {
+            Some(&mut idx) if idx != 0 => self.memo_get(idx - 1),
+            Some(slot) => {
+                // SHORT_BINUNICODE, MEMOIZE in one write.
+                *slot = self.memo_len.wrapping_add(1);
+                self.memo_len += 1;
+                self.out.short_str_memoized(b);
             }
-            Value::Float(f) => {
-                self.out.boundary();
-                let mut b = [b'G'; 9];
-                b[1..].copy_from_slice(&f.to_be_bytes());
-                self.out.bytes(&b);
-                Ok(())
-            }
-            Value::Bool(b) => {
-                self.out.boundary();
-                self.out.byte(if *b { 0x88 } else { 0x89 });
-                Ok(())
-            }
-            // A short str of a decoded graph (identity is the node): the common
-            // case in row batches, without the general path's dispatch.
-            Value::Str(s)
-                if self.proto >= 4 && s.as_bytes().len() <= 0xff && self.g.hint(id).is_some() =>
-            {
-                self.out.boundary();
-                if let Some(&idx) = self.by_node.get(id.index()).filter(|&&v| v != 0) {
-                    self.memo_get(idx - 1);
-                    return Ok(());
-                }
-                let b = s.as_bytes();
+            None => {
                 self.out.bytes(&[0x8c, b.len() as u8]);
                 self.out.bytes(b);
                 self.memo_put_node(id);
-                Ok(())
             }
-            _ => self.save(id),
         }
+        true
+    }
+
+    /// Saves the leading children of `items` that schedule nothing: leaves,
+    /// and tuples of leaves (which cannot lead back to themselves). Returns how
+    /// many were saved; the caller schedules the rest.
+    fn save_simple_run(&mut self, items: &[NodeId]) -> Result<usize, EncodeError> {
+        let g = self.g;
+        let mut k = 0;
+        if self.proto >= 2 {
+            // At most 10 bytes an atom; a hint, writes grow the buffer anyway.
+            self.out.reserve(items.len() * 10 + 16);
+        }
+        while k < items.len() {
+            if self.proto >= 2 {
+                k += atom_run(&mut self.out, g, &items[k..]);
+            }
+            let Some(&id) = items.get(k) else { break };
+            let Some(v) = g.try_get(id) else { break };
+            match v {
+                Value::Tuple(t) if self.all_leaves(g.items(*t)) => {
+                    let t = g.items(*t);
+                    // `save()` of the tuple: boundary, memo, then its items.
+                    self.out.boundary();
+                    if let Some(&idx) = self.by_node.get(id.index()).filter(|&&v| v != 0) {
+                        self.memo_get(idx - 1);
+                    } else if t.is_empty() {
+                        // EMPTY_TUPLE, or MARK TUPLE in protocol 0; never memoized.
+                        self.out.bytes(if self.proto == 0 { b"(t" } else { b")" });
+                    } else {
+                        self.save_leaf_tuple_new(id, t)?;
+                    }
+                }
+                _ if self.all_leaves(std::slice::from_ref(&id)) => self.save_leaf(id)?,
+                _ => break,
+            }
+            k += 1;
+        }
+        Ok(k)
+    }
+
+    /// The rest of `save()` for a non-empty tuple of leaves not in the memo:
+    /// leaves cannot lead back to the tuple, so no recursion check is needed,
+    /// and they are saved in place (same bytes, no tasks).
+    fn save_leaf_tuple_new(&mut self, id: NodeId, items: &[NodeId]) -> Result<(), EncodeError> {
+        let mark = self.tuple_mark(items.len());
+        if mark {
+            self.out.byte(b'(');
+        }
+        let g = self.g;
+        for &i in items {
+            match g.try_get(i) {
+                Some(v) if self.proto >= 2 => {
+                    if let Some(a) = atom(v) {
+                        self.out.atom(&a);
+                        continue;
+                    }
+                    if let Value::Str(s) = v {
+                        if self.save_decoded_short_str(i, s) {
+                            continue;
+                        }
+                    }
+                    self.save_leaf(i)?
+                }
+                _ => self.save_leaf(i)?,
+            }
+        }
+        let close = self.tuple_close(items.len());
+        match self.by_node.get_mut(id.index()) {
+            Some(slot) if self.proto >= 4 => {
+                // The closing opcode and MEMOIZE in one write.
+                *slot = self.memo_len.wrapping_add(1);
+                self.memo_len += 1;
+                self.out.bytes(&[close, 0x94]);
+            }
+            _ => {
+                self.out.byte(close);
+                self.memo_put_node(id);
+            }
+        }
+        Ok(())
     }
 
     /// Whether a tuple of `len` items is written MARK … TUPLE (TUPLE1–3 exist

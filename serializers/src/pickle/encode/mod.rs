@@ -1,6 +1,7 @@
 //! Encoders: the same value graph written the way CPython's C pickler writes it
 //! (protocols 0–5) or the way Pyrolite, Spark's JVM pickler, writes it.
 
+mod atoms;
 mod cpython;
 mod long;
 mod out;

@@ -3,7 +3,8 @@
 //! a built graph holding the same list of fresh tuples, byte for byte (the
 //! StreamEncoder's differential tests build both and compare).
 
-use super::cpython::{canonical_slot, sized, small_int, BATCHSIZE};
+use super::atoms::{bool_atom, float_atom, int_atom, NONE};
+use super::cpython::{canonical_slot, sized, BATCHSIZE};
 use super::out::Out;
 
 /// One field of a plain record: a fresh Python object of a leaf type.
@@ -134,17 +135,14 @@ impl RowBatch {
                     out.byte(b'(');
                 }
                 for &c in cells {
-                    out.boundary();
+                    // Atoms: the boundary and their bytes in one step.
                     match c {
-                        Cell::None => out.byte(b'N'),
-                        Cell::Bool(b) => out.byte(if b { 0x88 } else { 0x89 }),
-                        Cell::Int(v) => small_int(&mut out, v),
-                        Cell::Float(f) => {
-                            let mut b = [b'G'; 9];
-                            b[1..].copy_from_slice(&f.to_be_bytes());
-                            out.bytes(&b);
-                        }
+                        Cell::None => out.atom(&NONE),
+                        Cell::Bool(b) => out.atom(&bool_atom(b)),
+                        Cell::Int(v) => out.atom(&int_atom(v)),
+                        Cell::Float(f) => out.atom(&float_atom(f)),
                         Cell::Str { start, len } => {
+                            out.boundary();
                             let b = &self.text[start..start + len];
                             let slot = canonical_slot(b);
                             if let Some(&idx) = slot.and_then(|s| shared.get(s)) {
