@@ -36,8 +36,6 @@
 //! `AtomDe`); any other group rewinds and takes the general reading, which
 //! answers every request the same way.
 
-use std::cell::Cell;
-
 use serde::de::{self, Deserialize, DeserializeSeed, Visitor};
 
 use super::limits::Limits;
@@ -69,40 +67,24 @@ pub(super) fn try_from_slice<'a, T: Deserialize<'a>>(
     limits: &Limits,
     max_depth: usize,
 ) -> Option<T> {
-    let mut memo = MEMO.with(Cell::take);
-    let mut answer = None;
+    let mut memo = Vec::new();
     for scan in [false, true] {
         memo.clear();
         let mut p = Parser::new(data, limits, scan, max_depth, memo);
         let v = p.document::<T>();
         memo = p.memo;
         if let Ok(v) = v {
-            answer = Some(v);
-            break;
+            return Some(v);
         }
         if p.exhausted {
             break;
         }
     }
-    if memo.capacity() <= MEMO_KEPT {
-        memo.clear();
-        MEMO.with(|m| m.set(memo));
-    }
-    answer
+    None
 }
 
-/// The most memo entries whose table a thread keeps between calls (512 KiB).
-const MEMO_KEPT: usize = 1 << 16;
-
-thread_local! {
-    /// The memo table of the last call on this thread, kept for the next. Why:
-    /// allocating it per call is a large request to the allocator, and glibc's
-    /// `malloc` answers one by first consolidating every small chunk freed since
-    /// (the previous batch's strings, when the caller drops them), which then
-    /// makes each of this batch's strings a slow allocation. A visitor that
-    /// reenters `from_slice` takes an empty table (the `Cell` is emptied).
-    static MEMO: Cell<Vec<usize>> = const { Cell::new(Vec::new()) };
-}
+/// The most memo entries reserved up front.
+const MEMO_RESERVED: usize = 1 << 16;
 
 mod op {
     pub const MARK: u8 = b'(';
@@ -229,7 +211,7 @@ impl<'a> Parser<'a> {
         mut memo: Vec<usize>,
     ) -> Parser<'a> {
         // Real batches memoize about one entry per 8 bytes.
-        memo.reserve((data.len() / 8).min(MEMO_KEPT));
+        memo.reserve((data.len() / 8).min(MEMO_RESERVED));
         Parser {
             data,
             pos: 0,
