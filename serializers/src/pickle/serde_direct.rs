@@ -589,58 +589,89 @@ impl<'a> Parser<'a> {
         let (pos, stack, nodes, memo) = (self.pos, self.stack, self.nodes, self.memo.len());
         let data = self.data;
         let mut n = 0;
+        // The common atoms are decoded here as `atom_at` decodes them, with the
+        // position in a register and their stack and node charges summed and
+        // checked once at the closer (both only grow in the run, so the sum
+        // passes where every step would); the rest (memo references, frames,
+        // other atoms) go through `atom`, which checks its own charges.
+        let mut at = self.pos;
+        let mut fast = 0;
         loop {
-            // The common atoms decoded here as `atom_at` decodes them, their
-            // stack and node charges summed and checked once at the closer
-            // (both only grow in the run, so the sum passes where every step
-            // would); the rest (memo references, frames, other atoms, the
-            // closer) through `atom`, which checks its own charges.
-            let at = self.pos;
-            let fast = match data.get(at..) {
-                Some(&[op::NONE, ..]) => Some((Atom::None, at + 1)),
-                Some(&[op::NEWTRUE, ..]) => Some((Atom::Bool(true), at + 1)),
-                Some(&[op::NEWFALSE, ..]) => Some((Atom::Bool(false), at + 1)),
-                Some(&[op::BININT1, v, ..]) => Some((Atom::Int(v as i64), at + 2)),
-                Some(&[op::BININT2, a, b, ..]) => {
-                    Some((Atom::Int(u16::from_le_bytes([a, b]) as i64), at + 3))
-                }
-                Some(&[op::BININT, a, b, c, d, ..]) => {
-                    Some((Atom::Int(i32::from_le_bytes([a, b, c, d]) as i64), at + 5))
-                }
-                Some(&[op::BINFLOAT, a, b, c, d, e, f, g, h, ..]) => Some((
-                    Atom::Float(f64::from_be_bytes([a, b, c, d, e, f, g, h])),
-                    at + 9,
-                )),
-                Some(&[op::SHORT_BINUNICODE, len, ref rest @ ..]) => {
-                    let body = rest.get(..len as usize).ok_or(GiveUp)?;
+            let start = at;
+            let b = *data.get(at).ok_or(GiveUp)?;
+            let (atom, end) = match b {
+                op::NONE => (Atom::None, at + 1),
+                op::NEWTRUE => (Atom::Bool(true), at + 1),
+                op::NEWFALSE => (Atom::Bool(false), at + 1),
+                op::BININT1 => (Atom::Int(*data.get(at + 1).ok_or(GiveUp)? as i64), at + 2),
+                op::BININT2 => match data.get(at + 1..at + 3) {
+                    Some(&[a, b]) => (Atom::Int(u16::from_le_bytes([a, b]) as i64), at + 3),
+                    _ => return Err(GiveUp),
+                },
+                op::BININT => match data.get(at + 1..at + 5) {
+                    Some(&[a, b, c, d]) => {
+                        (Atom::Int(i32::from_le_bytes([a, b, c, d]) as i64), at + 5)
+                    }
+                    _ => return Err(GiveUp),
+                },
+                op::BINFLOAT => match data.get(at + 1..at + 9) {
+                    Some(&[a, b, c, d, e, f, g, h]) => (
+                        Atom::Float(f64::from_be_bytes([a, b, c, d, e, f, g, h])),
+                        at + 9,
+                    ),
+                    _ => return Err(GiveUp),
+                },
+                op::SHORT_BINUNICODE => {
+                    let len = *data.get(at + 1).ok_or(GiveUp)? as usize;
+                    let body = data.get(at + 2..at + 2 + len).ok_or(GiveUp)?;
                     let s = std::str::from_utf8(body).map_err(|_| GiveUp)?;
-                    Some((Atom::Str(s), at + 2 + len as usize))
+                    (Atom::Str(s), at + 2 + len)
                 }
-                _ => None,
-            };
-            let atom = match fast {
-                Some((atom, end)) => {
-                    self.pos = end;
-                    self.stack += 1;
-                    self.nodes += 1;
-                    self.memo_ops(at)?;
-                    atom
-                }
-                None => match self.atom()? {
-                    Some(atom) => atom,
-                    None => {
+                _ => {
+                    // The closer or anything else, with the charges so far applied.
+                    self.pos = at;
+                    self.stack += fast;
+                    self.nodes += fast;
+                    fast = 0;
+                    if matches!(b, op::TUPLE | op::LIST | op::FROZENSET) {
+                        return self.flat_closed(n, nodes);
+                    }
+                    let Some(atom) = self.atom()? else {
                         if matches!(self.peek()?, op::TUPLE | op::LIST | op::FROZENSET) {
-                            if self.stack > self.max_stack
-                                || (self.nodes > nodes && self.nodes >= self.max_nodes)
-                            {
-                                return Err(GiveUp);
-                            }
-                            return Ok(Some(n));
+                            return self.flat_closed(n, nodes);
                         }
                         break;
-                    }
-                },
+                    };
+                    at = self.pos;
+                    let Some(slot) = buf.get_mut(n) else {
+                        break;
+                    };
+                    *slot = atom;
+                    n += 1;
+                    continue;
+                }
             };
+            // One of the common atoms, then its memo opcodes as `memo_ops`
+            // takes them (one MEMOIZE inline, anything more through the loop).
+            fast += 1;
+            at = end;
+            match data.get(at) {
+                Some(&op::MEMOIZE)
+                    if !matches!(
+                        data.get(at + 1),
+                        Some(&(op::MEMOIZE | op::BINPUT | op::LONG_BINPUT | op::FRAME))
+                    ) && self.memo.len() < self.limits.max_memo =>
+                {
+                    self.memo.push(start);
+                    at += 1;
+                }
+                Some(&(op::MEMOIZE | op::BINPUT | op::LONG_BINPUT | op::FRAME)) => {
+                    self.pos = at;
+                    self.memo_ops_slow(start)?;
+                    at = self.pos;
+                }
+                _ => {}
+            }
             let Some(slot) = buf.get_mut(n) else {
                 break;
             };
@@ -652,6 +683,16 @@ impl<'a> Parser<'a> {
         self.nodes = nodes;
         self.memo.truncate(memo);
         Ok(None)
+    }
+
+    /// A run of `n` atoms reached its closer: the charges summed in the run
+    /// (nodes counted from `nodes`) are checked as `pushed` checks each.
+    #[inline(always)]
+    fn flat_closed(&self, n: usize, nodes: usize) -> R<Option<usize>> {
+        if self.stack > self.max_stack || (self.nodes > nodes && self.nodes >= self.max_nodes) {
+            return Err(GiveUp);
+        }
+        Ok(Some(n))
     }
 
     /// What follows a container's opener or batch at the current position.
@@ -1134,6 +1175,21 @@ impl<'a> Items<'_, 'a> {
 impl<'a> de::SeqAccess<'a> for &mut Items<'_, 'a> {
     type Error = GiveUp;
     fn next_element_seed<T: DeserializeSeed<'a>>(&mut self, seed: T) -> R<Option<T::Value>> {
+        // Inside a list's or set's batch, before anything but its closer or a
+        // frame, the next element follows: `advance` would say so, and `after`
+        // counts it.
+        let p = &*self.de.p;
+        if self.state == State::InBatch
+            && self.c != Container::Dict
+            && !matches!(
+                p.data.get(p.pos),
+                None | Some(&(op::FRAME | op::APPENDS | op::ADDITEMS))
+            )
+        {
+            let v = self.one(seed)?;
+            self.batch_items += 1;
+            return Ok(Some(v));
+        }
         if !self.advance()? {
             return Ok(None);
         }
