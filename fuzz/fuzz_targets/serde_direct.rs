@@ -32,4 +32,6 @@ fuzz_target!(|data: &[u8]| {
     agree::<Vec<(i64, (i64, i64), i64, i64)>>(data);
     agree::<Vec<(Option<String>, Option<i64>, Option<bool>, Option<f64>)>>(data);
     agree::<Vec<[i64; 17]>>(data);
+    // `Option<()>` alone: `None` through a memo reference is `None`.
+    agree::<Vec<Option<()>>>(data);
 });

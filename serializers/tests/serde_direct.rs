@@ -67,6 +67,7 @@ fn agree_all(data: &[u8]) -> usize {
         agree::<Vec<(Option<String>, Option<i64>, Option<bool>, Option<f64>)>>(data),
         agree::<Vec<[i64; 16]>>(data),
         agree::<Vec<[i64; 17]>>(data),
+        agree::<Vec<Option<()>>>(data),
     ]
     .into_iter()
     .filter(|&b| b)
@@ -330,4 +331,37 @@ fn real_cpython_pickles_agree() {
             "only {direct} of {total} took the direct path"
         );
     }
+}
+
+/// A memo reference to `None` is `None` for an `Option` target, as the graph
+/// path reads it (the shared node is `None`), not `Some` of a unit read through
+/// the reference. CPython never memoizes `None`; a crafted pickle can.
+#[test]
+fn memo_reference_to_none_is_none() {
+    // [None, None] as EMPTY_LIST MARK NONE MEMOIZE BINGET 0 APPENDS, protocol 4,
+    // and the same inside a row of five read as a run of atoms, and a pair.
+    let list = b"\x80\x04](N\x94h\x00e.".to_vec();
+    let row = b"\x80\x04]((K\x01N\x94h\x00h\x00\x88te.".to_vec();
+    let pair = b"\x80\x04](N\x94h\x00\x86e.".to_vec();
+    for data in [&list, &row, &pair] {
+        agree_all(data);
+    }
+    assert_eq!(
+        from_slice_direct::<Vec<Option<()>>>(&list),
+        Some(vec![None, None])
+    );
+    assert_eq!(
+        from_slice_via_graph::<Vec<Option<()>>>(&list).ok(),
+        Some(vec![None, None])
+    );
+    type R5 = (i64, Option<()>, Option<()>, Option<()>, bool);
+    assert_eq!(
+        from_slice_direct::<Vec<R5>>(&row),
+        Some(vec![(1, None, None, None, true)])
+    );
+    assert_eq!(
+        from_slice_direct::<Vec<(Option<()>, Option<()>)>>(&pair),
+        Some(vec![(None, None)])
+    );
+    assert!(agree::<Vec<Option<()>>>(&list));
 }

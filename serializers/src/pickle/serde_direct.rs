@@ -574,6 +574,21 @@ impl<'a> Parser<'a> {
         Ok(Some(atom))
     }
 
+    /// Whether the value at the current position is `None`: its opcode, or a
+    /// memo reference to one (the graph path reads the shared node, `None`, so
+    /// an `Option` is `None` there too, not `Some` of a unit).
+    #[inline]
+    fn is_none_here(&mut self) -> R<bool> {
+        let at = match self.peek()? {
+            op::NONE => return Ok(true),
+            op::BINGET => self.data.get(self.pos + 1).map(|&i| i as usize),
+            op::LONG_BINGET => self.u32_at(self.pos + 1).ok().map(|i| i as usize),
+            _ => return Ok(false),
+        };
+        let origin = at.and_then(|i| self.memo.get(i).copied());
+        Ok(origin.is_some_and(|o| o != SHARED && self.data.get(o) == Some(&op::NONE)))
+    }
+
     /// The items of a group (after its MARK) when they are all atoms (or memo
     /// references to atoms), read into `buf`: their count, with the parser at the
     /// group's closer. `None` (and the parser as it was) when an item is anything
@@ -935,7 +950,7 @@ impl<'a> de::Deserializer<'a> for &mut De<'_, 'a> {
     }
 
     fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> R<V::Value> {
-        if self.p.peek()? == op::NONE {
+        if self.p.is_none_here()? {
             // `None` alone, or the first item of a tuple: the atom decides, and a
             // wrong guess leaves the tuple's opcode for the parent to trip on.
             let _ = self.atom()?;
