@@ -28,4 +28,10 @@ fuzz_target!(|data: &[u8]| {
     agree::<BTreeMap<String, Vec<Option<i64>>>>(data);
     agree::<Option<Vec<Vec<u8>>>>(data);
     agree::<Vec<(i64, i64, i64, i64)>>(data);
+    // Rows of 4 or more items are read as runs of atoms where they are ones.
+    agree::<Vec<(i64, (i64, i64), i64, i64)>>(data);
+    agree::<Vec<(Option<String>, Option<i64>, Option<bool>, Option<f64>)>>(data);
+    agree::<Vec<[i64; 17]>>(data);
+    // `Option<()>` alone: `None` through a memo reference is `None`.
+    agree::<Vec<Option<()>>>(data);
 });

@@ -18,8 +18,10 @@
 //! seconds), against our `decode` and our `encode` in Pyrolite's
 //! layout ([`Profile::Pyrolite`]), whose bytes must equal what Pyrolite wrote.
 //!
-//! `-- --profile <decode|encode> <workload>` skips the timings and runs just
-//! that operation once over the workload (for `valgrind --tool=callgrind`).
+//! `-- --profile <decode|encode|serde|serde-borrowed> <workload>` skips the
+//! timings and runs just that operation once over the workload (for
+//! `valgrind --tool=callgrind`); `serde` is `from_slice` into the row type of
+//! [`serde_rows`], `serde-borrowed` the same with `&str` fields.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -212,7 +214,27 @@ fn profile_once(op: &str, pickles: &[Bytes]) {
                 std::hint::black_box(pickle::encode(g, Profile::PYSPARK).unwrap());
             }
         }
-        other => panic!("--profile decode|encode, not {other}"),
+        // The serde path of `from_slice` into the bench's row type (row batches).
+        "serde" => {
+            for p in pickles {
+                std::hint::black_box(
+                    pickle::serde::from_slice::<Vec<(i64, String, f64, Option<()>, bool)>>(p)
+                        .unwrap(),
+                );
+            }
+        }
+        // The same, borrowing the `str`s: the parse without the `String`s.
+        "serde-borrowed" => {
+            for p in pickles {
+                std::hint::black_box(
+                    pickle::serde::from_slice_borrowed::<Vec<(i64, &str, f64, Option<()>, bool)>>(
+                        p,
+                    )
+                    .unwrap(),
+                );
+            }
+        }
+        other => panic!("--profile decode|encode|serde|serde-borrowed, not {other}"),
     }
 }
 

@@ -59,6 +59,15 @@ fn agree_all(data: &[u8]) -> usize {
         agree::<Vec<(String, (i64, f64))>>(data),
         agree::<(i64, i64, i64, i64)>(data),
         agree::<Vec<BTreeMap<String, i64>>>(data),
+        // MARK groups read as runs of atoms (the flat path) or not: wrong
+        // shapes inside, options, and lengths around the run's capacity (16).
+        agree::<Vec<(i64, (i64, i64), i64, i64)>>(data),
+        agree::<Vec<(i64, Option<(i64,)>, i64, i64)>>(data),
+        agree::<Vec<(String, String, String, String, String)>>(data),
+        agree::<Vec<(Option<String>, Option<i64>, Option<bool>, Option<f64>)>>(data),
+        agree::<Vec<[i64; 16]>>(data),
+        agree::<Vec<[i64; 17]>>(data),
+        agree::<Vec<Option<()>>>(data),
     ]
     .into_iter()
     .filter(|&b| b)
@@ -185,6 +194,41 @@ proptest! {
     }
 }
 
+/// Tuples of 4 or more atoms are read as one run (the flat path) up to 16 of
+/// them, and through the general reading beyond; both take the direct path and
+/// agree with the graph, with and without memo references and frames inside.
+#[test]
+fn wide_tuples_of_atoms() {
+    let row16: Vec<[i64; 16]> = (0..40)
+        .map(|i| std::array::from_fn(|j| i * 16 + j as i64))
+        .collect();
+    let row17: Vec<[i64; 17]> = (0..40)
+        .map(|i| std::array::from_fn(|j| i * 17 - j as i64))
+        .collect();
+    let strings: Vec<(String, String, String, String)> = (0..300)
+        .map(|i| {
+            (
+                "same".to_string(),
+                format!("s{i}"),
+                "same".to_string(),
+                String::new(),
+            )
+        })
+        .collect();
+    typed(&row16);
+    typed(&row17);
+    typed(&strings);
+    typed(&vec![(1i64, (2i64, 3i64), 4i64, 5i64)]);
+    typed(&vec![(Some(1i64), None::<i64>, Some(true), Some(0.5f64))]);
+    // Memoized strings read back by BINGET inside a run.
+    let data =
+        sparkwire_serializers::pickle::serde::to_vec(&strings, Profile::CPython { protocol: 5 })
+            .expect("encodable");
+    let mut listing = String::new();
+    sparkwire_serializers::pickle::dis(&data, &mut listing).expect("disassembles");
+    assert!(listing.contains("BINGET"), "no BINGET in {listing}");
+}
+
 /// Layouts where guessing is wrong: a list followed by a MARK-started sibling, a
 /// one-element list of a MARK tuple, lists that lead a pair. The scan pass must
 /// answer them directly.
@@ -245,6 +289,14 @@ fn real_cpython_pickles_agree() {
         "[(1, 'x', 2.0, None, True)] * 3",
         "[None]",
         "[[[[[]]]]]",
+        // MARK groups: memo references to earlier strings inside, a nested
+        // tuple or list inside, and runs of atoms around the flat path's 16.
+        "[('s', 's', 's', 's', 's'), ('t', 's', 't', None, True)]",
+        "[(1, (2, 3), 4, 5), (1, [2], 3, 4), ((1, 2), 3, 4, 5)]",
+        "[(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)]",
+        "[(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)]",
+        "[(0, 'a', 2.5, None, False, -1, 70000, 2 ** 40, b'x', 'a', 'b', 'a', 12, 13, 14, 15)]",
+        "[(1, 'x', 2.0, None, True, 1, 'x', 2.0, None, True, 1, 'x', 2.0, None, True, 1, 'x')]",
     ];
     // Literals ast.literal_eval refuses (a comprehension, calls) are skipped by
     // the oracle's own answer, not by this list.
@@ -279,4 +331,37 @@ fn real_cpython_pickles_agree() {
             "only {direct} of {total} took the direct path"
         );
     }
+}
+
+/// A memo reference to `None` is `None` for an `Option` target, as the graph
+/// path reads it (the shared node is `None`), not `Some` of a unit read through
+/// the reference. CPython never memoizes `None`; a crafted pickle can.
+#[test]
+fn memo_reference_to_none_is_none() {
+    // [None, None] as EMPTY_LIST MARK NONE MEMOIZE BINGET 0 APPENDS, protocol 4,
+    // and the same inside a row of five read as a run of atoms, and a pair.
+    let list = b"\x80\x04](N\x94h\x00e.".to_vec();
+    let row = b"\x80\x04]((K\x01N\x94h\x00h\x00\x88te.".to_vec();
+    let pair = b"\x80\x04](N\x94h\x00\x86e.".to_vec();
+    for data in [&list, &row, &pair] {
+        agree_all(data);
+    }
+    assert_eq!(
+        from_slice_direct::<Vec<Option<()>>>(&list),
+        Some(vec![None, None])
+    );
+    assert_eq!(
+        from_slice_via_graph::<Vec<Option<()>>>(&list).ok(),
+        Some(vec![None, None])
+    );
+    type R5 = (i64, Option<()>, Option<()>, Option<()>, bool);
+    assert_eq!(
+        from_slice_direct::<Vec<R5>>(&row),
+        Some(vec![(1, None, None, None, true)])
+    );
+    assert_eq!(
+        from_slice_direct::<Vec<(Option<()>, Option<()>)>>(&pair),
+        Some(vec![(None, None)])
+    );
+    assert!(agree::<Vec<Option<()>>>(&list));
 }

@@ -29,6 +29,12 @@
 //! the first failed, resolves every such question by simulating the stack heights
 //! ahead. Simulation is charged against a budget linear in the input, so a hostile
 //! layout costs a bounded number of passes before the graph path takes over.
+//!
+//! The rows of a batch (`MARK atom… TUPLE`, tuples of 4 or more) are decided per
+//! group, not per input: a group whose items are all atoms (up to 16) is read in
+//! one tight run and handed to the visitor from there (`Parser::flat_group`,
+//! `AtomDe`); any other group rewinds and takes the general reading, which
+//! answers every request the same way.
 
 use serde::de::{self, Deserialize, DeserializeSeed, Visitor};
 
@@ -61,9 +67,13 @@ pub(super) fn try_from_slice<'a, T: Deserialize<'a>>(
     limits: &Limits,
     max_depth: usize,
 ) -> Option<T> {
+    let mut memo = Vec::new();
     for scan in [false, true] {
-        let mut p = Parser::new(data, limits, scan, max_depth);
-        if let Ok(v) = p.document::<T>() {
+        memo.clear();
+        let mut p = Parser::new(data, limits, scan, max_depth, memo);
+        let v = p.document::<T>();
+        memo = p.memo;
+        if let Ok(v) = v {
             return Some(v);
         }
         if p.exhausted {
@@ -72,6 +82,9 @@ pub(super) fn try_from_slice<'a, T: Deserialize<'a>>(
     }
     None
 }
+
+/// The most memo entries reserved up front.
+const MEMO_RESERVED: usize = 1 << 16;
 
 mod op {
     pub const MARK: u8 = b'(';
@@ -119,6 +132,10 @@ mod op {
 /// an atom (re-read on `GET`), or [`SHARED`] for containers, which this path does
 /// not share.
 const SHARED: usize = usize::MAX;
+
+/// The most items a group read as a run of atoms holds (see
+/// [`Parser::flat_group`]); a PySpark row has a handful.
+const FLAT_MAX: usize = 16;
 
 /// The containers whose contents follow their opener.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -185,12 +202,20 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    fn new(data: &'a [u8], limits: &Limits, scan: bool, max_depth: usize) -> Parser<'a> {
+    /// A parser at the start of `data`, recording into `memo` (empty).
+    fn new(
+        data: &'a [u8],
+        limits: &Limits,
+        scan: bool,
+        max_depth: usize,
+        mut memo: Vec<usize>,
+    ) -> Parser<'a> {
+        // Real batches memoize about one entry per 8 bytes.
+        memo.reserve((data.len() / 8).min(MEMO_RESERVED));
         Parser {
             data,
             pos: 0,
-            // Real batches memoize about one entry per 8 bytes.
-            memo: Vec::with_capacity((data.len() / 8).min(1 << 16)),
+            memo,
             limits: *limits,
             scan,
             sim_left: 2 * data.len() as u64 + 4096,
@@ -519,6 +544,172 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Reads an atom (or a memo reference to one) at the current position.
+    #[inline(always)]
+    fn atom(&mut self) -> R<Option<Atom<'a>>> {
+        let p = self;
+        let b = p.peek()?;
+        let (at, get) = match b {
+            op::BINGET => (*p.data.get(p.pos + 1).ok_or(GiveUp)? as usize, 2),
+            op::LONG_BINGET => (p.u32_at(p.pos + 1)? as usize, 5),
+            _ => {
+                let Some((atom, end)) = p.atom_at(p.pos)? else {
+                    return Ok(None);
+                };
+                let start = p.pos;
+                p.pos = end;
+                p.pushed(true)?;
+                p.memo_ops(start)?;
+                return Ok(Some(atom));
+            }
+        };
+        let origin = *p.memo.get(at).ok_or(GiveUp)?;
+        if origin == SHARED {
+            return Err(GiveUp);
+        }
+        let (atom, _) = p.atom_at(origin)?.ok_or(GiveUp)?;
+        p.pos += get;
+        p.pushed(false)?;
+        p.memo_ops(origin)?;
+        Ok(Some(atom))
+    }
+
+    /// Whether the value at the current position is `None`: its opcode, or a
+    /// memo reference to one (the graph path reads the shared node, `None`, so
+    /// an `Option` is `None` there too, not `Some` of a unit).
+    #[inline]
+    fn is_none_here(&mut self) -> R<bool> {
+        let at = match self.peek()? {
+            op::NONE => return Ok(true),
+            op::BINGET => self.data.get(self.pos + 1).map(|&i| i as usize),
+            op::LONG_BINGET => self.u32_at(self.pos + 1).ok().map(|i| i as usize),
+            _ => return Ok(false),
+        };
+        let origin = at.and_then(|i| self.memo.get(i).copied());
+        Ok(origin.is_some_and(|o| o != SHARED && self.data.get(o) == Some(&op::NONE)))
+    }
+
+    /// The items of a group (after its MARK) when they are all atoms (or memo
+    /// references to atoms), read into `buf`: their count, with the parser at the
+    /// group's closer. `None` (and the parser as it was) when an item is anything
+    /// else or there are more than `buf` holds: the general reading takes over.
+    ///
+    /// Why this equals the general reading: from the MARK, both read the same
+    /// opcodes in the same order with the same charges (each atom is one item,
+    /// as no postfix opcode follows it inside the group), and any item read as a
+    /// tuple of 1–3 would need a `TUPLE1`–`TUPLE3` where only atoms and the
+    /// closer are (see [`AtomDe`]).
+    #[inline]
+    fn flat_group(&mut self, buf: &mut [Atom<'a>; FLAT_MAX]) -> R<Option<usize>> {
+        let (pos, stack, nodes, memo) = (self.pos, self.stack, self.nodes, self.memo.len());
+        let data = self.data;
+        let mut n = 0;
+        // The common atoms are decoded here as `atom_at` decodes them, with the
+        // position in a register and their stack and node charges summed and
+        // checked once at the closer (both only grow in the run, so the sum
+        // passes where every step would); the rest (memo references, frames,
+        // other atoms) go through `atom`, which checks its own charges.
+        let mut at = self.pos;
+        let mut fast = 0;
+        loop {
+            let start = at;
+            let b = *data.get(at).ok_or(GiveUp)?;
+            let (atom, end) = match b {
+                op::NONE => (Atom::None, at + 1),
+                op::NEWTRUE => (Atom::Bool(true), at + 1),
+                op::NEWFALSE => (Atom::Bool(false), at + 1),
+                op::BININT1 => (Atom::Int(*data.get(at + 1).ok_or(GiveUp)? as i64), at + 2),
+                op::BININT2 => match data.get(at + 1..at + 3) {
+                    Some(&[a, b]) => (Atom::Int(u16::from_le_bytes([a, b]) as i64), at + 3),
+                    _ => return Err(GiveUp),
+                },
+                op::BININT => match data.get(at + 1..at + 5) {
+                    Some(&[a, b, c, d]) => {
+                        (Atom::Int(i32::from_le_bytes([a, b, c, d]) as i64), at + 5)
+                    }
+                    _ => return Err(GiveUp),
+                },
+                op::BINFLOAT => match data.get(at + 1..at + 9) {
+                    Some(&[a, b, c, d, e, f, g, h]) => (
+                        Atom::Float(f64::from_be_bytes([a, b, c, d, e, f, g, h])),
+                        at + 9,
+                    ),
+                    _ => return Err(GiveUp),
+                },
+                op::SHORT_BINUNICODE => {
+                    let len = *data.get(at + 1).ok_or(GiveUp)? as usize;
+                    let body = data.get(at + 2..at + 2 + len).ok_or(GiveUp)?;
+                    let s = std::str::from_utf8(body).map_err(|_| GiveUp)?;
+                    (Atom::Str(s), at + 2 + len)
+                }
+                _ => {
+                    // The closer or anything else, with the charges so far applied.
+                    self.pos = at;
+                    self.stack += fast;
+                    self.nodes += fast;
+                    fast = 0;
+                    if matches!(b, op::TUPLE | op::LIST | op::FROZENSET) {
+                        return self.flat_closed(n, nodes);
+                    }
+                    let Some(atom) = self.atom()? else {
+                        if matches!(self.peek()?, op::TUPLE | op::LIST | op::FROZENSET) {
+                            return self.flat_closed(n, nodes);
+                        }
+                        break;
+                    };
+                    at = self.pos;
+                    let Some(slot) = buf.get_mut(n) else {
+                        break;
+                    };
+                    *slot = atom;
+                    n += 1;
+                    continue;
+                }
+            };
+            // One of the common atoms, then its memo opcodes as `memo_ops`
+            // takes them (one MEMOIZE inline, anything more through the loop).
+            fast += 1;
+            at = end;
+            match data.get(at) {
+                Some(&op::MEMOIZE)
+                    if !matches!(
+                        data.get(at + 1),
+                        Some(&(op::MEMOIZE | op::BINPUT | op::LONG_BINPUT | op::FRAME))
+                    ) && self.memo.len() < self.limits.max_memo =>
+                {
+                    self.memo.push(start);
+                    at += 1;
+                }
+                Some(&(op::MEMOIZE | op::BINPUT | op::LONG_BINPUT | op::FRAME)) => {
+                    self.pos = at;
+                    self.memo_ops_slow(start)?;
+                    at = self.pos;
+                }
+                _ => {}
+            }
+            let Some(slot) = buf.get_mut(n) else {
+                break;
+            };
+            *slot = atom;
+            n += 1;
+        }
+        self.pos = pos;
+        self.stack = stack;
+        self.nodes = nodes;
+        self.memo.truncate(memo);
+        Ok(None)
+    }
+
+    /// A run of `n` atoms reached its closer: the charges summed in the run
+    /// (nodes counted from `nodes`) are checked as `pushed` checks each.
+    #[inline(always)]
+    fn flat_closed(&self, n: usize, nodes: usize) -> R<Option<usize>> {
+        if self.stack > self.max_stack || (self.nodes > nodes && self.nodes >= self.max_nodes) {
+            return Err(GiveUp);
+        }
+        Ok(Some(n))
+    }
+
     /// What follows a container's opener or batch at the current position.
     fn next_of(&mut self, c: Container) -> R<Next> {
         let b = self.peek()?;
@@ -585,31 +776,7 @@ impl<'a> De<'_, 'a> {
     /// Reads an atom (or a memo reference to one) at the current position.
     #[inline(always)]
     fn atom(&mut self) -> R<Option<Atom<'a>>> {
-        let p = &mut *self.p;
-        let b = p.peek()?;
-        let (at, get) = match b {
-            op::BINGET => (*p.data.get(p.pos + 1).ok_or(GiveUp)? as usize, 2),
-            op::LONG_BINGET => (p.u32_at(p.pos + 1)? as usize, 5),
-            _ => {
-                let Some((atom, end)) = p.atom_at(p.pos)? else {
-                    return Ok(None);
-                };
-                let start = p.pos;
-                p.pos = end;
-                p.pushed(true)?;
-                p.memo_ops(start)?;
-                return Ok(Some(atom));
-            }
-        };
-        let origin = *p.memo.get(at).ok_or(GiveUp)?;
-        if origin == SHARED {
-            return Err(GiveUp);
-        }
-        let (atom, _) = p.atom_at(origin)?.ok_or(GiveUp)?;
-        p.pos += get;
-        p.pushed(false)?;
-        p.memo_ops(origin)?;
-        Ok(Some(atom))
+        self.p.atom()
     }
 
     fn visit_atom<V: Visitor<'a>>(atom: Atom<'a>, visitor: V) -> R<V::Value> {
@@ -625,6 +792,10 @@ impl<'a> De<'_, 'a> {
 
     /// Any value, dispatched on its first opcode.
     fn any<V: Visitor<'a>>(mut self, visitor: V) -> R<V::Value> {
+        // A tuple's MARK first: a row of a batch, and not an atom.
+        if self.p.peek()? == op::MARK {
+            return self.group(visitor);
+        }
         if let Some(atom) = self.atom()? {
             return Self::visit_atom(atom, visitor);
         }
@@ -647,6 +818,10 @@ impl<'a> De<'_, 'a> {
     /// `MARK item… TUPLE/LIST/FROZENSET`: a sequence either way.
     fn group<V: Visitor<'a>>(self, visitor: V) -> R<V::Value> {
         self.p.pos += 1;
+        let mut buf = [Atom::None; FLAT_MAX];
+        if let Some(n) = self.p.flat_group(&mut buf)? {
+            return self.flat(&buf[..n], visitor);
+        }
         let mut seq = GroupSeq {
             de: self,
             done: false,
@@ -666,6 +841,29 @@ impl<'a> De<'_, 'a> {
             }
             _ => Err(GiveUp),
         }
+    }
+
+    /// A group whose items, all atoms, were read by [`Parser::flat_group`]; the
+    /// parser is at its closer. Charges what the general reading charges per item
+    /// (nesting and expansion, as [`De::child`]), whether the visitor reads the
+    /// item or leaves it to be skipped.
+    fn flat<V: Visitor<'a>>(self, atoms: &[Atom<'a>], visitor: V) -> R<V::Value> {
+        let p = self.p;
+        if !atoms.is_empty() {
+            let k = atoms.len() as u64;
+            if self.depth + 1 > p.max_depth || p.limits.max_expanded.saturating_sub(p.expanded) < k
+            {
+                return Err(GiveUp);
+            }
+            p.expanded += k;
+        }
+        let v = visitor.visit_seq(FlatSeq { atoms, next: 0 })?;
+        // The closer (checked by `flat_group`).
+        p.pos += 1;
+        p.popped(atoms.len())?;
+        p.pushed(true)?;
+        p.memo_ops(SHARED)?;
+        Ok(v)
     }
 
     /// A list, set or dict: the opener, then its batches.
@@ -752,7 +950,7 @@ impl<'a> de::Deserializer<'a> for &mut De<'_, 'a> {
     }
 
     fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> R<V::Value> {
-        if self.p.peek()? == op::NONE {
+        if self.p.is_none_here()? {
             // `None` alone, or the first item of a tuple: the atom decides, and a
             // wrong guess leaves the tuple's opcode for the parent to trip on.
             let _ = self.atom()?;
@@ -992,6 +1190,21 @@ impl<'a> Items<'_, 'a> {
 impl<'a> de::SeqAccess<'a> for &mut Items<'_, 'a> {
     type Error = GiveUp;
     fn next_element_seed<T: DeserializeSeed<'a>>(&mut self, seed: T) -> R<Option<T::Value>> {
+        // Inside a list's or set's batch, before anything but its closer or a
+        // frame, the next element follows: `advance` would say so, and `after`
+        // counts it.
+        let p = &*self.de.p;
+        if self.state == State::InBatch
+            && self.c != Container::Dict
+            && !matches!(
+                p.data.get(p.pos),
+                None | Some(&(op::FRAME | op::APPENDS | op::ADDITEMS))
+            )
+        {
+            let v = self.one(seed)?;
+            self.batch_items += 1;
+            return Ok(Some(v));
+        }
         if !self.advance()? {
             return Ok(None);
         }
@@ -1013,5 +1226,151 @@ impl<'a> de::MapAccess<'a> for &mut Items<'_, 'a> {
         let v = self.one(seed)?;
         self.after()?;
         Ok(v)
+    }
+}
+
+/// The items of a flat group (see [`Parser::flat_group`]).
+struct FlatSeq<'s, 'a> {
+    atoms: &'s [Atom<'a>],
+    next: usize,
+}
+
+impl<'a> de::SeqAccess<'a> for FlatSeq<'_, 'a> {
+    type Error = GiveUp;
+    #[inline]
+    fn next_element_seed<T: DeserializeSeed<'a>>(&mut self, seed: T) -> R<Option<T::Value>> {
+        let Some(&atom) = self.atoms.get(self.next) else {
+            return Ok(None);
+        };
+        self.next += 1;
+        seed.deserialize(AtomDe(atom)).map(Some)
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.atoms.len() - self.next)
+    }
+}
+
+/// One item of a flat group, already read: answers every request as [`De`]
+/// answers it at that atom. The one request that reads further there, a tuple
+/// of 1–3 (`item… TUPLEn`), gives up, as it does in [`De`]: only atoms and the
+/// group's closer follow, never a `TUPLEn`.
+struct AtomDe<'a>(Atom<'a>);
+
+impl<'a> de::Deserializer<'a> for AtomDe<'a> {
+    type Error = GiveUp;
+
+    #[inline]
+    fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> R<V::Value> {
+        De::visit_atom(self.0, visitor)
+    }
+
+    #[inline]
+    fn deserialize_option<V: Visitor<'a>>(self, visitor: V) -> R<V::Value> {
+        match self.0 {
+            Atom::None => visitor.visit_none(),
+            _ => visitor.visit_some(self),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'a>>(self, len: usize, visitor: V) -> R<V::Value> {
+        if (1..=3).contains(&len) {
+            return Err(GiveUp);
+        }
+        De::visit_atom(self.0, visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'a>>(
+        self,
+        _: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> R<V::Value> {
+        self.deserialize_tuple(len, visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'a>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> R<V::Value> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'a>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        _: V,
+    ) -> R<V::Value> {
+        Err(GiveUp)
+    }
+
+    serde::forward_to_deserialize_any! {
+        <W: Visitor<'a>>
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq map struct identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A parser just past the first MARK of `data`.
+    fn after_mark(data: &[u8]) -> Parser<'_> {
+        let mut p = Parser::new(data, &Limits::default(), false, 100, Vec::new());
+        p.pos = data.iter().position(|&b| b == op::MARK).expect("a MARK") + 1;
+        p
+    }
+
+    #[test]
+    fn a_row_of_atoms_is_read_as_one_run() {
+        // (1, 'ab', 0.5, None, True) as CPython writes it, then 't' and MEMOIZE.
+        let mut data = vec![op::MARK, op::BININT1, 1, op::SHORT_BINUNICODE, 2];
+        data.extend_from_slice(b"ab");
+        data.push(op::MEMOIZE);
+        data.push(op::BINFLOAT);
+        data.extend_from_slice(&0.5f64.to_be_bytes());
+        data.extend_from_slice(&[op::NONE, op::NEWTRUE, op::TUPLE, op::MEMOIZE, op::STOP]);
+        let mut p = after_mark(&data);
+        let mut buf = [Atom::None; FLAT_MAX];
+        assert_eq!(p.flat_group(&mut buf).ok(), Some(Some(5)));
+        assert_eq!(data[p.pos], op::TUPLE);
+        assert_eq!((p.stack, p.nodes, p.memo.len()), (5, 5, 1));
+        assert!(matches!(buf[1], Atom::Str("ab")));
+    }
+
+    #[test]
+    fn anything_but_atoms_leaves_the_parser_as_it_was() {
+        let nested = [
+            op::MARK,
+            op::BININT1,
+            1,
+            op::SHORT_BINUNICODE,
+            0,
+            op::MEMOIZE,
+            op::EMPTY_LIST,
+            op::TUPLE,
+        ];
+        let postfix = [
+            op::MARK,
+            op::BININT1,
+            1,
+            op::BININT1,
+            2,
+            op::TUPLE1 + 1,
+            op::TUPLE,
+        ];
+        let mut wide = vec![op::MARK];
+        for i in 0..=FLAT_MAX as u8 {
+            wide.extend_from_slice(&[op::BININT1, i]);
+        }
+        wide.push(op::TUPLE);
+        for data in [&nested[..], &postfix[..], &wide[..]] {
+            let mut p = after_mark(data);
+            let mut buf = [Atom::None; FLAT_MAX];
+            assert_eq!(p.flat_group(&mut buf).ok(), Some(None));
+            assert_eq!((p.pos, p.stack, p.nodes, p.memo.len()), (1, 0, 0, 0));
+        }
     }
 }
