@@ -255,6 +255,14 @@ fn main() {
         .iter()
         .position(|a| a == "--profile")
         .map(|i| (args.get(i + 1).cloned(), args.get(i + 2).cloned()));
+    // An optional count after the workload repeats the pass, for a sampling
+    // profiler (`perf record`), which needs more than one short pass.
+    let repeat: usize = args
+        .iter()
+        .position(|a| a == "--profile")
+        .and_then(|i| args.get(i + 3))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
     let out = Command::new(&python)
         .arg("-c")
         .arg(PY)
@@ -285,7 +293,9 @@ fn main() {
         let py_enc = Duration::from_secs_f64(r["encode_s"].as_f64().unwrap());
         if let Some((op, workload)) = &profile {
             if workload.as_deref() == Some(name) {
-                profile_once(op.as_deref().unwrap_or("decode"), &pickles);
+                for _ in 0..repeat {
+                    profile_once(op.as_deref().unwrap_or("decode"), &pickles);
+                }
             }
             continue;
         }
