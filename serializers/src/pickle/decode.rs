@@ -227,17 +227,14 @@ impl<'a> Decoder<'a> {
     }
 
     fn str_value(&self, r: &RawOp, s: &[u8]) -> Result<Value, DecodeError> {
-        let b = self.slice(s);
-        if s.is_ascii() {
-            return Ok(Value::Str(PyStr::from_validated(b)));
-        }
-        PyStr::from_utf8(b)
-            .map(Value::Str)
-            .map_err(|at| DecodeError::InvalidUtf8 {
+        if !s.is_ascii() {
+            super::pytext::validate(s).map_err(|at| DecodeError::InvalidUtf8 {
                 offset: r.offset as u64,
                 op: r.op,
                 at: at as u64,
-            })
+            })?;
+        }
+        Ok(Value::Str(PyStr::from_validated_in(self.data, s)))
     }
 
     fn text_int(&self, r: &RawOp, s: &[u8]) -> Result<Int, DecodeError> {
@@ -353,7 +350,7 @@ impl<'a> Decoder<'a> {
                 if !body.is_ascii() && super::pytext::validate(body).is_err() {
                     return Ok(None);
                 }
-                let s = PyStr::from_validated(self.data.slice(pos + 2..pos + 2 + n as usize));
+                let s = PyStr::from_validated_in(self.data, body);
                 (Value::Str(s), pos + 2 + n as usize)
             }
             0x94 => {

@@ -275,7 +275,7 @@ impl<'g> Enc<'g> {
         }
         Ok(match v {
             Value::Str(s) if canonical_str(s) && !self.distinct_str(id, s) => {
-                MemoKey::Str(s.bytes().clone())
+                MemoKey::Str(s.to_bytes())
             }
             // `bytes(bytearray)` (the argument CPython builds for a bytearray in
             // protocols 3–4) is a fresh object even for one byte, so synthetic
@@ -321,7 +321,7 @@ impl<'g> Enc<'g> {
 
     fn str_bytes(&self, id: NodeId) -> Result<Bytes, EncodeError> {
         match &*self.val(id)? {
-            Value::Str(s) => Ok(s.bytes().clone()),
+            Value::Str(s) => Ok(s.to_bytes()),
             other => Err(EncodeError::Unencodable {
                 node: id.0,
                 what: format!(
