@@ -267,7 +267,11 @@ impl<'a> Decoder<'a> {
         // (never from anything the input declares) saves the regrowth copies.
         let estimate = (data.len() / 3).min(self.max_nodes).min(1 << 24);
         self.graph.reserve(estimate);
-        self.graph.reserve_items(estimate);
+        // A quarter for the item arena, which grows by doubling past that:
+        // reserving one slot per node put the arena of a 120 KB AutoBatched
+        // frame over glibc's mmap threshold, and decoding 1 M records took
+        // 121 ms instead of 82 (fresh zeroed pages for every batch).
+        self.graph.reserve_items(estimate / 4);
         self.graph.hints_mut().reserve(estimate);
         let mut pos = 0usize;
         loop {
