@@ -938,6 +938,45 @@ impl<'a> De<'_, 'a> {
     }
 }
 
+/// The `Deserializer` methods that both readers ([`De`] and [`AtomDe`]) answer
+/// alike: tuple structs as tuples, newtypes as their content, enums given up
+/// (the graph path decides), everything else through `deserialize_any`.
+macro_rules! same_as_every_reader {
+    () => {
+        fn deserialize_tuple_struct<V: Visitor<'a>>(
+            self,
+            _: &'static str,
+            len: usize,
+            visitor: V,
+        ) -> R<V::Value> {
+            self.deserialize_tuple(len, visitor)
+        }
+
+        fn deserialize_newtype_struct<V: Visitor<'a>>(
+            self,
+            _: &'static str,
+            visitor: V,
+        ) -> R<V::Value> {
+            visitor.visit_newtype_struct(self)
+        }
+
+        fn deserialize_enum<V: Visitor<'a>>(
+            self,
+            _: &'static str,
+            _: &'static [&'static str],
+            _: V,
+        ) -> R<V::Value> {
+            Err(GiveUp)
+        }
+
+        serde::forward_to_deserialize_any! {
+            <W: Visitor<'a>>
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+            bytes byte_buf unit unit_struct seq map struct identifier ignored_any
+        }
+    };
+}
+
 impl<'a> de::Deserializer<'a> for &mut De<'_, 'a> {
     type Error = GiveUp;
 
@@ -967,37 +1006,7 @@ impl<'a> de::Deserializer<'a> for &mut De<'_, 'a> {
         .tuple(len, visitor)
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'a>>(
-        self,
-        _: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> R<V::Value> {
-        self.deserialize_tuple(len, visitor)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'a>>(
-        self,
-        _: &'static str,
-        visitor: V,
-    ) -> R<V::Value> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'a>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        _: V,
-    ) -> R<V::Value> {
-        Err(GiveUp)
-    }
-
-    serde::forward_to_deserialize_any! {
-        <W: Visitor<'a>>
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq map struct identifier ignored_any
-    }
+    same_as_every_reader!();
 }
 
 /// A sequence with no elements (`EMPTY_TUPLE`).
@@ -1279,37 +1288,7 @@ impl<'a> de::Deserializer<'a> for AtomDe<'a> {
         De::visit_atom(self.0, visitor)
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'a>>(
-        self,
-        _: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> R<V::Value> {
-        self.deserialize_tuple(len, visitor)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'a>>(
-        self,
-        _: &'static str,
-        visitor: V,
-    ) -> R<V::Value> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'a>>(
-        self,
-        _: &'static str,
-        _: &'static [&'static str],
-        _: V,
-    ) -> R<V::Value> {
-        Err(GiveUp)
-    }
-
-    serde::forward_to_deserialize_any! {
-        <W: Visitor<'a>>
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq map struct identifier ignored_any
-    }
+    same_as_every_reader!();
 }
 
 #[cfg(test)]
