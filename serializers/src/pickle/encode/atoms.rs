@@ -6,16 +6,8 @@
 //! A run takes a slice of children plus the graph, so it serves any container
 //! that holds its children as `NodeId`s.
 
-use super::out::Out;
+use super::out::{Atom, Out};
 use crate::pickle::value::{Graph, Int, NodeId, Value};
-
-/// An atom's bytes: the first `len` of `lo` then `hi`, little-endian (two
-/// registers, stored whole by [`Out::atom`]).
-pub(crate) struct Atom {
-    pub(crate) lo: u64,
-    pub(crate) hi: u64,
-    pub(crate) len: usize,
-}
 
 /// BININT1 / BININT2 / BININT, else LONG1 with the minimal two's complement
 /// (CPython's `encode_long`).

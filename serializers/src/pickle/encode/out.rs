@@ -3,12 +3,19 @@
 //! at the start of a `save()` once it holds ≥ 64 KiB, loses its header when it
 //! ends up shorter than 4 bytes, and payloads of ≥ 64 KiB bypass framing.
 
-use super::atoms::Atom;
-
 pub(crate) const FRAME_SIZE_TARGET: usize = 64 * 1024;
 const FRAME_SIZE_MIN: usize = 4;
 pub(crate) const FRAME_HEADER: usize = 9;
 const FRAME: u8 = 0x95;
+
+/// An atom's bytes (see `atoms.rs`): the first `len` of `lo` then `hi`,
+/// little-endian, two registers stored whole by [`Out::atom`]. Defined here,
+/// with the writer, so that the output does not depend on the atoms module.
+pub(crate) struct Atom {
+    pub(crate) lo: u64,
+    pub(crate) hi: u64,
+    pub(crate) len: usize,
+}
 
 pub(crate) struct Out {
     pub(crate) buf: Vec<u8>,
