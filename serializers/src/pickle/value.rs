@@ -183,7 +183,10 @@ pub enum PersId {
 
 /// The children of a tuple, list, set or frozenset: a run of its graph's item
 /// arena, read with [`Graph::items`]. Only meaningful with the graph that made
-/// it; comparing two of them compares positions, not contents.
+/// it; comparing two of them compares positions, not contents. A container
+/// value cloned within its graph shares the run, and appending to one of the
+/// two may then show in the other: copy a container with
+/// `g.add_list(&g.items(s).to_vec())` (or [`Graph::import_value`] across graphs).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Items(Run);
 
@@ -631,8 +634,9 @@ impl Graph {
         else {
             return Ok(false);
         };
-        s.0.len = 0;
-        extend_run(&mut self.items, &mut s.0, ids, NodeId(u32::MAX))?;
+        let mut run = Run { len: 0, ..s.0 };
+        extend_run(&mut self.items, &mut run, ids, NodeId(u32::MAX))?;
+        s.0 = run;
         Ok(true)
     }
 
