@@ -3,8 +3,10 @@
 //! key, a hand-made set), so the repr drops them as `pickle.loads` would.
 //!
 //! Keys are compared through a canonical form (numbers by value, str and
-//! bytes by content, tuples item by item); anything else — objects whose
-//! `__eq__` would decide, NaN — only equals itself (the same node).
+//! bytes by content, tuples item by item, extension-registry references by
+//! code, since every EXT of one code loads the same registered object);
+//! anything else — objects whose `__eq__` would decide, NaN — only equals
+//! itself (the same node).
 
 use std::collections::HashMap;
 
@@ -28,6 +30,10 @@ enum Key {
     Str(Vec<u8>),
     Bytes(Vec<u8>),
     Tuple(Vec<Key>),
+    /// `copyreg._extension_registry[code]`: CPython's pickler writes an EXT
+    /// opcode for each reference (no memo), so the same object comes back as
+    /// several nodes.
+    Ext(i64),
     Node(NodeId),
 }
 
@@ -38,6 +44,7 @@ fn key_at(g: &Graph, id: NodeId, depth: u32, visits: &mut u32) -> Key {
     match g.try_get(id) {
         Some(Value::None) => Key::None,
         Some(Value::Bool(b)) => Key::Small(i64::from(*b)),
+        Some(Value::Ext(code)) => Key::Ext(*code),
         Some(Value::Int(Int::Small(i))) => Key::Small(*i),
         Some(Value::Int(Int::Big(b))) => int_key(b.clone()),
         Some(Value::Float(f)) if f.is_nan() => Key::Node(id),

@@ -95,6 +95,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn extension_references_of_one_code_are_one_key() {
+        // {EXT1 5: 1, EXT1 5: 2, EXT1 6: 3}: each EXT1 loads the registered
+        // object again (CPython's pickler never memoizes them), so the first
+        // two are one key, as in `pickle.loads`; found by the pickle_decode
+        // fuzz target on a CPython protocol 3 re-encoding.
+        let p = b"\x80\x02}(\x82\x05K\x01\x82\x05K\x02\x82\x06K\x03u.";
+        let d = super::super::decode_slice(p).unwrap();
+        let text = repr_node(&d.graph, d.root(), &Limits::default()).unwrap();
+        assert_eq!(
+            text,
+            "{copyreg._extension_registry[5]: 2, copyreg._extension_registry[6]: 3}"
+        );
+    }
+
+    #[test]
     fn strings_like_python() {
         assert_eq!(str_repr(&"it's".into()), "\"it's\"");
         assert_eq!(str_repr(&"'\"".into()), "'\\'\"'");
