@@ -23,7 +23,8 @@ pub struct Limits {
     /// itself accepts a million nested MARKs, so that is our bar.
     pub max_depth: usize,
     /// Nodes a consumer may emit when it expands the graph into a tree (repr,
-    /// serde, conversions): the "billion laughs" budget. Default 64 Mi.
+    /// serde, conversions): the "billion laughs" budget. Default 64 Mi. The
+    /// repr's text is also bounded, at 32 bytes per node of this budget.
     pub max_expanded: u64,
     /// Decimal digits of a text integer (INT/LONG) and of an int's `repr`: 4300,
     /// CPython 3.11's `sys.int_info.default_max_str_digits`, which also makes

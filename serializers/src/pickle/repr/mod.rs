@@ -95,6 +95,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_large_atom_shared_under_a_dag_is_bounded_by_text_not_only_nodes() {
+        // A 200-digit int under 16 levels of `(x, x)`: 2^16 references, few
+        // nodes of budget each, but 13 MB of text.
+        let mut p = b"\x80\x04\x8a\x54".to_vec();
+        p.extend([0x7f; 84]);
+        for _ in 0..16 {
+            p.extend(b"2\x86");
+        }
+        p.push(b'.');
+        let d = super::super::decode_slice(&p).unwrap();
+        let limits = Limits {
+            max_expanded: 1 << 17,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            repr_node(&d.graph, d.root(), &limits),
+            Err(ReprError::TooLarge(_))
+        ));
+    }
+
+    #[test]
     fn extension_references_of_one_code_are_one_key() {
         // {EXT1 5: 1, EXT1 5: 2, EXT1 6: 3}: each EXT1 loads the registered
         // object again (CPython's pickler never memoizes them), so the first
