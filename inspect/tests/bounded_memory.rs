@@ -102,8 +102,8 @@ fn capture(dir: &Path, tasks: usize, batches: usize) {
     std::fs::write(dir.join("from_worker.0.bin"), from).unwrap();
 }
 
-/// Decodes, renders the JSON report to nowhere and verifies, task by task.
-fn streamed(dir: &Path) -> usize {
+/// The capture's one connection, decoded and verified task by task.
+fn verified_recording(dir: &Path) -> Recording {
     let f = &capture_dir::list_dir(dir).unwrap()[0];
     let origin = Origin::Files {
         to: f.to_worker.clone(),
@@ -111,6 +111,12 @@ fn streamed(dir: &Path) -> usize {
     };
     let r = Recording::decode(&f.name, origin, None).unwrap().unwrap();
     assert_eq!(r.verify().unwrap(), [None, None]);
+    r
+}
+
+/// Decodes, renders the JSON report to nowhere and verifies, task by task.
+fn streamed(dir: &Path) -> usize {
+    let r = verified_recording(dir);
     let report = Report {
         connections: vec![ConnectionReport::summary(&r.name, &r.conn)],
         capture: None,
@@ -135,13 +141,7 @@ fn streamed(dir: &Path) -> usize {
 /// records of each section and how many there are) and verifies, task by
 /// task, each task read a frame at a time; how many records were read.
 fn streamed_text(dir: &Path) -> usize {
-    let f = &capture_dir::list_dir(dir).unwrap()[0];
-    let origin = Origin::Files {
-        to: f.to_worker.clone(),
-        from: f.from_worker.clone(),
-    };
-    let r = Recording::decode(&f.name, origin, None).unwrap().unwrap();
-    assert_eq!(r.verify().unwrap(), [None, None]);
+    let r = verified_recording(dir);
     let all = |_: usize, _: &capture::Task| true;
     let (mut counted, mut records) = (Counter(0), 0);
     for t in r.task_reports(&all, Some(20)) {

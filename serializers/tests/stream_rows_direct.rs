@@ -90,22 +90,27 @@ fn serializers() -> Vec<Serializer> {
 
 const VERSIONS: [SparkVersion; 2] = [SparkVersion::V3_5, SparkVersion::V4_3];
 
+/// One record as a tuple built in the encoder's graph, then pushed.
+fn push_via_graph(enc: &mut StreamEncoder, fields: &[F]) -> Result<(), String> {
+    let mut items = Vec::new();
+    for f in fields {
+        items.push(match f {
+            F::Str(s) => enc.add_str(s),
+            F::None => enc.graph().add(Value::None),
+            F::Bool(b) => enc.graph().add(Value::Bool(*b)),
+            F::Int(v) => enc.graph().add(Value::Int(Int::Small(*v))),
+            F::Float(v) => enc.graph().add(Value::Float(*v)),
+        });
+    }
+    let t = enc.graph().add_tuple(&items);
+    enc.push(t).map_err(|e| e.to_string())
+}
+
 /// The stream through the graph only.
 fn via_graph(ser: &Serializer, version: SparkVersion, recs: &[Rec]) -> Result<Vec<u8>, String> {
     let mut enc = StreamEncoder::new(ser.clone(), version).map_err(|e| e.to_string())?;
     for (fields, _) in recs {
-        let mut items = Vec::new();
-        for f in fields {
-            items.push(match f {
-                F::Str(s) => enc.add_str(s),
-                F::None => enc.graph().add(Value::None),
-                F::Bool(b) => enc.graph().add(Value::Bool(*b)),
-                F::Int(v) => enc.graph().add(Value::Int(Int::Small(*v))),
-                F::Float(v) => enc.graph().add(Value::Float(*v)),
-            });
-        }
-        let t = enc.graph().add_tuple(&items);
-        enc.push(t).map_err(|e| e.to_string())?;
+        push_via_graph(&mut enc, fields)?;
     }
     enc.finish().map_err(|e| e.to_string())
 }
@@ -116,18 +121,7 @@ fn via_rows(ser: &Serializer, version: SparkVersion, recs: &[Rec]) -> Result<Vec
     let mut out = Vec::new();
     for (i, (fields, graph)) in recs.iter().enumerate() {
         if *graph {
-            let mut items = Vec::new();
-            for f in fields {
-                items.push(match f {
-                    F::Str(s) => enc.add_str(s),
-                    F::None => enc.graph().add(Value::None),
-                    F::Bool(b) => enc.graph().add(Value::Bool(*b)),
-                    F::Int(v) => enc.graph().add(Value::Int(Int::Small(*v))),
-                    F::Float(v) => enc.graph().add(Value::Float(*v)),
-                });
-            }
-            let t = enc.graph().add_tuple(&items);
-            enc.push(t).map_err(|e| e.to_string())?;
+            push_via_graph(&mut enc, fields)?;
         } else {
             let fs: Vec<Field<'_>> = fields.iter().map(F::field).collect();
             enc.push_row(&fs).map_err(|e| e.to_string())?;

@@ -112,10 +112,8 @@ pub fn apply_set_orders(g: &mut Graph, orders: &J) {
         }
         if order.iter().all(|&i| i < old.len()) && order.len() == old.len() {
             let new: Vec<NodeId> = order.iter().map(|&i| old[i]).collect();
-            let new = g.new_items(&new);
-            if let Value::Set(items) | Value::FrozenSet(items) = g.get_mut(id) {
-                *items = new;
-            }
+            g.replace_items(id, &new)
+                .expect("a reordering needs no more room than the set had");
         }
     }
 }

@@ -585,10 +585,8 @@ impl ObjectGraphSpec {
                 // and a graph cannot say what that second call returned.
                 if objects.iter().any(|&obj| args_reach(&g, obj)) {
                     if let Some(before) = &before {
-                        let items = g.new_items(before);
-                        if let Value::List(v) = g.get_mut(list) {
-                            *v = items;
-                        }
+                        g.replace_items(list, before)
+                            .expect("a generated graph is far below the arena's bound");
                     }
                 }
             }

@@ -765,10 +765,8 @@ pub fn reorder_sets(g: &mut Graph) {
             _ => continue,
         };
         let ordered = set_order(g, items);
-        let ordered = g.new_items(&ordered);
-        if let Value::Set(items) | Value::FrozenSet(items) = g.get_mut(id) {
-            *items = ordered;
-        }
+        g.replace_items(id, &ordered)
+            .expect("a reordering needs no more room than the set had");
     }
 }
 
