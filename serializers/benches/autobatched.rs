@@ -4,7 +4,9 @@
 //! Workload: 1 M records `(i, "name-%d" % i, i * 0.5)`, the RDD default serializer.
 //! PySpark's encode is timed both over a prebuilt list and over a generator that
 //! builds the records; ours builds each record in the encoder's graph, and
-//! separately passes it to `push_row` (kept flat, no graph). Decode is
+//! separately passes it to `push_row` (kept flat, no graph), both formatting
+//! each record's text as they go, and again both over prebuilt records (the
+//! like-for-like comparison with PySpark's prebuilt list). Decode is
 //! `list(load_stream(...))` against collecting our `StreamDecoder`'s elements
 //! (`load_all`) and its per-frame chunks (`load_chunks`); on both sides what
 //! was decoded is freed inside the timed call.
@@ -69,8 +71,43 @@ fn each_record(mut f: impl FnMut(i64, &str)) {
     }
 }
 
-/// The same records through `push_row`: kept flat, each batch pickled
-/// without a graph.
+/// The records built before timing, as PySpark's prebuilt list is: what
+/// `push_row` and the graph path are timed over when both sides start from
+/// records that already exist.
+fn prebuilt() -> Vec<(i64, String, f64)> {
+    let mut out = Vec::with_capacity(N as usize);
+    each_record(|i, text| out.push((i, text.to_string(), i as f64 * 0.5)));
+    out
+}
+
+/// Prebuilt records through `push_row`.
+fn encode_rows_prebuilt(recs: &[(i64, String, f64)]) -> Vec<u8> {
+    let mut enc =
+        StreamEncoder::new(Serializer::rdd_default(), SparkVersion::V4_3).expect("serializer");
+    for (i, text, f) in recs {
+        enc.push_row(&[Field::Int(*i), Field::Str(text), Field::Float(*f)])
+            .expect("push");
+    }
+    enc.finish().expect("finish")
+}
+
+/// Prebuilt records through the encoder's graph.
+fn encode_prebuilt(recs: &[(i64, String, f64)]) -> Vec<u8> {
+    let mut enc =
+        StreamEncoder::new(Serializer::rdd_default(), SparkVersion::V4_3).expect("serializer");
+    for (i, text, f) in recs {
+        let b = enc.add_str(text);
+        let g = enc.graph();
+        let a = g.add(Value::Int(Int::Small(*i)));
+        let c = g.add(Value::Float(*f));
+        let t = g.add_tuple(&[a, b, c]);
+        enc.push(t).expect("push");
+    }
+    enc.finish().expect("finish")
+}
+
+/// The same records through `push_row`, each formatted as it is pushed:
+/// kept flat, each batch pickled without a graph.
 fn encode_rows() -> Vec<u8> {
     let mut enc =
         StreamEncoder::new(Serializer::rdd_default(), SparkVersion::V4_3).expect("serializer");
@@ -112,6 +149,18 @@ fn profile_once(what: &str, stream: &[u8]) {
         )),
         "encode" => drop(std::hint::black_box(encode())),
         "encode-rows" => drop(std::hint::black_box(encode_rows())),
+        "encode-prebuilt" => {
+            let recs = prebuilt();
+            for _ in 0..5 {
+                drop(std::hint::black_box(encode_prebuilt(&recs)));
+            }
+        }
+        "encode-rows-prebuilt" => {
+            let recs = prebuilt();
+            for _ in 0..5 {
+                drop(std::hint::black_box(encode_rows_prebuilt(&recs)));
+            }
+        }
         "split" => {
             // Prices per-element graphs: every record copied out of its batch's
             // graph into its own Arc<Graph> (no hint table, so a lower bound on
@@ -141,12 +190,12 @@ fn profile_once(what: &str, stream: &[u8]) {
             }
             drop(std::hint::black_box(out));
         }
-        other => panic!("--profile decode|chunks|split|encode|encode-rows, not {other}"),
+        other => panic!("--profile decode|chunks|split|encode|encode-rows|encode-prebuilt|encode-rows-prebuilt, not {other}"),
     }
 }
 
 fn main() {
-    // `-- --profile decode|chunks|split|encode|encode-rows`: one pass over our own stream (byte-identical
+    // `-- --profile decode|chunks|split|encode|encode-rows|encode-prebuilt|encode-rows-prebuilt`: one pass (five for the prebuilt ones) over our own stream (byte-identical
     // to PySpark's, as the timed run checks), no timings, for callgrind.
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--profile") {
@@ -183,6 +232,12 @@ fn main() {
     assert!(ours == theirs, "streams differ");
     let (rows_t, rows) = best(5, encode_rows);
     assert!(rows == theirs, "push_row's stream differs");
+    let recs = prebuilt();
+    let (pre_t, pre) = best(5, || encode_prebuilt(&recs));
+    assert!(pre == theirs, "the prebuilt graph path's stream differs");
+    let (pre_rows_t, pre_rows) = best(5, || encode_rows_prebuilt(&recs));
+    assert!(pre_rows == theirs, "the prebuilt push_row stream differs");
+    drop(recs);
     let (dec_t, n) = best(5, || {
         StreamDecoder::new(Serializer::rdd_default(), SparkVersion::V4_3)
             .load_all(&ours)
@@ -220,6 +275,13 @@ fn main() {
         rows_t.as_secs_f64() * 1e3,
         py_enc / rows_t.as_secs_f64(),
         py_built / rows_t.as_secs_f64()
+    );
+    println!(
+        "  encode from prebuilt records on both sides: graph {:8.1} ms  ratio {:.2}x, push_row {:8.1} ms  ratio {:.2}x",
+        pre_t.as_secs_f64() * 1e3,
+        py_enc / pre_t.as_secs_f64(),
+        pre_rows_t.as_secs_f64() * 1e3,
+        py_enc / pre_rows_t.as_secs_f64()
     );
     println!(
         "  decode (elements): sparkwire {:8.1} ms  pyspark {:8.1} ms  ratio {:.2}x",

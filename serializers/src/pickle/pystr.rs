@@ -90,6 +90,12 @@ impl PyStr {
         })
     }
 
+    /// Whether a string of `len` bytes is kept inline (no buffer shared).
+    #[inline]
+    pub fn fits_inline(len: usize) -> bool {
+        len <= INLINE
+    }
+
     /// Whether the string holds no share of a buffer (dropping it frees nothing).
     pub(crate) fn is_inline(&self) -> bool {
         matches!(self.0, Repr::Inline { .. })

@@ -139,9 +139,14 @@ impl StreamEncoder {
         &mut self.graph
     }
 
-    /// Adds a `str` node whose bytes live in the encoder's text arena: one
-    /// allocation per 64 KiB of text instead of one per string.
+    /// Adds a `str` node. A short one is kept inline in its node; a longer one
+    /// lives in the encoder's text arena: one allocation per 64 KiB of text
+    /// instead of one per string. (Short strings skip the arena because a
+    /// share of it costs two atomic reference-count updates.)
     pub fn add_str(&mut self, s: &str) -> NodeId {
+        if PyStr::fits_inline(s.len()) {
+            return self.graph.add(Value::Str(PyStr::from(s)));
+        }
         if self.arena.capacity() - self.arena.len() < s.len() {
             self.arena = BytesMut::with_capacity(s.len().max(64 * 1024));
         }

@@ -12,20 +12,26 @@ use crate::pickle::{repr_node, Graph, Limits, NodeId, PyStr, ReprError};
 ///
 /// Elements of one pickled batch share the batch's decoded graph (an `Arc`), so
 /// flattening a batch copies nothing and keeps identity between its elements.
+///
+/// Why the text, bytes and pair variants are boxed: the element is then 16
+/// bytes instead of 40, and a stream of a million pickled records collected
+/// into a `Vec` touches 16 MB fewer fresh pages (page faults were a third of
+/// the AutoBatched bench's element path). Those variants are one per frame
+/// anyway, where the box is small next to the frame.
 #[derive(Debug, Clone)]
 pub enum Element {
     /// A null frame (`i32 -5`): Python's `None`.
     None,
     /// A UTF-8 frame.
-    Str(PyStr),
+    Str(Box<PyStr>),
     /// A raw frame (`NoOpSerializer`, `UTF8Deserializer(use_unicode=False)`).
-    Bytes(Bytes),
+    Bytes(Box<Bytes>),
     /// A node of a decoded pickle.
     Pickled(Arc<Graph>, NodeId),
     /// A node of a decoded marshal.
     Marshalled(Arc<Marshalled>, MNodeId),
     /// A 2-tuple made by `PairDeserializer` / `CartesianDeserializer`.
-    Pair(Box<Element>, Box<Element>),
+    Pair(Box<(Element, Element)>),
 }
 
 impl Element {
@@ -47,7 +53,7 @@ impl Element {
                 }
                 Err(_) => m.repr_node(*id),
             },
-            Element::Pair(k, v) => format!("({}, {})", k.repr()?, v.repr()?),
+            Element::Pair(kv) => format!("({}, {})", kv.0.repr()?, kv.1.repr()?),
         })
     }
 
@@ -156,5 +162,16 @@ impl Chunk {
             }
             other => Err(other.type_name()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A collected stream is a `Vec` of these: the size is the memory per record.
+    #[test]
+    fn an_element_is_two_words() {
+        assert_eq!(std::mem::size_of::<Element>(), 16);
     }
 }

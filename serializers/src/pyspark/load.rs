@@ -160,7 +160,7 @@ impl StreamDecoder {
             self.keys = Some(batch);
             return Ok(None);
         };
-        let pair_of = |k: Element, v: Element| Element::Pair(Box::new(k), Box::new(v));
+        let pair_of = |k: Element, v: Element| Element::Pair(Box::new((k, v)));
         let out: Vec<Element> = if pair {
             if keys.len() != batch.len() {
                 return Err(LoadError::PairLengths {
@@ -221,7 +221,7 @@ fn side_batch(
         }
         Serializer::JvmAutoBatched => batch_of(&Serializer::CPickle, Some(p)),
         Serializer::FlattenedValues(inner, _) => one(inner.loads(p, index, offset)?),
-        Serializer::Utf8 { use_unicode: false } => one(Element::Bytes(p)),
+        Serializer::Utf8 { use_unicode: false } => one(Element::Bytes(Box::new(p))),
         Serializer::Utf8 { use_unicode: true } => {
             let s = std::str::from_utf8(&p).map_err(|e| LoadError::Value {
                 frame: index,
@@ -229,7 +229,7 @@ fn side_batch(
                 source: Box::new(ValueError::Utf8(e.valid_up_to())),
             })?;
             let s = crate::pickle::PyStr::from(s);
-            one(Element::Str(s))
+            one(Element::Str(Box::new(s)))
         }
         s if s.is_framed() => one(s.loads(p, index, offset)?),
         other => Err(LoadError::NotFramed(other.to_string())),

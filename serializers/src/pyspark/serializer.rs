@@ -158,7 +158,7 @@ impl Serializer {
                     .ok_or_else(|| at(marshal::MarshalError::Unmarshallable("empty").into()))?;
                 Ok(Element::Marshalled(Arc::new(m), root))
             }
-            Serializer::NoOp => Ok(Element::Bytes(payload)),
+            Serializer::NoOp => Ok(Element::Bytes(Box::new(payload))),
             Serializer::Auto => match payload.first() {
                 Some(b'M') => Serializer::Marshal.loads(payload.slice(1..), frame, offset + 5),
                 Some(b'P') => Serializer::CPickle.loads(payload.slice(1..), frame, offset + 5),
