@@ -1,5 +1,6 @@
 //! The pickle decoder, disassembler, repr view and both encoders on arbitrary
-//! bytes. Beyond "no panic": decoding is bounded by small limits, STOP's end
+//! bytes. Beyond "no panic": the decoder's fast paths agree with its general
+//! path, decoding is bounded by small limits, STOP's end
 //! offset lies inside the input, the disassembler agrees with the decoder on
 //! where the pickle ends whenever both succeed, and every encoder's output for
 //! a decoded graph decodes again, re-encodes to itself, and (protocols 3–5)
@@ -15,7 +16,15 @@ fuzz_target!(|data: &[u8]| {
     let input = Bytes::copy_from_slice(data);
     let mut text = String::new();
     let dis = pickle::dis(data, &mut text);
-    let Ok(d) = pickle::decode_with(&input, &limits) else {
+    // The fast paths (common opcodes, atom runs, rows) decode exactly as the
+    // general path alone does: the same graph and hints, or the same error.
+    let fast = pickle::decode_with(&input, &limits);
+    assert_eq!(
+        fast,
+        pickle::decode_general(&input, &limits),
+        "the fast paths and the general path disagree"
+    );
+    let Ok(d) = fast else {
         return;
     };
     assert!(d.end <= data.len());

@@ -58,7 +58,15 @@ pub fn decode_slice(data: &[u8]) -> Result<Decoded, DecodeError> {
 
 /// Decodes one pickle with explicit limits.
 pub fn decode_with(data: &Bytes, limits: &Limits) -> Result<Decoded, DecodeError> {
-    Decoder::new(data, limits).run()
+    Decoder::new(data, limits).run::<true>()
+}
+
+/// [`decode_with`] through the general opcode path only, without the fast
+/// paths for common opcodes and rows. For differential tests and fuzzing:
+/// both must give the same graph, hints and errors on any input.
+#[doc(hidden)]
+pub fn decode_general(data: &Bytes, limits: &Limits) -> Result<Decoded, DecodeError> {
+    Decoder::new(data, limits).run::<false>()
 }
 
 struct Decoder<'a> {
@@ -261,7 +269,7 @@ impl<'a> Decoder<'a> {
         }
     }
 
-    fn run(mut self) -> Result<Decoded, DecodeError> {
+    fn run<const FAST: bool>(mut self) -> Result<Decoded, DecodeError> {
         let data: &[u8] = self.data;
         // Real pickles spend 2-4 bytes per node; reserving from the input size
         // (never from anything the input declares) saves the regrowth copies.
@@ -273,11 +281,17 @@ impl<'a> Decoder<'a> {
         // 121 ms instead of 82 (fresh zeroed pages for every batch).
         self.graph.reserve_items(estimate / 4);
         self.graph.hints_mut().reserve(estimate);
+        // A row batch memoizes about one object in three nodes, and a MARK
+        // tuple is one in six: room for that many, so neither regrows.
+        self.memo.dense.reserve(estimate / 3);
+        self.mark_tuples.reserve(estimate / 6);
         let mut pos = 0usize;
         loop {
-            if let Some(next) = self.fast_step(data, pos)? {
-                pos = next;
-                continue;
+            if FAST {
+                if let Some(next) = self.fast_step(data, pos)? {
+                    pos = next;
+                    continue;
+                }
             }
             let r = read_op(data, pos)?.ok_or(DecodeError::NoStop { offset: pos as u64 })?;
             pos = r.end;
@@ -371,7 +385,7 @@ impl<'a> Decoder<'a> {
                     return Ok(None);
                 }
                 self.marks.push(self.stack.len());
-                return Ok(Some(pos + 1));
+                return Ok(Some(self.row_run(data, pos + 1)));
             }
             0x85..=0x87 => {
                 let n = (b - 0x84) as usize;
@@ -457,6 +471,120 @@ impl<'a> Decoder<'a> {
             return Ok(Some(self.atom_run(data, next)));
         }
         Ok(Some(next))
+    }
+
+    /// The fields of a row after its MARK, up to and including the `TUPLE` that
+    /// closes it and the `MEMOIZE` after that: atoms, short strs, `MEMOIZE`s and
+    /// `BINGET`s, each applied as [`Self::fast_step`] applies it, but in one
+    /// loop with the node and stack limits turned into one count before it
+    /// starts (a row of 4+ fields, which CPython writes as `MARK … TUPLE`, was
+    /// nine trips through the general loop). Returns the position reached;
+    /// whatever it stops at (another op, a limit, a cut) is left to the
+    /// general path with the state complete up to there.
+    #[inline]
+    fn row_run(&mut self, data: &[u8], mut pos: usize) -> usize {
+        let mark = self.stack.len();
+        let mut room = (self.max_nodes.saturating_sub(self.graph.len() + 1))
+            .min(self.limits.max_stack.saturating_sub(self.stack.len() + 1));
+        while room > 0 {
+            let Some(&b) = data.get(pos) else {
+                break;
+            };
+            let id = match b {
+                b'K' => match data.get(pos + 1) {
+                    Some(&v) => {
+                        pos += 2;
+                        self.graph.add(Value::Int(Int::Small(v as i64)))
+                    }
+                    None => break,
+                },
+                b'M' => match data.get(pos + 1..pos + 3) {
+                    Some(&[a, c]) => {
+                        pos += 3;
+                        self.graph
+                            .add(Value::Int(Int::Small(u16::from_le_bytes([a, c]) as i64)))
+                    }
+                    _ => break,
+                },
+                b'J' => match data.get(pos + 1..pos + 5) {
+                    Some(&[a, c, d, e]) => {
+                        pos += 5;
+                        self.graph.add(Value::Int(Int::Small(
+                            i32::from_le_bytes([a, c, d, e]) as i64
+                        )))
+                    }
+                    _ => break,
+                },
+                b'G' => match data.get(pos + 1..pos + 9).and_then(|v| v.try_into().ok()) {
+                    Some(v) => {
+                        pos += 9;
+                        self.graph.add(Value::Float(f64::from_be_bytes(v)))
+                    }
+                    None => break,
+                },
+                b'N' => {
+                    pos += 1;
+                    self.graph.add(Value::None)
+                }
+                0x88 | 0x89 => {
+                    pos += 1;
+                    self.graph.add(Value::Bool(b == 0x88))
+                }
+                0x8c => {
+                    let Some(&n) = data.get(pos + 1) else {
+                        break;
+                    };
+                    let Some(body) = data.get(pos + 2..pos + 2 + n as usize) else {
+                        break;
+                    };
+                    if !body.is_ascii() && super::pytext::validate(body).is_err() {
+                        break;
+                    }
+                    pos += 2 + n as usize;
+                    self.graph
+                        .add(Value::Str(PyStr::from_validated_in(self.data, body)))
+                }
+                b'h' => {
+                    let Some(id) = data.get(pos + 1).and_then(|&i| self.memo.get(i as u64)) else {
+                        break;
+                    };
+                    pos += 2;
+                    id
+                }
+                0x94 => {
+                    // MEMOIZE of the last field (never of something below the MARK).
+                    if self.stack.len() <= mark || self.memo.len() >= self.limits.max_memo {
+                        break;
+                    }
+                    let top = *self.stack.last().expect("above the mark");
+                    let idx = self.memo.len() as u64;
+                    self.memo.put(idx, top);
+                    pos += 1;
+                    continue;
+                }
+                b't' => {
+                    let Ok(items) = self.graph.try_new_items(&self.stack[mark..]) else {
+                        break;
+                    };
+                    self.marks.pop();
+                    self.stack.truncate(mark);
+                    let id = self.graph.add(Value::Tuple(items));
+                    self.hint_mark_tuple(id);
+                    self.stack.push(id);
+                    pos += 1;
+                    if data.get(pos) == Some(&0x94) && self.memo.len() < self.limits.max_memo {
+                        let idx = self.memo.len() as u64;
+                        self.memo.put(idx, id);
+                        pos += 1;
+                    }
+                    return pos;
+                }
+                _ => break,
+            };
+            self.stack.push(id);
+            room -= 1;
+        }
+        pos
     }
 
     /// A run of atoms (BININT1/2, BININT, BINFLOAT, NONE, NEWTRUE/NEWFALSE),
@@ -1214,6 +1342,83 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    /// The fast paths (single opcodes, atom runs, MARK … TUPLE rows) against
+    /// the general path alone: the same graph, hints and error for a row
+    /// batch as CPython writes it (`encode` is byte-exact with CPython, see
+    /// `tests/pickle_vs_cpython.rs`), cut at every byte, with every limit
+    /// tight, and with every byte replaced by each opcode the fast paths know.
+    #[test]
+    fn fast_paths_decode_as_the_general_path() {
+        let mut g = Graph::new();
+        let mut rows = Vec::new();
+        for i in 0..6i64 {
+            let s = g.add(Value::Str(PyStr::from(
+                ["a", "é", "name-x", "", "\u{10ffff}", "bb"][i as usize],
+            )));
+            let fields = [
+                g.add(Value::Int(Int::Small(
+                    [7, 300, -5, 70_000, 1 << 40, 0][i as usize],
+                ))),
+                s,
+                g.add(Value::Float(i as f64 * 0.5)),
+                g.add(Value::None),
+                g.add(Value::Bool(i % 2 == 0)),
+            ];
+            rows.push(g.add_tuple(&fields[..if i == 3 { 2 } else { 5 }]));
+        }
+        // One row twice: a BINGET of a memoized tuple.
+        rows.push(rows[0]);
+        let list = g.add_list(&rows);
+        g.set_root(list);
+        let p = crate::pickle::encode(&g, crate::pickle::Profile::PYSPARK).expect("encode");
+        let same = |data: &[u8], limits: &Limits| {
+            let b = Bytes::copy_from_slice(data);
+            assert_eq!(
+                decode_with(&b, limits),
+                decode_general(&b, limits),
+                "{data:02x?} {limits:?}"
+            );
+        };
+        let dflt = Limits::default();
+        assert!(decode_with(&Bytes::copy_from_slice(&p), &dflt).is_ok());
+        for cut in 0..=p.len() {
+            same(&p[..cut], &dflt);
+        }
+        for n in 0..48 {
+            for limits in [
+                Limits {
+                    max_nodes: n,
+                    ..dflt
+                },
+                Limits {
+                    max_memo: n,
+                    ..dflt
+                },
+                Limits {
+                    max_stack: n,
+                    ..dflt
+                },
+                Limits {
+                    max_depth: n,
+                    ..dflt
+                },
+            ] {
+                same(&p, &limits);
+            }
+        }
+        let ops = [
+            b'K', b'M', b'J', b'G', b'N', 0x88, 0x89, 0x8c, 0x94, b'(', b't', b'h', b'e', b'a',
+            b']', 0x85, 0x86, 0x87, 0xff, 0x00,
+        ];
+        for at in 0..p.len() {
+            for &op in &ops {
+                let mut q = p.clone();
+                q[at] = op;
+                same(&q, &dflt);
+            }
+        }
     }
 
     #[test]

@@ -38,6 +38,8 @@ mod serde_direct;
 mod tables;
 mod value;
 
+#[doc(hidden)]
+pub use decode::decode_general;
 pub use decode::{decode, decode_slice, decode_with, Decoded};
 pub use dis::{dis, DisError};
 pub(crate) use encode::RowBatch;
