@@ -385,7 +385,7 @@ impl<'a> Decoder<'a> {
                     return Ok(None);
                 }
                 self.marks.push(self.stack.len());
-                return Ok(Some(self.row_run(data, pos + 1)));
+                return Ok(Some(self.record_run(data, pos + 1)));
             }
             0x85..=0x87 => {
                 let n = (b - 0x84) as usize;
@@ -470,20 +470,27 @@ impl<'a> Decoder<'a> {
         if matches!(b, b'K' | b'M' | b'J') && data.get(next) == Some(&b) {
             return Ok(Some(self.atom_run(data, next)));
         }
+        // A record's first field: take the rest of the record in one loop.
+        if matches!(b, b'K' | b'M' | b'J' | b'G' | b'N' | 0x88 | 0x89 | 0x8c) {
+            return Ok(Some(self.record_run(data, next)));
+        }
         Ok(Some(next))
     }
 
-    /// The fields of a row after its MARK, up to and including the `TUPLE` that
-    /// closes it and the `MEMOIZE` after that: atoms, short strs, `MEMOIZE`s and
-    /// `BINGET`s, each applied as [`Self::fast_step`] applies it, but in one
-    /// loop with the node and stack limits turned into one count before it
-    /// starts (a row of 4+ fields, which CPython writes as `MARK … TUPLE`, was
-    /// nine trips through the general loop). Returns the position reached;
-    /// whatever it stops at (another op, a limit, a cut) is left to the
-    /// general path with the state complete up to there.
+    /// The fields of a record, up to and including the tuple that closes it
+    /// (`TUPLE1`–`TUPLE3`, or `TUPLE` after a MARK) and the `MEMOIZE` after
+    /// that: atoms, short strs, `MEMOIZE`s and `BINGET`s, each applied as
+    /// [`Self::fast_step`] applies it, but in one loop with the node and stack
+    /// limits turned into one count before it starts (a row of five fields
+    /// was nine trips through the general loop). Entered after a MARK or
+    /// after a record's first field. Returns the position reached; whatever
+    /// it stops at (another op, a limit, a cut) is left to the general path
+    /// with the state complete up to there.
     #[inline]
-    fn row_run(&mut self, data: &[u8], mut pos: usize) -> usize {
-        let mark = self.stack.len();
+    fn record_run(&mut self, data: &[u8], mut pos: usize) -> usize {
+        // Nothing at or below the topmost MARK may be taken (it does not move
+        // until the loop returns).
+        let fence = self.fence();
         let mut room = (self.max_nodes.saturating_sub(self.graph.len() + 1))
             .min(self.limits.max_stack.saturating_sub(self.stack.len() + 1));
         while room > 0 {
@@ -553,7 +560,7 @@ impl<'a> Decoder<'a> {
                 }
                 0x94 => {
                     // MEMOIZE of the last field (never of something below the MARK).
-                    if self.stack.len() <= mark || self.memo.len() >= self.limits.max_memo {
+                    if self.stack.len() <= fence || self.memo.len() >= self.limits.max_memo {
                         break;
                     }
                     let top = *self.stack.last().expect("above the mark");
@@ -562,14 +569,30 @@ impl<'a> Decoder<'a> {
                     pos += 1;
                     continue;
                 }
-                b't' => {
-                    let Ok(items) = self.graph.try_new_items(&self.stack[mark..]) else {
+                b't' | 0x85..=0x87 => {
+                    // TUPLE takes what is above the topmost MARK (and the MARK);
+                    // TUPLEn its n items, all above it.
+                    let from = if b == b't' {
+                        if self.marks.is_empty() {
+                            break;
+                        }
+                        fence
+                    } else {
+                        let n = (b - 0x84) as usize;
+                        if self.stack.len() < fence + n {
+                            break;
+                        }
+                        self.stack.len() - n
+                    };
+                    let Ok(items) = self.graph.try_new_items(&self.stack[from..]) else {
                         break;
                     };
-                    self.marks.pop();
-                    self.stack.truncate(mark);
+                    self.stack.truncate(from);
                     let id = self.graph.add(Value::Tuple(items));
-                    self.hint_mark_tuple(id);
+                    if b == b't' {
+                        self.marks.pop();
+                        self.hint_mark_tuple(id);
+                    }
                     self.stack.push(id);
                     pos += 1;
                     if data.get(pos) == Some(&0x94) && self.memo.len() < self.limits.max_memo {
@@ -1344,7 +1367,7 @@ mod tests {
         );
     }
 
-    /// The fast paths (single opcodes, atom runs, MARK … TUPLE rows) against
+    /// The fast paths (single opcodes, atom runs, records and rows) against
     /// the general path alone: the same graph, hints and error for a row
     /// batch as CPython writes it (`encode` is byte-exact with CPython, see
     /// `tests/pickle_vs_cpython.rs`), cut at every byte, with every limit
@@ -1366,7 +1389,8 @@ mod tests {
                 g.add(Value::None),
                 g.add(Value::Bool(i % 2 == 0)),
             ];
-            rows.push(g.add_tuple(&fields[..if i == 3 { 2 } else { 5 }]));
+            // MARK … TUPLE rows and TUPLE1-3 records.
+            rows.push(g.add_tuple(&fields[..[5, 5, 3, 2, 1, 4][i as usize]]));
         }
         // One row twice: a BINGET of a memoized tuple.
         rows.push(rows[0]);
