@@ -1,6 +1,7 @@
 //! The pickle decoder, disassembler, repr view and both encoders on arbitrary
 //! bytes. Beyond "no panic": the decoder's fast paths agree with its general
-//! path, decoding is bounded by small limits, STOP's end
+//! path, the rows view reads only what the decoder decodes and as it does,
+//! decoding is bounded by small limits, STOP's end
 //! offset lies inside the input, the disassembler agrees with the decoder on
 //! where the pickle ends whenever both succeed, and every encoder's output for
 //! a decoded graph decodes again, re-encodes to itself, and (protocols 3–5)
@@ -24,6 +25,10 @@ fuzz_target!(|data: &[u8]| {
         pickle::decode_general(&input, &limits),
         "the fast paths and the general path disagree"
     );
+    // The rows view reads only what the decoder reads, as it decodes it.
+    if let Err(e) = pickle::rows::same_as_decoded(data, &limits) {
+        panic!("the rows view and the decoder disagree: {e}");
+    }
     let Ok(d) = fast else {
         return;
     };

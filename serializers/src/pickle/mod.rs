@@ -33,6 +33,7 @@ mod pystr;
 mod pytext;
 pub mod reader;
 pub mod repr;
+pub mod rows;
 pub mod serde;
 mod serde_direct;
 mod tables;
