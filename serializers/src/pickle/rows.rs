@@ -183,8 +183,11 @@ pub struct Rows<'a> {
     /// would still hold on its stack (until the batch's `APPENDS`): counted
     /// in the stack limit, never looked at again.
     held: usize,
-    /// The fields of the record last returned.
+    /// The fields of the record last returned, or of a run of bare records.
     out: Vec<Field<'a>>,
+    /// How many of a run of bare records in `out` were returned (`usize::MAX`
+    /// when `out` holds a tuple record).
+    bare: usize,
     done: bool,
 }
 
@@ -237,6 +240,7 @@ impl<'a> Rows<'a> {
             taken: 0,
             held: 0,
             out: Vec::new(),
+            bare: usize::MAX,
             done: false,
         }
     }
@@ -255,6 +259,7 @@ impl<'a> Rows<'a> {
             taken: 0,
             held: 0,
             out: Vec::with_capacity(self.out.capacity()),
+            bare: usize::MAX,
             done: false,
         }
     }
@@ -266,6 +271,11 @@ impl<'a> Rows<'a> {
 
     /// The next record; `None` after the last, once `STOP` was read.
     pub fn next_record(&mut self) -> Result<Option<Record<'_, 'a>>, RowsError> {
+        if let Some(&f) = self.out.get(self.bare) {
+            self.bare += 1;
+            return Ok(Some(Record::Field(f)));
+        }
+        self.bare = usize::MAX;
         while self.taken == self.buf.ready.len() {
             self.buf.ready.clear();
             self.taken = 0;
@@ -279,6 +289,10 @@ impl<'a> Rows<'a> {
             // Inside the batch's MARK with nothing pending: a record as
             // CPython writes it is read straight into `out`.
             if self.buf.stack.len() == 1 && self.buf.marks.len() == 1 && self.fast_record() {
+                if self.bare == 0 {
+                    self.bare = 1;
+                    return Ok(Some(Record::Field(self.out[0])));
+                }
                 return Ok(Some(Record::Tuple(&self.out)));
             }
             self.fill()?;
@@ -303,9 +317,10 @@ impl<'a> Rows<'a> {
 
     /// One tuple record of a batch as CPython writes it (`MARK` fields
     /// `TUPLE`, or one to three fields and `TUPLEn`, each field an atom or a
-    /// short `str` optionally memoized, the tuple optionally memoized) read
-    /// straight into `out`, with the checks and the memo entries the general
-    /// reading makes. Called inside the batch's MARK with nothing above the
+    /// short `str` optionally memoized, the tuple optionally memoized), or a
+    /// run of bare fields up to the batch's `APPENDS` (sets `bare` to 0),
+    /// read straight into `out`, with the checks and the memo entries the
+    /// general reading makes. Called inside the batch's MARK with nothing above the
     /// list; anything else (another opcode, a limit, a cut, invalid UTF-8)
     /// leaves everything as it was and returns false, for the general
     /// reading to take or to report.
@@ -383,6 +398,9 @@ impl<'a> Rows<'a> {
                     continue;
                 }
                 op::TUPLE if marked => break Some(p),
+                // A run of bare fields up to the batch's APPENDS: each is a
+                // record (nothing can take them into a tuple any more).
+                op::APPENDS if !marked && !self.out.is_empty() => break Some(p),
                 op::TUPLE1..=op::TUPLE3 if !marked => {
                     break ((b - op::TUPLE1 + 1) as usize == self.out.len()).then_some(p);
                 }
@@ -393,13 +411,25 @@ impl<'a> Rows<'a> {
             p = next;
         };
         let n = self.out.len();
-        // The fields and the tuple are nodes; the fields stood on the stack
+        let bare = closer.is_some_and(|at| data[at] == op::APPENDS);
+        // The fields (and a tuple) are nodes; the fields stood on the stack
         // above the list (the general reading's `push` checks).
-        let fits = self.held + n.max(1) < self.limits.max_stack && self.nodes + n < self.max_nodes;
+        let nodes = n + usize::from(!bare);
+        let fits =
+            self.held + n.max(1) < self.limits.max_stack && self.nodes + nodes <= self.max_nodes;
         let Some(at) = closer.filter(|_| fits) else {
             self.buf.memo.truncate(memo0);
             return false;
         };
+        if bare {
+            // The run and its APPENDS, which closes the batch's MARK.
+            self.nodes += n;
+            self.buf.marks.pop();
+            self.held = 0;
+            self.bare = 0;
+            self.pos = at + 1;
+            return true;
+        }
         // The tuple's memo store, if it follows (MEMOIZE, or BINPUT /
         // LONG_BINPUT of the next slot, as protocols 2–3 number them).
         let mut end = at + 1;
@@ -1162,12 +1192,26 @@ mod tests {
             widening(&[1, 1, 2, 1, 6]),
             widening(&[1, 0, 1, 5]),
             widening(&[3, 3, 3, 3]),
+            // Two APPENDS of bare ints, then a row.
+            {
+                let mut g = Graph::new();
+                let mut items: Vec<_> = (0..1003)
+                    .map(|i| g.add(Value::Int(Int::Small(i))))
+                    .collect();
+                let f = g.add(Value::Int(Int::Small(-1)));
+                items.push(g.add_tuple(&[f]));
+                let list = g.add_list(&items);
+                g.set_root(list);
+                g
+            },
         ];
         for g in &graphs {
             for profile in [Profile::PYSPARK, Profile::CPython { protocol: 2 }] {
                 let p = encode(g, profile).expect("encode");
                 assert_eq!(same_as_decoded(&p, &dflt), Ok(true));
-                for n in 0..40 {
+                // Every small limit, and those around what the whole pickle needs.
+                let nodes = crate::pickle::decode_slice(&p).expect("decode").graph.len();
+                for n in (0..40).chain(nodes.saturating_sub(3)..nodes + 3) {
                     let limits = [
                         Limits {
                             max_nodes: n,
