@@ -1411,24 +1411,7 @@ mod tests {
             same(&p[..cut], &dflt);
         }
         for n in 0..48 {
-            for limits in [
-                Limits {
-                    max_nodes: n,
-                    ..dflt
-                },
-                Limits {
-                    max_memo: n,
-                    ..dflt
-                },
-                Limits {
-                    max_stack: n,
-                    ..dflt
-                },
-                Limits {
-                    max_depth: n,
-                    ..dflt
-                },
-            ] {
+            for limits in Limits::each_set_to(n) {
                 same(&p, &limits);
             }
         }

@@ -44,3 +44,18 @@ impl Default for Limits {
         }
     }
 }
+
+impl Limits {
+    /// The default limits with each decoding limit in turn set to `n`: what
+    /// the differential tests sweep to check that two readers stop alike.
+    #[cfg(test)]
+    pub(crate) fn each_set_to(n: usize) -> [Limits; 4] {
+        let d = Limits::default();
+        [
+            Limits { max_nodes: n, ..d },
+            Limits { max_memo: n, ..d },
+            Limits { max_stack: n, ..d },
+            Limits { max_depth: n, ..d },
+        ]
+    }
+}

@@ -184,6 +184,53 @@ opcodes! {
     BinPersId = b'Q', "BINPERSID", None, 1, [Any] => [Any];
 }
 
+/// Opcode bytes as constants, for the readers that match on raw bytes in
+/// their hot loops (`serde_direct`, `rows`): taken from the table above, so
+/// that there is one list of opcode values.
+pub(crate) mod bytes {
+    use super::Op;
+    pub const MARK: u8 = Op::Mark as u8;
+    pub const STOP: u8 = Op::Stop as u8;
+    pub const BININT: u8 = Op::BinInt as u8;
+    pub const BININT1: u8 = Op::BinInt1 as u8;
+    pub const BININT2: u8 = Op::BinInt2 as u8;
+    pub const NONE: u8 = Op::None as u8;
+    pub const BINUNICODE: u8 = Op::BinUnicode as u8;
+    pub const APPEND: u8 = Op::Append as u8;
+    pub const EMPTY_DICT: u8 = Op::EmptyDict as u8;
+    pub const APPENDS: u8 = Op::Appends as u8;
+    pub const BINGET: u8 = Op::BinGet as u8;
+    pub const LONG_BINGET: u8 = Op::LongBinGet as u8;
+    pub const LIST: u8 = Op::List as u8;
+    pub const DICT: u8 = Op::Dict as u8;
+    pub const EMPTY_LIST: u8 = Op::EmptyList as u8;
+    pub const BINPUT: u8 = Op::BinPut as u8;
+    pub const LONG_BINPUT: u8 = Op::LongBinPut as u8;
+    pub const SETITEM: u8 = Op::SetItem as u8;
+    pub const TUPLE: u8 = Op::Tuple as u8;
+    pub const EMPTY_TUPLE: u8 = Op::EmptyTuple as u8;
+    pub const SETITEMS: u8 = Op::SetItems as u8;
+    pub const BINFLOAT: u8 = Op::BinFloat as u8;
+    pub const PROTO: u8 = Op::Proto as u8;
+    pub const TUPLE1: u8 = Op::Tuple1 as u8;
+    pub const TUPLE2: u8 = Op::Tuple2 as u8;
+    pub const TUPLE3: u8 = Op::Tuple3 as u8;
+    pub const NEWTRUE: u8 = Op::NewTrue as u8;
+    pub const NEWFALSE: u8 = Op::NewFalse as u8;
+    pub const LONG1: u8 = Op::Long1 as u8;
+    pub const BINBYTES: u8 = Op::BinBytes as u8;
+    pub const SHORT_BINBYTES: u8 = Op::ShortBinBytes as u8;
+    pub const SHORT_BINUNICODE: u8 = Op::ShortBinUnicode as u8;
+    pub const BINUNICODE8: u8 = Op::BinUnicode8 as u8;
+    pub const BINBYTES8: u8 = Op::BinBytes8 as u8;
+    pub const EMPTY_SET: u8 = Op::EmptySet as u8;
+    pub const ADDITEMS: u8 = Op::AddItems as u8;
+    pub const FROZENSET: u8 = Op::FrozenSet as u8;
+    pub const MEMOIZE: u8 = Op::Memoize as u8;
+    pub const FRAME: u8 = Op::Frame as u8;
+    pub const BYTEARRAY8: u8 = Op::ByteArray8 as u8;
+}
+
 /// The highest pickle protocol this crate reads and writes.
 pub const HIGHEST_PROTOCOL: u8 = 5;
 

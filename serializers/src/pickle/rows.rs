@@ -47,6 +47,7 @@
 
 use super::encode::Field;
 use super::limits::Limits;
+use super::op::bytes as op;
 use super::pytext::validate;
 
 /// One element of the batch.
@@ -189,38 +190,6 @@ pub struct Rows<'a> {
     /// when `out` holds a tuple record).
     bare: usize,
     done: bool,
-}
-
-/// The opcodes the view knows.
-mod op {
-    pub const MARK: u8 = b'(';
-    pub const STOP: u8 = b'.';
-    pub const BININT: u8 = b'J';
-    pub const BININT1: u8 = b'K';
-    pub const BININT2: u8 = b'M';
-    pub const NONE: u8 = b'N';
-    pub const BINUNICODE: u8 = b'X';
-    pub const APPEND: u8 = b'a';
-    pub const APPENDS: u8 = b'e';
-    pub const BINGET: u8 = b'h';
-    pub const LONG_BINGET: u8 = b'j';
-    pub const EMPTY_LIST: u8 = b']';
-    pub const BINPUT: u8 = b'q';
-    pub const LONG_BINPUT: u8 = b'r';
-    pub const TUPLE: u8 = b't';
-    pub const EMPTY_TUPLE: u8 = b')';
-    pub const BINFLOAT: u8 = b'G';
-    pub const PROTO: u8 = 0x80;
-    pub const TUPLE1: u8 = 0x85;
-    pub const TUPLE2: u8 = 0x86;
-    pub const TUPLE3: u8 = 0x87;
-    pub const NEWTRUE: u8 = 0x88;
-    pub const NEWFALSE: u8 = 0x89;
-    pub const LONG1: u8 = 0x8a;
-    pub const SHORT_BINUNICODE: u8 = 0x8c;
-    pub const BINUNICODE8: u8 = 0x8d;
-    pub const MEMOIZE: u8 = 0x94;
-    pub const FRAME: u8 = 0x95;
 }
 
 /// The deepest MARK nesting the view follows: the batch's and a row's.
@@ -1212,25 +1181,7 @@ mod tests {
                 // Every small limit, and those around what the whole pickle needs.
                 let nodes = crate::pickle::decode_slice(&p).expect("decode").graph.len();
                 for n in (0..40).chain(nodes.saturating_sub(3)..nodes + 3) {
-                    let limits = [
-                        Limits {
-                            max_nodes: n,
-                            ..dflt
-                        },
-                        Limits {
-                            max_memo: n,
-                            ..dflt
-                        },
-                        Limits {
-                            max_stack: n,
-                            ..dflt
-                        },
-                        Limits {
-                            max_depth: n,
-                            ..dflt
-                        },
-                    ];
-                    for limits in limits {
+                    for limits in Limits::each_set_to(n) {
                         // Never read where the decoder would refuse.
                         assert!(same_as_decoded(&p, &limits).is_ok(), "{limits:?}");
                     }
