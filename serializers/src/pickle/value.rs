@@ -674,7 +674,8 @@ impl Graph {
 
     /// Whether node `a` of this graph and node `b` of `other` are the same
     /// value one level deep: same variant and payload, containers with the
-    /// same child ids in the same order.
+    /// same child ids in the same order. Floats are compared by their bits, as
+    /// they are kept: a NaN is the same as itself, `-0.0` is not `0.0`.
     pub fn same_value(&self, a: NodeId, other: &Graph, b: NodeId) -> bool {
         match (self.get(a), other.get(b)) {
             (Value::Tuple(x), Value::Tuple(y))
@@ -685,7 +686,7 @@ impl Graph {
             (Value::None, Value::None) => true,
             (Value::Bool(x), Value::Bool(y)) => x == y,
             (Value::Int(x), Value::Int(y)) => x == y,
-            (Value::Float(x), Value::Float(y)) => x == y,
+            (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
             (Value::Str(x), Value::Str(y)) => x == y,
             (Value::Bytes(x), Value::Bytes(y)) | (Value::ByteArray(x), Value::ByteArray(y)) => {
                 x == y
@@ -1153,6 +1154,23 @@ mod tests {
         let v = c.import_value(&a, l, |_| z);
         let id = c.add(v);
         assert_eq!(c.seq_items(id).unwrap(), &[z, z]);
+    }
+
+    /// Floats are kept as bits, so graphs compare them as bits: the
+    /// `pickle_decode` fuzz target's comparison of the decoder's two paths
+    /// failed on a NaN they had both decoded alike.
+    #[test]
+    fn floats_compare_by_their_bits() {
+        let graph = |x: f64| {
+            let mut g = Graph::new();
+            let id = g.add(Value::Float(x));
+            g.set_root(id);
+            g
+        };
+        assert_eq!(graph(f64::NAN), graph(f64::NAN));
+        assert_ne!(graph(f64::NAN), graph(f64::from_bits(f64::NAN.to_bits() | 1)));
+        assert_ne!(graph(0.0), graph(-0.0));
+        assert_eq!(graph(-0.0), graph(-0.0));
     }
 
     #[test]
