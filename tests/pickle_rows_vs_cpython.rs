@@ -159,9 +159,15 @@ fn reads_cpython_batches_as_the_decoder_does() {
             .run(&spec(), |(spec, odd)| {
                 let (g, readable) = batch(&spec, odd);
                 let desc = describe(&g).map_err(TestCaseError::fail)?;
+                let request = json!({
+                    "op": "pickle_dumps",
+                    "graph": desc,
+                    "protocols": [2, 3, 4, 5],
+                    "repr": false
+                });
                 let resp = oracle
                     .borrow_mut()
-                    .call(json!({"op": "pickle_dumps", "graph": desc, "protocols": [2, 3, 4, 5], "repr": false}))
+                    .call(request)
                     .map_err(|e| TestCaseError::fail(e.to_string()))?;
                 for proto in 2..=5 {
                     let p = unhex(resp["pickles"][proto.to_string()].as_str().unwrap_or(""));
@@ -174,7 +180,9 @@ fn reads_cpython_batches_as_the_decoder_does() {
                                 view_error(&p)
                             )))
                         }
-                        Err(e) => return Err(TestCaseError::fail(format!("protocol {proto}: {e}"))),
+                        Err(e) => {
+                            return Err(TestCaseError::fail(format!("protocol {proto}: {e}")))
+                        }
                     }
                 }
                 Ok(())

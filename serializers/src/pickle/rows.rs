@@ -289,9 +289,9 @@ impl<'a> Rows<'a> {
     /// short `str` optionally memoized, the tuple optionally memoized), or a
     /// run of bare fields up to the batch's `APPENDS` (sets `bare` to 0),
     /// read straight into `out`, with the checks and the memo entries the
-    /// general reading makes. Called inside the batch's MARK with nothing above the
-    /// list; anything else (another opcode, a limit, a cut, invalid UTF-8)
-    /// leaves everything as it was and returns false, for the general
+    /// general reading makes. Called inside the batch's MARK with nothing
+    /// above the list; anything else (another opcode, a limit, a cut, invalid
+    /// UTF-8) leaves everything as it was and returns false, for the general
     /// reading to take or to report.
     #[inline]
     fn fast_record(&mut self) -> bool {
