@@ -486,6 +486,11 @@ impl<'a> Decoder<'a> {
     /// after a record's first field. Returns the position reached; whatever
     /// it stops at (another op, a limit, a cut) is left to the general path
     /// with the state complete up to there.
+    ///
+    /// Its leaf arms repeat those of `fast_step` and `atom_run` on purpose:
+    /// one shared reading of leaves (adding each node in its own arm, or
+    /// returning the `Value`) measured 2–8 % more instructions per row and
+    /// about 10 % less throughput on the row batches.
     #[inline]
     fn record_run(&mut self, data: &[u8], mut pos: usize) -> usize {
         // Nothing at or below the topmost MARK may be taken (it does not move
