@@ -1,6 +1,7 @@
 //! `StreamDecoder` for every serializer shape on arbitrary bytes, fed in two
-//! chunks at a fuzz-chosen split: never panics, and the split does not change
-//! what is decoded (the decoder is truly incremental).
+//! chunks at a fuzz-chosen split: never panics, the split does not change
+//! what is decoded (the decoder is truly incremental), and batches kept flat
+//! give what decoding every batch into a graph gives (`keep_graphs`).
 #![no_main]
 
 use bytes::BytesMut;
@@ -34,12 +35,15 @@ fn serializer(b: u8) -> Serializer {
     }
 }
 
-fn run(ser: &Serializer, chunks: &[&[u8]]) -> Vec<Result<String, String>> {
+fn run(ser: &Serializer, chunks: &[&[u8]], graphs: bool) -> Vec<Result<String, String>> {
     let limits = Limits {
         max_frame_len: 1 << 16,
         ..Limits::default()
     };
     let mut dec = StreamDecoder::new(ser.clone(), SparkVersion::V4_3).with_limits(limits);
+    if graphs {
+        dec = dec.keep_graphs();
+    }
     let mut buf = BytesMut::new();
     let mut out = Vec::new();
     for c in chunks {
@@ -67,7 +71,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let ser = serializer(head);
-    let whole = run(&ser, &[rest]);
-    let parts = run(&ser, &[&rest[..at], &rest[at..]]);
+    let whole = run(&ser, &[rest], false);
+    let parts = run(&ser, &[&rest[..at], &rest[at..]], false);
     assert_eq!(whole, parts, "chunking changed the result");
+    let graphs = run(&ser, &[rest], true);
+    assert_eq!(whole, graphs, "flat batches differ from graphs");
 });

@@ -8,8 +8,10 @@
 //! each record's text as they go, and again both over prebuilt records (the
 //! like-for-like comparison with PySpark's prebuilt list). Decode is
 //! `list(load_stream(...))` against collecting our `StreamDecoder`'s elements
-//! (`load_all`) and its per-frame chunks (`load_chunks`); on both sides what
-//! was decoded is freed inside the timed call. The rows view
+//! (`load_all`) and its per-frame chunks (`load_chunks`), with the batches
+//! kept flat (the default for such records, checked) and again decoded into
+//! graphs (`keep_graphs`); the elements of both are checked to repr alike.
+//! On both sides what was decoded is freed inside the timed call. The rows view
 //! (`pickle::rows`) is timed reading the same records without building
 //! anything, against the same `load_stream`.
 //! The bench also checks that both streams are byte-identical.
@@ -163,6 +165,24 @@ fn view_records(stream: &[u8]) -> (usize, u64) {
     (n, sum)
 }
 
+/// Checks, untimed, that the default decode kept every batch flat and that
+/// every element reprs as its graph-decoded twin.
+fn same_elements(stream: &[u8]) {
+    use sparkwire_serializers::pyspark::Chunk;
+    let dec = || StreamDecoder::new(Serializer::rdd_default(), SparkVersion::V4_3);
+    let chunks = dec().load_chunks(stream).expect("decode");
+    assert!(
+        chunks.iter().all(|c| matches!(c, Chunk::Flat(_))),
+        "every batch kept flat"
+    );
+    let flat = dec().load_all(stream).expect("decode");
+    let graphs = dec().keep_graphs().load_all(stream).expect("decode");
+    assert_eq!(flat.len(), graphs.len());
+    for (a, b) in flat.iter().zip(&graphs) {
+        assert_eq!(a.repr().expect("repr"), b.repr().expect("repr"));
+    }
+}
+
 /// One pass of `what` over our stream, untimed, for instruction counting.
 #[inline(never)]
 fn profile_once(what: &str, stream: &[u8]) {
@@ -173,6 +193,12 @@ fn profile_once(what: &str, stream: &[u8]) {
         )),
         "chunks" => drop(std::hint::black_box(
             dec().load_chunks(stream).expect("decode"),
+        )),
+        "decode-graphs" => drop(std::hint::black_box(
+            dec().keep_graphs().load_all(stream).expect("decode"),
+        )),
+        "chunks-graphs" => drop(std::hint::black_box(
+            dec().keep_graphs().load_chunks(stream).expect("decode"),
         )),
         "rows" => drop(std::hint::black_box(view_records(stream))),
         "encode" => drop(std::hint::black_box(encode())),
@@ -196,7 +222,7 @@ fn profile_once(what: &str, stream: &[u8]) {
             use sparkwire_serializers::pickle::Graph;
             use sparkwire_serializers::pyspark::{Chunk, Element};
             use std::sync::Arc;
-            let chunks = dec().load_chunks(stream).expect("decode");
+            let chunks = dec().keep_graphs().load_chunks(stream).expect("decode");
             let mut out = Vec::with_capacity(1_000_000);
             for c in chunks {
                 let Chunk::Nodes { graph, items } = c else {
@@ -218,12 +244,12 @@ fn profile_once(what: &str, stream: &[u8]) {
             }
             drop(std::hint::black_box(out));
         }
-        other => panic!("--profile decode|chunks|rows|split|encode|encode-rows|encode-prebuilt|encode-rows-prebuilt, not {other}"),
+        other => panic!("--profile decode|chunks|decode-graphs|chunks-graphs|rows|split|encode|encode-rows|encode-prebuilt|encode-rows-prebuilt, not {other}"),
     }
 }
 
 fn main() {
-    // `-- --profile decode|chunks|rows|split|encode|encode-rows|encode-prebuilt|encode-rows-prebuilt`: one pass (five for the prebuilt ones) over our own stream (byte-identical
+    // `-- --profile decode|chunks|decode-graphs|chunks-graphs|rows|split|encode|encode-rows|encode-prebuilt|encode-rows-prebuilt`: one pass (five for the prebuilt ones) over our own stream (byte-identical
     // to PySpark's, as the timed run checks), no timings, for callgrind.
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--profile") {
@@ -282,6 +308,19 @@ fn main() {
             .sum::<usize>()
     });
     assert_eq!(n as i64, N);
+    let graphs = || StreamDecoder::new(Serializer::rdd_default(), SparkVersion::V4_3).keep_graphs();
+    let (dec_g_t, n) = best(5, || graphs().load_all(&ours).expect("decode").len());
+    assert_eq!(n as i64, N);
+    let (chunk_g_t, n) = best(5, || {
+        graphs()
+            .load_chunks(&ours)
+            .expect("decode")
+            .iter()
+            .map(|c| c.len())
+            .sum::<usize>()
+    });
+    assert_eq!(n as i64, N);
+    same_elements(&ours);
     let (view_t, (n, _)) = best(5, || view_records(&ours));
     assert_eq!(n as i64, N);
     let py_enc = stats["encode_s"].as_f64().unwrap_or(f64::NAN);
@@ -324,6 +363,13 @@ fn main() {
         chunk_t.as_secs_f64() * 1e3,
         py_dec * 1e3,
         py_dec / chunk_t.as_secs_f64()
+    );
+    println!(
+        "  decode through graphs (keep_graphs): elements {:8.1} ms  ratio {:.2}x, chunks {:8.1} ms  ratio {:.2}x",
+        dec_g_t.as_secs_f64() * 1e3,
+        py_dec / dec_g_t.as_secs_f64(),
+        chunk_g_t.as_secs_f64() * 1e3,
+        py_dec / chunk_g_t.as_secs_f64()
     );
     println!(
         "  records read through the rows view (no graph, no elements): sparkwire {:8.1} ms  ratio {:.2}x",

@@ -23,6 +23,7 @@ mod decode;
 pub mod dis;
 mod encode;
 mod error;
+pub mod flat;
 #[cfg(any(feature = "proptest", feature = "arbitrary", test))]
 pub mod generate;
 mod limits;

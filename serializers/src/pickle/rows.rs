@@ -233,6 +233,11 @@ impl<'a> Rows<'a> {
         }
     }
 
+    /// The length of the input the view reads.
+    pub(crate) fn data_len(&self) -> usize {
+        self.data.len()
+    }
+
     /// Offset just past `STOP` once the last record was returned.
     pub fn end(&self) -> Option<usize> {
         self.done.then_some(self.pos)

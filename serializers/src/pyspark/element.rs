@@ -5,6 +5,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::marshal::{MNodeId, Marshalled};
+use crate::pickle::flat::FlatBatch;
 use crate::pickle::repr::{bytes_repr, str_repr};
 use crate::pickle::{repr_node, Graph, Limits, NodeId, PyStr, ReprError};
 
@@ -28,6 +29,9 @@ pub enum Element {
     Bytes(Box<Bytes>),
     /// A node of a decoded pickle.
     Pickled(Arc<Graph>, NodeId),
+    /// A record of a pickled batch of flat records, by index (see
+    /// [`StreamDecoder`](super::StreamDecoder) for when batches are kept so).
+    Flat(Arc<FlatBatch>, u32),
     /// A node of a decoded marshal.
     Marshalled(Arc<Marshalled>, MNodeId),
     /// A 2-tuple made by `PairDeserializer` / `CartesianDeserializer`.
@@ -42,6 +46,10 @@ impl Element {
             Element::Str(s) => str_repr(s),
             Element::Bytes(b) => bytes_repr(b),
             Element::Pickled(g, id) => repr_node(g, *id, &Limits::default())?,
+            Element::Flat(b, i) => match b.record(*i as usize) {
+                Some(r) => r.repr(),
+                None => return Err(ReprError::Dangling(*i)),
+            },
             Element::Marshalled(m, id) => match crate::marshal::to_pickle_node(m, *id) {
                 // Sets come back in the order `marshal.loads` rebuilds them.
                 Ok(mut g) => {
@@ -64,6 +72,9 @@ impl Element {
             Element::Str(_) => "str",
             Element::Bytes(_) => "bytes",
             Element::Pickled(g, id) => g.get(*id).type_name(),
+            Element::Flat(b, i) => b
+                .record(*i as usize)
+                .map_or("missing record", |r| r.type_name()),
             Element::Marshalled(..) => "marshalled value",
             Element::Pair(..) => "tuple",
         }
@@ -80,6 +91,8 @@ pub enum Chunk {
         /// The items, in order.
         items: Vec<NodeId>,
     },
+    /// The records of a pickled batch of flat records.
+    Flat(Arc<FlatBatch>),
     /// The items of a marshalled batch.
     Marshalled {
         /// The batch.
@@ -96,6 +109,7 @@ impl Chunk {
     pub fn len(&self) -> usize {
         match self {
             Chunk::Nodes { items, .. } => items.len(),
+            Chunk::Flat(b) => b.len(),
             Chunk::Marshalled { items, .. } => items.len(),
             Chunk::Elements(e) => e.len(),
         }
@@ -114,6 +128,9 @@ impl Chunk {
                     .into_iter()
                     .map(move |id| Element::Pickled(graph.clone(), id)),
             ),
+            Chunk::Flat(b) => {
+                Box::new((0..b.len() as u32).map(move |i| Element::Flat(b.clone(), i)))
+            }
             Chunk::Marshalled { value, items } => Box::new(
                 items
                     .into_iter()
@@ -130,6 +147,7 @@ impl Chunk {
             Chunk::Nodes { graph, items } => {
                 out.extend(items.iter().map(|&id| Element::Pickled(graph.clone(), id)))
             }
+            Chunk::Flat(b) => out.extend((0..b.len() as u32).map(|i| Element::Flat(b.clone(), i))),
             Chunk::Marshalled { value, items } => out.extend(
                 items
                     .iter()

@@ -1,0 +1,350 @@
+//! A pickled batch of flat records, read once through [`super::rows`] and
+//! kept in a compact form: each record's fields inline, one after another,
+//! and the text of every `str` in one buffer.
+//!
+//! ```
+//! use sparkwire_serializers::pickle::flat::FlatBatch;
+//! use sparkwire_serializers::pickle::{Field, Limits};
+//!
+//! // pickle.dumps([(1, 'a'), (2, 'b')], 5), as PySpark writes a batch.
+//! let data = b"\x80\x05\x95\x15\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01\x8c\x01a\x94\x86\x94K\x02\x8c\x01b\x94\x86\x94e.";
+//! let batch = FlatBatch::read(data, &Limits::default())?;
+//! assert_eq!(batch.len(), 2);
+//! let second = batch.record(1).expect("two records");
+//! assert_eq!(second.fields().collect::<Vec<_>>(), [Field::Int(2), Field::Str("b")]);
+//! assert_eq!(second.repr(), "(2, 'b')");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Why beside the value graph: a decoded graph holds a 40-byte node (and a
+//! hint) per field and per tuple, about 184 bytes for an `(int, str, float)`
+//! record, and a stream of batches kept alive spends a third of its time
+//! faulting that memory in. Here the same record is three fields of 9 bytes (a tag
+//! and a word), four bytes of record table and its text. Only batches the rows view reads whole
+//! are kept this way (lists of tuples of `None`, bools, 64-bit ints, floats
+//! and `str`s, or of such fields); the stream decoder decodes anything else
+//! into a graph, as before.
+//!
+//! What is given up against the graph: identity (a tuple the pickle shares
+//! between two records is two copies here) and the pickle's layout (memo
+//! hints), so a flat batch cannot be re-encoded byte for byte; Python values
+//! and their `repr`s are the same.
+
+use super::encode::Field;
+use super::limits::Limits;
+use super::pytext::{float_repr, str_repr};
+use super::rows::{Record, Rows, RowsError};
+
+/// What a field is, one byte per field; its value is the field's word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Tag {
+    None,
+    False,
+    True,
+    /// The word is the `i64`.
+    Int,
+    /// The word is the `f64`'s bits.
+    Float,
+    /// The word is where the text starts (high half) and its length (low).
+    Str,
+}
+
+/// Set in a record's end when the record is a bare field, not a tuple.
+const BARE: u32 = 1 << 31;
+
+/// The records of one pickled batch, each a tuple of fields or one field.
+///
+/// Kept as columns: a tag byte and an 8-byte word per field (9 bytes, where
+/// an enum of the two would take 16), a record table, and one text buffer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FlatBatch {
+    tags: Vec<Tag>,
+    words: Vec<u64>,
+    /// Per record, where its fields end (with [`BARE`] for a bare field).
+    ends: Vec<u32>,
+    text: String,
+}
+
+/// Why a batch was not kept flat.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FlatError {
+    /// The rows view stopped (something it does not read, damage, a limit).
+    #[error(transparent)]
+    Rows(#[from] RowsError),
+    /// Memo references repeat more fields or text than the pickle has bytes;
+    /// kept flat, each repetition would be a copy. A graph shares them.
+    #[error("memo references repeat {what} past the pickle's {bytes} bytes")]
+    Repeats {
+        /// Fields or text.
+        what: &'static str,
+        /// The pickle's length.
+        bytes: usize,
+    },
+}
+
+impl FlatBatch {
+    /// Reads every record of the pickle at the start of `data`, bounded by
+    /// `limits` as [`super::decode_with`] is.
+    pub fn read(data: &[u8], limits: &Limits) -> Result<FlatBatch, FlatError> {
+        Self::read_with(Rows::new(data, limits)).0
+    }
+
+    /// Reads every record through `rows` (a view just made or restarted over
+    /// the pickle), and gives the view back for the next pickle.
+    pub fn read_with(mut rows: Rows<'_>) -> (Result<FlatBatch, FlatError>, Rows<'_>) {
+        let bytes = rows.data_len();
+        // A CPython row of three fields takes about 27 bytes: a first guess
+        // from the bytes present, never from anything the pickle declares.
+        let mut batch = FlatBatch {
+            tags: Vec::with_capacity(bytes / 8),
+            words: Vec::with_capacity(bytes / 8),
+            ends: Vec::with_capacity(bytes / 24),
+            text: String::with_capacity(bytes / 3),
+        };
+        let read = loop {
+            match rows.next_record() {
+                Ok(Some(Record::Tuple(fields))) => {
+                    for &f in fields {
+                        batch.push(f);
+                    }
+                    batch.ends.push(batch.tags.len() as u32);
+                }
+                Ok(Some(Record::Field(f))) => {
+                    batch.push(f);
+                    batch.ends.push(batch.tags.len() as u32 | BARE);
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(FlatError::Rows(e)),
+            }
+            // Every field of the pickle is at least one byte of it, and every
+            // byte of text is in it, unless a memo reference repeats them.
+            if batch.tags.len() > bytes {
+                break Err(FlatError::Repeats {
+                    what: "fields",
+                    bytes,
+                });
+            }
+            if batch.text.len() > bytes {
+                break Err(FlatError::Repeats {
+                    what: "text",
+                    bytes,
+                });
+            }
+        };
+        (read.map(|()| batch), rows)
+    }
+
+    fn push(&mut self, f: Field<'_>) {
+        let (tag, word) = match f {
+            Field::None => (Tag::None, 0),
+            Field::Bool(false) => (Tag::False, 0),
+            Field::Bool(true) => (Tag::True, 0),
+            Field::Int(i) => (Tag::Int, i as u64),
+            Field::Float(x) => (Tag::Float, x.to_bits()),
+            Field::Str(s) => {
+                // Both fit in 32 bits: the text is bounded by the pickle's
+                // length (checked after each record), which a frame's i32
+                // length bounds.
+                let start = self.text.len() as u64;
+                self.text.push_str(s);
+                (Tag::Str, start << 32 | s.len() as u64)
+            }
+        };
+        self.tags.push(tag);
+        self.words.push(word);
+    }
+
+    /// How many records.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the batch has no record.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The `i`th record.
+    pub fn record(&self, i: usize) -> Option<FlatRecord<'_>> {
+        let end = *self.ends.get(i)?;
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1] & !BARE,
+        };
+        let fields = start as usize..(end & !BARE) as usize;
+        Some(FlatRecord {
+            tags: self.tags.get(fields.clone())?,
+            words: self.words.get(fields)?,
+            text: &self.text,
+            tuple: end & BARE == 0,
+        })
+    }
+
+    /// The records in order.
+    pub fn records(&self) -> impl Iterator<Item = FlatRecord<'_>> + '_ {
+        (0..self.len()).filter_map(|i| self.record(i))
+    }
+}
+
+/// One record of a [`FlatBatch`].
+#[derive(Debug, Clone, Copy)]
+pub struct FlatRecord<'b> {
+    tags: &'b [Tag],
+    words: &'b [u64],
+    text: &'b str,
+    tuple: bool,
+}
+
+impl<'b> FlatRecord<'b> {
+    /// Whether the record is a tuple (of [`Self::fields`]) rather than one
+    /// field (a batch of ints, say).
+    pub fn is_tuple(&self) -> bool {
+        self.tuple
+    }
+
+    /// The fields: the tuple's, or the one field.
+    pub fn fields(&self) -> impl Iterator<Item = Field<'b>> + '_ {
+        self.tags
+            .iter()
+            .zip(self.words)
+            .map(|(&t, &w)| self.field(t, w))
+    }
+
+    /// How many fields (1 for a bare field).
+    pub fn len(&self) -> usize {
+        self.tags.len()
+    }
+
+    /// Whether the record is the empty tuple.
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty()
+    }
+
+    fn field(&self, tag: Tag, word: u64) -> Field<'b> {
+        let text: &'b str = self.text;
+        match tag {
+            Tag::None => Field::None,
+            Tag::False => Field::Bool(false),
+            Tag::True => Field::Bool(true),
+            Tag::Int => Field::Int(word as i64),
+            Tag::Float => Field::Float(f64::from_bits(word)),
+            // Always present: the word was made from this text, at a char
+            // boundary (the text is a `String` of whole `str`s).
+            Tag::Str => {
+                let start = (word >> 32) as usize;
+                let end = start + (word & 0xffff_ffff) as usize;
+                Field::Str(text.get(start..end).unwrap_or_default())
+            }
+        }
+    }
+
+    /// Python's type name of the record, as [`super::Value::type_name`] gives it.
+    pub fn type_name(&self) -> &'static str {
+        if self.tuple {
+            return "tuple";
+        }
+        match self.tags.first() {
+            Some(Tag::None) | None => "None",
+            Some(Tag::False | Tag::True) => "bool",
+            Some(Tag::Int) => "int",
+            Some(Tag::Float) => "float",
+            Some(Tag::Str) => "str",
+        }
+    }
+
+    /// Python's `repr` of the record.
+    pub fn repr(&self) -> String {
+        let mut out = String::new();
+        if !self.tuple {
+            for f in self.fields() {
+                field_repr(&mut out, f);
+            }
+            return out;
+        }
+        out.push('(');
+        for (i, f) in self.fields().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            field_repr(&mut out, f);
+        }
+        if self.tags.len() == 1 {
+            out.push(',');
+        }
+        out.push(')');
+        out
+    }
+}
+
+fn field_repr(out: &mut String, f: Field<'_>) {
+    match f {
+        Field::None => out.push_str("None"),
+        Field::Bool(true) => out.push_str("True"),
+        Field::Bool(false) => out.push_str("False"),
+        Field::Int(i) => out.push_str(&i.to_string()),
+        Field::Float(x) => out.push_str(&float_repr(x)),
+        Field::Str(s) => out.push_str(&str_repr(s.as_bytes())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pickle::{decode_slice, repr_node, Value};
+
+    /// Each record's repr and type name against the decoded graph's.
+    fn same_as_graph(data: &[u8]) -> Result<usize, String> {
+        let flat = FlatBatch::read(data, &Limits::default()).map_err(|e| e.to_string())?;
+        let d = decode_slice(data).map_err(|e| e.to_string())?;
+        let Value::List(items) = d.graph.get(d.root()) else {
+            return Err("not a list".into());
+        };
+        let items = d.graph.items(*items);
+        assert_eq!(items.len(), flat.len());
+        for (r, &id) in flat.records().zip(items) {
+            let want = repr_node(&d.graph, id, &Limits::default()).map_err(|e| e.to_string())?;
+            assert_eq!(r.repr(), want);
+            assert_eq!(r.type_name(), d.graph.get(id).type_name());
+        }
+        Ok(flat.len())
+    }
+
+    #[test]
+    fn records_repr_as_the_graph() {
+        // pickle.dumps([(1, 'a'), (2, 'b')], 5)
+        let rows = b"\x80\x05\x95\x15\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01\x8c\x01a\x94\x86\x94K\x02\x8c\x01b\x94\x86\x94e.";
+        assert_eq!(same_as_graph(rows), Ok(2));
+        // pickle.dumps([None, True, -3, 0.1, 'x\\n\xe9', (7,), ()], 4)
+        let mixed = b"\x80\x04\x95!\x00\x00\x00\x00\x00\x00\x00]\x94(N\x88J\xfd\xff\xff\xffG?\xb9\x99\x99\x99\x99\x99\x9a\x8c\x04x\n\xc3\xa9\x94K\x07\x85\x94)e.";
+        assert_eq!(same_as_graph(mixed), Ok(7));
+    }
+
+    #[test]
+    fn repeated_references_are_bounded_by_the_pickle() {
+        // A list of one memoized 3-tuple, then BINGETs of it: each record
+        // copies three fields from two bytes of pickle.
+        let mut p = b"\x80\x04]\x94(K\x01K\x02K\x03\x87\x94".to_vec();
+        p.extend(std::iter::repeat_n(&b"h\x01"[..], 40).flatten());
+        p.extend_from_slice(b"e.");
+        assert!(matches!(
+            FlatBatch::read(&p, &Limits::default()),
+            Err(FlatError::Repeats { what: "fields", .. })
+        ));
+        // A few repeats stay within the pickle's length.
+        let mut q = b"\x80\x04]\x94(K\x01K\x02K\x03\x87\x94".to_vec();
+        q.extend(std::iter::repeat_n(&b"h\x01"[..], 3).flatten());
+        q.extend_from_slice(b"e.");
+        assert_eq!(same_as_graph(&q), Ok(4));
+    }
+
+    #[test]
+    fn what_the_view_refuses_is_not_flat() {
+        // pickle.dumps([[1]], 2): a nested list.
+        let nested = b"\x80\x02]q\x00]q\x01K\x01aa.";
+        assert!(matches!(
+            FlatBatch::read(nested, &Limits::default()),
+            Err(FlatError::Rows(RowsError::Unsupported { .. }))
+        ));
+    }
+}
