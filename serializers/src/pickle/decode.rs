@@ -755,7 +755,7 @@ impl<'a> Decoder<'a> {
             }
             (Op::ReadonlyBuffer, _) => {
                 let top = self.top(r)?;
-                match self.graph.get_mut(top) {
+                match self.graph.node_mut(top) {
                     Value::Buffer { readonly, .. } => *readonly = true,
                     _ => return Err(self.wrong_type(r, "an out-of-band buffer", top)),
                 }
@@ -953,7 +953,7 @@ impl<'a> Decoder<'a> {
             (Op::Build, _) => {
                 let state = self.pop(r)?;
                 let target = self.top(r)?;
-                match self.graph.get_mut(target) {
+                match self.graph.node_mut(target) {
                     Value::Object(o) => o.states.push(State::Build(state)),
                     _ => return Err(self.wrong_type(r, "an object", target)),
                 }
@@ -992,7 +992,7 @@ impl<'a> Decoder<'a> {
     }
 
     fn append(&mut self, r: &RawOp, target: NodeId, items: Vec<NodeId>) -> Result<(), DecodeError> {
-        match self.graph.get_mut(target) {
+        match self.graph.node_mut(target) {
             Value::List(_) => self.extend_items(r, target, &items)?,
             Value::Object(o) => o.list_items.extend(items),
             _ => return Err(self.wrong_type(r, "a list or an object", target)),
@@ -1026,7 +1026,7 @@ impl<'a> Decoder<'a> {
         target: NodeId,
         kv: Vec<(NodeId, NodeId)>,
     ) -> Result<(), DecodeError> {
-        match self.graph.get_mut(target) {
+        match self.graph.node_mut(target) {
             Value::Dict(_) => {
                 self.graph
                     .extend_pairs(target, &kv)
@@ -1068,7 +1068,7 @@ impl<'a> Decoder<'a> {
         if obj == popped {
             return;
         }
-        if let Value::Object(target) = self.graph.get_mut(obj) {
+        if let Value::Object(target) = self.graph.node_mut(obj) {
             target.states.push(State::Setter { setter, state });
         }
     }
