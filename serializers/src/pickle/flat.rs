@@ -72,6 +72,13 @@ pub enum FlatError {
     /// The rows view stopped (something it does not read, damage, a limit).
     #[error(transparent)]
     Rows(#[from] RowsError),
+    /// The pickle is 2 GiB or longer (a frame's length is an `i32`): the
+    /// batch's offsets are 31 bits.
+    #[error("a pickle of {bytes} bytes is too long to keep flat")]
+    TooLong {
+        /// The pickle's length.
+        bytes: usize,
+    },
     /// Memo references repeat more fields or text than the pickle has bytes;
     /// kept flat, each repetition would be a copy. A graph shares them.
     #[error("memo references repeat {what} past the pickle's {bytes} bytes")]
@@ -94,6 +101,9 @@ impl FlatBatch {
     /// the pickle), and gives the view back for the next pickle.
     pub fn read_with(mut rows: Rows<'_>) -> (Result<FlatBatch, FlatError>, Rows<'_>) {
         let bytes = rows.data_len();
+        if bytes >= BARE as usize {
+            return (Err(FlatError::TooLong { bytes }), rows);
+        }
         // A CPython row of three fields takes about 27 bytes: a first guess
         // from the bytes present, never from anything the pickle declares.
         let mut batch = FlatBatch {
