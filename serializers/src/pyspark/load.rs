@@ -25,7 +25,10 @@ use crate::SparkVersion;
 /// ([`Chunk::Flat`]): a fifth of the memory of its decoded graph, and no
 /// graph to build. Any other batch, and every batch after
 /// [`StreamDecoder::keep_graphs`], is decoded into a graph
-/// ([`Element::Pickled`]). Both give the same Python values and reprs.
+/// ([`Element::Pickled`]). Both give the same Python values and reprs. (A
+/// batch the view gives up on late, say flat rows and then a nested list, is
+/// read twice: the view's reading, at most about the cost of decoding it,
+/// is lost.)
 ///
 /// Where PySpark silently stops (a truncated last frame, 1–3 stray bytes), this
 /// decoder reports a typed error from [`StreamDecoder::finish`] instead, naming
