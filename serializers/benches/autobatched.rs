@@ -165,6 +165,19 @@ fn view_records(stream: &[u8]) -> (usize, u64) {
     (n, sum)
 }
 
+/// Best of 5 of `load_all` and of `load_chunks` over the stream, by decoders
+/// `make` makes, each checked to yield every record.
+fn time_loads(make: impl Fn() -> StreamDecoder, stream: &[u8]) -> (Duration, Duration) {
+    let (all, n) = best(5, || make().load_all(stream).expect("decode").len());
+    assert_eq!(n as i64, N);
+    let (chunks, n) = best(5, || {
+        let chunks = make().load_chunks(stream).expect("decode");
+        chunks.iter().map(|c| c.len()).sum::<usize>()
+    });
+    assert_eq!(n as i64, N);
+    (all, chunks)
+}
+
 /// Checks, untimed, that the default decode kept every batch flat and that
 /// every element reprs as its graph-decoded twin.
 fn same_elements(stream: &[u8]) {
@@ -292,34 +305,9 @@ fn main() {
     let (pre_rows_t, pre_rows) = best(5, || encode_rows_prebuilt(&recs));
     assert!(pre_rows == theirs, "the prebuilt push_row stream differs");
     drop(recs);
-    let (dec_t, n) = best(5, || {
-        StreamDecoder::new(Serializer::rdd_default(), SparkVersion::V4_3)
-            .load_all(&ours)
-            .expect("decode")
-            .len()
-    });
-    assert_eq!(n as i64, N);
-    let (chunk_t, n) = best(5, || {
-        StreamDecoder::new(Serializer::rdd_default(), SparkVersion::V4_3)
-            .load_chunks(&ours)
-            .expect("decode")
-            .iter()
-            .map(|c| c.len())
-            .sum::<usize>()
-    });
-    assert_eq!(n as i64, N);
-    let graphs = || StreamDecoder::new(Serializer::rdd_default(), SparkVersion::V4_3).keep_graphs();
-    let (dec_g_t, n) = best(5, || graphs().load_all(&ours).expect("decode").len());
-    assert_eq!(n as i64, N);
-    let (chunk_g_t, n) = best(5, || {
-        graphs()
-            .load_chunks(&ours)
-            .expect("decode")
-            .iter()
-            .map(|c| c.len())
-            .sum::<usize>()
-    });
-    assert_eq!(n as i64, N);
+    let flat = || StreamDecoder::new(Serializer::rdd_default(), SparkVersion::V4_3);
+    let (dec_t, chunk_t) = time_loads(flat, &ours);
+    let (dec_g_t, chunk_g_t) = time_loads(|| flat().keep_graphs(), &ours);
     same_elements(&ours);
     let (view_t, (n, _)) = best(5, || view_records(&ours));
     assert_eq!(n as i64, N);
