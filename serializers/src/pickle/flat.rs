@@ -19,11 +19,12 @@
 //! Why beside the value graph: a decoded graph holds a 40-byte node (and a
 //! hint) per field and per tuple, about 184 bytes for an `(int, str, float)`
 //! record, and a stream of batches kept alive spends a third of its time
-//! faulting that memory in. Here the same record is three fields of 9 bytes (a tag
-//! and a word), four bytes of record table and its text. Only batches the rows view reads whole
-//! are kept this way (lists of tuples of `None`, bools, 64-bit ints, floats
-//! and `str`s, or of such fields); the stream decoder decodes anything else
-//! into a graph, as before.
+//! faulting that memory in. Here the same record is three fields of 9 bytes
+//! (a tag and a word), four bytes of record table and its text. Only batches
+//! the rows view reads whole are kept this way (lists of tuples of `None`,
+//! bools, 64-bit ints, floats and `str`s, or of such fields); the stream
+//! decoder decodes anything else into a graph, as before. A batch never holds
+//! more fields or text than its pickle has bytes.
 //!
 //! What is given up against the graph: identity (a tuple the pickle shares
 //! between two records is two copies here) and the pickle's layout (memo
@@ -113,39 +114,44 @@ impl FlatBatch {
             text: String::with_capacity(bytes / 3),
         };
         let read = loop {
-            match rows.next_record() {
-                Ok(Some(Record::Tuple(fields))) => {
-                    for &f in fields {
-                        batch.push(f);
-                    }
-                    batch.ends.push(batch.tags.len() as u32);
-                }
-                Ok(Some(Record::Field(f))) => {
-                    batch.push(f);
-                    batch.ends.push(batch.tags.len() as u32 | BARE);
-                }
+            let pushed = match rows.next_record() {
+                Ok(Some(Record::Tuple(fields))) => fields
+                    .iter()
+                    .try_for_each(|&f| batch.push(f, bytes))
+                    .map(|()| batch.ends.push(batch.tags.len() as u32)),
+                Ok(Some(Record::Field(f))) => batch
+                    .push(f, bytes)
+                    .map(|()| batch.ends.push(batch.tags.len() as u32 | BARE)),
                 Ok(None) => break Ok(()),
                 Err(e) => break Err(FlatError::Rows(e)),
-            }
-            // Every field of the pickle is at least one byte of it, and every
-            // byte of text is in it, unless a memo reference repeats them.
-            if batch.tags.len() > bytes {
-                break Err(FlatError::Repeats {
-                    what: "fields",
-                    bytes,
-                });
-            }
-            if batch.text.len() > bytes {
-                break Err(FlatError::Repeats {
-                    what: "text",
-                    bytes,
-                });
+            };
+            if let Err(e) = pushed {
+                break Err(e);
             }
         };
         (read.map(|()| batch), rows)
     }
 
-    fn push(&mut self, f: Field<'_>) {
+    /// Appends a field, unless the fields or the text would then outgrow
+    /// the pickle's `bytes`: every field of a pickle is at least one byte of
+    /// it and every byte of text is in it, so only memo references repeating
+    /// them get there (a tuple of many references to one long `str` would
+    /// otherwise copy it each time). Checked before anything grows.
+    fn push(&mut self, f: Field<'_>, bytes: usize) -> Result<(), FlatError> {
+        if self.tags.len() >= bytes {
+            return Err(FlatError::Repeats {
+                what: "fields",
+                bytes,
+            });
+        }
+        if let Field::Str(s) = f {
+            if self.text.len() + s.len() > bytes {
+                return Err(FlatError::Repeats {
+                    what: "text",
+                    bytes,
+                });
+            }
+        }
         let (tag, word) = match f {
             Field::None => (Tag::None, 0),
             Field::Bool(false) => (Tag::False, 0),
@@ -153,9 +159,8 @@ impl FlatBatch {
             Field::Int(i) => (Tag::Int, i as u64),
             Field::Float(x) => (Tag::Float, x.to_bits()),
             Field::Str(s) => {
-                // Both fit in 32 bits: the text is bounded by the pickle's
-                // length (checked after each record), which a frame's i32
-                // length bounds.
+                // Both fit in 31 bits: the text is bounded by the pickle's
+                // length (checked above), which is below 2 GiB.
                 let start = self.text.len() as u64;
                 self.text.push_str(s);
                 (Tag::Str, start << 32 | s.len() as u64)
@@ -163,6 +168,7 @@ impl FlatBatch {
         };
         self.tags.push(tag);
         self.words.push(word);
+        Ok(())
     }
 
     /// How many records.
@@ -346,6 +352,29 @@ mod tests {
         q.extend(std::iter::repeat_n(&b"h\x01"[..], 3).flatten());
         q.extend_from_slice(b"e.");
         assert_eq!(same_as_graph(&q), Ok(4));
+    }
+
+    /// One record of 40 000 references to a memoized 1 MiB `str` (a 1.1 MB
+    /// pickle) would be 42 GB of text kept flat, more than the machine has:
+    /// a check after each record would come too late (without the check in
+    /// `push`, this test fails on allocation). Refused at the copy that would
+    /// pass the pickle's length, before the text grows.
+    #[test]
+    fn one_record_of_repeated_references_is_bounded_too() {
+        let mut p = b"\x80\x04]\x94(X\x00\x00\x10\x00".to_vec();
+        p.extend(std::iter::repeat_n(b'x', 1 << 20));
+        p.push(0x94);
+        p.extend(std::iter::repeat_n(&b"h\x01"[..], 40_000).flatten());
+        p.extend_from_slice(b"ta.");
+        let d = decode_slice(&p).expect("the graph shares the str");
+        assert_eq!(d.graph.len(), 3);
+        assert_eq!(
+            FlatBatch::read(&p, &Limits::default()),
+            Err(FlatError::Repeats {
+                what: "text",
+                bytes: p.len()
+            })
+        );
     }
 
     #[test]
