@@ -34,6 +34,7 @@
 use super::encode::Field;
 use super::limits::Limits;
 use super::pytext::{float_repr, str_repr};
+use super::repr::ReprError;
 use super::rows::{Record, Rows, RowsError};
 
 /// What a field is, one byte per field; its value is the field's word.
@@ -269,27 +270,54 @@ impl<'b> FlatRecord<'b> {
         }
     }
 
-    /// Python's `repr` of the record.
+    /// Python's `repr` of the record. (Its length is bounded by the batch's
+    /// text: at most a few times the pickle's length.)
     pub fn repr(&self) -> String {
+        let unbounded = Limits {
+            max_expanded: u64::MAX,
+            ..Limits::default()
+        };
+        self.repr_within(&unbounded).unwrap_or_default()
+    }
+
+    /// Python's `repr` of the record under `limits`, failing where
+    /// [`super::repr_node`] fails on the record's graph under the same
+    /// limits: the graph's printer visits the tuple and then each field,
+    /// and before each visit stops when its node budget
+    /// (`max_expanded`) is spent or its text is past 32 bytes a node of
+    /// that budget.
+    pub fn repr_within(&self, limits: &Limits) -> Result<String, ReprError> {
+        let max_text = limits.max_expanded.saturating_mul(32);
+        let mut budget = limits.max_expanded;
         let mut out = String::new();
+        let mut visit = |out: &String| {
+            if budget == 0 || out.len() as u64 > max_text {
+                return Err(ReprError::TooLarge(limits.max_expanded));
+            }
+            budget -= 1;
+            Ok(())
+        };
         if !self.tuple {
+            visit(&out)?;
             for f in self.fields() {
                 field_repr(&mut out, f);
             }
-            return out;
+            return Ok(out);
         }
+        visit(&out)?;
         out.push('(');
         for (i, f) in self.fields().enumerate() {
             if i > 0 {
                 out.push_str(", ");
             }
+            visit(&out)?;
             field_repr(&mut out, f);
         }
         if self.tags.len() == 1 {
             out.push(',');
         }
         out.push(')');
-        out
+        Ok(out)
     }
 }
 
@@ -334,6 +362,34 @@ mod tests {
         // pickle.dumps([None, True, -3, 0.1, 'x\\n\xe9', (7,), ()], 4)
         let mixed = b"\x80\x04\x95!\x00\x00\x00\x00\x00\x00\x00]\x94(N\x88J\xfd\xff\xff\xffG?\xb9\x99\x99\x99\x99\x99\x9a\x8c\x04x\n\xc3\xa9\x94K\x07\x85\x94)e.";
         assert_eq!(same_as_graph(mixed), Ok(7));
+    }
+
+    /// Under every node budget from 0 to 8 (and so text bounds of 0 to 256
+    /// bytes), a record's bounded repr fails or succeeds as its graph's.
+    #[test]
+    fn bounded_reprs_stop_where_the_graph_printer_stops() {
+        // pickle.dumps([(1, 'a' * 40, 0.5), 'x' * 300, (), (7,), ('y' * 100, 1)], 4):
+        // the last record passes the text bound before its second field.
+        let p = b"\x80\x04\x95\xdf\x01\x00\x00\x00\x00\x00\x00]\x94(K\x01\x8c(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\x94G?\xe0\x00\x00\x00\x00\x00\x00\x87\x94X,\x01\x00\x00xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\x94)K\x07\x85\x94\x8cdyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\x94K\x01\x86\x94e.";
+        let flat = FlatBatch::read(p, &Limits::default()).expect("flat");
+        let d = decode_slice(p).expect("decodes");
+        let Value::List(items) = d.graph.get(d.root()) else {
+            panic!("a list")
+        };
+        let items = d.graph.items(*items);
+        let mut failed = 0;
+        for n in 0..=8 {
+            let limits = Limits {
+                max_expanded: n,
+                ..Limits::default()
+            };
+            for (r, &id) in flat.records().zip(items) {
+                let want = repr_node(&d.graph, id, &limits);
+                failed += usize::from(want.is_err());
+                assert_eq!(r.repr_within(&limits), want, "budget {n}");
+            }
+        }
+        assert!(failed > 4, "the limits must be reached: {failed}");
     }
 
     #[test]

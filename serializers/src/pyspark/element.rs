@@ -39,15 +39,22 @@ pub enum Element {
 }
 
 impl Element {
-    /// Python's `repr` of the element.
+    /// Python's `repr` of the element, under the default [`Limits`].
     pub fn repr(&self) -> Result<String, ReprError> {
+        self.repr_with(&Limits::default())
+    }
+
+    /// Python's `repr` of the element, a pickled or marshalled one expanded
+    /// no further than `limits` allow (a flat record stops where its graph
+    /// would: [`crate::pickle::flat::FlatRecord::repr_within`]).
+    pub fn repr_with(&self, limits: &Limits) -> Result<String, ReprError> {
         Ok(match self {
             Element::None => "None".to_string(),
             Element::Str(s) => str_repr(s),
             Element::Bytes(b) => bytes_repr(b),
-            Element::Pickled(g, id) => repr_node(g, *id, &Limits::default())?,
+            Element::Pickled(g, id) => repr_node(g, *id, limits)?,
             Element::Flat(b, i) => match b.record(*i as usize) {
-                Some(r) => r.repr(),
+                Some(r) => r.repr_within(limits)?,
                 None => return Err(ReprError::Dangling(*i)),
             },
             Element::Marshalled(m, id) => match crate::marshal::to_pickle_node(m, *id) {
@@ -55,13 +62,15 @@ impl Element {
                 Ok(mut g) => {
                     crate::pickle::literal::reorder_sets(&mut g);
                     match g.root() {
-                        Some(root) => repr_node(&g, root, &Limits::default())?,
+                        Some(root) => repr_node(&g, root, limits)?,
                         None => m.repr_node(*id),
                     }
                 }
                 Err(_) => m.repr_node(*id),
             },
-            Element::Pair(kv) => format!("({}, {})", kv.0.repr()?, kv.1.repr()?),
+            Element::Pair(kv) => {
+                format!("({}, {})", kv.0.repr_with(limits)?, kv.1.repr_with(limits)?)
+            }
         })
     }
 
