@@ -69,6 +69,20 @@ pub fn shares_a_nan(g: &Graph) -> bool {
         .any(|c| matches!(g.try_get(c), Some(Value::Float(f)) if f.is_nan()) && !seen.insert(c))
 }
 
+/// Whether the value a graph stands for depends on the identity of a
+/// persistent object: a persistent-id node referred to twice is one object
+/// (a set holds it once), but CPython's pickler asks `persistent_id` before
+/// it looks in its memo, so it writes the id once per reference and a load
+/// makes that many objects (the pickle_decode campaign found a frozenset of
+/// one `DUP`ed `BINPERSID` result that re-encoded into several). Skipped by
+/// the same repr comparisons as [`shares_a_nan`].
+pub fn shares_a_persistent_object(g: &Graph) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    g.ids()
+        .flat_map(|id| g.children(id))
+        .any(|c| matches!(g.try_get(c), Some(Value::PersId(_))) && !seen.insert(c))
+}
+
 /// Small pickle limits: deep and wide enough for every real pickle in the
 /// corpus, small enough that a hostile input costs microseconds.
 pub fn pickle_limits() -> Limits {
