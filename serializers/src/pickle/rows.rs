@@ -744,6 +744,14 @@ impl<'a> Rows<'a> {
                             self.unsupported(at, "APPENDS onto something else than the list")
                         );
                     }
+                    // Another MARK open below this one fences the list off,
+                    // as in the graph decoder (and CPython): `( ( … e`.
+                    if self.buf.marks.len() > 1 {
+                        return Err(Self::malformed(
+                            at,
+                            "APPENDS onto a list below an open MARK",
+                        ));
+                    }
                     self.buf.marks.pop();
                     let Buffers { stack, ready, .. } = &mut self.buf;
                     ready.extend(stack.drain(1..));
@@ -1102,6 +1110,15 @@ mod tests {
         // Invalid UTF-8 is damage, as the decoder says.
         let e = all(b"\x80\x04]\x94\x8c\x01\xff\x94a.").unwrap_err();
         assert!(matches!(e, RowsError::Malformed { offset: 4, .. }), "{e}");
+        // `] ( ( K1 K2 e K3 e .`: the inner APPENDS would take the list from
+        // below the outer MARK, which fences it off; the decoder (and
+        // CPython) refuse it too (found by the serializer_stream fuzz target
+        // comparing flat batches with graphs).
+        let fenced = b"\x80\x04]\x94((K\x01K\x02eK\x03e.";
+        let e = all(fenced).unwrap_err();
+        assert!(matches!(e, RowsError::Malformed { offset: 10, .. }), "{e}");
+        assert!(crate::pickle::decode_slice(fenced).is_err());
+        assert!(same_as_decoded(fenced, &Limits::default()).is_ok());
     }
 
     #[test]
