@@ -114,54 +114,72 @@ impl FlatBatch {
             ends: Vec::with_capacity(bytes / 24),
             text: String::with_capacity(bytes / 3),
         };
+        // Set by `push` when a str would take the text past the pickle's
+        // length (it is not copied then), and checked after each record.
+        let mut over = false;
         let read = loop {
-            let pushed = match rows.next_record() {
-                Ok(Some(Record::Tuple(fields))) => fields
-                    .iter()
-                    .try_for_each(|&f| batch.push(f, bytes))
-                    .map(|()| batch.ends.push(batch.tags.len() as u32)),
-                Ok(Some(Record::Field(f))) => batch
-                    .push(f, bytes)
-                    .map(|()| batch.ends.push(batch.tags.len() as u32 | BARE)),
+            match rows.next_record() {
+                Ok(Some(Record::Tuple(fields))) => {
+                    if let Err(e) = batch.room(fields.len(), bytes) {
+                        break Err(e);
+                    }
+                    for &f in fields {
+                        batch.push(f, bytes, &mut over);
+                    }
+                    batch.ends.push(batch.tags.len() as u32);
+                }
+                Ok(Some(Record::Field(f))) => {
+                    if let Err(e) = batch.room(1, bytes) {
+                        break Err(e);
+                    }
+                    batch.push(f, bytes, &mut over);
+                    batch.ends.push(batch.tags.len() as u32 | BARE);
+                }
                 Ok(None) => break Ok(()),
                 Err(e) => break Err(FlatError::Rows(e)),
-            };
-            if let Err(e) = pushed {
-                break Err(e);
+            }
+            if over {
+                break Err(FlatError::Repeats {
+                    what: "text",
+                    bytes,
+                });
             }
         };
         (read.map(|()| batch), rows)
     }
 
-    /// Appends a field, unless the fields or the text would then outgrow
-    /// the pickle's `bytes`: every field of a pickle is at least one byte of
-    /// it and every byte of text is in it, so only memo references repeating
-    /// them get there (a tuple of many references to one long `str` would
-    /// otherwise copy it each time). Checked before anything grows.
-    fn push(&mut self, f: Field<'_>, bytes: usize) -> Result<(), FlatError> {
-        if self.tags.len() >= bytes {
+    /// Whether a record of `fields` more fields still fits. Every field of
+    /// a pickle is at least one byte of it and every byte of text is in it,
+    /// so only memo references repeating them can outgrow the pickle's
+    /// `bytes` (a memoized tuple named again and again, or a tuple of many
+    /// references to one long `str`, which [`Self::push`] refuses to copy).
+    /// Checked before anything grows.
+    fn room(&self, fields: usize, bytes: usize) -> Result<(), FlatError> {
+        if self.tags.len() + fields > bytes {
             return Err(FlatError::Repeats {
                 what: "fields",
                 bytes,
             });
         }
-        if let Field::Str(s) = f {
-            if self.text.len() + s.len() > bytes {
-                return Err(FlatError::Repeats {
-                    what: "text",
-                    bytes,
-                });
-            }
-        }
+        Ok(())
+    }
+
+    /// Appends a field ([`Self::room`] was checked); a `str` that would take
+    /// the text past `bytes` is not copied but sets `over`.
+    fn push(&mut self, f: Field<'_>, bytes: usize, over: &mut bool) {
         let (tag, word) = match f {
             Field::None => (Tag::None, 0),
             Field::Bool(false) => (Tag::False, 0),
             Field::Bool(true) => (Tag::True, 0),
             Field::Int(i) => (Tag::Int, i as u64),
             Field::Float(x) => (Tag::Float, x.to_bits()),
+            Field::Str(s) if self.text.len() + s.len() > bytes => {
+                *over = true;
+                (Tag::Str, 0)
+            }
             Field::Str(s) => {
                 // Both fit in 31 bits: the text is bounded by the pickle's
-                // length (checked above), which is below 2 GiB.
+                // length, which is below 2 GiB.
                 let start = self.text.len() as u64;
                 self.text.push_str(s);
                 (Tag::Str, start << 32 | s.len() as u64)
@@ -169,7 +187,6 @@ impl FlatBatch {
         };
         self.tags.push(tag);
         self.words.push(word);
-        Ok(())
     }
 
     /// How many records.
@@ -412,9 +429,8 @@ mod tests {
 
     /// One record of 40 000 references to a memoized 1 MiB `str` (a 1.1 MB
     /// pickle) would be 42 GB of text kept flat, more than the machine has:
-    /// a check after each record would come too late (without the check in
-    /// `push`, this test fails on allocation). Refused at the copy that would
-    /// pass the pickle's length, before the text grows.
+    /// each copy is checked before it is made (copying first and checking
+    /// after the record, this test fails on allocation).
     #[test]
     fn one_record_of_repeated_references_is_bounded_too() {
         let mut p = b"\x80\x04]\x94(X\x00\x00\x10\x00".to_vec();
