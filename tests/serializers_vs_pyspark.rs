@@ -569,6 +569,18 @@ fn batch_sizes(data: &[u8]) -> Vec<usize> {
     out
 }
 
+/// A record field as the Python object it stands for.
+fn add_field(g: &mut Graph, f: sparkwire_serializers::pickle::Field<'_>) -> NodeId {
+    use sparkwire_serializers::pickle::Field;
+    g.add(match f {
+        Field::None => Value::None,
+        Field::Bool(b) => Value::Bool(b),
+        Field::Int(v) => Value::Int(Int::Small(v)),
+        Field::Float(v) => Value::Float(v),
+        Field::Str(s) => Value::Str(PyStr::from(s)),
+    })
+}
+
 /// `StreamEncoder::push_row` (records kept flat, batches pickled without a
 /// graph) against the real `dump_stream` of the same records as Python tuples:
 /// ints of every width, floats, None, bools, strings CPython shares by value
@@ -597,18 +609,7 @@ fn push_row_dumps_like_pyspark() {
     let mut g = Graph::new();
     let mut elems = Vec::new();
     for r in &recs {
-        let items = r
-            .iter()
-            .map(|f| {
-                g.add(match *f {
-                    Field::None => Value::None,
-                    Field::Bool(b) => Value::Bool(b),
-                    Field::Int(v) => Value::Int(Int::Small(v)),
-                    Field::Float(v) => Value::Float(v),
-                    Field::Str(s) => Value::Str(PyStr::from(s)),
-                })
-            })
-            .collect::<Vec<_>>();
+        let items = r.iter().map(|&f| add_field(&mut g, f)).collect::<Vec<_>>();
         elems.push(g.add_tuple(&items));
     }
     let root = g.add_list(&elems);
@@ -644,6 +645,19 @@ enum FlatField {
     Int(i64),
     Float(f64),
     Str(String),
+}
+
+impl FlatField {
+    fn as_field(&self) -> sparkwire_serializers::pickle::Field<'_> {
+        use sparkwire_serializers::pickle::Field;
+        match self {
+            FlatField::None => Field::None,
+            FlatField::Bool(b) => Field::Bool(*b),
+            FlatField::Int(v) => Field::Int(*v),
+            FlatField::Float(v) => Field::Float(*v),
+            FlatField::Str(s) => Field::Str(s),
+        }
+    }
 }
 
 /// One element of a random stream of flat records: a tuple of fields, a bare
@@ -709,15 +723,7 @@ fn flat_records() -> impl Strategy<Value = Vec<FlatRec>> {
 fn flat_graph(recs: &[FlatRec]) -> Graph {
     let mut g = Graph::new();
     let mut elems: Vec<NodeId> = Vec::new();
-    let field = |g: &mut Graph, f: &FlatField| {
-        g.add(match f {
-            FlatField::None => Value::None,
-            FlatField::Bool(b) => Value::Bool(*b),
-            FlatField::Int(v) => Value::Int(Int::Small(*v)),
-            FlatField::Float(v) => Value::Float(*v),
-            FlatField::Str(s) => Value::Str(PyStr::from(s.as_str())),
-        })
-    };
+    let field = |g: &mut Graph, f: &FlatField| add_field(g, f.as_field());
     for r in recs {
         let id = match r {
             FlatRec::Tuple(fields) => {

@@ -34,7 +34,7 @@
 use super::encode::Field;
 use super::limits::Limits;
 use super::pytext::{float_repr, str_repr};
-use super::repr::ReprError;
+use super::repr::{max_text, ReprError};
 use super::rows::{Record, Rows, RowsError};
 
 /// What a field is, one byte per field; its value is the field's word.
@@ -221,6 +221,40 @@ impl FlatBatch {
     }
 }
 
+/// Reads `data` as a [`FlatBatch`] and decodes it into a graph under the
+/// same limits; `Ok(n)` when the batch's `n` records have the reprs and
+/// type names of the graph's list items, `Err` naming the first difference
+/// (or why either reading failed). For differential tests and benches.
+#[doc(hidden)]
+pub fn reprs_as_decoded(data: &[u8], limits: &Limits) -> Result<usize, String> {
+    use super::value::Value;
+    let flat = FlatBatch::read(data, limits).map_err(|e| e.to_string())?;
+    let d = super::decode_with(&bytes::Bytes::copy_from_slice(data), limits)
+        .map_err(|e| e.to_string())?;
+    let Value::List(items) = d.graph.get(d.root()) else {
+        return Err("the decoded root is not a list".into());
+    };
+    let items = d.graph.items(*items);
+    if items.len() != flat.len() {
+        return Err(format!(
+            "{} records, {} list items",
+            flat.len(),
+            items.len()
+        ));
+    }
+    for (i, (r, &id)) in flat.records().zip(items).enumerate() {
+        let want = super::repr_node(&d.graph, id, limits).map_err(|e| e.to_string())?;
+        let (got, ty) = (r.repr(), d.graph.get(id).type_name());
+        if got != want || r.type_name() != ty {
+            return Err(format!(
+                "record {i}: {got} ({}), the graph's {want} ({ty})",
+                r.type_name()
+            ));
+        }
+    }
+    Ok(flat.len())
+}
+
 /// One record of a [`FlatBatch`].
 #[derive(Debug, Clone, Copy)]
 pub struct FlatRecord<'b> {
@@ -304,7 +338,7 @@ impl<'b> FlatRecord<'b> {
     /// (`max_expanded`) is spent or its text is past 32 bytes a node of
     /// that budget.
     pub fn repr_within(&self, limits: &Limits) -> Result<String, ReprError> {
-        let max_text = limits.max_expanded.saturating_mul(32);
+        let max_text = max_text(limits);
         let mut budget = limits.max_expanded;
         let mut out = String::new();
         let mut visit = |out: &String| {
@@ -354,21 +388,8 @@ mod tests {
     use super::*;
     use crate::pickle::{decode_slice, repr_node, Value};
 
-    /// Each record's repr and type name against the decoded graph's.
     fn same_as_graph(data: &[u8]) -> Result<usize, String> {
-        let flat = FlatBatch::read(data, &Limits::default()).map_err(|e| e.to_string())?;
-        let d = decode_slice(data).map_err(|e| e.to_string())?;
-        let Value::List(items) = d.graph.get(d.root()) else {
-            return Err("not a list".into());
-        };
-        let items = d.graph.items(*items);
-        assert_eq!(items.len(), flat.len());
-        for (r, &id) in flat.records().zip(items) {
-            let want = repr_node(&d.graph, id, &Limits::default()).map_err(|e| e.to_string())?;
-            assert_eq!(r.repr(), want);
-            assert_eq!(r.type_name(), d.graph.get(id).type_name());
-        }
-        Ok(flat.len())
+        reprs_as_decoded(data, &Limits::default())
     }
 
     #[test]

@@ -34,6 +34,7 @@ mod exceptions;
 mod functional;
 mod hash;
 pub(crate) use hash::float_hash;
+pub(crate) use printer::max_text;
 mod jvm_rows;
 mod keys;
 mod known;

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::fmt::Write;
 
+use super::super::limits::Limits;
 use super::super::pytext::float_repr;
 use super::super::pytext::{self, write_bytearray_repr, write_bytes_repr};
 use super::super::value::{Builtin, Construct, Graph, NodeId, PersId, State, Value};
@@ -60,7 +61,7 @@ impl<'a> Printer<'a> {
         // pickle_decode fuzz target: a 1 900-digit int under a DAG of tuples
         // printed 124 MB within 65 536 nodes). So the text is bounded too, at
         // 32 bytes a node of the budget.
-        let max_text = self.opts.limits.max_expanded.saturating_mul(32);
+        let max_text = max_text(&self.opts.limits);
         let mut work = vec![Work::Node(root)];
         while let Some(w) = work.pop() {
             match w {
@@ -411,4 +412,10 @@ impl<'a> Printer<'a> {
         }
         Ok(())
     }
+}
+
+/// How long the repr's text may grow under `limits`: 32 bytes a node of
+/// the expansion budget (the printer stops before a node once past it).
+pub(crate) fn max_text(limits: &Limits) -> u64 {
+    limits.max_expanded.saturating_mul(32)
 }
