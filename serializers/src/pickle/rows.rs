@@ -768,6 +768,11 @@ impl<'a> Rows<'a> {
     #[inline(always)]
     fn tuple(&mut self, at: usize, b: u8) -> Result<(), RowsError> {
         let from = if b == op::TUPLE {
+            // Closing the batch's MARK would take the records already
+            // returned (held, not on the stack) into the tuple too.
+            if self.held > 0 && self.buf.marks.len() == 1 {
+                return Err(self.unsupported(at, "a tuple of records"));
+            }
             *self
                 .buf
                 .marks
@@ -1114,6 +1119,12 @@ mod tests {
         // below the outer MARK, which fences it off; the decoder (and
         // CPython) refuse it too (found by the serializer_stream fuzz target
         // comparing flat batches with graphs).
+        // `] ( N t1 N N N t a .`, [((None,), None, None, None)]: the TUPLE
+        // closes the batch's MARK and takes the (None,) returned as a
+        // record before it (found by `dumps_like_pyspark_small_values`).
+        let p = b"\x80\x05\x95\x0d\x00\x00\x00\x00\x00\x00\x00]\x94(N\x85\x94NNNt\x94a.";
+        assert_eq!(refused_at(p), (20, b't'));
+        assert_eq!(same_as_decoded(p, &Limits::default()), Ok(false));
         let fenced = b"\x80\x04]\x94((K\x01K\x02eK\x03e.";
         let e = all(fenced).unwrap_err();
         assert!(matches!(e, RowsError::Malformed { offset: 10, .. }), "{e}");
