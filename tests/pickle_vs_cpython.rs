@@ -883,3 +883,162 @@ fn float_repr_like_cpython() {
         }
     });
 }
+
+/// One random value for [`repr_of_sets_of_shared_nests_like_cpython`]: a
+/// set, a frozenset and a dict whose elements and keys are tuples built
+/// from earlier tuples, each shared wherever it is picked again, so a
+/// few dozen nodes stand for thousands of nested tuples.
+#[derive(Debug, Clone)]
+struct NestSpec {
+    leaves: Vec<u8>,
+    /// `(first, second, arity)`: a tuple of earlier nodes.
+    tuples: Vec<(u8, u8, u8)>,
+    elements: Vec<u8>,
+    /// `(node, str)`: a dict key, paired with a str when `str % 3 == 0`.
+    keys: Vec<(u8, u8)>,
+}
+
+/// Largest expansion of one set element: twenty of them print in about a
+/// megabyte, yet a few pass the 65 536 visits the old comparer had.
+const NEST_EXPANSION: u64 = 30_000;
+
+/// The graph, and how many nodes its set's elements expand to.
+fn nest_graph(spec: &NestSpec) -> (Graph, u64) {
+    let mut g = Graph::new();
+    // Numbers only in the sets, so their order is the same in every CPython
+    // process; -1 and -2 share a hash (-1 is C's error return), 1, 1.0 and
+    // True are equal.
+    let mut nodes: Vec<(NodeId, u64)> = spec
+        .leaves
+        .iter()
+        .map(|&l| {
+            let v = match l % 7 {
+                0 => Value::Int(0.into()),
+                1 => Value::Int(1.into()),
+                2 => Value::Bool(true),
+                3 => Value::Float(1.0),
+                4 => Value::Int((-2).into()),
+                5 => Value::Float(0.5),
+                _ => Value::Int((-1).into()),
+            };
+            (g.add(v), 1)
+        })
+        .collect();
+    // A pick with either high bit set takes one of the last few nodes, so that
+    // nests grow deep and large (most of the time past the old comparer's
+    // budget); the others take any node.
+    fn at(nodes: &[(NodeId, u64)], p: u8) -> (NodeId, u64) {
+        let n = nodes.len();
+        if p & 0xc0 != 0 {
+            nodes[n - 1 - usize::from(p & 0x3f) % n.min(4)]
+        } else {
+            nodes[usize::from(p) % n]
+        }
+    }
+    for &(a, b, k) in &spec.tuples {
+        let (x, y) = (at(&nodes, a), at(&nodes, b));
+        let (items, size) = match k % 8 {
+            0 => (vec![x.0], 1 + x.1),
+            1..=5 => (vec![x.0, y.0], 1 + x.1 + y.1),
+            _ => (vec![x.0, y.0, x.0], 1 + 2 * x.1 + y.1),
+        };
+        if size <= NEST_EXPANSION {
+            nodes.push((g.add_tuple(&items), size));
+        }
+    }
+    let pick = |p: u8| at(&nodes, p).0;
+    let elements: Vec<NodeId> = spec.elements.iter().map(|&p| pick(p)).collect();
+    let expanded = spec.elements.iter().map(|&p| at(&nodes, p).1).sum();
+    let set = g.add_set(&elements);
+    let reversed: Vec<NodeId> = elements.iter().rev().copied().collect();
+    let frozen = g.add_frozenset(&reversed);
+    let strs = [g.add(Value::Str("a".into())), g.add(Value::Str("b".into()))];
+    let kv: Vec<(NodeId, NodeId)> = spec
+        .keys
+        .iter()
+        .map(|&(p, s)| {
+            let key = if s % 3 == 0 {
+                g.add_tuple(&[pick(p), strs[usize::from(s % 2)]])
+            } else {
+                pick(p)
+            };
+            (key, g.add(Value::Int(i64::from(s).into())))
+        })
+        .collect();
+    let dict = g.add_dict(&kv);
+    let root = g.add_list(&[set, frozen, dict]);
+    g.set_root(root);
+    (g, expanded)
+}
+
+/// Sets, frozensets and dict keys of tuples shared at many levels, pickled
+/// by our encoder in protocols 2–5 (shared through the memo) and by hand
+/// through `DUP`: our repr of what we decode must equal
+/// `repr(pickle.loads(...))`, equal elements and keys collapsed and sets in
+/// CPython's order. The hand-made pickle is the `pickle_decode` fuzz
+/// target's finding, whose elements the old comparer ran out of visits on.
+#[test]
+fn repr_of_sets_of_shared_nests_like_cpython() {
+    use proptest::prelude::*;
+    fn same(oracle: &mut Oracle, data: &[u8]) -> Result<(), TestCaseError> {
+        let d =
+            pickle::decode_slice(data).map_err(|e| TestCaseError::fail(format!("decode: {e}")))?;
+        let ours =
+            pickle::repr::repr_decoded(&d).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let resp = oracle
+            .call(json!({"op": "pickle_loads", "data": hex(data)}))
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let theirs = resp["repr"]
+            .as_str()
+            .ok_or_else(|| TestCaseError::fail(format!("CPython: {resp}")))?;
+        if ours != theirs {
+            return Err(TestCaseError::fail(format!(
+                "{}:\n ours: {ours:.400}\n them: {theirs:.400}",
+                hex(data)
+            )));
+        }
+        Ok(())
+    }
+    with_oracle(&cpython(), |oracle| {
+        let found = unhex(
+            "8f284b014b4b2929292929868686868632328686328686323232323286868686\
+             863232868632863232323286868686323232322932902e",
+        );
+        same(oracle, &found).unwrap();
+        let d = pickle::decode_slice(&found).unwrap();
+        for protocol in 2..=5 {
+            let again = pickle::encode(&d.graph, Profile::CPython { protocol }).unwrap();
+            same(oracle, &again).unwrap();
+        }
+        let oracle = RefCell::new(oracle);
+        let spec = (
+            prop::collection::vec(any::<u8>(), 1..6),
+            prop::collection::vec(any::<(u8, u8, u8)>(), 32..64),
+            prop::collection::vec(any::<u8>(), 6..20),
+            prop::collection::vec(any::<(u8, u8)>(), 0..12),
+        )
+            .prop_map(|(leaves, tuples, elements, keys)| NestSpec {
+                leaves,
+                tuples,
+                elements,
+                keys,
+            });
+        let beyond = std::cell::Cell::new(0);
+        runner(40)
+            .run(&spec, |spec| {
+                let (g, expanded) = nest_graph(&spec);
+                beyond.set(beyond.get() + usize::from(expanded > 65_536));
+                for protocol in 2..=5 {
+                    let data = pickle::encode(&g, Profile::CPython { protocol })
+                        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    same(&mut oracle.borrow_mut(), &data)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        // The old comparer gave up past 65 536 visits per set: most cases
+        // must reach past that, or this proves little about large nests.
+        eprintln!("{} of 40 sets expand past 65 536 nodes", beyond.get());
+        assert!(beyond.get() >= 15, "only {} large sets", beyond.get());
+    });
+}

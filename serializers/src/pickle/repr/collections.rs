@@ -69,7 +69,7 @@ fn ordered_dict(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
         _ => return None,
     };
     all.extend(&c.obj.dict_items);
-    let kv = dedup_pairs(cx.g, &all);
+    let kv = dedup_pairs(cx, &all);
     if kv.is_empty() {
         return Some(Shape::text("OrderedDict()"));
     }
@@ -84,7 +84,7 @@ fn defaultdict(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
     if c.args.len() > 1 || !c.obj.list_items.is_empty() || !c.obj.states.is_empty() {
         return None;
     }
-    let kv = dedup_pairs(cx.g, &c.obj.dict_items);
+    let kv = dedup_pairs(cx, &c.obj.dict_items);
     let mut s = Shape::new();
     s.push("defaultdict(");
     match c.args.first() {
@@ -133,7 +133,7 @@ fn counter(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Shape> {
     let kv = match c.args[..] {
         [] => Vec::new(),
         [d] => match cx.get(d)? {
-            Value::Dict(kv) => dedup_pairs(cx.g, cx.pairs(*kv)),
+            Value::Dict(kv) => dedup_pairs(cx, cx.pairs(*kv)),
             _ => return None,
         },
         _ => return None,

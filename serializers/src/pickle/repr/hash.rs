@@ -1,16 +1,17 @@
-//! CPython 3.11's `hash()` and `==` for the values whose hash does not depend
-//! on the process: int, bool, float (NaN aside) and tuples of those.
+//! CPython 3.11's `hash()` of the values whose hash does not depend on the
+//! process: int, bool, float (NaN aside) and tuples of those (the tuple's
+//! mixing of its items' hashes; `classes` walks the tuples).
 //!
 //! Why: a set prints in the order of its hash table, so showing a set as
 //! `repr(pickle.loads(b))` does means knowing each element's hash. `str` and
 //! `bytes` hashes are randomized per process (SipHash with a random key),
 //! `None`'s and NaN's depend on object addresses in 3.11; for those the order
-//! is not determinable and [`hash`] answers `None`.
+//! is not determinable.
 
 use num_bigint::{BigInt, Sign};
 use num_traits::{ToPrimitive, Zero};
 
-use super::super::value::{Graph, Int, NodeId, Value};
+use super::super::value::{Int, Value};
 
 /// `_PyHASH_BITS` on 64-bit builds.
 const BITS: u32 = 61;
@@ -18,41 +19,6 @@ const BITS: u32 = 61;
 const MODULUS: u64 = (1 << BITS) - 1;
 /// `_PyHASH_INF`.
 const INF: i64 = 314_159;
-/// Deepest tuple nesting hashed; deeper answers `None` (no unbounded recursion).
-const MAX_DEPTH: u32 = 32;
-/// Nodes the hashing and comparing for one container may visit beyond one per
-/// element: a tuple shared at every level of a nest visits exponentially many,
-/// so past this the answer is "not known".
-pub(crate) const MAX_VISITS: u32 = 1 << 16;
-
-/// The visit budget for a container of `len` elements.
-pub(crate) fn budget(len: usize) -> u32 {
-    MAX_VISITS.saturating_add(u32::try_from(len.saturating_mul(2)).unwrap_or(u32::MAX))
-}
-
-/// `hash(v)` when it is the same in every CPython 3.11 process.
-/// `visits` is the caller's budget of nodes, shared across calls so that many
-/// elements sharing one large tuple cannot multiply the work.
-pub(crate) fn hash(g: &Graph, id: NodeId, visits: &mut u32) -> Option<i64> {
-    hash_at(g, id, 0, visits)
-}
-
-fn hash_at(g: &Graph, id: NodeId, depth: u32, visits: &mut u32) -> Option<i64> {
-    *visits = visits.checked_sub(1)?;
-    match g.try_get(id)? {
-        Value::Bool(b) => Some(i64::from(*b)),
-        Value::Int(i) => Some(int_hash(i)),
-        Value::Float(f) => float_hash(*f),
-        Value::Tuple(items) if depth < MAX_DEPTH => {
-            let mut lanes = Vec::with_capacity(items.len());
-            for &it in g.items(*items) {
-                lanes.push(hash_at(g, it, depth + 1, visits)?);
-            }
-            Some(tuple_hash(&lanes))
-        }
-        _ => None,
-    }
-}
 
 /// `-1` is CPython's error return, so a hash of `-1` becomes `-2`.
 fn fix(h: i64) -> i64 {
@@ -146,67 +112,6 @@ pub(crate) fn tuple_hash(lanes: &[i64]) -> i64 {
         return 1_546_275_796;
     }
     acc as i64
-}
-
-/// `a == b` when it can be decided from the values alone: numbers by value
-/// (`1 == 1.0 == True`), str and bytes by content, tuples item by item, the
-/// same node always. `None` when it depends on objects' own `__eq__`.
-/// `visits` as for [`hash`].
-pub(crate) fn eq(g: &Graph, a: NodeId, b: NodeId, visits: &mut u32) -> Option<bool> {
-    eq_at(g, a, b, 0, visits)
-}
-
-fn eq_at(g: &Graph, a: NodeId, b: NodeId, depth: u32, visits: &mut u32) -> Option<bool> {
-    if a == b {
-        return Some(true);
-    }
-    *visits = visits.checked_sub(1)?;
-    let (va, vb) = (g.try_get(a)?, g.try_get(b)?);
-    if let (Some(x), Some(y)) = (number(va), number(vb)) {
-        return Some(x == y);
-    }
-    Some(match (va, vb) {
-        (Value::Str(x), Value::Str(y)) => x == y,
-        (Value::Bytes(x), Value::Bytes(y)) => x == y,
-        (Value::None, Value::None) => true,
-        (Value::Tuple(x), Value::Tuple(y)) => {
-            if x.len() != y.len() {
-                return Some(false);
-            }
-            if depth >= MAX_DEPTH {
-                return None;
-            }
-            for (&i, &j) in g.items(*x).iter().zip(g.items(*y)) {
-                if !eq_at(g, i, j, depth + 1, visits)? {
-                    return Some(false);
-                }
-            }
-            true
-        }
-        // Different builtin kinds never compare equal; objects may.
-        (Value::Object(_) | Value::Global { .. }, _)
-        | (_, Value::Object(_) | Value::Global { .. }) => return None,
-        _ => false,
-    })
-}
-
-/// A number as an exact rational-free key: ints exactly, floats exactly.
-#[derive(Debug, PartialEq)]
-enum Number {
-    Int(BigInt),
-    Float(f64),
-}
-
-fn number(v: &Value) -> Option<Number> {
-    match v {
-        Value::Bool(b) => Some(Number::Int(BigInt::from(u8::from(*b)))),
-        Value::Int(i) => Some(Number::Int(i.to_big())),
-        Value::Float(f) => Some(match float_as_int(*f) {
-            Some(i) => Number::Int(i),
-            None => Number::Float(*f),
-        }),
-        _ => None,
-    }
 }
 
 /// An integral finite float as the integer it equals.

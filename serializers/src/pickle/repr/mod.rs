@@ -27,6 +27,7 @@
 //! cyclic or exponentially shared graphs cannot exhaust the stack or the memory.
 
 mod array;
+mod classes;
 mod collections;
 mod datetime;
 mod decimal;
@@ -114,6 +115,30 @@ mod tests {
             repr_node(&d.graph, d.root(), &limits),
             Err(ReprError::TooLarge(_))
         ));
+    }
+
+    /// A set of pairs nested through `DUP` (found by the `pickle_decode` fuzz
+    /// target): comparing its elements by expanding the shared tuples ran
+    /// out of a visit budget and fell back to identity, and the protocol-3
+    /// re-encoding, which shares them through the memo, ran out elsewhere
+    /// and printed another order. Classes compare it whole in every form.
+    #[test]
+    fn sets_of_shared_nests_repr_alike_however_they_are_shared() {
+        let hex = "8f284b014b4b2929292929868686868632328686328686323232323286868686\
+                   863232868632863232323286868686323232322932902e";
+        let p: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let d = super::super::decode_slice(&p).unwrap();
+        let text = repr_decoded(&d).unwrap();
+        assert!(text.starts_with("{(), ((((("), "{text:.80}");
+        for protocol in 2..=5 {
+            let again = super::super::encode(&d.graph, super::super::Profile::CPython { protocol })
+                .unwrap();
+            let d2 = super::super::decode_slice(&again).unwrap();
+            assert_eq!(repr_decoded(&d2).unwrap(), text, "protocol {protocol}");
+        }
     }
 
     #[test]

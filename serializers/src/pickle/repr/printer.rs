@@ -1,6 +1,7 @@
 //! The iterative walk that writes a repr: builtin values directly, known
 //! objects through their [`Shape`], everything else as the call that builds it.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt::Write;
 
@@ -8,6 +9,7 @@ use super::super::limits::Limits;
 use super::super::pytext::float_repr;
 use super::super::pytext::{self, write_bytearray_repr, write_bytes_repr};
 use super::super::value::{Builtin, Construct, Graph, NodeId, PersId, State, Value};
+use super::classes::Classes;
 use super::keys::{dedup_items, dedup_pairs};
 use super::known::recognize;
 use super::names::global_repr;
@@ -42,6 +44,7 @@ impl<'a> Printer<'a> {
                 py2_str: opts.protocol.is_some_and(|p| p < 3),
                 max_int_digits: opts.limits.max_int_digits,
                 schemas: Default::default(),
+                classes: RefCell::new(Classes::new(graph)),
             },
             opts,
             out: String::new(),
@@ -108,10 +111,10 @@ impl<'a> Printer<'a> {
 
     /// A set's elements in the order CPython iterates them.
     fn set_order(&mut self, items: &[NodeId]) -> Vec<NodeId> {
-        match cpython_order(self.cx.g, items) {
+        match cpython_order(&self.cx, items) {
             Some(order) => order,
             None => {
-                let kept = dedup_items(self.cx.g, items);
+                let kept = dedup_items(&self.cx, items);
                 if kept.len() > 1 {
                     self.fidelity.unordered_sets += 1;
                 }
@@ -170,7 +173,7 @@ impl<'a> Printer<'a> {
             Value::Tuple(items) => self.seq(work, id, "(", self.cx.items(*items), ")"),
             Value::Dict(_) if recursive => self.out.push_str("{...}"),
             Value::Dict(kv) => {
-                let kv = dedup_pairs(self.cx.g, self.cx.pairs(*kv));
+                let kv = dedup_pairs(&self.cx, self.cx.pairs(*kv));
                 self.pairs(work, id, "{", &kv, "}");
             }
             Value::Set(items) => self.set(work, id, self.cx.items(*items), false),

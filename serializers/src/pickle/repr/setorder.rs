@@ -7,8 +7,9 @@
 //! 50 000) when the table is 3/5 full — yields the slots and so the order
 //! `repr` prints. Equal elements (`1`, `1.0`, `True`) keep the first one.
 
-use super::super::value::{Graph, NodeId};
-use super::hash::{budget, eq, hash};
+use super::super::value::NodeId;
+use super::classes::Class;
+use super::shape::Ctx;
 
 const MIN_SIZE: usize = 8;
 const LINEAR_PROBES: usize = 9;
@@ -16,28 +17,32 @@ const PERTURB_SHIFT: u32 = 5;
 
 /// The elements in CPython's iteration order, duplicates dropped; `None`
 /// when some element's hash is not determinable (str, bytes, None, objects).
-pub(crate) fn cpython_order(g: &Graph, items: &[NodeId]) -> Option<Vec<NodeId>> {
-    let mut visits = budget(items.len());
+pub(crate) fn cpython_order(cx: &Ctx<'_>, items: &[NodeId]) -> Option<Vec<NodeId>> {
+    let mut classes = cx.classes.borrow_mut();
     let mut hashed = Vec::with_capacity(items.len());
     for &it in items {
-        hashed.push((hash(g, it, &mut visits)?, it));
+        let c = classes.class(it);
+        hashed.push((classes.hash(c)?, c, it));
     }
     let mut table = Table::new();
-    for (h, id) in hashed {
-        table.add(g, h, id, &mut visits)?;
+    for entry in hashed {
+        table.add(entry);
     }
     Some(
         table
             .slots
             .into_iter()
             .flatten()
-            .map(|(_, id)| id)
+            .map(|(_, _, id)| id)
             .collect(),
     )
 }
 
+/// A slot: the element's hash, its equality class and its node.
+type Entry = (i64, Class, NodeId);
+
 struct Table {
-    slots: Vec<Option<(i64, NodeId)>>,
+    slots: Vec<Option<Entry>>,
     fill: usize,
 }
 
@@ -53,8 +58,11 @@ impl Table {
         self.slots.len() - 1
     }
 
-    /// `set_add_entry`; `None` if equality with a colliding element is not decidable.
-    fn add(&mut self, g: &Graph, h: i64, id: NodeId, visits: &mut u32) -> Option<()> {
+    /// `set_add_entry`: an element equal to one already in (the same
+    /// hash, then `==`, which the classes decide for every element that has
+    /// a hash) is dropped.
+    fn add(&mut self, entry: Entry) {
+        let (h, class, _) = entry;
         let mask = self.mask();
         let mut perturb = h as u64;
         let mut i = (h as u64 as usize) & mask;
@@ -67,7 +75,7 @@ impl Table {
             for j in i..=i + probes {
                 match self.slots[j] {
                     None => {
-                        self.slots[j] = Some((h, id));
+                        self.slots[j] = Some(entry);
                         self.fill += 1;
                         if self.fill * 5 >= mask * 3 {
                             self.resize(if self.fill > 50_000 {
@@ -76,13 +84,9 @@ impl Table {
                                 self.fill * 4
                             });
                         }
-                        return Some(());
+                        return;
                     }
-                    Some((eh, eid)) if eh == h => {
-                        if eq(g, eid, id, visits)? {
-                            return Some(());
-                        }
-                    }
+                    Some((eh, ec, _)) if eh == h && ec == class => return,
                     Some(_) => {}
                 }
             }
@@ -104,7 +108,8 @@ impl Table {
         }
         let old = std::mem::replace(&mut self.slots, vec![None; size]);
         let mask = size - 1;
-        for (h, id) in old.into_iter().flatten() {
+        for entry in old.into_iter().flatten() {
+            let h = entry.0;
             let mut perturb = h as u64;
             let mut i = (h as u64 as usize) & mask;
             'probe: loop {
@@ -115,7 +120,7 @@ impl Table {
                 };
                 for j in i..=i + probes {
                     if self.slots[j].is_none() {
-                        self.slots[j] = Some((h, id));
+                        self.slots[j] = Some(entry);
                         break 'probe;
                     }
                 }

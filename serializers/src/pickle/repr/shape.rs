@@ -83,6 +83,9 @@ pub(crate) struct Ctx<'g> {
     /// Spark schemas already parsed, by the node of their
     /// `_parse_datatype_json_string` call (every row of a batch shares one).
     pub(crate) schemas: RefCell<HashMap<NodeId, Option<Rc<DType>>>>,
+    /// Equality classes of the set elements and dict keys met so far, shared
+    /// by the whole repr so each node is classified once.
+    pub(crate) classes: RefCell<super::classes::Classes<'g>>,
 }
 
 impl<'g> Ctx<'g> {

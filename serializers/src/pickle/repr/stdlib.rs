@@ -92,7 +92,7 @@ fn dict_subclass_items(cx: &Ctx<'_>, c: &Call<'_>) -> Option<Vec<(NodeId, NodeId
         _ => return None,
     };
     kv.extend(&c.obj.dict_items);
-    Some(super::keys::dedup_pairs(cx.g, &kv))
+    Some(super::keys::dedup_pairs(cx, &kv))
 }
 
 /// `time.struct_time((fields…), {extra})` → `time.struct_time(tm_year=…, …)`:
