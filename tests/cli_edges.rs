@@ -466,3 +466,61 @@ fn help_has_examples_exit_codes_and_names_the_capture_argument() {
     assert!(text.contains("[CAPTURE]"), "{text}");
     assert!(!text.contains("DIR"), "{text}");
 }
+
+/// A worker's output batch of 134 KB whose one record shares a 30 000-byte
+/// str 15 000 times: its repr is 450 MB, within the default node budget.
+/// `decode` shows the record as too long to show, says how long it may be,
+/// keeps its output small, and still decodes (and re-encodes) every byte.
+#[test]
+fn decode_bounds_the_repr_of_a_record_that_shares_one_str_many_times() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/capture-spark-4.3.0");
+    let dir = scratch().join("shared-str-record");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("broadcasts")).unwrap();
+    for f in ["to_worker.0.bin", "broadcasts/1"] {
+        std::fs::copy(src.join(f), dir.join(f)).unwrap();
+    }
+    // The record: PROTO 5, EMPTY_LIST, MARK, MARK, the str, MEMOIZE,
+    // 14 999 GETs of it, TUPLE, APPENDS, STOP.
+    let mut batch = b"\x80\x05]((".to_vec();
+    batch.push(b'X');
+    batch.extend(30_000u32.to_le_bytes());
+    batch.extend(std::iter::repeat_n(b'a', 30_000));
+    batch.push(0x94);
+    for _ in 1..15_000 {
+        batch.extend(b"h\x00");
+    }
+    batch.extend(b"te.");
+    // The capture's one output batch (the first pickle frame the worker
+    // sends) replaced by that one.
+    let from = std::fs::read(src.join("from_worker.0.bin")).unwrap();
+    let at = from
+        .windows(2)
+        .position(|w| w == b"\x80\x05")
+        .expect("an output batch")
+        - 4;
+    let old_len = u32::from_be_bytes(from[at..at + 4].try_into().unwrap()) as usize;
+    let mut spliced = from[..at].to_vec();
+    spliced.extend((batch.len() as u32).to_be_bytes());
+    spliced.extend(&batch);
+    spliced.extend(&from[at + 4 + old_len..]);
+    std::fs::write(dir.join("from_worker.0.bin"), &spliced).unwrap();
+
+    let d = dir.to_str().unwrap();
+    let text = run(&["decode", d, "--verify"]);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(text.status.code(), Some(0), "{out}\n{}", stderr(&text));
+    assert!(
+        out.contains("<the repr would be longer than 16777216 bytes>"),
+        "{out}"
+    );
+    assert!(out.len() < 64 << 10, "{} bytes of output", out.len());
+    let json = run(&["decode", d, "--format", "json"]);
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    assert!(json.stdout.len() < 64 << 10, "{} bytes", json.stdout.len());
+    let json = String::from_utf8_lossy(&json.stdout);
+    assert!(
+        json.contains("<the repr would be longer than 16777216 bytes>"),
+        "{json}"
+    );
+}

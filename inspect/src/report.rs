@@ -364,7 +364,10 @@ impl AccumulatorUpdate {
         let Some((id, value)) = pair else {
             return whole();
         };
-        let opts = pickle::repr::ReprOptions::for_decoded(&d);
+        let opts = pickle::repr::ReprOptions {
+            limits: repr_limits(),
+            ..pickle::repr::ReprOptions::for_decoded(&d)
+        };
         match pickle::repr::python_repr(g, value, &opts) {
             Ok(r) => AccumulatorUpdate {
                 id: Some(id),
@@ -970,7 +973,26 @@ fn keep_upto(out: &mut Vec<String>, total: &mut usize, shown: Option<usize>, e: 
 
 /// A record as the report shows it: its Python repr, or why there is none.
 pub fn record_repr(e: &Element) -> String {
-    e.repr().unwrap_or_else(|e| format!("<{e}>"))
+    e.repr_with(&repr_limits())
+        .unwrap_or_else(|e| format!("<{e}>"))
+}
+
+/// Longest repr a report shows of one value (a record, an accumulator
+/// update): 16 MiB, far beyond what anyone reads, yet bounded.
+pub const MAX_REPR_TEXT: u64 = 16 << 20;
+
+/// The limits a report's reprs are made under: the defaults, with the text
+/// cut at [`MAX_REPR_TEXT`]. Why: a record of a few kilobytes can share one
+/// long str thousands of times (15 000 references to a 30 000-byte str are
+/// 450 MB of repr, within the default node budget); a report shows up to
+/// every record of a capture, so each is bounded well below the default
+/// 2 GiB. Past the bound the record shows as `<the repr would be longer
+/// than … bytes>`.
+pub fn repr_limits() -> pickle::Limits {
+    pickle::Limits {
+        max_repr_text: MAX_REPR_TEXT,
+        ..pickle::Limits::default()
+    }
 }
 
 /// Reads a frame list with `ser` one frame at a time, handing each element
@@ -1168,12 +1190,21 @@ impl ShuffleUpto {
     }
 }
 
-/// `repr(pickle.loads(bytes))`, or `<unreadable>`.
+/// `repr(pickle.loads(bytes))` under [`repr_limits`], or `<unreadable>`,
+/// or why it is not shown.
 fn pickle_repr(bytes: &[u8]) -> String {
-    pickle::decode_slice(bytes)
-        .ok()
-        .and_then(|d| pickle::repr::repr_decoded(&d).ok())
-        .unwrap_or_else(|| "<unreadable>".into())
+    let Ok(d) = pickle::decode_slice(bytes) else {
+        return "<unreadable>".into();
+    };
+    let opts = pickle::repr::ReprOptions {
+        limits: repr_limits(),
+        ..pickle::repr::ReprOptions::for_decoded(&d)
+    };
+    match pickle::repr::python_repr(&d.graph, d.root(), &opts) {
+        Ok(r) => r.text,
+        Err(e @ pickle::repr::ReprError::TooLong(_)) => format!("<{e}>"),
+        Err(_) => "<unreadable>".into(),
+    }
 }
 
 fn conn_report(c: &Option<ConnInfo>) -> Option<ConnReport> {

@@ -34,7 +34,7 @@
 use super::encode::Field;
 use super::limits::Limits;
 use super::pytext::{float_repr, str_repr};
-use super::repr::{max_text, ReprError};
+use super::repr::{may_visit, ReprError};
 use super::rows::{Record, Rows, RowsError};
 
 /// What a field is, one byte per field; its value is the field's word.
@@ -326,6 +326,7 @@ impl<'b> FlatRecord<'b> {
     pub fn repr(&self) -> String {
         let unbounded = Limits {
             max_expanded: u64::MAX,
+            max_repr_text: u64::MAX,
             ..Limits::default()
         };
         self.repr_within(&unbounded).unwrap_or_default()
@@ -335,16 +336,13 @@ impl<'b> FlatRecord<'b> {
     /// [`super::repr_node`] fails on the record's graph under the same
     /// limits: the graph's printer visits the tuple and then each field,
     /// and before each visit stops when its node budget
-    /// (`max_expanded`) is spent or its text is past 32 bytes a node of
-    /// that budget.
+    /// (`max_expanded`) is spent or its text is past its bound (the same
+    /// check, `repr::may_visit`).
     pub fn repr_within(&self, limits: &Limits) -> Result<String, ReprError> {
-        let max_text = max_text(limits);
         let mut budget = limits.max_expanded;
         let mut out = String::new();
         let mut visit = |out: &String| {
-            if budget == 0 || out.len() as u64 > max_text {
-                return Err(ReprError::TooLarge(limits.max_expanded));
-            }
+            may_visit(limits, budget, out.len())?;
             budget -= 1;
             Ok(())
         };
@@ -428,6 +426,20 @@ mod tests {
             }
         }
         assert!(failed > 4, "the limits must be reached: {failed}");
+        // The text bound of its own, at every length around the records'.
+        let mut too_long = 0;
+        for n in 0..=320 {
+            let limits = Limits {
+                max_repr_text: n,
+                ..Limits::default()
+            };
+            for (r, &id) in flat.records().zip(items) {
+                let want = repr_node(&d.graph, id, &limits);
+                too_long += usize::from(want == Err(ReprError::TooLong(n)));
+                assert_eq!(r.repr_within(&limits), want, "text {n}");
+            }
+        }
+        assert!(too_long > 100, "the text bound must be reached: {too_long}");
     }
 
     #[test]

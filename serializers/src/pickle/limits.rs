@@ -26,6 +26,13 @@ pub struct Limits {
     /// serde, conversions): the "billion laughs" budget. Default 64 Mi. The
     /// repr's text is also bounded, at 32 bytes per node of this budget.
     pub max_expanded: u64,
+    /// Bytes of text one repr may write. Default 2 GiB, which is also 32
+    /// bytes a node of the default `max_expanded`; the repr stops at
+    /// whichever of the two bounds is lower. Why a bound of its own: a
+    /// pickle of a few kilobytes can share one long str thousands of times,
+    /// within the node budget, and tools that show many values (`sparkwire
+    /// decode`) want each cut far below what the node budget allows.
+    pub max_repr_text: u64,
     /// Decimal digits of a text integer (INT/LONG) and of an int's `repr`: 4300,
     /// CPython 3.11's `sys.int_info.default_max_str_digits`, which also makes
     /// CPython refuse the same inputs.
@@ -40,6 +47,7 @@ impl Default for Limits {
             max_stack: 16 << 20,
             max_depth: 1 << 20,
             max_expanded: 64 << 20,
+            max_repr_text: 2 << 30,
             max_int_digits: 4300,
         }
     }

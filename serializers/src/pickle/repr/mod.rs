@@ -35,7 +35,7 @@ mod exceptions;
 mod functional;
 mod hash;
 pub(crate) use hash::float_hash;
-pub(crate) use printer::max_text;
+pub(crate) use printer::may_visit;
 mod jvm_rows;
 mod keys;
 mod known;

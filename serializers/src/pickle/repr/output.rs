@@ -13,6 +13,9 @@ use super::super::value::Int;
 pub enum ReprError {
     #[error("the repr would expand more than {0} nodes")]
     TooLarge(u64),
+    /// Past [`Limits::max_repr_text`] bytes of text.
+    #[error("the repr would be longer than {0} bytes")]
+    TooLong(u64),
     #[error("Exceeds the limit ({0} digits) for integer string conversion")]
     IntTooLong(usize),
     #[error("node {0} does not exist")]

@@ -63,8 +63,7 @@ impl<'a> Printer<'a> {
         // print thousands of digits each time it is reached (found by the
         // pickle_decode fuzz target: a 1 900-digit int under a DAG of tuples
         // printed 124 MB within 65 536 nodes). So the text is bounded too, at
-        // 32 bytes a node of the budget.
-        let max_text = max_text(&self.opts.limits);
+        // 32 bytes a node of the budget, and at the limits' own text bound.
         let mut work = vec![Work::Node(root)];
         while let Some(w) = work.pop() {
             match w {
@@ -74,9 +73,7 @@ impl<'a> Printer<'a> {
                     self.active.remove(&id);
                 }
                 Work::Node(id) => {
-                    if self.budget == 0 || self.out.len() as u64 > max_text {
-                        return Err(ReprError::TooLarge(self.opts.limits.max_expanded));
-                    }
+                    may_visit(&self.opts.limits, self.budget, self.out.len())?;
                     self.budget -= 1;
                     self.node(id, &mut work)?;
                 }
@@ -417,8 +414,19 @@ impl<'a> Printer<'a> {
     }
 }
 
-/// How long the repr's text may grow under `limits`: 32 bytes a node of
-/// the expansion budget (the printer stops before a node once past it).
-pub(crate) fn max_text(limits: &Limits) -> u64 {
-    limits.max_expanded.saturating_mul(32)
+/// Whether the printer may visit one more node, with `budget` nodes left
+/// and `text` bytes written: it stops when the node budget is spent, or the
+/// text is past [`Limits::max_repr_text`] or past 32 bytes a node of
+/// `max_expanded`, whichever is lower. The graph's printer and the flat
+/// batch's ([`crate::pickle::flat::FlatRecord::repr_within`]) both ask
+/// here, so that they stop alike.
+pub(crate) fn may_visit(limits: &Limits, budget: u64, text: usize) -> Result<(), ReprError> {
+    let per_node = limits.max_expanded.saturating_mul(32);
+    if budget == 0 || text as u64 > per_node {
+        Err(ReprError::TooLarge(limits.max_expanded))
+    } else if text as u64 > limits.max_repr_text {
+        Err(ReprError::TooLong(limits.max_repr_text))
+    } else {
+        Ok(())
+    }
 }
