@@ -1036,9 +1036,11 @@ fn repr_of_sets_of_shared_nests_like_cpython() {
                 Ok(())
             })
             .unwrap();
-        // The old comparer gave up past 65 536 visits per set: most cases
+        // The old comparer gave up past 65 536 visits per set: many cases
         // must reach past that, or this proves little about large nests.
+        // Seven runs counted 18–30 of 40 (about 63 %); fewer than 10 would
+        // be five standard deviations short.
         eprintln!("{} of 40 sets expand past 65 536 nodes", beyond.get());
-        assert!(beyond.get() >= 15, "only {} large sets", beyond.get());
+        assert!(beyond.get() >= 10, "only {} large sets", beyond.get());
     });
 }
