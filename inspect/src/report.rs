@@ -364,11 +364,7 @@ impl AccumulatorUpdate {
         let Some((id, value)) = pair else {
             return whole();
         };
-        let opts = pickle::repr::ReprOptions {
-            limits: repr_limits(),
-            ..pickle::repr::ReprOptions::for_decoded(&d)
-        };
-        match pickle::repr::python_repr(g, value, &opts) {
+        match pickle::repr::python_repr(g, value, &repr_options(&d)) {
             Ok(r) => AccumulatorUpdate {
                 id: Some(id),
                 value: r.text,
@@ -995,6 +991,15 @@ pub fn repr_limits() -> pickle::Limits {
     }
 }
 
+/// `repr(pickle.loads(...))`'s options for a decoded pickle, under
+/// [`repr_limits`].
+fn repr_options(d: &pickle::Decoded) -> pickle::repr::ReprOptions {
+    pickle::repr::ReprOptions {
+        limits: repr_limits(),
+        ..pickle::repr::ReprOptions::for_decoded(d)
+    }
+}
+
 /// Reads a frame list with `ser` one frame at a time, handing each element
 /// to `visit` (which returns false to stop early). `Err`: the stream does
 /// not read as `ser` (the elements before the error were visited).
@@ -1196,11 +1201,7 @@ fn pickle_repr(bytes: &[u8]) -> String {
     let Ok(d) = pickle::decode_slice(bytes) else {
         return "<unreadable>".into();
     };
-    let opts = pickle::repr::ReprOptions {
-        limits: repr_limits(),
-        ..pickle::repr::ReprOptions::for_decoded(&d)
-    };
-    match pickle::repr::python_repr(&d.graph, d.root(), &opts) {
+    match pickle::repr::python_repr(&d.graph, d.root(), &repr_options(&d)) {
         Ok(r) => r.text,
         Err(e @ pickle::repr::ReprError::TooLong(_)) => format!("<{e}>"),
         Err(_) => "<unreadable>".into(),

@@ -413,17 +413,27 @@ mod tests {
             panic!("a list")
         };
         let items = d.graph.items(*items);
+        // Every record's bounded repr against its graph's; the graph's results.
+        let compare = |limits: &Limits, what: &str| -> Vec<Result<String, ReprError>> {
+            flat.records()
+                .zip(items)
+                .map(|(r, &id)| {
+                    let want = repr_node(&d.graph, id, limits);
+                    assert_eq!(r.repr_within(limits), want, "{what}");
+                    want
+                })
+                .collect()
+        };
         let mut failed = 0;
         for n in 0..=8 {
             let limits = Limits {
                 max_expanded: n,
                 ..Limits::default()
             };
-            for (r, &id) in flat.records().zip(items) {
-                let want = repr_node(&d.graph, id, &limits);
-                failed += usize::from(want.is_err());
-                assert_eq!(r.repr_within(&limits), want, "budget {n}");
-            }
+            failed += compare(&limits, &format!("budget {n}"))
+                .iter()
+                .filter(|w| w.is_err())
+                .count();
         }
         assert!(failed > 4, "the limits must be reached: {failed}");
         // The text bound of its own, at every length around the records'.
@@ -433,11 +443,10 @@ mod tests {
                 max_repr_text: n,
                 ..Limits::default()
             };
-            for (r, &id) in flat.records().zip(items) {
-                let want = repr_node(&d.graph, id, &limits);
-                too_long += usize::from(want == Err(ReprError::TooLong(n)));
-                assert_eq!(r.repr_within(&limits), want, "text {n}");
-            }
+            too_long += compare(&limits, &format!("text {n}"))
+                .iter()
+                .filter(|w| **w == Err(ReprError::TooLong(n)))
+                .count();
         }
         assert!(too_long > 100, "the text bound must be reached: {too_long}");
     }

@@ -30,7 +30,7 @@ use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
 use super::super::value::{Graph, Int, NodeId, Value};
-use super::hash::{float_as_int, float_hash, int_hash, tuple_hash};
+use super::hash::{big_hash, float_as_int, float_hash, int_hash, tuple_hash};
 
 /// An equality class: equal ids, equal objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,37 +92,35 @@ impl<'g> Classes<'g> {
         }
         self.stack.push((id, false));
         while let Some((n, items_done)) = self.stack.pop() {
-            let tuple = match self.g.try_get(n) {
-                Some(Value::Tuple(items)) => Some(self.g.items(*items)),
-                _ => None,
-            };
-            match (tuple, items_done) {
-                (_, false) if self.of.contains_key(&n) => {}
-                (Some(items), false) => {
+            if !items_done && self.of.contains_key(&n) {
+                continue;
+            }
+            let c = match self.g.try_get(n) {
+                Some(Value::Tuple(items)) if !items_done => {
                     self.of.insert(n, None);
                     self.stack.push((n, true));
-                    for &it in items.iter().rev() {
+                    for &it in self.g.items(*items).iter().rev() {
                         if !self.of.contains_key(&it) {
                             self.stack.push((it, false));
                         }
                     }
+                    continue;
                 }
-                (Some(items), true) => {
-                    let lanes: Box<[Class]> = items
+                Some(Value::Tuple(items)) => {
+                    let lanes: Box<[Class]> = self
+                        .g
+                        .items(*items)
                         .iter()
                         .map(|&it| match self.of.get(&it) {
                             Some(&Some(c)) => c,
                             _ => self.intern(Form::Node(it)),
                         })
                         .collect();
-                    let c = self.intern(Form::Tuple(lanes));
-                    self.of.insert(n, Some(c));
+                    self.intern(Form::Tuple(lanes))
                 }
-                (None, _) => {
-                    let c = self.intern(atom_form(n, self.g.try_get(n)));
-                    self.of.insert(n, Some(c));
-                }
-            }
+                v => self.intern(atom_form(n, v)),
+            };
+            self.of.insert(n, Some(c));
         }
         match self.of.get(&id) {
             Some(&Some(c)) => c,
@@ -136,7 +134,7 @@ impl<'g> Classes<'g> {
         }
         let hash = match &form {
             Form::Small(i) => Some(int_hash(&Int::Small(*i))),
-            Form::Big(b) => Some(int_hash(&Int::Big(b.clone()))),
+            Form::Big(b) => Some(big_hash(b)),
             Form::Float(bits) => float_hash(f64::from_bits(*bits)),
             Form::Tuple(lanes) => lanes
                 .iter()

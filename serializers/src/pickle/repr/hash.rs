@@ -36,11 +36,14 @@ pub(crate) fn int_hash(v: &Int) -> i64 {
             let m = (v.unsigned_abs() % MODULUS) as i64;
             fix(if *v < 0 { -m } else { m })
         }
-        Int::Big(b) => {
-            let m = (b.magnitude() % MODULUS).to_i64().unwrap_or(0);
-            fix(if b.sign() == Sign::Minus { -m } else { m })
-        }
+        Int::Big(b) => big_hash(b),
     }
+}
+
+/// [`int_hash`] of an int held as a `BigInt`.
+pub(crate) fn big_hash(b: &BigInt) -> i64 {
+    let m = (b.magnitude() % MODULUS).to_i64().unwrap_or(0);
+    fix(if b.sign() == Sign::Minus { -m } else { m })
 }
 
 /// `_Py_HashDouble` for a float; `None` for NaN (hashed by address since 3.10).

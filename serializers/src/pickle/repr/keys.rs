@@ -3,7 +3,7 @@
 //! key, a hand-made set), so the repr drops them as `pickle.loads` would.
 //! What is equal is what `classes` puts in one class.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::super::value::NodeId;
 use super::shape::Ctx;
@@ -11,10 +11,10 @@ use super::shape::Ctx;
 /// Set elements in stored order, later equal ones dropped.
 pub(crate) fn dedup_items(cx: &Ctx<'_>, items: &[NodeId]) -> Vec<NodeId> {
     let mut classes = cx.classes.borrow_mut();
-    let mut seen = HashMap::with_capacity(items.len());
+    let mut seen = HashSet::with_capacity(items.len());
     let mut out = Vec::with_capacity(items.len());
     for &it in items {
-        if seen.insert(classes.class(it), ()).is_none() {
+        if seen.insert(classes.class(it)) {
             out.push(it);
         }
     }
