@@ -84,6 +84,28 @@ struct Decoder<'a> {
     max_nodes: usize,
 }
 
+/// An atom as [`Decoder::atom_run`] reads it, before it becomes a [`Value`]
+/// in its slot.
+#[derive(Clone, Copy)]
+enum Atom {
+    Int(i64),
+    Float(f64),
+    None,
+    Bool(bool),
+}
+
+impl Atom {
+    #[inline(always)]
+    fn value(self) -> Value {
+        match self {
+            Atom::Int(v) => Value::Int(Int::Small(v)),
+            Atom::Float(v) => Value::Float(v),
+            Atom::None => Value::None,
+            Atom::Bool(v) => Value::Bool(v),
+        }
+    }
+}
+
 impl<'a> Decoder<'a> {
     fn new(data: &'a Bytes, limits: &'a Limits) -> Decoder<'a> {
         Decoder {
@@ -506,7 +528,7 @@ impl<'a> Decoder<'a> {
                 b'K' => match data.get(pos + 1) {
                     Some(&v) => {
                         pos += 2;
-                        self.graph.add(Value::Int(Int::Small(v as i64)))
+                        self.graph.add_with(|| Value::Int(Int::Small(v as i64)))
                     }
                     None => break,
                 },
@@ -514,33 +536,33 @@ impl<'a> Decoder<'a> {
                     Some(&[a, c]) => {
                         pos += 3;
                         self.graph
-                            .add(Value::Int(Int::Small(u16::from_le_bytes([a, c]) as i64)))
+                            .add_with(|| Value::Int(Int::Small(u16::from_le_bytes([a, c]) as i64)))
                     }
                     _ => break,
                 },
                 b'J' => match data.get(pos + 1..pos + 5) {
                     Some(&[a, c, d, e]) => {
                         pos += 5;
-                        self.graph.add(Value::Int(Int::Small(
-                            i32::from_le_bytes([a, c, d, e]) as i64
-                        )))
+                        self.graph.add_with(|| {
+                            Value::Int(Int::Small(i32::from_le_bytes([a, c, d, e]) as i64))
+                        })
                     }
                     _ => break,
                 },
                 b'G' => match data.get(pos + 1..pos + 9).and_then(|v| v.try_into().ok()) {
                     Some(v) => {
                         pos += 9;
-                        self.graph.add(Value::Float(f64::from_be_bytes(v)))
+                        self.graph.add_with(|| Value::Float(f64::from_be_bytes(v)))
                     }
                     None => break,
                 },
                 b'N' => {
                     pos += 1;
-                    self.graph.add(Value::None)
+                    self.graph.add_with(|| Value::None)
                 }
                 0x88 | 0x89 => {
                     pos += 1;
-                    self.graph.add(Value::Bool(b == 0x88))
+                    self.graph.add_with(|| Value::Bool(b == 0x88))
                 }
                 0x8c => {
                     let Some(&n) = data.get(pos + 1) else {
@@ -552,9 +574,21 @@ impl<'a> Decoder<'a> {
                     if !body.is_ascii() && super::pytext::validate(body).is_err() {
                         break;
                     }
-                    pos += 2 + n as usize;
-                    self.graph
-                        .add(Value::Str(PyStr::from_validated_in(self.data, body)))
+                    let start = pos + 2;
+                    pos = start + n as usize;
+                    let window = data
+                        .get(start..start + PyStr::WINDOW)
+                        .and_then(|w| w.try_into().ok());
+                    match window {
+                        Some(w) if PyStr::fits_inline(n as usize) => self
+                            .graph
+                            .add_with(|| Value::Str(PyStr::from_window(w, n as usize))),
+                        _ => {
+                            let src = self.data;
+                            self.graph
+                                .add_with(|| Value::Str(PyStr::from_validated_in(src, body)))
+                        }
+                    }
                 }
                 b'h' => {
                     let Some(id) = data.get(pos + 1).and_then(|&i| self.memo.get(i as u64)) else {
@@ -593,7 +627,7 @@ impl<'a> Decoder<'a> {
                         break;
                     };
                     self.stack.truncate(from);
-                    let id = self.graph.add(Value::Tuple(items));
+                    let id = self.graph.add_with(|| Value::Tuple(items));
                     if b == b't' {
                         self.marks.pop();
                         self.hint_mark_tuple(id);
@@ -627,35 +661,33 @@ impl<'a> Decoder<'a> {
             .min(self.limits.max_stack.saturating_sub(self.stack.len() + 1));
         let mut done = 0;
         while done < room {
-            let (v, next) = match data.get(pos) {
+            // The op is read into a scalar and the value made in its slot
+            // (see `Graph::add_with`).
+            let (atom, next) = match data.get(pos) {
                 Some(b'K') => match data.get(pos + 1) {
-                    Some(&v) => (Value::Int(Int::Small(v as i64)), pos + 2),
+                    Some(&v) => (Atom::Int(v as i64), pos + 2),
                     None => break,
                 },
                 Some(b'M') => match data.get(pos + 1..pos + 3) {
-                    Some(&[a, b]) => (
-                        Value::Int(Int::Small(u16::from_le_bytes([a, b]) as i64)),
-                        pos + 3,
-                    ),
+                    Some(&[a, b]) => (Atom::Int(u16::from_le_bytes([a, b]) as i64), pos + 3),
                     _ => break,
                 },
                 Some(b'J') => match data.get(pos + 1..pos + 5) {
-                    Some(&[a, b, c, d]) => (
-                        Value::Int(Int::Small(i32::from_le_bytes([a, b, c, d]) as i64)),
-                        pos + 5,
-                    ),
+                    Some(&[a, b, c, d]) => {
+                        (Atom::Int(i32::from_le_bytes([a, b, c, d]) as i64), pos + 5)
+                    }
                     _ => break,
                 },
                 Some(b'G') => match data.get(pos + 1..pos + 9).and_then(|v| v.try_into().ok()) {
-                    Some(v) => (Value::Float(f64::from_be_bytes(v)), pos + 9),
+                    Some(v) => (Atom::Float(f64::from_be_bytes(v)), pos + 9),
                     None => break,
                 },
-                Some(b'N') => (Value::None, pos + 1),
-                Some(0x88) => (Value::Bool(true), pos + 1),
-                Some(0x89) => (Value::Bool(false), pos + 1),
+                Some(b'N') => (Atom::None, pos + 1),
+                Some(0x88) => (Atom::Bool(true), pos + 1),
+                Some(0x89) => (Atom::Bool(false), pos + 1),
                 _ => break,
             };
-            let id = self.graph.add(v);
+            let id = self.graph.add_with(|| atom.value());
             self.stack.push(id);
             pos = next;
             done += 1;
@@ -1381,13 +1413,22 @@ mod tests {
     fn fast_paths_decode_as_the_general_path() {
         let mut g = Graph::new();
         let mut rows = Vec::new();
-        for i in 0..6i64 {
-            let s = g.add(Value::Str(PyStr::from(
-                ["a", "é", "name-x", "", "\u{10ffff}", "bb"][i as usize],
-            )));
+        // The strs include the longest kept inline (23 bytes) and one past it.
+        let strs = [
+            "a",
+            "é",
+            "name-x",
+            "",
+            "\u{10ffff}",
+            "bb",
+            "abcdefghijklmnopqrstuvw",
+            "abcdefghijklmnopqrstuvwx",
+        ];
+        for i in 0..8i64 {
+            let s = g.add(Value::Str(PyStr::from(strs[i as usize])));
             let fields = [
                 g.add(Value::Int(Int::Small(
-                    [7, 300, -5, 70_000, 1 << 40, 0][i as usize],
+                    [7, 300, -5, 70_000, 1 << 40, 0, 1, 2][i as usize],
                 ))),
                 s,
                 g.add(Value::Float(i as f64 * 0.5)),
@@ -1395,7 +1436,7 @@ mod tests {
                 g.add(Value::Bool(i % 2 == 0)),
             ];
             // MARK … TUPLE rows and TUPLE1-3 records.
-            rows.push(g.add_tuple(&fields[..[5, 5, 3, 2, 1, 4][i as usize]]));
+            rows.push(g.add_tuple(&fields[..[5, 5, 3, 2, 1, 4, 5, 2][i as usize]]));
         }
         // One row twice: a BINGET of a memoized tuple.
         rows.push(rows[0]);
