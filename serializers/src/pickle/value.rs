@@ -505,7 +505,10 @@ impl Graph {
     pub fn add(&mut self, v: Value) -> NodeId {
         let id = u32::try_from(self.nodes.len()).expect("graph holds at most u32::MAX nodes");
         self.owners |= owns(&v);
-        self.nodes.push(ManuallyDrop::new(v));
+        self.nodes.push(ManuallyDrop::new(Value::None));
+        if let Some(slot) = self.nodes.last_mut() {
+            *slot = ManuallyDrop::new(v);
+        }
         NodeId(id)
     }
 
