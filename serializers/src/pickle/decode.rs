@@ -159,9 +159,13 @@ impl<'a> Decoder<'a> {
         // node), then every store the append path did not make.
         let fresh = memo.dense.get(memo.hinted_dense..).unwrap_or_default();
         let other = memo.other_puts.get(memo.hinted_other..).unwrap_or_default();
-        for &id in fresh.iter().chain(other) {
-            if let Some(h) = hints.get_mut(id as usize) {
-                h.set_memoized();
+        // Two loops, not a chained iterator (which asks which half it is in
+        // at every item).
+        for ids in [fresh, other] {
+            for &id in ids {
+                if let Some(h) = hints.get_mut(id as usize) {
+                    h.set_memoized();
+                }
             }
         }
         memo.hinted_dense = memo.dense.len();
@@ -503,11 +507,13 @@ impl<'a> Decoder<'a> {
     /// (`TUPLE1`–`TUPLE3`, or `TUPLE` after a MARK) and the `MEMOIZE` after
     /// that: atoms, short strs, `MEMOIZE`s and `BINGET`s, each applied as
     /// [`Self::fast_step`] applies it, but in one loop with the node and stack
-    /// limits turned into one count before it starts (a row of five fields
-    /// was nine trips through the general loop). Entered after a MARK or
-    /// after a record's first field. Returns the position reached; whatever
-    /// it stops at (another op, a limit, a cut) is left to the general path
-    /// with the state complete up to there.
+    /// limits turned into one count, taken again after each tuple (a row of
+    /// five fields was nine trips through the general loop). Entered after a
+    /// MARK or after a record's first field, it goes on through the records
+    /// that follow (a MARK opens the next one), so a batch's rows are one
+    /// trip. Returns the position reached; whatever it stops at (another op,
+    /// a limit, a cut) is left to the general path with the state complete
+    /// up to there.
     ///
     /// Its leaf arms repeat those of `fast_step` and `atom_run` on purpose:
     /// one shared reading of leaves (adding each node in its own arm, or
@@ -515,11 +521,10 @@ impl<'a> Decoder<'a> {
     /// about 10 % less throughput on the row batches.
     #[inline]
     fn record_run(&mut self, data: &[u8], mut pos: usize) -> usize {
-        // Nothing at or below the topmost MARK may be taken (it does not move
-        // until the loop returns).
-        let fence = self.fence();
-        let mut room = (self.max_nodes.saturating_sub(self.graph.len() + 1))
-            .min(self.limits.max_stack.saturating_sub(self.stack.len() + 1));
+        // Nothing at or below the topmost MARK may be taken (kept up to date
+        // as MARKs are pushed and popped).
+        let mut fence = self.fence();
+        let mut room = self.room();
         while room > 0 {
             let Some(&b) = data.get(pos) else {
                 break;
@@ -608,6 +613,16 @@ impl<'a> Decoder<'a> {
                     pos += 1;
                     continue;
                 }
+                b'(' => {
+                    // The next record's MARK.
+                    if self.marks.len() >= self.limits.max_depth {
+                        break;
+                    }
+                    fence = self.stack.len();
+                    self.marks.push(fence);
+                    pos += 1;
+                    continue;
+                }
                 b't' | 0x85..=0x87 => {
                     // TUPLE takes what is above the topmost MARK (and the MARK);
                     // TUPLEn its n items, all above it.
@@ -631,6 +646,7 @@ impl<'a> Decoder<'a> {
                     if b == b't' {
                         self.marks.pop();
                         self.hint_mark_tuple(id);
+                        fence = self.fence();
                     }
                     self.stack.push(id);
                     pos += 1;
@@ -639,7 +655,8 @@ impl<'a> Decoder<'a> {
                         self.memo.put(idx, id);
                         pos += 1;
                     }
-                    return pos;
+                    room = self.room();
+                    continue;
                 }
                 _ => break,
             };
@@ -647,6 +664,14 @@ impl<'a> Decoder<'a> {
             room -= 1;
         }
         pos
+    }
+
+    /// How many nodes may still be pushed before the node or stack limit:
+    /// the count [`Self::fast_step`] checks op by op, taken once for a run.
+    #[inline(always)]
+    fn room(&self) -> usize {
+        (self.max_nodes.saturating_sub(self.graph.len() + 1))
+            .min(self.limits.max_stack.saturating_sub(self.stack.len() + 1))
     }
 
     /// A run of atoms (BININT1/2, BININT, BINFLOAT, NONE, NEWTRUE/NEWFALSE),
@@ -657,8 +682,7 @@ impl<'a> Decoder<'a> {
     /// these, is cut short, or a limit is reached: the general path decides).
     #[inline]
     fn atom_run(&mut self, data: &[u8], mut pos: usize) -> usize {
-        let room = (self.max_nodes.saturating_sub(self.graph.len() + 1))
-            .min(self.limits.max_stack.saturating_sub(self.stack.len() + 1));
+        let room = self.room();
         let mut done = 0;
         while done < room {
             // The op is read into a scalar and the value made in its slot
