@@ -503,9 +503,9 @@ impl<'a> Decoder<'a> {
         Ok(Some(next))
     }
 
-    /// The fields of a record, up to and including the tuple that closes it
-    /// (`TUPLE1`–`TUPLE3`, or `TUPLE` after a MARK) and the `MEMOIZE` after
-    /// that: atoms, short strs, `MEMOIZE`s and `BINGET`s, each applied as
+    /// The fields of records, each up to and including the tuple that closes
+    /// it (`TUPLE1`–`TUPLE3`, or `TUPLE` after a MARK) and the `MEMOIZE` after
+    /// that: atoms, short strs, MARKs, `MEMOIZE`s and `BINGET`s, each applied as
     /// [`Self::fast_step`] applies it, but in one loop with the node and stack
     /// limits turned into one count, taken again after each tuple (a row of
     /// five fields was nine trips through the general loop). Entered after a
