@@ -20,7 +20,10 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use bytes::Bytes;
-use sparkwire_serializers::pickle::{self, Graph, Int, NodeId, Profile, PyStr, Value};
+use sparkwire_serializers::pickle::{self, Graph, Int, NodeId, Profile, Value};
+
+mod common;
+use common::row_batch;
 
 /// Reads length-prefixed pickles from stdin and prints the best of 15
 /// `loads` passes over them, in seconds.
@@ -43,25 +46,6 @@ print(best)
 fn encoded(g: &mut Graph, root: NodeId) -> Bytes {
     g.set_root(root);
     Bytes::from(pickle::encode(g, Profile::PYSPARK).expect("encodes"))
-}
-
-/// The bench's row batch of 1000 rows from `first`.
-fn row_batch(first: i64) -> Bytes {
-    let mut g = Graph::new();
-    let rows: Vec<_> = (first..first + 1000)
-        .map(|i| {
-            let f = [
-                g.add(Value::Int(Int::Small(i))),
-                g.add(Value::Str(PyStr::from(format!("name-{i}").as_str()))),
-                g.add(Value::Float(i as f64 * 0.5)),
-                g.add(Value::None),
-                g.add(Value::Bool(i % 3 == 0)),
-            ];
-            g.add_tuple(&f)
-        })
-        .collect();
-    let root = g.add_list(&rows);
-    encoded(&mut g, root)
 }
 
 /// `list(range(1_000_000))`.
