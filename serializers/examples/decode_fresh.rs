@@ -20,7 +20,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use bytes::Bytes;
-use sparkwire_serializers::pickle::{self, Graph, Int, NodeId, Profile, Value};
+use sparkwire_serializers::pickle::{self, Graph, Int, Profile, Value};
 
 mod common;
 use common::row_batch;
@@ -42,12 +42,6 @@ for _ in range(15):
 print(best)
 "#;
 
-/// `g` pickled as CPython pickles it, from `root`.
-fn encoded(g: &mut Graph, root: NodeId) -> Bytes {
-    g.set_root(root);
-    Bytes::from(pickle::encode(g, Profile::PYSPARK).expect("encodes"))
-}
-
 /// `list(range(1_000_000))`.
 fn ints() -> Bytes {
     let mut g = Graph::new();
@@ -55,7 +49,8 @@ fn ints() -> Bytes {
         .map(|i| g.add(Value::Int(Int::Small(i))))
         .collect();
     let root = g.add_list(&items);
-    encoded(&mut g, root)
+    g.set_root(root);
+    Bytes::from(pickle::encode(&g, Profile::PYSPARK).expect("encodes"))
 }
 
 /// Best of 15 passes decoding every pickle, in seconds.

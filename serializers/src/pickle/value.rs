@@ -503,13 +503,7 @@ impl Graph {
     /// first, so this only concerns programmatic construction).
     #[inline]
     pub fn add(&mut self, v: Value) -> NodeId {
-        let id = u32::try_from(self.nodes.len()).expect("graph holds at most u32::MAX nodes");
-        self.owners |= owns(&v);
-        self.nodes.push(ManuallyDrop::new(Value::None));
-        if let Some(slot) = self.nodes.last_mut() {
-            *slot = ManuallyDrop::new(v);
-        }
-        NodeId(id)
+        self.add_with(|| v)
     }
 
     /// Adds the node `make` returns, made after its slot exists: a value
