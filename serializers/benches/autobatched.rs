@@ -263,11 +263,16 @@ fn profile_once(what: &str, stream: &[u8]) {
 
 fn main() {
     // `-- --profile decode|chunks|decode-graphs|chunks-graphs|rows|split|encode|encode-rows|encode-prebuilt|encode-rows-prebuilt`: one pass (five for the prebuilt ones) over our own stream (byte-identical
-    // to PySpark's, as the timed run checks), no timings, for callgrind.
+    // to PySpark's, as the timed run checks), no timings, for callgrind. An
+    // optional count after the op repeats it, for a sampling profiler (`perf
+    // record`), which needs more than one pass.
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--profile") {
         let stream = encode();
-        profile_once(args.get(i + 1).map_or("decode", |s| s.as_str()), &stream);
+        let repeat: usize = args.get(i + 2).and_then(|n| n.parse().ok()).unwrap_or(1);
+        for _ in 0..repeat {
+            profile_once(args.get(i + 1).map_or("decode", |s| s.as_str()), &stream);
+        }
         return;
     }
     let version = sparkwire_testkit::oracle_versions()
