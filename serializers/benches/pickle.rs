@@ -163,7 +163,7 @@ fn serde_rows(pickles: &[Bytes], total: usize, py_dec: Duration) {
         }
     });
     println!(
-        "serde  row batches -> Vec<(i64, String, f64, Option<()>, bool)> floor       : {:>8.1} MB/s, {:>5.2}x CPython pickle.loads (the rows built from fields already read: the allocator's share alone)",
+        "serde  row batches -> Vec<(i64, String, f64, Option<()>, bool)> floor       : {:>8.1} MB/s, {:>5.2}x CPython pickle.loads (the rows built from fields already read: allocation, copy and drop only)",
         mbps(total, floor),
         py_dec.as_secs_f64() / floor.as_secs_f64()
     );
