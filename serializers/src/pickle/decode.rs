@@ -598,14 +598,9 @@ impl<'a> Decoder<'a> {
                                 .add_with(|| Value::Str(PyStr::from_validated_in(src, body)))
                         }
                     };
-                    // CPython memoizes every str: its MEMOIZE taken here, as
-                    // the `0x94` arm takes it (the str is above any MARK),
-                    // saves a trip through the loop's dispatch.
-                    if data.get(pos) == Some(&0x94) && self.memo.len() < self.limits.max_memo {
-                        let idx = self.memo.len() as u64;
-                        self.memo.put(idx, id);
-                        pos += 1;
-                    }
+                    // CPython memoizes every str (above any MARK): taken
+                    // here, it saves a trip through the loop's dispatch.
+                    pos = self.memoize_next(data, pos, id);
                     id
                 }
                 b'h' => {
@@ -662,12 +657,7 @@ impl<'a> Decoder<'a> {
                         fence = self.fence();
                     }
                     self.stack.push(id);
-                    pos += 1;
-                    if data.get(pos) == Some(&0x94) && self.memo.len() < self.limits.max_memo {
-                        let idx = self.memo.len() as u64;
-                        self.memo.put(idx, id);
-                        pos += 1;
-                    }
+                    pos = self.memoize_next(data, pos + 1, id);
                     // The next record's MARK, as the `(` arm takes it.
                     if data.get(pos) == Some(&b'(') && self.marks.len() < self.limits.max_depth {
                         fence = self.stack.len();
@@ -683,6 +673,19 @@ impl<'a> Decoder<'a> {
             room -= 1;
         }
         pos
+    }
+
+    /// A `MEMOIZE` at `pos` of `id`, just pushed, taken as the `MEMOIZE` arm
+    /// takes it; left to that arm (which stops) when the memo is full.
+    /// Returns the position after it.
+    #[inline(always)]
+    fn memoize_next(&mut self, data: &[u8], pos: usize, id: NodeId) -> usize {
+        if data.get(pos) != Some(&0x94) || self.memo.len() >= self.limits.max_memo {
+            return pos;
+        }
+        let idx = self.memo.len() as u64;
+        self.memo.put(idx, id);
+        pos + 1
     }
 
     /// How many nodes may still be pushed before the node or stack limit:
