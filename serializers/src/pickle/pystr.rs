@@ -115,6 +115,21 @@ impl PyStr {
         len <= INLINE
     }
 
+    /// Writes `s` into an inline string in place; false (and nothing written)
+    /// when `s` does not fit or the string is not inline. See
+    /// [`Graph::add_str`](super::Graph::add_str) for why in place.
+    #[inline]
+    pub(crate) fn fill_inline(&mut self, s: &[u8]) -> bool {
+        match &mut self.0 {
+            Repr::Inline { len, buf } if s.len() <= INLINE => {
+                buf[..s.len()].copy_from_slice(s);
+                *len = s.len() as u8;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the string holds no share of a buffer (dropping it frees nothing).
     pub(crate) fn is_inline(&self) -> bool {
         matches!(self.0, Repr::Inline { .. })

@@ -295,6 +295,37 @@ fn new_run<T: Copy>(arena: &mut Vec<T>, items: &[T]) -> Result<Run, ArenaFull> {
     })
 }
 
+/// [`new_run`] for the ids a caller has just built (`Graph::add_tuple(&[a,
+/// b, c])`). For a record of a few ids LLVM makes the iterator's loop a
+/// `memcpy` call, or merges two ids into one wide load, and either waits on
+/// the caller's 4-byte stores (9 % of an AutoBatched encode through the
+/// graph, perf). So short runs take fixed-size arms, with `black_box` on
+/// every other id to keep each load as wide as the store it reads (56
+/// against 59 ms a pass without it). Always inlined: out of line, the run
+/// came back through memory, its `u32`s stored one by one and read back in
+/// a wider load, the same stall again. (The decoder keeps [`new_run`]: its
+/// rows are longer, and these arms cost it a call of the loop.)
+#[inline(always)]
+fn new_built_run<T: Copy>(arena: &mut Vec<T>, items: &[T]) -> Result<Run, ArenaFull> {
+    use std::hint::black_box;
+    let start = arena.len();
+    if items.len() > 4 || start.saturating_add(items.len()) > u32::MAX as usize {
+        return new_run(arena, items);
+    }
+    match *items {
+        [a] => arena.push(a),
+        [a, b] => arena.extend([a, black_box(b)]),
+        [a, b, c] => arena.extend([a, black_box(b), c]),
+        [a, b, c, d] => arena.extend([a, black_box(b), c, black_box(d)]),
+        _ => {}
+    }
+    Ok(Run {
+        start: start as u32,
+        len: items.len() as u32,
+        cap: items.len() as u32,
+    })
+}
+
 /// One Python value. Children are [`NodeId`]s into the same [`Graph`]; a
 /// container's are in the graph's arena (see [`Graph::items`]), which is why
 /// values are compared through [`Graph::same_value`], not `==`.
@@ -583,8 +614,13 @@ impl Graph {
     ///
     /// # Panics
     /// If the arena would pass `u32::MAX` slots (decoding checks first).
+    ///
+    /// Inlined so that the run comes back in registers (see
+    /// [`new_built_run`]).
+    #[inline]
     pub fn new_items(&mut self, ids: &[NodeId]) -> Items {
-        self.try_new_items(ids)
+        new_built_run(&mut self.items, ids)
+            .map(Items)
             .expect("item arena holds at most u32::MAX slots")
     }
 
@@ -608,28 +644,49 @@ impl Graph {
         new_run(&mut self.pairs, kv).map(Pairs)
     }
 
-    /// Adds a tuple of `ids`.
+    /// Adds a str, its bytes copied once. A short one is copied straight into
+    /// its node: made on the stack first (`add(Value::Str(s.into()))`), its
+    /// inline bytes were written by `memcpy` in narrow stores and then moved
+    /// into the node in a wide load that stalled on them (perf: three quarters
+    /// of `StreamEncoder::add_str`).
+    pub fn add_str(&mut self, s: &str) -> NodeId {
+        if !PyStr::fits_inline(s.len()) {
+            return self.add(Value::Str(PyStr::from(s)));
+        }
+        let id = self.add_with(|| Value::Str(PyStr::from_window([0; PyStr::WINDOW], 0)));
+        if let Some(slot) = self.nodes.last_mut() {
+            if let Value::Str(p) = &mut **slot {
+                let filled = p.fill_inline(s.as_bytes());
+                debug_assert!(filled);
+            }
+        }
+        id
+    }
+
+    /// Adds a tuple of `ids`. The value is made after its slot exists (see
+    /// [`Graph::add_with`]): made before, it was one more store-forwarding
+    /// stall per record of an AutoBatched encode through the graph.
     pub fn add_tuple(&mut self, ids: &[NodeId]) -> NodeId {
         let s = self.new_items(ids);
-        self.add(Value::Tuple(s))
+        self.add_with(|| Value::Tuple(s))
     }
 
     /// Adds a list of `ids`.
     pub fn add_list(&mut self, ids: &[NodeId]) -> NodeId {
         let s = self.new_items(ids);
-        self.add(Value::List(s))
+        self.add_with(|| Value::List(s))
     }
 
     /// Adds a set of `ids`, in this order.
     pub fn add_set(&mut self, ids: &[NodeId]) -> NodeId {
         let s = self.new_items(ids);
-        self.add(Value::Set(s))
+        self.add_with(|| Value::Set(s))
     }
 
     /// Adds a frozenset of `ids`, in this order.
     pub fn add_frozenset(&mut self, ids: &[NodeId]) -> NodeId {
         let s = self.new_items(ids);
-        self.add(Value::FrozenSet(s))
+        self.add_with(|| Value::FrozenSet(s))
     }
 
     /// Adds a dict of `kv`, in this order.
@@ -1241,6 +1298,47 @@ mod tests {
         let v = c.import_value(&a, l, |_| z);
         let id = c.add(v);
         assert_eq!(c.seq_items(id).unwrap(), &[z, z]);
+    }
+
+    /// `add_str` writes a short str in place and `new_items` copies short
+    /// runs by fixed-size arms: both must give what the general forms give,
+    /// at every length around the inline limit and the arms' limit.
+    #[test]
+    fn add_str_and_short_runs_equal_their_general_forms() {
+        let long = "x".repeat(100);
+        let texts = [
+            "",
+            "a",
+            "name-123456",
+            "é",
+            "ab€ç\u{1F600}",
+            &long[..22],
+            &long[..23],
+            &long[..24],
+            &long,
+        ];
+        for t in texts {
+            let mut a = Graph::new();
+            let id = a.add_str(t);
+            a.set_root(id);
+            let mut b = Graph::new();
+            let id = b.add(Value::Str(PyStr::from(t)));
+            b.set_root(id);
+            assert_eq!(a, b, "{t:?}");
+            match a.get(id) {
+                Value::Str(s) => assert_eq!(s.as_bytes(), t.as_bytes()),
+                other => panic!("{other:?}"),
+            }
+        }
+        for n in 0..=7u32 {
+            let mut g = Graph::new();
+            let ids: Vec<NodeId> = (0..n).map(|i| int(&mut g, i64::from(i) * 7)).collect();
+            g.new_items(&[ids.first().copied().unwrap_or(NodeId(0))]);
+            let t = g.add_tuple(&ids);
+            let l = g.add_list(&ids);
+            assert_eq!(g.seq_items(t).unwrap(), &ids[..], "tuple of {n}");
+            assert_eq!(g.seq_items(l).unwrap(), &ids[..], "list of {n}");
+        }
     }
 
     /// Floats are kept as bits, so graphs compare them as bits: the

@@ -145,7 +145,7 @@ impl StreamEncoder {
     /// share of it costs two atomic reference-count updates.)
     pub fn add_str(&mut self, s: &str) -> NodeId {
         if PyStr::fits_inline(s.len()) {
-            return self.graph.add(Value::Str(PyStr::from(s)));
+            return self.graph.add_str(s);
         }
         if self.arena.capacity() - self.arena.len() < s.len() {
             self.arena = BytesMut::with_capacity(s.len().max(64 * 1024));
