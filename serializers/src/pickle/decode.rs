@@ -407,10 +407,9 @@ impl<'a> Decoder<'a> {
                 return Ok(Some(pos + 1));
             }
             b'(' => {
-                if self.marks.len() >= self.limits.max_depth {
+                if self.push_mark().is_none() {
                     return Ok(None);
                 }
-                self.marks.push(self.stack.len());
                 return Ok(Some(self.record_run(data, pos + 1)));
             }
             0x85..=0x87 => {
@@ -623,11 +622,10 @@ impl<'a> Decoder<'a> {
                 }
                 b'(' => {
                     // The next record's MARK.
-                    if self.marks.len() >= self.limits.max_depth {
+                    let Some(f) = self.push_mark() else {
                         break;
-                    }
-                    fence = self.stack.len();
-                    self.marks.push(fence);
+                    };
+                    fence = f;
                     pos += 1;
                     continue;
                 }
@@ -658,11 +656,13 @@ impl<'a> Decoder<'a> {
                     }
                     self.stack.push(id);
                     pos = self.memoize_next(data, pos + 1, id);
-                    // The next record's MARK, as the `(` arm takes it.
-                    if data.get(pos) == Some(&b'(') && self.marks.len() < self.limits.max_depth {
-                        fence = self.stack.len();
-                        self.marks.push(fence);
-                        pos += 1;
+                    // The next record's MARK, as the `(` arm takes it (left
+                    // to that arm, which stops, at the depth limit).
+                    if data.get(pos) == Some(&b'(') {
+                        if let Some(f) = self.push_mark() {
+                            fence = f;
+                            pos += 1;
+                        }
                     }
                     room = self.room();
                     continue;
@@ -673,6 +673,18 @@ impl<'a> Decoder<'a> {
             room -= 1;
         }
         pos
+    }
+
+    /// Pushes a MARK at the stack's height, which is the new fence; `None`
+    /// (and nothing pushed) at the depth limit.
+    #[inline(always)]
+    fn push_mark(&mut self) -> Option<usize> {
+        if self.marks.len() >= self.limits.max_depth {
+            return None;
+        }
+        let fence = self.stack.len();
+        self.marks.push(fence);
+        Some(fence)
     }
 
     /// A `MEMOIZE` at `pos` of `id`, just pushed, taken as the `MEMOIZE` arm
@@ -950,10 +962,9 @@ impl<'a> Decoder<'a> {
                 self.push(r, top)?
             }
             (Op::Mark, _) => {
-                if self.marks.len() >= self.limits.max_depth {
+                if self.push_mark().is_none() {
                     return Err(limit(r, "MARK depth", self.limits.max_depth));
                 }
-                self.marks.push(self.stack.len())
             }
             (Op::PopMark, _) => {
                 self.pop_mark(r)?;

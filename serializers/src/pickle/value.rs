@@ -204,6 +204,17 @@ struct Run {
 }
 
 impl Run {
+    /// A run of `len` slots from `start`, all used (both checked to fit in
+    /// `u32` by the caller).
+    #[inline(always)]
+    fn fresh(start: usize, len: usize) -> Run {
+        Run {
+            start: start as u32,
+            len: len as u32,
+            cap: len as u32,
+        }
+    }
+
     fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.start as usize + self.len as usize
     }
@@ -288,11 +299,7 @@ fn new_run<T: Copy>(arena: &mut Vec<T>, items: &[T]) -> Result<Run, ArenaFull> {
     // and the loads wait for the stores to retire (perf: `memmove` took 12%
     // of a row batch's decode; copied through the iterator, 1%).
     arena.extend(items.iter().copied());
-    Ok(Run {
-        start: start as u32,
-        len: items.len() as u32,
-        cap: items.len() as u32,
-    })
+    Ok(Run::fresh(start, items.len()))
 }
 
 /// [`new_run`] for the ids a caller has just built (`Graph::add_tuple(&[a,
@@ -319,11 +326,7 @@ fn new_built_run<T: Copy>(arena: &mut Vec<T>, items: &[T]) -> Result<Run, ArenaF
         [a, b, c, d] => arena.extend([a, black_box(b), c, black_box(d)]),
         _ => {}
     }
-    Ok(Run {
-        start: start as u32,
-        len: items.len() as u32,
-        cap: items.len() as u32,
-    })
+    Ok(Run::fresh(start, items.len()))
 }
 
 /// One Python value. Children are [`NodeId`]s into the same [`Graph`]; a
