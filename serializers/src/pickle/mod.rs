@@ -45,7 +45,7 @@ pub use decode::decode_general;
 pub use decode::{decode, decode_slice, decode_with, Decoded};
 pub use dis::{dis, DisError};
 pub(crate) use encode::RowBatch;
-pub use encode::{encode, encode_node, Field, Profile};
+pub use encode::{encode, encode_node, encode_node_into, Field, Profile};
 pub use error::{DecodeError, EncodeError};
 pub use limits::Limits;
 pub use op::Op;

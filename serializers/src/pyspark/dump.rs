@@ -238,8 +238,9 @@ impl StreamEncoder {
         self.items.push(id);
         match self.plan.clone() {
             Plan::Framed => {
-                let payload = self.inner.dumps(&self.graph, id, &[])?;
-                self.frame(&payload)?;
+                framed(&mut self.out, |out| {
+                    self.inner.dumps_into(&self.graph, id, &[], out)
+                })?;
                 self.reset();
             }
             Plan::Batched { n: Some(n), .. } if self.items.len() == n => {
@@ -264,14 +265,8 @@ impl StreamEncoder {
                     Value::None => self
                         .out
                         .extend_from_slice(&SpecialLength::Null.value().to_be_bytes()),
-                    Value::Str(s) => {
-                        let b = s.as_bytes().to_vec();
-                        self.frame(&b)?;
-                    }
-                    Value::Bytes(b) => {
-                        let b = b.to_vec();
-                        self.frame(&b)?;
-                    }
+                    Value::Str(s) => framed_bytes(&mut self.out, s.as_bytes())?,
+                    Value::Bytes(b) => framed_bytes(&mut self.out, b)?,
                     other => return Err(DumpError::NotText(other.type_name())),
                 }
                 self.reset();
@@ -315,12 +310,6 @@ impl StreamEncoder {
         self.items.len() + self.rows.len()
     }
 
-    fn frame(&mut self, payload: &[u8]) -> Result<(), DumpError> {
-        self.out.extend_from_slice(&length_prefix(payload.len())?);
-        self.out.extend_from_slice(payload);
-        Ok(())
-    }
-
     fn reset(&mut self) {
         self.rows.clear();
         self.graph.clear();
@@ -332,26 +321,25 @@ impl StreamEncoder {
     /// pickle's size, which drives the auto-batching ladder.
     fn flush_batch(&mut self) -> Result<usize, DumpError> {
         if !self.rows.is_empty() {
-            // Written in place after a length placeholder, then the length.
-            let at = self.out.len();
-            self.out.extend_from_slice(&[0; 4]);
-            self.out = self.rows.encode_list_into(std::mem::take(&mut self.out));
-            let len = self.out.len() - at - 4;
-            let prefix = length_prefix(len);
+            let rows = &self.rows;
+            let len = framed(&mut self.out, |out| {
+                *out = rows.encode_list_into(std::mem::take(out));
+                Ok(())
+            });
             self.reset();
-            match prefix {
-                Ok(p) => self.out[at..at + 4].copy_from_slice(&p),
-                Err(e) => {
-                    self.out.truncate(at);
-                    return Err(e.into());
-                }
-            }
-            return Ok(len);
+            return len;
         }
         let items = std::mem::take(&mut self.items);
-        let payload = if self.profile == Profile::Pyrolite {
+        let len = if self.profile == Profile::Pyrolite {
             let list = self.graph.add_tuple(&items);
-            pickle::encode_node(&self.graph, list, Profile::Pyrolite)?
+            framed(&mut self.out, |out| {
+                Ok(pickle::encode_node_into(
+                    &self.graph,
+                    list,
+                    Profile::Pyrolite,
+                    out,
+                )?)
+            })
         } else {
             // PySpark ≤ 4.1's `_batched` loop variable still holds the last item
             // (not for UNLIMITED, which is `list(iterator)`).
@@ -362,11 +350,12 @@ impl StreamEncoder {
                 _ => Vec::new(),
             };
             let list = self.graph.add_list(&items);
-            self.inner.dumps(&self.graph, list, &held)?
+            framed(&mut self.out, |out| {
+                self.inner.dumps_into(&self.graph, list, &held, out)
+            })
         };
-        self.frame(&payload)?;
         self.reset();
-        Ok(payload.len())
+        len
     }
 
     fn flattened(&mut self, id: NodeId, n: usize) -> Result<(), DumpError> {
@@ -399,8 +388,9 @@ impl StreamEncoder {
             };
             let part = self.graph.add(part);
             let pair = self.graph.add_tuple(&[key, part]);
-            let payload = self.inner.dumps(&self.graph, pair, &[key])?;
-            self.frame(&payload)?;
+            framed(&mut self.out, |out| {
+                self.inner.dumps_into(&self.graph, pair, &[key], out)
+            })?;
             self.graph.truncate(mark);
         }
         Ok(())
@@ -424,18 +414,50 @@ impl StreamEncoder {
             }
         }
         for (side, ser) in [(keys, ks), (vals, vs)] {
-            let payload = match ser.batch_inner() {
-                Some(inner) => {
-                    let list = self.graph.add_list(&side);
-                    inner.dumps(&self.graph, list, &[])?
-                }
-                None => ser.dumps(&self.graph, side[0], &[])?,
+            let (inner, id) = match ser.batch_inner() {
+                Some(inner) => (inner, self.graph.add_list(&side)),
+                None => (&*ser, side[0]),
             };
-            self.frame(&payload)?;
+            framed(&mut self.out, |out| {
+                inner.dumps_into(&self.graph, id, &[], out)
+            })?;
         }
         self.reset();
         Ok(())
     }
+}
+
+/// Appends one length-prefixed frame whose payload `write` appends, straight
+/// after a placeholder for its length (no payload buffer, no copy), and
+/// returns the payload's length. On an error `out` is cut back to where the
+/// frame began.
+fn framed(
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), DumpError>,
+) -> Result<usize, DumpError> {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    let written = write(out).and_then(|()| {
+        let len = out.len() - at - 4;
+        Ok((len, length_prefix(len)?))
+    });
+    match written {
+        Ok((len, prefix)) => {
+            out[at..at + 4].copy_from_slice(&prefix);
+            Ok(len)
+        }
+        Err(e) => {
+            out.truncate(at);
+            Err(e)
+        }
+    }
+}
+
+/// Appends `payload` as one length-prefixed frame.
+fn framed_bytes(out: &mut Vec<u8>, payload: &[u8]) -> Result<(), DumpError> {
+    out.extend_from_slice(&length_prefix(payload.len())?);
+    out.extend_from_slice(payload);
+    Ok(())
 }
 
 /// The adaptive ladder's next batch size after a batch pickled to `size`
@@ -520,4 +542,65 @@ fn import(
         *dst.get_mut(map[&n]) = v;
     }
     Ok(map[&id])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pickle::{Int, PyStr};
+
+    /// An int where a global's module should be: CPython's profile refuses
+    /// it part-way through the batch, after the list's opening bytes.
+    fn unpicklable(g: &mut Graph) -> NodeId {
+        let module = g.add(Value::Int(Int::Small(7)));
+        let name = g.add(Value::Str(PyStr::from("f")));
+        g.add(Value::Global { module, name })
+    }
+
+    /// Frames are written in place after their length, so a payload that
+    /// fails part-way must be cut back: the stream is left as it was, and the
+    /// next frames are the ones a fresh encoder writes.
+    #[test]
+    fn a_frame_that_fails_part_way_leaves_the_stream_as_it_was() {
+        let sers = [
+            Serializer::batched(Serializer::CPickle, 2),
+            Serializer::CPickle,
+            Serializer::Compressed(Box::new(Serializer::CPickle)),
+            Serializer::NoOp,
+            Serializer::Utf8 { use_unicode: true },
+        ];
+        for ser in sers {
+            let good = |enc: &mut StreamEncoder| {
+                let id = enc.graph().add(Value::Str(PyStr::from("ok")));
+                enc.push(id)
+            };
+            let mut enc = StreamEncoder::new(ser.clone(), SparkVersion::V4_3).unwrap();
+            let mut fresh = StreamEncoder::new(ser.clone(), SparkVersion::V4_3).unwrap();
+            if !matches!(ser, Serializer::NoOp) {
+                good(&mut enc).unwrap();
+                good(&mut fresh).unwrap();
+                good(&mut enc).unwrap();
+                good(&mut fresh).unwrap();
+            }
+            let before = enc.out.clone();
+            let bad = unpicklable(enc.graph());
+            let failed = match ser {
+                Serializer::Batched(..) => {
+                    let one = enc.graph().add(Value::Int(Int::Small(1)));
+                    enc.push(one).unwrap();
+                    enc.push(bad)
+                }
+                _ => enc.push(bad),
+            };
+            assert!(failed.is_err(), "{ser}: {failed:?}");
+            assert_eq!(enc.out, before, "{ser}: the failed frame was left behind");
+            if !matches!(ser, Serializer::NoOp | Serializer::Utf8 { .. }) {
+                good(&mut enc).unwrap();
+                good(&mut fresh).unwrap();
+                good(&mut enc).unwrap();
+                good(&mut fresh).unwrap();
+                assert_eq!(enc.finish().unwrap(), fresh.finish().unwrap(), "{ser}");
+            }
+        }
+    }
 }

@@ -98,39 +98,49 @@ impl Serializer {
         }
     }
 
-    /// `inner.dumps(obj)` for a framed serializer.
+    /// `inner.dumps(obj)` for a framed serializer, appended to `out` (a
+    /// stream writes it straight after its length prefix). On an error `out`
+    /// may hold part of it: the caller cuts it back.
     ///
     /// `held` are nodes something else still refers to, which only marshal's
     /// reference flags care about.
-    pub(crate) fn dumps(
+    pub(crate) fn dumps_into(
         &self,
         g: &Graph,
         id: NodeId,
         held: &[NodeId],
-    ) -> Result<Vec<u8>, DumpError> {
+        out: &mut Vec<u8>,
+    ) -> Result<(), DumpError> {
         match self {
             Serializer::CPickle | Serializer::Pickled(_) => {
-                Ok(pickle::encode_node(g, id, Profile::PYSPARK)?)
+                pickle::encode_node_into(g, id, Profile::PYSPARK, out)?
             }
-            Serializer::Marshal => Ok(marshal::from_pickle_held(g, id, held)?),
+            Serializer::Marshal => out.extend_from_slice(&marshal::from_pickle_held(g, id, held)?),
             Serializer::NoOp => match g.get(id) {
-                Value::Bytes(b) | Value::ByteArray(b) => Ok(b.to_vec()),
-                other => Err(DumpError::NotBytes(other.type_name())),
+                Value::Bytes(b) | Value::ByteArray(b) => out.extend_from_slice(b),
+                other => return Err(DumpError::NotBytes(other.type_name())),
             },
             Serializer::Auto => match marshal::from_pickle_held(g, id, held) {
-                Ok(m) => Ok([&b"M"[..], &m].concat()),
-                Err(_) => Ok([&b"P"[..], &pickle::encode_node(g, id, Profile::PYSPARK)?].concat()),
+                Ok(m) => {
+                    out.push(b'M');
+                    out.extend_from_slice(&m);
+                }
+                Err(_) => {
+                    out.push(b'P');
+                    pickle::encode_node_into(g, id, Profile::PYSPARK, out)?;
+                }
             },
             Serializer::Compressed(inner) => {
-                let raw = inner.dumps(g, id, held)?;
-                let mut z =
-                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(1));
+                let mut raw = Vec::new();
+                inner.dumps_into(g, id, held, &mut raw)?;
+                let mut z = flate2::write::ZlibEncoder::new(out, flate2::Compression::new(1));
                 z.write_all(&raw)
                     .map_err(|e| DumpError::Zlib(e.to_string()))?;
-                z.finish().map_err(|e| DumpError::Zlib(e.to_string()))
+                z.finish().map_err(|e| DumpError::Zlib(e.to_string()))?;
             }
-            other => Err(DumpError::NotFramed(other.to_string())),
+            other => return Err(DumpError::NotFramed(other.to_string())),
         }
+        Ok(())
     }
 
     /// `loads(payload)` for a framed serializer; `frame` is for error positions.

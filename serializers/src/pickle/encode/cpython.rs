@@ -109,17 +109,34 @@ struct Enc<'g> {
 }
 
 pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::new();
+    encode_into(g, root, proto, &mut out)?;
+    Ok(out)
+}
+
+/// [`encode`], appended to `out`: a stream encoder writes each batch's pickle
+/// straight after its length prefix instead of copying it there. On an error
+/// `out` is as it was.
+pub(crate) fn encode_into(
+    g: &Graph,
+    root: NodeId,
+    proto: u8,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
     if proto > 5 {
         return Err(EncodeError::UnsupportedProtocol(proto));
     }
+    let start = out.len();
+    let mut buf = std::mem::take(out);
+    // Most pickles take a few bytes a node; one reservation saves the
+    // doublings (and their copies) of a buffer grown from empty.
+    buf.reserve(g.len().saturating_mul(8).min(1 << 22));
     let mut e = Enc {
         g,
         extra: Vec::new(),
         extra_items: Graph::new(),
         proto,
-        // Most pickles take a few bytes a node; one reservation saves the
-        // doublings (and their copies) of a buffer grown from empty.
-        out: Out::with_capacity(g.len().saturating_mul(8).min(1 << 22)),
+        out: Out::from_vec(buf),
         // Grown as nodes are memoized: a list of a million ints memoizes one
         // node, and a table for all of them (calloc'd, but cleared by memset
         // when the allocator reuses memory) cost more than its lookups save.
@@ -139,9 +156,18 @@ pub(crate) fn encode(g: &Graph, root: NodeId, proto: u8) -> Result<Vec<u8>, Enco
     if proto >= 4 {
         e.out.start_framing();
     }
-    e.run(root)?;
-    e.out.byte(b'.');
-    Ok(e.out.finish())
+    match e.run(root) {
+        Ok(()) => {
+            e.out.byte(b'.');
+            *out = e.out.finish();
+            Ok(())
+        }
+        Err(err) => {
+            *out = e.out.buf;
+            out.truncate(start);
+            Err(err)
+        }
+    }
 }
 
 /// BININT1/BININT2/BININT, else (protocol 2+) LONG1, of an `i64`.

@@ -50,3 +50,58 @@ pub fn encode_node(graph: &Graph, root: NodeId, profile: Profile) -> Result<Vec<
         Profile::Pyrolite => pyrolite::encode(graph, root),
     }
 }
+
+/// [`encode_node`], appended to `out` (left as it was on an error): a stream
+/// writes each pickle straight after its length prefix, with no copy.
+pub fn encode_node_into(
+    graph: &Graph,
+    root: NodeId,
+    profile: Profile,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    graph
+        .try_get(root)
+        .ok_or(EncodeError::DanglingNode(root.0))?;
+    match profile {
+        Profile::CPython { protocol } => cpython::encode_into(graph, root, protocol, out),
+        Profile::Pyrolite => {
+            out.extend_from_slice(&pyrolite::encode(graph, root)?);
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pickle::{Int, PyStr, Value};
+
+    /// Appending is `encode_node` after what `out` held, in every profile, and
+    /// a refusal part-way (after the list's opening bytes) leaves `out` as it
+    /// was.
+    #[test]
+    fn encode_node_into_appends_or_leaves_out_alone() {
+        let mut g = Graph::new();
+        let one = g.add(Value::Int(Int::Small(1)));
+        let s = g.add(Value::Str(PyStr::from("s")));
+        let good = g.add_list(&[one, s, one]);
+        let module = g.add(Value::Int(Int::Small(7)));
+        let global = g.add(Value::Global { module, name: s });
+        let bad = g.add_list(&[one, s, global]);
+        for profile in (0..=5)
+            .map(|protocol| Profile::CPython { protocol })
+            .chain([Profile::Pyrolite])
+        {
+            let mut out = b"held".to_vec();
+            encode_node_into(&g, good, profile, &mut out).unwrap();
+            let alone = encode_node(&g, good, profile).unwrap();
+            assert_eq!(out, [&b"held"[..], &alone].concat(), "{profile:?}");
+            let mut out = b"held".to_vec();
+            assert!(
+                encode_node_into(&g, bad, profile, &mut out).is_err(),
+                "{profile:?}"
+            );
+            assert_eq!(out, b"held", "{profile:?}");
+        }
+    }
+}

@@ -29,10 +29,6 @@ pub(crate) struct Out {
 }
 
 impl Out {
-    pub(crate) fn with_capacity(n: usize) -> Out {
-        Out::from_vec(Vec::with_capacity(n))
-    }
-
     /// Appends to `buf` (frame positions are absolute, so what it holds
     /// already is left alone).
     pub(crate) fn from_vec(buf: Vec<u8>) -> Out {
