@@ -304,18 +304,18 @@ impl<'a> Decoder<'a> {
         // (never from anything the input declares) saves the regrowth copies.
         let estimate = (data.len() / 3).min(self.max_nodes).min(1 << 24);
         self.graph.reserve(estimate);
-        // The item arena grows by doubling past its reservation, and a
-        // regrowth is a copy and, worse, a heap glibc trims and maps afresh
-        // at every batch. Up to 64 KiB it is reserved for one item per node
-        // (a row batch has about that): a 20-pass profile run decoding an
-        // AutoBatched stream of 1 M records into graphs took 923 k page
-        // faults and 2.24-2.30 s of CPU with the quarter alone, 136 k and
-        // 1.35-1.37 s so (a single pass in a fresh process, whose memory is
-        // all new anyway, faults alike: 61 k both). Past that, a
-        // quarter: reserving one slot per node put the arena of a 120 KB
-        // frame over glibc's mmap threshold (128 KiB), and decoding 1 M
-        // records took 121 ms instead of 82 (fresh zeroed pages for every
-        // batch).
+        // The item arena grows by doubling past its reservation. Besides the
+        // copy, in a warm process each regrowth left glibc a free top of
+        // heap to trim, which the next frame faulted back in: a 20-pass
+        // profile run decoding an AutoBatched stream of 1 M records into
+        // graphs took 923 k page faults and 2.24-2.30 s of CPU with a
+        // quarter of a slot per node, and 136 k and 1.35-1.37 s with one
+        // slot per node up to 64 KiB (a row batch has about one item per
+        // node). A single pass in a fresh process, whose memory is all new
+        // anyway, faults alike (61 k both). Past 64 KiB, a quarter:
+        // reserving one slot per node put the arena of a 120 KB frame over
+        // glibc's mmap threshold (128 KiB), and decoding 1 M records took
+        // 121 ms instead of 82 (fresh zeroed pages for every batch).
         self.graph
             .reserve_items((estimate / 4).max(estimate.min(SMALL_ARENA)));
         self.graph.hints_mut().reserve(estimate);
