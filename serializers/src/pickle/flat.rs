@@ -190,15 +190,12 @@ impl FlatBatch {
             return (None, rows);
         };
         if !text.is_ascii() {
-            let starts = batch
+            let mut starts = batch
                 .tags
                 .iter()
                 .zip(&batch.words)
                 .filter(|(t, _)| **t == Tag::Str);
-            if !starts
-                .into_iter()
-                .all(|(_, w)| text.is_char_boundary((w >> 32) as usize))
-            {
+            if !starts.all(|(_, w)| text.is_char_boundary((w >> 32) as usize)) {
                 return (None, rows);
             }
         }
