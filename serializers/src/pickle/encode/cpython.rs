@@ -1014,18 +1014,24 @@ impl<'g> Enc<'g> {
                 self.save_bin_int(i);
                 Ok(())
             }
-            Value::Str(s) if self.save_decoded_short_str(id, s) => Ok(()),
+            Value::Str(s) if self.save_short_str_by_node(id, s) => Ok(()),
             _ => self.save(id),
         }
     }
 
-    /// `save()` of a short str of a decoded graph (identity is the node): the
-    /// common case in row batches, without the general path's dispatch. False
-    /// (nothing written) for any other str.
+    /// `save()` of a short str whose identity is its node, in protocol 4 or 5:
+    /// the common case in row batches, decoded or built, without the general
+    /// path's dispatch. That is every str of a decoded graph, and every str of
+    /// a built one but those [`Enc::value_key`] shares by value (`''` and one
+    /// code point below U+0100, CPython's cached singletons). False (nothing
+    /// written) for any other str.
     #[inline(always)]
-    fn save_decoded_short_str(&mut self, id: NodeId, s: &PyStr) -> bool {
+    fn save_short_str_by_node(&mut self, id: NodeId, s: &PyStr) -> bool {
         let b = s.as_bytes();
-        if self.proto < 4 || b.len() > 0xff || self.g.hint(id).is_none() {
+        if self.proto < 4
+            || b.len() > 0xff
+            || (self.g.hint(id).is_none() && canonical_slot(b).is_some())
+        {
             return false;
         }
         self.out.boundary();
@@ -1101,7 +1107,7 @@ impl<'g> Enc<'g> {
                         continue;
                     }
                     if let Value::Str(s) = v {
-                        if self.save_decoded_short_str(i, s) {
+                        if self.save_short_str_by_node(i, s) {
                             continue;
                         }
                     }
